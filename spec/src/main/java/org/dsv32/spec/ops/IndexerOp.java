@@ -1,0 +1,19 @@
+package org.dsv32.spec.ops;
+
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.IndexerWeights;
+
+/**
+ * The DSA lightning indexer of one layer (fact sheet, section 8):
+ * I(t, s) = sum_h w_h(t) * 128^-0.5 * ReLU(q_h(t) . k(s)), w_h(t) = (W_w x_t)_h * 64^-0.5, causal, top-k.
+ */
+public interface IndexerOp extends Operation {
+    /**
+     * Scores T new tokens at positions startPos.. against every cached key plus their own keys.
+     *
+     * @param x       the attention input (after the block's input RMSNorm), [T][D]
+     * @param qLatent MLA's c_q = RMSNorm_q(W_qa x), [T][q_lora_rank]
+     * @param cache   MODIFIED: the T new indexer keys are appended (it must hold exactly startPos keys before)
+     */
+    IndexerResult select(TensorF64 x, TensorF64 qLatent, int startPos, IndexerWeights w, LayerCache cache);
+}

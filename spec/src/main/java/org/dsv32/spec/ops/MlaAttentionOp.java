@@ -1,0 +1,16 @@
+package org.dsv32.spec.ops;
+
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.AttentionWeights;
+
+/** Multi-head latent attention with DeepSeek sparse attention, one layer (fact sheet, sections 7 and 8). */
+public interface MlaAttentionOp extends Operation {
+    /**
+     * @param x                 the attention input (after the block's input RMSNorm), [T][D], positions startPos..
+     * @param cache             MODIFIED: the T new MLA entries and indexer keys are appended (it must hold startPos tokens)
+     * @param forcedSelection   null to use this backend's own indexer selection; otherwise per query the key
+     *                          indices to attend (decision replay: the harness feeds a candidate's choice to the
+     *                          reference). The indexer still runs and its keys are cached.
+     */
+    AttentionResult forward(TensorF64 x, int startPos, AttentionWeights w, LayerCache cache, int[][] forcedSelection);
+}

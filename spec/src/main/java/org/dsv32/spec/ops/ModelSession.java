@@ -1,0 +1,15 @@
+package org.dsv32.spec.ops;
+
+import org.dsv32.spec.tensor.TensorF64;
+
+/** One sequence being decoded: its caches and position. Not thread-safe. */
+public interface ModelSession {
+    /** Feeds the next tokens (a prefill of many or a decode step of one); returns their logits [T][vocab]. */
+    TensorF64 forward(int[] tokens);
+
+    /** The final hidden states (after the final norm, as handed to the LM head) of the last {@link #forward} call, [T][D]. */
+    TensorF64 lastHidden();
+
+    /** Number of tokens fed so far. */
+    int position();
+}
