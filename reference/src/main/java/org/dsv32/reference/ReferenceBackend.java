@@ -2,6 +2,7 @@ package org.dsv32.reference;
 
 import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
+import org.dsv32.spec.ops.ActQuantOp;
 
 /**
  * The float64 reference backend ({@code reference}): defines what every other backend must compute.
@@ -10,6 +11,7 @@ import org.dsv32.spec.backend.RegistryBackend;
 public class ReferenceBackend extends RegistryBackend {
     public ReferenceBackend() {
         // One line per operation: the class that implements it.
+        register(ActQuantOp.class, (ctx, self) -> new ReferenceActQuant(ctx, self));
     }
 
     @Override public String name() { return "reference"; }
