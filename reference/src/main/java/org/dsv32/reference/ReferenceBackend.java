@@ -3,6 +3,7 @@ package org.dsv32.reference;
 import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.LinearOp;
 
 /**
  * The float64 reference backend ({@code reference}): defines what every other backend must compute.
@@ -12,6 +13,7 @@ public class ReferenceBackend extends RegistryBackend {
     public ReferenceBackend() {
         // One line per operation: the class that implements it.
         register(ActQuantOp.class, (ctx, self) -> new ReferenceActQuant(ctx, self));
+        register(LinearOp.class, (ctx, self) -> new ReferenceLinear(ctx, self));
     }
 
     @Override public String name() { return "reference"; }
