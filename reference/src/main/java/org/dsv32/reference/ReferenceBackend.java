@@ -3,7 +3,9 @@ package org.dsv32.reference;
 import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.RmsNormOp;
 
 /**
  * The float64 reference backend ({@code reference}): defines what every other backend must compute.
@@ -14,6 +16,8 @@ public class ReferenceBackend extends RegistryBackend {
         // One line per operation: the class that implements it.
         register(ActQuantOp.class, (ctx, self) -> new ReferenceActQuant(ctx, self));
         register(LinearOp.class, (ctx, self) -> new ReferenceLinear(ctx, self));
+        register(RmsNormOp.class, (ctx, self) -> new ReferenceRmsNorm(ctx, self));
+        register(LayerNormOp.class, (ctx, self) -> new ReferenceLayerNorm(ctx, self));
     }
 
     @Override public String name() { return "reference"; }
