@@ -3,9 +3,11 @@ package org.dsv32.reference;
 import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.RmsNormOp;
+import org.dsv32.spec.ops.RopeOp;
 
 /**
  * The float64 reference backend ({@code reference}): defines what every other backend must compute.
@@ -18,6 +20,8 @@ public class ReferenceBackend extends RegistryBackend {
         register(LinearOp.class, (ctx, self) -> new ReferenceLinear(ctx, self));
         register(RmsNormOp.class, (ctx, self) -> new ReferenceRmsNorm(ctx, self));
         register(LayerNormOp.class, (ctx, self) -> new ReferenceLayerNorm(ctx, self));
+        register(RopeOp.class, (ctx, self) -> new ReferenceRope(ctx, self));
+        register(HadamardOp.class, (ctx, self) -> new ReferenceHadamard(ctx, self));
     }
 
     @Override public String name() { return "reference"; }
