@@ -6,6 +6,7 @@ import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeOp;
 
@@ -22,6 +23,7 @@ public class ReferenceBackend extends RegistryBackend {
         register(LayerNormOp.class, (ctx, self) -> new ReferenceLayerNorm(ctx, self));
         register(RopeOp.class, (ctx, self) -> new ReferenceRope(ctx, self));
         register(HadamardOp.class, (ctx, self) -> new ReferenceHadamard(ctx, self));
+        register(MlpOp.class, (ctx, self) -> new ReferenceMlp(ctx, self));
     }
 
     @Override public String name() { return "reference"; }
