@@ -2,6 +2,8 @@ package org.dsv32.reference;
 
 import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
+import org.dsv32.spec.ops.MoeGateOp;
+import org.dsv32.spec.ops.MoeOp;
 
 /**
  * The float64 reference backend ({@code reference}): defines what every other backend must compute.
@@ -10,6 +12,8 @@ import org.dsv32.spec.backend.RegistryBackend;
 public class ReferenceBackend extends RegistryBackend {
     public ReferenceBackend() {
         // One line per operation: the class that implements it.
+        register(MoeGateOp.class, ReferenceMoeGate::new);
+        register(MoeOp.class, ReferenceMoe::new);
     }
 
     @Override public String name() { return "reference"; }
