@@ -39,9 +39,9 @@ final class MoeFixtures {
     static OpContext context(ModelConfig c, PrecisionMode mode) { return new OpContext(c, mode); }
 
     static MlpWeights mlp(String prefix, Random rnd) {
-        return new MlpWeights(TestWeights.fp8(prefix + ".gate_proj.weight", INTER, D, rnd),
-                TestWeights.fp8(prefix + ".up_proj.weight", INTER, D, rnd),
-                TestWeights.fp8(prefix + ".down_proj.weight", D, INTER, rnd));
+        return new MlpWeights(TestWeights.fp8Gaussian(prefix + ".gate_proj.weight", INTER, D, rnd),
+                TestWeights.fp8Gaussian(prefix + ".up_proj.weight", INTER, D, rnd),
+                TestWeights.fp8Gaussian(prefix + ".down_proj.weight", D, INTER, rnd));
     }
 
     /** A random MoE layer for {@code c}: bf16 router ~ N(0, 1/D), fp32 bias ~ N(0, biasStd^2), FP8 experts. */
