@@ -4,7 +4,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Random;
+import org.dsv32.spec.format.BF16;
 import org.dsv32.spec.format.E4M3;
+import org.dsv32.spec.io.DType;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
@@ -14,6 +16,7 @@ final class TestWeights {
     private TestWeights() {}
 
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** A random finite e4m3 code (never the NaN codes 0x7F / 0xFF). */
     static byte finiteCode(Random rnd) {
@@ -71,5 +74,45 @@ final class TestWeights {
             }
         }
         return x;
+    }
+
+    /**
+     * An FP8 weight [rows][cols] with 128x128 blocks whose dequantised values are about N(0, 1/cols), as trained
+     * weights are: each block gets a random power-of-two scale (as ue8m0 checkpoints have) and the codes round
+     * gaussian values to e4m3.
+     */
+    static Fp8BlockWeight fp8Gaussian(String name, int rows, int cols, Random rnd) {
+        int sr = Fp8BlockWeight.scaleRows(rows, 128), sc = Fp8BlockWeight.scaleCols(cols, 128);
+        float[] scales = new float[sr * sc];
+        for (int i = 0; i < scales.length; i++) scales[i] = (float) Math.scalb(1.0, -9 - rnd.nextInt(3));
+        double std = 1.0 / Math.sqrt(cols);
+        byte[] codes = new byte[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                codes[r * cols + c] = E4M3.encode(rnd.nextGaussian() * std / scales[(r / 128) * sc + c / 128]);
+            }
+        }
+        MemorySegment s = MemorySegment.ofArray(new byte[4 * scales.length]);
+        for (int i = 0; i < scales.length; i++) s.set(F32_LE, 4L * i, scales[i]);
+        return Fp8BlockWeight.of(name, MemorySegment.ofArray(codes), s, rows, cols);
+    }
+
+    /** A bf16 weight holding {@code values} rounded to bf16. */
+    static DenseWeight bf16(String name, double[] values, int rows, int cols) {
+        MemorySegment seg = MemorySegment.ofArray(new byte[2 * values.length]);
+        for (int i = 0; i < values.length; i++) seg.set(I16_LE, 2L * i, BF16.fromDouble(values[i]));
+        return new DenseWeight(name, seg, DType.BF16, rows, cols);
+    }
+
+    /** A bf16 weight with N(0, std^2) entries (a router, an embedding). */
+    static DenseWeight bf16Gaussian(String name, int rows, int cols, double std, Random rnd) {
+        return bf16(name, gaussian(rows * cols, std, rnd), rows, cols);
+    }
+
+    /** n values N(0, std^2). */
+    static double[] gaussian(int n, double std, Random rnd) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = rnd.nextGaussian() * std;
+        return v;
     }
 }
