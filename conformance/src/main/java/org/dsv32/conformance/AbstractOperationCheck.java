@@ -98,6 +98,18 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
         return out;
     }
 
+    /**
+     * Runs one case outside a suite (the jqwik property bases use this): empty when the candidate lacks the
+     * operation, otherwise the case result (null when the case does not apply to {@code mt}).
+     */
+    public final Optional<CaseResult> runOne(C c, Backend candidate, Backend reference, ModeTier mt) {
+        Optional<T> cand = bind(candidate, c, mt.candidateMode());
+        if (cand.isEmpty()) return Optional.empty();
+        T ref = bind(reference, c, mt.referenceMode()).orElseThrow(() -> new UnsupportedOperationException(
+                "the reference does not implement " + type.getSimpleName()));
+        return Optional.ofNullable(runCase(c, cand.get(), bind(candidate, c, mt.candidateMode()).orElseThrow(), ref, mt));
+    }
+
     /** The tolerance applied to case {@code c} (for the report; runCase applies it). */
     protected abstract Tolerance toleranceOf(C c, ModeTier mt);
 

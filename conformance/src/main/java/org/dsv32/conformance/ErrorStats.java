@@ -10,7 +10,7 @@ import org.dsv32.spec.metrics.Metrics;
  * @param maxAbs              max |x - y| over finite pairs
  * @param maxErrInf           max |x - y| / max|y| (∞-norm relative error; 0 when the reference is all zero and so is x)
  * @param maxRel              max |x - y| / max(|y|, 1e-3 RMS(y)) (element-wise relative error with a floor)
- * @param ulps                worst error in fp32 units in the last place of the reference value
+ * @param ulps                worst error in fp32 units in the last place of the reference value (at least the floor)
  * @param nonFiniteMismatches positions where NaN / ±inf differ between candidate and reference
  * @param argmaxAgrees        whether the largest elements are at the same index
  * @param relErrors           per-element log10 relative errors (floored), for the report's histogram; may be empty
@@ -49,8 +49,22 @@ public record ErrorStats(int elements, double calcDiff, double maxAbs, double ma
             rel[k++] = r == 0 ? EXACT_LOG10 : Math.max(EXACT_LOG10, Math.log10(r));
         }
         return new ErrorStats(x.length, Metrics.calcDiff(x, y), maxAbs, errInf, Metrics.maxRel(x, y, floor),
-                Metrics.maxUlps(x, y, 23, -126), Metrics.nonFiniteMismatches(x, y),
+                ulps(x, y, floor), Metrics.nonFiniteMismatches(x, y),
                 Metrics.argmax(x) == Metrics.argmax(y), k == rel.length ? rel : java.util.Arrays.copyOf(rel, k));
+    }
+
+    /**
+     * Worst error in fp32 ulps of the reference value, the ulp taken at max(|y|, floor) so that a reference
+     * element at (or near) zero does not report 10^40 ulps: ulp(v) = 2^(floor(log2 v) - 23).
+     */
+    static double ulps(double[] x, double[] y, double floor) {
+        double m = 0;
+        for (int i = 0; i < x.length; i++) {
+            if (!Double.isFinite(x[i]) || !Double.isFinite(y[i])) continue;
+            int e = Math.max(Math.getExponent(Math.max(Math.abs(y[i]), floor)), -126);
+            m = Math.max(m, Math.abs(x[i] - y[i]) / Math.scalb(1.0, e - 23));
+        }
+        return m;
     }
 
     /** Whether candidate and reference are bit-for-bit equal (NaN payloads aside). */

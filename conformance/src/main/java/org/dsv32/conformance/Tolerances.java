@@ -177,6 +177,9 @@ public final class Tolerances {
      * The indexer's scores, and the tolerance of its top-k key selection. q path: wq_b (K = q_lora_rank), RoPE,
      * Hadamard, act_quant; k path: wk (K = D), LayerNorm, RoPE, Hadamard, act_quant; the two meet in the
      * length-d dot products (ReLU adds nothing), weighted by weights_proj (K = D, fp32) and summed over H heads.
+     * The head weights have random signs, so the head sum can cancel: like any random-sign sum of H terms it
+     * amplifies the relative errors of its terms by up to sqrt(H) — which matters for a single score, where no
+     * averaging over elements helps (one query over one key).
      */
     public static Tolerance indexer(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
         ErrorBudget b = indexerBudget(c, mode, tier, maxPosition);
@@ -201,7 +204,8 @@ public final class Tolerances {
                 .merge("q", q).merge("k", k)
                 .reduction("q.k", d)
                 .linear("weights_proj", c.hiddenSize(), false)
-                .reduction("sum over heads", c.indexNHeads());
+                .reduction("sum over heads", c.indexNHeads())
+                .amplify("random-sign head weights (condition sqrt(H))", kappa(c.indexNHeads()));
     }
 
     /**
