@@ -16,25 +16,47 @@ import org.dsv32.spec.ops.LayerCache;
 public final class SyntheticCache {
     private SyntheticCache() {}
 
+    /** The generated entries of one prefix, kept so that the four caches of a case are filled without regenerating. */
+    private record Prefix(double[][] latents, double[][] ropes, byte[][] codes, float[] scales) {}
+
+    private record Key(int kvLora, int rope, int indexDim, int length, long seed) {}
+
+    private static final java.util.Map<Key, Prefix> MEMO = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(8, 0.75f, true) {
+                @Override protected boolean removeEldestEntry(java.util.Map.Entry<Key, Prefix> e) { return size() > 4; }
+            });
+
     public static LayerCache fill(ModelConfig c, int length, long seed) {
+        Prefix p = MEMO.computeIfAbsent(new Key(c.kvLoraRank(), c.qkRopeHeadDim(), c.indexHeadDim(), length, seed), k -> generate(c, length, seed));
         LayerCache cache = new LayerCache();
+        for (int s = 0; s < length; s++) {
+            cache.appendLatent(p.latents()[s], p.ropes()[s]);
+            cache.appendIndexKey(p.codes()[s], p.scales()[s]);
+        }
+        return cache;
+    }
+
+    private static Prefix generate(ModelConfig c, int length, long seed) {
+        Prefix p = new Prefix(new double[length][], new double[length][], new byte[length][], new float[length]);
         SplittableRandom rng = new SplittableRandom(seed);
         for (int s = 0; s < length; s++) {
             double[] ckv = new double[c.kvLoraRank()];
-            for (int i = 0; i < ckv.length; i++) ckv[i] = RandomInputs.gauss(rng);
+            for (int i = 0; i < ckv.length; i++) ckv[i] = 2 * rng.nextDouble() - 1; // uniform: cheaper than Gaussian for thousands of tokens
             roundTripTiles(ckv);
             double[] kpe = new double[c.qkRopeHeadDim()];
-            for (int i = 0; i < kpe.length; i++) kpe[i] = (float) RandomInputs.gauss(rng);
-            cache.appendLatent(ckv, kpe);
+            for (int i = 0; i < kpe.length; i++) kpe[i] = (float) (2 * rng.nextDouble() - 1);
+            p.latents()[s] = ckv;
+            p.ropes()[s] = kpe;
             double[] key = new double[c.indexHeadDim()];
             double amax = 1e-4;
-            for (int i = 0; i < key.length; i++) { key[i] = RandomInputs.gauss(rng); amax = Math.max(amax, Math.abs(key[i])); }
+            for (int i = 0; i < key.length; i++) { key[i] = 2 * rng.nextDouble() - 1; amax = Math.max(amax, Math.abs(key[i])); }
             float scale = UE8M0.roundUp((float) amax * (float) (1 / E4M3.MAX));
             byte[] codes = new byte[key.length];
             for (int i = 0; i < key.length; i++) codes[i] = E4M3.encode(key[i] / scale);
-            cache.appendIndexKey(codes, scale);
+            p.codes()[s] = codes;
+            p.scales()[s] = scale;
         }
-        return cache;
+        return p;
     }
 
     /** In place: each 128-tile rounded to E4M3 with a ue8m0 scale, as the deployed FP8 kv cache holds it. */

@@ -49,7 +49,7 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
         cases.add(make("prefill, top-k = keys", base.withIndexTopk(6), 0, new int[] {6}, w, rng));
         cases.add(make("prefill, top-k < keys", base, 0, new int[] {topk + (o.quick() ? 4 : 12)}, w, rng));
         cases.add(make("prefill then decode", base.withIndexTopk(4), 0, new int[] {7, 1, 1}, w, rng));
-        cases.add(make("decode beyond 4096", base, 4100, new int[] {1, 2}, w, rng));
+        cases.add(make("decode beyond 4096", base, 4097, new int[] {1, 2}, w, rng));
         return cases;
     }
 

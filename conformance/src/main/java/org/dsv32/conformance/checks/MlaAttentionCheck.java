@@ -49,7 +49,7 @@ public final class MlaAttentionCheck extends AbstractOperationCheck<MlaAttention
         cases.add(make("prefill, top-k > keys", base, 0, new int[] {5}, w, rng));
         cases.add(make("prefill, top-k < keys", base.withIndexTopk(4), 0, new int[] {o.quick() ? 9 : 14}, w, rng));
         cases.add(make("prefill then decode", base.withIndexTopk(4), 0, new int[] {6, 1, 1}, w, rng));
-        cases.add(make("decode beyond 4096", base, 4100, new int[] {1, 1}, w, rng));
+        cases.add(make("decode beyond 4096", base, 4097, new int[] {1, 1}, w, rng));
         if (!o.quick()) {
             ModelConfig plain = ConformanceConfigs.smallPlainScales().withIndexTopk(4);
             cases.add(make("plain scales prefill then decode", plain, 0, new int[] {5, 1}, RandomWeights.attention(rng, plain, 3, plain.activationScaleFormat()), rng));
