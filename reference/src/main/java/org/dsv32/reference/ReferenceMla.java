@@ -253,7 +253,7 @@ public class ReferenceMla implements MlaAttentionOp {
     }
 
     /** Softmax over the attended entries (max subtracted); the others get probability 0. */
-    protected static double[] softmax(double[] scores, boolean[] attended) {
+    protected double[] softmax(double[] scores, boolean[] attended) {
         double max = Double.NEGATIVE_INFINITY;
         for (int s = 0; s < scores.length; s++) if (attended[s]) max = Math.max(max, scores[s]);
         double[] p = new double[scores.length];

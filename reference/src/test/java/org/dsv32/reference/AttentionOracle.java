@@ -21,11 +21,13 @@ final class AttentionOracle {
     enum IndexerVariant { CORRECT, SUM_BEFORE_RELU, NO_RELU, NO_HEAD_FACTOR, HADAMARD_Q_ONLY, HADAMARD_K_ONLY, ROPE_INTERLEAVED, ROPE_DIMS_LAST }
 
     static double[][] linear(double[][] x, Weight w) {
-        double[][] y = new double[x.length][w.rows()];
+        int rows = w.rows(), cols = w.cols();
+        double[] dequantised = w.toDoubleArray();
+        double[][] y = new double[x.length][rows];
         for (int t = 0; t < x.length; t++)
-            for (int n = 0; n < w.rows(); n++) {
+            for (int n = 0; n < rows; n++) {
                 double s = 0;
-                for (int k = 0; k < w.cols(); k++) s += x[t][k] * w.get(n, k);
+                for (int k = 0; k < cols; k++) s += x[t][k] * dequantised[n * cols + k];
                 y[t][n] = s;
             }
         return y;

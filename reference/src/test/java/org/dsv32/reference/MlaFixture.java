@@ -13,13 +13,11 @@ import org.dsv32.spec.config.RopeScaling;
 import org.dsv32.spec.format.BF16;
 import org.dsv32.spec.format.E4M3;
 import org.dsv32.spec.io.DType;
-import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.AttentionWeights;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.IndexerWeights;
-import org.dsv32.spec.weights.Weight;
 
 /**
  * Small MLA + indexer layers for the attention tests: a V3.2-shaped configuration with tiny dimensions (hidden 128,
@@ -153,12 +151,4 @@ final class MlaFixture {
         }
         return scale == 0 ? diff : diff / scale;
     }
-
-    /** Runs one forward of {@code tokens} rows of x starting at {@code startPos} through the backend's MLA. */
-    static void prefill(OpContext ctx, AttentionWeights w, TensorF64 x, LayerCache cache) {
-        mla(ctx).forward(x, 0, w, cache, null);
-    }
-
-    /** The weight's value at (r, c) (dequantised). */
-    static double at(Weight w, int r, int c) { return w.get(r, c); }
 }

@@ -36,7 +36,7 @@ class ReferenceMlaTest {
     @Property(tries = 16, seed = "4242")
     void absorbedEqualsNaive(@ForAll @IntRange(min = 0, max = 1 << 20) int seed, @ForAll @IntRange(min = 0, max = 4) int prefix,
                              @ForAll @IntRange(min = 1, max = 4) int tokens, @ForAll boolean fp8) {
-        ModelConfig c = config(2 + seed % 3, 3);
+        ModelConfig c = config(seed % 2 == 0 ? 2 : 4, 3); // H * v must fill 128-wide tiles for o_proj
         OpContext ctx = fp8 ? MlaFixture.fp8(c) : MlaFixture.exact(c);
         AttentionWeights w = MlaFixture.weights(c, seed);
         TensorF64 x = MlaFixture.input(prefix + tokens, seed * 31L);
@@ -49,9 +49,9 @@ class ReferenceMlaTest {
     }
 
     /** With top-k at least the number of keys, DSA is dense causal MLA (independent implementation, manual scale). */
-    @Property(tries = 10, seed = "99")
+    @Property(tries = 6, seed = "99")
     void topkCoveringAllKeysIsDenseCausalAttention(@ForAll @IntRange(min = 0, max = 1 << 20) int seed, @ForAll @IntRange(min = 1, max = 7) int tokens) {
-        ModelConfig c = config(3, 8);
+        ModelConfig c = config(4, 8);
         AttentionWeights w = MlaFixture.weights(c, seed);
         TensorF64 x = MlaFixture.input(tokens, seed + 5L);
         TensorF64 out = MlaFixture.mla(MlaFixture.exact(c)).forward(x, 0, w, new LayerCache(), null).output();
@@ -90,7 +90,7 @@ class ReferenceMlaTest {
     }
 
     /** Changing a future token changes no earlier output and no earlier indexer score; future scores are -inf. */
-    @Property(tries = 10, seed = "5150")
+    @Property(tries = 8, seed = "5150")
     void causality(@ForAll @IntRange(min = 0, max = 1 << 20) int seed, @ForAll @IntRange(min = 1, max = 6) int changed, @ForAll boolean fp8) {
         ModelConfig c = config(2, 3);
         OpContext ctx = fp8 ? MlaFixture.fp8(c) : MlaFixture.exact(c);
