@@ -22,7 +22,7 @@ import org.dsv32.spec.weights.MoeWeights;
  */
 public class ReferenceMoe implements MoeOp {
     protected final OpContext context;
-    private final Backend self;
+    protected final Backend self;
 
     public ReferenceMoe(OpContext context, Backend self) {
         this.context = context;
