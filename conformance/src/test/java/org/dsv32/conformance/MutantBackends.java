@@ -152,6 +152,13 @@ final class MutantBackends {
         });
     }
 
+    /** MLA that skips the kv latent's FP8 round trip before caching (fact sheet, section 5). */
+    static Backend mlaLatentNotFp8() {
+        return mutant("mla-latent-not-fp8", MlaAttentionOp.class, (ctx, self) -> new org.dsv32.reference.ReferenceMla(ctx, self) {
+            @Override protected TensorF64 roundTripLatent(TensorF64 latent) { return latent; }
+        });
+    }
+
     /** The router putting the bias into the expert weights (w_i from s + bias). */
     static Backend gateBiasInWeights() {
         return mutant("gate-bias-in-weights", MoeGateOp.class, (ctx, self) -> {
