@@ -2,6 +2,9 @@ package org.dsv32.reference;
 
 import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
+import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.ops.ModelOp;
+import org.dsv32.spec.ops.MtpOp;
 
 /**
  * The float64 reference backend ({@code reference}): defines what every other backend must compute.
@@ -10,6 +13,9 @@ import org.dsv32.spec.backend.RegistryBackend;
 public class ReferenceBackend extends RegistryBackend {
     public ReferenceBackend() {
         // One line per operation: the class that implements it.
+        register(BlockOp.class, ReferenceBlock::new);
+        register(ModelOp.class, ReferenceModel::new);
+        register(MtpOp.class, ReferenceMtp::new);
     }
 
     @Override public String name() { return "reference"; }
