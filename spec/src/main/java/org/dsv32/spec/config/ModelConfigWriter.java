@@ -29,7 +29,7 @@ import org.dsv32.spec.weights.ScaleFormat;
  * {@code quantization_config} ({@code activation_scheme}, {@code fmt}, {@code quant_method} "fp8",
  * {@code scale_fmt}, {@code weight_block_size}) is written when present, with {@code scale_fmt} only for ue8m0
  * (the original V3 checkpoints, with plain fp32 scales, have none). Integral numbers are written without a
- * fraction, as in the published file.
+ * fraction, as in the published file, except mscale and mscale_all_dim (1.0 there).
  */
 public final class ModelConfigWriter {
     private ModelConfigWriter() {}
@@ -107,8 +107,8 @@ public final class ModelConfigWriter {
             r.put("original_max_position_embeddings", F.numberNode(rs.originalMaxPositionEmbeddings()));
             r.put("beta_fast", number(rs.betaFast()));
             r.put("beta_slow", number(rs.betaSlow()));
-            r.put("mscale", number(rs.mscale()));
-            r.put("mscale_all_dim", number(rs.mscaleAllDim()));
+            r.put("mscale", F.numberNode(rs.mscale())); // written 1.0 in the published file
+            r.put("mscale_all_dim", F.numberNode(rs.mscaleAllDim()));
             m.put("rope_scaling", object(r));
         }
         m.put("rms_norm_eps", F.numberNode(c.rmsNormEps()));
