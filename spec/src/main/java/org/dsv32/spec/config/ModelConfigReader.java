@@ -117,7 +117,7 @@ public final class ModelConfigReader {
     }
 
     private static RopeScaling ropeScaling(Obj r) throws ConfigException {
-        String typeKey = r.has("type") ? "type" : "rope_type";
+        String typeKey = r.has("rope_type") && !r.has("type") ? "rope_type" : "type";
         String type = r.string(typeKey);
         if (!type.equals("yarn")) r.fail(typeKey, "'" + type + "' is not supported (only yarn)");
         double factor = r.positiveDouble("factor");
