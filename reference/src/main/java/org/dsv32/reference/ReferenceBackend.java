@@ -4,8 +4,10 @@ import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MlaAttentionOp;
 import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
@@ -28,6 +30,8 @@ public class ReferenceBackend extends RegistryBackend {
         register(MlpOp.class, (ctx, self) -> new ReferenceMlp(ctx, self));
         register(MoeGateOp.class, (ctx, self) -> new ReferenceMoeGate(ctx, self));
         register(MoeOp.class, (ctx, self) -> new ReferenceMoe(ctx, self));
+        register(IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self));
+        register(MlaAttentionOp.class, (ctx, self) -> new ReferenceMla(ctx, self));
     }
 
     @Override public String name() { return "reference"; }
