@@ -2,9 +2,20 @@ package org.dsv32.reference;
 
 import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
+import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.IndexerOp;
+import org.dsv32.spec.ops.LayerNormOp;
+import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MlaAttentionOp;
+import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.ModelOp;
+import org.dsv32.spec.ops.MoeGateOp;
+import org.dsv32.spec.ops.MoeOp;
 import org.dsv32.spec.ops.MtpOp;
+import org.dsv32.spec.ops.RmsNormOp;
+import org.dsv32.spec.ops.RopeOp;
 
 /**
  * The float64 reference backend ({@code reference}): defines what every other backend must compute.
@@ -13,9 +24,20 @@ import org.dsv32.spec.ops.MtpOp;
 public class ReferenceBackend extends RegistryBackend {
     public ReferenceBackend() {
         // One line per operation: the class that implements it.
-        register(BlockOp.class, ReferenceBlock::new);
-        register(ModelOp.class, ReferenceModel::new);
-        register(MtpOp.class, ReferenceMtp::new);
+        register(ActQuantOp.class, (ctx, self) -> new ReferenceActQuant(ctx, self));
+        register(LinearOp.class, (ctx, self) -> new ReferenceLinear(ctx, self));
+        register(RmsNormOp.class, (ctx, self) -> new ReferenceRmsNorm(ctx, self));
+        register(LayerNormOp.class, (ctx, self) -> new ReferenceLayerNorm(ctx, self));
+        register(RopeOp.class, (ctx, self) -> new ReferenceRope(ctx, self));
+        register(HadamardOp.class, (ctx, self) -> new ReferenceHadamard(ctx, self));
+        register(MlpOp.class, (ctx, self) -> new ReferenceMlp(ctx, self));
+        register(MoeGateOp.class, (ctx, self) -> new ReferenceMoeGate(ctx, self));
+        register(MoeOp.class, (ctx, self) -> new ReferenceMoe(ctx, self));
+        register(IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self));
+        register(MlaAttentionOp.class, (ctx, self) -> new ReferenceMla(ctx, self));
+        register(BlockOp.class, (ctx, self) -> new ReferenceBlock(ctx, self));
+        register(ModelOp.class, (ctx, self) -> new ReferenceModel(ctx, self));
+        register(MtpOp.class, (ctx, self) -> new ReferenceMtp(ctx, self));
     }
 
     @Override public String name() { return "reference"; }

@@ -143,6 +143,12 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void refusesDeeplyNestedHeaderWithoutOverflowingTheStack() {
+        String deep = "{\"w\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}";
+        assertMentions(refuseHeader("deep.safetensors", deep, 0), "not valid JSON");
+    }
+
+    @Test
     void refusalsNameTheTensorAndTheProblem() {
         assertMentions(refuseHeader("dt.safetensors", "{\"w\":{\"dtype\":\"F4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1),
                 "tensor 'w'", "unknown dtype 'F4'");
