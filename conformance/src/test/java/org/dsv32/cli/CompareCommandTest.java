@@ -1,0 +1,134 @@
+package org.dsv32.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.dsv32.spec.io.SafetensorsWriter;
+import org.dsv32.spec.io.TensorData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CompareCommandTest {
+    @TempDir Path dir;
+
+    private static final float[] LOGITS = {0.5f, -1f, 3f, 2f, 0.25f, -0.75f};
+
+    private List<TensorData> base() { return new ArrayList<>(InspectCommandTest.smallTensors()); }
+
+    private static TensorData logits(float[] v) { return TensorData.ofFloats("logits", v, v.length); }
+
+    private Path file(String name, List<TensorData> ts) throws Exception {
+        Path f = dir.resolve(name);
+        SafetensorsWriter.write(f, ts, Map.of());
+        return f;
+    }
+
+    /** calc_diff written out from its definition, independent of the code under test. */
+    private static double calcDiff(float[] x, float[] y) {
+        double xy = 0, sq = 0;
+        for (int i = 0; i < x.length; i++) { xy += (double) x[i] * y[i]; sq += (double) x[i] * x[i] + (double) y[i] * y[i]; }
+        return 1 - 2 * xy / sq;
+    }
+
+    private static String summary(CliRun r) {
+        String[] lines = r.out().strip().split("\n");
+        return lines[lines.length - 1];
+    }
+
+    private static void assertLine(String out, String regex) {
+        assertTrue(Pattern.compile(regex, Pattern.MULTILINE).matcher(out).find(), () -> "no line /" + regex + "/ in:\n" + out);
+    }
+
+    @Test
+    void equalFilesPass() throws Exception {
+        List<TensorData> ts = base();
+        ts.add(logits(LOGITS));
+        CliRun r = CliRun.of("compare", file("a.safetensors", ts).toString(), file("b.safetensors", ts).toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(summary(r).startsWith("OK: 5 compared, worst calc_diff 0.000e+00"), summary(r));
+        assertLine(r.out(), "^logits +6 .* same +ok$");
+    }
+
+    @Test
+    void nudgeBeyondTheBoundFailsAndReportsTheWorstCalcDiff() throws Exception {
+        float[] nudged = LOGITS.clone();
+        nudged[0] += 0.01f;
+        List<TensorData> a = base(), b = base();
+        a.add(logits(LOGITS));
+        b.add(logits(nudged));
+        String expected = String.format(Locale.ROOT, "%.3e", calcDiff(nudged, LOGITS));
+        Path fa = file("a.safetensors", a), fb = file("b.safetensors", b);
+
+        CliRun r = CliRun.of("compare", fa.toString(), fb.toString());
+        assertEquals(1, r.exit(), r.out());
+        assertTrue(summary(r).startsWith("FAIL: 5 compared, worst calc_diff " + expected + " (logits)"), summary(r));
+        assertLine(r.out(), "^logits .*FAIL: calc_diff above");
+
+        CliRun loose = CliRun.of("compare", fa.toString(), fb.toString(), "--max-calc-diff", "1e-3");
+        assertEquals(0, loose.exit(), loose.out());
+        assertTrue(summary(loose).contains("worst calc_diff " + expected), summary(loose));
+    }
+
+    @Test
+    void argmaxChangeIsShownForOneDimensionalTensors() throws Exception {
+        float[] swapped = LOGITS.clone();
+        swapped[2] = 2f;
+        swapped[3] = 3f;
+        List<TensorData> a = List.of(logits(LOGITS)), b = List.of(logits(swapped));
+        CliRun r = CliRun.of("compare", file("a.safetensors", a).toString(), file("b.safetensors", b).toString(),
+                "--max-calc-diff", "1");
+        assertEquals(0, r.exit(), r.out());
+        assertLine(r.out(), "^logits .* DIFF +ok$");
+    }
+
+    @Test
+    void missingOrResizedTensorFailsAndExtraIsOnlyListed() throws Exception {
+        List<TensorData> a = base();
+        a.add(logits(LOGITS));
+        List<TensorData> missing = base();
+        missing.add(TensorData.ofFloats("only.in.b", new float[] {1}, 1));
+        CliRun r = CliRun.of("compare", file("a.safetensors", a).toString(), file("b.safetensors", missing).toString());
+        assertEquals(1, r.exit(), r.out());
+        assertLine(r.out(), "^logits .*FAIL: missing in B$");
+        assertLine(r.out(), "^extra in B \\(not compared\\): only\\.in\\.b$");
+        assertTrue(summary(r).contains("1 missing") && summary(r).contains("1 extra in B"), summary(r));
+
+        List<TensorData> resized = base();
+        resized.add(logits(new float[] {1, 2, 3}));
+        CliRun s = CliRun.of("compare", file("a.safetensors", a).toString(), file("c.safetensors", resized).toString());
+        assertEquals(1, s.exit(), s.out());
+        assertLine(s.out(), "^logits .*FAIL: 3 elements in B \\[3\\]$");
+
+        CliRun extraOnly = CliRun.of("compare", file("a2.safetensors", base()).toString(), file("b.safetensors", missing).toString());
+        assertEquals(0, extraOnly.exit(), extraOnly.out());
+    }
+
+    @Test
+    void nonFinitePositionsMustMatch() throws Exception {
+        float[] nan = LOGITS.clone();
+        nan[4] = Float.NaN;
+        CliRun r = CliRun.of("compare", file("a.safetensors", List.of(logits(LOGITS))).toString(),
+                file("b.safetensors", List.of(logits(nan))).toString(), "--max-calc-diff", "1");
+        assertEquals(1, r.exit(), r.out());
+        assertLine(r.out(), "^logits .* 1 .*FAIL: NaN/inf positions differ");
+        CliRun same = CliRun.of("compare", file("c.safetensors", List.of(logits(nan))).toString(),
+                file("d.safetensors", List.of(logits(nan))).toString());
+        assertEquals(0, same.exit(), same.out());
+    }
+
+    @Test
+    void unreadableInputExits2WithOneLine() throws Exception {
+        Path good = file("a.safetensors", List.of(logits(LOGITS)));
+        CliRun r = CliRun.of("compare", good.toString(), dir.resolve("none.safetensors").toString());
+        assertEquals(2, r.exit());
+        assertFalse(r.err().strip().contains("\n"), r.err());
+        assertTrue(r.err().startsWith("dsv32 compare: ") && r.err().contains("none.safetensors"), r.err());
+    }
+}
