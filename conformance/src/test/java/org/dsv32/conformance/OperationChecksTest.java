@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.dsv32.conformance.checks.ActQuantCheck;
+import org.dsv32.conformance.checks.BlockCheck;
+import org.dsv32.conformance.checks.ModelCheck;
+import org.dsv32.conformance.checks.MtpCheck;
 import org.dsv32.conformance.checks.HadamardCheck;
 import org.dsv32.conformance.checks.IndexerCheck;
 import org.dsv32.conformance.checks.LayerNormCheck;
@@ -47,7 +50,11 @@ class OperationChecksTest {
                 Arguments.of(new MlaAttentionCheck(), (Supplier<Backend>) MutantBackends::mlaLatentNotFp8),
                 Arguments.of(new MoeGateCheck(), (Supplier<Backend>) MutantBackends::gateBiasInWeights),
                 Arguments.of(new MoeCheck(), (Supplier<Backend>) MutantBackends::moeSharedScaled),
-                Arguments.of(new MlpCheck(), (Supplier<Backend>) MutantBackends::mlpGateUpSwapped));
+                Arguments.of(new MlpCheck(), (Supplier<Backend>) MutantBackends::mlpGateUpSwapped),
+                Arguments.of(new BlockCheck(), (Supplier<Backend>) MutantBackends::blockWithoutResidual),
+                // the model takes its blocks from the backend, so a block bug shows in the logits
+                Arguments.of(new ModelCheck(), (Supplier<Backend>) MutantBackends::blockWithoutResidual),
+                Arguments.of(new MtpCheck(), (Supplier<Backend>) MutantBackends::mtpConcatSwapped));
     }
 
     @ParameterizedTest(name = "{0}: reference passes, {1} fails")
