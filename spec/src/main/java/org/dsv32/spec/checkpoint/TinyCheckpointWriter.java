@@ -239,7 +239,10 @@ public final class TinyCheckpointWriter {
         return json.writer(pp).writeValueAsString(root) + "\n";
     }
 
-    /** Standard normal draws by Box-Muller on SplittableRandom's uniforms, with StrictMath: the same on every JVM. */
+    /**
+     * Standard normal draws by Marsaglia's polar method on SplittableRandom's uniforms, with StrictMath: the same
+     * on every JVM (SplittableRandom's sequence and StrictMath are both specified to the bit).
+     */
     private static final class Gaussian {
         private final SplittableRandom r;
         private double spare;
@@ -254,12 +257,16 @@ public final class TinyCheckpointWriter {
                 hasSpare = false;
                 return spare;
             }
-            double u1 = 1.0 - r.nextDouble(); // (0, 1]: log is finite
-            double u2 = r.nextDouble();
-            double rad = StrictMath.sqrt(-2 * StrictMath.log(u1));
-            spare = rad * StrictMath.sin(2 * Math.PI * u2);
+            double u, v, s;
+            do {
+                u = 2 * r.nextDouble() - 1;
+                v = 2 * r.nextDouble() - 1;
+                s = u * u + v * v;
+            } while (s >= 1 || s == 0);
+            double m = StrictMath.sqrt(-2 * StrictMath.log(s) / s);
+            spare = v * m;
             hasSpare = true;
-            return rad * StrictMath.cos(2 * Math.PI * u2);
+            return u * m;
         }
 
         private static long fnv1a64(String s) {
