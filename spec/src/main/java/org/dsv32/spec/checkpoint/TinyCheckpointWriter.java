@@ -52,6 +52,8 @@ public final class TinyCheckpointWriter {
     public static final String INDEX_FILE = "model.safetensors.index.json";
     /** Shards written by the {@code sharded} variant. */
     public static final int SHARDS = 3;
+    /** Largest checkpoint this writer generates (it holds every tensor on the heap): 2 GiB. */
+    public static final long MAX_BYTES = 2L << 30;
 
     /** The checkpoint variants. */
     public enum Variant {
@@ -89,6 +91,12 @@ public final class TinyCheckpointWriter {
      */
     public static Result write(Path dir, ModelConfig base, long seed, Variant variant) throws IOException {
         ModelConfig config = configFor(base, variant);
+        long size = 0;
+        for (TensorSpec t : CheckpointLayout.tensors(config)) size += t.byteSize();
+        if (size > MAX_BYTES) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "refusing to generate a %.1f GB random checkpoint (limit %.1f GB): use a smaller configuration", size / 1e9, MAX_BYTES / 1e9));
+        }
         List<TensorData> tensors = tensors(config, seed);
         Files.createDirectories(dir);
         List<Path> files = new ArrayList<>();
