@@ -37,7 +37,8 @@ public final class E4M3 {
         if (exp == 0xF && man == 0x7) v = Double.NaN;
         else if (exp == 0) v = man * 0x1p-9;
         else v = (1.0 + man / 8.0) * Math.scalb(1.0, exp - BIAS);
-        return sign == 1 ? -v : v;
+        // copySign works on the bits, so a NaN code keeps its sign (unary minus on NaN need not)
+        return Math.copySign(v, sign == 1 ? -1.0 : 1.0);
     }
 
     /** Rounds {@code x} to E4M3FN (nearest-even, saturating at ±448) and returns the code. */

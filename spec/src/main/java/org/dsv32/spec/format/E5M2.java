@@ -35,7 +35,8 @@ public final class E5M2 {
         if (exp == 0x1F) v = man == 0 ? Double.POSITIVE_INFINITY : Double.NaN;
         else if (exp == 0) v = man * 0x1p-16;
         else v = (1.0 + man / 4.0) * Math.scalb(1.0, exp - BIAS);
-        return sign == 1 ? -v : v;
+        // copySign works on the bits, so a NaN code keeps its sign (unary minus on NaN need not)
+        return Math.copySign(v, sign == 1 ? -1.0 : 1.0);
     }
 
     /** Rounds {@code x} to E5M2 (nearest-even, overflow to ±infinity) and returns the code. */

@@ -14,7 +14,8 @@ public final class UE8M0 {
     /**
      * Rounds a positive fp32 scale UP to a power of two, from its fp32 bits: the exponent, plus one when the
      * mantissa is non-zero. A scale that is already a power of two stays. (Fact sheet, section 3, step 3.)
-     * Subnormal inputs round up to the smallest normal power of two at or above them.
+     * Subnormal inputs give 2^-126 (their exponent field 0 counts as -127, plus one for the non-zero mantissa), as
+     * the kernels' bit trick does; a scale above 2^127 gives infinity. Neither occurs for amax at least 1e-4.
      */
     public static float roundUp(float s) {
         if (!(s > 0) || Float.isInfinite(s)) {
@@ -28,10 +29,17 @@ public final class UE8M0 {
         return Float.intBitsToFloat(exp << 23);
     }
 
-    /** The exponent byte of a power-of-two float. */
+    /**
+     * The exponent byte of a power-of-two float in [2^-127, 2^127]; the inverse of {@link #decode} on the 255 finite
+     * codes. 2^-127 (code 0) is a subnormal float, so it is matched by its bits rather than its exponent field.
+     */
     public static byte encode(float powerOfTwo) {
         int bits = Float.floatToRawIntBits(powerOfTwo);
-        if ((bits & 0x807FFFFF) != 0) throw new IllegalArgumentException(powerOfTwo + " is not a positive power of two");
-        return (byte) ((bits >>> 23) & 0xFF);
+        if (bits == 0x00400000) return 0; // 2^-127
+        int exp = (bits >>> 23) & 0xFF;
+        if ((bits & 0x807FFFFF) != 0 || exp == 0 || exp == 255) {
+            throw new IllegalArgumentException(powerOfTwo + " is not a power of two in [2^-127, 2^127]");
+        }
+        return (byte) exp;
     }
 }
