@@ -3,14 +3,17 @@ package org.dsv32.reference;
 import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlaAttentionOp;
 import org.dsv32.spec.ops.MlpOp;
+import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeOp;
 
@@ -32,6 +35,9 @@ public class ReferenceBackend extends RegistryBackend {
         register(MoeOp.class, (ctx, self) -> new ReferenceMoe(ctx, self));
         register(IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self));
         register(MlaAttentionOp.class, (ctx, self) -> new ReferenceMla(ctx, self));
+        register(BlockOp.class, (ctx, self) -> new ReferenceBlock(ctx, self));
+        register(ModelOp.class, (ctx, self) -> new ReferenceModel(ctx, self));
+        register(MtpOp.class, (ctx, self) -> new ReferenceMtp(ctx, self));
     }
 
     @Override public String name() { return "reference"; }

@@ -1,0 +1,61 @@
+package org.dsv32.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.dsv32.conformance.logits.LogitsRunner;
+import org.dsv32.conformance.logits.LogitsScript;
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.backend.Backends;
+import org.dsv32.spec.backend.PrecisionMode;
+import org.dsv32.spec.checkpoint.CheckpointLoader;
+import org.dsv32.spec.io.SafetensorsWriter;
+import org.dsv32.spec.io.TensorData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./dsv32 logits}: teacher-forced logits of a checkpoint for a script of token sequences. */
+@Command(name = "logits", mixinStandardHelpOptions = true,
+        description = {"Teacher-forced logits: each sequence's prompt as one prefill, then each decode token alone.",
+                "Writes float32 tensors seq{b}.step0 (after the prompt) and seq{b}.step{k} (after decode token k)."})
+final class LogitsCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true, description = "Hugging Face-layout checkpoint directory (config.json + safetensors)")
+    Path checkpoint;
+
+    @Option(names = "--script", required = true, description = "JSON: {\"sequences\": [{\"prompt\": [ids], \"decode\": [ids]}, ...]}")
+    Path script;
+
+    @Option(names = "--backend", defaultValue = "reference", description = "backend name (default: ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--precision", defaultValue = "exact", description = "exact or fp8 (default: ${DEFAULT-VALUE})")
+    String precision;
+
+    @Option(names = "--out", required = true, description = "output safetensors file")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        PrecisionMode mode = PrecisionMode.parse(precision);
+        Backend b = Backends.byName(backend);
+        if (!b.availability().available()) throw new IllegalStateException("backend " + b.name() + " is " + b.availability());
+        LogitsScript s = LogitsScript.read(script);
+        long t0 = System.nanoTime();
+        Map<String, TensorData> logits;
+        try (CheckpointLoader ckpt = CheckpointLoader.open(checkpoint)) {
+            logits = LogitsRunner.run(b, mode, ckpt.weights(), s, (seq, step, steps) -> {
+                if (step == steps - 1) System.err.printf("  sequence %d: %d steps done%n", seq, steps);
+            });
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "dsv32-logits-v1");
+        meta.put("backend", b.name());
+        meta.put("precision", mode.label());
+        meta.put("checkpoint", checkpoint.toAbsolutePath().normalize().toString());
+        SafetensorsWriter.write(out, logits.values(), meta);
+        System.out.printf("wrote %d logits tensors to %s (%s, %s) in %.1f s%n", logits.size(), out, b.name(), mode.label(),
+                (System.nanoTime() - t0) / 1e9);
+        return 0;
+    }
+}

@@ -1,0 +1,56 @@
+package org.dsv32.conformance.logits;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.backend.PrecisionMode;
+import org.dsv32.spec.io.TensorData;
+import org.dsv32.spec.ops.ModelOp;
+import org.dsv32.spec.ops.ModelSession;
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.ModelWeights;
+
+/**
+ * Teacher-forced logits: for each sequence b, a fresh session; the prompt as one prefill gives
+ * {@code seq{b}.step0} (logits after the prompt's last token); each decode token fed alone gives
+ * {@code seq{b}.step{k}}. Logits are stored as float32 [vocab] — the format a PyTorch user can produce from
+ * DeepSeek's own inference code and compare with {@code ./dsv32 compare}.
+ */
+public final class LogitsRunner {
+    private LogitsRunner() {}
+
+    /** Progress callback: sequence index, step index, total steps of the sequence. */
+    public interface Progress {
+        void step(int sequence, int step, int steps);
+    }
+
+    public static Map<String, TensorData> run(Backend backend, PrecisionMode mode, ModelWeights weights, LogitsScript script, Progress progress) {
+        OpContext ctx = new OpContext(weights.config(), mode);
+        ModelOp model = backend.require(ModelOp.class, ctx);
+        Map<String, TensorData> out = new LinkedHashMap<>();
+        for (int b = 0; b < script.sequences().size(); b++) {
+            LogitsScript.Sequence s = script.sequences().get(b);
+            ModelSession session = model.open(weights);
+            int steps = 1 + s.decode().length;
+            TensorF64 logits = session.forward(s.prompt());
+            out.put(name(b, 0), lastRow("seq" + b + ".step0", logits));
+            progress.step(b, 0, steps);
+            for (int k = 0; k < s.decode().length; k++) {
+                logits = session.forward(new int[] {s.decode()[k]});
+                out.put(name(b, k + 1), lastRow(name(b, k + 1), logits));
+                progress.step(b, k + 1, steps);
+            }
+        }
+        return out;
+    }
+
+    public static String name(int sequence, int step) { return "seq" + sequence + ".step" + step; }
+
+    private static TensorData lastRow(String name, TensorF64 logits) {
+        double[] row = logits.rowArray(logits.rows() - 1);
+        float[] f = new float[row.length];
+        for (int i = 0; i < f.length; i++) f[i] = (float) row[i];
+        return TensorData.ofFloats(name, f, f.length);
+    }
+}
