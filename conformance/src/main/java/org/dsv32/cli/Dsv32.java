@@ -9,8 +9,15 @@ import picocli.CommandLine.Command;
 /** The {@code ./dsv32} command-line tool. */
 @Command(name = "dsv32", mixinStandardHelpOptions = true, versionProvider = Dsv32.Version.class,
         description = "DeepSeek-V3.2 reference and optimized implementations for verification.",
-        subcommands = {InfoCommand.class, InspectCommand.class, CompareCommand.class, LogitsCommand.class,
-                ConformCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+                InfoCommand.class,
+                InspectCommand.class,
+                CompareCommand.class,
+                TinyCheckpointCommand.class,
+                AnalyzeCommand.class,
+                LogitsCommand.class,
+                ConformCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Dsv32 implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

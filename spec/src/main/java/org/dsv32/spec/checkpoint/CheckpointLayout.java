@@ -2,7 +2,9 @@ package org.dsv32.spec.checkpoint;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.config.QuantizationConfig;
 import org.dsv32.spec.io.DType;
@@ -119,10 +121,23 @@ public final class CheckpointLayout {
         return Collections.unmodifiableList(b.out);
     }
 
-    /** The tensor named {@code name}, or an exception naming it. */
+    /** Every tensor by name, in layout order. */
+    public static Map<String, TensorSpec> byName(ModelConfig c) {
+        Map<String, TensorSpec> m = new LinkedHashMap<>();
+        for (TensorSpec t : tensors(c)) m.put(t.name(), t);
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** The tensor named {@code name}, or an exception naming it (builds the whole layout: use {@link #byName} for many). */
     public static TensorSpec find(ModelConfig c, String name) {
-        for (TensorSpec t : tensors(c)) if (t.name().equals(name)) return t;
-        throw new IllegalArgumentException("no tensor '" + name + "' in the DeepSeek-V3.2 layout of this config");
+        return find(byName(c), name);
+    }
+
+    /** The tensor named {@code name} in a {@link #byName} map, or an exception naming it. */
+    public static TensorSpec find(Map<String, TensorSpec> layout, String name) {
+        TensorSpec t = layout.get(name);
+        if (t == null) throw new IllegalArgumentException("no tensor '" + name + "' in the DeepSeek-V3.2 layout of this config");
+        return t;
     }
 
     private static final class Builder {

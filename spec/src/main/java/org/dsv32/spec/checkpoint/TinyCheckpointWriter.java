@@ -52,6 +52,8 @@ public final class TinyCheckpointWriter {
     public static final String INDEX_FILE = "model.safetensors.index.json";
     /** Shards written by the {@code sharded} variant. */
     public static final int SHARDS = 3;
+    /** Largest checkpoint this writer generates (it holds every tensor on the heap): 2 GiB. */
+    public static final long MAX_BYTES = 2L << 30;
 
     /** The checkpoint variants. */
     public enum Variant {
@@ -89,6 +91,12 @@ public final class TinyCheckpointWriter {
      */
     public static Result write(Path dir, ModelConfig base, long seed, Variant variant) throws IOException {
         ModelConfig config = configFor(base, variant);
+        long size = 0;
+        for (TensorSpec t : CheckpointLayout.tensors(config)) size += t.byteSize();
+        if (size > MAX_BYTES) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "refusing to generate a %.1f GB random checkpoint (limit %.1f GB): use a smaller configuration", size / 1e9, MAX_BYTES / 1e9));
+        }
         List<TensorData> tensors = tensors(config, seed);
         Files.createDirectories(dir);
         List<Path> files = new ArrayList<>();
@@ -239,7 +247,10 @@ public final class TinyCheckpointWriter {
         return json.writer(pp).writeValueAsString(root) + "\n";
     }
 
-    /** Standard normal draws by Box-Muller on SplittableRandom's uniforms, with StrictMath: the same on every JVM. */
+    /**
+     * Standard normal draws by Marsaglia's polar method on SplittableRandom's uniforms, with StrictMath: the same
+     * on every JVM (SplittableRandom's sequence and StrictMath are both specified to the bit).
+     */
     private static final class Gaussian {
         private final SplittableRandom r;
         private double spare;
@@ -254,12 +265,16 @@ public final class TinyCheckpointWriter {
                 hasSpare = false;
                 return spare;
             }
-            double u1 = 1.0 - r.nextDouble(); // (0, 1]: log is finite
-            double u2 = r.nextDouble();
-            double rad = StrictMath.sqrt(-2 * StrictMath.log(u1));
-            spare = rad * StrictMath.sin(2 * Math.PI * u2);
+            double u, v, s;
+            do {
+                u = 2 * r.nextDouble() - 1;
+                v = 2 * r.nextDouble() - 1;
+                s = u * u + v * v;
+            } while (s >= 1 || s == 0);
+            double m = StrictMath.sqrt(-2 * StrictMath.log(s) / s);
+            spare = v * m;
             hasSpare = true;
-            return rad * StrictMath.cos(2 * Math.PI * u2);
+            return u * m;
         }
 
         private static long fnv1a64(String s) {

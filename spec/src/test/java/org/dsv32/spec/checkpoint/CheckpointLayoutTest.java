@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.config.ModelPresets;
@@ -19,8 +20,11 @@ class CheckpointLayoutTest {
     private static final ModelConfig V32 = ModelPresets.deepseekV32();
     private static final ModelConfig TINY = ModelPresets.tiny();
 
+    private static final Map<ModelConfig, Map<String, TensorSpec>> LAYOUTS = Map.of(
+            V32, CheckpointLayout.byName(V32), TINY, CheckpointLayout.byName(TINY));
+
     private static void expect(ModelConfig c, String name, DType dtype, Role role, long... shape) {
-        TensorSpec t = CheckpointLayout.find(c, name);
+        TensorSpec t = CheckpointLayout.find(LAYOUTS.get(c), name);
         assertEquals(dtype, t.dtype(), name);
         assertEquals(role, t.role(), name);
         assertArrayEquals(shape, t.shape(), name);
@@ -72,9 +76,10 @@ class CheckpointLayoutTest {
 
     @Test
     void denseLayersHaveNoRouterAndMoeLayersNoDenseFfn() {
-        assertThrows(IllegalArgumentException.class, () -> CheckpointLayout.find(V32, "model.layers.2.mlp.gate.weight"));
-        assertThrows(IllegalArgumentException.class, () -> CheckpointLayout.find(V32, "model.layers.3.mlp.gate_proj.weight"));
-        assertThrows(IllegalArgumentException.class, () -> CheckpointLayout.find(V32, "model.layers.62.enorm.weight"));
+        Map<String, TensorSpec> v32 = LAYOUTS.get(V32);
+        assertThrows(IllegalArgumentException.class, () -> CheckpointLayout.find(v32, "model.layers.2.mlp.gate.weight"));
+        assertThrows(IllegalArgumentException.class, () -> CheckpointLayout.find(v32, "model.layers.3.mlp.gate_proj.weight"));
+        assertThrows(IllegalArgumentException.class, () -> CheckpointLayout.find(TINY, "model.layers.4.enorm.weight"));
     }
 
     @Test
