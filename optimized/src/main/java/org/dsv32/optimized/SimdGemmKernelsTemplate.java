@@ -2,26 +2,34 @@ package org.dsv32.optimized;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.dsv32.spec.weights.DenseWeight;
 
 /**
  * The one source of the GEMM/GEMV kernels; {@link SimdSpecies#kernels} makes a copy per vector width. No nested
- * classes or lambdas here (see {@link SimdSpecies}).
+ * classes or lambdas here (see {@link SimdSpecies}); vectors never cross a call that C2 might not inline (a vector
+ * parameter of a method compiled on its own loses its exact type, and with it every intrinsic), so the helpers
+ * taking vectors are a few bytes long.
  *
  * <p>Vectors run across output columns n (W rows), never across k: each lane carries one output element through
- * the canonical sequential order of {@link SimdGemmProblem}, so there is no lane reduction, and the result does
- * not depend on the width. That needs W transposed: four consecutive e4m3 codes (two bf16) of L different W rows
- * are gathered into the int lanes of one vector, then each byte is shifted into fp32 position.
+ * the canonical sequential order of {@link SimdGemmProblem}, so there is no lane reduction and the result does not
+ * depend on the width. That needs W transposed: L rows of 4L bytes are loaded as int vectors and transposed in
+ * registers (log2 L rounds of two-source permutes), giving vectors whose lane l holds 4 consecutive e4m3 codes (2
+ * bf16, 1 fp32) of row l; each byte is then shifted into fp32 position.
  *
  * <p>GEMM: per k-block, the W rows of the unit are decoded into a [k][P] float panel (P the unit's column count
  * rounded up to NR vectors) that all rows of a reuse; an MR x NR register tile of block sums runs over the block,
- * then is promoted into the output tile: tile = fma(blk, sa * sw, tile). GEMV: the same per lane, decoding in
- * registers without a panel.
+ * then is promoted into the output tile: tile = fma(blk, sw * sa, tile). GEMV: the same per lane, decoding in
+ * registers without a panel, four groups of L rows at a time (four independent FMA chains).
+ *
+ * <p>micro6x4, micro1x4 and transpose16/8/4 are written out in full (one local per register) because C2 keeps
+ * vectors in registers only as locals; they are mechanical: micro{MR}x{NR} holds accumulator c{i}{j} for row i and
+ * column vector j, transpose{L} swaps the off-diagonal h x h blocks for h = L/2 .. 1.
  */
 final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     static final int BITS = SimdSpecies.templateBits(MethodHandles.lookup());
@@ -30,8 +38,31 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     static final VectorSpecies<Integer> I = F == null ? null : VectorSpecies.of(int.class, F.vectorShape());
     /** Register tile: MR rows of a by NR vectors of W columns (24 accumulators, 4 W vectors, 1 broadcast). */
     static final int MR = 6, NR = 4;
+    /** Bytes of one row per transposed chunk: L ints. */
+    static final int CHUNK = 4 * L;
+    /**
+     * Permute indexes of the transpose round that swaps the off-diagonal h x h blocks of each 2h x 2h block: lane l
+     * of the first output takes a[l] or b[l - h], of the second a[l + h] or b[l] (indexes >= L select from b).
+     */
+    static final IntVector LO1 = swapIndexes(1, false), HI1 = swapIndexes(1, true), LO2 = swapIndexes(2, false),
+            HI2 = swapIndexes(2, true), LO4 = swapIndexes(4, false), HI4 = swapIndexes(4, true),
+            LO8 = swapIndexes(8, false), HI8 = swapIndexes(8, true);
+
+    /** Constants of the e4m3 decode, as vectors (fewer IR nodes than the scalar-operand forms). */
+    static final IntVector FP8_MASK = F == null ? null : IntVector.broadcast(I, 0x87F00000);
+    static final FloatVector FP8_SCALE = F == null ? null : FloatVector.broadcast(F, Fp8Codec.DECODE_SCALE);
 
     SimdGemmKernelsTemplate() {}
+
+    private static IntVector swapIndexes(int h, boolean high) {
+        if (F == null || h >= L) return null;
+        int[] idx = new int[L];
+        for (int l = 0; l < L; l++) {
+            boolean upper = (l & h) != 0;
+            idx[l] = high ? (upper ? L + l : l + h) : (upper ? L + l - h : l);
+        }
+        return IntVector.fromArray(I, idx, 0);
+    }
 
     @Override public int bits() { return BITS; }
 
@@ -53,7 +84,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         for (int b = 0; b < p.kBlocks; b++) {
             int k0 = b * p.blockCols;
             int kl = Math.min(p.blockCols, k - k0);
-            pack(p, n0, pw, k0, kl, panel, s);
+            for (int g = 0; g < pw; g += L) pack(p, n0 + g, k0, kl, panel, pw, g, s);
             for (int c = 0; c < pw; c++) ws[c] = c < cols ? p.weightScale(n0 + c, b) : 0f;
             for (int j = 0; j < pw; j += width) {
                 int i = m0;
@@ -70,40 +101,61 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         for (int i = m0; i < m1; i++) System.arraycopy(tile, (i - m0) * pw, p.y, i * p.n + n0, cols);
     }
 
-    /** Decodes W rows n0 .. n0 + pw - 1 (rows past the end repeat the last one), columns k0 .. k0 + kl - 1, into panel[k][c]. */
-    private static void pack(SimdGemmProblem p, int n0, int pw, int k0, int kl, float[] panel, SimdGemmScratch s) {
+    /**
+     * Decodes W rows row0 .. row0 + L - 1 (rows past the end repeat the last one), columns k0 .. k0 + kl - 1, into
+     * panel[k * pw + g + l].
+     */
+    private static void pack(SimdGemmProblem p, int row0, int k0, int kl, float[] panel, int pw, int g, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
-        int[] gi = s.laneInts;
-        float[] gf = s.laneFloats;
+        int[] cols = s.staged;
         MemorySegment data = p.data;
-        for (int g = 0; g < pw; g += L) {
-            laneRows(p, n0 + g, k0, off);
-            int k = 0;
-            switch (p.kind) {
-                case SimdGemmProblem.FP8 -> {
-                    for (; k + 4 <= kl; k += 4) {
-                        IntVector t = gatherInts(data, off, k, gi);
-                        fp8Byte0(t).intoArray(panel, k * pw + g);
-                        fp8Byte1(t).intoArray(panel, (k + 1) * pw + g);
-                        fp8Byte2(t).intoArray(panel, (k + 2) * pw + g);
-                        fp8Byte3(t).intoArray(panel, (k + 3) * pw + g);
+        laneRows(p, row0, k0, off);
+        int k = 0;
+        switch (p.kind) {
+            case SimdGemmProblem.FP8 -> {
+                for (; k + CHUNK <= kl; k += CHUNK) {
+                    boolean nan = transpose(data, off, k, cols, true);
+                    for (int c = 0; c < L; c++) {
+                        IntVector t = IntVector.fromArray(I, cols, c * L);
+                        int o = (k + 4 * c) * pw + g;
+                        FloatVector w0 = fp8FiniteByte0(t), w1 = fp8FiniteByte1(t), w2 = fp8FiniteByte2(t), w3 = fp8FiniteByte3(t);
+                        if (nan) {
+                            w0 = nanFix(w0);
+                            w1 = nanFix(w1);
+                            w2 = nanFix(w2);
+                            w3 = nanFix(w3);
+                        }
+                        w0.intoArray(panel, o);
+                        w1.intoArray(panel, o + pw);
+                        w2.intoArray(panel, o + 2 * pw);
+                        w3.intoArray(panel, o + 3 * pw);
                     }
-                    for (; k < kl; k++) fp8Byte0(gatherBytes(data, off, k, gi)).intoArray(panel, k * pw + g);
                 }
-                case SimdGemmProblem.BF16 -> {
-                    for (; k + 2 <= kl; k += 2) {
-                        IntVector t = gatherInts(data, off, 2L * k, gi);
-                        bf16Low(t).intoArray(panel, k * pw + g);
-                        bf16High(t).intoArray(panel, (k + 1) * pw + g);
+                for (; k < kl; k++) nanFix(fp8FiniteByte0(gatherBytes(data, off, k, s.laneInts))).intoArray(panel, k * pw + g);
+            }
+            case SimdGemmProblem.BF16 -> {
+                for (; k + CHUNK / 2 <= kl; k += CHUNK / 2) {
+                    transpose(data, off, 2L * k, cols, false);
+                    for (int c = 0; c < L; c++) {
+                        IntVector t = IntVector.fromArray(I, cols, c * L);
+                        int o = (k + 2 * c) * pw + g;
+                        bf16Low(t).intoArray(panel, o);
+                        bf16High(t).intoArray(panel, o + pw);
                     }
-                    for (; k < kl; k++) bf16Low(gatherShorts(data, off, 2L * k, gi)).intoArray(panel, k * pw + g);
                 }
-                case SimdGemmProblem.F32 -> {
-                    for (; k < kl; k++) gatherFloats(data, off, 4L * k, gf).intoArray(panel, k * pw + g);
+                for (; k < kl; k++) bf16Low(gatherShorts(data, off, 2L * k, s.laneInts)).intoArray(panel, k * pw + g);
+            }
+            case SimdGemmProblem.F32 -> {
+                for (; k + CHUNK / 4 <= kl; k += CHUNK / 4) {
+                    transpose(data, off, 4L * k, cols, false);
+                    for (int c = 0; c < L; c++) {
+                        IntVector.fromArray(I, cols, c * L).reinterpretAsFloats().intoArray(panel, (k + c) * pw + g);
+                    }
                 }
-                default -> {
-                    for (; k < kl; k++) gatherGeneric(p, n0 + g, k0 + k, gf).intoArray(panel, k * pw + g);
-                }
+                for (; k < kl; k++) gatherFloats(data, off, 4L * k, s.laneFloats).intoArray(panel, k * pw + g);
+            }
+            default -> {
+                for (; k < kl; k++) gatherGeneric(p, row0, k0 + k, s.laneFloats).intoArray(panel, k * pw + g);
             }
         }
     }
@@ -140,30 +192,30 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         FloatVector sw1 = FloatVector.fromArray(F, ws, j + 1 * L);
         FloatVector sw2 = FloatVector.fromArray(F, ws, j + 2 * L);
         FloatVector sw3 = FloatVector.fromArray(F, ws, j + 3 * L);
-        promote(ct, c0, c00, sw0, s0);
-        promote(ct, c0 + 1 * L, c01, sw1, s0);
-        promote(ct, c0 + 2 * L, c02, sw2, s0);
-        promote(ct, c0 + 3 * L, c03, sw3, s0);
-        promote(ct, c0 + 1 * ldc, c10, sw0, s1);
-        promote(ct, c0 + 1 * ldc + 1 * L, c11, sw1, s1);
-        promote(ct, c0 + 1 * ldc + 2 * L, c12, sw2, s1);
-        promote(ct, c0 + 1 * ldc + 3 * L, c13, sw3, s1);
-        promote(ct, c0 + 2 * ldc, c20, sw0, s2);
-        promote(ct, c0 + 2 * ldc + 1 * L, c21, sw1, s2);
-        promote(ct, c0 + 2 * ldc + 2 * L, c22, sw2, s2);
-        promote(ct, c0 + 2 * ldc + 3 * L, c23, sw3, s2);
-        promote(ct, c0 + 3 * ldc, c30, sw0, s3);
-        promote(ct, c0 + 3 * ldc + 1 * L, c31, sw1, s3);
-        promote(ct, c0 + 3 * ldc + 2 * L, c32, sw2, s3);
-        promote(ct, c0 + 3 * ldc + 3 * L, c33, sw3, s3);
-        promote(ct, c0 + 4 * ldc, c40, sw0, s4);
-        promote(ct, c0 + 4 * ldc + 1 * L, c41, sw1, s4);
-        promote(ct, c0 + 4 * ldc + 2 * L, c42, sw2, s4);
-        promote(ct, c0 + 4 * ldc + 3 * L, c43, sw3, s4);
-        promote(ct, c0 + 5 * ldc, c50, sw0, s5);
-        promote(ct, c0 + 5 * ldc + 1 * L, c51, sw1, s5);
-        promote(ct, c0 + 5 * ldc + 2 * L, c52, sw2, s5);
-        promote(ct, c0 + 5 * ldc + 3 * L, c53, sw3, s5);
+        c00.fma(sw0.mul(s0), FloatVector.fromArray(F, ct, c0)).intoArray(ct, c0);
+        c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
+        c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
+        c03.fma(sw3.mul(s0), FloatVector.fromArray(F, ct, c0 + 3 * L)).intoArray(ct, c0 + 3 * L);
+        c10.fma(sw0.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc)).intoArray(ct, c0 + 1 * ldc);
+        c11.fma(sw1.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 1 * L)).intoArray(ct, c0 + 1 * ldc + 1 * L);
+        c12.fma(sw2.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 2 * L)).intoArray(ct, c0 + 1 * ldc + 2 * L);
+        c13.fma(sw3.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 3 * L)).intoArray(ct, c0 + 1 * ldc + 3 * L);
+        c20.fma(sw0.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc)).intoArray(ct, c0 + 2 * ldc);
+        c21.fma(sw1.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 1 * L)).intoArray(ct, c0 + 2 * ldc + 1 * L);
+        c22.fma(sw2.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 2 * L)).intoArray(ct, c0 + 2 * ldc + 2 * L);
+        c23.fma(sw3.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 3 * L)).intoArray(ct, c0 + 2 * ldc + 3 * L);
+        c30.fma(sw0.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc)).intoArray(ct, c0 + 3 * ldc);
+        c31.fma(sw1.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 1 * L)).intoArray(ct, c0 + 3 * ldc + 1 * L);
+        c32.fma(sw2.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 2 * L)).intoArray(ct, c0 + 3 * ldc + 2 * L);
+        c33.fma(sw3.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 3 * L)).intoArray(ct, c0 + 3 * ldc + 3 * L);
+        c40.fma(sw0.mul(s4), FloatVector.fromArray(F, ct, c0 + 4 * ldc)).intoArray(ct, c0 + 4 * ldc);
+        c41.fma(sw1.mul(s4), FloatVector.fromArray(F, ct, c0 + 4 * ldc + 1 * L)).intoArray(ct, c0 + 4 * ldc + 1 * L);
+        c42.fma(sw2.mul(s4), FloatVector.fromArray(F, ct, c0 + 4 * ldc + 2 * L)).intoArray(ct, c0 + 4 * ldc + 2 * L);
+        c43.fma(sw3.mul(s4), FloatVector.fromArray(F, ct, c0 + 4 * ldc + 3 * L)).intoArray(ct, c0 + 4 * ldc + 3 * L);
+        c50.fma(sw0.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc)).intoArray(ct, c0 + 5 * ldc);
+        c51.fma(sw1.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 1 * L)).intoArray(ct, c0 + 5 * ldc + 1 * L);
+        c52.fma(sw2.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 2 * L)).intoArray(ct, c0 + 5 * ldc + 2 * L);
+        c53.fma(sw3.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 3 * L)).intoArray(ct, c0 + 5 * ldc + 3 * L);
     }
 
     /** 1 rows of a times 4 vectors of panel columns over one k-block, then the block promotion into the tile. */
@@ -183,17 +235,12 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         FloatVector sw1 = FloatVector.fromArray(F, ws, j + 1 * L);
         FloatVector sw2 = FloatVector.fromArray(F, ws, j + 2 * L);
         FloatVector sw3 = FloatVector.fromArray(F, ws, j + 3 * L);
-        promote(ct, c0, c00, sw0, s0);
-        promote(ct, c0 + 1 * L, c01, sw1, s0);
-        promote(ct, c0 + 2 * L, c02, sw2, s0);
-        promote(ct, c0 + 3 * L, c03, sw3, s0);
+        c00.fma(sw0.mul(s0), FloatVector.fromArray(F, ct, c0)).intoArray(ct, c0);
+        c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
+        c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
+        c03.fma(sw3.mul(s0), FloatVector.fromArray(F, ct, c0 + 3 * L)).intoArray(ct, c0 + 3 * L);
     }
 
-
-    /** tile[off .. off + L) = fma(blk, sw * sa, tile[off .. off + L)): the block promotion, one vector of columns. */
-    private static void promote(float[] tile, int off, FloatVector blk, FloatVector sw, float sa) {
-        blk.fma(sw.mul(sa), FloatVector.fromArray(F, tile, off)).intoArray(tile, off);
-    }
 
     // ---------------------------------------------------------------- GEMV
 
@@ -203,59 +250,135 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             scalar(p, m0, m1, n0, n1, s);
             return;
         }
+        float[] acc = s.laneFloats;
         for (int i = m0; i < m1; i++) {
-            for (int g = n0; g < n1; g += L) {
-                FloatVector acc = switch (p.kind) {
-                    case SimdGemmProblem.FP8 -> gemvFp8(p, i, g, s);
-                    default -> gemvDense(p, i, g, s);
-                };
-                int valid = Math.min(L, n1 - g);
-                if (valid == L) {
-                    acc.intoArray(p.y, i * p.n + g);
-                } else {
-                    acc.intoArray(s.laneFloats, 0);
-                    System.arraycopy(s.laneFloats, 0, p.y, i * p.n + g, valid);
+            int g = n0;
+            if (p.kind == SimdGemmProblem.FP8 && p.blockCols % CHUNK == 0 && p.k % CHUNK == 0) {
+                // four groups of L rows at once: four independent FMA chains instead of one latency-bound chain
+                for (; g + 4 * L <= n1; g += 4 * L) {
+                    if (gemvFp8x4(p, i, g, p.y, i * p.n + g, s)) continue;
+                    for (int h = g; h < g + 4 * L; h += L) {
+                        laneRows(p, h, 0, s.laneOffsets);
+                        gemvFp8(p, i, h, acc, s);
+                        System.arraycopy(acc, 0, p.y, i * p.n + h, L);
+                    }
                 }
+            }
+            for (; g < n1; g += L) {
+                laneRows(p, g, 0, s.laneOffsets);
+                if (p.kind == SimdGemmProblem.FP8) gemvFp8(p, i, g, acc, s);
+                else gemvDense(p, i, g, acc, s);
+                System.arraycopy(acc, 0, p.y, i * p.n + g, Math.min(L, n1 - g));
             }
         }
     }
 
-    /** One row of a against L FP8 W rows from g, decoded in registers. */
-    private static FloatVector gemvFp8(SimdGemmProblem p, int i, int g, SimdGemmScratch s) {
+    /**
+     * y[yo .. yo + 4L) = one row of a against the 4L FP8 W rows from g (all valid; blocks and K multiples of
+     * CHUNK), decoded in registers, as four independent FMA chains; returns false, having written nothing, if it
+     * meets a NaN code (the caller then uses the single-group path, which handles them).
+     */
+    private static boolean gemvFp8x4(SimdGemmProblem p, int i, int g, float[] y, int yo, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
-        int[] gi = s.laneInts;
+        float[] sc = s.laneFloats;
+        float[] blk = s.blockSums;
+        float[] total = s.totals;
+        for (int l = 0; l < 4 * L; l++) off[l] = (long) (g + l) * p.k;
+        java.util.Arrays.fill(total, 0, 4 * L, 0f);
+        int ar = i * p.k;
+        for (int b = 0; b < p.kBlocks; b++) {
+            int k0 = b * p.blockCols;
+            int k1 = Math.min(p.k, k0 + p.blockCols);
+            java.util.Arrays.fill(blk, 0, 4 * L, 0f);
+            for (int k = k0; k < k1; k += CHUNK) {
+                if (!gemvChunk4(p.data, off, k, s.staged, p.a, ar + k, blk)) return false;
+            }
+            float sa = p.activationScale(i, b);
+            for (int l = 0; l < 4 * L; l++) sc[l] = p.weightScale(g + l, b);
+            promote(blk, sc, sa, total, 4 * L);
+        }
+        System.arraycopy(total, 0, y, yo, 4 * L);
+        return true;
+    }
+
+    /** total[l] = fma(blk[l], sc[l] * sa, total[l]) for l < n (a multiple of L). */
+    private static void promote(float[] blk, float[] sc, float sa, float[] total, int n) {
+        for (int l = 0; l < n; l += L) {
+            FloatVector.fromArray(F, blk, l).fma(FloatVector.fromArray(F, sc, l).mul(sa), FloatVector.fromArray(F, total, l))
+                    .intoArray(total, l);
+        }
+    }
+
+    /**
+     * One chunk of the four-group GEMV: transposes the 4L rows at off (4L codes each, from k), then
+     * blk[group * L + l] = fma(a[ak0 + kk], code kk of row group * L + l, blk[..]) for kk ascending. Returns false
+     * on a NaN code. Kept a method of its own, with one decode per group per step: C2 stops inlining the vector
+     * operations of a method past a node budget (and then nothing is an intrinsic any more), so a kernel method
+     * holds only a few dozen of them.
+     */
+    private static boolean gemvChunk4(MemorySegment data, long[] off, long k, int[] cols, float[] a, int ak0, float[] blk) {
+        int q = L * L;
+        boolean nan = transpose(data, off, 0, k, cols, 0, true);
+        nan |= transpose(data, off, L, k, cols, q, true);
+        nan |= transpose(data, off, 2 * L, k, cols, 2 * q, true);
+        nan |= transpose(data, off, 3 * L, k, cols, 3 * q, true);
+        if (nan) return false;
+        FloatVector blk0 = FloatVector.fromArray(F, blk, 0), blk1 = FloatVector.fromArray(F, blk, L);
+        FloatVector blk2 = FloatVector.fromArray(F, blk, 2 * L), blk3 = FloatVector.fromArray(F, blk, 3 * L);
+        for (int kk = 0; kk < CHUNK; kk++) {
+            // code kk of each lane's row: byte kk % 4 of int kk / 4, shifted to the top
+            int o = (kk >> 2) * L, shift = 24 - 8 * (kk & 3);
+            FloatVector x = FloatVector.broadcast(F, a[ak0 + kk]);
+            blk0 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, o).lanewise(VectorOperators.LSHL, shift)), blk0);
+            blk1 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, q + o).lanewise(VectorOperators.LSHL, shift)), blk1);
+            blk2 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, 2 * q + o).lanewise(VectorOperators.LSHL, shift)), blk2);
+            blk3 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, 3 * q + o).lanewise(VectorOperators.LSHL, shift)), blk3);
+        }
+        blk0.intoArray(blk, 0);
+        blk1.intoArray(blk, L);
+        blk2.intoArray(blk, 2 * L);
+        blk3.intoArray(blk, 3 * L);
+        return true;
+    }
+
+    /** acc = one row of a against the L FP8 W rows at s.laneOffsets, decoded in registers. */
+    private static void gemvFp8(SimdGemmProblem p, int i, int g, float[] acc, SimdGemmScratch s) {
+        long[] off = s.laneOffsets;
+        int[] cols = s.staged;
         float[] a = p.a;
         MemorySegment data = p.data;
-        laneRows(p, g, 0, off);
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector total = FloatVector.zero(F);
         int ar = i * p.k;
         for (int b = 0; b < p.kBlocks; b++) {
             int k0 = b * p.blockCols;
             int k1 = Math.min(p.k, k0 + p.blockCols);
             FloatVector blk = FloatVector.zero(F);
             int k = k0;
-            for (; k + 4 <= k1; k += 4) {
-                IntVector t = gatherInts(data, off, k, gi);
-                blk = FloatVector.broadcast(F, a[ar + k]).fma(fp8Byte0(t), blk);
-                blk = FloatVector.broadcast(F, a[ar + k + 1]).fma(fp8Byte1(t), blk);
-                blk = FloatVector.broadcast(F, a[ar + k + 2]).fma(fp8Byte2(t), blk);
-                blk = FloatVector.broadcast(F, a[ar + k + 3]).fma(fp8Byte3(t), blk);
+            for (; k + CHUNK <= k1; k += CHUNK) {
+                boolean nan = transpose(data, off, k, cols, true);
+                for (int kk = 0; kk < CHUNK; kk++) {
+                    IntVector t = IntVector.fromArray(I, cols, (kk >> 2) * L).lanewise(VectorOperators.LSHL, 24 - 8 * (kk & 3));
+                    FloatVector w = fp8FiniteTop(t);
+                    if (nan) w = nanFix(w);
+                    blk = FloatVector.broadcast(F, a[ar + k + kk]).fma(w, blk);
+                }
             }
-            for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(fp8Byte0(gatherBytes(data, off, k, gi)), blk);
-            acc = blk.fma(laneScales(p, g, b, s).mul(p.activationScale(i, b)), acc);
+            for (; k < k1; k++) {
+                blk = FloatVector.broadcast(F, a[ar + k]).fma(nanFix(fp8FiniteByte0(gatherBytes(data, off, k, s.laneInts))), blk);
+            }
+            for (int l = 0; l < L; l++) acc[l] = p.weightScale(Math.min(g + l, p.n - 1), b);
+            total = blk.fma(FloatVector.fromArray(F, acc, 0).mul(p.activationScale(i, b)), total);
         }
-        return acc;
+        total.intoArray(acc, 0);
     }
 
-    /** One row of a against L dense W rows from g (blocks of 128, scale 1). */
-    private static FloatVector gemvDense(SimdGemmProblem p, int i, int g, SimdGemmScratch s) {
+    /** acc = one row of a against the L dense W rows at s.laneOffsets (blocks of 128, scale 1). */
+    private static void gemvDense(SimdGemmProblem p, int i, int g, float[] acc, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
-        int[] gi = s.laneInts;
-        float[] gf = s.laneFloats;
+        int[] cols = s.staged;
         float[] a = p.a;
         MemorySegment data = p.data;
-        laneRows(p, g, 0, off);
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector total = FloatVector.zero(F);
         int ar = i * p.k;
         for (int b = 0; b < p.kBlocks; b++) {
             int k0 = b * p.blockCols;
@@ -264,58 +387,235 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             int k = k0;
             switch (p.kind) {
                 case SimdGemmProblem.BF16 -> {
-                    for (; k + 2 <= k1; k += 2) {
-                        IntVector t = gatherInts(data, off, 2L * k, gi);
-                        blk = FloatVector.broadcast(F, a[ar + k]).fma(bf16Low(t), blk);
-                        blk = FloatVector.broadcast(F, a[ar + k + 1]).fma(bf16High(t), blk);
+                    for (; k + CHUNK / 2 <= k1; k += CHUNK / 2) {
+                        transpose(data, off, 2L * k, cols, false);
+                        for (int c = 0; c < L; c++) {
+                            IntVector t = IntVector.fromArray(I, cols, c * L);
+                            int ak = ar + k + 2 * c;
+                            blk = FloatVector.broadcast(F, a[ak]).fma(bf16Low(t), blk);
+                            blk = FloatVector.broadcast(F, a[ak + 1]).fma(bf16High(t), blk);
+                        }
                     }
-                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(bf16Low(gatherShorts(data, off, 2L * k, gi)), blk);
+                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(bf16Low(gatherShorts(data, off, 2L * k, s.laneInts)), blk);
                 }
                 case SimdGemmProblem.F32 -> {
-                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(gatherFloats(data, off, 4L * k, gf), blk);
+                    for (; k + CHUNK / 4 <= k1; k += CHUNK / 4) {
+                        transpose(data, off, 4L * k, cols, false);
+                        for (int c = 0; c < L; c++) {
+                            FloatVector w = IntVector.fromArray(I, cols, c * L).reinterpretAsFloats();
+                            blk = FloatVector.broadcast(F, a[ar + k + c]).fma(w, blk);
+                        }
+                    }
+                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(gatherFloats(data, off, 4L * k, s.laneFloats), blk);
                 }
                 default -> {
-                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(gatherGeneric(p, g, k, gf), blk);
+                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(gatherGeneric(p, g, k, s.laneFloats), blk);
                 }
             }
-            acc = blk.fma(FloatVector.broadcast(F, 1f), acc);
+            total = blk.fma(FloatVector.broadcast(F, 1f), total);
         }
-        return acc;
+        total.intoArray(acc, 0);
     }
 
-    /** The weight scales of block b for the L rows from g (rows past the end repeat the last). */
-    private static FloatVector laneScales(SimdGemmProblem p, int g, int b, SimdGemmScratch s) {
-        float[] gf = s.laneFloats;
-        for (int l = 0; l < L; l++) gf[l] = p.weightScale(Math.min(g + l, p.n - 1), b);
-        return FloatVector.fromArray(F, gf, 0);
-    }
+    // ---------------------------------------------------------------- transposed loads and decoders
 
-    // ---------------------------------------------------------------- transposed gathers and decoders
-
-    /** Byte offsets of element (row, k0) of the L rows from g, clamped to the last row. */
-    private static void laneRows(SimdGemmProblem p, int g, int k0, long[] off) {
+    /** Byte offsets of element (row, k0) of the L rows from row0, clamped to the last row (unused for the generic dtype). */
+    private static void laneRows(SimdGemmProblem p, int row0, int k0, long[] off) {
         long bytes = switch (p.kind) {
             case SimdGemmProblem.FP8 -> 1;
             case SimdGemmProblem.BF16 -> 2;
             case SimdGemmProblem.F32 -> 4;
             default -> 0;
         };
-        for (int l = 0; l < L; l++) off[l] = ((long) Math.min(g + l, p.n - 1) * p.k + k0) * bytes;
+        for (int l = 0; l < L; l++) off[l] = ((long) Math.min(row0 + l, p.n - 1) * p.k + k0) * bytes;
     }
 
-    /** Lane l = the 4 little-endian bytes at off[l] + delta. */
-    private static IntVector gatherInts(MemorySegment data, long[] off, long delta, int[] gi) {
-        for (int l = 0; l < L; l++) gi[l] = data.get(SimdLayouts.I32, off[l] + delta);
-        return IntVector.fromArray(I, gi, 0);
+    /** L rows x 4L bytes at off[l] + delta, transposed: cols[c * L + l] = the 4 bytes at off[l] + delta + 4c; for fp8, whether any is a NaN code. */
+    private static boolean transpose(MemorySegment data, long[] off, long delta, int[] cols, boolean fp8) {
+        return transpose(data, off, 0, delta, cols, 0, fp8);
     }
 
+    /** The same for the L rows at off[o ..], into cols[co ..]. */
+    private static boolean transpose(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
+        if (L == 16) return transpose16(data, off, o, delta, cols, co, fp8);
+        if (L == 8) return transpose8(data, off, o, delta, cols, co, fp8);
+        return transpose4(data, off, o, delta, cols, co, fp8);
+    }
+
+    /** 16 rows x 64 bytes from off[o + l] + delta, transposed in registers into cols[co + c * L + l] (the 4 bytes at off[l] + delta + 4c). */
+    private static boolean transpose16(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
+        IntVector r0 = IntVector.fromMemorySegment(I, data, off[o + 0] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r1 = IntVector.fromMemorySegment(I, data, off[o + 1] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r2 = IntVector.fromMemorySegment(I, data, off[o + 2] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r3 = IntVector.fromMemorySegment(I, data, off[o + 3] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r4 = IntVector.fromMemorySegment(I, data, off[o + 4] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r5 = IntVector.fromMemorySegment(I, data, off[o + 5] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r6 = IntVector.fromMemorySegment(I, data, off[o + 6] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r7 = IntVector.fromMemorySegment(I, data, off[o + 7] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r8 = IntVector.fromMemorySegment(I, data, off[o + 8] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r9 = IntVector.fromMemorySegment(I, data, off[o + 9] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r10 = IntVector.fromMemorySegment(I, data, off[o + 10] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r11 = IntVector.fromMemorySegment(I, data, off[o + 11] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r12 = IntVector.fromMemorySegment(I, data, off[o + 12] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r13 = IntVector.fromMemorySegment(I, data, off[o + 13] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r14 = IntVector.fromMemorySegment(I, data, off[o + 14] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r15 = IntVector.fromMemorySegment(I, data, off[o + 15] + delta, ByteOrder.LITTLE_ENDIAN);
+        boolean nan = false;
+        if (fp8) {
+            ByteVector m = r0.reinterpretAsBytes().and((byte) 0x7F);
+            m = m.max(r1.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r2.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r3.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r4.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r5.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r6.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r7.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r8.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r9.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r10.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r11.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r12.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r13.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r14.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r15.reinterpretAsBytes().and((byte) 0x7F));
+            nan = m.compare(VectorOperators.EQ, (byte) 0x7F).anyTrue();
+        }
+        IntVector s0x0 = LO8.selectFrom(r0, r8), s0x8 = HI8.selectFrom(r0, r8);
+        IntVector s0x1 = LO8.selectFrom(r1, r9), s0x9 = HI8.selectFrom(r1, r9);
+        IntVector s0x2 = LO8.selectFrom(r2, r10), s0x10 = HI8.selectFrom(r2, r10);
+        IntVector s0x3 = LO8.selectFrom(r3, r11), s0x11 = HI8.selectFrom(r3, r11);
+        IntVector s0x4 = LO8.selectFrom(r4, r12), s0x12 = HI8.selectFrom(r4, r12);
+        IntVector s0x5 = LO8.selectFrom(r5, r13), s0x13 = HI8.selectFrom(r5, r13);
+        IntVector s0x6 = LO8.selectFrom(r6, r14), s0x14 = HI8.selectFrom(r6, r14);
+        IntVector s0x7 = LO8.selectFrom(r7, r15), s0x15 = HI8.selectFrom(r7, r15);
+        IntVector s1x0 = LO4.selectFrom(s0x0, s0x4), s1x4 = HI4.selectFrom(s0x0, s0x4);
+        IntVector s1x1 = LO4.selectFrom(s0x1, s0x5), s1x5 = HI4.selectFrom(s0x1, s0x5);
+        IntVector s1x2 = LO4.selectFrom(s0x2, s0x6), s1x6 = HI4.selectFrom(s0x2, s0x6);
+        IntVector s1x3 = LO4.selectFrom(s0x3, s0x7), s1x7 = HI4.selectFrom(s0x3, s0x7);
+        IntVector s1x8 = LO4.selectFrom(s0x8, s0x12), s1x12 = HI4.selectFrom(s0x8, s0x12);
+        IntVector s1x9 = LO4.selectFrom(s0x9, s0x13), s1x13 = HI4.selectFrom(s0x9, s0x13);
+        IntVector s1x10 = LO4.selectFrom(s0x10, s0x14), s1x14 = HI4.selectFrom(s0x10, s0x14);
+        IntVector s1x11 = LO4.selectFrom(s0x11, s0x15), s1x15 = HI4.selectFrom(s0x11, s0x15);
+        IntVector s2x0 = LO2.selectFrom(s1x0, s1x2), s2x2 = HI2.selectFrom(s1x0, s1x2);
+        IntVector s2x1 = LO2.selectFrom(s1x1, s1x3), s2x3 = HI2.selectFrom(s1x1, s1x3);
+        IntVector s2x4 = LO2.selectFrom(s1x4, s1x6), s2x6 = HI2.selectFrom(s1x4, s1x6);
+        IntVector s2x5 = LO2.selectFrom(s1x5, s1x7), s2x7 = HI2.selectFrom(s1x5, s1x7);
+        IntVector s2x8 = LO2.selectFrom(s1x8, s1x10), s2x10 = HI2.selectFrom(s1x8, s1x10);
+        IntVector s2x9 = LO2.selectFrom(s1x9, s1x11), s2x11 = HI2.selectFrom(s1x9, s1x11);
+        IntVector s2x12 = LO2.selectFrom(s1x12, s1x14), s2x14 = HI2.selectFrom(s1x12, s1x14);
+        IntVector s2x13 = LO2.selectFrom(s1x13, s1x15), s2x15 = HI2.selectFrom(s1x13, s1x15);
+        IntVector s3x0 = LO1.selectFrom(s2x0, s2x1), s3x1 = HI1.selectFrom(s2x0, s2x1);
+        IntVector s3x2 = LO1.selectFrom(s2x2, s2x3), s3x3 = HI1.selectFrom(s2x2, s2x3);
+        IntVector s3x4 = LO1.selectFrom(s2x4, s2x5), s3x5 = HI1.selectFrom(s2x4, s2x5);
+        IntVector s3x6 = LO1.selectFrom(s2x6, s2x7), s3x7 = HI1.selectFrom(s2x6, s2x7);
+        IntVector s3x8 = LO1.selectFrom(s2x8, s2x9), s3x9 = HI1.selectFrom(s2x8, s2x9);
+        IntVector s3x10 = LO1.selectFrom(s2x10, s2x11), s3x11 = HI1.selectFrom(s2x10, s2x11);
+        IntVector s3x12 = LO1.selectFrom(s2x12, s2x13), s3x13 = HI1.selectFrom(s2x12, s2x13);
+        IntVector s3x14 = LO1.selectFrom(s2x14, s2x15), s3x15 = HI1.selectFrom(s2x14, s2x15);
+        s3x0.intoArray(cols, co + 0);
+        s3x1.intoArray(cols, co + 16);
+        s3x2.intoArray(cols, co + 32);
+        s3x3.intoArray(cols, co + 48);
+        s3x4.intoArray(cols, co + 64);
+        s3x5.intoArray(cols, co + 80);
+        s3x6.intoArray(cols, co + 96);
+        s3x7.intoArray(cols, co + 112);
+        s3x8.intoArray(cols, co + 128);
+        s3x9.intoArray(cols, co + 144);
+        s3x10.intoArray(cols, co + 160);
+        s3x11.intoArray(cols, co + 176);
+        s3x12.intoArray(cols, co + 192);
+        s3x13.intoArray(cols, co + 208);
+        s3x14.intoArray(cols, co + 224);
+        s3x15.intoArray(cols, co + 240);
+        return nan;
+    }
+
+    /** 8 rows x 32 bytes from off[o + l] + delta, transposed in registers into cols[co + c * L + l] (the 4 bytes at off[l] + delta + 4c). */
+    private static boolean transpose8(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
+        IntVector r0 = IntVector.fromMemorySegment(I, data, off[o + 0] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r1 = IntVector.fromMemorySegment(I, data, off[o + 1] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r2 = IntVector.fromMemorySegment(I, data, off[o + 2] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r3 = IntVector.fromMemorySegment(I, data, off[o + 3] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r4 = IntVector.fromMemorySegment(I, data, off[o + 4] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r5 = IntVector.fromMemorySegment(I, data, off[o + 5] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r6 = IntVector.fromMemorySegment(I, data, off[o + 6] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r7 = IntVector.fromMemorySegment(I, data, off[o + 7] + delta, ByteOrder.LITTLE_ENDIAN);
+        boolean nan = false;
+        if (fp8) {
+            ByteVector m = r0.reinterpretAsBytes().and((byte) 0x7F);
+            m = m.max(r1.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r2.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r3.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r4.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r5.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r6.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r7.reinterpretAsBytes().and((byte) 0x7F));
+            nan = m.compare(VectorOperators.EQ, (byte) 0x7F).anyTrue();
+        }
+        IntVector s0x0 = LO4.selectFrom(r0, r4), s0x4 = HI4.selectFrom(r0, r4);
+        IntVector s0x1 = LO4.selectFrom(r1, r5), s0x5 = HI4.selectFrom(r1, r5);
+        IntVector s0x2 = LO4.selectFrom(r2, r6), s0x6 = HI4.selectFrom(r2, r6);
+        IntVector s0x3 = LO4.selectFrom(r3, r7), s0x7 = HI4.selectFrom(r3, r7);
+        IntVector s1x0 = LO2.selectFrom(s0x0, s0x2), s1x2 = HI2.selectFrom(s0x0, s0x2);
+        IntVector s1x1 = LO2.selectFrom(s0x1, s0x3), s1x3 = HI2.selectFrom(s0x1, s0x3);
+        IntVector s1x4 = LO2.selectFrom(s0x4, s0x6), s1x6 = HI2.selectFrom(s0x4, s0x6);
+        IntVector s1x5 = LO2.selectFrom(s0x5, s0x7), s1x7 = HI2.selectFrom(s0x5, s0x7);
+        IntVector s2x0 = LO1.selectFrom(s1x0, s1x1), s2x1 = HI1.selectFrom(s1x0, s1x1);
+        IntVector s2x2 = LO1.selectFrom(s1x2, s1x3), s2x3 = HI1.selectFrom(s1x2, s1x3);
+        IntVector s2x4 = LO1.selectFrom(s1x4, s1x5), s2x5 = HI1.selectFrom(s1x4, s1x5);
+        IntVector s2x6 = LO1.selectFrom(s1x6, s1x7), s2x7 = HI1.selectFrom(s1x6, s1x7);
+        s2x0.intoArray(cols, co + 0);
+        s2x1.intoArray(cols, co + 8);
+        s2x2.intoArray(cols, co + 16);
+        s2x3.intoArray(cols, co + 24);
+        s2x4.intoArray(cols, co + 32);
+        s2x5.intoArray(cols, co + 40);
+        s2x6.intoArray(cols, co + 48);
+        s2x7.intoArray(cols, co + 56);
+        return nan;
+    }
+
+    /** 4 rows x 16 bytes from off[o + l] + delta, transposed in registers into cols[co + c * L + l] (the 4 bytes at off[l] + delta + 4c). */
+    private static boolean transpose4(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
+        IntVector r0 = IntVector.fromMemorySegment(I, data, off[o + 0] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r1 = IntVector.fromMemorySegment(I, data, off[o + 1] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r2 = IntVector.fromMemorySegment(I, data, off[o + 2] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r3 = IntVector.fromMemorySegment(I, data, off[o + 3] + delta, ByteOrder.LITTLE_ENDIAN);
+        boolean nan = false;
+        if (fp8) {
+            ByteVector m = r0.reinterpretAsBytes().and((byte) 0x7F);
+            m = m.max(r1.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r2.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r3.reinterpretAsBytes().and((byte) 0x7F));
+            nan = m.compare(VectorOperators.EQ, (byte) 0x7F).anyTrue();
+        }
+        IntVector s0x0 = LO2.selectFrom(r0, r2), s0x2 = HI2.selectFrom(r0, r2);
+        IntVector s0x1 = LO2.selectFrom(r1, r3), s0x3 = HI2.selectFrom(r1, r3);
+        IntVector s1x0 = LO1.selectFrom(s0x0, s0x1), s1x1 = HI1.selectFrom(s0x0, s0x1);
+        IntVector s1x2 = LO1.selectFrom(s0x2, s0x3), s1x3 = HI1.selectFrom(s0x2, s0x3);
+        s1x0.intoArray(cols, co + 0);
+        s1x1.intoArray(cols, co + 4);
+        s1x2.intoArray(cols, co + 8);
+        s1x3.intoArray(cols, co + 12);
+        return nan;
+    }
+
+
+    /** Lane l = the 2 little-endian bytes at off[l] + delta, sign-extended. */
     private static IntVector gatherShorts(MemorySegment data, long[] off, long delta, int[] gi) {
         for (int l = 0; l < L; l++) gi[l] = data.get(SimdLayouts.I16, off[l] + delta);
         return IntVector.fromArray(I, gi, 0);
     }
 
+    /** Lane l = the byte at off[l] + delta, sign-extended. */
     private static IntVector gatherBytes(MemorySegment data, long[] off, long delta, int[] gi) {
-        for (int l = 0; l < L; l++) gi[l] = data.get(SimdLayouts.I8, off[l] + delta);
+        return gatherBytes(data, off, 0, delta, gi);
+    }
+
+    /** Lane l = the byte at off[o + l] + delta, sign-extended. */
+    private static IntVector gatherBytes(MemorySegment data, long[] off, int o, long delta, int[] gi) {
+        for (int l = 0; l < L; l++) gi[l] = data.get(SimdLayouts.I8, off[o + l] + delta);
         return IntVector.fromArray(I, gi, 0);
     }
 
@@ -324,28 +624,29 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         return FloatVector.fromArray(F, gf, 0);
     }
 
-    private static FloatVector gatherGeneric(SimdGemmProblem p, int g, int col, float[] gf) {
+    private static FloatVector gatherGeneric(SimdGemmProblem p, int row0, int col, float[] gf) {
         DenseWeight w = (DenseWeight) p.weight;
-        for (int l = 0; l < L; l++) gf[l] = w.getFloat((long) Math.min(g + l, p.n - 1) * p.k + col);
+        for (int l = 0; l < L; l++) gf[l] = w.getFloat((long) Math.min(row0 + l, p.n - 1) * p.k + col);
         return FloatVector.fromArray(F, gf, 0);
     }
 
-    private static FloatVector fp8Byte0(IntVector t) { return fp8Top(t.lanewise(VectorOperators.LSHL, 24)); }
-    private static FloatVector fp8Byte1(IntVector t) { return fp8Top(t.lanewise(VectorOperators.LSHL, 16)); }
-    private static FloatVector fp8Byte2(IntVector t) { return fp8Top(t.lanewise(VectorOperators.LSHL, 8)); }
-    private static FloatVector fp8Byte3(IntVector t) { return fp8Top(t); }
-
-    /**
-     * The e4m3 value of the code in the top byte of each lane: sign to bit 31, the 7 exponent and mantissa bits to
-     * bits 20..26 (an fp32 with the e4m3 exponent field in its low exponent bits: the value times 2^-120, e4m3
-     * subnormals landing on fp32 subnormals), times 2^120 (exact); the NaN code S.1111.111 is mapped to NaN.
+    /*
+     * e4m3 code in byte b of each int lane to fp32: shift it to the top byte, then an arithmetic shift by 4 leaves
+     * the sign in bits 27..31 and the 7 exponent/mantissa bits in 20..26, and one mask keeps bit 31 and 20..26: an
+     * fp32 with the e4m3 exponent field in its low exponent bits, i.e. the value times 2^-120 (e4m3 subnormals land
+     * on fp32 subnormals), which one multiply by 2^120 makes exact. The NaN code S.1111.111 comes out as +-480 (no
+     * finite code exceeds 448): nanFix maps it to NaN, applied only to chunks that contain one.
      */
-    private static FloatVector fp8Top(IntVector top) {
-        IntVector mag = top.lanewise(VectorOperators.LSHR, 4).and(0x07F00000);
-        FloatVector v = top.and(0x80000000).or(mag).reinterpretAsFloats().mul(Fp8Codec.DECODE_SCALE);
-        VectorMask<Integer> nan = mag.compare(VectorOperators.EQ, 0x07F00000);
-        return v.blend(Float.NaN, nan.cast(F));
+    private static FloatVector fp8FiniteByte0(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 24)); }
+    private static FloatVector fp8FiniteByte1(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 16)); }
+    private static FloatVector fp8FiniteByte2(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 8)); }
+    private static FloatVector fp8FiniteByte3(IntVector t) { return fp8FiniteTop(t); }
+
+    private static FloatVector fp8FiniteTop(IntVector top) {
+        return top.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE);
     }
+
+    private static FloatVector nanFix(FloatVector v) { return v.blend(Float.NaN, v.abs().compare(VectorOperators.EQ, 480f)); }
 
     private static FloatVector bf16Low(IntVector t) { return t.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); }
     private static FloatVector bf16High(IntVector t) { return t.and(0xFFFF0000).reinterpretAsFloats(); }

@@ -16,8 +16,13 @@ final class SimdGemmScratch {
     float[] row = new float[0];
     /** One value per lane, gathered from L different W rows. */
     int[] laneInts = new int[64];
-    float[] laneFloats = new float[64];
-    long[] laneOffsets = new long[64];
+    float[] laneFloats = new float[4 * 64];
+    /** Block sums of the four-group GEMV. */
+    float[] blockSums = new float[4 * 64];
+    float[] totals = new float[4 * 64];
+    long[] laneOffsets = new long[4 * 64];
+    /** L rows of L ints each, staged for a column gather (in-register transpose). */
+    int[] staged = new int[4 * 64 * 64];
 
     static SimdGemmScratch get() { return LOCAL.get(); }
 
