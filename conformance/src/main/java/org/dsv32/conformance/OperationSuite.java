@@ -13,6 +13,7 @@ import org.dsv32.conformance.checks.MlaAttentionCheck;
 import org.dsv32.conformance.checks.MlpCheck;
 import org.dsv32.conformance.checks.MoeCheck;
 import org.dsv32.conformance.checks.MoeGateCheck;
+import org.dsv32.conformance.checks.MtpCheck;
 import org.dsv32.conformance.checks.RmsNormCheck;
 import org.dsv32.conformance.checks.RopeCheck;
 import org.dsv32.conformance.checks.UncheckedOperation;
@@ -36,7 +37,7 @@ public final class OperationSuite implements CheckSuite {
         Map<Class<? extends Operation>, OperationCheck> byOp = new LinkedHashMap<>();
         for (OperationCheck c : List.of(new ActQuantCheck(), new LinearCheck(), new RmsNormCheck(), new LayerNormCheck(),
                 new RopeCheck(), new HadamardCheck(), new IndexerCheck(), new MlaAttentionCheck(), new MoeGateCheck(),
-                new MoeCheck(), new MlpCheck())) {
+                new MoeCheck(), new MlpCheck(), new MtpCheck())) {
             byOp.put(c.operation(), c);
         }
         List<OperationCheck> out = new ArrayList<>();

@@ -226,11 +226,7 @@ public final class Tolerances {
                 .elementwise("q_a_layernorm", gamma(c.qLoraRank(), U_FP32) / 2 + 4 * U_FP32)
                 .linear("q_b_proj", c.qLoraRank(), true)
                 .elementwise("q rope", rope);
-        ErrorBudget k = ErrorBudget.of(mode, tier)
-                .linear("kv_a_proj", c.hiddenSize(), true)
-                .elementwise("kv_a_layernorm", gamma(c.kvLoraRank(), U_FP32) / 2 + 4 * U_FP32)
-                .roundingPoint("kv latent fp8 round trip")
-                .elementwise("k rope", rope);
+        ErrorBudget k = mlaCacheBudget(c, mode, tier, maxPosition);
         return ErrorBudget.of(mode, tier)
                 .merge("query", q).merge("key", k)
                 .linear("absorb W_uk", c.qkNopeHeadDim(), false)
@@ -239,6 +235,25 @@ public final class Tolerances {
                 .positiveSum("sum over keys", Math.max(1, maxKeys))
                 .linear("W_uv", c.kvLoraRank(), false)
                 .linear("o_proj", c.numAttentionHeads() * c.vHeadDim(), true);
+    }
+
+    /**
+     * One cached MLA entry (c_kv | k_pe) — the key path of {@link #mla} alone: kv_a (K = D), kv_a_layernorm, the kv
+     * latent's FP8 round trip, RoPE of k_pe. Much tighter than the attention output's tolerance, so that a cache
+     * written without the FP8 round trip cannot hide inside the output's budget.
+     */
+    public static Tolerance mlaCache(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
+        ErrorBudget b = mlaCacheBudget(c, mode, tier, maxPosition);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    static ErrorBudget mlaCacheBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
+        double rope = angleError(maxPosition, c.ropeFrequencies()[0]) + 4 * U_FP32;
+        return ErrorBudget.of(mode, tier)
+                .linear("kv_a_proj", c.hiddenSize(), true)
+                .elementwise("kv_a_layernorm", gamma(c.kvLoraRank(), U_FP32) / 2 + 4 * U_FP32)
+                .roundingPoint("kv latent fp8 round trip")
+                .elementwise("k rope", rope);
     }
 
     /**
@@ -261,6 +276,27 @@ public final class Tolerances {
         ErrorBudget b = mlpBudget(c.hiddenSize(), c.moeIntermediateSize(), mode, tier)
                 .elementwise("routing weights", moeGate(c).maxErrInf())
                 .reduction("sum over experts", c.numExpertsPerTok() + c.nSharedExperts());
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    /**
+     * The MTP module's logits, for a dense block whose attention selects every key (no discrete decision inside):
+     * enorm and hnorm (element-wise), eh_proj (dense bf16, K = 2D, no act_quant), the block — input norm, the
+     * attention (whose softmax amplifies the upstream error like its own logits' error), the fused residual norm,
+     * the dense MLP — then shared_head.norm and the head (dense, K = D).
+     */
+    public static Tolerance mtp(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
+        double norm = gamma(c.hiddenSize(), U_FP32) / 2 + 5 * U_FP32;
+        ErrorBudget b = ErrorBudget.of(mode, tier)
+                .elementwise("enorm / hnorm", norm)
+                .linear("eh_proj", 2 * c.hiddenSize(), false)
+                .elementwise("input_layernorm", norm)
+                .amplify("attention softmax on the upstream error", Math.sqrt(2) * MLA_LOGIT_RMS)
+                .merge("attention", mlaBudget(c, mode, tier, maxPosition, maxKeys))
+                .elementwise("post_attention_layernorm (fused residual)", norm)
+                .merge("mlp", mlpBudget(c.hiddenSize(), c.intermediateSize(), mode, tier))
+                .elementwise("shared_head.norm", norm)
+                .linear("head", c.hiddenSize(), false);
         return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
     }
 

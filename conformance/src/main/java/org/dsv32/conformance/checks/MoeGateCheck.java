@@ -46,6 +46,10 @@ public final class MoeGateCheck extends AbstractOperationCheck<MoeGateOp, MoeGat
         cases.add(new Case("tokens, no bias", c, plain, RandomInputs.gaussian(rng, 1, o.quick() ? 6 : 16, d)));
         cases.add(new Case("tokens, strong bias", c, biased, RandomInputs.gaussian(rng, 1, o.quick() ? 6 : 16, d)));
         cases.add(new Case("exact ties (duplicated router rows)", c, withDuplicatedRows(plain, c), RandomInputs.gaussian(rng, 1, 4, d)));
+        // every s + bias below zero: experts of dropped groups must stay out (-inf), a 0 fill would let them win
+        MoeWeights negative = new MoeWeights(plain.router(), RandomWeights.fp32(rng, "model.layers.1.mlp.gate.e_score_correction_bias", 1, c.nRoutedExperts(), -1.5, 0.1),
+                plain.experts(), plain.shared());
+        cases.add(new Case("negative bias (every s + bias < 0)", c, negative, RandomInputs.gaussian(rng, 1, 4, d)));
         return cases;
     }
 
