@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.dsv32.reference.ReferenceActQuant;
+import org.dsv32.reference.ReferenceBlock;
 import org.dsv32.reference.ReferenceHadamard;
 import org.dsv32.reference.ReferenceIndexer;
 import org.dsv32.reference.ReferenceLayerNorm;
@@ -19,8 +20,10 @@ import org.dsv32.reference.ReferenceRmsNorm;
 import org.dsv32.reference.ReferenceRope;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerOp;
+import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlaAttentionOp;
@@ -34,6 +37,7 @@ import org.dsv32.spec.ops.RopeLayout;
 import org.dsv32.spec.ops.RopeOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.Fp8BlockWeight;
+import org.dsv32.spec.weights.LayerWeights;
 import org.dsv32.spec.weights.MlpWeights;
 import org.dsv32.spec.weights.ScaleFormat;
 
@@ -289,6 +293,17 @@ public final class MutantCatalogue {
                 "SwiGLU with gate_proj and up_proj swapped: silu(up x) * gate x",
                 MlpOp.class, MlpOp.class, (ctx, self) -> new ReferenceMlp(ctx, self) {
                     @Override public TensorF64 forward(TensorF64 x, MlpWeights w) { return super.forward(x, new MlpWeights(w.up(), w.gate(), w.down())); }
+                });
+
+        // ---- the block (section 10)
+        add(l, "block-no-residual", null,
+                "the block drops the residual stream x: out = Attn(...) + FFN(...) instead of x + Attn(...) + FFN(...)",
+                BlockOp.class, BlockOp.class, (ctx, self) -> new ReferenceBlock(ctx, self) {
+                    @Override public TensorF64 forward(TensorF64 x, int startPos, LayerWeights w, LayerCache cache) {
+                        TensorF64 y = super.forward(x, startPos, w, cache);
+                        for (int i = 0; i < y.size(); i++) y.setFlat(i, y.getFlat(i) - x.getFlat(i));
+                        return y;
+                    }
                 });
 
         // ---- MTP (section 10)
