@@ -1,7 +1,6 @@
 package org.dsv32.conformance.mutants;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -13,10 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.dsv32.conformance.CheckResult;
+import org.dsv32.conformance.AbstractOperationCheck;
 import org.dsv32.conformance.ConformanceConfigs;
+import org.dsv32.conformance.OperationCheck;
 import org.dsv32.conformance.Progress;
-import org.dsv32.conformance.Status;
 import org.dsv32.reference.ReferenceBackend;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
@@ -66,6 +65,8 @@ class MutantCatalogueTest {
 
     static final List<Mutant> ALL = MutantCatalogue.all();
     static final OpContext CTX = new OpContext(ConformanceConfigs.small(), PrecisionMode.EXACT);
+    /** One runner for the class: the reference's control results are computed once per check and shared. */
+    static final MutantRunner RUNNER = MutantRunner.quick(new ReferenceBackend());
 
     @Test
     void atLeastTwentyMutantsWithDistinctIds() {
@@ -113,23 +114,37 @@ class MutantCatalogueTest {
 
     @Test
     void theUnmutatedReferencePassesTheChecksTheMutantsFace() {
-        List<CheckResult> results = MutantRunner.quick(new ReferenceBackend()).runAll(new ReferenceBackend(), Progress.NONE);
-        Set<String> passed = new HashSet<>();
-        for (CheckResult r : results) {
-            assertFalse(r.status() == Status.FAIL, () -> r.key() + " fails for the reference itself: "
-                    + r.cases().stream().filter(c -> !c.passed()).map(c -> c.name() + ": " + c.failures()).toList());
-            if (r.status() == Status.PASS) passed.add(r.operation());
+        for (OperationCheck c : RUNNER.checks()) {
+            assertTrue(RUNNER.controlFailures(c).isEmpty(), () -> "the reference itself fails " + RUNNER.controlFailures(c));
         }
-        // every operation some mutant is expected to be killed by has a check that ran and passed
-        for (Mutant m : ALL) assertTrue(passed.contains(m.expectedKillerLabel()), "no passing " + m.expectedKillerLabel() + " check for the reference");
+        // every operation some mutant is expected to be killed by has a real check (not a NOT_IMPLEMENTED stand-in)
+        for (Mutant m : ALL) {
+            assertTrue(RUNNER.checks().stream().anyMatch(c -> c.operation() == m.expectedKiller() && c instanceof AbstractOperationCheck<?, ?>),
+                    "no check for " + m.expectedKillerLabel());
+        }
+    }
+
+    @Test
+    void aCheckTheReferenceFailsKillsNothing() {
+        OperationCheck alwaysFails = new OperationCheck() {
+            @Override public Class<? extends Operation> operation() { return org.dsv32.spec.ops.HadamardOp.class; }
+
+            @Override public List<org.dsv32.conformance.CheckResult> run(Backend c, Backend r, org.dsv32.conformance.CheckOptions o, Progress p) {
+                return List.of(org.dsv32.conformance.CheckResult.notRun("operations", c.name(), "hadamard", "exact",
+                        org.dsv32.conformance.Tier.TIGHT, org.dsv32.conformance.Status.FAIL, "always"));
+            }
+        };
+        MutantRunner runner = new MutantRunner(List.of(alwaysFails), new ReferenceBackend(), org.dsv32.conformance.CheckOptions.quickDefaults());
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> runner.run(MutantCatalogue.byId("hadamard-unscaled"), Progress.NONE));
+        assertTrue(e.getMessage().contains("unmutated reference fails"), e.getMessage());
     }
 
     @Test
     void everyMutantIsKilledByTheCheckTheCatalogueNames() {
-        MutantRunner runner = MutantRunner.quick(new ReferenceBackend());
         List<String> survivors = new ArrayList<>(), elsewhere = new ArrayList<>();
         for (Mutant m : ALL) {
-            MutantResult r = runner.run(m, Progress.NONE);
+            MutantResult r = RUNNER.run(m, Progress.NONE);
             if (!r.killed()) survivors.add(r.line());
             else if (!r.killedAsExpected()) elsewhere.add(m.id() + " expected " + m.expectedKillerLabel() + ", " + r.line());
         }
