@@ -27,7 +27,7 @@ import org.dsv32.spec.weights.IndexerWeights;
  * is causality), the keys it appends to the cache, and its top-k key selection per query, judged by
  * {@link SelectionCheck} against the reference's scores. Cases: one token; a prefill with top-k larger than, equal
  * to and smaller than the key count; prefill then decode steps; decode beyond position 4096 over a synthetic
- * cache prefix.
+ * cache prefix; small activations (x scaled by 1e-3), where the k_norm LayerNorm's eps is visible.
  */
 public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, IndexerCheck.Case> {
     /** {@code steps} token counts fed one after another, starting after a synthetic prefix of {@code prefix} tokens. */

@@ -29,7 +29,9 @@ import org.dsv32.spec.weights.AttentionWeights;
  * the reference's indexer scores ({@link SelectionCheck}); then the reference REPLAYS the candidate's selection
  * (forcedSelection) on its own cache and the outputs and the appended kv-cache entries are compared. Cases: one
  * token, a prefill with top-k above and below the key count, prefill + decode, decode beyond position 4096 over a
- * synthetic cache prefix.
+ * synthetic cache prefix, small activations (x scaled by 1e-3) where the latent norms' eps is visible. The cache
+ * entries get their own, much tighter tolerance ({@link Tolerances#mlaCache}): a cache that skips the FP8 round trip
+ * must not hide inside the output's budget.
  */
 public final class MlaAttentionCheck extends AbstractOperationCheck<MlaAttentionOp, MlaAttentionCheck.Case> {
     public record Case(String name, ModelConfig config, int prefix, int[] steps, AttentionWeights w, TensorF64 x, long cacheSeed)

@@ -23,7 +23,8 @@ import org.dsv32.spec.weights.MoeWeights;
  * The router: sigmoid scores (calc_diff), group and expert choices ({@link RoutingDecisions}), and the routing
  * weights against the reference's formula on the candidate's experts (element-wise). The router runs in fp32 in
  * both modes, so only TIGHT comparisons exist. Cases: one token, several, no bias, a strong bias (which changes the
- * choice, so a bias leaking into the weights shows), and duplicated router rows (exact ties: lower index wins).
+ * choice, so a bias leaking into the weights shows), duplicated router rows (exact ties: lower index wins), and a
+ * bias that makes every s + bias negative (a dropped group filled with 0 instead of −∞ would then win).
  */
 public final class MoeGateCheck extends AbstractOperationCheck<MoeGateOp, MoeGateCheck.Case> {
     public record Case(String name, ModelConfig config, MoeWeights w, TensorF64 x) implements AbstractOperationCheck.Case {}
