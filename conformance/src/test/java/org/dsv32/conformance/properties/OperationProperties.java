@@ -20,7 +20,8 @@ import org.opentest4j.TestAbortedException;
  * The common part of the generic conformance properties (in the style of EJML's generic checks): a subclass per
  * backend supplies {@link #backend()}; the operation bases generate seeded, shrinkable cases and compare the backend
  * with the reference through the same {@link AbstractOperationCheck} logic as {@code ./dsv32 conform}. A backend that
- * lacks the operation ABORTS the property (reported as skipped, with a NOT IMPLEMENTED message) — never a pass.
+ * lacks the operation is SKIPPED with a NOT IMPLEMENTED message (an unavailable one with UNAVAILABLE and its reason)
+ * — never a pass.
  */
 @AddLifecycleHook(OperationProperties.SkipNotImplemented.class)
 public abstract class OperationProperties {
@@ -56,6 +57,12 @@ public abstract class OperationProperties {
                 var ctor = type.getDeclaredConstructor();
                 ctor.setAccessible(true);
                 OperationProperties p = (OperationProperties) ctor.newInstance();
+                var avail = p.backend().availability();
+                if (!avail.available()) {
+                    String m = "UNAVAILABLE: backend '" + p.backend().name() + "': " + avail.reason() + " (" + type.getSimpleName() + " skipped)";
+                    System.err.println(m);
+                    return SkipResult.skip(m);
+                }
                 if (p.implemented()) return SkipResult.doNotSkip();
                 String m = "NOT IMPLEMENTED: backend '" + p.backend().name() + "' does not implement "
                         + p.check().operation().getSimpleName() + " (" + type.getSimpleName() + " skipped)";
