@@ -16,6 +16,7 @@ import org.dsv32.conformance.checks.MlaAttentionCheck;
 import org.dsv32.conformance.checks.MlpCheck;
 import org.dsv32.conformance.checks.MoeCheck;
 import org.dsv32.conformance.checks.MoeGateCheck;
+import org.dsv32.conformance.checks.MtpCheck;
 import org.dsv32.conformance.checks.RmsNormCheck;
 import org.dsv32.conformance.checks.RopeCheck;
 import org.dsv32.conformance.checks.UncheckedOperation;

@@ -226,11 +226,7 @@ public final class Tolerances {
                 .elementwise("q_a_layernorm", gamma(c.qLoraRank(), U_FP32) / 2 + 4 * U_FP32)
                 .linear("q_b_proj", c.qLoraRank(), true)
                 .elementwise("q rope", rope);
-        ErrorBudget k = ErrorBudget.of(mode, tier)
-                .linear("kv_a_proj", c.hiddenSize(), true)
-                .elementwise("kv_a_layernorm", gamma(c.kvLoraRank(), U_FP32) / 2 + 4 * U_FP32)
-                .roundingPoint("kv latent fp8 round trip")
-                .elementwise("k rope", rope);
+        ErrorBudget k = mlaCacheBudget(c, mode, tier, maxPosition);
         return ErrorBudget.of(mode, tier)
                 .merge("query", q).merge("key", k)
                 .linear("absorb W_uk", c.qkNopeHeadDim(), false)
@@ -239,6 +235,25 @@ public final class Tolerances {
                 .positiveSum("sum over keys", Math.max(1, maxKeys))
                 .linear("W_uv", c.kvLoraRank(), false)
                 .linear("o_proj", c.numAttentionHeads() * c.vHeadDim(), true);
+    }
+
+    /**
+     * One cached MLA entry (c_kv | k_pe) — the key path of {@link #mla} alone: kv_a (K = D), kv_a_layernorm, the kv
+     * latent's FP8 round trip, RoPE of k_pe. Much tighter than the attention output's tolerance, so that a cache
+     * written without the FP8 round trip cannot hide inside the output's budget.
+     */
+    public static Tolerance mlaCache(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
+        ErrorBudget b = mlaCacheBudget(c, mode, tier, maxPosition);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    static ErrorBudget mlaCacheBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
+        double rope = angleError(maxPosition, c.ropeFrequencies()[0]) + 4 * U_FP32;
+        return ErrorBudget.of(mode, tier)
+                .linear("kv_a_proj", c.hiddenSize(), true)
+                .elementwise("kv_a_layernorm", gamma(c.kvLoraRank(), U_FP32) / 2 + 4 * U_FP32)
+                .roundingPoint("kv latent fp8 round trip")
+                .elementwise("k rope", rope);
     }
 
     /**

@@ -20,6 +20,7 @@ import org.dsv32.conformance.checks.MoeCheck;
 import org.dsv32.conformance.checks.MoeGateCheck;
 import org.dsv32.conformance.checks.RmsNormCheck;
 import org.dsv32.conformance.checks.RopeCheck;
+import org.dsv32.conformance.mutants.MutantCatalogue;
 import org.dsv32.reference.ReferenceBackend;
 import org.dsv32.spec.backend.Backend;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every implemented check passes for the reference against itself, and FAILS for the reference with one known port
- * bug in the checked operation — so no check is one that cannot fail.
+ * bug in the checked operation (a mutant of {@link MutantCatalogue}) — so no check is one that cannot fail.
  */
 class OperationChecksTest {
     static final Backend REFERENCE = new ReferenceBackend();
@@ -38,23 +39,28 @@ class OperationChecksTest {
 
     static Stream<Arguments> checksAndMutants() {
         return Stream.of(
-                Arguments.of(new ActQuantCheck(), (Supplier<Backend>) MutantBackends::actQuantWithoutUe8m0),
-                Arguments.of(new LinearCheck(), (Supplier<Backend>) MutantBackends::linearWithoutActQuant),
-                Arguments.of(new RmsNormCheck(), (Supplier<Backend>) MutantBackends::rmsNormWrongEps),
-                Arguments.of(new LayerNormCheck(), (Supplier<Backend>) MutantBackends::layerNormWrongEps),
-                Arguments.of(new RopeCheck(), (Supplier<Backend>) MutantBackends::ropeLayoutSwapped),
-                Arguments.of(new HadamardCheck(), (Supplier<Backend>) MutantBackends::hadamardUnscaled),
-                Arguments.of(new IndexerCheck(), (Supplier<Backend>) MutantBackends::indexerPicksWorst),
-                Arguments.of(new IndexerCheck(), (Supplier<Backend>) MutantBackends::indexerUnscaledWeights),
-                Arguments.of(new MlaAttentionCheck(), (Supplier<Backend>) MutantBackends::mlaWithoutMscale),
-                Arguments.of(new MlaAttentionCheck(), (Supplier<Backend>) MutantBackends::mlaLatentNotFp8),
-                Arguments.of(new MoeGateCheck(), (Supplier<Backend>) MutantBackends::gateBiasInWeights),
-                Arguments.of(new MoeCheck(), (Supplier<Backend>) MutantBackends::moeSharedScaled),
-                Arguments.of(new MlpCheck(), (Supplier<Backend>) MutantBackends::mlpGateUpSwapped),
-                Arguments.of(new BlockCheck(), (Supplier<Backend>) MutantBackends::blockWithoutResidual),
+                Arguments.of(new ActQuantCheck(), mutant("ue8m0-not-rounded")),
+                Arguments.of(new LinearCheck(), mutant("linear-skips-act-quant")),
+                Arguments.of(new RmsNormCheck(), mutant("rms-norm-eps")),
+                Arguments.of(new LayerNormCheck(), mutant("layer-norm-eps")),
+                Arguments.of(new RopeCheck(), mutant("rope-layouts-swapped")),
+                Arguments.of(new HadamardCheck(), mutant("hadamard-unscaled")),
+                Arguments.of(new IndexerCheck(), mutant("indexer-picks-worst")),
+                Arguments.of(new IndexerCheck(), mutant("indexer-weights-unscaled")),
+                Arguments.of(new MlaAttentionCheck(), mutant("mla-no-mscale-squared")),
+                Arguments.of(new MlaAttentionCheck(), mutant("kv-latent-not-fp8")),
+                Arguments.of(new MoeGateCheck(), mutant("gate-bias-in-weights")),
+                Arguments.of(new MoeCheck(), mutant("routed-scale-on-shared")),
+                Arguments.of(new MlpCheck(), mutant("mlp-gate-up-swapped")),
+                Arguments.of(new BlockCheck(), mutant("block-no-residual")),
                 // the model takes its blocks from the backend, so a block bug shows in the logits
-                Arguments.of(new ModelCheck(), (Supplier<Backend>) MutantBackends::blockWithoutResidual),
-                Arguments.of(new MtpCheck(), (Supplier<Backend>) MutantBackends::mtpConcatSwapped));
+                Arguments.of(new ModelCheck(), mutant("block-no-residual")),
+                Arguments.of(new MtpCheck(), mutant("mtp-concat-swapped")));
+    }
+
+    /** A mutant of the catalogue (org.dsv32.conformance.mutants), made fresh for each use. */
+    static Supplier<Backend> mutant(String id) {
+        return () -> MutantCatalogue.byId(id).backend().get();
     }
 
     @ParameterizedTest(name = "{0}: reference passes, {1} fails")

@@ -27,7 +27,7 @@ import org.dsv32.spec.weights.IndexerWeights;
  * is causality), the keys it appends to the cache, and its top-k key selection per query, judged by
  * {@link SelectionCheck} against the reference's scores. Cases: one token; a prefill with top-k larger than, equal
  * to and smaller than the key count; prefill then decode steps; decode beyond position 4096 over a synthetic
- * cache prefix.
+ * cache prefix; small activations (x scaled by 1e-3), where the k_norm LayerNorm's eps is visible.
  */
 public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, IndexerCheck.Case> {
     /** {@code steps} token counts fed one after another, starting after a synthetic prefix of {@code prefix} tokens. */
@@ -50,6 +50,7 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
         cases.add(make("prefill, top-k < keys", base, 0, new int[] {topk + (o.quick() ? 4 : 12)}, w, rng));
         cases.add(make("prefill then decode", base.withIndexTopk(4), 0, new int[] {7, 1, 1}, w, rng));
         cases.add(make("decode beyond 4096", base, 4097, new int[] {1, 2}, w, rng));
+        cases.add(small(make("small activations (k_norm eps visible)", base, 0, new int[] {3}, w, rng)));
         return cases;
     }
 
@@ -58,6 +59,13 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
         for (int s : steps) t += s;
         return new Case(name, c, prefix, steps, w, RandomInputs.gaussian(rng, 1, t, c.hiddenSize()),
                 RandomInputs.gaussian(rng, 1, t, c.qLoraRank()), rng.nextLong());
+    }
+
+    /** The case with x scaled by 1e-3: W_k x then has a variance near 1e-6, where the k_norm eps counts. */
+    private static Case small(Case c) {
+        TensorF64 x = c.x().copy();
+        for (int i = 0; i < x.size(); i++) x.setFlat(i, (float) (x.getFlat(i) * 1e-3));
+        return new Case(c.name(), c.config(), c.prefix(), c.steps(), c.w(), x, c.qLatent(), c.cacheSeed());
     }
 
     @Override

@@ -23,7 +23,8 @@ import org.dsv32.spec.weights.MoeWeights;
  * The router: sigmoid scores (calc_diff), group and expert choices ({@link RoutingDecisions}), and the routing
  * weights against the reference's formula on the candidate's experts (element-wise). The router runs in fp32 in
  * both modes, so only TIGHT comparisons exist. Cases: one token, several, no bias, a strong bias (which changes the
- * choice, so a bias leaking into the weights shows), and duplicated router rows (exact ties: lower index wins).
+ * choice, so a bias leaking into the weights shows), duplicated router rows (exact ties: lower index wins), and a
+ * bias that makes every s + bias negative (a dropped group filled with 0 instead of −∞ would then win).
  */
 public final class MoeGateCheck extends AbstractOperationCheck<MoeGateOp, MoeGateCheck.Case> {
     public record Case(String name, ModelConfig config, MoeWeights w, TensorF64 x) implements AbstractOperationCheck.Case {}
@@ -46,6 +47,10 @@ public final class MoeGateCheck extends AbstractOperationCheck<MoeGateOp, MoeGat
         cases.add(new Case("tokens, no bias", c, plain, RandomInputs.gaussian(rng, 1, o.quick() ? 6 : 16, d)));
         cases.add(new Case("tokens, strong bias", c, biased, RandomInputs.gaussian(rng, 1, o.quick() ? 6 : 16, d)));
         cases.add(new Case("exact ties (duplicated router rows)", c, withDuplicatedRows(plain, c), RandomInputs.gaussian(rng, 1, 4, d)));
+        // every s + bias below zero: experts of dropped groups must stay out (-inf), a 0 fill would let them win
+        MoeWeights negative = new MoeWeights(plain.router(), RandomWeights.fp32(rng, "model.layers.1.mlp.gate.e_score_correction_bias", 1, c.nRoutedExperts(), -1.5, 0.1),
+                plain.experts(), plain.shared());
+        cases.add(new Case("negative bias (every s + bias < 0)", c, negative, RandomInputs.gaussian(rng, 1, 4, d)));
         return cases;
     }
 
