@@ -1,0 +1,68 @@
+package org.dsv32.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.dsv32.conformance.checks.ActQuantCheck;
+import org.dsv32.conformance.checks.HadamardCheck;
+import org.dsv32.conformance.checks.IndexerCheck;
+import org.dsv32.conformance.checks.LayerNormCheck;
+import org.dsv32.conformance.checks.LinearCheck;
+import org.dsv32.conformance.checks.MlaAttentionCheck;
+import org.dsv32.conformance.checks.MlpCheck;
+import org.dsv32.conformance.checks.MoeCheck;
+import org.dsv32.conformance.checks.MoeGateCheck;
+import org.dsv32.conformance.checks.RmsNormCheck;
+import org.dsv32.conformance.checks.RopeCheck;
+import org.dsv32.reference.ReferenceBackend;
+import org.dsv32.spec.backend.Backend;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every implemented check passes for the reference against itself, and FAILS for the reference with one known port
+ * bug in the checked operation — so no check is one that cannot fail.
+ */
+class OperationChecksTest {
+    static final Backend REFERENCE = new ReferenceBackend();
+    static final CheckOptions QUICK = CheckOptions.quickDefaults();
+
+    static Stream<Arguments> checksAndMutants() {
+        return Stream.of(
+                Arguments.of(new ActQuantCheck(), (Supplier<Backend>) MutantBackends::actQuantWithoutUe8m0),
+                Arguments.of(new LinearCheck(), (Supplier<Backend>) MutantBackends::linearWithoutActQuant),
+                Arguments.of(new RmsNormCheck(), (Supplier<Backend>) MutantBackends::rmsNormWrongEps),
+                Arguments.of(new LayerNormCheck(), (Supplier<Backend>) MutantBackends::layerNormWrongEps),
+                Arguments.of(new RopeCheck(), (Supplier<Backend>) MutantBackends::ropeLayoutSwapped),
+                Arguments.of(new HadamardCheck(), (Supplier<Backend>) MutantBackends::hadamardUnscaled),
+                Arguments.of(new IndexerCheck(), (Supplier<Backend>) MutantBackends::indexerPicksWorst),
+                Arguments.of(new IndexerCheck(), (Supplier<Backend>) MutantBackends::indexerUnscaledWeights),
+                Arguments.of(new MlaAttentionCheck(), (Supplier<Backend>) MutantBackends::mlaWithoutMscale),
+                Arguments.of(new MoeGateCheck(), (Supplier<Backend>) MutantBackends::gateBiasInWeights),
+                Arguments.of(new MoeCheck(), (Supplier<Backend>) MutantBackends::moeSharedScaled),
+                Arguments.of(new MlpCheck(), (Supplier<Backend>) MutantBackends::mlpGateUpSwapped));
+    }
+
+    @ParameterizedTest(name = "{0}: reference passes, {1} fails")
+    @MethodSource("checksAndMutants")
+    void referencePassesAndMutantFails(OperationCheck check, Supplier<Backend> mutant) {
+        List<CheckResult> ok = check.run(REFERENCE, REFERENCE, QUICK, Progress.NONE);
+        assertFalse(ok.isEmpty());
+        for (CheckResult r : ok) {
+            assertTrue(r.status() == Status.PASS, () -> r.key() + " " + r.status() + ": " + failures(r));
+            assertFalse(r.cases().isEmpty());
+        }
+        Backend bad = mutant.get();
+        List<CheckResult> broken = check.run(bad, REFERENCE, QUICK, Progress.NONE);
+        assertTrue(broken.stream().anyMatch(r -> r.status() == Status.FAIL),
+                () -> bad.name() + " was not caught: " + broken.stream().map(r -> r.key() + "=" + r.status()).toList());
+    }
+
+    static String failures(CheckResult r) {
+        return r.cases().stream().filter(c -> !c.passed()).map(c -> c.name() + ": " + c.failures()).toList().toString();
+    }
+}
