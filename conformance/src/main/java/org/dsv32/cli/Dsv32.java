@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 AnalyzeCommand.class,
                 LogitsCommand.class,
                 ConformCommand.class,
+                GoldenCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dsv32 implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
