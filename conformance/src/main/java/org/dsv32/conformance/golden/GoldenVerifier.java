@@ -92,7 +92,7 @@ public final class GoldenVerifier {
                                 p + ": missing (listed in manifest.json)"));
                         continue;
                     }
-                    add.accept(verifyCase(p, e.sha256(), candidate));
+                    add.accept(verifyCase(p, e, candidate));
                 }
             } catch (GoldenException e) {
                 add.accept(GoldenOutcome.notRun(GoldenFormat.MANIFEST, "-", "-", "-", "-", GoldenStatus.of(e.kind()), e.getMessage()));
@@ -120,10 +120,14 @@ public final class GoldenVerifier {
         }
     }
 
-    /** One case file; {@code manifestSha} (nullable) is the file's SHA-256 the manifest lists. Never throws. */
-    public static GoldenOutcome verifyCase(Path file, String manifestSha, Backend candidate) {
+    /**
+     * One case file; {@code listed} (nullable) is its manifest entry, whose SHA-256 the file must have and whose
+     * operation, mode and scale format label the outcome when the file cannot be read. Never throws.
+     */
+    public static GoldenOutcome verifyCase(Path file, GoldenManifest.Entry listed, Backend candidate) {
         long t0 = System.nanoTime();
-        String name = file.getFileName().toString().replaceFirst("\\" + GoldenFormat.EXTENSION + "$", "");
+        String name = listed != null ? listed.name() : file.getFileName().toString().replaceFirst("\\" + GoldenFormat.EXTENSION + "$", "");
+        String manifestSha = listed == null ? null : listed.sha256();
         try (GoldenCase c = GoldenCase.open(file)) {
             if (manifestSha != null) {
                 String sha = GoldenSeal.ofFile(file);
@@ -137,10 +141,15 @@ public final class GoldenVerifier {
             return new GoldenOutcome(o.name(), o.operation(), o.mode(), o.scaleFormat(), o.tier(), o.status(), o.detail(), o.result(),
                     o.tolerance(), (System.nanoTime() - t0) / 1e9);
         } catch (GoldenException e) {
-            return GoldenOutcome.notRun(name, "-", "-", "-", "-", GoldenStatus.of(e.kind()), e.getMessage());
+            return unread(name, listed, GoldenStatus.of(e.kind()), e.getMessage());
         } catch (IOException | RuntimeException e) {
-            return GoldenOutcome.notRun(name, "-", "-", "-", "-", GoldenStatus.CORRUPTED, file + ": cannot read: " + e);
+            return unread(name, listed, GoldenStatus.CORRUPTED, file + ": cannot read: " + e);
         }
+    }
+
+    private static GoldenOutcome unread(String name, GoldenManifest.Entry e, GoldenStatus s, String detail) {
+        return e == null ? GoldenOutcome.notRun(name, "-", "-", "-", "-", s, detail)
+                : GoldenOutcome.notRun(name, e.operation(), e.mode(), e.scaleFormat(), e.tolerance(), s, detail);
     }
 
     private static <T extends Operation, P> GoldenOutcome run(GoldenCase c, GoldenOp<T, P> op, Backend candidate) {
