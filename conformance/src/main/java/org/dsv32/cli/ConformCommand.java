@@ -28,8 +28,9 @@ import picocli.CommandLine.Option;
 @Command(name = "conform", mixinStandardHelpOptions = true,
         description = {"Check backends against the float64 reference, operation by operation, in both precision modes.",
                 "TIGHT: candidate and reference in the same mode; LOOSE: candidate fp8 vs reference exact (spec/TOLERANCES.md).",
-                "Not-implemented operations are listed but do not fail the run unless --strict; a backend that implements",
-                "nothing of its own always fails."})
+                "Not-implemented operations are listed but do not fail the run unless --strict;",
+                "a backend that passes nothing of its own always fails.",
+                "Exit code: 0 pass, 1 fail (or a baseline regression), 2 usage or I/O error."})
 final class ConformCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "all", paramLabel = "NAME|all", description = "Backend to check (default: ${DEFAULT-VALUE}).")
     String backend;

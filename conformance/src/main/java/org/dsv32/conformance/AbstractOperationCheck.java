@@ -98,17 +98,27 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
         return out;
     }
 
+    /** Thrown by {@link #runOne} when the candidate lacks the operation. */
+    public static final class NotImplemented extends RuntimeException {
+        public NotImplemented(String message) { super(message); }
+    }
+
     /**
-     * Runs one case outside a suite (the jqwik property bases use this): empty when the candidate lacks the
-     * operation, otherwise the case result (null when the case does not apply to {@code mt}).
+     * Runs one case outside a suite (the jqwik property bases use this). Returns null when the case does not apply
+     * to {@code mt}; throws {@link NotImplemented} when the candidate lacks the operation.
      */
-    public final Optional<CaseResult> runOne(C c, Backend candidate, Backend reference, ModeTier mt) {
+    public final CaseResult runOne(C c, Backend candidate, Backend reference, ModeTier mt) {
         Optional<T> cand = bind(candidate, c, mt.candidateMode());
-        if (cand.isEmpty()) return Optional.empty();
+        if (cand.isEmpty()) {
+            throw new NotImplemented("NOT IMPLEMENTED: backend '" + candidate.name() + "' does not implement " + type.getSimpleName());
+        }
         T ref = bind(reference, c, mt.referenceMode()).orElseThrow(() -> new UnsupportedOperationException(
                 "the reference does not implement " + type.getSimpleName()));
-        return Optional.ofNullable(runCase(c, cand.get(), bind(candidate, c, mt.candidateMode()).orElseThrow(), ref, mt));
+        return runCase(c, cand.get(), bind(candidate, c, mt.candidateMode()).orElseThrow(), ref, mt);
     }
+
+    /** The (mode, tier) comparisons of this check, for property tests. */
+    public final List<ModeTier> modeTiers() { return comparisons(); }
 
     /** The tolerance applied to case {@code c} (for the report; runCase applies it). */
     protected abstract Tolerance toleranceOf(C c, ModeTier mt);

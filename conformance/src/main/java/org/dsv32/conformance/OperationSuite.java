@@ -5,6 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.dsv32.conformance.checks.ActQuantCheck;
+import org.dsv32.conformance.checks.BlockCheck;
+import org.dsv32.conformance.checks.ModelCheck;
+import org.dsv32.conformance.checks.MtpCheck;
 import org.dsv32.conformance.checks.HadamardCheck;
 import org.dsv32.conformance.checks.IndexerCheck;
 import org.dsv32.conformance.checks.LayerNormCheck;
@@ -36,7 +39,7 @@ public final class OperationSuite implements CheckSuite {
         Map<Class<? extends Operation>, OperationCheck> byOp = new LinkedHashMap<>();
         for (OperationCheck c : List.of(new ActQuantCheck(), new LinearCheck(), new RmsNormCheck(), new LayerNormCheck(),
                 new RopeCheck(), new HadamardCheck(), new IndexerCheck(), new MlaAttentionCheck(), new MoeGateCheck(),
-                new MoeCheck(), new MlpCheck())) {
+                new MoeCheck(), new MlpCheck(), new BlockCheck(), new ModelCheck(), new MtpCheck())) {
             byOp.put(c.operation(), c);
         }
         List<OperationCheck> out = new ArrayList<>();

@@ -15,6 +15,9 @@ import org.dsv32.spec.weights.AttentionWeights;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.IndexerWeights;
+import org.dsv32.spec.weights.LayerWeights;
+import org.dsv32.spec.weights.ModelWeights;
+import org.dsv32.spec.weights.MtpWeights;
 import org.dsv32.spec.weights.MlpWeights;
 import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.ScaleFormat;
@@ -106,6 +109,33 @@ public final class RandomWeights {
                 normWeight(rng, p + "k_norm.weight", c.indexHeadDim()),
                 bf16(rng, p + "k_norm.bias", 1, c.indexHeadDim(), 0, 0.1),
                 bf16(rng, p + "weights_proj.weight", c.indexNHeads(), c.hiddenSize(), 0, 1 / Math.sqrt(c.hiddenSize())));
+    }
+
+    /** A decoder block: the two norms, attention and a dense MLP or (from first_k_dense_replace on) an MoE. */
+    public static LayerWeights layer(SplittableRandom rng, ModelConfig c, int index, ScaleFormat scales) {
+        String p = "model.layers." + index + ".";
+        boolean moe = c.isMoeLayer(index);
+        return new LayerWeights(index, normWeight(rng, p + "input_layernorm.weight", c.hiddenSize()),
+                normWeight(rng, p + "post_attention_layernorm.weight", c.hiddenSize()), attention(rng, c, index, scales),
+                moe ? null : mlp(rng, p + "mlp", c.hiddenSize(), c.intermediateSize(), scales),
+                moe ? moe(rng, c, index, scales, 0.1) : null);
+    }
+
+    /** A whole model: bf16 embedding and LM head, every layer, the final norm and the MTP modules (their head shared). */
+    public static ModelWeights model(SplittableRandom rng, ModelConfig c, ScaleFormat scales) {
+        int d = c.hiddenSize();
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int i = 0; i < c.numHiddenLayers(); i++) layers.add(layer(rng, c, i, scales));
+        List<MtpWeights> mtp = new ArrayList<>();
+        for (int j = 0; j < c.numNextnPredictLayers(); j++) {
+            int i = c.numHiddenLayers() + j;
+            String p = "model.layers." + i + ".";
+            mtp.add(new MtpWeights(normWeight(rng, p + "enorm.weight", d), normWeight(rng, p + "hnorm.weight", d),
+                    bf16(rng, p + "eh_proj.weight", d, 2 * d, 0, 1 / Math.sqrt(2 * d)), layer(rng, c, i, scales),
+                    normWeight(rng, p + "shared_head.norm.weight", d), null));
+        }
+        return new ModelWeights(c, bf16(rng, "model.embed_tokens.weight", c.vocabSize(), d, 0, 1),
+                layers, normWeight(rng, "model.norm.weight", d), bf16(rng, "lm_head.weight", c.vocabSize(), d, 0, 1 / Math.sqrt(d)), mtp);
     }
 
     /** MLA attention of a layer with its indexer; kv_a_proj_with_mqa has kv_lora + rope rows (576: ragged blocks). */

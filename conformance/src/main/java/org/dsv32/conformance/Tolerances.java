@@ -264,6 +264,51 @@ public final class Tolerances {
         return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
     }
 
+    /**
+     * A decoder block h = x + Attn(RMSNorm(x)); out = h + FFN(RMSNorm(h)), its decisions NOT replayed (the contract
+     * exposes none), so TIGHT only: the two norms, the attention and the FFN budgets add (the residual adds are
+     * one rounding each).
+     */
+    public static Tolerance block(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys, boolean moe) {
+        ErrorBudget b = blockBudget(c, mode, tier, maxPosition, maxKeys, moe);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    static ErrorBudget blockBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys, boolean moe) {
+        ErrorBudget ffn = moe
+                ? mlpBudget(c.hiddenSize(), c.moeIntermediateSize(), mode, tier).elementwise("routing weights", moeGate(c).maxErrInf())
+                        .reduction("sum over experts", c.numExpertsPerTok() + c.nSharedExperts())
+                : mlpBudget(c.hiddenSize(), c.intermediateSize(), mode, tier);
+        return ErrorBudget.of(mode, tier)
+                .elementwise("input_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .merge("attention", mlaBudget(c, mode, tier, maxPosition, maxKeys))
+                .elementwise("residual add + post_attention_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 5 * U_FP32)
+                .merge(moe ? "moe" : "mlp", ffn)
+                .elementwise("residual add", U_FP32);
+    }
+
+    /**
+     * The whole model's logits: every block (the MoE budget for layers from first_k_dense_replace on), the final
+     * norm and the fp32 LM head (K = D). TIGHT only, like the block.
+     */
+    public static Tolerance model(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
+        ErrorBudget b = ErrorBudget.of(mode, tier);
+        for (int i = 0; i < c.numHiddenLayers(); i++) b.merge("layer " + i, blockBudget(c, mode, tier, maxPosition, maxKeys, c.isMoeLayer(i)));
+        b.elementwise("final norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32).linear("lm_head", c.hiddenSize(), false);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    /** The MTP module: enorm and hnorm, eh_proj (K = 2D, bf16), one MoE block, shared_head.norm and the head (K = D). */
+    public static Tolerance mtp(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
+        ErrorBudget b = ErrorBudget.of(mode, tier)
+                .elementwise("enorm / hnorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .linear("eh_proj", 2 * c.hiddenSize(), false)
+                .merge("block", blockBudget(c, mode, tier, maxPosition, maxKeys, c.isMoeLayer(c.numHiddenLayers())))
+                .elementwise("shared_head.norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .linear("head", c.hiddenSize(), false);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
     // ---------------------------------------------------------------- the table of spec/TOLERANCES.md
 
     /** One row of the tolerance table. */
@@ -289,6 +334,15 @@ public final class Tolerances {
         rows.add(new Row("moe_gate (scores; weights; score tol)", "D=" + c.hiddenSize(), "any", Tier.TIGHT, moeGate(c)));
         addModes(rows, "moe", "I=" + c.moeIntermediateSize(), (m, t) -> moe(c, m, t));
         addModes(rows, "mlp", "I=" + c.intermediateSize(), (m, t) -> mlp(c.hiddenSize(), c.intermediateSize(), m, t));
+        for (PrecisionMode m : PrecisionMode.values()) {
+            rows.add(new Row("block (MoE layer)", "D=" + c.hiddenSize(), m.label(), Tier.TIGHT, block(c, m, Tier.TIGHT, maxPos, keys, true)));
+        }
+        for (PrecisionMode m : PrecisionMode.values()) {
+            rows.add(new Row("model (logits)", c.numHiddenLayers() + " layers", m.label(), Tier.TIGHT, model(c, m, Tier.TIGHT, maxPos, keys)));
+        }
+        for (PrecisionMode m : PrecisionMode.values()) {
+            rows.add(new Row("mtp (logits)", "D=" + c.hiddenSize(), m.label(), Tier.TIGHT, mtp(c, m, Tier.TIGHT, maxPos, keys)));
+        }
         return rows;
     }
 

@@ -152,6 +152,32 @@ final class MutantBackends {
         });
     }
 
+    /** MLA that skips the kv latent's FP8 round trip before caching (fact sheet, section 5). */
+    static Backend mlaLatentNotFp8() {
+        return mutant("mla-latent-not-fp8", MlaAttentionOp.class, (ctx, self) -> new org.dsv32.reference.ReferenceMla(ctx, self) {
+            @Override protected TensorF64 roundTripLatent(TensorF64 latent) { return latent; }
+        });
+    }
+
+    /** A block that drops the attention's residual connection (out = attn + FFN(...) without x). */
+    static Backend blockWithoutResidual() {
+        return mutant("block-no-residual", org.dsv32.spec.ops.BlockOp.class, (ctx, self) -> {
+            org.dsv32.spec.ops.BlockOp ok = new org.dsv32.reference.ReferenceBlock(ctx, self);
+            return (x, start, w, cache) -> {
+                TensorF64 y = ok.forward(x, start, w, cache);
+                for (int i = 0; i < y.size(); i++) y.setFlat(i, y.getFlat(i) - x.getFlat(i));
+                return y;
+            };
+        });
+    }
+
+    /** The MTP module with the concat order swapped: [RMSNorm_h(h) ; RMSNorm_e(emb)]. */
+    static Backend mtpConcatSwapped() {
+        return mutant("mtp-concat-swapped", org.dsv32.spec.ops.MtpOp.class, (ctx, self) -> new org.dsv32.reference.ReferenceMtp(ctx, self) {
+            @Override protected TensorF64 concat(TensorF64 first, TensorF64 second, int d) { return super.concat(second, first, d); }
+        });
+    }
+
     /** The router putting the bias into the expert weights (w_i from s + bias). */
     static Backend gateBiasInWeights() {
         return mutant("gate-bias-in-weights", MoeGateOp.class, (ctx, self) -> {

@@ -1,21 +1,109 @@
 package org.dsv32.cuda;
 
+import java.util.List;
 import java.util.Optional;
+import org.dsv32.optimized.SimdBackend;
 import org.dsv32.spec.backend.Availability;
-import org.dsv32.spec.backend.Backend;
-import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.backend.RegistryBackend;
+import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.IndexerOp;
+import org.dsv32.spec.ops.LayerNormOp;
+import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MlaAttentionOp;
+import org.dsv32.spec.ops.MlpOp;
+import org.dsv32.spec.ops.ModelOp;
+import org.dsv32.spec.ops.MoeGateOp;
+import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.Operation;
+import org.dsv32.spec.ops.RmsNormOp;
+import org.dsv32.spec.ops.RopeOp;
+import org.dsv32.spec.backend.OpContext;
 
-/** The GPU backend ({@code cuda}) through JCuda's driver API. */
-public final class CudaBackend implements Backend {
+/**
+ * The GPU backend ({@code cuda}) through JCuda's driver API: PTX for sm_90 loaded with {@code cuModuleLoadData},
+ * kernels launched with {@code cuLaunchKernel}; at run time only the NVIDIA driver ({@code libcuda.so.1}) is needed.
+ *
+ * <p>On the GPU: act_quant, linear (FP8 tensor-core GEMM with per-128-block promotion, GEMV for one row, fp32
+ * GEMM/GEMV for dense weights and the exact mode), RMSNorm (plain and fused residual), LayerNorm, RoPE (both
+ * layouts), Hadamard and the MoE gate. Delegated to {@code simd}, composed over this backend (their linears, norms,
+ * RoPE, Hadamard and gate come from here): the indexer, MLA attention, MoE, MLP, block, model and MTP; reports
+ * name them through {@link #delegateOf}.
+ *
+ * <p>Without a usable GPU (no driver, no device, an older device, a driver that cannot load the PTX)
+ * {@link #availability()} says why and {@link #operation} offers nothing, so nothing can count as passed; no
+ * native-library error escapes.
+ */
+public final class CudaBackend extends RegistryBackend {
+    /** The operations whose arithmetic runs on the GPU. */
+    public static final List<Class<? extends Operation>> ON_GPU = List.of(ActQuantOp.class, LinearOp.class,
+            RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class, MoeGateOp.class);
+
+    private static volatile Availability availability;
+
+    public CudaBackend() {
+        SimdBackend simd = new SimdBackend();
+        register(ActQuantOp.class, (c, self) -> new CudaActQuant(gpu()));
+        register(LinearOp.class, (c, self) -> new CudaLinear(c, gpu(), () -> simd.require(LinearOp.class, c)));
+        register(RmsNormOp.class, (c, self) -> new CudaRmsNorm(gpu()));
+        register(LayerNormOp.class, (c, self) -> new CudaLayerNorm(gpu()));
+        register(RopeOp.class, (c, self) -> new CudaRope(c, gpu()));
+        register(HadamardOp.class, (c, self) -> new CudaHadamard(gpu()));
+        register(MoeGateOp.class, (c, self) -> new CudaMoeGate(c, gpu()));
+        delegateComposed(IndexerOp.class, simd);
+        delegateComposed(MlaAttentionOp.class, simd);
+        delegateComposed(MoeOp.class, simd);
+        delegateComposed(MlpOp.class, simd);
+        delegateComposed(BlockOp.class, simd);
+        delegateComposed(ModelOp.class, simd);
+        delegateComposed(MtpOp.class, simd);
+    }
+
     @Override public String name() { return "cuda"; }
 
-    @Override public String description() { return "NVIDIA GPU through JCuda's driver API (PTX for sm_90)"; }
+    @Override public String description() { return "NVIDIA GPU through JCuda's driver API (PTX for sm_90, FP8 tensor cores)"; }
 
-    @Override public Availability availability() { return CudaProbe.probe(); }
+    /**
+     * Available when the driver loads, a device of compute capability 9.0 or more is there, and the PTX modules
+     * load on it (the driver JIT-compiles them). Decided once per process.
+     */
+    @Override
+    public Availability availability() {
+        Availability a = availability;
+        if (a == null) {
+            synchronized (CudaBackend.class) {
+                a = availability;
+                if (a == null) availability = a = probeAndOpen();
+            }
+        }
+        return a;
+    }
 
+    private static Availability probeAndOpen() {
+        Availability driver = CudaProbe.probe();
+        if (!driver.available()) return driver;
+        try {
+            CudaContext.shared();
+            return Availability.yes();
+        } catch (Throwable t) {
+            String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            return Availability.no(CudaProbe.firstLine(m));
+        }
+    }
+
+    /** The device, for reports; empty when unavailable. */
+    public Optional<String> device() {
+        return availability().available() ? Optional.of(CudaContext.shared().description()) : Optional.empty();
+    }
+
+    /** An unavailable backend offers no operation at all (the harness then reports it unavailable, never passed). */
     @Override
     public <T extends Operation> Optional<T> operation(Class<T> type, OpContext context) {
-        return Optional.empty();
+        if (!availability().available()) return Optional.empty();
+        return super.operation(type, context);
     }
+
+    private static CudaContext gpu() { return CudaContext.shared(); }
 }

@@ -34,7 +34,7 @@ final class CudaProbe {
         }
     }
 
-    private static String firstLine(String s) {
+    static String firstLine(String s) {
         int i = s.indexOf('\n');
         return i < 0 ? s : s.substring(0, i);
     }

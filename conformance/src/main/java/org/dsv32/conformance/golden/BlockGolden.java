@@ -10,6 +10,7 @@ import org.dsv32.conformance.CaseResult;
 import org.dsv32.conformance.RandomInputs;
 import org.dsv32.conformance.Tier;
 import org.dsv32.conformance.Tolerance;
+import org.dsv32.conformance.Tolerances;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.BlockOp;
@@ -22,7 +23,7 @@ import org.dsv32.spec.weights.LayerWeights;
  * {@code model.layers.<layer>.*} (from the shared {@code weights_file}), optionally a cache, fed in {@code steps} →
  * {@code expected.y} [T][D] and the appended cache entries {@code expected.kv_latent}, {@code expected.k_pe},
  * {@code expected.index_k}. Layer 0 has a dense FFN, layer 1 an MoE. The block exposes no decisions, so its inputs
- * were drawn until every indexer and routing decision inside clears {@link DecisionMargins#SAFETY} score tolerances.
+ * were drawn until every indexer and routing decision inside has a clear winner ({@link DecisionMargins}).
  */
 final class BlockGolden extends AbstractGoldenOp<BlockOp, BlockGolden.Prepared> {
     record Prepared(TensorF64 x, LayerWeights w, LayerCache cache, int start, int[] steps, TensorF64 y, TensorF64 latents,
@@ -43,7 +44,7 @@ final class BlockGolden extends AbstractGoldenOp<BlockOp, BlockGolden.Prepared> 
                 for (int attempt = 0; ; attempt++) {
                     long seed = ctx.seed("block-" + what + (attempt == 0 ? "" : "#" + attempt));
                     TensorF64 x = RandomInputs.gaussian(new SplittableRandom(seed), 1, t, cfg.hiddenSize());
-                    DecisionMargins rec = new DecisionMargins(cfg, v.mode(), t);
+                    DecisionMargins rec = new DecisionMargins();
                     BlockOp op = rec.require(BlockOp.class, new OpContext(cfg, v.mode()));
                     LayerCache cache = new LayerCache();
                     List<TensorF64> ys = new ArrayList<>();
@@ -57,8 +58,8 @@ final class BlockGolden extends AbstractGoldenOp<BlockOp, BlockGolden.Prepared> 
                         continue;
                     }
                     GoldenCaseWriter wr = writer(v, cfg, what, seed, String.format(java.util.Locale.ROOT,
-                            "decoder block %d (%s FFN): a prefill of 6 tokens then one decode step; %d decisions inside, the closest %.3g score tolerances from a tie",
-                            layer, lw.isMoe() ? "MoE" : "dense", rec.decisions(), rec.worstInTolerances()))
+                            "decoder block %d (%s FFN): a prefill of 6 tokens then one decode step; %d decisions inside, the smallest top-k score gap %.1f%% of the score scale",
+                            layer, lw.isMoe() ? "MoE" : "dense", rec.decisions(), 100 * rec.smallestGap()))
                             .meta(GoldenFormat.LAYER, layer).meta(GoldenFormat.STEPS, Arrays.toString(steps).replace(" ", ""))
                             .meta(GoldenFormat.START_POS, 0).meta(GoldenFormat.WEIGHTS_FILE, sw.file()).meta(GoldenFormat.WEIGHTS_SHA256, sw.seal())
                             .input("x", x).expected("y", stack(ys))
@@ -90,7 +91,8 @@ final class BlockGolden extends AbstractGoldenOp<BlockOp, BlockGolden.Prepared> 
 
     @Override
     public Tolerance tolerance(GoldenCase c, Prepared p, Tier tier) {
-        return CompositeTolerances.block(c.config(), c.mode(), tier, p.start() + p.x().rows(), p.w().isMoe());
+        long maxPos = p.start() + p.x().rows();
+        return Tolerances.block(c.config(), c.mode(), tier, maxPos, (int) Math.min(c.config().indexTopk(), maxPos), p.w().isMoe());
     }
 
     @Override

@@ -9,6 +9,7 @@ import org.dsv32.conformance.CaseEval;
 import org.dsv32.conformance.CaseResult;
 import org.dsv32.conformance.Tier;
 import org.dsv32.conformance.Tolerance;
+import org.dsv32.conformance.Tolerances;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.ModelOp;
@@ -36,7 +37,7 @@ final class ModelGolden extends AbstractGoldenOp<ModelOp, ModelGolden.Prepared> 
             for (int attempt = 0; ; attempt++) {
                 long seed = ctx.seed("model-tokens" + (attempt == 0 ? "" : "#" + attempt));
                 int[] tokens = new SplittableRandom(seed).ints(t, 0, cfg.vocabSize()).toArray();
-                DecisionMargins rec = new DecisionMargins(cfg, v.mode(), t);
+                DecisionMargins rec = new DecisionMargins();
                 ModelSession s = rec.require(ModelOp.class, new OpContext(cfg, v.mode())).open(sw.weights());
                 List<TensorF64> logits = new ArrayList<>(), hidden = new ArrayList<>();
                 int row = 0;
@@ -50,8 +51,8 @@ final class ModelGolden extends AbstractGoldenOp<ModelOp, ModelGolden.Prepared> 
                     continue;
                 }
                 ctx.write(name(v, "prefill-then-decode"), writer(v, cfg, "prefill-then-decode", seed, String.format(java.util.Locale.ROOT,
-                        "the 2-layer model (dense, MoE): a prefill of 6 tokens then two decode steps; %d decisions inside, the closest %.3g score tolerances from a tie",
-                        rec.decisions(), rec.worstInTolerances()))
+                        "the 2-layer model (dense, MoE): a prefill of 6 tokens then two decode steps; %d decisions inside, the smallest top-k score gap %.1f%% of the score scale",
+                        rec.decisions(), 100 * rec.smallestGap()))
                         .meta(GoldenFormat.STEPS, Arrays.toString(steps).replace(" ", ""))
                         .meta(GoldenFormat.WEIGHTS_FILE, sw.file()).meta(GoldenFormat.WEIGHTS_SHA256, sw.seal())
                         .inputInts("tokens", tokens).expected("logits", stack(logits)).expected("hidden", stack(hidden)));
@@ -81,7 +82,10 @@ final class ModelGolden extends AbstractGoldenOp<ModelOp, ModelGolden.Prepared> 
     }
 
     @Override
-    public Tolerance tolerance(GoldenCase c, Prepared p, Tier tier) { return CompositeTolerances.model(c.config(), c.mode(), tier, p.tokens().length); }
+    public Tolerance tolerance(GoldenCase c, Prepared p, Tier tier) {
+        int n = p.tokens().length;
+        return Tolerances.model(c.config(), c.mode(), tier, n, Math.min(c.config().indexTopk(), n));
+    }
 
     @Override
     public CaseResult run(GoldenCase c, Prepared p, ModelOp op, Tolerance tol) {

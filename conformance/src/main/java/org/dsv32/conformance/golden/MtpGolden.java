@@ -10,6 +10,7 @@ import org.dsv32.conformance.CaseResult;
 import org.dsv32.conformance.RandomInputs;
 import org.dsv32.conformance.Tier;
 import org.dsv32.conformance.Tolerance;
+import org.dsv32.conformance.Tolerances;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.LayerCache;
@@ -46,7 +47,7 @@ final class MtpGolden extends AbstractGoldenOp<MtpOp, MtpGolden.Prepared> {
                 main.forward(Arrays.copyOf(tokens, t));
                 TensorF64 hidden = RandomInputs.toFloat(main.lastHidden());
                 int[] next = Arrays.copyOfRange(tokens, 1, t + 1);
-                DecisionMargins rec = new DecisionMargins(cfg, v.mode(), t);
+                DecisionMargins rec = new DecisionMargins();
                 MtpOp op = rec.require(MtpOp.class, oc);
                 LayerCache cache = new LayerCache();
                 List<TensorF64> logits = new ArrayList<>();
@@ -60,8 +61,8 @@ final class MtpGolden extends AbstractGoldenOp<MtpOp, MtpGolden.Prepared> {
                     continue;
                 }
                 ctx.write(name(v, "from-position-0"), writer(v, cfg, "from-position-0", seed, String.format(java.util.Locale.ROOT,
-                        "MTP over 5 then 1 token from position 0 (embedding input zeroed there); %d decisions inside, the closest %.3g score tolerances from a tie",
-                        rec.decisions(), rec.worstInTolerances()))
+                        "MTP over 5 then 1 token from position 0 (embedding input zeroed there); %d decisions inside, the smallest top-k score gap %.1f%% of the score scale",
+                        rec.decisions(), 100 * rec.smallestGap()))
                         .meta(GoldenFormat.MTP_INDEX, 0).meta(GoldenFormat.STEPS, Arrays.toString(steps).replace(" ", ""))
                         .meta(GoldenFormat.START_POS, 0).meta(GoldenFormat.WEIGHTS_FILE, sw.file()).meta(GoldenFormat.WEIGHTS_SHA256, sw.seal())
                         .input("hidden", hidden).inputInts("next_tokens", next).expected("logits", stack(logits)));
@@ -88,7 +89,8 @@ final class MtpGolden extends AbstractGoldenOp<MtpOp, MtpGolden.Prepared> {
 
     @Override
     public Tolerance tolerance(GoldenCase c, Prepared p, Tier tier) {
-        return CompositeTolerances.mtp(c.config(), c.mode(), tier, p.start() + p.hidden().rows());
+        long maxPos = p.start() + p.hidden().rows();
+        return Tolerances.mtp(c.config(), c.mode(), tier, maxPos, (int) Math.min(c.config().indexTopk(), maxPos));
     }
 
     @Override

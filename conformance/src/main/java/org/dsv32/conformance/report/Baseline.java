@@ -28,6 +28,7 @@ public final class Baseline {
     public record Regression(String key, String metric, double baseline, double current, double factor) {
         @Override
         public String toString() {
+            if (metric.startsWith("status")) return key + ": passed in the baseline, fails now";
             return String.format(Locale.ROOT, "%s: %s grew from %.3g to %.3g (x%.3g > x%.3g)", key, metric, baseline, current,
                     current / Math.max(baseline, metric.equals("worst_ulps") ? ULPS_FLOOR : CALC_DIFF_FLOOR), factor);
         }

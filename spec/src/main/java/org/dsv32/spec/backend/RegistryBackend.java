@@ -32,6 +32,21 @@ public abstract class RegistryBackend implements Backend {
         delegates.put(type, to.name());
     }
 
+    /**
+     * Registers {@code type} as computed by {@code to}'s own factory, but composed over THIS backend: the operation's
+     * sub-operations ({@code self.require(...)}) come from here. A backend that accelerates only the primitive
+     * operations (a GPU backend) uses it for the composite ones, so that their linears and norms still run on its
+     * hardware. Reports name {@code to}, as for {@link #delegate}. When {@code to} lacks {@code type}, so does this.
+     */
+    protected final <T extends Operation> void delegateComposed(Class<T> type, RegistryBackend to) {
+        factories.put(type, (ctx, self) -> {
+            Factory<? extends Operation> f = to.factories.get(type);
+            if (f == null) throw new UnsupportedOperationException("backend '" + to.name() + "' does not implement " + type.getSimpleName());
+            return type.cast(f.create(ctx, self));
+        });
+        delegates.put(type, to.name());
+    }
+
     @Override
     public <T extends Operation> Optional<T> operation(Class<T> type, OpContext context) {
         Factory<? extends Operation> f = factories.get(type);
