@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.dsv32.conformance.CheckOptions;
@@ -161,7 +160,5 @@ public final class GoldenGenerator {
             modelWeights.put(scales, s);
             return s;
         }
-
-        static String fmt(String f, Object... a) { return String.format(Locale.ROOT, f, a); }
     }
 }

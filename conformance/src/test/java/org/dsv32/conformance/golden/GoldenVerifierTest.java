@@ -229,6 +229,4 @@ class GoldenVerifierTest {
         org.junit.jupiter.api.Assertions.assertThrows(java.nio.file.NoSuchFileException.class,
                 () -> GoldenVerifier.verify(shipped.resolve("no-such-dir"), REFERENCE, o -> {}));
     }
-
-    static List<String> names(GoldenVerifier.Report r) { return r.outcomes().stream().map(GoldenOutcome::name).toList(); }
 }
