@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 LogitsCommand.class,
                 ConformCommand.class,
                 MutantsCommand.class,
+                GoldenCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dsv32 implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
