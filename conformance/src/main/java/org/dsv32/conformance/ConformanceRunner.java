@@ -17,7 +17,10 @@ public final class ConformanceRunner {
     public ConformanceRunner(List<CheckSuite> suites) { this.suites = List.copyOf(suites); }
 
     /** The suites {@code ./dsv32 conform} runs. */
-    public static List<CheckSuite> defaultSuites() { return List.of(new OperationSuite(), new org.dsv32.conformance.golden.GoldenSuite()); }
+    public static List<CheckSuite> defaultSuites() {
+        return List.of(new OperationSuite(), new org.dsv32.conformance.golden.GoldenSuite(),
+                new org.dsv32.conformance.checkpoint.CheckpointSuite());
+    }
 
     public ConformanceReport run(List<Backend> candidates, Backend reference, CheckOptions options, Progress progress) {
         long t0 = System.nanoTime();

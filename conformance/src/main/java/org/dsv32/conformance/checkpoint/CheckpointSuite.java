@@ -1,0 +1,139 @@
+package org.dsv32.conformance.checkpoint;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.dsv32.conformance.CaseEval;
+import org.dsv32.conformance.CaseResult;
+import org.dsv32.conformance.CheckOptions;
+import org.dsv32.conformance.CheckResult;
+import org.dsv32.conformance.CheckSuite;
+import org.dsv32.conformance.Progress;
+import org.dsv32.conformance.Status;
+import org.dsv32.conformance.Tier;
+import org.dsv32.conformance.Tolerance;
+import org.dsv32.conformance.logits.LogitsRunner;
+import org.dsv32.conformance.logits.LogitsScript;
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.backend.PrecisionMode;
+import org.dsv32.spec.checkpoint.CheckpointLoader;
+import org.dsv32.spec.checkpoint.TinyCheckpointWriter;
+import org.dsv32.spec.config.ModelPresets;
+import org.dsv32.spec.io.TensorData;
+import org.dsv32.spec.metrics.Metrics;
+import org.dsv32.spec.ops.ModelOp;
+import org.dsv32.spec.tensor.TensorF64;
+
+/**
+ * The embedded default end to end: a tiny checkpoint is written on the fly in the exact Hugging Face layout
+ * ({@link TinyCheckpointWriter}, ue8m0 and plain variants), loaded back through the memory-mapped
+ * {@link CheckpointLoader}, and the candidate's teacher-forced logits ({@link LogitsRunner}: prompt as one prefill,
+ * then one decode token at a time) are compared with the reference's in the same precision mode, step by step.
+ *
+ * <p>The gate is the project's logits parity bound: calc_diff at most {@link #LOGITS_CALC_DIFF} and equal argmax at
+ * every step. Sequences are longer than the tiny config's index_topk, so the indexer's selection is active.
+ */
+public final class CheckpointSuite implements CheckSuite {
+    /** Teacher-forced logits parity: calc_diff <= 1e-6 per step (the optimized-path issue's bound). */
+    public static final double LOGITS_CALC_DIFF = 1e-6;
+    private static final Tolerance PARITY = new Tolerance(LOGITS_CALC_DIFF, Double.NaN, Double.NaN,
+            "teacher-forced logits parity: calc_diff <= 1e-6 and equal argmax at every step");
+
+    @Override
+    public String name() { return "checkpoint"; }
+
+    @Override
+    public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress) {
+        List<CheckResult> out = new ArrayList<>();
+        for (TinyCheckpointWriter.Variant variant : List.of(TinyCheckpointWriter.Variant.UE8M0, TinyCheckpointWriter.Variant.PLAIN)) {
+            long seed = options.seedFor("checkpoint", variant.ordinal());
+            Path dir = checkpoint(variant, seed);
+            for (PrecisionMode mode : PrecisionMode.values()) out.add(runOne(candidate, reference, options, progress, dir, variant, seed, mode));
+        }
+        return out;
+    }
+
+    private CheckResult runOne(Backend candidate, Backend reference, CheckOptions options, Progress progress, Path dir,
+                               TinyCheckpointWriter.Variant variant, long seed, PrecisionMode mode) {
+        String op = "logits[" + variant.name().toLowerCase(java.util.Locale.ROOT) + "]";
+        long t0 = System.nanoTime();
+        try (CheckpointLoader ckpt = CheckpointLoader.open(dir)) {
+            OpContext ctx = new OpContext(ckpt.config(), mode);
+            if (candidate.operation(ModelOp.class, ctx).isEmpty()) {
+                return CheckResult.notRun(name(), candidate.name(), op, mode.label(), Tier.TIGHT, Status.NOT_IMPLEMENTED,
+                        "backend '" + candidate.name() + "' does not implement ModelOp");
+            }
+            LogitsScript script = script(options, ckpt.config().vocabSize(), ckpt.config().indexTopk());
+            Map<String, TensorData> cand = LogitsRunner.run(candidate, mode, ckpt.weights(), script, (b, s, n) -> {});
+            Map<String, TensorData> ref = LogitsRunner.run(reference, mode, ckpt.weights(), script, (b, s, n) -> {});
+            List<CaseResult> cases = new ArrayList<>();
+            for (int b = 0; b < script.sequences().size(); b++) {
+                CaseEval ev = new CaseEval("sequence " + b + " (" + script.sequences().get(b).prompt().length + " prompt + "
+                        + script.sequences().get(b).decode().length + " decode)", PARITY);
+                for (int k = 0; k <= script.sequences().get(b).decode().length; k++) {
+                    String key = LogitsRunner.name(b, k);
+                    double[] x = cand.get(key).toDoubles(), y = ref.get(key).toDoubles();
+                    ev.compare(key, TensorF64.wrap(x, x.length), TensorF64.wrap(y, y.length));
+                    if (Metrics.argmax(x) != Metrics.argmax(y)) ev.fail(key + ": argmax " + Metrics.argmax(x) + " vs reference " + Metrics.argmax(y));
+                }
+                cases.add(ev.result());
+            }
+            boolean pass = cases.stream().allMatch(CaseResult::passed);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            progress.report(String.format(java.util.Locale.ROOT, "[%s] %-14s %-11s %3d cases %-15s (%.1f s)",
+                    candidate.name(), op, mode.label() + "/tight", cases.size(), pass ? "PASS" : "FAIL", secs));
+            return new CheckResult(name(), candidate.name(), op, mode.label(), Tier.TIGHT, pass ? Status.PASS : Status.FAIL,
+                    "tiny checkpoint, seed " + seed, PARITY, cases, secs);
+        } catch (IOException | RuntimeException e) {
+            return new CheckResult(name(), candidate.name(), op, mode.label(), Tier.TIGHT, Status.FAIL,
+                    "threw " + e.getClass().getSimpleName() + ": " + e.getMessage(), PARITY,
+                    List.of(CaseResult.failed("checkpoint", e.getClass().getSimpleName() + ": " + e.getMessage())),
+                    (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /** Two sequences longer than index_topk; shorter in --quick. */
+    static LogitsScript script(CheckOptions options, int vocab, int topk) {
+        SplittableRandom rng = new SplittableRandom(options.seedFor("checkpoint-script", 0));
+        int prompt = Math.max(topk + 4, options.quick() ? 14 : 24), decode = options.quick() ? 4 : 8;
+        List<LogitsScript.Sequence> seqs = new ArrayList<>();
+        for (int b = 0; b < 2; b++) seqs.add(new LogitsScript.Sequence(ids(rng, prompt, vocab), ids(rng, decode, vocab)));
+        return new LogitsScript(seqs);
+    }
+
+    private static int[] ids(SplittableRandom rng, int n, int vocab) {
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) t[i] = rng.nextInt(vocab);
+        return t;
+    }
+
+    private static final Map<String, Path> WRITTEN = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The tiny checkpoint of this variant and seed, written once per process into a temporary directory. */
+    static Path checkpoint(TinyCheckpointWriter.Variant variant, long seed) {
+        return WRITTEN.computeIfAbsent(variant + "-" + seed, k -> {
+            try {
+                Path dir = Files.createTempDirectory("dsv32-tiny-" + k + "-");
+                TinyCheckpointWriter.write(dir, ModelPresets.tiny(), seed, variant);
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(dir)));
+                return dir;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var s = Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | RuntimeException ignored) {
+            // best effort at exit
+        }
+    }
+}
