@@ -39,7 +39,7 @@ import org.dsv32.spec.backend.OpContext;
 public final class CudaBackend extends RegistryBackend {
     /** The operations whose arithmetic runs on the GPU. */
     public static final List<Class<? extends Operation>> ON_GPU = List.of(ActQuantOp.class, LinearOp.class,
-            RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class, MoeGateOp.class);
+            RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class, MoeGateOp.class, IndexerOp.class);
 
     private static volatile Availability availability;
 
@@ -52,7 +52,7 @@ public final class CudaBackend extends RegistryBackend {
         register(RopeOp.class, (c, self) -> new CudaRope(c, gpu()));
         register(HadamardOp.class, (c, self) -> new CudaHadamard(gpu()));
         register(MoeGateOp.class, (c, self) -> new CudaMoeGate(c, gpu()));
-        delegateComposed(IndexerOp.class, simd);
+        register(IndexerOp.class, (c, self) -> new CudaIndexer(c, gpu(), self));
         delegateComposed(MlaAttentionOp.class, simd);
         delegateComposed(MoeOp.class, simd);
         delegateComposed(MlpOp.class, simd);

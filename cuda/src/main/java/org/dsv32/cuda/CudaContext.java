@@ -12,6 +12,7 @@ import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 
@@ -159,6 +160,53 @@ public final class CudaContext implements AutoCloseable {
         DeviceBuffer b = alloc(data.length);
         if (data.length > 0) cuMemcpyHtoD(b.pointer, Pointer.to(data), data.length);
         return b;
+    }
+
+    synchronized DeviceBuffer upload(double[] data) {
+        DeviceBuffer b = alloc(8L * data.length);
+        if (data.length > 0) cuMemcpyHtoD(b.pointer, Pointer.to(data), 8L * data.length);
+        return b;
+    }
+
+    synchronized DeviceBuffer upload(int[] data) {
+        DeviceBuffer b = alloc(4L * data.length);
+        if (data.length > 0) cuMemcpyHtoD(b.pointer, Pointer.to(data), 4L * data.length);
+        return b;
+    }
+
+    /** Writes {@code data} into {@code b} from byte offset {@code offset} on (incremental cache uploads). */
+    synchronized void write(DeviceBuffer b, long offset, float[] data) {
+        checkRange(b, offset, 4L * data.length);
+        makeCurrent();
+        if (data.length > 0) cuMemcpyHtoD(b.pointer.withByteOffset(offset), Pointer.to(data), 4L * data.length);
+    }
+
+    synchronized void write(DeviceBuffer b, long offset, byte[] data) {
+        checkRange(b, offset, data.length);
+        makeCurrent();
+        if (data.length > 0) cuMemcpyHtoD(b.pointer.withByteOffset(offset), Pointer.to(data), data.length);
+    }
+
+    /** Copies the first {@code bytes} bytes of {@code src} to the start of {@code dst}, on the device. */
+    synchronized void copy(DeviceBuffer src, DeviceBuffer dst, long bytes) {
+        checkRange(src, 0, bytes);
+        checkRange(dst, 0, bytes);
+        makeCurrent();
+        if (bytes > 0) cuMemcpyDtoD(dst.pointer, src.pointer, bytes);
+    }
+
+    private static void checkRange(DeviceBuffer b, long offset, long bytes) {
+        if (b.isFreed()) throw new IllegalStateException(b + " was freed");
+        if (offset < 0 || offset + bytes > b.bytes) {
+            throw new IllegalArgumentException("[" + offset + ", " + (offset + bytes) + ") is outside " + b);
+        }
+    }
+
+    synchronized double[] downloadDoubles(DeviceBuffer b, int n) {
+        makeCurrent();
+        double[] out = new double[n];
+        if (n > 0) cuMemcpyDtoH(Pointer.to(out), b.pointer, 8L * n);
+        return out;
     }
 
     /** Copies the first {@code n} floats of {@code b} back (synchronises with every kernel launched before). */

@@ -21,7 +21,12 @@ enum CudaKernel {
     ROPE("rope", "dsv32_rope", Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32),
     HADAMARD("hadamard", "dsv32_hadamard", Param.PTR, Param.PTR, Param.I32, Param.F32),
     MOE_GATE("moe_gate", "dsv32_moe_gate", Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32,
-            Param.F32, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR);
+            Param.F32, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR),
+    INDEXER_SCORE_FP8("indexer", "dsv32_indexer_score_fp8", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR,
+            Param.I32, Param.I32, Param.I32, Param.I32),
+    INDEXER_SCORE_F32("indexer", "dsv32_indexer_score_f32", Param.PTR, Param.PTR, Param.PTR, Param.PTR,
+            Param.I32, Param.I32, Param.I32, Param.I32),
+    TOPK_ROWS("indexer", "dsv32_topk_rows", Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32);
 
     /** A kernel parameter: a device pointer ({@link DeviceBuffer}), a 32-bit int or an fp32 float. */
     enum Param {
