@@ -26,7 +26,12 @@ enum CudaKernel {
             Param.I32, Param.I32, Param.I32, Param.I32),
     INDEXER_SCORE_F32("indexer", "dsv32_indexer_score_f32", Param.PTR, Param.PTR, Param.PTR, Param.PTR,
             Param.I32, Param.I32, Param.I32, Param.I32),
-    TOPK_ROWS("indexer", "dsv32_topk_rows", Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32);
+    TOPK_ROWS("indexer", "dsv32_topk_rows", Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32),
+    MLA_ABSORB_Q("mla_decode", "dsv32_mla_absorb_q", Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32, Param.I32),
+    MLA_SPARSE_ATTEND("mla_decode", "dsv32_mla_sparse_attend", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR,
+            Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32, Param.I32, Param.F32),
+    MLA_EXPAND_V("mla_decode", "dsv32_mla_expand_v", Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32,
+            Param.I32, Param.I32);
 
     /** A kernel parameter: a device pointer ({@link DeviceBuffer}), a 32-bit int or an fp32 float. */
     enum Param {

@@ -17,6 +17,7 @@ import org.dsv32.spec.checkpoint.CheckpointLoader;
 import org.dsv32.spec.checkpoint.TinyCheckpointWriter;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.config.ModelPresets;
+import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.ModelWeights;
 
@@ -54,6 +55,36 @@ final class GpuLayerFixtures {
 
     /** A [rows][cols] activation of fp32-exact values, Gaussian with a spread of magnitudes. */
     static TensorF64 activation(Random rnd, int rows, int cols) { return GpuTestSupport.floats(rnd, rows, cols, 1.0); }
+
+    /**
+     * A cache of {@code n} tokens filled "elsewhere" (not by the operation under test): fp32-exact Gaussian latents
+     * and k_pe, and indexer keys as random finite e4m3 codes with power-of-two scales (fp8) or fp32-exact values.
+     * The same seed gives the same cache, so two backends can start from equal ones.
+     */
+    static LayerCache randomCache(long seed, int n, boolean fp8) {
+        ModelConfig c = config();
+        Random rnd = new Random(seed);
+        LayerCache cache = new LayerCache();
+        for (int s = 0; s < n; s++) {
+            double[] latent = new double[c.kvLoraRank()], pe = new double[c.qkRopeHeadDim()];
+            for (int j = 0; j < latent.length; j++) latent[j] = (float) rnd.nextGaussian();
+            for (int j = 0; j < pe.length; j++) pe[j] = (float) rnd.nextGaussian();
+            cache.appendLatent(latent, pe);
+            if (fp8) {
+                byte[] codes = new byte[c.indexHeadDim()];
+                for (int j = 0; j < codes.length; j++) {
+                    int v = rnd.nextInt(256);
+                    codes[j] = (byte) ((v & 0x7F) == 0x7F ? 0x7E : v);
+                }
+                cache.appendIndexKey(codes, (float) Math.scalb(1.0, -8 - rnd.nextInt(3)));
+            } else {
+                double[] key = new double[c.indexHeadDim()];
+                for (int j = 0; j < key.length; j++) key[j] = (float) (0.3 * rnd.nextGaussian());
+                cache.appendIndexKey(key);
+            }
+        }
+        return cache;
+    }
 
     /** The largest finite |score| of row t (the scale every score of the row is made of), at least 1e-30. */
     static double rowScale(TensorF64 scores, int t) {
