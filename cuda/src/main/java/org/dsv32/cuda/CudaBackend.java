@@ -39,7 +39,7 @@ import org.dsv32.spec.backend.OpContext;
 public final class CudaBackend extends RegistryBackend {
     /** The operations whose arithmetic runs on the GPU. */
     public static final List<Class<? extends Operation>> ON_GPU = List.of(ActQuantOp.class, LinearOp.class,
-            RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class, MoeGateOp.class, IndexerOp.class, MlaAttentionOp.class);
+            RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class, MoeGateOp.class, IndexerOp.class, MlaAttentionOp.class, MoeOp.class);
 
     private static volatile Availability availability;
 
@@ -55,7 +55,7 @@ public final class CudaBackend extends RegistryBackend {
         register(IndexerOp.class, (c, self) -> new CudaIndexer(c, gpu(), self));
         // decode steps on the GPU; prefill to simd's MLA, composed over this backend (see CudaMla)
         register(MlaAttentionOp.class, (c, self) -> new CudaMla(c, gpu(), self, () -> CudaComposed.of(MlaAttentionOp.class, simd, self, c)));
-        delegateComposed(MoeOp.class, simd);
+        register(MoeOp.class, (c, self) -> new CudaMoe(c, gpu(), self));
         delegateComposed(MlpOp.class, simd);
         delegateComposed(BlockOp.class, simd);
         delegateComposed(ModelOp.class, simd);

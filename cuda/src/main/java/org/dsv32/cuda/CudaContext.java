@@ -55,10 +55,19 @@ public final class CudaContext implements AutoCloseable {
     private final Set<DeviceBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<Weight, Fp8DeviceWeight> fp8Weights = new IdentityHashMap<>();
     private final Map<Weight, DeviceBuffer> f32Weights = new IdentityHashMap<>();
+    private final Map<Weight, Fp8Bank> banks = new IdentityHashMap<>();
     private boolean closed;
 
     /** An FP8 weight on the device: e4m3 codes [rows][cols] and fp32 block scales [ceil(rows/BR)][ceil(cols/BC)]. */
     record Fp8DeviceWeight(DeviceBuffer codes, DeviceBuffer scales, int rows, int cols, int blockRows, int blockCols) {}
+
+    /**
+     * Several FP8 weights of one shape packed on the device, for the grouped expert GEMM: codes [count][rows][cols]
+     * and scales [count][ceil(rows/BR)][ceil(cols/BC)], member i at offset i times one weight's size.
+     */
+    record Fp8Bank(List<Weight> members, DeviceBuffer codes, DeviceBuffer scales, int rows, int cols, int blockRows, int blockCols) {
+        int count() { return members.size(); }
+    }
 
     private CudaContext(int ordinal) {
         JCudaDriver.setExceptionsEnabled(true);
@@ -294,9 +303,60 @@ public final class CudaContext implements AutoCloseable {
         return d;
     }
 
+    /**
+     * The bank of {@code weights} (all FP8 with the same shape and blocks), uploaded on first use and cached by the
+     * identity of its first member (and re-made when the members differ).
+     */
+    synchronized Fp8Bank fp8Bank(List<Fp8BlockWeight> weights) {
+        Fp8BlockWeight first = weights.get(0);
+        Fp8Bank bank = banks.get(first);
+        if (bank != null && sameMembers(bank.members(), weights)) return bank;
+        if (bank != null) {
+            banks.remove(first);
+            free(bank.codes());
+            free(bank.scales());
+        }
+        for (Fp8BlockWeight w : weights) {
+            if (w.rows() != first.rows() || w.cols() != first.cols() || w.blockRows() != first.blockRows() || w.blockCols() != first.blockCols()) {
+                throw new IllegalArgumentException("FP8 bank: " + w.name() + " is " + w.rows() + "x" + w.cols() + " in "
+                        + w.blockRows() + "x" + w.blockCols() + " blocks, " + first.name() + " is " + first.rows() + "x"
+                        + first.cols() + " in " + first.blockRows() + "x" + first.blockCols());
+            }
+        }
+        makeCurrent();
+        long each = (long) first.rows() * first.cols();
+        int scalesEach = first.scaleRows() * first.scaleCols();
+        DeviceBuffer codes = alloc(each * weights.size());
+        float[] scales = new float[scalesEach * weights.size()];
+        for (int i = 0; i < weights.size(); i++) {
+            Fp8BlockWeight w = weights.get(i);
+            for (long off = 0; off < each; off += CHUNK) {
+                int len = (int) Math.min(CHUNK, each - off);
+                byte[] chunk = w.codes().asSlice(off, len).toArray(ValueLayout.JAVA_BYTE);
+                cuMemcpyHtoD(codes.pointer.withByteOffset(i * each + off), Pointer.to(chunk), len);
+            }
+            int k = i * scalesEach;
+            for (int br = 0; br < w.scaleRows(); br++) for (int bc = 0; bc < w.scaleCols(); bc++) scales[k++] = w.scale(br, bc);
+        }
+        bank = new Fp8Bank(List.copyOf(weights), codes, upload(scales), first.rows(), first.cols(), first.blockRows(), first.blockCols());
+        banks.put(first, bank);
+        return bank;
+    }
+
+    private static boolean sameMembers(List<Weight> a, List<Fp8BlockWeight> b) {
+        if (a.size() != b.size()) return false;
+        for (int i = 0; i < a.size(); i++) if (a.get(i) != b.get(i)) return false;
+        return true;
+    }
+
     /** Forgets (and frees) the device copies of every weight; they are uploaded again on next use. */
     public synchronized void clearWeights() {
         List<DeviceBuffer> all = new ArrayList<>(f32Weights.values());
+        for (Fp8Bank b : banks.values()) {
+            all.add(b.codes());
+            all.add(b.scales());
+        }
+        banks.clear();
         for (Fp8DeviceWeight d : fp8Weights.values()) {
             all.add(d.codes());
             all.add(d.scales());
@@ -326,6 +386,7 @@ public final class CudaContext implements AutoCloseable {
             live.clear();
             fp8Weights.clear();
             f32Weights.clear();
+            banks.clear();
             kernels.unload();
         } finally {
             closed = true;

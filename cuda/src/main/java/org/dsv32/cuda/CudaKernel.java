@@ -12,6 +12,8 @@ enum CudaKernel {
     ACT_QUANT("act_quant", "dsv32_act_quant", Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32),
     FP8_GEMM("fp8_gemm", "dsv32_fp8_gemm", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32, Param.I32),
     FP8_GEMV("fp8_gemm", "dsv32_fp8_gemv", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32),
+    FP8_GROUPED_GEMM("fp8_gemm", "dsv32_fp8_grouped_gemm", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR,
+            Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32),
     FP8_DEQUANT("fp8_gemm", "dsv32_fp8_dequant", Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32, Param.I32),
     SGEMM("dense_gemm", "dsv32_sgemm", Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32),
     SGEMV("dense_gemm", "dsv32_sgemv", Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32),
@@ -31,7 +33,9 @@ enum CudaKernel {
     MLA_SPARSE_ATTEND("mla_decode", "dsv32_mla_sparse_attend", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR,
             Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32, Param.I32, Param.F32),
     MLA_EXPAND_V("mla_decode", "dsv32_mla_expand_v", Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32,
-            Param.I32, Param.I32);
+            Param.I32, Param.I32),
+    SWIGLU("moe", "dsv32_swiglu", Param.PTR, Param.PTR, Param.PTR, Param.I32),
+    MOE_COMBINE("moe", "dsv32_moe_combine", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32);
 
     /** A kernel parameter: a device pointer ({@link DeviceBuffer}), a 32-bit int or an fp32 float. */
     enum Param {
