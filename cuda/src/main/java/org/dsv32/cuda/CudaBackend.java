@@ -39,7 +39,7 @@ import org.dsv32.spec.backend.OpContext;
 public final class CudaBackend extends RegistryBackend {
     /** The operations whose arithmetic runs on the GPU. */
     public static final List<Class<? extends Operation>> ON_GPU = List.of(ActQuantOp.class, LinearOp.class,
-            RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class, MoeGateOp.class, IndexerOp.class, MlaAttentionOp.class, MoeOp.class);
+            RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class, MoeGateOp.class, IndexerOp.class, MlaAttentionOp.class, MoeOp.class, ModelOp.class);
 
     private static volatile Availability availability;
 
@@ -58,7 +58,7 @@ public final class CudaBackend extends RegistryBackend {
         register(MoeOp.class, (c, self) -> new CudaMoe(c, gpu(), self));
         delegateComposed(MlpOp.class, simd);
         delegateComposed(BlockOp.class, simd);
-        delegateComposed(ModelOp.class, simd);
+        register(ModelOp.class, (c, self) -> new CudaModel(c, gpu(), self));
         delegateComposed(MtpOp.class, simd);
     }
 

@@ -29,6 +29,7 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
+import org.dsv32.spec.io.DType;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.Weight;
@@ -56,6 +57,7 @@ public final class CudaContext implements AutoCloseable {
     private final Map<Weight, Fp8DeviceWeight> fp8Weights = new IdentityHashMap<>();
     private final Map<Weight, DeviceBuffer> f32Weights = new IdentityHashMap<>();
     private final Map<Weight, Fp8Bank> banks = new IdentityHashMap<>();
+    private final Map<Weight, DeviceBuffer> bf16Weights = new IdentityHashMap<>();
     private boolean closed;
 
     /** An FP8 weight on the device: e4m3 codes [rows][cols] and fp32 block scales [ceil(rows/BR)][ceil(cols/BC)]. */
@@ -304,6 +306,26 @@ public final class CudaContext implements AutoCloseable {
     }
 
     /**
+     * A bf16 weight's raw 16-bit elements [rows][cols] on the device (little-endian, as stored), uploaded once: half
+     * the memory of its fp32 copy; the _bf16w kernels widen each element exactly when they load it.
+     */
+    synchronized DeviceBuffer bf16(DenseWeight w) {
+        if (w.dtype() != DType.BF16) throw new IllegalArgumentException(w.name() + " is " + w.dtype() + ", not BF16");
+        DeviceBuffer d = bf16Weights.get(w);
+        if (d != null) return d;
+        makeCurrent();
+        long n = 2L * w.rows() * w.cols();
+        d = alloc(n);
+        for (long off = 0; off < n; off += CHUNK) {
+            int len = (int) Math.min(CHUNK, n - off);
+            byte[] chunk = w.data().asSlice(off, len).toArray(ValueLayout.JAVA_BYTE);
+            cuMemcpyHtoD(d.pointer.withByteOffset(off), Pointer.to(chunk), len);
+        }
+        bf16Weights.put(w, d);
+        return d;
+    }
+
+    /**
      * The bank of {@code weights} (all FP8 with the same shape and blocks), uploaded on first use and cached by the
      * identity of its first member (and re-made when the members differ).
      */
@@ -352,6 +374,8 @@ public final class CudaContext implements AutoCloseable {
     /** Forgets (and frees) the device copies of every weight; they are uploaded again on next use. */
     public synchronized void clearWeights() {
         List<DeviceBuffer> all = new ArrayList<>(f32Weights.values());
+        all.addAll(bf16Weights.values());
+        bf16Weights.clear();
         for (Fp8Bank b : banks.values()) {
             all.add(b.codes());
             all.add(b.scales());
@@ -366,8 +390,8 @@ public final class CudaContext implements AutoCloseable {
         for (DeviceBuffer b : all) free(b);
     }
 
-    /** Number of weights currently held on the device (FP8 copies and fp32 copies counted apart). */
-    synchronized int cachedWeights() { return fp8Weights.size() + f32Weights.size(); }
+    /** Number of weights currently held on the device (FP8, fp32 and bf16 copies counted apart, a bank as one). */
+    synchronized int cachedWeights() { return fp8Weights.size() + f32Weights.size() + bf16Weights.size() + banks.size(); }
 
     /** Frees every buffer (weights included), unloads the modules and releases the primary context. Idempotent. */
     @Override
@@ -387,6 +411,7 @@ public final class CudaContext implements AutoCloseable {
             fp8Weights.clear();
             f32Weights.clear();
             banks.clear();
+            bf16Weights.clear();
             kernels.unload();
         } finally {
             closed = true;
