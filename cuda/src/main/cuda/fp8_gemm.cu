@@ -52,14 +52,16 @@ __device__ __forceinline__ void load_tile(uint8_t* tile, const uint8_t* __restri
     }
 }
 
-extern "C" __global__ void __launch_bounds__(128)
-dsv32_fp8_gemm(const uint8_t* __restrict__ qa, const float* __restrict__ sa, const uint8_t* __restrict__ qw,
-               const float* __restrict__ sw, float* __restrict__ y, int M, int N, int K, int blockRows) {
+// One 64 x 64 output tile [m0, m0 + 64) x [n0, n0 + 64) of y = the formula above, for a block of 128 threads. Both
+// the plain GEMM and the grouped expert GEMM run it.
+__device__ __forceinline__ void fp8_gemm_tile(const uint8_t* __restrict__ qa, const float* __restrict__ sa,
+                                              const uint8_t* __restrict__ qw, const float* __restrict__ sw,
+                                              float* __restrict__ y, int M, int N, int K, int blockRows,
+                                              int m0, int n0) {
     __shared__ __align__(16) uint8_t As[GB_M * G_STRIDE];
     __shared__ __align__(16) uint8_t Bs[GB_N * G_STRIDE];
     __shared__ float sAs[GB_M], sBs[GB_N];
 
-    const int m0 = blockIdx.y * GB_M, n0 = blockIdx.x * GB_N;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int g = lane >> 2, t = lane & 3;
     const int wm = (warp >> 1) * 32, wn = (warp & 1) * 32;
@@ -139,6 +141,33 @@ dsv32_fp8_gemm(const uint8_t* __restrict__ qa, const float* __restrict__ sa, con
                 int n = n0 + wn + j * 8 + 2 * t + (c & 1);
                 if (m < M && n < N) y[(long)m * N + n] = acc[i][j][c];
             }
+}
+
+extern "C" __global__ void __launch_bounds__(128)
+dsv32_fp8_gemm(const uint8_t* __restrict__ qa, const float* __restrict__ sa, const uint8_t* __restrict__ qw,
+               const float* __restrict__ sw, float* __restrict__ y, int M, int N, int K, int blockRows) {
+    fp8_gemm_tile(qa, sa, qw, sw, y, M, N, K, blockRows, blockIdx.y * GB_M, blockIdx.x * GB_N);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Grouped expert GEMM (fact sheet, sections 4 and 9): one launch computes, for every expert e, the rows routed to it
+// times that expert's FP8 weight, with the tile above (the same promotion and rounding as dsv32_fp8_gemm):
+//   y[r][n] = sum_b (sum_{k in b} qa[r][k] * qw_e[n][k]) * sa[r][b] * sw_e[n / BR][b]    for r in e's segment
+// The activation rows are grouped by expert (segments of consecutive rows; act_quant codes qa [R][K], scales
+// sa [R][K / 128]); the experts' weights are one bank: codes qw [E][N][K] and scales sw [E][ceil(N / BR)][K / 128].
+// The host cuts every segment into tiles of at most 64 rows: tile i covers rows [tileRow0[i], + tileRows[i]) of
+// expert tileExpert[i]. Grid (ceil(N / 64), tiles), 128 threads.
+// ---------------------------------------------------------------------------------------------------------------
+extern "C" __global__ void __launch_bounds__(128)
+dsv32_fp8_grouped_gemm(const uint8_t* __restrict__ qa, const float* __restrict__ sa, const uint8_t* __restrict__ qw,
+                       const float* __restrict__ sw, float* __restrict__ y, const int* __restrict__ tileExpert,
+                       const int* __restrict__ tileRow0, const int* __restrict__ tileRows, int N, int K,
+                       int blockRows) {
+    const int tile = blockIdx.y;
+    const long e = tileExpert[tile], row0 = tileRow0[tile];
+    const int kBlocks = K / DSV32_TILE, scaleRows = (N + blockRows - 1) / blockRows;
+    fp8_gemm_tile(qa + row0 * K, sa + row0 * kBlocks, qw + e * N * K, sw + e * scaleRows * kBlocks, y + row0 * N,
+                  tileRows[tile], N, K, blockRows, 0, blockIdx.x * GB_N);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -27,19 +27,26 @@ import org.dsv32.spec.backend.OpContext;
  * kernels launched with {@code cuLaunchKernel}; at run time only the NVIDIA driver ({@code libcuda.so.1}) is needed.
  *
  * <p>On the GPU: act_quant, linear (FP8 tensor-core GEMM with per-128-block promotion, GEMV for one row, fp32
- * GEMM/GEMV for dense weights and the exact mode), RMSNorm (plain and fused residual), LayerNorm, RoPE (both
- * layouts), Hadamard and the MoE gate. Delegated to {@code simd}, composed over this backend (their linears, norms,
- * RoPE, Hadamard and gate come from here): the indexer, MLA attention, MoE, MLP, block, model and MTP; reports
- * name them through {@link #delegateOf}.
+ * GEMM/GEMV for dense weights — bf16 read as stored — and the exact mode), RMSNorm (plain and fused residual),
+ * LayerNorm, RoPE (both layouts), Hadamard, the MoE gate, the indexer (score with exact FP8 code dots and the top-k
+ * selection, over a device key cache), MLA attention for decode steps (sparse absorbed attention over the selected
+ * keys, latent cache on the device; prefill goes to simd's MLA composed over this backend), the MoE layer (grouped
+ * expert GEMM, fp8 mode; the exact mode composes the MLP per expert) and the model (embedding lookup, LM head).
+ * Delegated to {@code simd}, composed over this backend (their parts come from here): the MLP, block and MTP;
+ * reports name them through {@link #delegateOf}.
  *
  * <p>Without a usable GPU (no driver, no device, an older device, a driver that cannot load the PTX)
  * {@link #availability()} says why and {@link #operation} offers nothing, so nothing can count as passed; no
  * native-library error escapes.
  */
 public final class CudaBackend extends RegistryBackend {
-    /** The operations whose arithmetic runs on the GPU. */
+    /**
+     * The operations this backend implements itself, their arithmetic on the GPU (MLA attention: decode steps;
+     * its prefill is delegated inside the operation, see CudaMla).
+     */
     public static final List<Class<? extends Operation>> ON_GPU = List.of(ActQuantOp.class, LinearOp.class,
-            RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class, MoeGateOp.class);
+            RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class, MoeGateOp.class, IndexerOp.class,
+            MlaAttentionOp.class, MoeOp.class, ModelOp.class);
 
     private static volatile Availability availability;
 
@@ -52,12 +59,14 @@ public final class CudaBackend extends RegistryBackend {
         register(RopeOp.class, (c, self) -> new CudaRope(c, gpu()));
         register(HadamardOp.class, (c, self) -> new CudaHadamard(gpu()));
         register(MoeGateOp.class, (c, self) -> new CudaMoeGate(c, gpu()));
-        delegateComposed(IndexerOp.class, simd);
-        delegateComposed(MlaAttentionOp.class, simd);
-        delegateComposed(MoeOp.class, simd);
+        register(IndexerOp.class, (c, self) -> new CudaIndexer(c, gpu(), self));
+        // decode steps on the GPU; prefill to simd's MLA, composed over this backend (see CudaMla)
+        register(MlaAttentionOp.class, (c, self) ->
+                new CudaMla(c, gpu(), self, () -> CudaComposed.of(MlaAttentionOp.class, simd, self, c)));
+        register(MoeOp.class, (c, self) -> new CudaMoe(c, gpu(), self));
         delegateComposed(MlpOp.class, simd);
         delegateComposed(BlockOp.class, simd);
-        delegateComposed(ModelOp.class, simd);
+        register(ModelOp.class, (c, self) -> new CudaModel(c, gpu(), self));
         delegateComposed(MtpOp.class, simd);
     }
 

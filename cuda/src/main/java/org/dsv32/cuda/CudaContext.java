@@ -12,6 +12,7 @@ import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 
@@ -28,6 +29,7 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
+import org.dsv32.spec.io.DType;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.Weight;
@@ -54,10 +56,20 @@ public final class CudaContext implements AutoCloseable {
     private final Set<DeviceBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<Weight, Fp8DeviceWeight> fp8Weights = new IdentityHashMap<>();
     private final Map<Weight, DeviceBuffer> f32Weights = new IdentityHashMap<>();
+    private final Map<Weight, Fp8Bank> banks = new IdentityHashMap<>();
+    private final Map<Weight, DeviceBuffer> bf16Weights = new IdentityHashMap<>();
     private boolean closed;
 
     /** An FP8 weight on the device: e4m3 codes [rows][cols] and fp32 block scales [ceil(rows/BR)][ceil(cols/BC)]. */
     record Fp8DeviceWeight(DeviceBuffer codes, DeviceBuffer scales, int rows, int cols, int blockRows, int blockCols) {}
+
+    /**
+     * Several FP8 weights of one shape packed on the device, for the grouped expert GEMM: codes [count][rows][cols]
+     * and scales [count][ceil(rows/BR)][ceil(cols/BC)], member i at offset i times one weight's size.
+     */
+    record Fp8Bank(List<Weight> members, DeviceBuffer codes, DeviceBuffer scales, int rows, int cols, int blockRows, int blockCols) {
+        int count() { return members.size(); }
+    }
 
     private CudaContext(int ordinal) {
         JCudaDriver.setExceptionsEnabled(true);
@@ -161,6 +173,53 @@ public final class CudaContext implements AutoCloseable {
         return b;
     }
 
+    synchronized DeviceBuffer upload(double[] data) {
+        DeviceBuffer b = alloc(8L * data.length);
+        if (data.length > 0) cuMemcpyHtoD(b.pointer, Pointer.to(data), 8L * data.length);
+        return b;
+    }
+
+    synchronized DeviceBuffer upload(int[] data) {
+        DeviceBuffer b = alloc(4L * data.length);
+        if (data.length > 0) cuMemcpyHtoD(b.pointer, Pointer.to(data), 4L * data.length);
+        return b;
+    }
+
+    /** Writes {@code data} into {@code b} from byte offset {@code offset} on (incremental cache uploads). */
+    synchronized void write(DeviceBuffer b, long offset, float[] data) {
+        checkRange(b, offset, 4L * data.length);
+        makeCurrent();
+        if (data.length > 0) cuMemcpyHtoD(b.pointer.withByteOffset(offset), Pointer.to(data), 4L * data.length);
+    }
+
+    synchronized void write(DeviceBuffer b, long offset, byte[] data) {
+        checkRange(b, offset, data.length);
+        makeCurrent();
+        if (data.length > 0) cuMemcpyHtoD(b.pointer.withByteOffset(offset), Pointer.to(data), data.length);
+    }
+
+    /** Copies the first {@code bytes} bytes of {@code src} to the start of {@code dst}, on the device. */
+    synchronized void copy(DeviceBuffer src, DeviceBuffer dst, long bytes) {
+        checkRange(src, 0, bytes);
+        checkRange(dst, 0, bytes);
+        makeCurrent();
+        if (bytes > 0) cuMemcpyDtoD(dst.pointer, src.pointer, bytes);
+    }
+
+    private static void checkRange(DeviceBuffer b, long offset, long bytes) {
+        if (b.isFreed()) throw new IllegalStateException(b + " was freed");
+        if (offset < 0 || offset + bytes > b.bytes) {
+            throw new IllegalArgumentException("[" + offset + ", " + (offset + bytes) + ") is outside " + b);
+        }
+    }
+
+    synchronized double[] downloadDoubles(DeviceBuffer b, int n) {
+        makeCurrent();
+        double[] out = new double[n];
+        if (n > 0) cuMemcpyDtoH(Pointer.to(out), b.pointer, 8L * n);
+        return out;
+    }
+
     /** Copies the first {@code n} floats of {@code b} back (synchronises with every kernel launched before). */
     synchronized float[] downloadFloats(DeviceBuffer b, int n) {
         makeCurrent();
@@ -246,9 +305,82 @@ public final class CudaContext implements AutoCloseable {
         return d;
     }
 
+    /**
+     * A bf16 weight's raw 16-bit elements [rows][cols] on the device (little-endian, as stored), uploaded once: half
+     * the memory of its fp32 copy; the _bf16w kernels widen each element exactly when they load it.
+     */
+    synchronized DeviceBuffer bf16(DenseWeight w) {
+        if (w.dtype() != DType.BF16) throw new IllegalArgumentException(w.name() + " is " + w.dtype() + ", not BF16");
+        DeviceBuffer d = bf16Weights.get(w);
+        if (d != null) return d;
+        makeCurrent();
+        long n = 2L * w.rows() * w.cols();
+        d = alloc(n);
+        for (long off = 0; off < n; off += CHUNK) {
+            int len = (int) Math.min(CHUNK, n - off);
+            byte[] chunk = w.data().asSlice(off, len).toArray(ValueLayout.JAVA_BYTE);
+            cuMemcpyHtoD(d.pointer.withByteOffset(off), Pointer.to(chunk), len);
+        }
+        bf16Weights.put(w, d);
+        return d;
+    }
+
+    /**
+     * The bank of {@code weights} (all FP8 with the same shape and blocks), uploaded on first use and cached by the
+     * identity of its first member (and re-made when the members differ).
+     */
+    synchronized Fp8Bank fp8Bank(List<Fp8BlockWeight> weights) {
+        Fp8BlockWeight first = weights.get(0);
+        Fp8Bank bank = banks.get(first);
+        if (bank != null && sameMembers(bank.members(), weights)) return bank;
+        if (bank != null) {
+            banks.remove(first);
+            free(bank.codes());
+            free(bank.scales());
+        }
+        for (Fp8BlockWeight w : weights) {
+            if (w.rows() != first.rows() || w.cols() != first.cols() || w.blockRows() != first.blockRows() || w.blockCols() != first.blockCols()) {
+                throw new IllegalArgumentException("FP8 bank: " + w.name() + " is " + w.rows() + "x" + w.cols() + " in "
+                        + w.blockRows() + "x" + w.blockCols() + " blocks, " + first.name() + " is " + first.rows() + "x"
+                        + first.cols() + " in " + first.blockRows() + "x" + first.blockCols());
+            }
+        }
+        makeCurrent();
+        long each = (long) first.rows() * first.cols();
+        int scalesEach = first.scaleRows() * first.scaleCols();
+        DeviceBuffer codes = alloc(each * weights.size());
+        float[] scales = new float[scalesEach * weights.size()];
+        for (int i = 0; i < weights.size(); i++) {
+            Fp8BlockWeight w = weights.get(i);
+            for (long off = 0; off < each; off += CHUNK) {
+                int len = (int) Math.min(CHUNK, each - off);
+                byte[] chunk = w.codes().asSlice(off, len).toArray(ValueLayout.JAVA_BYTE);
+                cuMemcpyHtoD(codes.pointer.withByteOffset(i * each + off), Pointer.to(chunk), len);
+            }
+            int k = i * scalesEach;
+            for (int br = 0; br < w.scaleRows(); br++) for (int bc = 0; bc < w.scaleCols(); bc++) scales[k++] = w.scale(br, bc);
+        }
+        bank = new Fp8Bank(List.copyOf(weights), codes, upload(scales), first.rows(), first.cols(), first.blockRows(), first.blockCols());
+        banks.put(first, bank);
+        return bank;
+    }
+
+    private static boolean sameMembers(List<Weight> a, List<Fp8BlockWeight> b) {
+        if (a.size() != b.size()) return false;
+        for (int i = 0; i < a.size(); i++) if (a.get(i) != b.get(i)) return false;
+        return true;
+    }
+
     /** Forgets (and frees) the device copies of every weight; they are uploaded again on next use. */
     public synchronized void clearWeights() {
         List<DeviceBuffer> all = new ArrayList<>(f32Weights.values());
+        all.addAll(bf16Weights.values());
+        bf16Weights.clear();
+        for (Fp8Bank b : banks.values()) {
+            all.add(b.codes());
+            all.add(b.scales());
+        }
+        banks.clear();
         for (Fp8DeviceWeight d : fp8Weights.values()) {
             all.add(d.codes());
             all.add(d.scales());
@@ -258,8 +390,8 @@ public final class CudaContext implements AutoCloseable {
         for (DeviceBuffer b : all) free(b);
     }
 
-    /** Number of weights currently held on the device (FP8 copies and fp32 copies counted apart). */
-    synchronized int cachedWeights() { return fp8Weights.size() + f32Weights.size(); }
+    /** Number of weights currently held on the device (FP8, fp32 and bf16 copies counted apart, a bank as one). */
+    synchronized int cachedWeights() { return fp8Weights.size() + f32Weights.size() + bf16Weights.size() + banks.size(); }
 
     /** Frees every buffer (weights included), unloads the modules and releases the primary context. Idempotent. */
     @Override
@@ -278,6 +410,8 @@ public final class CudaContext implements AutoCloseable {
             live.clear();
             fp8Weights.clear();
             f32Weights.clear();
+            banks.clear();
+            bf16Weights.clear();
             kernels.unload();
         } finally {
             closed = true;

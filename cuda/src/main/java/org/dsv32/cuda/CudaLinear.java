@@ -4,6 +4,8 @@ import java.util.function.Supplier;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.io.DType;
+import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.ScaleFormat;
 import org.dsv32.spec.weights.Weight;
@@ -18,7 +20,8 @@ import org.dsv32.spec.weights.Weight;
  *       Needs K a multiple of 128 (as act_quant does) and 128-wide weight blocks; other block widths go to the
  *       fallback (simd).</li>
  *   <li>Dense W (bf16 router, LM head, indexer weights projection), and FP8 W in exact mode (dequantised once on
- *       the device): the fp32 product, {@code dsv32_sgemm} or {@code dsv32_sgemv} when M = 1.</li>
+ *       the device): the fp32 product, {@code dsv32_sgemm} or {@code dsv32_sgemv} when M = 1; a bf16 weight stays
+ *       bf16 on the device and the {@code _bf16w} variants widen it (exactly) as they load it.</li>
  * </ul>
  * Weights are uploaded once per Weight object and stay on the device ({@link CudaContext}).
  */
@@ -67,12 +70,22 @@ final class CudaLinear implements LinearOp {
     }
 
     private float[] dense(float[] x, int m, int k, Weight w) {
-        DeviceBuffer dw = gpu.f32(w);
         int n = w.rows();
         try (DeviceBuffer dx = gpu.upload(x); DeviceBuffer y = gpu.alloc(4L * m * n)) {
-            if (m == 1) gpu.launch(CudaKernel.SGEMV, (n + 7) / 8, 1, 256, 0, dx, dw, y, n, k);
-            else gpu.launch(CudaKernel.SGEMM, (n + 63) / 64, (m + 63) / 64, 256, 0, dx, dw, y, m, n, k);
+            dense(gpu, dx, w, y, m, k);
             return gpu.downloadFloats(y, m * n);
         }
+    }
+
+    /**
+     * y [m][N] = x [m][k] W^T in fp32 on the device: a bf16 weight read as stored ({@code dsv32_sgemv_bf16w} /
+     * {@code dsv32_sgemm_bf16w}), any other weight from its fp32 copy ({@code dsv32_sgemv} / {@code dsv32_sgemm}).
+     */
+    static void dense(CudaContext gpu, DeviceBuffer x, Weight w, DeviceBuffer y, int m, int k) {
+        int n = w.rows();
+        boolean bf16 = w instanceof DenseWeight d && d.dtype() == DType.BF16;
+        DeviceBuffer dw = bf16 ? gpu.bf16((DenseWeight) w) : gpu.f32(w);
+        if (m == 1) gpu.launch(bf16 ? CudaKernel.SGEMV_BF16W : CudaKernel.SGEMV, (n + 7) / 8, 1, 256, 0, x, dw, y, n, k);
+        else gpu.launch(bf16 ? CudaKernel.SGEMM_BF16W : CudaKernel.SGEMM, (n + 63) / 64, (m + 63) / 64, 256, 0, x, dw, y, m, n, k);
     }
 }

@@ -1,0 +1,69 @@
+package org.dsv32.cuda;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.ops.LayerCache;
+import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.ModelOp;
+import org.dsv32.spec.ops.ModelSession;
+import org.dsv32.spec.ops.RmsNormOp;
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.LayerWeights;
+import org.dsv32.spec.weights.ModelWeights;
+
+/**
+ * The whole model (fact sheet, section 10): the embedding lookup on the GPU ({@link CudaEmbedding}), the decoder
+ * blocks with one {@link LayerCache} each (this backend's BlockOp: simd's block composed over cuda, so its MLA,
+ * indexer, MoE, norms and linears are the GPU ones), the final RMSNorm and the LM head — this backend's LinearOp,
+ * for the bf16 head the fp32 GEMV/GEMM reading the bf16 weight as stored ({@code dsv32_sgemv_bf16w}), never FP8, in
+ * both modes. The caches' device mirrors live as long as the session's caches.
+ */
+final class CudaModel implements ModelOp {
+    private final OpContext ctx;
+    private final CudaContext gpu;
+    private final Backend self;
+
+    CudaModel(OpContext ctx, CudaContext gpu, Backend self) {
+        this.ctx = ctx;
+        this.gpu = gpu;
+        this.self = self;
+    }
+
+    @Override
+    public ModelSession open(ModelWeights weights) { return new Session(weights); }
+
+    private final class Session implements ModelSession {
+        private final ModelWeights w;
+        private final List<LayerCache> caches = new ArrayList<>();
+        private int position;
+        private TensorF64 lastHidden;
+
+        Session(ModelWeights w) {
+            this.w = w;
+            for (int i = 0; i < w.layers().size(); i++) caches.add(new LayerCache());
+        }
+
+        @Override
+        public TensorF64 forward(int[] tokens) {
+            if (tokens.length == 0) throw new IllegalArgumentException("no tokens to feed");
+            BlockOp block = self.require(BlockOp.class, ctx);
+            TensorF64 h = CudaEmbedding.lookup(gpu, w.embedding(), tokens);
+            for (LayerWeights layer : w.layers()) h = block.forward(h, position, layer, caches.get(layer.index()));
+            lastHidden = self.require(RmsNormOp.class, ctx).apply(h, w.finalNorm(), ctx.config().rmsNormEps());
+            position += tokens.length;
+            return self.require(LinearOp.class, ctx).apply(lastHidden, w.lmHead());
+        }
+
+        @Override
+        public TensorF64 lastHidden() {
+            if (lastHidden == null) throw new IllegalStateException("no forward call yet");
+            return lastHidden;
+        }
+
+        @Override
+        public int position() { return position; }
+    }
+}
