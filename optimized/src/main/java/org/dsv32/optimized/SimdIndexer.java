@@ -157,7 +157,7 @@ public final class SimdIndexer implements IndexerOp {
         double[] codes = mirror.keyCodes();
         float[] values = mirror.keyValues();
         float[] kScales = mirror.keyScales();
-        SimdThreads.parallelFor(tokens * blocks, u -> {
+        SimdOps.forEach(tokens * blocks, (long) KEYS_PER_UNIT * heads * dim, u -> {
             SimdAttentionKernels kern = SimdAttentionKernels.current();
             int t = u / blocks, s0 = (u % blocks) * KEYS_PER_UNIT, s1 = Math.min(keys, s0 + KEYS_PER_UNIT);
             int p = positions[t];
@@ -177,7 +177,7 @@ public final class SimdIndexer implements IndexerOp {
         });
         int[][] selected = new int[tokens][];
         int topk = config.indexTopk();
-        SimdThreads.parallelFor(tokens, t -> {
+        SimdOps.forEach(tokens, (long) keys * 8, t -> {
             double[] row = java.util.Arrays.copyOfRange(scores, t * keys, (t + 1) * keys);
             selected[t] = SimdTopK.select(row, positions[t] + 1, topk, SimdTopK.Order.TOTAL);
         });

@@ -166,15 +166,25 @@ public final class SimdMla implements MlaAttentionOp {
         float[] latents = mirror.latents(), kPes = mirror.keyRopes();
         float[] out = new float[tokens * heads * vDim];
         Weight kvB = w.kvB();
-        SimdThreads.parallelFor(heads, h -> {
+        float[] whole = SimdWeightCache.dequantized(kvB); // null beyond the cache budget: decode per head
+        long work = (long) tokens * rank * (nope + vDim + 2L * maxKeys(attended));
+        SimdOps.forEach(heads, work, h -> {
             SimdAttentionKernels k = SimdAttentionKernels.current();
-            float[] wkv = new float[kvWidth * rank]; // W_uk[h] rows then W_uv[h] rows
-            SimdDequant.rows(kvB, h * kvWidth, kvWidth, wkv);
+            float[] wkv; // W_uk[h] rows then W_uv[h] rows, from offset base
+            int base;
+            if (whole != null) {
+                wkv = whole;
+                base = h * kvWidth * rank;
+            } else {
+                wkv = new float[kvWidth * rank];
+                SimdDequant.rows(kvB, h * kvWidth, kvWidth, wkv);
+                base = 0;
+            }
             float[] qTilde = new float[rank], oTilde = new float[rank];
             for (int t = 0; t < tokens; t++) {
                 java.util.Arrays.fill(qTilde, 0f);
                 int qOff = (t * heads + h) * width;
-                for (int d = 0; d < nope; d++) k.axpy(q[qOff + d], wkv, d * rank, qTilde, 0, rank);
+                for (int d = 0; d < nope; d++) k.axpy(q[qOff + d], wkv, base + d * rank, qTilde, 0, rank);
                 int[] keys = attended[t];
                 float[] p = new float[keys.length];
                 int peOff = (t * heads + h) * rope;
@@ -186,7 +196,7 @@ public final class SimdMla implements MlaAttentionOp {
                 java.util.Arrays.fill(oTilde, 0f);
                 for (int j = 0; j < keys.length; j++) k.axpy(p[j], latents, keys[j] * rank, oTilde, 0, rank);
                 int oOff = (t * heads + h) * vDim;
-                for (int j = 0; j < vDim; j++) out[oOff + j] = k.dot(wkv, (nope + j) * rank, oTilde, 0, rank);
+                for (int j = 0; j < vDim; j++) out[oOff + j] = k.dot(wkv, base + (nope + j) * rank, oTilde, 0, rank);
             }
         });
         return out;
@@ -209,7 +219,7 @@ public final class SimdMla implements MlaAttentionOp {
         int upWidth = heads * kvWidth;
         float scale = (float) config.softmaxScale();
         float[] out = new float[tokens * heads * vDim];
-        SimdThreads.parallelFor(tokens * heads, u -> {
+        SimdOps.forEach(tokens * heads, (long) maxKeys(attended) * (2L * nope + vDim + rope), u -> {
             SimdAttentionKernels k = SimdAttentionKernels.current();
             int t = u / heads, h = u % heads;
             int[] ks = attended[t];
@@ -224,6 +234,12 @@ public final class SimdMla implements MlaAttentionOp {
             for (int j = 0; j < ks.length; j++) k.axpy(p[j], kvUp, row[ks[j]] * upWidth + h * kvWidth + nope, out, oOff, vDim);
         });
         return out;
+    }
+
+    private static int maxKeys(int[][] attended) {
+        int m = 0;
+        for (int[] a : attended) m = Math.max(m, a.length);
+        return m;
     }
 
     /** In place: p_j = exp(x_j - max) / sum, float32, the sum in ascending order. */

@@ -132,6 +132,6 @@ public final class SimdMoeGate implements MoeGateOp {
             throw new IllegalArgumentException("MoE gate: " + bias.name() + " has " + (long) bias.rows() * bias.cols()
                     + " elements, expected n_routed_experts = " + experts);
         }
-        return SimdTensors.vector(bias, experts);
+        return SimdWeightCache.vector(bias, experts);
     }
 }

@@ -40,7 +40,7 @@ final class SimdOps {
     /** RMSNorm of each row of x [rows][cols] into a new array; x is not modified. */
     static float[] rmsNorm(RmsNormOp op, float[] x, int rows, int cols, Weight w, double eps) {
         float[] y = new float[rows * cols];
-        if (op instanceof SimdRmsNorm) SimdRmsNorm.normalize(x, rows, cols, SimdTensors.vector(w, cols), (float) eps, y);
+        if (op instanceof SimdRmsNorm) SimdRmsNorm.normalize(x, rows, cols, SimdWeightCache.vector(w, cols), (float) eps, y);
         else toFloats(op.apply(SimdTensors.toTensor(x, rows, cols), w, eps), y);
         return y;
     }
@@ -49,7 +49,7 @@ final class SimdOps {
     static float[] rmsNormWithResidual(RmsNormOp op, float[] x, float[] residual, int rows, int cols, Weight w, double eps) {
         float[] y = new float[rows * cols];
         if (op instanceof SimdRmsNorm) {
-            SimdRmsNorm.normalizeWithResidual(x, residual, rows, cols, SimdTensors.vector(w, cols), (float) eps, y);
+            SimdRmsNorm.normalizeWithResidual(x, residual, rows, cols, SimdWeightCache.vector(w, cols), (float) eps, y);
         } else {
             TensorF64 res = SimdTensors.toTensor(residual, rows, cols);
             toFloats(op.applyWithResidual(SimdTensors.toTensor(x, rows, cols), res, w, eps), y);
@@ -62,7 +62,7 @@ final class SimdOps {
     static float[] layerNorm(LayerNormOp op, float[] x, int rows, int cols, Weight w, Weight b, double eps) {
         float[] y = new float[rows * cols];
         if (op instanceof SimdLayerNorm) {
-            SimdLayerNorm.normalize(x, rows, cols, SimdTensors.vector(w, cols), SimdTensors.vector(b, cols), (float) eps, y);
+            SimdLayerNorm.normalize(x, rows, cols, SimdWeightCache.vector(w, cols), SimdWeightCache.vector(b, cols), (float) eps, y);
         } else {
             toFloats(op.apply(SimdTensors.toTensor(x, rows, cols), w, b, eps), y);
         }
@@ -115,6 +115,24 @@ final class SimdOps {
         float[] out = new float[y.size()];
         toFloats(y, out);
         return out;
+    }
+
+    /**
+     * Below this many multiply-adds in all, a parallel loop runs on the calling thread: handing units to the pool
+     * and waiting costs tens of microseconds, more than such work takes (a tiny model's decode step is made of it).
+     */
+    static final long MIN_PARALLEL_WORK = 1L << 17;
+
+    /**
+     * {@link SimdThreads#parallelFor} when the work is worth it, else the same units in order on this thread. The
+     * units and what each computes are the same either way, so the bits do not depend on the choice.
+     */
+    static void forEach(int units, long workPerUnit, java.util.function.IntConsumer body) {
+        if (units <= 1 || units * workPerUnit < MIN_PARALLEL_WORK) {
+            for (int u = 0; u < units; u++) body.accept(u);
+        } else {
+            SimdThreads.parallelFor(units, body);
+        }
     }
 
     /** The elements of t rounded to float32 into {@code out} (same size). */

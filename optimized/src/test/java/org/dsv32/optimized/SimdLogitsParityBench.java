@@ -49,7 +49,8 @@ public final class SimdLogitsParityBench {
             int reps = Integer.getInteger("reps", 5);
             long[] refTime = {Long.MAX_VALUE}, simdTime = {Long.MAX_VALUE};
             List<double[]> r = null, s = null;
-            for (int i = 0; i < Math.max(2, reps / 2); i++) r = best(run(ref, ctx, ckpt, seqs, prompt, refTime), r);
+            int refReps = Boolean.parseBoolean(System.getProperty("reference", "true")) ? Math.max(2, reps / 2) : 1;
+            for (int i = 0; i < refReps; i++) r = best(run(ref, ctx, ckpt, seqs, prompt, refTime), r);
             for (int i = 0; i < reps * 4; i++) s = best(run(simd, ctx, ckpt, seqs, prompt, simdTime), s);
             double worst = 0;
             int argmaxSame = 0;

@@ -137,14 +137,19 @@ class SimdMlaTest {
 
     @Test
     void outputsDoNotDependOnTheThreadCount() {
+        // a forced selection of every key, so that the heads (absorbed) and (token, head) pairs (naive) are enough
+        // work to run on the pool (SimdOps.MIN_PARALLEL_WORK)
         ModelConfig c = SimdLayerFixtures.config();
+        int start = 300;
         for (PrecisionMode mode : PrecisionMode.values()) {
             for (int tokens : new int[] {1, 5}) {
                 TensorF64 x = SimdLayerFixtures.activation(new Random(41), tokens, c.hiddenSize());
-                AttentionResult one = SimdThreads.withThreads(1, () -> op(SimdLayerFixtures.SIMD, mode).forward(x, 16, weights(),
-                        SimdLayerFixtures.randomCache(43, 16, mode == PrecisionMode.FP8), null));
-                AttentionResult two = SimdThreads.withThreads(2, () -> op(SimdLayerFixtures.SIMD, mode).forward(x, 16, weights(),
-                        SimdLayerFixtures.randomCache(43, 16, mode == PrecisionMode.FP8), null));
+                int[][] all = new int[tokens][start + tokens];
+                for (int[] row : all) for (int s = 0; s < row.length; s++) row[s] = s;
+                AttentionResult one = SimdThreads.withThreads(1, () -> op(SimdLayerFixtures.SIMD, mode).forward(x, start, weights(),
+                        SimdLayerFixtures.randomCache(43, start, mode == PrecisionMode.FP8), all));
+                AttentionResult two = SimdThreads.withThreads(2, () -> op(SimdLayerFixtures.SIMD, mode).forward(x, start, weights(),
+                        SimdLayerFixtures.randomCache(43, start, mode == PrecisionMode.FP8), all));
                 assertArrayEquals(one.output().toArray(), two.output().toArray(), mode + ", " + tokens + " tokens");
             }
         }
