@@ -2,12 +2,24 @@ package org.dsv32.optimized;
 
 /**
  * Vector kernels of the layer operations (attention, indexer) for one vector width: obtain with {@link #current()}.
- * Dot products accumulate per lane with FMA, reduce the lanes once, then add a scalar FMA tail; so a result depends
- * on the vector width (the lane split) but never on the thread count.
+ * Dot products accumulate per lane with FMA, reduce the lanes once in a fixed tree order (never reduceLanes, whose
+ * order differs between the interpreter and compiled code), then add a scalar FMA tail; so a result depends on the
+ * vector width (the lane split) but never on the thread count or on the JIT's progress.
  */
 interface SimdAttentionKernels {
     static SimdAttentionKernels current() {
-        return SimdSpecies.kernels(SimdAttentionKernels.class, SimdAttentionKernelsTemplate.class);
+        SimdAttentionKernels k = Last.kernels;
+        if (k != null && k.bits() == SimdSpecies.bits()) return k;
+        k = SimdSpecies.kernels(SimdAttentionKernels.class, SimdAttentionKernelsTemplate.class);
+        Last.kernels = k;
+        return k;
+    }
+
+    /** The last instance handed out: the lookup by width builds a string key, too slow for per-row calls. */
+    final class Last {
+        private Last() {}
+
+        static volatile SimdAttentionKernels kernels;
     }
 
     /** The vector width these kernels were compiled for (0: scalar). */

@@ -1,6 +1,7 @@
 package org.dsv32.optimized;
 
 import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.LayerNormOp;
@@ -71,8 +72,22 @@ final class SimdOps {
 
     /** Rotates each row of x [rows][d] in place at positions[r] (x MODIFIED). */
     static void rope(RopeOp op, OpContext ctx, float[] x, int rows, int d, int[] positions, RopeLayout layout) {
-        if (op instanceof SimdRope) SimdRope.rotate(x, rows, d, positions, ctx.config().ropeFrequencies(), layout);
+        if (op instanceof SimdRope) SimdRope.rotate(x, rows, d, positions, frequencies(ctx.config()), layout);
         else toFloats(op.apply(SimdTensors.toTensor(x, rows, d), positions, layout), x);
+    }
+
+    /** The last configuration's RoPE frequencies (computing them costs as much as rotating a decode step's rows). */
+    private record Frequencies(ModelConfig config, double[] values) {}
+
+    private static volatile Frequencies lastFrequencies;
+
+    static double[] frequencies(ModelConfig config) {
+        Frequencies f = lastFrequencies;
+        if (f == null || f.config() != config) {
+            f = new Frequencies(config, config.ropeFrequencies());
+            lastFrequencies = f;
+        }
+        return f.values();
     }
 
     /** n^-1/2 H_n of each row of x [rows][n] in place (x MODIFIED). */

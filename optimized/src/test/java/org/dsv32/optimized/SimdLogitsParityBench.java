@@ -79,17 +79,22 @@ public final class SimdLogitsParityBench {
     /** Logits of every step (prompt's last row, then each decode step); decodeNanos[0] = min(itself, this run's time in decode steps). */
     static List<double[]> run(Backend b, OpContext ctx, CheckpointLoader ckpt, List<int[]> seqs, int prompt, long[] decodeNanos) {
         List<double[]> out = new ArrayList<>();
-        long total = 0;
+        long total = 0, prefill = 0;
         ModelOp model = b.require(ModelOp.class, ctx);
         for (int[] t : seqs) {
             ModelSession s = model.open(ckpt.weights());
+            long p0 = System.nanoTime();
             TensorF64 l = s.forward(java.util.Arrays.copyOf(t, prompt));
+            prefill += System.nanoTime() - p0;
             out.add(l.rowArray(l.rows() - 1));
             long t0 = System.nanoTime();
             for (int i = prompt; i < t.length; i++) out.add(s.forward(new int[] {t[i]}).rowArray(0));
             total += System.nanoTime() - t0;
         }
         if (decodeNanos != null) decodeNanos[0] = Math.min(decodeNanos[0], total);
+        if (Boolean.getBoolean("verbose")) {
+            System.out.printf(Locale.ROOT, "  %s: prefill %.1f ms, decode %.1f ms%n", b.name(), prefill / 1e6, total / 1e6);
+        }
         return out;
     }
 }

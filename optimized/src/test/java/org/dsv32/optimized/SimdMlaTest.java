@@ -155,6 +155,32 @@ class SimdMlaTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(PrecisionMode.class)
+    void backendsCanTakeTurnsOnOneCache(PrecisionMode mode) {
+        // reference and simd appending to the same cache in turns (simd's mirror catching up each time) give what
+        // simd alone gives, within the float32 tolerance; every key is attended so that no selection can differ
+        ModelConfig c = SimdLayerFixtures.config();
+        Random rnd = new Random(67);
+        TensorF64[] xs = {SimdLayerFixtures.activation(rnd, 6, c.hiddenSize()), SimdLayerFixtures.activation(rnd, 1, c.hiddenSize()),
+                SimdLayerFixtures.activation(rnd, 1, c.hiddenSize()), SimdLayerFixtures.activation(rnd, 1, c.hiddenSize())};
+        LayerCache mixed = new LayerCache(), alone = new LayerCache();
+        int pos = 0;
+        TensorF64 lastMixed = null, lastAlone = null;
+        for (int i = 0; i < xs.length; i++) {
+            int n = xs[i].rows();
+            int[][] all = new int[n][pos + n];
+            for (int[] row : all) for (int s = 0; s < row.length; s++) row[s] = s;
+            Backend turn = i % 2 == 0 ? SimdLayerFixtures.REFERENCE : SimdLayerFixtures.SIMD;
+            lastMixed = op(turn, mode).forward(xs[i], pos, weights(), mixed, all).output();
+            lastAlone = op(SimdLayerFixtures.SIMD, mode).forward(xs[i], pos, weights(), alone, all).output();
+            pos += n;
+        }
+        compareOutputs(lastMixed, lastAlone, mode, "turns " + mode);
+        compareLatents(mixed, alone, 0, mode);
+        SimdIndexerTest.compareKeys(mixed, alone, mode);
+    }
+
     @Test
     void unselectedKeysDoNotMatter() {
         // two caches that differ only in key 5's latent and k_pe; a selection without key 5 gives identical bits
