@@ -132,22 +132,9 @@ final class SimdOps {
         return out;
     }
 
-    /**
-     * Below this many multiply-adds in all, a parallel loop runs on the calling thread: handing units to the pool
-     * and waiting costs tens of microseconds, more than such work takes (a tiny model's decode step is made of it).
-     */
-    static final long MIN_PARALLEL_WORK = 1L << 17;
-
-    /**
-     * {@link SimdThreads#parallelFor} when the work is worth it, else the same units in order on this thread. The
-     * units and what each computes are the same either way, so the bits do not depend on the choice.
-     */
+    /** {@link SimdThreads#parallelFor(int, long, java.util.function.IntConsumer)}: the pool only for enough work. */
     static void forEach(int units, long workPerUnit, java.util.function.IntConsumer body) {
-        if (units <= 1 || units * workPerUnit < MIN_PARALLEL_WORK) {
-            for (int u = 0; u < units; u++) body.accept(u);
-        } else {
-            SimdThreads.parallelFor(units, body);
-        }
+        SimdThreads.parallelFor(units, workPerUnit, body);
     }
 
     /** The elements of t rounded to float32 into {@code out} (same size). */

@@ -34,7 +34,7 @@ public final class SimdLogitsParityBench {
         int decode = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         int sequences = args.length > 4 ? Integer.parseInt(args[4]) : 2;
         Path dir = Files.createTempDirectory("dsv32-parity");
-        TinyCheckpointWriter.write(dir, ModelPresets.tiny(), seed, TinyCheckpointWriter.Variant.UE8M0);
+        TinyCheckpointWriter.write(dir, ModelPresets.tiny(), seed, TinyCheckpointWriter.Variant.parse(System.getProperty("variant", "ue8m0")));
         try (CheckpointLoader ckpt = CheckpointLoader.open(dir)) {
             OpContext ctx = new OpContext(ckpt.config(), mode);
             Backend ref = new ReferenceBackend(), simd = new SimdBackend();
