@@ -47,18 +47,33 @@ class SimdModelTest {
         return out;
     }
 
+    /**
+     * The issue's bound, measured: teacher-forced fp8 logits of two 40-token sequences (8-token prompt, 32 decode
+     * steps, far beyond index_topk = 8) within calc_diff 1e-6 of the reference with the same argmax at every step,
+     * at every vector width this machine runs (the widths round differently, and CI may have another).
+     *
+     * <p>The bound is not a property of every input: an activation whose float32 value lands on the other side of
+     * (or exactly on) an e4m3 rounding midpoint than the float64 one gets a neighbouring code, and the tiny random
+     * model amplifies that one code to calc_diff 1e-4..1e-1 on later steps. Of six checkpoint seeds tried with the
+     * parity bench, two met such a flip (seed 4: the layer-0 attention input -0.71874998 in float64 is -0.71875 in
+     * float32, exactly the midpoint 92 * 2^-7 between the codes 88 and 96; see the final report). These token
+     * sequences meet none at any width; a change that makes them fail deserves a look, not a looser bound.
+     */
     @Test
     void fp8LogitsMatchTheReferenceOnTwoSequences() {
         double worst = 0;
         for (long seed : new long[] {101, 202}) {
-            int[] seq = tokens(40, seed); // 8-token prompt, then 32 decode steps: far beyond index_topk (8)
-            double[][] s = teacherForced(SimdLayerFixtures.SIMD, PrecisionMode.FP8, seq, 8);
+            int[] seq = tokens(40, seed);
             double[][] r = teacherForced(SimdLayerFixtures.REFERENCE, PrecisionMode.FP8, seq, 8);
-            for (int step = 0; step < r.length; step++) {
-                double cd = Metrics.calcDiff(s[step], r[step]);
-                worst = Math.max(worst, cd);
-                assertTrue(cd <= 1e-6, "sequence " + seed + " step " + step + ": calc_diff " + cd);
-                assertEquals(Metrics.argmax(r[step]), Metrics.argmax(s[step]), "sequence " + seed + " step " + step + ": argmax");
+            for (int bits : SimdSpecies.supportedBits()) {
+                double[][] s = SimdSpecies.withBits(bits, () -> teacherForced(SimdLayerFixtures.SIMD, PrecisionMode.FP8, seq, 8));
+                for (int step = 0; step < r.length; step++) {
+                    double cd = Metrics.calcDiff(s[step], r[step]);
+                    worst = Math.max(worst, cd);
+                    String where = "sequence " + seed + ", width " + bits + ", step " + step;
+                    assertTrue(cd <= 1e-6, where + ": calc_diff " + cd);
+                    assertEquals(Metrics.argmax(r[step]), Metrics.argmax(s[step]), where + ": argmax");
+                }
             }
         }
         System.out.printf("fp8 logits vs reference: worst calc_diff %.3e%n", worst);
