@@ -24,7 +24,11 @@ import org.dsv32.spec.tensor.TensorF64;
  * with the worst calc_diff, the argmax agreement per step, and the decode time per token of both backends.
  *
  * <p>Run: {@code java --add-modules jdk.incubator.vector -cp <test classpath> org.dsv32.optimized.SimdLogitsParityBench
- * [fp8|exact] [seed] [prompt] [decode] [sequences]}.
+ * [fp8|exact] [seed] [prompt] [decode] [sequences]} (defaults fp8 1 8 32 2). Properties: {@code -Dreps=N} (simd runs
+ * 4N times, the reference max(2, N/2) times; the best decode time of each counts, the first runs warming the JIT),
+ * {@code -Dreference=false} (one reference run only, for profiling simd), {@code -Dvariant=ue8m0|plain},
+ * {@code -Dverbose=true} (prefill and decode time of every run), and the backend's {@code -Ddsv32.threads},
+ * {@code -Ddsv32.vectorBits}.
  */
 public final class SimdLogitsParityBench {
     public static void main(String[] args) throws Exception {
@@ -50,8 +54,8 @@ public final class SimdLogitsParityBench {
             long[] refTime = {Long.MAX_VALUE}, simdTime = {Long.MAX_VALUE};
             List<double[]> r = null, s = null;
             int refReps = Boolean.parseBoolean(System.getProperty("reference", "true")) ? Math.max(2, reps / 2) : 1;
-            for (int i = 0; i < refReps; i++) r = best(run(ref, ctx, ckpt, seqs, prompt, refTime), r);
-            for (int i = 0; i < reps * 4; i++) s = best(run(simd, ctx, ckpt, seqs, prompt, simdTime), s);
+            for (int i = 0; i < refReps; i++) r = run(ref, ctx, ckpt, seqs, prompt, refTime);
+            for (int i = 0; i < reps * 4; i++) s = run(simd, ctx, ckpt, seqs, prompt, simdTime);
             double worst = 0;
             int argmaxSame = 0;
             for (int i = 0; i < r.size(); i++) {
@@ -73,8 +77,6 @@ public final class SimdLogitsParityBench {
                     (double) refTime[0] / simdTime[0]);
         }
     }
-
-    private static List<double[]> best(List<double[]> now, List<double[]> before) { return now; }
 
     /** Logits of every step (prompt's last row, then each decode step); decodeNanos[0] = min(itself, this run's time in decode steps). */
     static List<double[]> run(Backend b, OpContext ctx, CheckpointLoader ckpt, List<int[]> seqs, int prompt, long[] decodeNanos) {
