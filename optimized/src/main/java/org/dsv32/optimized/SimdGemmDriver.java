@@ -21,7 +21,7 @@ final class SimdGemmDriver {
         SimdGemmKernels kernels = SimdGemmKernels.current();
         int nUnits = (p.n + UNIT_N - 1) / UNIT_N;
         int mUnits = (p.m + UNIT_M - 1) / UNIT_M;
-        SimdThreads.parallelFor(nUnits * mUnits, u -> {
+        SimdThreads.parallelFor(nUnits * mUnits, (long) Math.min(p.m, UNIT_M) * UNIT_N * p.k, u -> {
             int nu = u % nUnits, mu = u / nUnits;
             kernels.gemm(p, mu * UNIT_M, Math.min(p.m, (mu + 1) * UNIT_M), nu * UNIT_N, Math.min(p.n, (nu + 1) * UNIT_N),
                     SimdGemmScratch.get());
@@ -31,7 +31,7 @@ final class SimdGemmDriver {
     static void gemv(SimdGemmProblem p) {
         SimdGemmKernels kernels = SimdGemmKernels.current();
         int nUnits = (p.n + UNIT_N - 1) / UNIT_N;
-        SimdThreads.parallelFor(nUnits, u ->
+        SimdThreads.parallelFor(nUnits, (long) p.m * UNIT_N * p.k, u ->
                 kernels.gemv(p, 0, p.m, u * UNIT_N, Math.min(p.n, (u + 1) * UNIT_N), SimdGemmScratch.get()));
     }
 }

@@ -9,7 +9,7 @@ import org.dsv32.spec.weights.MlpWeights;
 
 /**
  * SwiGLU: down(silu(gate x) * up x). The three projections are the backend's {@link LinearOp} (so a backend that
- * replaces it changes it here too); silu(g) * u = g / (1 + exp(-g)) * u in float32 (vector exp). x is not modified.
+ * replaces it changes it here too); silu(g) * u = g / (1 + exp(-g)) * u in float32 (scalar Math.exp, the same bits interpreted and compiled). x is not modified.
  */
 public final class SimdMlp implements MlpOp {
     private final LinearOp linear;

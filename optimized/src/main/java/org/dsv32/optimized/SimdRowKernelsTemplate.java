@@ -44,6 +44,20 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
 
     @Override public int bits() { return BITS; }
 
+    /**
+     * The sum of the lanes in a fixed tree order (halves folded first), by lane-wise adds. Not reduceLanes(ADD):
+     * its order is unspecified, and the interpreted fallback (sequential) and the compiled intrinsic (a tree) give
+     * different bits for the same input, so a norm would depend on whether, and on which thread, the JIT had
+     * compiled the kernel yet (seen: the same sumSquares call changing its last bit after about 10^4 calls).
+     */
+    private static float sumLanes(FloatVector v) {
+        if (L >= 16) v = v.add(v.rearrange(XOR8));
+        if (L >= 8) v = v.add(v.rearrange(XOR4));
+        if (L >= 4) v = v.add(v.rearrange(XOR2));
+        if (L >= 2) v = v.add(v.rearrange(XOR1));
+        return v.lane(0);
+    }
+
     @Override
     public float sumSquares(float[] x, int off, int n) {
         int i = 0;
@@ -54,7 +68,7 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
                 FloatVector v = FloatVector.fromArray(F, x, off + i);
                 acc = v.fma(v, acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = sumLanes(acc);
         }
         for (; i < n; i++) s = Math.fma(x[off + i], x[off + i], s);
         return s;
@@ -67,7 +81,7 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
         if (F != null) {
             FloatVector acc = FloatVector.zero(F);
             for (int ub = F.loopBound(n); i < ub; i += L) acc = acc.add(FloatVector.fromArray(F, x, off + i));
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = sumLanes(acc);
         }
         for (; i < n; i++) s += x[off + i];
         return s;
@@ -83,7 +97,7 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
                 FloatVector d = FloatVector.fromArray(F, x, off + i).sub(mean);
                 acc = d.fma(d, acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = sumLanes(acc);
         }
         for (; i < n; i++) {
             float d = x[off + i] - mean;
@@ -213,15 +227,10 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
 
     @Override
     public void siluMul(float[] g, int gOff, float[] u, int uOff, float[] h, int hOff, int n) {
-        int i = 0;
-        if (F != null) {
-            for (int ub = F.loopBound(n); i < ub; i += L) {
-                FloatVector gv = FloatVector.fromArray(F, g, gOff + i);
-                FloatVector den = gv.neg().lanewise(VectorOperators.EXP).add(1f);
-                gv.div(den).mul(FloatVector.fromArray(F, u, uOff + i)).intoArray(h, hOff + i);
-            }
-        }
-        for (; i < n; i++) {
+        // scalar Math.exp, not lanewise(EXP): the compiled vector exp (a vector math library stub) and its interpreted
+        // fallback (Math.exp per lane) differ in the last bit, so the MLP's output would depend on the JIT's
+        // progress; Math.exp is the same stub interpreted and compiled, and this loop is not where the MLP's time goes
+        for (int i = 0; i < n; i++) {
             float gi = g[gOff + i];
             h[hOff + i] = gi / (1f + (float) Math.exp(-gi)) * u[uOff + i];
         }

@@ -48,6 +48,26 @@ public final class SimdThreads {
     }
 
     /**
+     * Below this many multiply-adds in all, {@link #parallelFor(int, long, IntConsumer)} stays on the calling thread:
+     * handing units to the pool and waiting for them costs tens of microseconds, more than such work takes (a tiny
+     * model's decode step is made of it; measured on the tiny checkpoint, two threads were slower than one before).
+     */
+    public static final long MIN_PARALLEL_WORK = 1L << 18;
+
+    /**
+     * {@link #parallelFor(int, IntConsumer)} when {@code units * workPerUnit} (multiply-adds, or a comparable
+     * count) reaches {@link #MIN_PARALLEL_WORK}, else the same units in ascending order on the calling thread. The
+     * units and what each computes are the same either way, so the bits do not depend on the choice.
+     */
+    public static void parallelFor(int units, long workPerUnit, IntConsumer body) {
+        if (units <= 1 || (double) units * workPerUnit < MIN_PARALLEL_WORK) {
+            for (int u = 0; u < units; u++) body.accept(u);
+        } else {
+            parallelFor(units, body);
+        }
+    }
+
+    /**
      * Calls {@code body.accept(u)} once for every unit {@code u} in [0, units), on up to {@link #threads()} threads
      * (the caller among them), and returns when all are done. The first exception thrown by a unit is rethrown.
      */

@@ -41,13 +41,14 @@
  *       of them is exact only while the products' range fits 24 bits, otherwise each FMA rounds: per element
  *       |y32 - y64| <= (blockCols + B + 3) 2^-24 sum|a w sa sw| (B = number of k-blocks). Exact mode: the same bound
  *       with a = x in fp32 and the code values dequantised by their block scale in the promotion.</li>
- *   <li>RMSNorm / LayerNorm: fp32 sums (lane-parallel, one lane reduction), relative error O(n 2^-24). The fused
+ *   <li>RMSNorm / LayerNorm: fp32 sums (lane-parallel, then the lanes folded in a fixed tree order, never
+ *       reduceLanes(ADD), whose order differs between interpreted and compiled code), relative error O(n 2^-24). The fused
  *       residual form leaves the fp32 sum in the residual.</li>
  *   <li>RoPE: angle p * f_i, cos and sin in float64, then rounded to fp32; one FMA per output.</li>
  *   <li>Hadamard: fast Walsh-Hadamard butterflies in fp32 then one multiply by fp32(n^-1/2); identical at every
  *       width.</li>
- *   <li>SwiGLU: silu(g) * u with the Vector API's fp32 exp (scalar tail: Math.exp), so widths may differ in the
- *       last bits there.</li>
+ *   <li>SwiGLU: silu(g) * u = g / (1 + fp32(Math.exp(-g))) * u elementwise, identical at every width (the Vector API's
+ *       exp is a different function compiled and interpreted, so it would make results depend on the JIT).</li>
  * </ul>
  */
 package org.dsv32.optimized;

@@ -154,8 +154,8 @@ class SimdGemmTest {
     @Test
     void oneTwoAndThreeThreadsAndRepeatsAreBitwiseEqual() {
         Random rnd = new Random(61);
-        int k = 256;
-        Fp8BlockWeight w = SimdTestData.fp8Weight(rnd, 300, k, 128, 128, true, false);
+        int k = 1024; // the one-row product (8 units of 128 x 1024) is enough work to reach the pool: MIN_PARALLEL_WORK
+        Fp8BlockWeight w = SimdTestData.fp8Weight(rnd, 1000, k, 128, 128, true, false);
         OpContext ctx = SimdTestData.context(PrecisionMode.FP8);
         for (int m : new int[] {1, 130}) {
             float[] x = SimdTestData.gaussian(rnd, m * k, 1f);

@@ -1,0 +1,40 @@
+package org.dsv32.optimized;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.Comparator;
+import java.util.Random;
+import java.util.stream.IntStream;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+/** Partial selection equals a stable full sort (descending, ties to the lower index) in both orders. */
+class SimdTopKTest {
+    /** Values with many ties, both zeros, infinities and NaN. */
+    static double[] values(Random rnd, int n) {
+        double[] pool = {0.0, -0.0, 1.0, -1.0, 0.5, Double.NaN, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, 2.0};
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = rnd.nextInt(3) == 0 ? rnd.nextGaussian() : pool[rnd.nextInt(pool.length)];
+        return v;
+    }
+
+    static int[] bySort(double[] v, int n, int k, Comparator<Integer> byValueDescending) {
+        return IntStream.range(0, n).boxed().sorted(byValueDescending.thenComparingInt(i -> i)).limit(k).mapToInt(Integer::intValue).toArray();
+    }
+
+    @Property(tries = 200, seed = "7")
+    void equalsAStableSort(@ForAll long seed, @ForAll @IntRange(min = 0, max = 40) int n, @ForAll @IntRange(min = 0, max = 45) int k) {
+        double[] v = values(new Random(seed), n + 3);
+        // TOTAL: Double.compare, NaN first, -0.0 after 0.0 (the reference indexer's sort)
+        Comparator<Integer> total = (a, b) -> Double.compare(v[b], v[a]);
+        assertArrayEquals(bySort(v, n, k, total), SimdTopK.select(v, n, k, SimdTopK.Order.TOTAL), "TOTAL");
+        // NAN_LAST: numeric, NaN last, -0.0 == 0.0 (the reference gate)
+        Comparator<Integer> nanLast = (a, b) -> {
+            boolean an = Double.isNaN(v[a]), bn = Double.isNaN(v[b]);
+            if (an || bn) return an == bn ? 0 : (an ? 1 : -1);
+            return v[a] > v[b] ? -1 : (v[a] < v[b] ? 1 : 0);
+        };
+        assertArrayEquals(bySort(v, n, k, nanLast), SimdTopK.select(v, n, k, SimdTopK.Order.NAN_LAST), "NAN_LAST");
+    }
+}
