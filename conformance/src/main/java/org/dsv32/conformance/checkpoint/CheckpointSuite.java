@@ -13,6 +13,8 @@ import org.dsv32.conformance.CaseResult;
 import org.dsv32.conformance.CheckOptions;
 import org.dsv32.conformance.CheckResult;
 import org.dsv32.conformance.CheckSuite;
+import org.dsv32.conformance.Decision;
+import org.dsv32.conformance.SelectionCheck;
 import org.dsv32.conformance.Progress;
 import org.dsv32.conformance.Status;
 import org.dsv32.conformance.Tier;
@@ -38,6 +40,12 @@ import org.dsv32.spec.tensor.TensorF64;
  *
  * <p>The gate is the project's logits parity bound: calc_diff at most {@link #LOGITS_CALC_DIFF} and equal argmax at
  * every step. Sequences are longer than the tiny config's index_topk, so the indexer's selection is active.
+ *
+ * <p>Decision-aware, like the top-k comparisons: a step within the bound is an AGREE. A step beyond it is a
+ * NEAR-TIE when its deviation stays within {@link #BAND_FACTOR} times the spread of the reference itself under the
+ * fp32 error a conforming backend may carry into act_quant ({@link Fp32BoundaryReference}: E4M3 codes at rounding
+ * midpoints flip, and a small random model amplifies them) and its argmax is one the reference reaches; otherwise it
+ * is a VIOLATION, a failure. Reports count the three separately.
  */
 public final class CheckpointSuite implements CheckSuite {
     /** Teacher-forced logits parity: calc_diff <= 1e-6 per step (the optimized-path issue's bound). */
@@ -45,8 +53,23 @@ public final class CheckpointSuite implements CheckSuite {
     private static final Tolerance PARITY = new Tolerance(LOGITS_CALC_DIFF, Double.NaN, Double.NaN,
             "teacher-forced logits parity: calc_diff <= 1e-6 and equal argmax at every step");
 
+    /** How many perturbed reference runs measure the reference's own spread under admissible fp32 error. */
+    static final int PERTURBED_RUNS = 3;
+    /** A deviation up to this multiple of the largest spread seen in those few runs is admissible. */
+    static final double BAND_FACTOR = 2;
+
+    /** Records the error of a step judged by its rounding decision, without gating it. */
+    private static final Tolerance REPORT_ONLY = new Tolerance(Double.MAX_VALUE, Double.NaN, Double.NaN,
+            "reported only: the step is judged by its rounding decision");
+
     @Override
     public String name() { return "checkpoint"; }
+
+    /** The parity gate: calc_diff within the bound and the same argmax. */
+    static boolean withinParity(double[] x, double[] y) {
+        return Metrics.calcDiff(x, y) <= LOGITS_CALC_DIFF && Metrics.argmax(x) == Metrics.argmax(y)
+                && Metrics.nonFiniteMismatches(x, y) == 0;
+    }
 
     @Override
     public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress) {
@@ -72,6 +95,7 @@ public final class CheckpointSuite implements CheckSuite {
             LogitsScript script = script(options, ckpt.config().vocabSize(), ckpt.config().indexTopk());
             Map<String, TensorData> cand = LogitsRunner.run(candidate, mode, ckpt.weights(), script, (b, s, n) -> {});
             Map<String, TensorData> ref = LogitsRunner.run(reference, mode, ckpt.weights(), script, (b, s, n) -> {});
+            List<Map<String, TensorData>> spread = null; // perturbed reference runs, made only when a step misses the bound
             List<CaseResult> cases = new ArrayList<>();
             for (int b = 0; b < script.sequences().size(); b++) {
                 CaseEval ev = new CaseEval("sequence " + b + " (" + script.sequences().get(b).prompt().length + " prompt + "
@@ -79,8 +103,34 @@ public final class CheckpointSuite implements CheckSuite {
                 for (int k = 0; k <= script.sequences().get(b).decode().length; k++) {
                     String key = LogitsRunner.name(b, k);
                     double[] x = cand.get(key).toDoubles(), y = ref.get(key).toDoubles();
-                    ev.compare(key, TensorF64.wrap(x, x.length), TensorF64.wrap(y, y.length));
-                    if (Metrics.argmax(x) != Metrics.argmax(y)) ev.fail(key + ": argmax " + Metrics.argmax(x) + " vs reference " + Metrics.argmax(y));
+                    if (withinParity(x, y)) {
+                        ev.compare(key, TensorF64.wrap(x, x.length), TensorF64.wrap(y, y.length));
+                        ev.decision(key, new SelectionCheck.Outcome(Decision.AGREE, ""));
+                        continue;
+                    }
+                    if (spread == null) {
+                        spread = new ArrayList<>();
+                        for (int j = 0; j < PERTURBED_RUNS; j++) {
+                            spread.add(LogitsRunner.run(new Fp32BoundaryReference(options.seedFor("fp32-perturbation", j)), mode,
+                                    ckpt.weights(), script, (q, s, n) -> {}));
+                        }
+                    }
+                    double band = 0;
+                    java.util.Set<Integer> argmaxes = new java.util.HashSet<>(List.of(Metrics.argmax(y)));
+                    for (Map<String, TensorData> p : spread) {
+                        double[] z = p.get(key).toDoubles();
+                        band = Math.max(band, Metrics.calcDiff(z, y));
+                        argmaxes.add(Metrics.argmax(z));
+                    }
+                    double d = Metrics.calcDiff(x, y);
+                    // Report the error against the reference either way; the gate is the decision below.
+                    ev.compare(key, TensorF64.wrap(x, x.length), TensorF64.wrap(y, y.length), REPORT_ONLY);
+                    boolean admissible = d <= BAND_FACTOR * band && argmaxes.contains(Metrics.argmax(x))
+                            && Metrics.nonFiniteMismatches(x, y) == 0;
+                    String what = String.format(java.util.Locale.ROOT, "calc_diff %.3g vs the reference; the reference moves by up to"
+                            + " %.3g under admissible fp32 error at its act_quant inputs (%d perturbed runs, gate %.0fx)",
+                            d, band, PERTURBED_RUNS, BAND_FACTOR);
+                    ev.decision(key, new SelectionCheck.Outcome(admissible ? Decision.NEAR_TIE : Decision.VIOLATION, what));
                 }
                 cases.add(ev.result());
             }
