@@ -2,16 +2,33 @@ package org.dsv32.optimized;
 
 import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
+import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.LayerNormOp;
+import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MlpOp;
+import org.dsv32.spec.ops.RmsNormOp;
+import org.dsv32.spec.ops.RopeOp;
 
 /** The optimized CPU backend ({@code simd}): float32 over FP8/BF16 data with jdk.incubator.vector. */
 public final class SimdBackend extends RegistryBackend {
     public SimdBackend() {
         // One line per operation: the class that implements it.
+        register(ActQuantOp.class, (ctx, self) -> new SimdActQuant());
+        register(LinearOp.class, (ctx, self) -> new SimdLinear(ctx));
+        register(RmsNormOp.class, (ctx, self) -> new SimdRmsNorm());
+        register(LayerNormOp.class, (ctx, self) -> new SimdLayerNorm());
+        register(RopeOp.class, (ctx, self) -> new SimdRope(ctx));
+        register(HadamardOp.class, (ctx, self) -> new SimdHadamard());
+        register(MlpOp.class, SimdMlp::new);
     }
 
     @Override public String name() { return "simd"; }
 
-    @Override public String description() { return "float32 over FP8/BF16 data, jdk.incubator.vector, multi-threaded, deterministic"; }
+    @Override public String description() {
+        return "float32 over FP8/BF16 data, jdk.incubator.vector (" + SimdSpecies.bits() + "-bit), "
+                + SimdThreads.threads() + " threads, deterministic";
+    }
 
     @Override public Availability availability() { return Availability.yes(); }
 }

@@ -1,0 +1,19 @@
+package org.dsv32.optimized;
+
+/**
+ * The GEMM and GEMV kernels of the {@code simd} backend for one vector width (obtain with {@link #current()}).
+ * Both compute each output element in the canonical order of {@link SimdGemmProblem}, so a row of y is bitwise the
+ * same whichever kernel, width, tile shape or thread computes it.
+ */
+interface SimdGemmKernels {
+    static SimdGemmKernels current() { return SimdSpecies.kernels(SimdGemmKernels.class, SimdGemmKernelsTemplate.class); }
+
+    /** The vector width these kernels were compiled for (0: scalar). */
+    int bits();
+
+    /** y[i][c] for rows i in [m0, m1) of a and W rows c in [n0, n1): panel-packed register-tiled GEMM. */
+    void gemm(SimdGemmProblem p, int m0, int m1, int n0, int n1, SimdGemmScratch s);
+
+    /** y[i][c] for rows i in [m0, m1) and W rows c in [n0, n1), one row of a at a time, W streamed once per row. */
+    void gemv(SimdGemmProblem p, int m0, int m1, int n0, int n1, SimdGemmScratch s);
+}

@@ -1,0 +1,672 @@
+package org.dsv32.optimized;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.dsv32.spec.weights.DenseWeight;
+
+/**
+ * The one source of the GEMM/GEMV kernels; {@link SimdSpecies#kernels} makes a copy per vector width. No nested
+ * classes or lambdas here (see {@link SimdSpecies}); vectors never cross a call that C2 might not inline (a vector
+ * parameter of a method compiled on its own loses its exact type, and with it every intrinsic), so the helpers
+ * taking vectors are a few bytes long.
+ *
+ * <p>Vectors run across output columns n (W rows), never across k: each lane carries one output element through
+ * the canonical sequential order of {@link SimdGemmProblem}, so there is no lane reduction and the result does not
+ * depend on the width. That needs W transposed: L rows of 4L bytes are loaded as int vectors and transposed in
+ * registers (log2 L rounds of two-source permutes), giving vectors whose lane l holds 4 consecutive e4m3 codes (2
+ * bf16, 1 fp32) of row l; each byte is then shifted into fp32 position.
+ *
+ * <p>GEMM: per k-block, the W rows of the unit are decoded into a [k][P] float panel (P the unit's column count
+ * rounded up to NR vectors) that all rows of a reuse; an MR x NR register tile of block sums runs over the block,
+ * then is promoted into the output tile: tile = fma(blk, sw * sa, tile). GEMV: the same per lane, decoding in
+ * registers without a panel.
+ */
+final class SimdGemmKernelsTemplate implements SimdGemmKernels {
+    static final int BITS = SimdSpecies.templateBits(MethodHandles.lookup());
+    static final VectorSpecies<Float> F = SimdSpecies.floatSpecies(BITS);
+    static final int L = F == null ? 1 : F.length();
+    static final VectorSpecies<Integer> I = F == null ? null : VectorSpecies.of(int.class, F.vectorShape());
+    /** Register tile: MR rows of a by NR vectors of W columns (24 accumulators, 4 W vectors, 1 broadcast). */
+    static final int MR = 6, NR = 4;
+    /** Bytes of one row per transposed chunk: L ints. */
+    static final int CHUNK = 4 * L;
+    /**
+     * Permute indexes of the transpose round that swaps the off-diagonal h x h blocks of each 2h x 2h block: lane l
+     * of the first output takes a[l] or b[l - h], of the second a[l + h] or b[l] (indexes >= L select from b).
+     */
+    static final IntVector LO1 = swapIndexes(1, false), HI1 = swapIndexes(1, true), LO2 = swapIndexes(2, false),
+            HI2 = swapIndexes(2, true), LO4 = swapIndexes(4, false), HI4 = swapIndexes(4, true),
+            LO8 = swapIndexes(8, false), HI8 = swapIndexes(8, true);
+
+    /** Constants of the e4m3 decode, as vectors (fewer IR nodes than the scalar-operand forms). */
+    static final IntVector FP8_MASK = F == null ? null : IntVector.broadcast(I, 0x87F00000);
+    static final FloatVector FP8_SCALE = F == null ? null : FloatVector.broadcast(F, Fp8Codec.DECODE_SCALE);
+
+    SimdGemmKernelsTemplate() {}
+
+    private static IntVector swapIndexes(int h, boolean high) {
+        if (F == null || h >= L) return null;
+        int[] idx = new int[L];
+        for (int l = 0; l < L; l++) {
+            boolean upper = (l & h) != 0;
+            idx[l] = high ? (upper ? L + l : l + h) : (upper ? L + l - h : l);
+        }
+        return IntVector.fromArray(I, idx, 0);
+    }
+
+    @Override public int bits() { return BITS; }
+
+    // ---------------------------------------------------------------- GEMM
+
+    @Override
+    public void gemm(SimdGemmProblem p, int m0, int m1, int n0, int n1, SimdGemmScratch s) {
+        if (F == null) {
+            scalar(p, m0, m1, n0, n1, s);
+            return;
+        }
+        int cols = n1 - n0;
+        int width = NR * L;
+        int pw = (cols + width - 1) / width * width;
+        float[] panel = s.panel(p.blockCols * pw);
+        float[] tile = s.zeroTile((m1 - m0) * pw);
+        float[] ws = s.colScales(pw);
+        int k = p.k;
+        for (int b = 0; b < p.kBlocks; b++) {
+            int k0 = b * p.blockCols;
+            int kl = Math.min(p.blockCols, k - k0);
+            for (int g = 0; g < pw; g += L) pack(p, n0 + g, k0, kl, panel, pw, g, s);
+            for (int c = 0; c < pw; c++) ws[c] = c < cols ? p.weightScale(n0 + c, b) : 0f;
+            for (int j = 0; j < pw; j += width) {
+                int i = m0;
+                for (; i + MR <= m1; i += MR) {
+                    micro6x4(p.a, i * k + k0, k, kl, panel, j, pw, tile, (i - m0) * pw + j, pw, ws,
+                            p.activationScale(i, b), p.activationScale(i + 1, b), p.activationScale(i + 2, b),
+                            p.activationScale(i + 3, b), p.activationScale(i + 4, b), p.activationScale(i + 5, b));
+                }
+                for (; i < m1; i++) {
+                    micro1x4(p.a, i * k + k0, k, kl, panel, j, pw, tile, (i - m0) * pw + j, pw, ws, p.activationScale(i, b));
+                }
+            }
+        }
+        for (int i = m0; i < m1; i++) System.arraycopy(tile, (i - m0) * pw, p.y, i * p.n + n0, cols);
+    }
+
+    /**
+     * Decodes W rows row0 .. row0 + L - 1 (rows past the end repeat the last one), columns k0 .. k0 + kl - 1, into
+     * panel[k * pw + g + l].
+     */
+    private static void pack(SimdGemmProblem p, int row0, int k0, int kl, float[] panel, int pw, int g, SimdGemmScratch s) {
+        long[] off = s.laneOffsets;
+        int[] cols = s.staged;
+        MemorySegment data = p.data;
+        laneRows(p, row0, k0, off);
+        int k = 0;
+        switch (p.kind) {
+            case SimdGemmProblem.FP8 -> {
+                for (; k + CHUNK <= kl; k += CHUNK) {
+                    boolean nan = transpose(data, off, k, cols, true);
+                    for (int c = 0; c < L; c++) {
+                        IntVector t = IntVector.fromArray(I, cols, c * L);
+                        int o = (k + 4 * c) * pw + g;
+                        FloatVector w0 = fp8FiniteByte0(t), w1 = fp8FiniteByte1(t), w2 = fp8FiniteByte2(t), w3 = fp8FiniteByte3(t);
+                        if (nan) {
+                            w0 = nanFix(w0);
+                            w1 = nanFix(w1);
+                            w2 = nanFix(w2);
+                            w3 = nanFix(w3);
+                        }
+                        w0.intoArray(panel, o);
+                        w1.intoArray(panel, o + pw);
+                        w2.intoArray(panel, o + 2 * pw);
+                        w3.intoArray(panel, o + 3 * pw);
+                    }
+                }
+                for (; k < kl; k++) nanFix(fp8FiniteByte0(gatherBytes(data, off, k, s.laneInts))).intoArray(panel, k * pw + g);
+            }
+            case SimdGemmProblem.BF16 -> {
+                for (; k + CHUNK / 2 <= kl; k += CHUNK / 2) {
+                    transpose(data, off, 2L * k, cols, false);
+                    for (int c = 0; c < L; c++) {
+                        IntVector t = IntVector.fromArray(I, cols, c * L);
+                        int o = (k + 2 * c) * pw + g;
+                        bf16Low(t).intoArray(panel, o);
+                        bf16High(t).intoArray(panel, o + pw);
+                    }
+                }
+                for (; k < kl; k++) bf16Low(gatherShorts(data, off, 2L * k, s.laneInts)).intoArray(panel, k * pw + g);
+            }
+            case SimdGemmProblem.F32 -> {
+                for (; k + CHUNK / 4 <= kl; k += CHUNK / 4) {
+                    transpose(data, off, 4L * k, cols, false);
+                    for (int c = 0; c < L; c++) {
+                        IntVector.fromArray(I, cols, c * L).reinterpretAsFloats().intoArray(panel, (k + c) * pw + g);
+                    }
+                }
+                for (; k < kl; k++) gatherFloats(data, off, 4L * k, s.laneFloats).intoArray(panel, k * pw + g);
+            }
+            default -> {
+                for (; k < kl; k++) gatherGeneric(p, row0, k0 + k, s.laneFloats).intoArray(panel, k * pw + g);
+            }
+        }
+    }
+
+    /** 6 rows of a times 4 vectors of panel columns over one k-block, then the block promotion into the tile. */
+    private static void micro6x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, float s0, float s1, float s2, float s3, float s4, float s5) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F), c42 = FloatVector.zero(F), c43 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F), c52 = FloatVector.zero(F), c53 = FloatVector.zero(F);
+        for (int k = 0; k < kl; k++) {
+            int wo = j + k * p;
+            FloatVector w0 = FloatVector.fromArray(F, wt, wo);
+            FloatVector w1 = FloatVector.fromArray(F, wt, wo + 1 * L);
+            FloatVector w2 = FloatVector.fromArray(F, wt, wo + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(F, wt, wo + 3 * L);
+            int ak = a0 + k;
+            FloatVector x0 = FloatVector.broadcast(F, a[ak]);
+            c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
+            FloatVector x1 = FloatVector.broadcast(F, a[ak + 1 * lda]);
+            c10 = x1.fma(w0, c10); c11 = x1.fma(w1, c11); c12 = x1.fma(w2, c12); c13 = x1.fma(w3, c13);
+            FloatVector x2 = FloatVector.broadcast(F, a[ak + 2 * lda]);
+            c20 = x2.fma(w0, c20); c21 = x2.fma(w1, c21); c22 = x2.fma(w2, c22); c23 = x2.fma(w3, c23);
+            FloatVector x3 = FloatVector.broadcast(F, a[ak + 3 * lda]);
+            c30 = x3.fma(w0, c30); c31 = x3.fma(w1, c31); c32 = x3.fma(w2, c32); c33 = x3.fma(w3, c33);
+            FloatVector x4 = FloatVector.broadcast(F, a[ak + 4 * lda]);
+            c40 = x4.fma(w0, c40); c41 = x4.fma(w1, c41); c42 = x4.fma(w2, c42); c43 = x4.fma(w3, c43);
+            FloatVector x5 = FloatVector.broadcast(F, a[ak + 5 * lda]);
+            c50 = x5.fma(w0, c50); c51 = x5.fma(w1, c51); c52 = x5.fma(w2, c52); c53 = x5.fma(w3, c53);
+        }
+        FloatVector sw0 = FloatVector.fromArray(F, ws, j);
+        FloatVector sw1 = FloatVector.fromArray(F, ws, j + 1 * L);
+        FloatVector sw2 = FloatVector.fromArray(F, ws, j + 2 * L);
+        FloatVector sw3 = FloatVector.fromArray(F, ws, j + 3 * L);
+        c00.fma(sw0.mul(s0), FloatVector.fromArray(F, ct, c0)).intoArray(ct, c0);
+        c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
+        c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
+        c03.fma(sw3.mul(s0), FloatVector.fromArray(F, ct, c0 + 3 * L)).intoArray(ct, c0 + 3 * L);
+        c10.fma(sw0.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc)).intoArray(ct, c0 + 1 * ldc);
+        c11.fma(sw1.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 1 * L)).intoArray(ct, c0 + 1 * ldc + 1 * L);
+        c12.fma(sw2.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 2 * L)).intoArray(ct, c0 + 1 * ldc + 2 * L);
+        c13.fma(sw3.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 3 * L)).intoArray(ct, c0 + 1 * ldc + 3 * L);
+        c20.fma(sw0.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc)).intoArray(ct, c0 + 2 * ldc);
+        c21.fma(sw1.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 1 * L)).intoArray(ct, c0 + 2 * ldc + 1 * L);
+        c22.fma(sw2.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 2 * L)).intoArray(ct, c0 + 2 * ldc + 2 * L);
+        c23.fma(sw3.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 3 * L)).intoArray(ct, c0 + 2 * ldc + 3 * L);
+        c30.fma(sw0.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc)).intoArray(ct, c0 + 3 * ldc);
+        c31.fma(sw1.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 1 * L)).intoArray(ct, c0 + 3 * ldc + 1 * L);
+        c32.fma(sw2.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 2 * L)).intoArray(ct, c0 + 3 * ldc + 2 * L);
+        c33.fma(sw3.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 3 * L)).intoArray(ct, c0 + 3 * ldc + 3 * L);
+        c40.fma(sw0.mul(s4), FloatVector.fromArray(F, ct, c0 + 4 * ldc)).intoArray(ct, c0 + 4 * ldc);
+        c41.fma(sw1.mul(s4), FloatVector.fromArray(F, ct, c0 + 4 * ldc + 1 * L)).intoArray(ct, c0 + 4 * ldc + 1 * L);
+        c42.fma(sw2.mul(s4), FloatVector.fromArray(F, ct, c0 + 4 * ldc + 2 * L)).intoArray(ct, c0 + 4 * ldc + 2 * L);
+        c43.fma(sw3.mul(s4), FloatVector.fromArray(F, ct, c0 + 4 * ldc + 3 * L)).intoArray(ct, c0 + 4 * ldc + 3 * L);
+        c50.fma(sw0.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc)).intoArray(ct, c0 + 5 * ldc);
+        c51.fma(sw1.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 1 * L)).intoArray(ct, c0 + 5 * ldc + 1 * L);
+        c52.fma(sw2.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 2 * L)).intoArray(ct, c0 + 5 * ldc + 2 * L);
+        c53.fma(sw3.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 3 * L)).intoArray(ct, c0 + 5 * ldc + 3 * L);
+    }
+
+    /** 1 rows of a times 4 vectors of panel columns over one k-block, then the block promotion into the tile. */
+    private static void micro1x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, float s0) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
+        for (int k = 0; k < kl; k++) {
+            int wo = j + k * p;
+            FloatVector w0 = FloatVector.fromArray(F, wt, wo);
+            FloatVector w1 = FloatVector.fromArray(F, wt, wo + 1 * L);
+            FloatVector w2 = FloatVector.fromArray(F, wt, wo + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(F, wt, wo + 3 * L);
+            int ak = a0 + k;
+            FloatVector x0 = FloatVector.broadcast(F, a[ak]);
+            c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
+        }
+        FloatVector sw0 = FloatVector.fromArray(F, ws, j);
+        FloatVector sw1 = FloatVector.fromArray(F, ws, j + 1 * L);
+        FloatVector sw2 = FloatVector.fromArray(F, ws, j + 2 * L);
+        FloatVector sw3 = FloatVector.fromArray(F, ws, j + 3 * L);
+        c00.fma(sw0.mul(s0), FloatVector.fromArray(F, ct, c0)).intoArray(ct, c0);
+        c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
+        c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
+        c03.fma(sw3.mul(s0), FloatVector.fromArray(F, ct, c0 + 3 * L)).intoArray(ct, c0 + 3 * L);
+    }
+
+
+    // ---------------------------------------------------------------- GEMV
+
+    @Override
+    public void gemv(SimdGemmProblem p, int m0, int m1, int n0, int n1, SimdGemmScratch s) {
+        if (F == null) {
+            scalar(p, m0, m1, n0, n1, s);
+            return;
+        }
+        float[] acc = s.laneFloats;
+        for (int i = m0; i < m1; i++) {
+            int g = n0;
+            if (p.kind == SimdGemmProblem.FP8 && p.blockCols % CHUNK == 0 && p.k % CHUNK == 0) {
+                // four groups of L rows at once: four independent FMA chains instead of one latency-bound chain
+                for (; g + 4 * L <= n1; g += 4 * L) {
+                    if (gemvFp8x4(p, i, g, p.y, i * p.n + g, s)) continue;
+                    for (int h = g; h < g + 4 * L; h += L) {
+                        laneRows(p, h, 0, s.laneOffsets);
+                        gemvFp8(p, i, h, acc, s);
+                        System.arraycopy(acc, 0, p.y, i * p.n + h, L);
+                    }
+                }
+            }
+            for (; g < n1; g += L) {
+                laneRows(p, g, 0, s.laneOffsets);
+                if (p.kind == SimdGemmProblem.FP8) gemvFp8(p, i, g, acc, s);
+                else gemvDense(p, i, g, acc, s);
+                System.arraycopy(acc, 0, p.y, i * p.n + g, Math.min(L, n1 - g));
+            }
+        }
+    }
+
+    /**
+     * y[yo .. yo + 4L) = one row of a against the 4L FP8 W rows from g (all valid; blocks and K multiples of
+     * CHUNK), decoded in registers, as four independent FMA chains; returns false, having written nothing, if it
+     * meets a NaN code (the caller then uses the single-group path, which handles them).
+     */
+    private static boolean gemvFp8x4(SimdGemmProblem p, int i, int g, float[] y, int yo, SimdGemmScratch s) {
+        long[] off = s.laneOffsets;
+        float[] sc = s.laneFloats;
+        float[] blk = s.blockSums;
+        float[] total = s.totals;
+        for (int l = 0; l < 4 * L; l++) off[l] = (long) (g + l) * p.k;
+        java.util.Arrays.fill(total, 0, 4 * L, 0f);
+        int ar = i * p.k;
+        for (int b = 0; b < p.kBlocks; b++) {
+            int k0 = b * p.blockCols;
+            int k1 = Math.min(p.k, k0 + p.blockCols);
+            java.util.Arrays.fill(blk, 0, 4 * L, 0f);
+            for (int k = k0; k < k1; k += CHUNK) {
+                if (!gemvChunk4(p.data, off, k, s.staged, p.a, ar + k, blk)) return false;
+            }
+            float sa = p.activationScale(i, b);
+            for (int l = 0; l < 4 * L; l++) sc[l] = p.weightScale(g + l, b);
+            promote(blk, sc, sa, total, 4 * L);
+        }
+        System.arraycopy(total, 0, y, yo, 4 * L);
+        return true;
+    }
+
+    /** total[l] = fma(blk[l], sc[l] * sa, total[l]) for l < n (a multiple of L). */
+    private static void promote(float[] blk, float[] sc, float sa, float[] total, int n) {
+        for (int l = 0; l < n; l += L) {
+            FloatVector.fromArray(F, blk, l).fma(FloatVector.fromArray(F, sc, l).mul(sa), FloatVector.fromArray(F, total, l))
+                    .intoArray(total, l);
+        }
+    }
+
+    /**
+     * One chunk of the four-group GEMV: transposes the 4L rows at off (4L codes each, from k), then
+     * blk[group * L + l] = fma(a[ak0 + kk], code kk of row group * L + l, blk[..]) for kk ascending. Returns false
+     * on a NaN code. Kept a method of its own, with one decode per group per step: C2 stops inlining the vector
+     * operations of a method past a node budget (and then nothing is an intrinsic any more), so a kernel method
+     * holds only a few dozen of them.
+     */
+    private static boolean gemvChunk4(MemorySegment data, long[] off, long k, int[] cols, float[] a, int ak0, float[] blk) {
+        int q = L * L;
+        boolean nan = transpose(data, off, 0, k, cols, 0, true);
+        nan |= transpose(data, off, L, k, cols, q, true);
+        nan |= transpose(data, off, 2 * L, k, cols, 2 * q, true);
+        nan |= transpose(data, off, 3 * L, k, cols, 3 * q, true);
+        if (nan) return false;
+        FloatVector blk0 = FloatVector.fromArray(F, blk, 0), blk1 = FloatVector.fromArray(F, blk, L);
+        FloatVector blk2 = FloatVector.fromArray(F, blk, 2 * L), blk3 = FloatVector.fromArray(F, blk, 3 * L);
+        for (int kk = 0; kk < CHUNK; kk++) {
+            // code kk of each lane's row: byte kk % 4 of int kk / 4, shifted to the top
+            int o = (kk >> 2) * L, shift = 24 - 8 * (kk & 3);
+            FloatVector x = FloatVector.broadcast(F, a[ak0 + kk]);
+            blk0 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, o).lanewise(VectorOperators.LSHL, shift)), blk0);
+            blk1 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, q + o).lanewise(VectorOperators.LSHL, shift)), blk1);
+            blk2 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, 2 * q + o).lanewise(VectorOperators.LSHL, shift)), blk2);
+            blk3 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, 3 * q + o).lanewise(VectorOperators.LSHL, shift)), blk3);
+        }
+        blk0.intoArray(blk, 0);
+        blk1.intoArray(blk, L);
+        blk2.intoArray(blk, 2 * L);
+        blk3.intoArray(blk, 3 * L);
+        return true;
+    }
+
+    /** acc = one row of a against the L FP8 W rows at s.laneOffsets, decoded in registers. */
+    private static void gemvFp8(SimdGemmProblem p, int i, int g, float[] acc, SimdGemmScratch s) {
+        long[] off = s.laneOffsets;
+        int[] cols = s.staged;
+        float[] a = p.a;
+        MemorySegment data = p.data;
+        FloatVector total = FloatVector.zero(F);
+        int ar = i * p.k;
+        for (int b = 0; b < p.kBlocks; b++) {
+            int k0 = b * p.blockCols;
+            int k1 = Math.min(p.k, k0 + p.blockCols);
+            FloatVector blk = FloatVector.zero(F);
+            int k = k0;
+            for (; k + CHUNK <= k1; k += CHUNK) {
+                boolean nan = transpose(data, off, k, cols, true);
+                for (int kk = 0; kk < CHUNK; kk++) {
+                    IntVector t = IntVector.fromArray(I, cols, (kk >> 2) * L).lanewise(VectorOperators.LSHL, 24 - 8 * (kk & 3));
+                    FloatVector w = fp8FiniteTop(t);
+                    if (nan) w = nanFix(w);
+                    blk = FloatVector.broadcast(F, a[ar + k + kk]).fma(w, blk);
+                }
+            }
+            for (; k < k1; k++) {
+                blk = FloatVector.broadcast(F, a[ar + k]).fma(nanFix(fp8FiniteByte0(gatherBytes(data, off, k, s.laneInts))), blk);
+            }
+            for (int l = 0; l < L; l++) acc[l] = p.weightScale(Math.min(g + l, p.n - 1), b);
+            total = blk.fma(FloatVector.fromArray(F, acc, 0).mul(p.activationScale(i, b)), total);
+        }
+        total.intoArray(acc, 0);
+    }
+
+    /** acc = one row of a against the L dense W rows at s.laneOffsets (blocks of 128, scale 1). */
+    private static void gemvDense(SimdGemmProblem p, int i, int g, float[] acc, SimdGemmScratch s) {
+        long[] off = s.laneOffsets;
+        int[] cols = s.staged;
+        float[] a = p.a;
+        MemorySegment data = p.data;
+        FloatVector total = FloatVector.zero(F);
+        int ar = i * p.k;
+        for (int b = 0; b < p.kBlocks; b++) {
+            int k0 = b * p.blockCols;
+            int k1 = Math.min(p.k, k0 + p.blockCols);
+            FloatVector blk = FloatVector.zero(F);
+            int k = k0;
+            switch (p.kind) {
+                case SimdGemmProblem.BF16 -> {
+                    for (; k + CHUNK / 2 <= k1; k += CHUNK / 2) {
+                        transpose(data, off, 2L * k, cols, false);
+                        for (int c = 0; c < L; c++) {
+                            IntVector t = IntVector.fromArray(I, cols, c * L);
+                            int ak = ar + k + 2 * c;
+                            blk = FloatVector.broadcast(F, a[ak]).fma(bf16Low(t), blk);
+                            blk = FloatVector.broadcast(F, a[ak + 1]).fma(bf16High(t), blk);
+                        }
+                    }
+                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(bf16Low(gatherShorts(data, off, 2L * k, s.laneInts)), blk);
+                }
+                case SimdGemmProblem.F32 -> {
+                    for (; k + CHUNK / 4 <= k1; k += CHUNK / 4) {
+                        transpose(data, off, 4L * k, cols, false);
+                        for (int c = 0; c < L; c++) {
+                            FloatVector w = IntVector.fromArray(I, cols, c * L).reinterpretAsFloats();
+                            blk = FloatVector.broadcast(F, a[ar + k + c]).fma(w, blk);
+                        }
+                    }
+                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(gatherFloats(data, off, 4L * k, s.laneFloats), blk);
+                }
+                default -> {
+                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(gatherGeneric(p, g, k, s.laneFloats), blk);
+                }
+            }
+            total = blk.fma(FloatVector.broadcast(F, 1f), total);
+        }
+        total.intoArray(acc, 0);
+    }
+
+    // ---------------------------------------------------------------- transposed loads and decoders
+
+    /** Byte offsets of element (row, k0) of the L rows from row0, clamped to the last row (unused for the generic dtype). */
+    private static void laneRows(SimdGemmProblem p, int row0, int k0, long[] off) {
+        long bytes = switch (p.kind) {
+            case SimdGemmProblem.FP8 -> 1;
+            case SimdGemmProblem.BF16 -> 2;
+            case SimdGemmProblem.F32 -> 4;
+            default -> 0;
+        };
+        for (int l = 0; l < L; l++) off[l] = ((long) Math.min(row0 + l, p.n - 1) * p.k + k0) * bytes;
+    }
+
+    /** L rows x 4L bytes at off[l] + delta, transposed: cols[c * L + l] = the 4 bytes at off[l] + delta + 4c; for fp8, whether any is a NaN code. */
+    private static boolean transpose(MemorySegment data, long[] off, long delta, int[] cols, boolean fp8) {
+        return transpose(data, off, 0, delta, cols, 0, fp8);
+    }
+
+    /** The same for the L rows at off[o ..], into cols[co ..]. */
+    private static boolean transpose(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
+        if (L == 16) return transpose16(data, off, o, delta, cols, co, fp8);
+        if (L == 8) return transpose8(data, off, o, delta, cols, co, fp8);
+        return transpose4(data, off, o, delta, cols, co, fp8);
+    }
+
+    /** 16 rows x 64 bytes from off[o + l] + delta, transposed in registers into cols[co + c * L + l] (the 4 bytes at off[l] + delta + 4c). */
+    private static boolean transpose16(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
+        IntVector r0 = IntVector.fromMemorySegment(I, data, off[o + 0] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r1 = IntVector.fromMemorySegment(I, data, off[o + 1] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r2 = IntVector.fromMemorySegment(I, data, off[o + 2] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r3 = IntVector.fromMemorySegment(I, data, off[o + 3] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r4 = IntVector.fromMemorySegment(I, data, off[o + 4] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r5 = IntVector.fromMemorySegment(I, data, off[o + 5] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r6 = IntVector.fromMemorySegment(I, data, off[o + 6] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r7 = IntVector.fromMemorySegment(I, data, off[o + 7] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r8 = IntVector.fromMemorySegment(I, data, off[o + 8] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r9 = IntVector.fromMemorySegment(I, data, off[o + 9] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r10 = IntVector.fromMemorySegment(I, data, off[o + 10] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r11 = IntVector.fromMemorySegment(I, data, off[o + 11] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r12 = IntVector.fromMemorySegment(I, data, off[o + 12] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r13 = IntVector.fromMemorySegment(I, data, off[o + 13] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r14 = IntVector.fromMemorySegment(I, data, off[o + 14] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r15 = IntVector.fromMemorySegment(I, data, off[o + 15] + delta, ByteOrder.LITTLE_ENDIAN);
+        boolean nan = false;
+        if (fp8) {
+            ByteVector m = r0.reinterpretAsBytes().and((byte) 0x7F);
+            m = m.max(r1.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r2.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r3.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r4.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r5.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r6.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r7.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r8.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r9.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r10.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r11.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r12.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r13.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r14.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r15.reinterpretAsBytes().and((byte) 0x7F));
+            nan = m.compare(VectorOperators.EQ, (byte) 0x7F).anyTrue();
+        }
+        IntVector s0x0 = LO8.selectFrom(r0, r8), s0x8 = HI8.selectFrom(r0, r8);
+        IntVector s0x1 = LO8.selectFrom(r1, r9), s0x9 = HI8.selectFrom(r1, r9);
+        IntVector s0x2 = LO8.selectFrom(r2, r10), s0x10 = HI8.selectFrom(r2, r10);
+        IntVector s0x3 = LO8.selectFrom(r3, r11), s0x11 = HI8.selectFrom(r3, r11);
+        IntVector s0x4 = LO8.selectFrom(r4, r12), s0x12 = HI8.selectFrom(r4, r12);
+        IntVector s0x5 = LO8.selectFrom(r5, r13), s0x13 = HI8.selectFrom(r5, r13);
+        IntVector s0x6 = LO8.selectFrom(r6, r14), s0x14 = HI8.selectFrom(r6, r14);
+        IntVector s0x7 = LO8.selectFrom(r7, r15), s0x15 = HI8.selectFrom(r7, r15);
+        IntVector s1x0 = LO4.selectFrom(s0x0, s0x4), s1x4 = HI4.selectFrom(s0x0, s0x4);
+        IntVector s1x1 = LO4.selectFrom(s0x1, s0x5), s1x5 = HI4.selectFrom(s0x1, s0x5);
+        IntVector s1x2 = LO4.selectFrom(s0x2, s0x6), s1x6 = HI4.selectFrom(s0x2, s0x6);
+        IntVector s1x3 = LO4.selectFrom(s0x3, s0x7), s1x7 = HI4.selectFrom(s0x3, s0x7);
+        IntVector s1x8 = LO4.selectFrom(s0x8, s0x12), s1x12 = HI4.selectFrom(s0x8, s0x12);
+        IntVector s1x9 = LO4.selectFrom(s0x9, s0x13), s1x13 = HI4.selectFrom(s0x9, s0x13);
+        IntVector s1x10 = LO4.selectFrom(s0x10, s0x14), s1x14 = HI4.selectFrom(s0x10, s0x14);
+        IntVector s1x11 = LO4.selectFrom(s0x11, s0x15), s1x15 = HI4.selectFrom(s0x11, s0x15);
+        IntVector s2x0 = LO2.selectFrom(s1x0, s1x2), s2x2 = HI2.selectFrom(s1x0, s1x2);
+        IntVector s2x1 = LO2.selectFrom(s1x1, s1x3), s2x3 = HI2.selectFrom(s1x1, s1x3);
+        IntVector s2x4 = LO2.selectFrom(s1x4, s1x6), s2x6 = HI2.selectFrom(s1x4, s1x6);
+        IntVector s2x5 = LO2.selectFrom(s1x5, s1x7), s2x7 = HI2.selectFrom(s1x5, s1x7);
+        IntVector s2x8 = LO2.selectFrom(s1x8, s1x10), s2x10 = HI2.selectFrom(s1x8, s1x10);
+        IntVector s2x9 = LO2.selectFrom(s1x9, s1x11), s2x11 = HI2.selectFrom(s1x9, s1x11);
+        IntVector s2x12 = LO2.selectFrom(s1x12, s1x14), s2x14 = HI2.selectFrom(s1x12, s1x14);
+        IntVector s2x13 = LO2.selectFrom(s1x13, s1x15), s2x15 = HI2.selectFrom(s1x13, s1x15);
+        IntVector s3x0 = LO1.selectFrom(s2x0, s2x1), s3x1 = HI1.selectFrom(s2x0, s2x1);
+        IntVector s3x2 = LO1.selectFrom(s2x2, s2x3), s3x3 = HI1.selectFrom(s2x2, s2x3);
+        IntVector s3x4 = LO1.selectFrom(s2x4, s2x5), s3x5 = HI1.selectFrom(s2x4, s2x5);
+        IntVector s3x6 = LO1.selectFrom(s2x6, s2x7), s3x7 = HI1.selectFrom(s2x6, s2x7);
+        IntVector s3x8 = LO1.selectFrom(s2x8, s2x9), s3x9 = HI1.selectFrom(s2x8, s2x9);
+        IntVector s3x10 = LO1.selectFrom(s2x10, s2x11), s3x11 = HI1.selectFrom(s2x10, s2x11);
+        IntVector s3x12 = LO1.selectFrom(s2x12, s2x13), s3x13 = HI1.selectFrom(s2x12, s2x13);
+        IntVector s3x14 = LO1.selectFrom(s2x14, s2x15), s3x15 = HI1.selectFrom(s2x14, s2x15);
+        s3x0.intoArray(cols, co + 0);
+        s3x1.intoArray(cols, co + 16);
+        s3x2.intoArray(cols, co + 32);
+        s3x3.intoArray(cols, co + 48);
+        s3x4.intoArray(cols, co + 64);
+        s3x5.intoArray(cols, co + 80);
+        s3x6.intoArray(cols, co + 96);
+        s3x7.intoArray(cols, co + 112);
+        s3x8.intoArray(cols, co + 128);
+        s3x9.intoArray(cols, co + 144);
+        s3x10.intoArray(cols, co + 160);
+        s3x11.intoArray(cols, co + 176);
+        s3x12.intoArray(cols, co + 192);
+        s3x13.intoArray(cols, co + 208);
+        s3x14.intoArray(cols, co + 224);
+        s3x15.intoArray(cols, co + 240);
+        return nan;
+    }
+
+    /** 8 rows x 32 bytes from off[o + l] + delta, transposed in registers into cols[co + c * L + l] (the 4 bytes at off[l] + delta + 4c). */
+    private static boolean transpose8(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
+        IntVector r0 = IntVector.fromMemorySegment(I, data, off[o + 0] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r1 = IntVector.fromMemorySegment(I, data, off[o + 1] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r2 = IntVector.fromMemorySegment(I, data, off[o + 2] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r3 = IntVector.fromMemorySegment(I, data, off[o + 3] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r4 = IntVector.fromMemorySegment(I, data, off[o + 4] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r5 = IntVector.fromMemorySegment(I, data, off[o + 5] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r6 = IntVector.fromMemorySegment(I, data, off[o + 6] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r7 = IntVector.fromMemorySegment(I, data, off[o + 7] + delta, ByteOrder.LITTLE_ENDIAN);
+        boolean nan = false;
+        if (fp8) {
+            ByteVector m = r0.reinterpretAsBytes().and((byte) 0x7F);
+            m = m.max(r1.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r2.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r3.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r4.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r5.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r6.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r7.reinterpretAsBytes().and((byte) 0x7F));
+            nan = m.compare(VectorOperators.EQ, (byte) 0x7F).anyTrue();
+        }
+        IntVector s0x0 = LO4.selectFrom(r0, r4), s0x4 = HI4.selectFrom(r0, r4);
+        IntVector s0x1 = LO4.selectFrom(r1, r5), s0x5 = HI4.selectFrom(r1, r5);
+        IntVector s0x2 = LO4.selectFrom(r2, r6), s0x6 = HI4.selectFrom(r2, r6);
+        IntVector s0x3 = LO4.selectFrom(r3, r7), s0x7 = HI4.selectFrom(r3, r7);
+        IntVector s1x0 = LO2.selectFrom(s0x0, s0x2), s1x2 = HI2.selectFrom(s0x0, s0x2);
+        IntVector s1x1 = LO2.selectFrom(s0x1, s0x3), s1x3 = HI2.selectFrom(s0x1, s0x3);
+        IntVector s1x4 = LO2.selectFrom(s0x4, s0x6), s1x6 = HI2.selectFrom(s0x4, s0x6);
+        IntVector s1x5 = LO2.selectFrom(s0x5, s0x7), s1x7 = HI2.selectFrom(s0x5, s0x7);
+        IntVector s2x0 = LO1.selectFrom(s1x0, s1x1), s2x1 = HI1.selectFrom(s1x0, s1x1);
+        IntVector s2x2 = LO1.selectFrom(s1x2, s1x3), s2x3 = HI1.selectFrom(s1x2, s1x3);
+        IntVector s2x4 = LO1.selectFrom(s1x4, s1x5), s2x5 = HI1.selectFrom(s1x4, s1x5);
+        IntVector s2x6 = LO1.selectFrom(s1x6, s1x7), s2x7 = HI1.selectFrom(s1x6, s1x7);
+        s2x0.intoArray(cols, co + 0);
+        s2x1.intoArray(cols, co + 8);
+        s2x2.intoArray(cols, co + 16);
+        s2x3.intoArray(cols, co + 24);
+        s2x4.intoArray(cols, co + 32);
+        s2x5.intoArray(cols, co + 40);
+        s2x6.intoArray(cols, co + 48);
+        s2x7.intoArray(cols, co + 56);
+        return nan;
+    }
+
+    /** 4 rows x 16 bytes from off[o + l] + delta, transposed in registers into cols[co + c * L + l] (the 4 bytes at off[l] + delta + 4c). */
+    private static boolean transpose4(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
+        IntVector r0 = IntVector.fromMemorySegment(I, data, off[o + 0] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r1 = IntVector.fromMemorySegment(I, data, off[o + 1] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r2 = IntVector.fromMemorySegment(I, data, off[o + 2] + delta, ByteOrder.LITTLE_ENDIAN);
+        IntVector r3 = IntVector.fromMemorySegment(I, data, off[o + 3] + delta, ByteOrder.LITTLE_ENDIAN);
+        boolean nan = false;
+        if (fp8) {
+            ByteVector m = r0.reinterpretAsBytes().and((byte) 0x7F);
+            m = m.max(r1.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r2.reinterpretAsBytes().and((byte) 0x7F));
+            m = m.max(r3.reinterpretAsBytes().and((byte) 0x7F));
+            nan = m.compare(VectorOperators.EQ, (byte) 0x7F).anyTrue();
+        }
+        IntVector s0x0 = LO2.selectFrom(r0, r2), s0x2 = HI2.selectFrom(r0, r2);
+        IntVector s0x1 = LO2.selectFrom(r1, r3), s0x3 = HI2.selectFrom(r1, r3);
+        IntVector s1x0 = LO1.selectFrom(s0x0, s0x1), s1x1 = HI1.selectFrom(s0x0, s0x1);
+        IntVector s1x2 = LO1.selectFrom(s0x2, s0x3), s1x3 = HI1.selectFrom(s0x2, s0x3);
+        s1x0.intoArray(cols, co + 0);
+        s1x1.intoArray(cols, co + 4);
+        s1x2.intoArray(cols, co + 8);
+        s1x3.intoArray(cols, co + 12);
+        return nan;
+    }
+
+
+    /** Lane l = the 2 little-endian bytes at off[l] + delta, sign-extended. */
+    private static IntVector gatherShorts(MemorySegment data, long[] off, long delta, int[] gi) {
+        for (int l = 0; l < L; l++) gi[l] = data.get(SimdLayouts.I16, off[l] + delta);
+        return IntVector.fromArray(I, gi, 0);
+    }
+
+    /** Lane l = the byte at off[l] + delta, sign-extended. */
+    private static IntVector gatherBytes(MemorySegment data, long[] off, long delta, int[] gi) {
+        return gatherBytes(data, off, 0, delta, gi);
+    }
+
+    /** Lane l = the byte at off[o + l] + delta, sign-extended. */
+    private static IntVector gatherBytes(MemorySegment data, long[] off, int o, long delta, int[] gi) {
+        for (int l = 0; l < L; l++) gi[l] = data.get(SimdLayouts.I8, off[o + l] + delta);
+        return IntVector.fromArray(I, gi, 0);
+    }
+
+    private static FloatVector gatherFloats(MemorySegment data, long[] off, long delta, float[] gf) {
+        for (int l = 0; l < L; l++) gf[l] = data.get(SimdLayouts.F32, off[l] + delta);
+        return FloatVector.fromArray(F, gf, 0);
+    }
+
+    private static FloatVector gatherGeneric(SimdGemmProblem p, int row0, int col, float[] gf) {
+        DenseWeight w = (DenseWeight) p.weight;
+        for (int l = 0; l < L; l++) gf[l] = w.getFloat((long) Math.min(row0 + l, p.n - 1) * p.k + col);
+        return FloatVector.fromArray(F, gf, 0);
+    }
+
+    /*
+     * e4m3 code in byte b of each int lane to fp32: shift it to the top byte, then an arithmetic shift by 4 leaves
+     * the sign in bits 27..31 and the 7 exponent/mantissa bits in 20..26, and one mask keeps bit 31 and 20..26: an
+     * fp32 with the e4m3 exponent field in its low exponent bits, i.e. the value times 2^-120 (e4m3 subnormals land
+     * on fp32 subnormals), which one multiply by 2^120 makes exact. The NaN code S.1111.111 comes out as +-480 (no
+     * finite code exceeds 448): nanFix maps it to NaN, applied only to chunks that contain one.
+     */
+    private static FloatVector fp8FiniteByte0(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 24)); }
+    private static FloatVector fp8FiniteByte1(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 16)); }
+    private static FloatVector fp8FiniteByte2(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 8)); }
+    private static FloatVector fp8FiniteByte3(IntVector t) { return fp8FiniteTop(t); }
+
+    private static FloatVector fp8FiniteTop(IntVector top) {
+        return top.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE);
+    }
+
+    private static FloatVector nanFix(FloatVector v) { return v.blend(Float.NaN, v.abs().compare(VectorOperators.EQ, 480f)); }
+
+    private static FloatVector bf16Low(IntVector t) { return t.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); }
+    private static FloatVector bf16High(IntVector t) { return t.and(0xFFFF0000).reinterpretAsFloats(); }
+
+    // ---------------------------------------------------------------- scalar path (width 0)
+
+    /** The canonical order, one output at a time, each W row decoded once per call. */
+    private static void scalar(SimdGemmProblem p, int m0, int m1, int n0, int n1, SimdGemmScratch s) {
+        int k = p.k;
+        float[] row = s.row(k);
+        for (int c = n0; c < n1; c++) {
+            for (int kk = 0; kk < k; kk++) row[kk] = p.weightAt(c, kk);
+            for (int i = m0; i < m1; i++) {
+                float acc = 0f;
+                int ar = i * k;
+                for (int b = 0; b < p.kBlocks; b++) {
+                    int k0 = b * p.blockCols;
+                    int k1 = Math.min(k, k0 + p.blockCols);
+                    float blk = 0f;
+                    for (int kk = k0; kk < k1; kk++) blk = Math.fma(p.a[ar + kk], row[kk], blk);
+                    acc = Math.fma(blk, p.weightScale(c, b) * p.activationScale(i, b), acc);
+                }
+                p.y[i * p.n + c] = acc;
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package org.dsv32.optimized;
+
+import java.util.Arrays;
+
+/** Per-thread work arrays of the GEMM/GEMV kernels, grown on demand and reused across calls. */
+final class SimdGemmScratch {
+    private static final ThreadLocal<SimdGemmScratch> LOCAL = ThreadLocal.withInitial(SimdGemmScratch::new);
+
+    /** A decoded, transposed W panel: [k][P]. */
+    float[] panel = new float[0];
+    /** The output tile being accumulated: [rows][P]. */
+    float[] tile = new float[0];
+    /** Per-column weight scales of the current k-block. */
+    float[] colScales = new float[0];
+    /** One decoded W row (scalar path). */
+    float[] row = new float[0];
+    /** One value per lane, gathered from L different W rows. */
+    int[] laneInts = new int[64];
+    float[] laneFloats = new float[4 * 64];
+    /** Block sums of the four-group GEMV. */
+    float[] blockSums = new float[4 * 64];
+    float[] totals = new float[4 * 64];
+    long[] laneOffsets = new long[4 * 64];
+    /** L rows of L ints each, staged for a column gather (in-register transpose). */
+    int[] staged = new int[4 * 64 * 64];
+
+    static SimdGemmScratch get() { return LOCAL.get(); }
+
+    float[] panel(int size) {
+        if (panel.length < size) panel = new float[size];
+        return panel;
+    }
+
+    float[] zeroTile(int size) {
+        if (tile.length < size) tile = new float[size];
+        else Arrays.fill(tile, 0, size, 0f);
+        return tile;
+    }
+
+    float[] colScales(int size) {
+        if (colScales.length < size) colScales = new float[size];
+        return colScales;
+    }
+
+    float[] row(int size) {
+        if (row.length < size) row = new float[size];
+        return row;
+    }
+}

@@ -1,0 +1,293 @@
+package org.dsv32.optimized;
+
+import java.lang.invoke.MethodHandles;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The one source of the row kernels; {@link SimdSpecies#kernels} makes a copy per vector width, each with its own
+ * constant species. No nested classes or lambdas here (see {@link SimdSpecies}).
+ */
+final class SimdRowKernelsTemplate implements SimdRowKernels {
+    static final int BITS = SimdSpecies.templateBits(MethodHandles.lookup());
+    static final VectorSpecies<Float> F = SimdSpecies.floatSpecies(BITS);
+    static final int L = F == null ? 1 : F.length();
+    static final VectorSpecies<Integer> I = F == null ? null : VectorSpecies.of(int.class, F.vectorShape());
+    /** Bytes with one lane per float lane, where such a species exists (8 lanes or more). */
+    static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : null;
+    /** Partner lanes of the in-register Hadamard stages h = 1, 2, 4, 8 (null when h >= L). */
+    static final VectorShuffle<Float> XOR1 = xorShuffle(1), XOR2 = xorShuffle(2), XOR4 = xorShuffle(4), XOR8 = xorShuffle(8);
+    /** Lanes holding the second element of a butterfly at stage h. */
+    static final VectorMask<Float> HIGH1 = highMask(1), HIGH2 = highMask(2), HIGH4 = highMask(4), HIGH8 = highMask(8);
+
+    SimdRowKernelsTemplate() {}
+
+    private static VectorShuffle<Float> xorShuffle(int h) {
+        if (F == null || h >= L) return null;
+        int[] idx = new int[L];
+        for (int i = 0; i < L; i++) idx[i] = i ^ h;
+        return VectorShuffle.fromArray(F, idx, 0);
+    }
+
+    private static VectorMask<Float> highMask(int h) {
+        if (F == null || h >= L) return null;
+        boolean[] m = new boolean[L];
+        for (int i = 0; i < L; i++) m[i] = (i & h) != 0;
+        return VectorMask.fromArray(F, m, 0);
+    }
+
+    @Override public int bits() { return BITS; }
+
+    @Override
+    public float sumSquares(float[] x, int off, int n) {
+        int i = 0;
+        float s = 0f;
+        if (F != null) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int ub = F.loopBound(n); i < ub; i += L) {
+                FloatVector v = FloatVector.fromArray(F, x, off + i);
+                acc = v.fma(v, acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s = Math.fma(x[off + i], x[off + i], s);
+        return s;
+    }
+
+    @Override
+    public float sum(float[] x, int off, int n) {
+        int i = 0;
+        float s = 0f;
+        if (F != null) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int ub = F.loopBound(n); i < ub; i += L) acc = acc.add(FloatVector.fromArray(F, x, off + i));
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s += x[off + i];
+        return s;
+    }
+
+    @Override
+    public float sumSquaredDeviations(float[] x, int off, int n, float mean) {
+        int i = 0;
+        float s = 0f;
+        if (F != null) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int ub = F.loopBound(n); i < ub; i += L) {
+                FloatVector d = FloatVector.fromArray(F, x, off + i).sub(mean);
+                acc = d.fma(d, acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            float d = x[off + i] - mean;
+            s = Math.fma(d, d, s);
+        }
+        return s;
+    }
+
+    @Override
+    public void scaleMul(float[] x, int xOff, float r, float[] w, float[] y, int yOff, int n) {
+        int i = 0;
+        if (F != null) {
+            for (int ub = F.loopBound(n); i < ub; i += L) {
+                FloatVector.fromArray(F, x, xOff + i).mul(r).mul(FloatVector.fromArray(F, w, i)).intoArray(y, yOff + i);
+            }
+        }
+        for (; i < n; i++) y[yOff + i] = x[xOff + i] * r * w[i];
+    }
+
+    @Override
+    public void normalizeAffine(float[] x, int xOff, float mean, float r, float[] w, float[] b, float[] y, int yOff, int n) {
+        int i = 0;
+        if (F != null) {
+            for (int ub = F.loopBound(n); i < ub; i += L) {
+                FloatVector t = FloatVector.fromArray(F, x, xOff + i).sub(mean).mul(r);
+                t.fma(FloatVector.fromArray(F, w, i), FloatVector.fromArray(F, b, i)).intoArray(y, yOff + i);
+            }
+        }
+        for (; i < n; i++) y[yOff + i] = Math.fma((x[xOff + i] - mean) * r, w[i], b[i]);
+    }
+
+    @Override
+    public void addInPlace(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        if (F != null) {
+            for (int ub = F.loopBound(n); i < ub; i += L) {
+                FloatVector.fromArray(F, a, aOff + i).add(FloatVector.fromArray(F, b, bOff + i)).intoArray(a, aOff + i);
+            }
+        }
+        for (; i < n; i++) a[aOff + i] += b[bOff + i];
+    }
+
+    @Override
+    public void ropeInterleaved(float[] x, int off, float[] cos2, float[] sinSigned, int d) {
+        int i = 0;
+        if (F != null && L >= 2) {
+            for (int ub = F.loopBound(d); i < ub; i += L) {
+                FloatVector v = FloatVector.fromArray(F, x, off + i);
+                FloatVector swapped = v.rearrange(XOR1);
+                v.fma(FloatVector.fromArray(F, cos2, i), swapped.mul(FloatVector.fromArray(F, sinSigned, i))).intoArray(x, off + i);
+            }
+        }
+        for (; i < d; i += 2) {
+            float a = x[off + i], b = x[off + i + 1];
+            x[off + i] = Math.fma(a, cos2[i], b * sinSigned[i]);
+            x[off + i + 1] = Math.fma(b, cos2[i + 1], a * sinSigned[i + 1]);
+        }
+    }
+
+    @Override
+    public void ropeHalfSplit(float[] x, int off, float[] cos, float[] sin, int d) {
+        int h = d / 2;
+        int i = 0;
+        if (F != null) {
+            for (int ub = F.loopBound(h); i < ub; i += L) {
+                FloatVector lo = FloatVector.fromArray(F, x, off + i);
+                FloatVector hi = FloatVector.fromArray(F, x, off + h + i);
+                FloatVector c = FloatVector.fromArray(F, cos, i);
+                FloatVector s = FloatVector.fromArray(F, sin, i);
+                lo.fma(c, hi.mul(s).neg()).intoArray(x, off + i);
+                hi.fma(c, lo.mul(s)).intoArray(x, off + h + i);
+            }
+        }
+        for (; i < h; i++) {
+            float lo = x[off + i], hi = x[off + h + i];
+            x[off + i] = Math.fma(lo, cos[i], -(hi * sin[i]));
+            x[off + h + i] = Math.fma(hi, cos[i], lo * sin[i]);
+        }
+    }
+
+    @Override
+    public void hadamard(float[] x, int off, int n, float scale) {
+        if (n <= 0 || (n & (n - 1)) != 0) throw new IllegalArgumentException("Hadamard size must be a power of two, got " + n);
+        int h = 1;
+        if (F != null && n >= L) {
+            // Stages h < L stay inside one vector: each lane meets its partner lane^h; doing all of them per vector
+            // before moving on gives every element the same operations, in the same order, as the scalar stages.
+            for (int j = 0; j < n; j += L) {
+                FloatVector v = FloatVector.fromArray(F, x, off + j);
+                if (L > 1) v = butterfly(v, XOR1, HIGH1);
+                if (L > 2) v = butterfly(v, XOR2, HIGH2);
+                if (L > 4) v = butterfly(v, XOR4, HIGH4);
+                if (L > 8) v = butterfly(v, XOR8, HIGH8);
+                v.intoArray(x, off + j);
+            }
+            for (h = L; h < n; h *= 2) {
+                for (int i = 0; i < n; i += 2 * h) {
+                    for (int j = i; j < i + h; j += L) {
+                        FloatVector a = FloatVector.fromArray(F, x, off + j);
+                        FloatVector b = FloatVector.fromArray(F, x, off + j + h);
+                        a.add(b).intoArray(x, off + j);
+                        a.sub(b).intoArray(x, off + j + h);
+                    }
+                }
+            }
+            int i = 0;
+            for (; i < n; i += L) FloatVector.fromArray(F, x, off + i).mul(scale).intoArray(x, off + i);
+            return;
+        }
+        for (; h < n; h *= 2) {
+            for (int i = 0; i < n; i += 2 * h) {
+                for (int j = i; j < i + h; j++) {
+                    float a = x[off + j], b = x[off + j + h];
+                    x[off + j] = a + b;
+                    x[off + j + h] = a - b;
+                }
+            }
+        }
+        for (int i = 0; i < n; i++) x[off + i] *= scale;
+    }
+
+    /** One in-register butterfly stage: lanes without bit h get a + b, lanes with it get a - b (a the lower partner). */
+    private static FloatVector butterfly(FloatVector v, VectorShuffle<Float> partner, VectorMask<Float> high) {
+        FloatVector p = v.rearrange(partner);
+        return v.add(p).blend(p.sub(v), high);
+    }
+
+    @Override
+    public void siluMul(float[] g, int gOff, float[] u, int uOff, float[] h, int hOff, int n) {
+        int i = 0;
+        if (F != null) {
+            for (int ub = F.loopBound(n); i < ub; i += L) {
+                FloatVector gv = FloatVector.fromArray(F, g, gOff + i);
+                FloatVector den = gv.neg().lanewise(VectorOperators.EXP).add(1f);
+                gv.div(den).mul(FloatVector.fromArray(F, u, uOff + i)).intoArray(h, hOff + i);
+            }
+        }
+        for (; i < n; i++) {
+            float gi = g[gOff + i];
+            h[hOff + i] = gi / (1f + (float) Math.exp(-gi)) * u[uOff + i];
+        }
+    }
+
+    @Override
+    public float absMax(float[] x, int off, int n) {
+        int i = 0;
+        float m = 0f;
+        if (F != null) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int ub = F.loopBound(n); i < ub; i += L) acc = acc.max(FloatVector.fromArray(F, x, off + i).abs());
+            m = acc.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) m = Math.max(m, Math.abs(x[off + i]));
+        return m;
+    }
+
+    @Override
+    public void quantize(float[] x, int xOff, int n, float s, byte[] codes, int cOff, float[] q, int qOff) {
+        int i = 0;
+        if (F != null && B != null) {
+            for (int ub = F.loopBound(n); i < ub; i += L) {
+                IntVector c = encode(FloatVector.fromArray(F, x, xOff + i).div(s));
+                c.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes().intoArray(codes, cOff + i);
+                if (q != null) decode(c).intoArray(q, qOff + i);
+            }
+        }
+        for (; i < n; i++) {
+            byte c = Fp8Codec.encodeE4M3(x[xOff + i] / s);
+            codes[cOff + i] = c;
+            if (q != null) q[qOff + i] = Fp8Codec.decodeE4M3(c);
+        }
+    }
+
+    @Override
+    public void encodeE4M3(float[] v, int off, int n, byte[] codes, int cOff) {
+        int i = 0;
+        if (F != null && B != null) {
+            for (int ub = F.loopBound(n); i < ub; i += L) {
+                encode(FloatVector.fromArray(F, v, off + i)).convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes()
+                        .intoArray(codes, cOff + i);
+            }
+        }
+        for (; i < n; i++) codes[cOff + i] = Fp8Codec.encodeE4M3(v[off + i]);
+    }
+
+    /** {@link Fp8Codec#encodeE4M3} per lane, as int lanes 0..255. */
+    private static IntVector encode(FloatVector v) {
+        IntVector bits = v.reinterpretAsInts();
+        IntVector sign = bits.lanewise(VectorOperators.LSHR, 24).and(0x80);
+        IntVector abs = bits.and(0x7FFFFFFF);
+        VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
+        abs = abs.min(Fp8Codec.MAX_BITS);
+        IntVector normal = abs.add(abs.lanewise(VectorOperators.LSHR, 20).and(1)).add(0x7FFFF)
+                .lanewise(VectorOperators.LSHR, 20).sub(Fp8Codec.REBIAS);
+        IntVector sub = abs.reinterpretAsFloats().add(Fp8Codec.SUBNORMAL_MAGIC).reinterpretAsInts().sub(Fp8Codec.SUBNORMAL_MAGIC_BITS);
+        IntVector mag = normal.blend(sub, abs.compare(VectorOperators.LT, Fp8Codec.MIN_NORMAL_BITS));
+        return mag.blend(0x7F, nan).or(sign);
+    }
+
+    /** Exact float values of int-lane e4m3 codes: the 7 magnitude bits shifted into fp32 position, times 2^120. */
+    private static FloatVector decode(IntVector c) {
+        IntVector em = c.and(0x7F);
+        IntVector bits = c.and(0x80).lanewise(VectorOperators.LSHL, 24).or(em.lanewise(VectorOperators.LSHL, 20));
+        return bits.reinterpretAsFloats().mul(Fp8Codec.DECODE_SCALE)
+                .blend(Float.NaN, em.compare(VectorOperators.EQ, 0x7F).cast(F));
+    }
+}
