@@ -37,7 +37,8 @@ public final class SimdRope implements RopeOp {
         int tablePosition = -1;
         for (int r = 0; r < rows; r++) {
             int p = positions[r];
-            if (p != tablePosition || r == 0) {
+            if (p < 0) throw new IllegalArgumentException("RoPE: negative position " + p + " at row " + r);
+            if (p != tablePosition) {
                 for (int i = 0; i < h; i++) {
                     double angle = p * frequencies[i];
                     float c = (float) Math.cos(angle), s = (float) Math.sin(angle);

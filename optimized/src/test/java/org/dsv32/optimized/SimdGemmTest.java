@@ -227,7 +227,8 @@ class SimdGemmTest {
                 float[] y = SimdSpecies.withBits(bits, () -> linear(SimdTestData.context(PrecisionMode.EXACT), x, m, bad));
                 for (int i = 0; i < m; i++) {
                     for (int c = 0; c < n; c++) {
-                        boolean nan = java.util.Arrays.stream(poisoned).anyMatch(r -> r == c);
+                        int col = c;
+                        boolean nan = java.util.Arrays.stream(poisoned).anyMatch(r -> r == col);
                         if (nan) assertTrue(Float.isNaN(y[i * n + c]), "width " + bits + " M=" + m + " row " + i + " column " + c);
                         else assertEquals(clean[i * n + c], y[i * n + c], "width " + bits + " M=" + m + " unaffected column " + c);
                     }
