@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 TinyCheckpointCommand.class,
                 AnalyzeCommand.class,
                 LogitsCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dsv32 implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
