@@ -66,7 +66,8 @@ public final class BenchRunner {
         int threads = SimdThreads.threads();
         long buffer = options.smoke() ? 64L << 20 : options.quick() ? 512L << 20 : 1L << 30;
         say("machine limits: fp32 FMA peak and streaming bandwidth (%d threads, %d MiB buffer)", threads, buffer >> 20);
-        MachineLimits limits = MachineLimits.measure(threads, buffer, options.smoke() ? 2 : options.quick() ? 3 : 5);
+        int passes = options.smoke() ? 3 : options.quick() ? 25 : 50;
+        MachineLimits limits = MachineLimits.measure(threads, buffer, passes);
         say("  fp32 peak %.1f GFLOP/s, bandwidth %.1f GB/s", limits.fp32PeakGflops(), limits.bandwidthGbPerS());
         BenchReport report = new BenchReport(limits, options.size());
 
@@ -100,7 +101,7 @@ public final class BenchRunner {
         if (options.ops().contains("tiny_decode")) tinyDecode(report, reference, candidates);
 
         say("machine limits again (a busy machine may have held them down at the start)");
-        MachineLimits again = MachineLimits.measure(threads, buffer, options.smoke() ? 1 : options.quick() ? 3 : 5);
+        MachineLimits again = MachineLimits.measure(threads, buffer, passes);
         say("  fp32 peak %.1f GFLOP/s, bandwidth %.1f GB/s", again.fp32PeakGflops(), again.bandwidthGbPerS());
         report.limits(limits.max(again));
         return report;

@@ -31,11 +31,12 @@ public record BenchTimer(int warmupRuns, double warmupSeconds, int minRuns, doub
         public Timing scaled(double factor) { return new Timing(median * factor, best * factor, runs, cpuShare); }
     }
 
-    /** {@code ./dsv32 bench}: 1 s of warm-up, at least 5 calls and 2 s measured. */
-    public static BenchTimer standard() { return new BenchTimer(2, 1.0, 5, 2.0, 1000, 30); }
+    /** {@code ./dsv32 bench}: 2 s of warm-up, at least 5 calls and 3 s measured. */
+    public static BenchTimer standard() { return new BenchTimer(2, 2.0, 5, 3.0, 1000, 30); }
 
-    /** {@code --quick}: at least 1 warm-up call and 0.3 s, then at least 3 calls and 0.6 s measured. */
-    public static BenchTimer quick() { return new BenchTimer(1, 0.3, 3, 0.6, 200, 10); }
+    /** {@code --quick}: at least 1 warm-up call and 1 s (the JIT needs about that for the vector kernels), then at
+     *  least 3 calls and 1 s measured. */
+    public static BenchTimer quick() { return new BenchTimer(1, 1.0, 3, 1.0, 200, 10); }
 
     /** {@code --smoke} (tests): one warm-up call, two measured calls. */
     public static BenchTimer smoke() { return new BenchTimer(1, 0, 2, 0, 2, 1); }

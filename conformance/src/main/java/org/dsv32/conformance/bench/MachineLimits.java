@@ -21,7 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>memory bandwidth: every thread sums its share of a native buffer much larger than the caches with vector
  *       loads (a streaming read, as a GEMV reads its weights); bytes read per second.</li>
  * </ul>
- * Both take the best of several passes over all threads at once (the same thread count as the kernels).
+ * Both take the best of many short passes over all threads at once (the same thread count as the kernels), as the
+ * benchmarks report their best call: on a machine shared with other work (or whose vCPUs share cores with other
+ * tenants) a long average would measure the neighbours, not the hardware.
  */
 public record MachineLimits(int threads, int vectorBits, double fp32PeakGflops, double bandwidthGbPerS, long bandwidthBufferBytes) {
     static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -42,13 +44,16 @@ public record MachineLimits(int threads, int vectorBits, double fp32PeakGflops, 
         return new MachineLimits(threads, FS.vectorBitSize(), peak, bw, bufferBytes);
     }
 
-    /** fp32 FMA throughput over all threads in GFLOP/s, the best of {@code passes} passes of about 0.1 s. */
+    /** Seconds one FMA pass lasts. */
+    static final double FMA_PASS_SECONDS = 0.02;
+
+    /** fp32 FMA throughput over all threads in GFLOP/s, the best of {@code passes} passes of about 20 ms. */
     public static double fmaPeakGflops(int threads, int passes) {
         for (int i = 0; i < 20; i++) fmaChains(20_000, i); // JIT-compile the loop before timing it
         long t0 = System.nanoTime();
         fmaChains(200_000, 1);
         double perIter = Math.max(1e-10, (System.nanoTime() - t0) / 1e9 / 200_000);
-        long iters = Math.max(10_000, (long) (0.1 / perIter));
+        long iters = Math.max(10_000, (long) (FMA_PASS_SECONDS / perIter));
         double flopsPerThread = 2.0 * CHAINS * FS.length() * iters;
         double best = 0;
         for (int p = 0; p < passes; p++) {
@@ -77,39 +82,47 @@ public record MachineLimits(int threads, int vectorBits, double fp32PeakGflops, 
         }
     }
 
-    /** Runs {@code body(t)} on {@code threads} threads started together; the wall time until all have finished. */
+    /**
+     * Runs {@code body(t)} on {@code threads} threads released together; the time from the first thread's start to
+     * the last one's end, each taken by the worker itself (the coordinating thread may be descheduled on a busy
+     * machine, so its own clock readings would not bracket the work).
+     */
     static double parallelSeconds(int threads, IntToDoubleFunction body) {
-        CyclicBarrier start = new CyclicBarrier(threads + 1), end = new CyclicBarrier(threads + 1);
+        CyclicBarrier start = new CyclicBarrier(threads);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         double[] sink = new double[threads];
+        long[] t0 = new long[threads], t1 = new long[threads];
         Thread[] ts = new Thread[threads];
         for (int t = 0; t < threads; t++) {
             int id = t;
             ts[t] = Thread.ofPlatform().daemon().name("dsv32-bench-limit-" + t).start(() -> {
                 try {
                     start.await();
+                    t0[id] = System.nanoTime();
                     sink[id] = body.applyAsDouble(id);
-                    end.await();
+                    t1[id] = System.nanoTime();
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
                     start.reset();
-                    end.reset();
                 }
             });
         }
         try {
-            start.await();
-            long t0 = System.nanoTime();
-            end.await();
-            double s = (System.nanoTime() - t0) / 1e9;
             for (Thread t : ts) t.join();
-            if (failure.get() != null) throw new IllegalStateException("measuring a machine limit failed", failure.get());
-            if (Double.isNaN(sink[0] + 1)) throw new IllegalStateException("unreachable: keeps the results alive");
-            return s;
-        } catch (Exception e) {
-            if (failure.get() != null) throw new IllegalStateException("measuring a machine limit failed", failure.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             throw new IllegalStateException("measuring a machine limit was interrupted", e);
         }
+        if (failure.get() != null) throw new IllegalStateException("measuring a machine limit failed", failure.get());
+        long first = Long.MAX_VALUE, last = Long.MIN_VALUE;
+        double keep = 0;
+        for (int t = 0; t < threads; t++) {
+            first = Math.min(first, t0[t]);
+            last = Math.max(last, t1[t]);
+            keep += sink[t];
+        }
+        if (Double.isNaN(keep + 1)) throw new IllegalStateException("unreachable: keeps the results alive");
+        return Math.max(1e-9, (last - first) / 1e9);
     }
 
     /** {@code iters} rounds of {@value #CHAINS} independent vector FMAs; returns a value that depends on all of them. */
