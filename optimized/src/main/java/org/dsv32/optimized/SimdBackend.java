@@ -3,10 +3,17 @@ package org.dsv32.optimized;
 import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MlaAttentionOp;
 import org.dsv32.spec.ops.MlpOp;
+import org.dsv32.spec.ops.ModelOp;
+import org.dsv32.spec.ops.MoeGateOp;
+import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeOp;
 
@@ -21,6 +28,13 @@ public final class SimdBackend extends RegistryBackend {
         register(RopeOp.class, (ctx, self) -> new SimdRope(ctx));
         register(HadamardOp.class, (ctx, self) -> new SimdHadamard());
         register(MlpOp.class, SimdMlp::new);
+        register(IndexerOp.class, SimdIndexer::new);
+        register(MlaAttentionOp.class, SimdMla::new);
+        register(MoeGateOp.class, SimdMoeGate::new);
+        register(MoeOp.class, SimdMoe::new);
+        register(BlockOp.class, SimdBlock::new);
+        register(ModelOp.class, SimdModel::new);
+        register(MtpOp.class, SimdMtp::new);
     }
 
     @Override public String name() { return "simd"; }

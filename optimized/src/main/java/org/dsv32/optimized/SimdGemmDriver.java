@@ -10,8 +10,12 @@ final class SimdGemmDriver {
 
     /** Output columns (W rows) per unit. */
     static final int UNIT_N = 128;
-    /** Rows of x per GEMM unit (a multiple of the register tile's 6 rows). */
-    static final int UNIT_M = 120;
+    /**
+     * Rows of x per GEMM unit (a multiple of the register tile's 6 rows): large enough that a prefill chunk of 128
+     * tokens is one unit, so each W panel is decoded once for all its rows; small enough that a unit's output tile
+     * (UNIT_M x 128 floats) stays in L2.
+     */
+    static final int UNIT_M = 192;
 
     static void gemm(SimdGemmProblem p) {
         SimdGemmKernels kernels = SimdGemmKernels.current();

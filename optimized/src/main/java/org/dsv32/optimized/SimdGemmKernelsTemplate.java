@@ -25,7 +25,11 @@ import org.dsv32.spec.weights.DenseWeight;
  * <p>GEMM: per k-block, the W rows of the unit are decoded into a [k][P] float panel (P the unit's column count
  * rounded up to NR vectors) that all rows of a reuse; an MR x NR register tile of block sums runs over the block,
  * then is promoted into the output tile: tile = fma(blk, sw * sa, tile). GEMV: the same per lane, decoding in
- * registers without a panel.
+ * registers without a panel, four groups of L rows at a time (four independent FMA chains).
+ *
+ * <p>micro6x4, micro1x4 and transpose16/8/4 are written out in full (one local per register) because C2 keeps
+ * vectors in registers only as locals; they are mechanical: micro{MR}x{NR} holds accumulator c{i}{j} for row i and
+ * column vector j, transpose{L} swaps the off-diagonal h x h blocks for h = L/2 .. 1.
  */
 final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     static final int BITS = SimdSpecies.templateBits(MethodHandles.lookup());

@@ -1,0 +1,31 @@
+package org.dsv32.optimized;
+
+/**
+ * Vector kernels of the layer operations (attention, indexer) for one vector width: obtain with {@link #current()}.
+ * Dot products accumulate per lane with FMA, reduce the lanes once, then add a scalar FMA tail; so a result depends
+ * on the vector width (the lane split) but never on the thread count.
+ */
+interface SimdAttentionKernels {
+    static SimdAttentionKernels current() {
+        return SimdSpecies.kernels(SimdAttentionKernels.class, SimdAttentionKernelsTemplate.class);
+    }
+
+    /** The vector width these kernels were compiled for (0: scalar). */
+    int bits();
+
+    /** sum a_i b_i over n floats. */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /**
+     * sum a_i b_i over n doubles. For e4m3 code values (at most 4 significant bits each, magnitudes in
+     * [2^-9, 448]) every product is exact and every partial sum of fewer than 2^17 of them is a multiple of 2^-18
+     * below 2^35 (43 significant bits), so the whole sum is exact whatever the order: the indexer's fp8 dot products use this.
+     */
+    double dot(double[] a, int aOff, double[] b, int bOff, int n);
+
+    /** y_i = fma(alpha, x_i, y_i) (y is MODIFIED). */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** x_i *= s (x is MODIFIED). */
+    void scale(float[] x, int off, int n, float s);
+}

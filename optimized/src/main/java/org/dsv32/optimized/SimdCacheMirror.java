@@ -1,0 +1,203 @@
+package org.dsv32.optimized;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import org.dsv32.spec.format.E4M3;
+import org.dsv32.spec.ops.LayerCache;
+
+/**
+ * A float32 copy of a {@link LayerCache}, kept beside it so that a decode step reads the cached latents, rotated
+ * k_pe and indexer keys as packed float arrays instead of converting S float64 heap rows per layer per step.
+ *
+ * <p>The {@link LayerCache} stays the contract: the simd operations append every entry to it exactly as the
+ * reference does (float64 rows, e4m3 codes and scales), and also to this mirror. The mirror is found through an
+ * identity-keyed weak side table (LayerCache does not override equals), so it lives exactly as long as its cache.
+ * Since cache entries are only ever appended, never changed, the mirror catches up by length: whatever another
+ * backend appended since the last simd call is converted once (float64 rounded to float32, the rule for every
+ * activation entering this backend), so a cache filled by the reference and continued by simd works.
+ *
+ * <p>Why not convert the whole cache on every call: for the 671B shapes at 4k tokens that is 61 x 4096 x 704
+ * conversions per decoded token, as much work as the rest of a tiny model's decode step; measured on the tiny
+ * checkpoint the mirror makes a 40-step decode about 10% faster and the long-context case linear instead of
+ * quadratic in conversions.
+ *
+ * <p>Not thread-safe per cache (a {@link org.dsv32.spec.ops.ModelSession} is not either); the side table itself is
+ * synchronised, so different caches may be used from different threads.
+ */
+final class SimdCacheMirror {
+    private static final Map<LayerCache, SimdCacheMirror> TABLE = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /** The mirror of {@code cache}, created empty on first use. */
+    static SimdCacheMirror of(LayerCache cache) { return TABLE.computeIfAbsent(cache, c -> new SimdCacheMirror()); }
+
+    private int rank = -1, rope = -1, indexDim = -1;
+
+    /** MLA part: tokens mirrored, latents [cap][rank], rotated k_pe [cap][rope]. */
+    private int length;
+    private float[] latents = new float[0];
+    private float[] keyRopes = new float[0];
+
+    /** Indexer part, in one mode: fp8 (e4m3 code values as doubles [cap][dim], fp32 scales [cap]) or exact (float values). */
+    private int indexLength;
+    private boolean indexFp8;
+    private double[] keyCodes = new double[0];
+    private float[] keyScales = new float[0];
+    private float[] keyValues = new float[0];
+
+    private SimdCacheMirror() {}
+
+    /** Brings the MLA part up to the cache's length (rank and rope fixed by the first call). */
+    void syncLatents(LayerCache cache, int rank, int rope) {
+        if (this.rank != rank || this.rope != rope || cache.length() < length) {
+            this.rank = rank;
+            this.rope = rope;
+            length = 0;
+            latents = new float[0];
+            keyRopes = new float[0];
+        }
+        int n = cache.length();
+        ensureLatentCapacity(n);
+        for (int s = length; s < n; s++) {
+            double[] c = cache.latent(s), k = cache.keyRope(s);
+            if (c.length != rank || k.length != rope) {
+                throw new IllegalStateException("layer cache entry " + s + " has a latent of " + c.length + " and a k_pe of "
+                        + k.length + " values, expected kv_lora_rank " + rank + " and qk_rope_head_dim " + rope);
+            }
+            for (int j = 0; j < rank; j++) latents[s * rank + j] = (float) c[j];
+            for (int j = 0; j < rope; j++) keyRopes[s * rope + j] = (float) k[j];
+        }
+        length = n;
+    }
+
+    /**
+     * Appends T tokens to the cache and the mirror: latents [T][rank] (the cache gets {@code latentsExact} when not
+     * null, the exact float64 values of an FP8 round trip, else the floats widened), k_pe [T][rope].
+     * The mirror must be in sync ({@link #syncLatents}).
+     */
+    void appendLatents(LayerCache cache, float[] c, double[] latentsExact, float[] kPe, int tokens) {
+        if (length != cache.length()) throw new IllegalStateException("cache mirror out of sync: " + length + " vs " + cache.length());
+        ensureLatentCapacity(length + tokens);
+        for (int t = 0; t < tokens; t++) {
+            double[] row = new double[rank], pe = new double[rope];
+            for (int j = 0; j < rank; j++) row[j] = latentsExact != null ? latentsExact[t * rank + j] : c[t * rank + j];
+            for (int j = 0; j < rope; j++) pe[j] = kPe[t * rope + j];
+            cache.appendLatent(row, pe);
+        }
+        System.arraycopy(c, 0, latents, length * rank, tokens * rank);
+        System.arraycopy(kPe, 0, keyRopes, length * rope, tokens * rope);
+        length += tokens;
+    }
+
+    int length() { return length; }
+
+    /** Latents [length][rank], row-major (the array may be longer). */
+    float[] latents() { return latents; }
+
+    /** Rotated k_pe [length][rope]. */
+    float[] keyRopes() { return keyRopes; }
+
+    /**
+     * Brings the indexer part up to the cache's index length, in the given mode (a change of mode re-reads the
+     * whole cache). fp8 mode needs every cached key to hold codes.
+     */
+    void syncIndexKeys(LayerCache cache, int dim, boolean fp8) {
+        if (indexDim != dim || indexFp8 != fp8 || cache.indexLength() < indexLength) {
+            indexDim = dim;
+            indexFp8 = fp8;
+            indexLength = 0;
+            keyCodes = new double[0];
+            keyScales = new float[0];
+            keyValues = new float[0];
+        }
+        int n = cache.indexLength();
+        ensureIndexCapacity(n);
+        for (int s = indexLength; s < n; s++) {
+            if (fp8) {
+                byte[] codes = cache.indexKeyCodes(s);
+                if (codes == null) throw new IllegalStateException("indexer fp8 mode: key " + s + " was cached in exact mode");
+                checkDim(codes.length, s, dim);
+                for (int j = 0; j < dim; j++) keyCodes[s * dim + j] = E4M3.decode(codes[j]);
+                keyScales[s] = cache.indexKeyScale(s);
+            } else {
+                double[] k = cache.indexKey(s);
+                checkDim(k.length, s, dim);
+                for (int j = 0; j < dim; j++) keyValues[s * dim + j] = (float) k[j];
+            }
+        }
+        indexLength = n;
+    }
+
+    /** fp8 mode: appends T keys given by their codes [T][dim] and scales [T], to the cache and the mirror. */
+    void appendIndexKeys(LayerCache cache, byte[] codes, float[] scales, int tokens) {
+        checkIndexSync(cache, true);
+        ensureIndexCapacity(indexLength + tokens);
+        int dim = indexDim;
+        for (int t = 0; t < tokens; t++) {
+            byte[] row = Arrays.copyOfRange(codes, t * dim, (t + 1) * dim);
+            cache.appendIndexKey(row, scales[t]);
+            int s = indexLength + t;
+            for (int j = 0; j < dim; j++) keyCodes[s * dim + j] = Fp8Codec.decodeE4M3(row[j]);
+            keyScales[s] = scales[t];
+        }
+        indexLength += tokens;
+    }
+
+    /** Exact mode: appends T keys [T][dim] (float values, widened for the cache). */
+    void appendIndexKeys(LayerCache cache, float[] keys, int tokens) {
+        checkIndexSync(cache, false);
+        ensureIndexCapacity(indexLength + tokens);
+        int dim = indexDim;
+        for (int t = 0; t < tokens; t++) {
+            double[] row = new double[dim];
+            for (int j = 0; j < dim; j++) row[j] = keys[t * dim + j];
+            cache.appendIndexKey(row);
+        }
+        System.arraycopy(keys, 0, keyValues, indexLength * dim, tokens * dim);
+        indexLength += tokens;
+    }
+
+    int indexLength() { return indexLength; }
+
+    /** fp8 mode: e4m3 code values of the keys, [indexLength][dim] (exact as doubles). */
+    double[] keyCodes() { return keyCodes; }
+
+    /** fp8 mode: the keys' fp32 scales. */
+    float[] keyScales() { return keyScales; }
+
+    /** Exact mode: the keys as floats, [indexLength][dim]. */
+    float[] keyValues() { return keyValues; }
+
+    private void checkIndexSync(LayerCache cache, boolean fp8) {
+        if (indexLength != cache.indexLength() || indexFp8 != fp8) {
+            throw new IllegalStateException("indexer cache mirror out of sync: " + indexLength + " vs " + cache.indexLength());
+        }
+    }
+
+    private static void checkDim(int got, int s, int dim) {
+        if (got != dim) throw new IllegalStateException("indexer key " + s + " has " + got + " values, expected index_head_dim " + dim);
+    }
+
+    private void ensureLatentCapacity(int tokens) {
+        if ((long) tokens * rank > latents.length) {
+            int cap = Math.max(tokens, Math.max(16, 2 * (latents.length / Math.max(1, rank))));
+            latents = Arrays.copyOf(latents, cap * rank);
+            keyRopes = Arrays.copyOf(keyRopes, cap * rope);
+        }
+    }
+
+    private void ensureIndexCapacity(int tokens) {
+        int dim = indexDim;
+        int have = indexFp8 ? keyScales.length : keyValues.length / Math.max(1, dim);
+        if (tokens > have) {
+            int cap = Math.max(tokens, Math.max(16, 2 * have));
+            if (indexFp8) {
+                keyCodes = Arrays.copyOf(keyCodes, cap * dim);
+                keyScales = Arrays.copyOf(keyScales, cap);
+            } else {
+                keyValues = Arrays.copyOf(keyValues, cap * dim);
+            }
+        }
+    }
+}

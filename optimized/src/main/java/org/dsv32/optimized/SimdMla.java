@@ -1,0 +1,298 @@
+package org.dsv32.optimized;
+
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.AttentionResult;
+import org.dsv32.spec.ops.IndexerOp;
+import org.dsv32.spec.ops.IndexerResult;
+import org.dsv32.spec.ops.LayerCache;
+import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MlaAttentionOp;
+import org.dsv32.spec.ops.RmsNormOp;
+import org.dsv32.spec.ops.RopeLayout;
+import org.dsv32.spec.ops.RopeOp;
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.AttentionWeights;
+import org.dsv32.spec.weights.Weight;
+
+/**
+ * Multi-head latent attention with DeepSeek sparse attention in float32 (fact sheet, sections 5, 7, 8; the
+ * reference is {@link org.dsv32.reference.ReferenceMla}). With H heads, n = nope, r = rope, v = value dims, for a
+ * token t at position p:
+ * <pre>
+ *   c_q = RMSNorm_q(W_qa x);  q_h = (W_qb c_q)_h = [q_nope | q_pe], q_pe rotated INTERLEAVED at p
+ *   [c_kv | k_pe] = W_kva x;  c_kv = RMSNorm_kv(c_kv), fp8 mode: dequant(act_quant(c_kv)); k_pe rotated at p
+ *   score_h(t,s) = (q_nope . W_uk[h] c_kv(s) + q_pe . k_pe(s)) * scale   scale = fp32(softmaxScale()), with mscale^2
+ *   p = softmax over the selected keys s &lt;= p (float32, max subtracted); o_h = sum p W_uv[h] c_kv(s); out = W_o o
+ * </pre>
+ *
+ * <p>Form, as the reference chooses it ({@link #formFor}): one new token (decode) runs ABSORBED: q~ = W_uk[h]^T
+ * q_nope with the dequantised kv_b, scores against the cached latents, o~ = sum p c_kv, o_h = W_uv[h] o~, no
+ * act_quant. A prefill (T &gt; 1) runs NAIVE: the latents of the attended keys (the union over the T queries) go
+ * through the kv_b LinearOp — act_quant in fp8 mode, as in the reference, which matters when the scales are not
+ * ue8m0 (with ue8m0 the second act_quant of a round-tripped latent is lossless, MLA-NOTES) — and the per-head keys
+ * and values attend. Rows of a product are independent, so expanding only the attended keys gives the same values
+ * as expanding the whole cache. Both forms are public ({@link #forward(float[], int, int, AttentionWeights,
+ * LayerCache, int[][], Form)}) and agree to float32 rounding in exact mode.
+ *
+ * <p>Sparse: scores, softmax and sums touch only the attended keys of each query (its selection, as a set, keys
+ * after the query dropped, ascending key order), never the others. A forced selection (decision replay) replaces the
+ * indexer's, which still runs and caches its keys. The cache receives the latents and k_pe exactly as the contract
+ * says (float64 rows; in fp8 mode the exact dequantised values); the float32 mirror ({@link SimdCacheMirror}) is
+ * what this operation reads. Parallel units are heads (absorbed) or (token, head) pairs (naive), each computed in a
+ * fixed order: results do not depend on the thread count. Modifies only the cache.
+ */
+public final class SimdMla implements MlaAttentionOp {
+    /** Which algebraic form computes the attention core. */
+    public enum Form { NAIVE, ABSORBED }
+
+    /** The float32 output [T][hidden] and the indexer decision it used. */
+    record Result(float[] output, IndexerResult indexer) {}
+
+    private final OpContext ctx;
+    private final Backend self;
+    private final ModelConfig config;
+
+    public SimdMla(OpContext ctx, Backend self) {
+        this.ctx = ctx;
+        this.self = self;
+        this.config = ctx.config();
+    }
+
+    @Override
+    public AttentionResult forward(TensorF64 x, int startPos, AttentionWeights w, LayerCache cache, int[][] forcedSelection) {
+        return toContract(forward(SimdTensors.toFloats(x), x.rows(), startPos, w, cache, forcedSelection, formFor(x.rows())));
+    }
+
+    /** The contract call with the form chosen by the caller (tests: absorbed equals naive). */
+    public AttentionResult forward(TensorF64 x, int startPos, AttentionWeights w, LayerCache cache, int[][] forcedSelection, Form form) {
+        return toContract(forward(SimdTensors.toFloats(x), x.rows(), startPos, w, cache, forcedSelection, form));
+    }
+
+    private AttentionResult toContract(Result r) {
+        return new AttentionResult(SimdTensors.toTensor(r.output(), r.output().length / config.hiddenSize(), config.hiddenSize()), r.indexer());
+    }
+
+    /** The reference's (and the official demo's) choice: naive for a prefill, absorbed for one-token decode. */
+    static Form formFor(int tokens) { return tokens == 1 ? Form.ABSORBED : Form.NAIVE; }
+
+    /** The float entry with the form of {@link #formFor}: x [T][hidden], not modified. */
+    Result forward(float[] x, int tokens, int startPos, AttentionWeights w, LayerCache cache, int[][] forcedSelection) {
+        return forward(x, tokens, startPos, w, cache, forcedSelection, formFor(tokens));
+    }
+
+    /** The float entry: x [T][hidden] (not modified); appends T entries to the cache. */
+    Result forward(float[] x, int tokens, int startPos, AttentionWeights w, LayerCache cache, int[][] forcedSelection, Form form) {
+        if (cache.length() != startPos) {
+            throw new IllegalArgumentException("MLA: cache holds " + cache.length() + " tokens, expected startPos " + startPos);
+        }
+        if (forcedSelection != null) checkSelection(forcedSelection, tokens, startPos + tokens); // before the cache changes
+        int heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
+        int[] positions = new int[tokens];
+        for (int t = 0; t < tokens; t++) positions[t] = startPos + t;
+        LinearOp linear = self.require(LinearOp.class, ctx);
+        RmsNormOp norm = self.require(RmsNormOp.class, ctx);
+
+        float[] cq = SimdOps.rmsNorm(norm, SimdOps.linear(linear, x, tokens, w.qA()), tokens, w.qA().rows(), w.qANorm(), config.rmsNormEps());
+        float[] q = SimdOps.linear(linear, cq, tokens, w.qB());
+        int width = nope + rope;
+        if (w.qB().rows() != heads * width) {
+            throw new IllegalArgumentException(w.qB().name() + ": " + w.qB().rows() + " outputs, expected heads * (nope + rope) = " + heads * width);
+        }
+        float[] qPe = new float[tokens * heads * rope];
+        int[] rowPositions = new int[tokens * heads];
+        for (int i = 0; i < tokens * heads; i++) {
+            System.arraycopy(q, i * width + nope, qPe, i * rope, rope);
+            rowPositions[i] = positions[i / heads];
+        }
+        SimdOps.rope(self.require(RopeOp.class, ctx), ctx, qPe, tokens * heads, rope, rowPositions, RopeLayout.INTERLEAVED);
+
+        SimdCacheMirror mirror = SimdCacheMirror.of(cache);
+        appendLatents(x, tokens, positions, w, cache, mirror);
+        IndexerOp indexerOp = self.require(IndexerOp.class, ctx);
+        IndexerResult indexed = indexerOp instanceof SimdIndexer si
+                ? si.select(x, cq, tokens, startPos, w.indexer(), cache)
+                : indexerOp.select(SimdTensors.toTensor(x, tokens, config.hiddenSize()), SimdTensors.toTensor(cq, tokens, w.qA().rows()),
+                        startPos, w.indexer(), cache);
+        int[][] selection = forcedSelection == null ? indexed.selected() : forcedSelection;
+        int[][] attended = new int[tokens][];
+        for (int t = 0; t < tokens; t++) attended[t] = attended(selection[t], positions[t], startPos + tokens);
+
+        checkKvB(w.kvB());
+        float[] headsOut = form == Form.NAIVE
+                ? naive(q, qPe, attended, w, mirror, linear)
+                : absorbed(q, qPe, attended, w, mirror);
+        float[] out = SimdOps.linear(linear, headsOut, tokens, w.o());
+        return new Result(out, new IndexerResult(indexed.scores(), copy(selection)));
+    }
+
+    /** [c_kv | k_pe] = W_kva x; c_kv normed and (fp8) round-tripped, k_pe rotated; appended to the cache and its mirror. */
+    private void appendLatents(float[] x, int tokens, int[] positions, AttentionWeights w, LayerCache cache, SimdCacheMirror mirror) {
+        int rank = config.kvLoraRank(), rope = config.qkRopeHeadDim();
+        float[] kv = SimdOps.linear(self.require(LinearOp.class, ctx), x, tokens, w.kvA());
+        if (w.kvA().rows() != rank + rope) {
+            throw new IllegalArgumentException(w.kvA().name() + ": " + w.kvA().rows() + " outputs, expected kv_lora_rank + rope = " + (rank + rope));
+        }
+        float[] latent = new float[tokens * rank], kPe = new float[tokens * rope];
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(kv, t * (rank + rope), latent, t * rank, rank);
+            System.arraycopy(kv, t * (rank + rope) + rank, kPe, t * rope, rope);
+        }
+        latent = SimdOps.rmsNorm(self.require(RmsNormOp.class, ctx), latent, tokens, rank, w.kvANorm(), config.rmsNormEps());
+        double[] exact = null;
+        if (ctx.fp8()) { // the FP8 KV cache simulated: dequant(act_quant(c_kv))
+            byte[] codes = new byte[latent.length];
+            float[] scales = new float[latent.length / SimdActQuant.TILE];
+            SimdOps.actQuant(self.require(ActQuantOp.class, ctx), latent, tokens, rank, ctx.scaleFormat(), codes, scales);
+            exact = new double[latent.length];
+            for (int i = 0; i < latent.length; i++) {
+                float s = scales[i / SimdActQuant.TILE], c = Fp8Codec.decodeE4M3(codes[i]);
+                latent[i] = c * s;
+                exact[i] = c * (double) s;
+            }
+        }
+        SimdOps.rope(self.require(RopeOp.class, ctx), ctx, kPe, tokens, rope, positions, RopeLayout.INTERLEAVED);
+        mirror.syncLatents(cache, rank, rope);
+        mirror.appendLatents(cache, latent, exact, kPe, tokens);
+    }
+
+    /** Absorbed form, one parallel unit per head: returns [T][H*v]. */
+    private float[] absorbed(float[] q, float[] qPe, int[][] attended, AttentionWeights w, SimdCacheMirror mirror) {
+        int tokens = attended.length, heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
+        int vDim = config.vHeadDim(), rank = config.kvLoraRank(), width = nope + rope, kvWidth = nope + vDim;
+        float scale = (float) config.softmaxScale();
+        float[] latents = mirror.latents(), kPes = mirror.keyRopes();
+        float[] out = new float[tokens * heads * vDim];
+        Weight kvB = w.kvB();
+        float[] whole = SimdWeightCache.dequantized(kvB); // null beyond the cache budget: decode per head
+        long work = (long) tokens * rank * (nope + vDim + 2L * maxKeys(attended));
+        SimdOps.forEach(heads, work, h -> {
+            SimdAttentionKernels k = SimdAttentionKernels.current();
+            float[] wkv; // W_uk[h] rows then W_uv[h] rows, from offset base
+            int base;
+            if (whole != null) {
+                wkv = whole;
+                base = h * kvWidth * rank;
+            } else {
+                wkv = new float[kvWidth * rank];
+                SimdDequant.rows(kvB, h * kvWidth, kvWidth, wkv);
+                base = 0;
+            }
+            float[] qTilde = new float[rank], oTilde = new float[rank];
+            for (int t = 0; t < tokens; t++) {
+                java.util.Arrays.fill(qTilde, 0f);
+                int qOff = (t * heads + h) * width;
+                for (int d = 0; d < nope; d++) k.axpy(q[qOff + d], wkv, base + d * rank, qTilde, 0, rank);
+                int[] keys = attended[t];
+                float[] p = new float[keys.length];
+                int peOff = (t * heads + h) * rope;
+                for (int j = 0; j < keys.length; j++) {
+                    int s = keys[j];
+                    p[j] = (k.dot(qTilde, 0, latents, s * rank, rank) + k.dot(qPe, peOff, kPes, s * rope, rope)) * scale;
+                }
+                softmax(p);
+                java.util.Arrays.fill(oTilde, 0f);
+                for (int j = 0; j < keys.length; j++) k.axpy(p[j], latents, keys[j] * rank, oTilde, 0, rank);
+                int oOff = (t * heads + h) * vDim;
+                for (int j = 0; j < vDim; j++) out[oOff + j] = k.dot(wkv, base + (nope + j) * rank, oTilde, 0, rank);
+            }
+        });
+        return out;
+    }
+
+    /** Naive form: the attended latents through the kv_b LinearOp, then per (token, head) attention. Returns [T][H*v]. */
+    private float[] naive(float[] q, float[] qPe, int[][] attended, AttentionWeights w, SimdCacheMirror mirror, LinearOp linear) {
+        int tokens = attended.length, heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
+        int vDim = config.vHeadDim(), rank = config.kvLoraRank(), width = nope + rope, kvWidth = nope + vDim;
+        int keys = mirror.length();
+        int[] row = new int[keys];
+        java.util.Arrays.fill(row, -1);
+        for (int[] a : attended) for (int s : a) row[s] = 0;
+        int used = 0;
+        for (int s = 0; s < keys; s++) if (row[s] == 0) row[s] = used++;
+        float[] gathered = new float[used * rank];
+        float[] latents = mirror.latents(), kPes = mirror.keyRopes();
+        for (int s = 0; s < keys; s++) if (row[s] >= 0) System.arraycopy(latents, s * rank, gathered, row[s] * rank, rank);
+        float[] kvUp = SimdOps.linear(linear, gathered, used, w.kvB()); // [used][H*(n+v)]
+        int upWidth = heads * kvWidth;
+        float scale = (float) config.softmaxScale();
+        float[] out = new float[tokens * heads * vDim];
+        SimdOps.forEach(tokens * heads, (long) maxKeys(attended) * (2L * nope + vDim + rope), u -> {
+            SimdAttentionKernels k = SimdAttentionKernels.current();
+            int t = u / heads, h = u % heads;
+            int[] ks = attended[t];
+            float[] p = new float[ks.length];
+            int qOff = (t * heads + h) * width, peOff = (t * heads + h) * rope;
+            for (int j = 0; j < ks.length; j++) {
+                int s = ks[j];
+                p[j] = (k.dot(q, qOff, kvUp, row[s] * upWidth + h * kvWidth, nope) + k.dot(qPe, peOff, kPes, s * rope, rope)) * scale;
+            }
+            softmax(p);
+            int oOff = (t * heads + h) * vDim;
+            for (int j = 0; j < ks.length; j++) k.axpy(p[j], kvUp, row[ks[j]] * upWidth + h * kvWidth + nope, out, oOff, vDim);
+        });
+        return out;
+    }
+
+    private static int maxKeys(int[][] attended) {
+        int m = 0;
+        for (int[] a : attended) m = Math.max(m, a.length);
+        return m;
+    }
+
+    /** In place: p_j = exp(x_j - max) / sum, float32, the sum in ascending order. */
+    static void softmax(float[] x) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : x) max = Math.max(max, v);
+        float sum = 0f;
+        for (int j = 0; j < x.length; j++) {
+            x[j] = (float) Math.exp(x[j] - max);
+            sum += x[j];
+        }
+        for (int j = 0; j < x.length; j++) x[j] /= sum;
+    }
+
+    /** The keys a query attends: its selection as a set, keys after the query dropped, ascending. */
+    private static int[] attended(int[] selected, int queryPos, int keys) {
+        boolean[] mask = new boolean[Math.min(keys, queryPos + 1)];
+        int n = 0;
+        for (int s : selected) {
+            if (s <= queryPos && !mask[s]) {
+                mask[s] = true;
+                n++;
+            }
+        }
+        if (n == 0) throw new IllegalArgumentException("MLA: the query at position " + queryPos + " has no selected key it may attend");
+        int[] out = new int[n];
+        for (int s = 0, i = 0; s < mask.length; s++) if (mask[s]) out[i++] = s;
+        return out;
+    }
+
+    private void checkKvB(Weight kvB) {
+        int expectRows = config.numAttentionHeads() * (config.qkNopeHeadDim() + config.vHeadDim());
+        if (kvB.rows() != expectRows || kvB.cols() != config.kvLoraRank()) {
+            throw new IllegalArgumentException(kvB.name() + ": shape " + kvB.rows() + "x" + kvB.cols() + ", expected "
+                    + expectRows + "x" + config.kvLoraRank() + " (heads * (nope + v) x kv_lora_rank)");
+        }
+    }
+
+    /** A forced selection must have one row per query and name keys in [0, S). */
+    private static void checkSelection(int[][] forced, int tokens, int keys) {
+        if (forced.length != tokens) {
+            throw new IllegalArgumentException("MLA: forced selection has " + forced.length + " rows for " + tokens + " tokens");
+        }
+        for (int t = 0; t < tokens; t++) {
+            for (int s : forced[t]) {
+                if (s < 0 || s >= keys) throw new IllegalArgumentException("MLA: forced selection of query " + t + " names key " + s + " outside [0, " + keys + ")");
+            }
+        }
+    }
+
+    private static int[][] copy(int[][] a) {
+        int[][] c = new int[a.length][];
+        for (int i = 0; i < a.length; i++) c[i] = a[i].clone();
+        return c;
+    }
+}

@@ -1,0 +1,118 @@
+package org.dsv32.optimized;
+
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MlpOp;
+import org.dsv32.spec.ops.MoeGateOp;
+import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.MoeResult;
+import org.dsv32.spec.ops.Routing;
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.MoeWeights;
+
+/**
+ * The MoE layer in float32 (fact sheet, section 9; the reference is {@link org.dsv32.reference.ReferenceMoe}):
+ * y_t = sum_i w_ti Expert_{e_ti}(x_t) + Shared(x_t), the routed_scaling_factor inside w (applied once, by the gate),
+ * the shared expert unscaled. Routing from the backend's {@link MoeGateOp}, or the forced one (decision replay).
+ *
+ * <p>Tokens are grouped per expert: for each expert in ascending index, the rows routed to it are gathered into one
+ * batch and its MLP (the backend's {@link MlpOp}, so in fp8 mode every projection input goes through act_quant)
+ * runs once on the batch; the outputs are scatter-added with their weights, y_t = fma(w, out, y_t). So every token
+ * sums its routed terms in ascending expert index, then adds the shared expert — the reference's order, fixed
+ * whatever the thread count (threads only work inside each product). x is not modified.
+ */
+public final class SimdMoe implements MoeOp {
+    /** The float32 output [T][D] and the routing it used. */
+    record Result(float[] output, Routing routing) {}
+
+    private final OpContext ctx;
+    private final Backend self;
+
+    public SimdMoe(OpContext ctx, Backend self) {
+        this.ctx = ctx;
+        this.self = self;
+    }
+
+    @Override
+    public MoeResult forward(TensorF64 x, MoeWeights w, Routing forcedRouting) {
+        Result r = forward(SimdTensors.toFloats(x), x.rows(), w, forcedRouting);
+        return new MoeResult(SimdTensors.toTensor(r.output(), x.shape()), r.routing());
+    }
+
+    /** The float entry: x [T][D] row-major, not modified. */
+    Result forward(float[] x, int tokens, MoeWeights w, Routing forcedRouting) {
+        int dim = x.length / tokens, experts = w.expertCount();
+        if (w.router().rows() != experts) {
+            throw new IllegalArgumentException("MoE: router " + w.router().name() + " has " + w.router().rows()
+                    + " rows but the layer has " + experts + " routed experts");
+        }
+        Routing routing;
+        if (forcedRouting != null) {
+            routing = checkedForced(forcedRouting, tokens, experts);
+        } else {
+            MoeGateOp gate = self.require(MoeGateOp.class, ctx);
+            routing = gate instanceof SimdMoeGate g ? g.route(x, tokens, w) : gate.route(SimdTensors.toTensor(x, tokens, dim), w);
+        }
+        MlpOp mlp = self.require(MlpOp.class, ctx);
+        LinearOp linear = self.require(LinearOp.class, ctx);
+        int[] count = new int[experts];
+        for (int[] row : routing.experts()) for (int e : row) count[e]++;
+        int[][] useToken = new int[experts][], useSlot = new int[experts][];
+        for (int e = 0; e < experts; e++) {
+            useToken[e] = new int[count[e]];
+            useSlot[e] = new int[count[e]];
+            count[e] = 0;
+        }
+        for (int t = 0; t < tokens; t++) {
+            int[] row = routing.experts()[t];
+            for (int slot = 0; slot < row.length; slot++) {
+                int e = row[slot];
+                useToken[e][count[e]] = t;
+                useSlot[e][count[e]++] = slot;
+            }
+        }
+        SimdAttentionKernels k = SimdAttentionKernels.current();
+        float[] y = new float[tokens * dim];
+        for (int e = 0; e < experts; e++) {
+            int n = count[e];
+            if (n == 0) continue;
+            float[] batch = new float[n * dim];
+            for (int r = 0; r < n; r++) System.arraycopy(x, useToken[e][r] * dim, batch, r * dim, dim);
+            float[] out = SimdOps.mlp(mlp, linear, batch, n, w.experts().get(e));
+            for (int r = 0; r < n; r++) {
+                int t = useToken[e][r];
+                float weight = (float) routing.weights()[t][useSlot[e][r]];
+                k.axpy(weight, out, r * dim, y, t * dim, dim);
+            }
+        }
+        if (w.shared() != null) {
+            float[] shared = SimdOps.mlp(mlp, linear, x, tokens, w.shared());
+            for (int i = 0; i < y.length; i++) y[i] += shared[i];
+        }
+        return new Result(y, routing);
+    }
+
+    /** A replayed routing must name, per token, distinct valid experts with one weight each. */
+    private static Routing checkedForced(Routing r, int tokens, int experts) {
+        if (r.experts() == null || r.weights() == null || r.experts().length != tokens || r.weights().length != tokens) {
+            throw new IllegalArgumentException("MoE: forced routing must give experts and weights for each of the " + tokens + " tokens");
+        }
+        for (int t = 0; t < tokens; t++) {
+            int[] e = r.experts()[t];
+            if (e.length != r.weights()[t].length) {
+                throw new IllegalArgumentException("MoE: forced routing of token " + t + " has " + e.length + " experts but "
+                        + r.weights()[t].length + " weights");
+            }
+            boolean[] seen = new boolean[experts];
+            for (int id : e) {
+                if (id < 0 || id >= experts || seen[id]) {
+                    throw new IllegalArgumentException("MoE: forced routing of token " + t + " names expert " + id
+                            + (id >= 0 && id < experts ? " twice" : ", outside [0, " + experts + ")"));
+                }
+                seen[id] = true;
+            }
+        }
+        return r;
+    }
+}

@@ -1,0 +1,137 @@
+package org.dsv32.optimized;
+
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.backend.PrecisionMode;
+import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MoeGateOp;
+import org.dsv32.spec.ops.Routing;
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.MoeWeights;
+import org.dsv32.spec.weights.Weight;
+
+/**
+ * DeepSeek-V3.2's router in float32 ({@code noaux_tc}, fact sheet, section 9; the reference is
+ * {@link org.dsv32.reference.ReferenceMoeGate}). Per token x:
+ * <ol>
+ *   <li>logits = W_g x through the backend's LinearOp bound to an EXACT context: never act_quant, in either mode;</li>
+ *   <li>s = sigmoid(logits) = 1 / (1 + exp(-logit)), exp in float64 rounded to float32;</li>
+ *   <li>b = s + e_score_correction_bias (fp32), for selection only;</li>
+ *   <li>group score = the sum of the two largest b of the group's E / n_group consecutive experts; the topk_group
+ *       best groups are kept, every expert of another group gets b = -inf (not 0);</li>
+ *   <li>the num_experts_per_tok largest b are selected (partial selection, {@link SimdTopK});</li>
+ *   <li>w_i = s_i / sum_selected s (when norm_topk_prob, summed in selection order) * routed_scaling_factor, once,
+ *       from s WITHOUT the bias.</li>
+ * </ol>
+ * Ties, among groups and experts, go to the lower index; NaN ranks below everything; -0.0 equals 0.0 (as the
+ * reference). The Routing holds the float32 values widened. Tokens are independent, so the routing of a token does
+ * not depend on the thread count or on the other tokens. x is not modified.
+ */
+public final class SimdMoeGate implements MoeGateOp {
+    private final OpContext ctx;
+    private final Backend self;
+    private final ModelConfig config;
+
+    public SimdMoeGate(OpContext ctx, Backend self) {
+        this.ctx = ctx;
+        this.self = self;
+        this.config = ctx.config();
+        checkSupported(config);
+    }
+
+    /** Refuses routing configurations this gate does not define (the reference's rules), naming the config key. */
+    static void checkSupported(ModelConfig c) {
+        if (!"sigmoid".equals(c.scoringFunc())) {
+            throw new IllegalArgumentException("MoE gate: scoring_func '" + c.scoringFunc() + "' is not supported; DeepSeek-V3.2 routes with 'sigmoid'");
+        }
+        if (!"noaux_tc".equals(c.topkMethod())) {
+            throw new IllegalArgumentException("MoE gate: topk_method '" + c.topkMethod()
+                    + "' is not supported; DeepSeek-V3.2 uses 'noaux_tc' (bias-corrected group-limited top-k)");
+        }
+        int e = c.nRoutedExperts(), g = c.nGroup();
+        if (e <= 0 || g <= 0 || e % g != 0) {
+            throw new IllegalArgumentException("MoE gate: n_routed_experts = " + e + " is not a positive multiple of n_group = " + g);
+        }
+        if (c.topkGroup() < 1 || c.topkGroup() > g) {
+            throw new IllegalArgumentException("MoE gate: topk_group = " + c.topkGroup() + " must lie in [1, n_group = " + g + "]");
+        }
+        int reachable = c.topkGroup() * (e / g);
+        if (c.numExpertsPerTok() < 1 || c.numExpertsPerTok() > reachable) {
+            throw new IllegalArgumentException("MoE gate: num_experts_per_tok = " + c.numExpertsPerTok()
+                    + " must lie in [1, topk_group * experts per group = " + reachable + "]");
+        }
+    }
+
+    @Override
+    public Routing route(TensorF64 x, MoeWeights w) { return route(SimdTensors.toFloats(x), x.rows(), w); }
+
+    /** The float entry: x [T][D] row-major, not modified. */
+    Routing route(float[] x, int tokens, MoeWeights w) {
+        int experts = config.nRoutedExperts(), groups = config.nGroup(), perGroup = experts / groups;
+        Weight router = w.router();
+        int dim = x.length / tokens;
+        if (router.rows() != experts || router.cols() != dim) {
+            throw new IllegalArgumentException("MoE gate: router " + router.name() + " is " + router.rows() + "x" + router.cols()
+                    + ", expected " + experts + "x" + dim + " (n_routed_experts x hidden)");
+        }
+        float[] bias = correctionBias(w.correctionBias(), experts);
+        OpContext exact = new OpContext(config, PrecisionMode.EXACT);
+        float[] logits = SimdOps.linear(self.require(LinearOp.class, exact), x, tokens, router);
+        int k = config.numExpertsPerTok(), keptGroups = groups == 1 ? 1 : config.topkGroup();
+        float scaling = (float) config.routedScalingFactor();
+        int[][] chosen = new int[tokens][], kept = new int[tokens][];
+        double[][] weights = new double[tokens][], scores = new double[tokens][], selection = new double[tokens][],
+                groupScores = new double[tokens][];
+        for (int t = 0; t < tokens; t++) {
+            float[] s = new float[experts];
+            double[] b = new double[experts];
+            for (int e = 0; e < experts; e++) {
+                s[e] = (float) (1.0 / (1.0 + Math.exp(-(double) logits[t * experts + e])));
+                b[e] = s[e] + bias[e]; // an fp32 sum, held in a double
+            }
+            double[] g = new double[groups];
+            double[] part = new double[perGroup];
+            for (int gi = 0; gi < groups; gi++) {
+                System.arraycopy(b, gi * perGroup, part, 0, perGroup);
+                float sum = 0f;
+                for (int i : SimdTopK.select(part, perGroup, 2, SimdTopK.Order.NAN_LAST)) sum += (float) part[i];
+                g[gi] = sum;
+            }
+            kept[t] = groups == 1 ? new int[] {0} : SimdTopK.select(g, groups, keptGroups, SimdTopK.Order.NAN_LAST);
+            boolean[] keep = new boolean[groups];
+            for (int gi : kept[t]) keep[gi] = true;
+            for (int e = 0; e < experts; e++) if (!keep[e / perGroup]) b[e] = Double.NEGATIVE_INFINITY;
+            chosen[t] = SimdTopK.select(b, experts, k, SimdTopK.Order.NAN_LAST);
+            weights[t] = routingWeights(s, chosen[t], scaling);
+            double[] sd = new double[experts];
+            for (int e = 0; e < experts; e++) sd[e] = s[e];
+            scores[t] = sd;
+            selection[t] = b;
+            groupScores[t] = g;
+        }
+        return new Routing(chosen, weights, scores, selection, groupScores, kept);
+    }
+
+    /** s of the selected experts, divided by their sum (selection order) when norm_topk_prob, times the scaling factor. */
+    private double[] routingWeights(float[] s, int[] selected, float scaling) {
+        float sum = 0f;
+        for (int e : selected) sum += s[e];
+        double[] out = new double[selected.length];
+        for (int i = 0; i < out.length; i++) {
+            float v = s[selected[i]];
+            if (config.normTopkProb()) v /= sum;
+            out[i] = v * scaling;
+        }
+        return out;
+    }
+
+    private static float[] correctionBias(Weight bias, int experts) {
+        if (bias == null) return new float[experts];
+        if ((long) bias.rows() * bias.cols() != experts) {
+            throw new IllegalArgumentException("MoE gate: " + bias.name() + " has " + (long) bias.rows() * bias.cols()
+                    + " elements, expected n_routed_experts = " + experts);
+        }
+        return SimdWeightCache.vector(bias, experts);
+    }
+}

@@ -1,0 +1,143 @@
+package org.dsv32.optimized;
+
+import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.LayerNormOp;
+import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MlpOp;
+import org.dsv32.spec.ops.QuantizedActivation;
+import org.dsv32.spec.ops.RmsNormOp;
+import org.dsv32.spec.ops.RopeLayout;
+import org.dsv32.spec.ops.RopeOp;
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.MlpWeights;
+import org.dsv32.spec.weights.ScaleFormat;
+import org.dsv32.spec.weights.Weight;
+
+/**
+ * Float32 entries to the sub-operations a composite takes from its backend ({@code self.require(...)}). When the
+ * operation is this backend's own class, its float-array kernel runs directly (no float64 tensors between the steps
+ * of a layer); otherwise — a mutant or a delegating backend that re-registered it — the call goes through the
+ * operation's contract (float32 widened to a TensorF64 and the result rounded back), so a replaced operation is still
+ * used everywhere, as {@link org.dsv32.spec.backend.RegistryBackend} promises. Both routes give the same bits for the
+ * simd classes: a TensorF64 holds float32 values exactly.
+ */
+final class SimdOps {
+    private SimdOps() {}
+
+    /** y [m][N] = x [m][K] W^T through {@code op}; x is not modified. */
+    static float[] linear(LinearOp op, float[] x, int m, Weight w) {
+        if (x.length != m * w.cols()) {
+            throw new IllegalArgumentException(w.name() + ": input of " + x.length + " values is not " + m + " rows of " + w.cols());
+        }
+        float[] y = new float[m * w.rows()];
+        if (op instanceof SimdLinear s) s.multiply(x, m, w, y);
+        else toFloats(op.apply(SimdTensors.toTensor(x, m, w.cols()), w), y);
+        return y;
+    }
+
+    /** RMSNorm of each row of x [rows][cols] into a new array; x is not modified. */
+    static float[] rmsNorm(RmsNormOp op, float[] x, int rows, int cols, Weight w, double eps) {
+        float[] y = new float[rows * cols];
+        if (op instanceof SimdRmsNorm) SimdRmsNorm.normalize(x, rows, cols, SimdWeightCache.vector(w, cols), (float) eps, y);
+        else toFloats(op.apply(SimdTensors.toTensor(x, rows, cols), w, eps), y);
+        return y;
+    }
+
+    /** residual += x (residual MODIFIED), returns RMSNorm(residual). */
+    static float[] rmsNormWithResidual(RmsNormOp op, float[] x, float[] residual, int rows, int cols, Weight w, double eps) {
+        float[] y = new float[rows * cols];
+        if (op instanceof SimdRmsNorm) {
+            SimdRmsNorm.normalizeWithResidual(x, residual, rows, cols, SimdWeightCache.vector(w, cols), (float) eps, y);
+        } else {
+            TensorF64 res = SimdTensors.toTensor(residual, rows, cols);
+            toFloats(op.applyWithResidual(SimdTensors.toTensor(x, rows, cols), res, w, eps), y);
+            toFloats(res, residual);
+        }
+        return y;
+    }
+
+    /** LayerNorm of each row into a new array; x is not modified. */
+    static float[] layerNorm(LayerNormOp op, float[] x, int rows, int cols, Weight w, Weight b, double eps) {
+        float[] y = new float[rows * cols];
+        if (op instanceof SimdLayerNorm) {
+            SimdLayerNorm.normalize(x, rows, cols, SimdWeightCache.vector(w, cols), SimdWeightCache.vector(b, cols), (float) eps, y);
+        } else {
+            toFloats(op.apply(SimdTensors.toTensor(x, rows, cols), w, b, eps), y);
+        }
+        return y;
+    }
+
+    /** Rotates each row of x [rows][d] in place at positions[r] (x MODIFIED). */
+    static void rope(RopeOp op, OpContext ctx, float[] x, int rows, int d, int[] positions, RopeLayout layout) {
+        if (op instanceof SimdRope) SimdRope.rotate(x, rows, d, positions, ctx.config().ropeFrequencies(), layout);
+        else toFloats(op.apply(SimdTensors.toTensor(x, rows, d), positions, layout), x);
+    }
+
+    /** n^-1/2 H_n of each row of x [rows][n] in place (x MODIFIED). */
+    static void hadamard(HadamardOp op, float[] x, int rows, int n) {
+        if (op instanceof SimdHadamard) SimdHadamard.transform(x, rows, n);
+        else toFloats(op.apply(SimdTensors.toTensor(x, rows, n)), x);
+    }
+
+    /**
+     * act_quant of x [rows][cols] into codes [rows][cols] and scales [rows][cols/128]; x is not modified.
+     */
+    static void actQuant(ActQuantOp op, float[] x, int rows, int cols, ScaleFormat format, byte[] codes, float[] scales) {
+        if (op instanceof SimdActQuant) {
+            SimdActQuant.quantize(x, rows, cols, format, codes, scales, null);
+        } else {
+            QuantizedActivation q = op.quantize(SimdTensors.toTensor(x, rows, cols), format);
+            if (q.tile() != SimdActQuant.TILE || q.codes().length != codes.length || q.scales().length != scales.length) {
+                throw new IllegalStateException("act_quant of " + rows + "x" + cols + " returned " + q.rows() + "x" + q.cols()
+                        + " with tile " + q.tile());
+            }
+            System.arraycopy(q.codes(), 0, codes, 0, codes.length);
+            System.arraycopy(q.scales(), 0, scales, 0, scales.length);
+        }
+    }
+
+    /**
+     * SwiGLU down(silu(gate x) * up x) of x [m][D] through {@code op}; for {@link SimdMlp} the same three products
+     * and the same elementwise kernel as {@link SimdMlp#forward}, with {@code linear} being the backend's LinearOp
+     * (the one SimdMlp itself takes). x is not modified.
+     */
+    static float[] mlp(MlpOp op, LinearOp linear, float[] x, int m, MlpWeights w) {
+        if (op instanceof SimdMlp) {
+            float[] g = linear(linear, x, m, w.gate());
+            float[] u = linear(linear, x, m, w.up());
+            SimdMlp.siluMul(g, u, g);
+            return linear(linear, g, m, w.down());
+        }
+        int d = x.length / m;
+        TensorF64 y = op.forward(SimdTensors.toTensor(x, m, d), w);
+        float[] out = new float[y.size()];
+        toFloats(y, out);
+        return out;
+    }
+
+    /**
+     * Below this many multiply-adds in all, a parallel loop runs on the calling thread: handing units to the pool
+     * and waiting costs tens of microseconds, more than such work takes (a tiny model's decode step is made of it).
+     */
+    static final long MIN_PARALLEL_WORK = 1L << 17;
+
+    /**
+     * {@link SimdThreads#parallelFor} when the work is worth it, else the same units in order on this thread. The
+     * units and what each computes are the same either way, so the bits do not depend on the choice.
+     */
+    static void forEach(int units, long workPerUnit, java.util.function.IntConsumer body) {
+        if (units <= 1 || units * workPerUnit < MIN_PARALLEL_WORK) {
+            for (int u = 0; u < units; u++) body.accept(u);
+        } else {
+            SimdThreads.parallelFor(units, body);
+        }
+    }
+
+    /** The elements of t rounded to float32 into {@code out} (same size). */
+    static void toFloats(TensorF64 t, float[] out) {
+        if (t.size() != out.length) throw new IllegalStateException("result " + t + " does not have " + out.length + " values");
+        for (int i = 0; i < out.length; i++) out[i] = (float) t.getFlat(i);
+    }
+}

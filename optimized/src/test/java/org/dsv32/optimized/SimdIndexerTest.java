@@ -1,0 +1,186 @@
+package org.dsv32.optimized;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.backend.PrecisionMode;
+import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.format.E4M3;
+import org.dsv32.spec.ops.IndexerOp;
+import org.dsv32.spec.ops.IndexerResult;
+import org.dsv32.spec.ops.LayerCache;
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.IndexerWeights;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * SimdIndexer against the reference indexer on the tiny checkpoint's layer-1 indexer, T new tokens over a cache.
+ *
+ * <p>Tolerances, relative to the largest |score| of the query's row (the scale every score of the row is made of):
+ * exact mode {@value #EXACT_TOL}: the float32 path has about ten roundings per value on the way (256-long GEMM sums,
+ * LayerNorm, RoPE, seven Hadamard stages, 128-long dot, four-head sum), each at most 2^-24 relative to the absolute
+ * sums involved, which for these Gaussian-like activations are within a factor ~16 of the results; observed
+ * worst about 3e-7. fp8 mode {@value #FP8_TOL}: a value whose float32 and float64 versions straddle an e4m3
+ * rounding midpoint gets a neighbouring code (one step: 1/8 to 1/16 of its magnitude), which moves its head's dot
+ * product by about 1/12 / sqrt(128) ≈ 0.7% of the dot — so a flip is allowed, but at least 3/4 of the scores must
+ * still meet the exact-mode bound (a q flip touches one query's row, a k flip one key's column); a wrong formula (missing ReLU, head
+ * factor, scale fold, rotation layout, Hadamard on one side) moves scores by tens of percent. The k codes
+ * themselves are compared with the reference's cache: identical or one step apart, and rarely so.
+ */
+class SimdIndexerTest {
+    static final double EXACT_TOL = 1e-5;
+    static final double FP8_TOL = 2e-2;
+
+    static IndexerWeights weights() { return SimdLayerFixtures.tiny().weights().layers().get(1).attention().indexer(); }
+
+    record Run(IndexerResult result, LayerCache cache) {}
+
+    static Run run(org.dsv32.spec.backend.Backend b, PrecisionMode mode, TensorF64 x, TensorF64 cq, int startPos, long cacheSeed) {
+        LayerCache cache = startPos == 0 ? new LayerCache() : SimdLayerFixtures.randomCache(cacheSeed, startPos, mode == PrecisionMode.FP8);
+        IndexerResult r = b.require(IndexerOp.class, SimdLayerFixtures.context(mode)).select(x, cq, startPos, weights(), cache);
+        return new Run(r, cache);
+    }
+
+    static void compare(Run simd, Run ref, double relTol, String what) {
+        TensorF64 s = simd.result().scores(), r = ref.result().scores();
+        assertArrayEquals(r.shape(), s.shape(), what + ": scores shape");
+        double[] tol = new double[r.rows()];
+        double worst = 0;
+        int finite = 0, tight = 0;
+        for (int t = 0; t < r.rows(); t++) {
+            tol[t] = relTol * SimdLayerFixtures.rowScale(r, t);
+            for (int k = 0; k < r.cols(); k++) {
+                double a = s.at(t, k), e = r.at(t, k);
+                if (e == Double.NEGATIVE_INFINITY) {
+                    assertEquals(e, a, what + ": future key " + k + " of query " + t + " must score -inf");
+                    continue;
+                }
+                assertTrue(Math.abs(a - e) <= tol[t], what + ": score (" + t + ", " + k + ") = " + a + ", reference " + e + ", tolerance " + tol[t]);
+                worst = Math.max(worst, Math.abs(a - e) / (tol[t] / relTol));
+                finite++;
+                if (Math.abs(a - e) <= EXACT_TOL * tol[t] / relTol) tight++;
+            }
+        }
+        // flips are rare: most scores must still meet the float32 bound (a small systematic error would not)
+        assertTrue(tight >= 0.75 * finite, what + ": only " + tight + " of " + finite + " scores within " + EXACT_TOL + " of the row scale");
+        double[] selTol = tol.clone();
+        for (int t = 0; t < selTol.length; t++) selTol[t] *= 2;
+        SimdLayerFixtures.assertSelectionsAgree(simd.result().selected(), ref.result().selected(), r, selTol, what);
+        System.out.printf("%s: worst score error %.2e of the row scale%n", what, worst);
+    }
+
+    @ParameterizedTest
+    @EnumSource(PrecisionMode.class)
+    void prefillFromAnEmptyCacheMatchesTheReference(PrecisionMode mode) {
+        Random rnd = new Random(3);
+        ModelConfig c = SimdLayerFixtures.config();
+        int tokens = 14; // longer than index_topk (8): the selection really restricts
+        TensorF64 x = SimdLayerFixtures.activation(rnd, tokens, c.hiddenSize());
+        TensorF64 cq = SimdLayerFixtures.activation(rnd, tokens, c.qLoraRank());
+        Run simd = run(SimdLayerFixtures.SIMD, mode, x, cq, 0, 0), ref = run(SimdLayerFixtures.REFERENCE, mode, x, cq, 0, 0);
+        compare(simd, ref, mode == PrecisionMode.FP8 ? FP8_TOL : EXACT_TOL, "prefill " + mode);
+        compareKeys(simd.cache(), ref.cache(), mode);
+        for (int t = 0; t < tokens; t++) assertEquals(Math.min(c.indexTopk(), t + 1), simd.result().selected()[t].length, "selection size of query " + t);
+    }
+
+    @ParameterizedTest
+    @EnumSource(PrecisionMode.class)
+    void tokensOverAPrefilledCacheMatchTheReference(PrecisionMode mode) {
+        Random rnd = new Random(5);
+        ModelConfig c = SimdLayerFixtures.config();
+        for (int tokens : new int[] {1, 3}) {
+            TensorF64 x = SimdLayerFixtures.activation(rnd, tokens, c.hiddenSize());
+            TensorF64 cq = SimdLayerFixtures.activation(rnd, tokens, c.qLoraRank());
+            Run simd = run(SimdLayerFixtures.SIMD, mode, x, cq, 30, 77), ref = run(SimdLayerFixtures.REFERENCE, mode, x, cq, 30, 77);
+            compare(simd, ref, mode == PrecisionMode.FP8 ? FP8_TOL : EXACT_TOL, tokens + " tokens after 30, " + mode);
+            assertEquals(30 + tokens, simd.cache().indexLength());
+        }
+    }
+
+    /** The new keys in the cache: exact mode within the float32 tolerance, fp8 mode codes equal or one step apart. */
+    static void compareKeys(LayerCache simd, LayerCache ref, PrecisionMode mode) {
+        assertEquals(ref.indexLength(), simd.indexLength(), "cached keys");
+        int codes = 0, differing = 0;
+        for (int s = 0; s < ref.indexLength(); s++) {
+            if (mode == PrecisionMode.FP8) {
+                byte[] a = simd.indexKeyCodes(s), e = ref.indexKeyCodes(s);
+                assertEquals(ref.indexKeyScale(s), simd.indexKeyScale(s), "scale of key " + s);
+                for (int j = 0; j < e.length; j++) {
+                    codes++;
+                    if (a[j] != e[j]) {
+                        differing++;
+                        assertTrue(adjacent(a[j], e[j]), "key " + s + " code " + j + ": " + a[j] + " vs reference " + e[j]);
+                    }
+                }
+            } else {
+                double[] a = simd.indexKey(s), e = ref.indexKey(s);
+                double scale = 0;
+                for (double v : e) scale = Math.max(scale, Math.abs(v));
+                for (int j = 0; j < e.length; j++) assertEquals(e[j], a[j], EXACT_TOL * scale, "key " + s + " value " + j);
+            }
+        }
+        assertTrue(differing <= codes / 200, differing + " of " + codes + " key codes differ from the reference's");
+    }
+
+    /** Whether two e4m3 codes are neighbours on the grid (or equal). */
+    static boolean adjacent(byte a, byte b) {
+        double x = E4M3.decode(a), y = E4M3.decode(b);
+        if (x == y) return true;
+        double lo = Math.min(x, y), hi = Math.max(x, y);
+        for (int c = 0; c < 256; c++) {
+            double v = E4M3.decode((byte) c);
+            if (v > lo && v < hi) return false;
+        }
+        return true;
+    }
+
+    @Test
+    void scoresAndSelectionsDoNotDependOnTheThreadCount() {
+        Random rnd = new Random(9);
+        ModelConfig c = SimdLayerFixtures.config();
+        TensorF64 x = SimdLayerFixtures.activation(rnd, 2, c.hiddenSize());
+        TensorF64 cq = SimdLayerFixtures.activation(rnd, 2, c.qLoraRank());
+        int start = 3 * SimdIndexer.KEYS_PER_UNIT; // several key blocks per query
+        for (PrecisionMode mode : PrecisionMode.values()) {
+            Run one = SimdThreads.withThreads(1, () -> run(SimdLayerFixtures.SIMD, mode, x, cq, start, 11));
+            Run two = SimdThreads.withThreads(2, () -> run(SimdLayerFixtures.SIMD, mode, x, cq, start, 11));
+            assertArrayEquals(one.result().scores().toArray(), two.result().scores().toArray(), mode + " scores");
+            for (int t = 0; t < 2; t++) assertArrayEquals(one.result().selected()[t], two.result().selected()[t], mode + " selection " + t);
+        }
+    }
+
+    @Property(tries = 50, seed = "41")
+    void codeDotProductsInFloat64AreExact(@ForAll long seed) {
+        Random rnd = new Random(seed);
+        int n = 128;
+        double[] a = new double[n], b = new double[n];
+        long exact = 0; // in units of 2^-18: every e4m3 value is an integer multiple of 2^-9
+        for (int i = 0; i < n; i++) {
+            byte ca = (byte) rnd.nextInt(256), cb = (byte) rnd.nextInt(256);
+            if ((ca & 0x7F) == 0x7F) ca = 0x7E; // no NaN
+            if ((cb & 0x7F) == 0x7F) cb = (byte) 0xFE;
+            a[i] = E4M3.decode(ca);
+            b[i] = E4M3.decode(cb);
+            exact += (long) Math.scalb(a[i], 9) * (long) Math.scalb(b[i], 9);
+        }
+        long expected = exact;
+        for (int bits : SimdSpecies.supportedBits()) {
+            double dot = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, 0, b, 0, n));
+            assertEquals(expected, (long) Math.scalb(dot, 18), "width " + bits);
+            assertEquals(Math.scalb((double) expected, -18), dot, 0.0, "width " + bits);
+        }
+    }
+
+    @Test
+    void theContextsIndexerIsTheSimdOne() {
+        OpContext ctx = SimdLayerFixtures.context(PrecisionMode.FP8);
+        assertTrue(SimdLayerFixtures.SIMD.require(IndexerOp.class, ctx) instanceof SimdIndexer);
+    }
+}
