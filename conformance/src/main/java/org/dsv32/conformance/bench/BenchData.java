@@ -30,6 +30,8 @@ public final class BenchData {
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Standard deviation of the code values before e4m3 rounding. */
     static final double CODE_SIGMA = 64;
+    /** A thread that is not the caller, to ask whether a segment may be written from other threads. */
+    private static final Thread ANOTHER_THREAD = Thread.ofPlatform().unstarted(() -> {});
     /** Bytes filled from one random stream (the unit of parallel filling). */
     private static final int CHUNK = 1 << 20;
 
@@ -39,7 +41,10 @@ public final class BenchData {
         long bytes = (long) rows * cols;
         MemorySegment codes = arena.allocate(bytes, 64);
         int chunks = (int) ((bytes + CHUNK - 1) / CHUNK);
-        IntStream.range(0, chunks).parallel().forEach(c -> {
+        IntStream chunkStream = IntStream.range(0, chunks);
+        // a confined arena's memory may be written only by its owner; shared and global ones are filled in parallel
+        if (codes.isAccessibleBy(ANOTHER_THREAD)) chunkStream = chunkStream.parallel();
+        chunkStream.forEach(c -> {
             SplittableRandom r = new SplittableRandom(mix(seed, c));
             long from = (long) c * CHUNK, to = Math.min(bytes, from + CHUNK), o = from;
             for (; o + 8 <= to; o += 8) {

@@ -64,9 +64,9 @@ public final class BenchRunner {
 
     public BenchReport run() {
         int threads = SimdThreads.threads();
-        long buffer = options.smoke() ? 64L << 20 : options.quick() ? 512L << 20 : 1L << 30;
+        long buffer = options.smoke() ? 16L << 20 : options.quick() ? 512L << 20 : 1L << 30;
         say("machine limits: fp32 FMA peak and streaming bandwidth (%d threads, %d MiB buffer)", threads, buffer >> 20);
-        int passes = options.smoke() ? 3 : options.quick() ? 25 : 50;
+        int passes = options.smoke() ? 2 : options.quick() ? 15 : 40;
         MachineLimits limits = MachineLimits.measure(threads, buffer, passes);
         say("  fp32 peak %.1f GFLOP/s, bandwidth %.1f GB/s", limits.fp32PeakGflops(), limits.bandwidthGbPerS());
         BenchReport report = new BenchReport(limits, options.size());
@@ -124,7 +124,7 @@ public final class BenchRunner {
                     dims.put("k", shape.k());
                     Fp8GemmWorkload.Part part = w.part(refMacs);
                     var refOp = w.linear(Backends.byName("reference"));
-                    BenchTimer.Timing ref = timer.slow(3).time(() -> refOp.apply(part.x(), part.w())).scaled(part.scale(m, shape.n()));
+                    BenchTimer.Timing ref = timer.slow(1, 3).time(() -> refOp.apply(part.x(), part.w())).scaled(part.scale(m, shape.n()));
                     report.add(new BenchResult("fp8_gemm", dims, "reference", ref, w.flops(), w.weightBytes(),
                             join("float64", part.describe(m, shape.n()))));
                     for (Backend b : candidates) {
@@ -170,22 +170,28 @@ public final class BenchRunner {
         }
         try (w) {
             String what = w.op() + " " + shapeLabel(w.shape());
-            say("%s: reference", what);
+            List<Backend> agreed = new ArrayList<>();
+            for (Backend b : candidates) {
+                if (w.call(b).isEmpty()) {
+                    report.skip(w.op(), b.name(), shapeLabel(w.shape()) + ": not implemented");
+                } else {
+                    say("%s: checking %s against the reference", what, b.name());
+                    if (checked(what, b.name(), report, w.op(), () -> w.check(reference, b))) agreed.add(b);
+                }
+            }
+            say("%s: timing reference", what);
+            // the check has just run the reference (warm); at real sizes one call takes seconds
+            int warmups = agreed.isEmpty() ? 1 : 0, runs = options.quick() || options.smoke() ? 1 : 3;
             w.referenceCall(reference, refMacs).ifPresent(c -> {
-                BenchTimer.Timing t = timer.slow(options.quick() || options.smoke() ? 1 : 3).time(c.before(), c.run()).scaled(c.scale());
+                BenchTimer.Timing t = timer.slow(warmups, runs).time(c.before(), c.run()).scaled(c.scale());
                 report.add(new BenchResult(w.op(), w.shape(), "reference", t, w.flops(), w.bytes(), join("float64", c.note())));
             });
-            for (Backend b : candidates) {
-                Optional<LayerWorkload.Call> call = w.call(b);
-                if (call.isEmpty()) {
-                    report.skip(w.op(), b.name(), shapeLabel(w.shape()) + ": not implemented");
-                    continue;
-                }
-                say("%s: %s", what, b.name());
-                if (!checked(what, b.name(), report, w.op(), () -> w.check(reference, b))) continue;
-                BenchTimer.Timing t = timer.time(call.get().before(), call.get().run()).scaled(call.get().scale());
+            for (Backend b : agreed) {
+                LayerWorkload.Call call = w.call(b).orElseThrow();
+                say("%s: timing %s", what, b.name());
+                BenchTimer.Timing t = timer.time(call.before(), call.run()).scaled(call.scale());
                 String note = b.delegateOf(opType(w.op())).map(d -> "computed by " + d).orElse("");
-                report.add(new BenchResult(w.op(), w.shape(), b.name(), t, w.flops(), w.bytes(), join(note, call.get().note())));
+                report.add(new BenchResult(w.op(), w.shape(), b.name(), t, w.flops(), w.bytes(), join(note, call.note())));
             }
         }
     }

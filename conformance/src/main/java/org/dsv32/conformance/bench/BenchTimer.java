@@ -6,8 +6,9 @@ import java.util.Arrays;
  * The timing harness of {@code ./dsv32 bench}: wall-clock time ({@link System#nanoTime}) of whole calls. First
  * warm-up calls (at least {@code warmupRuns}, continued until {@code warmupSeconds} have passed) so the JIT has
  * compiled the kernels; then measured calls until at least {@code minRuns} were made and {@code minSeconds} were
- * spent, or {@code maxRuns} were made, or the measured time exceeds {@code maxSeconds} (a slow operation stops after
- * its first {@code minRuns}). An optional untimed {@code before} step runs ahead of every call (e.g. a fresh cache).
+ * spent, or {@code maxRuns} were made, or the measured time reaches {@code maxSeconds} (so an operation that takes
+ * seconds is measured fewer than {@code minRuns} times, at least once). An optional untimed {@code before} step runs
+ * ahead of every call (e.g. a fresh cache).
  *
  * <p>Reports the best time (the figure used for GFLOP/s, GB/s and the fractions of the machine's limits, which are
  * best-of measurements too) and the median, with the number of measured calls, and the share of the cores the
@@ -36,13 +37,18 @@ public record BenchTimer(int warmupRuns, double warmupSeconds, int minRuns, doub
 
     /** {@code --quick}: at least 1 warm-up call and 1 s (the JIT needs about that for the vector kernels), then at
      *  least 3 calls and 1 s measured. */
-    public static BenchTimer quick() { return new BenchTimer(1, 1.0, 3, 1.0, 200, 10); }
+    public static BenchTimer quick() { return new BenchTimer(1, 1.0, 3, 1.0, 200, 4); }
 
     /** {@code --smoke} (tests): one warm-up call, two measured calls. */
     public static BenchTimer smoke() { return new BenchTimer(1, 0, 2, 0, 2, 1); }
 
-    /** For operations that take seconds (the float64 reference at real sizes): one warm-up and {@code runs} calls. */
-    public BenchTimer slow(int runs) { return new BenchTimer(1, 0, Math.min(runs, minRuns), 0, Math.min(runs, maxRuns), 0); }
+    /**
+     * For operations that take seconds (the float64 reference at real sizes): {@code warmups} warm-up calls (0 when
+     * the agreement check has just run the same call) and at most {@code runs} measured calls.
+     */
+    public BenchTimer slow(int warmups, int runs) {
+        return new BenchTimer(warmups, 0, Math.min(runs, minRuns), 0, Math.min(runs, maxRuns), maxSeconds);
+    }
 
     public Timing time(Runnable op) { return time(() -> {}, op); }
 
@@ -58,7 +64,7 @@ public record BenchTimer(int warmupRuns, double warmupSeconds, int minRuns, doub
         double[] times = new double[Math.max(1, maxRuns)];
         int n = 0;
         double total = 0, cpu = 0;
-        while (n < times.length && (n < minRuns || (total < minSeconds && total < maxSeconds))) {
+        while (n < times.length && (n == 0 || (total < maxSeconds && (n < minRuns || total < minSeconds)))) {
             before.run();
             long c0 = cpuNanos(), t0 = System.nanoTime();
             op.run();

@@ -19,8 +19,10 @@ import org.dsv32.spec.weights.IndexerWeights;
 /**
  * The DSA lightning indexer scoring one query against {@code keys} keys (fact sheet, section 8) in fp8 mode, through
  * {@link IndexerOp#select}: the query's projection, Hadamard and act_quant, its own key, the head weights, the score
- * of every key and the top-k. The cache holds {@code keys - 1} earlier keys (e4m3 codes and scales); every call
- * starts from a fresh copy of it.
+ * of every key and the top-k. The cache holds {@code keys - 1} earlier keys (e4m3 codes and scales). Timed calls
+ * score successive tokens on one cache, as in decoding, so it grows by one key per call; after
+ * {@value MlaDecodeWorkload#REFRESH} a fresh copy is made and one untimed call brings any backend-side copy of it up
+ * to date.
  *
  * <p>Work: 2 x the multiply-adds of wq_b, wk and weights_proj, plus 2 heads x dim per key. Bytes: those weights and
  * every key in the FP8 layout (dim codes + one fp32 scale).
@@ -87,13 +89,21 @@ public final class IndexerWorkload implements LayerWorkload {
         return c;
     }
 
-    public IndexerResult select(IndexerOp op, LayerCache cache) { return op.select(x, qLatent, keys - 1, weights, cache); }
+    /** Scores the token x against every key in the cache and its own. */
+    public IndexerResult select(IndexerOp op, LayerCache cache) { return op.select(x, qLatent, cache.indexLength(), weights, cache); }
 
     @Override
     public Optional<Call> call(Backend backend) {
         return backend.operation(IndexerOp.class, context).map(op -> {
             LayerCache[] cache = new LayerCache[1];
-            return Call.whole(() -> cache[0] = freshCache(), () -> select(op, cache[0]));
+            Runnable before = () -> {
+                if (cache[0] == null || cache[0].indexLength() >= keys - 1 + MlaDecodeWorkload.REFRESH) {
+                    cache[0] = freshCache();
+                    select(op, cache[0]);
+                }
+            };
+            return new Call(before, () -> select(op, cache[0]), 1,
+                    "one cache scoring on: " + (keys + 1) + " to " + (keys + MlaDecodeWorkload.REFRESH - 1) + " keys");
         });
     }
 

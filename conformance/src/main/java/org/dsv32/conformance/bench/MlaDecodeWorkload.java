@@ -21,8 +21,10 @@ import org.dsv32.spec.weights.AttentionWeights;
  * One decode step of MLA attention with DSA (fact sheet, sections 7 and 8) in fp8 mode: a single token at position
  * {@code cached} against a cache of {@code cached} earlier tokens (the real model: 4096, top-k 2048 at the real head
  * dimensions), through {@link MlaAttentionOp#forward}: the q/kv projections, the indexer over every cached key, the
- * absorbed attention over the selected keys and the output projection. Every call starts from a fresh copy of the same
- * cache (made before the timer starts), so every call does the same work.
+ * absorbed attention over the selected keys and the output projection. Timed calls decode successive tokens on one
+ * cache, as a real decode does (a backend may keep its own copy of the cache in step, which a fresh cache per call
+ * would rebuild inside the timing): the cache holds {@code cached} to {@code cached + }{@value #REFRESH}{@code  - 1}
+ * tokens; after that a fresh copy is made and one untimed call brings it (and any backend-side copy) up to date.
  *
  * <p>Work: 2 x the multiply-adds of q_a, q_b, kv_a, o and the indexer's projections; 2 H rank (nope + v) for the
  * absorption of kv_b; 2 H (2 rank + rope) per attended key; 2 indexer heads x dim per scored key. Bytes: every weight
@@ -117,15 +119,26 @@ public final class MlaDecodeWorkload implements LayerWorkload {
         return c;
     }
 
+    /** Tokens a cache may grow by before the timed calls start again from a fresh one. */
+    static final int REFRESH = 64;
+
+    /** Decodes the token x at the cache's next position. */
     public AttentionResult forward(MlaAttentionOp op, LayerCache cache, int[][] forced) {
-        return op.forward(x, cached, weights, cache, forced);
+        return op.forward(x, cache.length(), weights, cache, forced);
     }
 
     @Override
     public Optional<Call> call(Backend backend) {
         return backend.operation(MlaAttentionOp.class, context).map(op -> {
             LayerCache[] cache = new LayerCache[1];
-            return Call.whole(() -> cache[0] = freshCache(), () -> forward(op, cache[0], null));
+            Runnable before = () -> {
+                if (cache[0] == null || cache[0].length() >= cached + REFRESH) {
+                    cache[0] = freshCache();
+                    forward(op, cache[0], null);
+                }
+            };
+            return new Call(before, () -> forward(op, cache[0], null), 1,
+                    "one cache decoding on: " + (cached + 1) + " to " + (cached + REFRESH - 1) + " cached");
         });
     }
 
