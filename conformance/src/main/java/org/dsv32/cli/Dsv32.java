@@ -17,6 +17,9 @@ import picocli.CommandLine.Command;
                 AnalyzeCommand.class,
                 LogitsCommand.class,
                 BenchCommand.class,
+                ConformCommand.class,
+                MutantsCommand.class,
+                GoldenCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dsv32 implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

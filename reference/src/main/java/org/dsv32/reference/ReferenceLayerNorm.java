@@ -30,7 +30,7 @@ public class ReferenceLayerNorm implements LayerNormOp {
         TensorF64 y = TensorF64.zeros(x.shape());
         for (int r = 0; r < x.rows(); r++) {
             double mean = mean(x, r);
-            double inv = 1.0 / Math.sqrt(variance(x, r, mean) + eps);
+            double inv = inverseStd(variance(x, r, mean), eps);
             for (int c = 0; c < x.cols(); c++) y.put(r, c, (x.at(r, c) - mean) * inv * w.get(c) + b.get(c));
         }
         return y;
@@ -51,6 +51,11 @@ public class ReferenceLayerNorm implements LayerNormOp {
             sum += d * d;
         }
         return sum / x.cols();
+    }
+
+    /** 1 / sqrt(var + eps): eps inside the square root, the caller's eps (a mutant changes it here). */
+    protected double inverseStd(double variance, double eps) {
+        return 1.0 / Math.sqrt(variance + eps);
     }
 
     /** Weight and bias are one row of D elements. */

@@ -196,15 +196,15 @@ public class ReferenceMla implements MlaAttentionOp {
      */
     public TensorF64 absorbed(TensorF64 qNope, TensorF64 qPe, int[] positions, int[][] selection, AttentionWeights w, LayerCache cache) {
         int heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), vDim = config.vHeadDim();
-        int rank = config.kvLoraRank(), keys = cache.length(), width = nope + vDim;
+        int rank = config.kvLoraRank(), keys = cache.length();
         Weight kvB = w.kvB();
         checkKvB(kvB);
         TensorF64 out = TensorF64.zeros(positions.length, heads * vDim);
         for (int h = 0; h < heads; h++) {
             double[][] uk = new double[nope][];
             double[][] uv = new double[vDim][];
-            for (int d = 0; d < nope; d++) uk[d] = kvB.row(h * width + d);
-            for (int j = 0; j < vDim; j++) uv[j] = kvB.row(h * width + nope + j);
+            for (int d = 0; d < nope; d++) uk[d] = kvB.row(absorbedRow(h, d));
+            for (int j = 0; j < vDim; j++) uv[j] = kvB.row(absorbedRow(h, nope + j));
             for (int t = 0; t < positions.length; t++) {
                 boolean[] attended = attended(selection[t], positions[t], keys);
                 double[] qTilde = new double[rank];
@@ -218,7 +218,7 @@ public class ReferenceMla implements MlaAttentionOp {
                     double[] latent = cache.latent(s);
                     double dot = 0;
                     for (int c = 0; c < rank; c++) dot += qTilde[c] * latent[c];
-                    dot += ropeDot(qPe, t, h, cache.keyRope(s));
+                    dot += absorbedRopeTerm(qPe, t, h, cache.keyRope(s));
                     scores[s] = dot * softmaxScale();
                 }
                 double[] p = softmax(scores, attended);
@@ -237,6 +237,15 @@ public class ReferenceMla implements MlaAttentionOp {
         }
         return out;
     }
+
+    /**
+     * The row of W_kvb that the absorbed form takes as row i of head h's [W_uk[h] ; W_uv[h]] (i &lt; nope: W_uk):
+     * h (nope + v) + i, the per-head split the naive form's kv_b output columns have too.
+     */
+    protected int absorbedRow(int h, int i) { return h * (config.qkNopeHeadDim() + config.vHeadDim()) + i; }
+
+    /** The rope part of an absorbed-form logit, q_pe . k_pe(s) (the same term as in the naive form). */
+    protected double absorbedRopeTerm(TensorF64 qPe, int t, int h, double[] kPe) { return ropeDot(qPe, t, h, kPe); }
 
     /** The keys query t attends: the selected ones that are visible from its position (a set: duplicates count once). */
     protected boolean[] attended(int[] selected, int queryPos, int keys) {

@@ -51,7 +51,7 @@ public class ReferenceMoe implements MoeOp {
             TensorF64 out = mlp.forward(gatherRows(x, uses), w.experts().get(e));
             for (int r = 0; r < uses.size(); r++) {
                 int t = uses.get(r)[0];
-                double weight = routing.weights()[t][uses.get(r)[1]];
+                double weight = routedWeight(routing.weights()[t][uses.get(r)[1]]);
                 for (int d = 0; d < dim; d++) y[t * dim + d] += weight * out.at(r, d);
             }
         }
@@ -62,6 +62,9 @@ public class ReferenceMoe implements MoeOp {
         }
         return new MoeResult(TensorF64.wrap(y, x.shape()), routing);
     }
+
+    /** The factor on a routed expert's output: the gate's weight as it is (routed_scaling_factor is already in it). */
+    protected double routedWeight(double gateWeight) { return gateWeight; }
 
     /** The factor on the shared expert's output: 1 (routed_scaling_factor is for the routed experts only). */
     protected double sharedExpertScale() { return 1.0; }

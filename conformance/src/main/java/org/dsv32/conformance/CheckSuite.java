@@ -1,0 +1,16 @@
+package org.dsv32.conformance;
+
+import java.util.List;
+import org.dsv32.spec.backend.Backend;
+
+/**
+ * A family of checks run against each backend: the operation checks now; golden cases and mutants later. The
+ * runner ({@link ConformanceRunner}) holds a list of suites, so adding one is a single line.
+ */
+public interface CheckSuite {
+    /** Short name shown in reports ("operations", "golden", "mutants"). */
+    String name();
+
+    /** Runs every check of this suite for {@code candidate}, {@code reference} being the float64 reference. */
+    List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress);
+}

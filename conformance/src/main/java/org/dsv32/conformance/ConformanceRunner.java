@@ -1,0 +1,54 @@
+package org.dsv32.conformance;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.dsv32.conformance.report.ConformanceReport;
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.ops.Operation;
+import org.dsv32.spec.ops.OperationCatalog;
+
+/**
+ * Runs a list of {@link CheckSuite}s against each backend, the reference being the judge. Unavailable backends are
+ * listed with their reason. Extend it by adding a suite to {@link #defaultSuites()} (golden cases, mutants).
+ */
+public final class ConformanceRunner {
+    private final List<CheckSuite> suites;
+
+    public ConformanceRunner(List<CheckSuite> suites) { this.suites = List.copyOf(suites); }
+
+    /** The suites {@code ./dsv32 conform} runs. */
+    public static List<CheckSuite> defaultSuites() { return List.of(new OperationSuite(), new org.dsv32.conformance.golden.GoldenSuite()); }
+
+    public ConformanceReport run(List<Backend> candidates, Backend reference, CheckOptions options, Progress progress) {
+        long t0 = System.nanoTime();
+        List<CheckResult> results = new ArrayList<>();
+        List<ConformanceReport.BackendInfo> backends = new ArrayList<>();
+        for (Backend b : candidates) {
+            var avail = b.availability();
+            int implemented = implementedCount(b);
+            backends.add(new ConformanceReport.BackendInfo(b.name(), b.description(), avail.available(), avail.reason(),
+                    implemented, OperationCatalog.ALL.size()));
+            if (!avail.available()) {
+                progress.report("[" + b.name() + "] unavailable: " + avail.reason());
+                results.add(CheckResult.notRun("backend", b.name(), "*", "-", Tier.TIGHT, Status.UNAVAILABLE, avail.reason()));
+                continue;
+            }
+            for (CheckSuite s : suites) results.addAll(s.run(b, reference, options, progress));
+        }
+        return ConformanceReport.of(options, backends, results, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** How many catalogued operations the backend provides itself or by delegation. */
+    static int implementedCount(Backend b) {
+        if (!b.availability().available()) return 0;
+        int n = 0;
+        for (Class<? extends Operation> op : OperationCatalog.ALL) {
+            try {
+                if (b.operation(op, new org.dsv32.spec.backend.OpContext(ConformanceConfigs.small(), org.dsv32.spec.backend.PrecisionMode.EXACT)).isPresent()) n++;
+            } catch (RuntimeException e) {
+                // a factory that throws counts as absent
+            }
+        }
+        return n;
+    }
+}

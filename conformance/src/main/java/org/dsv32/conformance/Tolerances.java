@@ -1,0 +1,394 @@
+package org.dsv32.conformance;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.dsv32.spec.backend.PrecisionMode;
+import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.format.BF16;
+import org.dsv32.spec.format.E4M3;
+import org.dsv32.spec.weights.ScaleFormat;
+
+/**
+ * Every tolerance of the conformance harness, computed from the formulas of spec/TOLERANCES.md as functions of
+ * the reduction lengths and the number formats — no literal thresholds anywhere else.
+ *
+ * <p>The model: a conforming backend computes in fp32 or better (u = 2^-24) at the operation boundary; the
+ * reference computes in float64 (its own error, 2^-53, is negligible). A dot product of length K accumulated in
+ * precision u has a relative error (to Σ|x_k w_k|) of at most γ_K = K u / (1 - K u), typically sqrt(K) u. For
+ * random-sign data Σ|x_k w_k| is at most sqrt(K) times the root-mean-square of the result (Cauchy–Schwarz), so
+ * the norm-wise relative error of a linear layer is at most ε = γ_K sqrt(K), and since
+ * calc_diff = Σ(x-y)² / Σ(x²+y²) ≈ ε²/2 for a small relative error ε, its calc_diff is at most ε²/2.
+ */
+public final class Tolerances {
+    private Tolerances() {}
+
+    /** Unit roundoff of E4M3 (2^-4). */
+    public static final double U_E4M3 = E4M3.UNIT_ROUNDOFF;
+    /** Unit roundoff of BF16 (2^-8). */
+    public static final double U_BF16 = BF16.UNIT_ROUNDOFF;
+    /** Unit roundoff of FP32 (2^-24): the least precise arithmetic a conforming backend may use. */
+    public static final double U_FP32 = 0x1p-24;
+    /** The block length of the FP8 GEMM's promotion to the fp32 accumulator. */
+    public static final int PROMOTION_BLOCK = 128;
+
+    /**
+     * Design value of the root-mean-square MLA logit (q·k times the softmax scale) of the conformance generator's
+     * inputs. The softmax turns a logit error δl into a probability error δp/p = δl - Σ p δl, so for independent
+     * logit errors it amplifies a norm-wise relative logit error by about sqrt(2) times the logits' RMS.
+     */
+    public static final double MLA_LOGIT_RMS = 2.0;
+    /** Design bound of |router logit| in the generator's MoE inputs (sigmoid'(l) = s(1-s), |δs|/s <= |δl|). */
+    public static final double GATE_MAX_LOGIT = 4.0;
+
+    // ---------------------------------------------------------------- the basic formulas
+
+    /** γ_n = n u / (1 - n u): the worst-case relative error of a sum of n terms in precision u. */
+    public static double gamma(long n, double u) {
+        double nu = n * u;
+        if (nu >= 1) return Double.POSITIVE_INFINITY;
+        return nu / (1 - nu);
+    }
+
+    /** Worst-case relative error (to Σ|x_k w_k|) of a length-K dot product accumulated in precision u: γ_K. */
+    public static double dotWorst(long k, double u) { return gamma(k, u); }
+
+    /** Typical (random-walk) relative error of a length-K dot product: sqrt(K) u. */
+    public static double dotTypical(long k, double u) { return Math.sqrt(k) * u; }
+
+    /**
+     * Worst-case relative error of a length-K dot product whose 128-long block partial sums are promoted to an
+     * fp32 accumulator (fact sheet, section 4): each block sum carries γ_128, the sum of the ceil(K/128) scaled
+     * block sums γ_ceil(K/128), so γ_128 + γ_B + γ_128 γ_B instead of γ_K — for K = 7168, 184 u instead of 7168 u.
+     */
+    public static double promotedDotWorst(long k, double u) {
+        long block = Math.min(k, PROMOTION_BLOCK);
+        long blocks = (k + PROMOTION_BLOCK - 1) / PROMOTION_BLOCK;
+        double a = gamma(block, u), b = gamma(blocks, u);
+        return a + b + a * b + u; // + u: the multiplication by the two scales (ue8m0 scales make it exact)
+    }
+
+    /** Condition of a random-sign reduction of length K: Σ|x_k w_k| <= sqrt(K) RMS(Σ x_k w_k). */
+    public static double kappa(long k) { return Math.sqrt(k); }
+
+    /** calc_diff for a small norm-wise relative error ε: Σ(x-y)²/Σ(x²+y²) ≈ ε²/(2 + ε²) ≈ ε²/2. */
+    public static double calcDiffOf(double eps) { return eps * eps / 2; }
+
+    /** The norm-wise relative error whose calc_diff is {@code calcDiff}: sqrt(2 calc_diff). */
+    public static double epsOfCalcDiff(double calcDiff) { return Math.sqrt(2 * Math.max(calcDiff, 0)); }
+
+    /**
+     * Norm-wise error added by E4M3 code flips at a rounding point both sides share, given the candidate's
+     * upstream relative error ε: a code flips with probability ε/(2 u8) and then errs by 2 u8, so the expected
+     * squared error is 2 u8 ε, a norm-wise sqrt(2 u8 ε).
+     */
+    public static double flip(double upstreamEps) {
+        return upstreamEps <= 0 ? 0 : Math.sqrt(2 * U_E4M3 * upstreamEps);
+    }
+
+    // ---------------------------------------------------------------- per operation
+
+    /**
+     * act_quant. TIGHT: scales must be bit-equal (the formula is fp32 throughout); with ue8m0 scales x/s is a
+     * division by a power of two, exact in fp32, so the codes must be equal too; with plain scales x/s is rounded
+     * once in fp32, which can move a value across an E4M3 midpoint: at most one code step (2 u8 relative) on
+     * rare elements, calc_diff at most u8 u per flip budget. LOOSE: the dequantised codes against x itself —
+     * each element off by at most u8 relative (normal range), so ε <= u8.
+     */
+    public static Tolerance actQuant(Tier tier, ScaleFormat format) {
+        if (tier == Tier.LOOSE) {
+            return new Tolerance(calcDiffOf(U_E4M3), U_E4M3, Double.NaN,
+                    fmt("dequant(q) vs x: e4m3 rounding u8=%.4g per element => max err u8, calc_diff u8^2/2", U_E4M3));
+        }
+        if (format == ScaleFormat.UE8M0) {
+            return new Tolerance(0, 0, Double.NaN, "ue8m0: x/s exact in fp32 => codes and scales bit-equal");
+        }
+        double cd = calcDiffOf(flip(U_FP32));
+        return new Tolerance(cd, 2 * U_E4M3, Double.NaN,
+                fmt("plain scale: x/s rounded once in fp32 => rare one-code flips (2u8=%.4g), calc_diff %.3g", 2 * U_E4M3, cd));
+    }
+
+    /** A linear layer with reduction length K; {@code fp8Weight} for an FP8 block-scaled weight. */
+    public static Tolerance linear(int k, boolean fp8Weight, PrecisionMode mode, Tier tier) {
+        ErrorBudget b = ErrorBudget.of(mode, tier).linear("linear", k, fp8Weight);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    /**
+     * RMSNorm over D: the mean of squares is a positive sum (γ_D, no cancellation), the square root halves its
+     * relative error, then a division, a product with w and the eps add a few u: every element is within
+     * (γ_D/2 + 4u) of the reference, relative to itself. {@code fused}: the residual add rounds once more.
+     */
+    public static Tolerance rmsNorm(int d, boolean fused) {
+        double e = gamma(d, U_FP32) / 2 + (fused ? 5 : 4) * U_FP32;
+        return new Tolerance(calcDiffOf(e), e, Double.NaN,
+                fmt("gamma_D/2 + %du, D=%d => element-wise %.3g", fused ? 5 : 4, d, e));
+    }
+
+    /**
+     * LayerNorm over D: the mean (γ_D relative to mean|x|), the centred values and the variance lose relative
+     * accuracy by the input's condition c = max|x| / std(x) (a row with a large common offset cancels), so the
+     * norm-wise error is at most (2 γ_D + 3u) c + 4u. Not gated element-wise: the bias can dominate max|y|.
+     */
+    public static Tolerance layerNorm(int d, double condition) {
+        double c = Math.max(1, condition);
+        double e = (2 * gamma(d, U_FP32) + 3 * U_FP32) * c + 4 * U_FP32;
+        return new Tolerance(calcDiffOf(e), Double.NaN, Double.NaN,
+                fmt("(2 gamma_D + 3u) c + 4u, D=%d, c=%.3g => eps %.3g", d, c, e));
+    }
+
+    /**
+     * RoPE up to position P with largest frequency f: the angle p f computed in fp32 from an fp32 frequency errs by
+     * at most 2u p f (absolute, radians), the cos/sin and the rotation by a few u. A rotation by a wrong angle δθ
+     * moves a pair by δθ times its norm: ε = 2u P f + 4u; element-wise, relative to max|y|, at most 2ε.
+     */
+    public static Tolerance rope(long maxPosition, double maxFrequency) {
+        double e = angleError(maxPosition, maxFrequency) + 4 * U_FP32;
+        return new Tolerance(calcDiffOf(e), 2 * e, Double.NaN,
+                fmt("2u P f + 4u, P=%d, f=%.3g => eps %.3g", maxPosition, maxFrequency, e));
+    }
+
+    /** Absolute error of the fp32 angle p f: 2u P f. */
+    public static double angleError(long maxPosition, double maxFrequency) { return 2 * U_FP32 * maxPosition * maxFrequency; }
+
+    /**
+     * Hadamard transform of length n: each output is a ±1 sum of n inputs (γ_n whatever the order, γ_log2(n) for
+     * the fast transform), then the scale n^-1/2: ε = γ_n sqrt(n) + u, as for a linear layer.
+     */
+    public static Tolerance hadamard(int n) {
+        double e = gamma(n, U_FP32) * kappa(n) + U_FP32;
+        return new Tolerance(calcDiffOf(e), Double.NaN, Double.NaN, fmt("gamma_n sqrt(n) + u, n=%d => eps %.3g", n, e));
+    }
+
+    /** SwiGLU MLP D -> I -> D: gate and up (K=D), silu and product (element-wise), down (K=I). */
+    public static Tolerance mlp(int d, int intermediate, PrecisionMode mode, Tier tier) {
+        ErrorBudget b = mlpBudget(d, intermediate, mode, tier);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    static ErrorBudget mlpBudget(int d, int intermediate, PrecisionMode mode, Tier tier) {
+        return ErrorBudget.of(mode, tier)
+                .linear("gate/up", d, true)
+                .elementwise("silu(g)*u", 6 * U_FP32)
+                .linear("down", intermediate, true);
+    }
+
+    /**
+     * The indexer's scores, and the tolerance of its top-k key selection. q path: wq_b (K = q_lora_rank), RoPE,
+     * Hadamard, act_quant; k path: wk (K = D), LayerNorm, RoPE, Hadamard, act_quant; the two meet in the
+     * length-d dot products (ReLU adds nothing), weighted by weights_proj (K = D, fp32) and summed over H heads.
+     * The head weights have random signs, so the head sum can cancel: like any random-sign sum of H terms it
+     * amplifies the relative errors of its terms by up to sqrt(H) — which matters for a single score, where no
+     * averaging over elements helps (one query over one key).
+     */
+    public static Tolerance indexer(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
+        ErrorBudget b = indexerBudget(c, mode, tier, maxPosition);
+        return new Tolerance(b.calcDiff(), Double.NaN, b.eps(), b.describe());
+    }
+
+    static ErrorBudget indexerBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
+        double maxF = c.ropeFrequencies()[0];
+        double rope = angleError(maxPosition, maxF) + 4 * U_FP32;
+        int d = c.indexHeadDim();
+        double had = gamma(d, U_FP32) * kappa(d) + U_FP32;
+        ErrorBudget q = ErrorBudget.of(mode, tier)
+                .linear("wq_b", c.qLoraRank(), true)
+                .elementwise("q rope", rope).elementwise("q hadamard", had)
+                .roundingPoint("q act_quant");
+        ErrorBudget k = ErrorBudget.of(mode, tier)
+                .linear("wk", c.hiddenSize(), true)
+                .elementwise("k layernorm", 2 * gamma(d, U_FP32) + 7 * U_FP32)
+                .elementwise("k rope", rope).elementwise("k hadamard", had)
+                .roundingPoint("k act_quant");
+        return ErrorBudget.of(mode, tier)
+                .merge("q", q).merge("k", k)
+                .reduction("q.k", d)
+                .linear("weights_proj", c.hiddenSize(), false)
+                .reduction("sum over heads", c.indexNHeads())
+                .amplify("random-sign head weights (condition sqrt(H))", kappa(c.indexNHeads()));
+    }
+
+    /**
+     * MLA attention output given the same key selection (decisions replayed). Query: q_a (K=D), RMSNorm, q_b
+     * (K=q_lora), RoPE. Key: kv_a (K=D), RMSNorm, the kv latent's FP8 round trip, RoPE. Logits: a length
+     * (kv_lora + rope) dot product, then the softmax (amplification sqrt(2) times {@link #MLA_LOGIT_RMS}), the
+     * positive weighted sum over at most {@code maxKeys} keys, W_uv (K = kv_lora) and o_proj (K = H v).
+     */
+    public static Tolerance mla(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
+        ErrorBudget b = mlaBudget(c, mode, tier, maxPosition, maxKeys);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    static ErrorBudget mlaBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
+        double rope = angleError(maxPosition, c.ropeFrequencies()[0]) + 4 * U_FP32;
+        ErrorBudget q = ErrorBudget.of(mode, tier)
+                .linear("q_a_proj", c.hiddenSize(), true)
+                .elementwise("q_a_layernorm", gamma(c.qLoraRank(), U_FP32) / 2 + 4 * U_FP32)
+                .linear("q_b_proj", c.qLoraRank(), true)
+                .elementwise("q rope", rope);
+        ErrorBudget k = mlaCacheBudget(c, mode, tier, maxPosition);
+        return ErrorBudget.of(mode, tier)
+                .merge("query", q).merge("key", k)
+                .linear("absorb W_uk", c.qkNopeHeadDim(), false)
+                .reduction("logits", c.kvLoraRank() + c.qkRopeHeadDim())
+                .amplify("softmax", Math.sqrt(2) * MLA_LOGIT_RMS)
+                .positiveSum("sum over keys", Math.max(1, maxKeys))
+                .linear("W_uv", c.kvLoraRank(), false)
+                .linear("o_proj", c.numAttentionHeads() * c.vHeadDim(), true);
+    }
+
+    /**
+     * One cached MLA entry (c_kv | k_pe) — the key path of {@link #mla} alone: kv_a (K = D), kv_a_layernorm, the kv
+     * latent's FP8 round trip, RoPE of k_pe. Much tighter than the attention output's tolerance, so that a cache
+     * written without the FP8 round trip cannot hide inside the output's budget.
+     */
+    public static Tolerance mlaCache(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
+        ErrorBudget b = mlaCacheBudget(c, mode, tier, maxPosition);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    static ErrorBudget mlaCacheBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
+        double rope = angleError(maxPosition, c.ropeFrequencies()[0]) + 4 * U_FP32;
+        return ErrorBudget.of(mode, tier)
+                .linear("kv_a_proj", c.hiddenSize(), true)
+                .elementwise("kv_a_layernorm", gamma(c.kvLoraRank(), U_FP32) / 2 + 4 * U_FP32)
+                .roundingPoint("kv latent fp8 round trip")
+                .elementwise("k rope", rope);
+    }
+
+    /**
+     * The router: logits W_g x (K = D, fp32 in both modes, so LOOSE equals TIGHT), sigmoid (|δs|/s <= |δl| <=
+     * ε_l {@link #GATE_MAX_LOGIT}), selection scores s + bias, weights s_i / Σ s * factor (two relative errors
+     * of s and a few u). calc_diff gates the sigmoid scores, the element-wise bound the routing weights, and the
+     * score tolerance (absolute, selection scores are O(1)) the expert and group choices.
+     */
+    public static Tolerance moeGate(ModelConfig c) {
+        double logit = dotWorst(c.hiddenSize(), U_FP32) * kappa(c.hiddenSize());
+        double s = logit * GATE_MAX_LOGIT + 4 * U_FP32;
+        double w = 2 * s + gamma(c.numExpertsPerTok(), U_FP32) + 2 * U_FP32;
+        return new Tolerance(calcDiffOf(s), w, s,
+                fmt("logit gamma_D sqrt(D), D=%d: %.3g; sigmoid x%.3g: %.3g; weights 2 eps_s + gamma_k: %.3g",
+                        c.hiddenSize(), logit, GATE_MAX_LOGIT, s, w));
+    }
+
+    /** The MoE output given the same routing (replayed): an expert MLP, the routing weights, the sum over top-k + shared. */
+    public static Tolerance moe(ModelConfig c, PrecisionMode mode, Tier tier) {
+        ErrorBudget b = mlpBudget(c.hiddenSize(), c.moeIntermediateSize(), mode, tier)
+                .elementwise("routing weights", moeGate(c).maxErrInf())
+                .reduction("sum over experts", c.numExpertsPerTok() + c.nSharedExperts());
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    /**
+     * A decoder block h = x + Attn(RMSNorm(x)); out = h + FFN(RMSNorm(h)), its decisions NOT replayed (the contract
+     * exposes none), so TIGHT only: the two norms, the attention and the FFN budgets add (the residual adds are
+     * one rounding each).
+     */
+    public static Tolerance block(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys, boolean moe) {
+        ErrorBudget b = blockBudget(c, mode, tier, maxPosition, maxKeys, moe);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    static ErrorBudget blockBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys, boolean moe) {
+        ErrorBudget ffn = moe
+                ? mlpBudget(c.hiddenSize(), c.moeIntermediateSize(), mode, tier).elementwise("routing weights", moeGate(c).maxErrInf())
+                        .reduction("sum over experts", c.numExpertsPerTok() + c.nSharedExperts())
+                : mlpBudget(c.hiddenSize(), c.intermediateSize(), mode, tier);
+        return ErrorBudget.of(mode, tier)
+                .elementwise("input_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .merge("attention", mlaBudget(c, mode, tier, maxPosition, maxKeys))
+                .elementwise("residual add + post_attention_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 5 * U_FP32)
+                .merge(moe ? "moe" : "mlp", ffn)
+                .elementwise("residual add", U_FP32);
+    }
+
+    /**
+     * The whole model's logits: every block (the MoE budget for layers from first_k_dense_replace on), the final
+     * norm and the fp32 LM head (K = D). TIGHT only, like the block.
+     */
+    public static Tolerance model(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
+        ErrorBudget b = ErrorBudget.of(mode, tier);
+        for (int i = 0; i < c.numHiddenLayers(); i++) b.merge("layer " + i, blockBudget(c, mode, tier, maxPosition, maxKeys, c.isMoeLayer(i)));
+        b.elementwise("final norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32).linear("lm_head", c.hiddenSize(), false);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    /** The MTP module: enorm and hnorm, eh_proj (K = 2D, bf16), one MoE block, shared_head.norm and the head (K = D). */
+    public static Tolerance mtp(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
+        ErrorBudget b = ErrorBudget.of(mode, tier)
+                .elementwise("enorm / hnorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .linear("eh_proj", 2 * c.hiddenSize(), false)
+                .merge("block", blockBudget(c, mode, tier, maxPosition, maxKeys, c.isMoeLayer(c.numHiddenLayers())))
+                .elementwise("shared_head.norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .linear("head", c.hiddenSize(), false);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    // ---------------------------------------------------------------- the table of spec/TOLERANCES.md
+
+    /** One row of the tolerance table. */
+    public record Row(String operation, String reduction, String mode, Tier tier, Tolerance tolerance) {}
+
+    /** The tolerance of every operation for configuration {@code c} (e.g. the real 671B model). */
+    public static List<Row> table(ModelConfig c) {
+        List<Row> rows = new ArrayList<>();
+        long maxPos = c.maxPositionEmbeddings();
+        int keys = c.indexTopk();
+        for (Tier t : Tier.values()) {
+            rows.add(new Row("act_quant", "tile 128", t == Tier.LOOSE ? "fp8 vs x" : "any", t, actQuant(t, c.activationScaleFormat())));
+        }
+        for (PrecisionMode m : PrecisionMode.values()) rows.add(new Row("linear", "K=" + c.hiddenSize(), m.label(), Tier.TIGHT, linear(c.hiddenSize(), true, m, Tier.TIGHT)));
+        rows.add(new Row("linear", "K=" + c.hiddenSize(), "fp8 vs exact", Tier.LOOSE, linear(c.hiddenSize(), true, PrecisionMode.FP8, Tier.LOOSE)));
+        rows.add(new Row("rms_norm", "D=" + c.hiddenSize(), "any", Tier.TIGHT, rmsNorm(c.hiddenSize(), false)));
+        rows.add(new Row("rms_norm (fused residual)", "D=" + c.hiddenSize(), "any", Tier.TIGHT, rmsNorm(c.hiddenSize(), true)));
+        rows.add(new Row("layer_norm", "D=" + c.indexHeadDim() + ", c=4", "any", Tier.TIGHT, layerNorm(c.indexHeadDim(), 4)));
+        rows.add(new Row("rope", "P=" + maxPos, "any", Tier.TIGHT, rope(maxPos, c.ropeFrequencies()[0])));
+        rows.add(new Row("hadamard", "n=" + c.indexHeadDim(), "any", Tier.TIGHT, hadamard(c.indexHeadDim())));
+        addModes(rows, "indexer (scores; score tol)", "D=" + c.hiddenSize() + ", H=" + c.indexNHeads(), (m, t) -> indexer(c, m, t, maxPos));
+        addModes(rows, "mla_attention", "keys<=" + keys, (m, t) -> mla(c, m, t, maxPos, keys));
+        rows.add(new Row("moe_gate (scores; weights; score tol)", "D=" + c.hiddenSize(), "any", Tier.TIGHT, moeGate(c)));
+        addModes(rows, "moe", "I=" + c.moeIntermediateSize(), (m, t) -> moe(c, m, t));
+        addModes(rows, "mlp", "I=" + c.intermediateSize(), (m, t) -> mlp(c.hiddenSize(), c.intermediateSize(), m, t));
+        for (PrecisionMode m : PrecisionMode.values()) {
+            rows.add(new Row("block (MoE layer)", "D=" + c.hiddenSize(), m.label(), Tier.TIGHT, block(c, m, Tier.TIGHT, maxPos, keys, true)));
+        }
+        for (PrecisionMode m : PrecisionMode.values()) {
+            rows.add(new Row("model (logits)", c.numHiddenLayers() + " layers", m.label(), Tier.TIGHT, model(c, m, Tier.TIGHT, maxPos, keys)));
+        }
+        for (PrecisionMode m : PrecisionMode.values()) {
+            rows.add(new Row("mtp (logits)", "D=" + c.hiddenSize(), m.label(), Tier.TIGHT, mtp(c, m, Tier.TIGHT, maxPos, keys)));
+        }
+        return rows;
+    }
+
+    private interface ModeTier { Tolerance of(PrecisionMode m, Tier t); }
+
+    private static void addModes(List<Row> rows, String op, String red, ModeTier f) {
+        for (PrecisionMode m : PrecisionMode.values()) rows.add(new Row(op, red, m.label(), Tier.TIGHT, f.of(m, Tier.TIGHT)));
+        rows.add(new Row(op, red, "fp8 vs exact", Tier.LOOSE, f.of(PrecisionMode.FP8, Tier.LOOSE)));
+    }
+
+    /** The table as Markdown (pasted into spec/TOLERANCES.md, which a test keeps in step). */
+    public static String markdownTable(ModelConfig c) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| operation | reduction | mode | tier | max calc_diff | max err (∞-norm rel.) | = fp32 ulps | score tol. (rel.) |\n");
+        sb.append("|---|---|---|---|---|---|---|---|\n");
+        for (Row r : table(c)) {
+            Tolerance t = r.tolerance();
+            sb.append("| ").append(r.operation()).append(" | ").append(r.reduction()).append(" | ").append(r.mode())
+                    .append(" | ").append(r.tier().label()).append(" | ").append(sci(t.calcDiff()))
+                    .append(" | ").append(t.gatesMaxErr() ? sci(t.maxErrInf()) : "—")
+                    .append(" | ").append(t.gatesMaxErr() ? sci(t.maxErrInf() / U_FP32) : "—")
+                    .append(" | ").append(t.hasDecisions() ? sci(t.scoreRel()) : "—").append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    static String sci(double v) {
+        if (v == 0) return "0";
+        if (Double.isInfinite(v)) return "inf";
+        return String.format(Locale.ROOT, "%.2e", v);
+    }
+
+    private static String fmt(String f, Object... args) { return String.format(Locale.ROOT, f, args); }
+}

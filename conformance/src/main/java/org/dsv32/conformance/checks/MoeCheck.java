@@ -1,0 +1,68 @@
+package org.dsv32.conformance.checks;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.dsv32.conformance.AbstractOperationCheck;
+import org.dsv32.conformance.CaseEval;
+import org.dsv32.conformance.CaseResult;
+import org.dsv32.conformance.CheckOptions;
+import org.dsv32.conformance.ConformanceConfigs;
+import org.dsv32.conformance.ModeTier;
+import org.dsv32.conformance.RandomInputs;
+import org.dsv32.conformance.RandomWeights;
+import org.dsv32.conformance.Tolerance;
+import org.dsv32.conformance.Tolerances;
+import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.MoeResult;
+import org.dsv32.spec.ops.Routing;
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.MoeWeights;
+
+/**
+ * The MoE layer: the candidate routes with its own gate; its routing is judged ({@link RoutingDecisions}); the
+ * reference then replays the candidate's experts with reference weights (forcedRouting) and the outputs are
+ * compared. A wrong routed scale, a scaled shared expert or a bias in the weights changes the output beyond the
+ * tolerance. Cases: one token, several tokens, a bias, an all-zero activation tile.
+ */
+public final class MoeCheck extends AbstractOperationCheck<MoeOp, MoeCheck.Case> {
+    public record Case(String name, ModelConfig config, MoeWeights w, TensorF64 x) implements AbstractOperationCheck.Case {}
+
+    public MoeCheck() { super(MoeOp.class); }
+
+    @Override
+    protected List<Case> cases(CheckOptions o) {
+        ModelConfig c = ConformanceConfigs.small();
+        SplittableRandom rng = new SplittableRandom(o.seedFor("moe", 0));
+        int d = c.hiddenSize();
+        MoeWeights w = RandomWeights.moe(rng, c, 1, c.activationScaleFormat(), 0.2);
+        List<Case> cases = new ArrayList<>();
+        cases.add(new Case("one token", c, w, RandomInputs.gaussian(rng, 1, 1, d)));
+        TensorF64 x = RandomInputs.gaussian(rng, 1, o.quick() ? 4 : 10, d);
+        cases.add(new Case("tokens", c, w, x));
+        cases.add(new Case("all-zero tile", c, w, RandomInputs.zeroTile(x, 1, 0)));
+        return cases;
+    }
+
+    @Override
+    protected Tolerance toleranceOf(Case c, ModeTier mt) {
+        return Tolerances.moe(c.config(), mt.candidateMode(), mt.tier()).withScoreRel(Tolerances.moeGate(c.config()).scoreRel());
+    }
+
+    @Override
+    protected CaseResult runCase(Case c, MoeOp cand, MoeOp cand2, MoeOp ref, ModeTier mt) {
+        Tolerance tol = toleranceOf(c, mt);
+        CaseEval ev = new CaseEval(c.name(), tol);
+        TensorF64 x = c.x().copy();
+        MoeResult r = cand.forward(x, c.w(), null);
+        ev.requireUnchanged("x", c.x(), x);
+        ev.requireDeterministic("output", r.output(), cand2.forward(c.x().copy(), c.w(), null).output());
+        MoeResult e = ref.forward(c.x().copy(), c.w(), null);
+        Routing replay = RoutingDecisions.judge(ev, "routing", c.config(), c.w(), r.routing(), e.routing(),
+                Tolerances.moeGate(c.config()));
+        if (replay == null) return ev.result();
+        ev.compare("output (reference replaying the candidate's experts)", r.output(), ref.forward(c.x().copy(), c.w(), replay).output());
+        return ev.result();
+    }
+}

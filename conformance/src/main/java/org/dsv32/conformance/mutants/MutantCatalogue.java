@@ -1,0 +1,327 @@
+package org.dsv32.conformance.mutants;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.dsv32.reference.ReferenceActQuant;
+import org.dsv32.reference.ReferenceBlock;
+import org.dsv32.reference.ReferenceHadamard;
+import org.dsv32.reference.ReferenceIndexer;
+import org.dsv32.reference.ReferenceLayerNorm;
+import org.dsv32.reference.ReferenceLinear;
+import org.dsv32.reference.ReferenceMla;
+import org.dsv32.reference.ReferenceMlp;
+import org.dsv32.reference.ReferenceMoe;
+import org.dsv32.reference.ReferenceMoeGate;
+import org.dsv32.reference.ReferenceMtp;
+import org.dsv32.reference.ReferenceRmsNorm;
+import org.dsv32.reference.ReferenceRope;
+import org.dsv32.spec.backend.RegistryBackend;
+import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.IndexerOp;
+import org.dsv32.spec.ops.LayerCache;
+import org.dsv32.spec.ops.LayerNormOp;
+import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MlaAttentionOp;
+import org.dsv32.spec.ops.MlpOp;
+import org.dsv32.spec.ops.MoeGateOp;
+import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.MtpOp;
+import org.dsv32.spec.ops.Operation;
+import org.dsv32.spec.ops.RmsNormOp;
+import org.dsv32.spec.ops.RopeLayout;
+import org.dsv32.spec.ops.RopeOp;
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.Fp8BlockWeight;
+import org.dsv32.spec.weights.LayerWeights;
+import org.dsv32.spec.weights.MlpWeights;
+import org.dsv32.spec.weights.ScaleFormat;
+
+/**
+ * Every known port bug as a mutant backend (fact sheet, section 12, plus the bugs the harness's own tests were
+ * proven against). Each entry is the reference with ONE protected method of ONE operation overridden; the
+ * conformance checks must fail for every one of them ({@link MutantRunner}, {@code ./dsv32 mutants}, and the
+ * build's MutantCatalogueTest). When a new class of bug is found, adding an entry here is how it is remembered;
+ * MUTANTS.md is generated from this list ({@link MutantTable}).
+ *
+ * <p>Where a reference class had no hook for a bug, the smallest protected method was extracted from its
+ * existing code (behaviour unchanged): ReferenceLayerNorm.inverseStd, ReferenceMoe.routedWeight,
+ * ReferenceMla.absorbedRow and ReferenceMla.absorbedRopeTerm.
+ */
+public final class MutantCatalogue {
+    private MutantCatalogue() {}
+
+    /** The eps a port takes when it does not read the config (PyTorch's LayerNorm default; Llama's RMSNorm). */
+    static final double COMMON_WRONG_EPS = 1e-5;
+
+    private static final List<Mutant> ALL = build();
+
+    /** Every mutant, grouped by operation from the bottom of the model up. */
+    public static List<Mutant> all() { return ALL; }
+
+    /** The mutant called {@code id}; an error listing the known ids otherwise. */
+    public static Mutant byId(String id) {
+        for (Mutant m : ALL) if (m.id().equals(id)) return m;
+        throw new IllegalArgumentException("unknown mutant '" + id + "' (known: " + ALL.stream().map(Mutant::id).toList() + ")");
+    }
+
+    private static List<Mutant> build() {
+        List<Mutant> l = new ArrayList<>();
+
+        // ---- act_quant (fact sheet, section 3)
+        add(l, "ue8m0-not-rounded", "ue8m0 not rounded or rounded down",
+                "with scale_fmt ue8m0 the scale amax/448 is used as it is, not rounded up to a power of two",
+                ActQuantOp.class, ActQuantOp.class, (ctx, self) -> new ReferenceActQuant(ctx, self) {
+                    @Override protected float roundScale(float s, ScaleFormat format) { return s; }
+                });
+        add(l, "ue8m0-rounded-down", "ue8m0 not rounded or rounded down",
+                "the ue8m0 scale is rounded DOWN to a power of two (mantissa bits dropped), so x/s can exceed 448 and saturate",
+                ActQuantOp.class, ActQuantOp.class, (ctx, self) -> new ReferenceActQuant(ctx, self) {
+                    @Override protected float roundScale(float s, ScaleFormat format) {
+                        if (format == ScaleFormat.PLAIN || !Float.isFinite(s)) return s;
+                        return Float.intBitsToFloat(Float.floatToRawIntBits(s) & 0xFF800000);
+                    }
+                });
+        add(l, "amax-floor-missing", "amax floor missing (all-zero tile gives NaN)",
+                "amax is not raised to 1e-4, so an all-zero tile gets scale 0: codes 0/0 = NaN, and ue8m0 has no power of two to round 0 to",
+                ActQuantOp.class, ActQuantOp.class, (ctx, self) -> new ReferenceActQuant(ctx, self) {
+                    @Override protected double floorAmax(double amax) { return amax; }
+                });
+
+        // ---- linear (sections 2, 4)
+        add(l, "weight-scale-divided", "scale divided instead of multiplied",
+                "the FP8 weight is dequantised as Q / weight_scale_inv (misled by the name) instead of Q * weight_scale_inv",
+                LinearOp.class, LinearOp.class, (ctx, self) -> new ReferenceLinear(ctx, self) {
+                    @Override protected double weightScale(Fp8BlockWeight w, int n, int b) { return 1.0 / w.scale(n / w.blockRows(), b); }
+                });
+        add(l, "ragged-block-misindexed", "ragged edge blocks mis-indexed",
+                "scale rows counted as floor(N/128), so the ragged last row block (rows 512..575 of kv_a) takes the previous block's scale",
+                LinearOp.class, LinearOp.class, (ctx, self) -> new ReferenceLinear(ctx, self) {
+                    @Override protected double weightScale(Fp8BlockWeight w, int n, int b) {
+                        return w.scale(Math.min(n / w.blockRows(), w.rows() / w.blockRows() - 1), b);
+                    }
+                });
+        add(l, "linear-skips-act-quant", null,
+                "an FP8 linear in fp8 mode multiplies the unquantised activation by the dequantised weight (no act_quant)",
+                LinearOp.class, LinearOp.class, (ctx, self) -> new ReferenceLinear(ctx, self) {
+                    @Override protected TensorF64 fp8Product(TensorF64 x, Fp8BlockWeight w) { return exactProduct(x, w); }
+                });
+
+        // ---- norms (section 6)
+        add(l, "rms-norm-eps", "wrong norm eps",
+                "RMSNorm uses eps 1e-5 whatever rms_norm_eps (1e-6) says",
+                RmsNormOp.class, RmsNormOp.class, (ctx, self) -> new ReferenceRmsNorm(ctx, self) {
+                    @Override protected double inverseRms(double meanSquare, double eps) { return super.inverseRms(meanSquare, COMMON_WRONG_EPS); }
+                });
+        add(l, "layer-norm-eps", "wrong norm eps",
+                "LayerNorm uses eps 1e-5 whatever eps it is given",
+                LayerNormOp.class, LayerNormOp.class, (ctx, self) -> new ReferenceLayerNorm(ctx, self) {
+                    @Override protected double inverseStd(double variance, double eps) { return super.inverseStd(variance, COMMON_WRONG_EPS); }
+                });
+
+        // ---- RoPE and Hadamard as operations (sections 6, 8)
+        add(l, "rope-layouts-swapped", null,
+                "RoPE rotates the pairs of the other layout: (i, i + d/2) when asked for interleaved and (2i, 2i+1) when asked for half-split",
+                RopeOp.class, RopeOp.class, (ctx, self) -> new ReferenceRope(ctx, self) {
+                    @Override public TensorF64 apply(TensorF64 x, int[] positions, RopeLayout layout) {
+                        return super.apply(x, positions, layout == RopeLayout.INTERLEAVED ? RopeLayout.HALF_SPLIT : RopeLayout.INTERLEAVED);
+                    }
+                });
+        add(l, "hadamard-unscaled", null,
+                "the Hadamard transform without its n^-1/2 scale",
+                HadamardOp.class, HadamardOp.class, (ctx, self) -> new ReferenceHadamard(ctx, self) {
+                    @Override protected double scale(int n) { return 1.0; }
+                });
+
+        // ---- the lightning indexer (section 8)
+        add(l, "indexer-rope-interleaved", "Indexer RoPE interleaved",
+                "the indexer rotates pairs (2i, 2i+1) like MLA instead of (i, i + r/2): the first demo's bug, fixed 2025-11-17",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected RopeLayout ropeLayout() { return RopeLayout.INTERLEAVED; }
+                });
+        add(l, "indexer-rope-dims-last", "indexer rope dims taken last instead of first",
+                "the indexer rotates the last 64 dims of each head ([nope | pe], MLA's order) instead of the first",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected int ropeOffset() { return config.indexHeadDim() - config.qkRopeHeadDim(); }
+                });
+        add(l, "indexer-key-norm-eps", "wrong norm eps",
+                "the indexer's k_norm LayerNorm takes eps 1e-5 (PyTorch's default) instead of 1e-6",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected double keyNormEps() { return COMMON_WRONG_EPS; }
+                });
+        add(l, "hadamard-query-only", "Hadamard on only one side",
+                "the indexer applies the Hadamard transform to the queries but not to the keys",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected TensorF64 hadamardKey(TensorF64 kRows) { return kRows.copy(); }
+                });
+        add(l, "hadamard-key-only", "Hadamard on only one side",
+                "the indexer applies the Hadamard transform to the keys but not to the queries",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected TensorF64 hadamardQuery(TensorF64 qRows) { return qRows.copy(); }
+                });
+        add(l, "indexer-not-causal", "indexer not causal",
+                "the indexer scores (and may select) keys after the query's position",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected boolean isVisible(int queryPos, int keyPos) { return true; }
+                });
+        add(l, "indexer-weights-unscaled", "indexer weights without the 64^-0.5 factor",
+                "the head weights (W_w x)_h are not multiplied by index_n_heads^-1/2",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected double headWeightFactor() { return 1.0; }
+                });
+        add(l, "indexer-relu-missing", "ReLU missing or scores summed before ReLU",
+                "I(t,s) = sum_h w_h q_h.k without the ReLU",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected double combineHeads(double[] dots, double[] foldedWeights) {
+                        double sum = 0;
+                        for (int h = 0; h < dots.length; h++) sum += foldedWeights[h] * dots[h];
+                        return sum;
+                    }
+                });
+        add(l, "indexer-relu-after-head-sum", "ReLU missing or scores summed before ReLU",
+                "I(t,s) = ReLU(sum_h w_h q_h.k): the heads are summed first, then the ReLU",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected double combineHeads(double[] dots, double[] foldedWeights) {
+                        double sum = 0;
+                        for (int h = 0; h < dots.length; h++) sum += foldedWeights[h] * dots[h];
+                        return Math.max(sum, 0.0);
+                    }
+                });
+        add(l, "indexer-topk-over-masked-keys", "top-k larger than the key count mishandled",
+                "each query takes min(index_topk, all keys in the cache) keys, filling up with masked future keys when fewer are visible",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected int[] topK(double[] scores, int queryPos) {
+                        return IntStream.range(0, scores.length).boxed()
+                                .sorted(Comparator.<Integer>comparingDouble(s -> scores[s]).reversed().thenComparingInt(s -> s))
+                                .limit(Math.min(config.indexTopk(), scores.length)).mapToInt(Integer::intValue).toArray();
+                    }
+                });
+        add(l, "indexer-picks-worst", null,
+                "the indexer selects the lowest-scoring visible keys instead of the highest (scores themselves right)",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected int[] topK(double[] scores, int queryPos) {
+                        return IntStream.range(0, scores.length).filter(s -> isVisible(queryPos, s)).boxed()
+                                .sorted(Comparator.<Integer>comparingDouble(s -> scores[s]).thenComparingInt(s -> s))
+                                .limit(selectionSize(queryPos + 1)).mapToInt(Integer::intValue).toArray();
+                    }
+                });
+
+        // ---- MLA (sections 5, 7)
+        add(l, "mla-rope-half-split", "MLA RoPE non-interleaved",
+                "MLA rotates q_pe and k_pe in pairs (i, i + r/2) instead of (2i, 2i+1)",
+                MlaAttentionOp.class, MlaAttentionOp.class, (ctx, self) -> new ReferenceMla(ctx, self) {
+                    @Override protected RopeLayout ropeLayout() { return RopeLayout.HALF_SPLIT; }
+                });
+        add(l, "mla-no-mscale-squared", "missing mscale^2",
+                "the softmax scale is (nope + rope)^-1/2 without the YaRN factor m^2 (invisible at position 0)",
+                MlaAttentionOp.class, MlaAttentionOp.class, (ctx, self) -> new ReferenceMla(ctx, self) {
+                    @Override protected double softmaxScale() { return Math.pow(config.qkNopeHeadDim() + config.qkRopeHeadDim(), -0.5); }
+                });
+        add(l, "mla-norm-eps", "wrong norm eps",
+                "q_a_layernorm and kv_a_layernorm take eps 1e-5 instead of rms_norm_eps",
+                MlaAttentionOp.class, MlaAttentionOp.class, (ctx, self) -> new ReferenceMla(ctx, self) {
+                    @Override protected double normEps() { return COMMON_WRONG_EPS; }
+                });
+        add(l, "kv-latent-not-fp8", "kv latent not passed through FP8",
+                "in fp8 mode the normed kv latent is cached as it is, without the act_quant round trip of the FP8 KV cache",
+                MlaAttentionOp.class, MlaAttentionOp.class, (ctx, self) -> new ReferenceMla(ctx, self) {
+                    @Override protected TensorF64 roundTripLatent(TensorF64 latent) { return latent; }
+                });
+        add(l, "decode-absorbed-wrong-split", "decode (absorbed) path disagreeing with prefill",
+                "the absorbed (decode) form splits W_kvb as [all heads' W_uk ; all heads' W_uv] instead of per head [W_uk[h] ; W_uv[h]]",
+                MlaAttentionOp.class, MlaAttentionOp.class, (ctx, self) -> new ReferenceMla(ctx, self) {
+                    @Override protected int absorbedRow(int h, int i) {
+                        int nope = config.qkNopeHeadDim(), v = config.vHeadDim();
+                        return i < nope ? h * nope + i : config.numAttentionHeads() * nope + h * v + (i - nope);
+                    }
+                });
+        add(l, "decode-absorbed-no-rope", "decode (absorbed) path disagreeing with prefill",
+                "the absorbed (decode) form's logits leave out the rope term q_pe . k_pe",
+                MlaAttentionOp.class, MlaAttentionOp.class, (ctx, self) -> new ReferenceMla(ctx, self) {
+                    @Override protected double absorbedRopeTerm(TensorF64 qPe, int t, int h, double[] kPe) { return 0.0; }
+                });
+
+        // ---- the router (section 9)
+        add(l, "gate-softmax", "softmax instead of sigmoid",
+                "the router scores are softmax(logits) over the experts instead of sigmoid(logits)",
+                MoeGateOp.class, MoeGateOp.class, (ctx, self) -> new ReferenceMoeGate(ctx, self) {
+                    @Override protected double[] scoringFunction(double[] logits) {
+                        double max = Arrays.stream(logits).max().orElse(0), sum = 0;
+                        double[] s = new double[logits.length];
+                        for (int e = 0; e < s.length; e++) sum += s[e] = Math.exp(logits[e] - max);
+                        for (int e = 0; e < s.length; e++) s[e] /= sum;
+                        return s;
+                    }
+                });
+        add(l, "gate-group-score-max", "group score = max instead of top-2 sum",
+                "a group's score is its largest selection score instead of the sum of its two largest",
+                MoeGateOp.class, MoeGateOp.class, (ctx, self) -> new ReferenceMoeGate(ctx, self) {
+                    @Override protected double groupScore(double[] groupSelectionScores) { return Arrays.stream(groupSelectionScores).max().orElseThrow(); }
+                });
+        add(l, "gate-dropped-groups-zero", "dropped groups filled with 0 instead of -inf",
+                "experts of dropped groups get selection score 0, so they win whenever the kept experts' s + bias are negative",
+                MoeGateOp.class, MoeGateOp.class, (ctx, self) -> new ReferenceMoeGate(ctx, self) {
+                    @Override protected double droppedGroupFill() { return 0.0; }
+                });
+        add(l, "gate-bias-in-weights", "bias used in the expert weights",
+                "the routing weights are made from b = s + bias instead of s",
+                MoeGateOp.class, MoeGateOp.class, (ctx, self) -> new ReferenceMoeGate(ctx, self) {
+                    @Override protected double weightBasis(double s, double b) { return b; }
+                });
+        add(l, "routed-scale-missing", "routed scale applied 0 or 2 times or to the shared expert",
+                "routed_scaling_factor (2.5) is never applied: the weights stay normalised to sum 1",
+                MoeGateOp.class, MoeGateOp.class, (ctx, self) -> new ReferenceMoeGate(ctx, self) {
+                    @Override protected double[] scaleWeights(double[] normalised) { return normalised.clone(); }
+                });
+
+        // ---- the MoE layer and the MLP (section 9)
+        add(l, "routed-scale-twice", "routed scale applied 0 or 2 times or to the shared expert",
+                "the MoE layer multiplies the gate's weights (which already hold routed_scaling_factor) by the factor again",
+                MoeOp.class, MoeOp.class, (ctx, self) -> new ReferenceMoe(ctx, self) {
+                    @Override protected double routedWeight(double gateWeight) { return gateWeight * context.config().routedScalingFactor(); }
+                });
+        add(l, "routed-scale-on-shared", "routed scale applied 0 or 2 times or to the shared expert",
+                "the shared expert's output is multiplied by routed_scaling_factor too",
+                MoeOp.class, MoeOp.class, (ctx, self) -> new ReferenceMoe(ctx, self) {
+                    @Override protected double sharedExpertScale() { return context.config().routedScalingFactor(); }
+                });
+        add(l, "mlp-gate-up-swapped", null,
+                "SwiGLU with gate_proj and up_proj swapped: silu(up x) * gate x",
+                MlpOp.class, MlpOp.class, (ctx, self) -> new ReferenceMlp(ctx, self) {
+                    @Override public TensorF64 forward(TensorF64 x, MlpWeights w) { return super.forward(x, new MlpWeights(w.up(), w.gate(), w.down())); }
+                });
+
+        // ---- the block (section 10)
+        add(l, "block-no-residual", null,
+                "the block drops the residual stream x: out = Attn(...) + FFN(...) instead of x + Attn(...) + FFN(...)",
+                BlockOp.class, BlockOp.class, (ctx, self) -> new ReferenceBlock(ctx, self) {
+                    @Override public TensorF64 forward(TensorF64 x, int startPos, LayerWeights w, LayerCache cache) {
+                        TensorF64 y = super.forward(x, startPos, w, cache);
+                        for (int i = 0; i < y.size(); i++) y.setFlat(i, y.getFlat(i) - x.getFlat(i));
+                        return y;
+                    }
+                });
+
+        // ---- MTP (section 10)
+        add(l, "mtp-concat-swapped", "MTP concat order swapped",
+                "eh_proj gets [RMSNorm_h(h) ; RMSNorm_e(emb)] (the paper figure's order) instead of the embedding first",
+                MtpOp.class, MtpOp.class, (ctx, self) -> new ReferenceMtp(ctx, self) {
+                    @Override protected TensorF64 concat(TensorF64 first, TensorF64 second, int d) { return super.concat(second, first, d); }
+                });
+        add(l, "mtp-position0-not-zeroed", "MTP position-0 embedding not zeroed",
+                "the MTP module keeps the embedding input of the token at position 0 instead of zeroing it",
+                MtpOp.class, MtpOp.class, (ctx, self) -> new ReferenceMtp(ctx, self) {
+                    @Override protected void zeroEmbeddingAtPositionZero(TensorF64 e, int startPos) {}
+                });
+        return List.copyOf(l);
+    }
+
+    private static <T extends Operation> void add(List<Mutant> l, String id, String factSheet, String detail, Class<T> op,
+                                                  Class<? extends Operation> killer, RegistryBackend.Factory<? extends T> factory) {
+        l.add(new Mutant(id, factSheet, detail, op, killer, () -> new MutantBackend(id, op, factory)));
+    }
+}

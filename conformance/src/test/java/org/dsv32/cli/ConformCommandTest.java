@@ -1,0 +1,31 @@
+package org.dsv32.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ./dsv32 conform --quick --backend reference} passes and writes both reports; a usage error exits 2. */
+class ConformCommandTest {
+    @Test
+    void quickReferenceRunPassesAndWritesReports(@TempDir Path dir) throws Exception {
+        int code = Dsv32.execute("conform", "--quick", "--backend", "reference", "--report", dir.toString());
+        assertEquals(0, code);
+        Path json = dir.resolve("report.json"), html = dir.resolve("report.html");
+        assertTrue(Files.size(json) > 0 && Files.size(html) > 0);
+        String j = Files.readString(json);
+        assertTrue(j.contains("\"verdict\" : \"pass\""), j.substring(Math.max(0, j.length() - 600)));
+        assertTrue(Files.readString(html).contains("<svg"));
+        // the same run against its own report as a baseline: nothing grew
+        assertEquals(0, Dsv32.execute("conform", "--quick", "--backend", "reference", "--report", dir.resolve("again").toString(),
+                "--baseline", json.toString()));
+    }
+
+    @Test
+    void unknownBackendIsAUsageError(@TempDir Path dir) {
+        assertEquals(2, Dsv32.execute("conform", "--backend", "nosuch", "--report", dir.toString()));
+    }
+}

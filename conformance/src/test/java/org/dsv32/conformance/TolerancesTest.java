@@ -1,0 +1,123 @@
+package org.dsv32.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.dsv32.spec.backend.PrecisionMode;
+import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.format.E4M3;
+import org.dsv32.spec.metrics.Metrics;
+import org.dsv32.spec.weights.ScaleFormat;
+import org.junit.jupiter.api.Test;
+
+/** The tolerance formulas, and that the bounds they give hold for real fp32 and E4M3 arithmetic. */
+class TolerancesTest {
+    @Test
+    void unitRoundoffsAreThoseOfTheFormats() {
+        assertEquals(Math.scalb(1.0, -4), Tolerances.U_E4M3);
+        assertEquals(Math.scalb(1.0, -8), Tolerances.U_BF16);
+        assertEquals(Math.ulp(1.0f) / 2, Tolerances.U_FP32);
+    }
+
+    @Test
+    void gammaIsKuOverOneMinusKu() {
+        double u = Tolerances.U_FP32;
+        assertEquals(7168 * u / (1 - 7168 * u), Tolerances.gamma(7168, u), 0);
+        assertEquals(Double.POSITIVE_INFINITY, Tolerances.gamma(1 << 24, u));
+        assertTrue(Tolerances.dotTypical(7168, u) < Tolerances.dotWorst(7168, u));
+    }
+
+    @Test
+    void blockPromotionBoundsTheAccumulation() {
+        double u = Tolerances.U_FP32;
+        // 128 + 56 roundings instead of 7168
+        assertEquals(Tolerances.gamma(128, u) + Tolerances.gamma(56, u), Tolerances.promotedDotWorst(7168, u), 3 * u);
+        assertTrue(Tolerances.promotedDotWorst(7168, u) < Tolerances.dotWorst(7168, u) / 30);
+        assertTrue(Tolerances.promotedDotWorst(128, u) <= Tolerances.dotWorst(128, u) + 3 * u);
+    }
+
+    @Test
+    void calcDiffIsHalfTheSquaredRelativeError() {
+        SplittableRandom rng = new SplittableRandom(1);
+        double[] y = new double[4096], x = new double[y.length];
+        double eps = 1e-3, ny = 0, nd = 0;
+        for (int i = 0; i < y.length; i++) y[i] = RandomInputs.gauss(rng);
+        for (int i = 0; i < y.length; i++) { x[i] = y[i] + eps * RandomInputs.gauss(rng); ny += y[i] * y[i]; nd += (x[i] - y[i]) * (x[i] - y[i]); }
+        double rel = Math.sqrt(nd / ny);
+        assertEquals(Tolerances.calcDiffOf(rel), Metrics.calcDiff(x, y), 0.01 * Tolerances.calcDiffOf(rel));
+        assertEquals(rel, Tolerances.epsOfCalcDiff(Tolerances.calcDiffOf(rel)), 1e-15);
+    }
+
+    @Test
+    void tightBoundsGrowWithKAndLooseExceedsTight() {
+        Tolerance small = Tolerances.linear(128, true, PrecisionMode.FP8, Tier.TIGHT);
+        Tolerance large = Tolerances.linear(7168, true, PrecisionMode.FP8, Tier.TIGHT);
+        assertTrue(small.calcDiff() < large.calcDiff());
+        Tolerance loose = Tolerances.linear(7168, true, PrecisionMode.FP8, Tier.LOOSE);
+        assertTrue(loose.calcDiff() > 100 * large.calcDiff());
+        // one e4m3 rounding point: eps = u8 plus the fp32 part
+        assertTrue(loose.calcDiff() >= Tolerances.calcDiffOf(Tolerances.U_E4M3));
+        assertEquals(0, Tolerances.actQuant(Tier.TIGHT, ScaleFormat.UE8M0).calcDiff());
+    }
+
+    @Test
+    void flipTermIsZeroWithoutUpstreamError() {
+        assertEquals(0, Tolerances.flip(0));
+        assertEquals(Math.sqrt(2 * Tolerances.U_E4M3 * 1e-6), Tolerances.flip(1e-6), 1e-18);
+        // the first act_quant of an fp8 linear sees the exact inputs: no flips, only the accumulation
+        ErrorBudget b = ErrorBudget.of(PrecisionMode.FP8, Tier.TIGHT).linear("l", 256, true);
+        assertEquals(Tolerances.promotedDotWorst(256, Tolerances.U_FP32) * 16, b.eps(), 1e-18);
+    }
+
+    /** An fp32 linear of random-sign data stays within the TIGHT exact-mode bound. */
+    @Property(tries = 40, seed = "11")
+    void fp32LinearStaysWithinTheBound(@ForAll @IntRange(min = 1, max = 2048) int k, @ForAll @IntRange(min = 1, max = 8) int n, @ForAll long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[] y = new double[n], x = new double[n];
+        double[] a = new double[k];
+        for (int i = 0; i < k; i++) a[i] = (float) RandomInputs.gauss(rng);
+        for (int r = 0; r < n; r++) {
+            float acc = 0;
+            double exact = 0;
+            for (int i = 0; i < k; i++) {
+                float w = (float) (RandomInputs.gauss(rng) / Math.sqrt(k));
+                acc += (float) a[i] * w;
+                exact += a[i] * (double) w;
+            }
+            x[r] = acc;
+            y[r] = exact;
+        }
+        double cd = Metrics.calcDiff(x, y);
+        assertTrue(cd <= Tolerances.linear(k, false, PrecisionMode.EXACT, Tier.TIGHT).calcDiff(), () -> "calc_diff " + cd + " K=" + k);
+    }
+
+    /** E4M3 rounding of an activation row stays within the LOOSE act_quant bound (u8 per element). */
+    @Property(tries = 50, seed = "12")
+    void e4m3RoundingStaysWithinTheLooseBound(@ForAll long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[] x = RandomInputs.gaussian(rng, 1, 1, 128).toArray();
+        double amax = 0;
+        for (double v : x) amax = Math.max(amax, Math.abs(v));
+        float s = org.dsv32.spec.format.UE8M0.roundUp((float) amax * (float) (1 / E4M3.MAX));
+        double[] q = new double[x.length];
+        for (int i = 0; i < x.length; i++) q[i] = E4M3.round(x[i] / s) * s;
+        Tolerance t = Tolerances.actQuant(Tier.LOOSE, ScaleFormat.UE8M0);
+        assertTrue(Metrics.calcDiff(q, x) <= t.calcDiff());
+        assertTrue(Metrics.maxAbs(q, x) / amax <= t.maxErrInf());
+    }
+
+    /** spec/TOLERANCES.md holds the table these formulas give for the published 671B configuration. */
+    @Test
+    void documentedTableMatchesTheFormulas() throws Exception {
+        Path doc = Path.of("..", "spec", "TOLERANCES.md");
+        String text = Files.readString(doc);
+        String table = Tolerances.markdownTable(ModelConfig.deepseekV32());
+        assertTrue(text.contains(table), "spec/TOLERANCES.md is out of date; regenerate its table with Tolerances.markdownTable:\n" + table);
+    }
+}

@@ -1,0 +1,30 @@
+package org.dsv32.conformance.properties;
+
+import java.util.SplittableRandom;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.DoubleRange;
+import net.jqwik.api.constraints.IntRange;
+import org.dsv32.conformance.ConformanceConfigs;
+import org.dsv32.conformance.RandomInputs;
+import org.dsv32.conformance.RandomWeights;
+import org.dsv32.conformance.checks.LayerNormCheck;
+import org.dsv32.spec.config.ModelConfig;
+
+/** LayerNorm of any backend against the reference, with a common offset (the conditioning the tolerance follows). */
+public abstract class LayerNormProperties extends OperationProperties {
+    private final LayerNormCheck check = new LayerNormCheck();
+
+    @Override
+    protected LayerNormCheck check() { return check; }
+
+    @Property(tries = 40, seed = "104")
+    void conformsToTheReference(@ForAll @IntRange(min = 1, max = 4) int rows, @ForAll @DoubleRange(min = -10, max = 10) double offset,
+                                @ForAll long seed, @ForAll @IntRange(min = 0, max = 1) int comparison) {
+        ModelConfig c = ConformanceConfigs.small();
+        SplittableRandom rng = new SplittableRandom(seed);
+        int d = c.indexHeadDim();
+        assertConforms(check, new LayerNormCheck.Case("generated", c, RandomInputs.offsetRow(RandomInputs.gaussian(rng, 1, rows, d), 0, offset),
+                RandomWeights.normWeight(rng, "generated.weight", d), RandomWeights.bf16(rng, "generated.bias", 1, d, 0, 0.1)), modeTier(check, comparison));
+    }
+}

@@ -1,0 +1,31 @@
+package org.dsv32.conformance.properties;
+
+import java.util.SplittableRandom;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.DoubleRange;
+import net.jqwik.api.constraints.IntRange;
+import org.dsv32.conformance.ConformanceConfigs;
+import org.dsv32.conformance.RandomInputs;
+import org.dsv32.conformance.RandomWeights;
+import org.dsv32.conformance.checks.RmsNormCheck;
+import org.dsv32.spec.config.ModelConfig;
+
+/** RMSNorm (plain and fused residual) of any backend against the reference, rows of any magnitude. */
+public abstract class RmsNormProperties extends OperationProperties {
+    private final RmsNormCheck check = new RmsNormCheck();
+
+    @Override
+    protected RmsNormCheck check() { return check; }
+
+    @Property(tries = 40, seed = "103")
+    void conformsToTheReference(@ForAll @IntRange(min = 1, max = 4) int rows, @ForAll @DoubleRange(min = -4, max = 4) double log10Magnitude,
+                                @ForAll boolean fused, @ForAll long seed, @ForAll @IntRange(min = 0, max = 1) int comparison) {
+        ModelConfig c = ConformanceConfigs.small();
+        SplittableRandom rng = new SplittableRandom(seed);
+        int d = c.hiddenSize();
+        double m = Math.pow(10, log10Magnitude);
+        assertConforms(check, new RmsNormCheck.Case("generated", c, RandomInputs.gaussian(rng, m, rows, d),
+                fused ? RandomInputs.gaussian(rng, m, rows, d) : null, RandomWeights.normWeight(rng, "generated.weight", d)), modeTier(check, comparison));
+    }
+}

@@ -1,0 +1,116 @@
+package org.dsv32.conformance.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.dsv32.conformance.CaseResult;
+import org.dsv32.conformance.CheckOptions;
+import org.dsv32.conformance.CheckResult;
+import org.dsv32.conformance.DecisionCounts;
+import org.dsv32.conformance.ErrorStats;
+import org.dsv32.conformance.Status;
+import org.dsv32.conformance.Tier;
+import org.dsv32.conformance.Tolerance;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** report.json keys, report.html content, the verdict policy and the baseline gate, on hand-made results. */
+class ReportTest {
+    static CheckResult result(String backend, String op, Status status, double calcDiff, String note) {
+        double[] x = {1, 2, 3, 4}, y = {1, 2, 3, 4 * (1 + Math.sqrt(2 * calcDiff * 30 / 16))};
+        ErrorStats s = ErrorStats.of(y, x);
+        CaseResult c = new CaseResult("case", s, new DecisionCounts(3, 1, 0), status == Status.FAIL ? List.of("too large") : List.of());
+        return new CheckResult("operations", backend, op, "fp8", Tier.TIGHT, status, note,
+                new Tolerance(1e-3, Double.NaN, Double.NaN, "test"), List.of(c), 0.1);
+    }
+
+    static ConformanceReport report(CheckResult... rs) {
+        return ConformanceReport.of(CheckOptions.quickDefaults(),
+                List.of(new ConformanceReport.BackendInfo("reference", "f64", true, "", 11, 14),
+                        new ConformanceReport.BackendInfo("cuda", "gpu", false, "no GPU", 0, 14)),
+                List.of(rs), 1.0);
+    }
+
+    @Test
+    void jsonHasTheStableKeys() {
+        JsonNode j = ReportJson.toJson(report(result("reference", "linear", Status.PASS, 1e-6, "")), false);
+        assertEquals(Set.of("format", "generated", "seed", "quick", "machine", "backends", "results", "summary"), keys(j));
+        JsonNode r = j.get("results").get(0);
+        assertTrue(keys(r).containsAll(Set.of("backend", "operation", "precision", "tier", "cases", "worst_calc_diff", "worst_ulps",
+                "decisions", "status", "tolerance", "histogram", "case_details")), keys(r).toString());
+        assertEquals(Set.of("agree", "near_tie", "violation"), keys(r.get("decisions")));
+        assertEquals(3, r.get("decisions").get("agree").asInt());
+        assertEquals("pass", r.get("status").asText());
+        assertEquals("tight", r.get("tier").asText());
+        assertTrue(keys(j.get("machine")).containsAll(Set.of("java", "os", "arch", "cpus")));
+        assertTrue(keys(j.get("summary")).containsAll(Set.of("verdict", "pass", "fail", "not_implemented", "unavailable")));
+        assertEquals("pass", j.get("summary").get("verdict").asText());
+    }
+
+    @Test
+    void htmlHasTheTableAndAnInlineSvgAndNoScripts() {
+        String html = ReportHtml.render(report(result("reference", "linear", Status.PASS, 1e-6, ""),
+                result("reference", "rope", Status.FAIL, 1e-2, "")), false);
+        assertTrue(html.contains("<svg"));
+        assertTrue(html.contains("<table"));
+        assertTrue(html.contains("linear") && html.contains("rope"));
+        assertFalse(html.contains("<script"));
+        assertFalse(html.contains("http://") && html.replace("http://www.w3.org/2000/svg", "").contains("http://"));
+        assertFalse(html.contains("https://"));
+    }
+
+    @Test
+    void verdictFailsOnAFailAndOnABackendThatImplementsNothing() {
+        assertTrue(report(result("reference", "linear", Status.PASS, 1e-6, "")).summary().passed());
+        assertFalse(report(result("reference", "linear", Status.FAIL, 1e-2, "")).summary().passed());
+        // only not-implemented and delegated results: nothing of its own passed
+        ConformanceReport r = ConformanceReport.of(CheckOptions.quickDefaults(),
+                List.of(new ConformanceReport.BackendInfo("simd", "cpu", true, "", 1, 14)),
+                List.of(result("simd", "linear", Status.PASS, 0, "delegated to reference"),
+                        CheckResult.notRun("operations", "simd", "rope", "fp8", Tier.TIGHT, Status.NOT_IMPLEMENTED, "lacks it")), 1.0);
+        assertFalse(r.summary().passed(), r.summary().toString());
+        // not implemented alone does not fail a backend that passes something, unless strict
+        ConformanceReport partial = report(result("reference", "linear", Status.PASS, 1e-6, ""),
+                CheckResult.notRun("operations", "reference", "block", "-", Tier.TIGHT, Status.NOT_IMPLEMENTED, "lacks it"));
+        assertTrue(partial.summary(false).passed());
+        assertFalse(partial.summary(true).passed());
+    }
+
+    @Test
+    void baselineGateFailsOnATenTimesWorseError(@TempDir Path dir) throws Exception {
+        Path base = dir.resolve("report.json");
+        ReportJson.write(report(result("reference", "linear", Status.PASS, 1e-6, "")), false, base);
+        JsonNode stored = ReportJson.read(base);
+        ConformanceReport same = report(result("reference", "linear", Status.PASS, 1e-6, ""));
+        assertTrue(Baseline.compare(stored, same, Baseline.DEFAULT_FACTOR).isEmpty());
+        ConformanceReport worse = report(result("reference", "linear", Status.PASS, 1e-5, ""));
+        List<Baseline.Regression> regs = Baseline.compare(stored, worse, Baseline.DEFAULT_FACTOR);
+        assertFalse(regs.isEmpty());
+        assertTrue(regs.get(0).toString().contains("operations/reference/linear/fp8/tight"), regs.get(0).toString());
+        assertTrue(regs.stream().anyMatch(g -> g.metric().equals("worst_calc_diff")));
+        // a larger factor tolerates it
+        assertTrue(Baseline.compare(stored, worse, 20).stream().noneMatch(g -> g.metric().equals("worst_calc_diff")));
+        assertTrue(Files.size(base) > 0);
+    }
+
+    @Test
+    void baselineFloorIgnoresNoiseAboveAnExactBaseline(@TempDir Path dir) {
+        Path base = dir.resolve("report.json");
+        ReportJson.write(report(result("reference", "linear", Status.PASS, 0, "")), false, base);
+        ConformanceReport tiny = report(result("reference", "linear", Status.PASS, 1e-16, ""));
+        assertTrue(Baseline.compare(ReportJson.read(base), tiny, Baseline.DEFAULT_FACTOR).stream().noneMatch(g -> g.metric().equals("worst_calc_diff")));
+    }
+
+    static Set<String> keys(JsonNode n) {
+        Set<String> s = new TreeSet<>();
+        n.fieldNames().forEachRemaining(s::add);
+        return s;
+    }
+}
