@@ -176,7 +176,11 @@ public final class BenchRunner {
                     report.skip(w.op(), b.name(), shapeLabel(w.shape()) + ": not implemented");
                 } else {
                     say("%s: checking %s against the reference", what, b.name());
-                    if (checked(what, b.name(), report, w.op(), () -> w.check(reference, b))) agreed.add(b);
+                    double[] err = {Double.NaN};
+                    if (checked(what, b.name(), report, w.op(), () -> err[0] = w.check(reference, b))) {
+                        agreed.add(b);
+                        say("%s: %s agrees, normwise relative error %.2g (bound %.2g)", what, b.name(), err[0], LayerTolerance.NORMWISE);
+                    }
                 }
             }
             say("%s: timing reference", what);

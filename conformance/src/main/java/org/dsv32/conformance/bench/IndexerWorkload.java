@@ -111,12 +111,12 @@ public final class IndexerWorkload implements LayerWorkload {
 
     /** Compares the score of every key (the selection follows from them, ties aside). */
     @Override
-    public void check(Backend referenceBackend, Backend candidate) {
+    public double check(Backend referenceBackend, Backend candidate) {
         Optional<IndexerOp> op = candidate.operation(IndexerOp.class, context);
-        if (op.isEmpty()) return;
+        if (op.isEmpty()) return Double.NaN;
         if (reference == null) reference = select(referenceBackend.require(IndexerOp.class, context), freshCache());
         IndexerResult got = select(op.get(), freshCache());
-        LayerTolerance.check("indexer (" + keys + " keys, scores)", candidate.name(), got.scores().toArray(), reference.scores().toArray());
+        return LayerTolerance.check("indexer (" + keys + " keys, scores)", candidate.name(), got.scores().toArray(), reference.scores().toArray());
     }
 
     @Override

@@ -13,6 +13,10 @@ import java.util.Locale;
  * (2^-4 relative): with a flip probability of about (float32 error) / (e4m3 spacing), the normwise effect is about
  * 2^-4 times its square root — of order 2^-10 to 2^-8 here. A formula error (a wrong scale, head, block or
  * transpose) moves the output by O(1). {@value #NORMWISE} = 2^-6 separates the two with margin on both sides.
+ *
+ * <p>This is a typical-error bound for a benchmark's sanity check, tighter than the worst-case budgets of
+ * {@code org.dsv32.conformance.Tolerances} at the real dimensions (which are guarantees, see spec/TOLERANCES.md);
+ * correctness itself is judged by {@code ./dsv32 conform}. The errors the checks measure are printed with the run.
  */
 public final class LayerTolerance {
     private LayerTolerance() {}
@@ -31,8 +35,8 @@ public final class LayerTolerance {
         return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
     }
 
-    /** Throws unless {@code candidate} is within the bound of {@code reference}. */
-    public static void check(String what, String backend, double[] candidate, double[] reference) {
+    /** Throws unless {@code candidate} is within the bound of {@code reference}; returns the normwise error. */
+    public static double check(String what, String backend, double[] candidate, double[] reference) {
         double e = normwise(candidate, reference);
         int nonFinite = org.dsv32.spec.metrics.Metrics.nonFiniteMismatches(candidate, reference);
         if (!(e <= NORMWISE) || nonFinite > 0) {
@@ -40,5 +44,6 @@ public final class LayerTolerance {
                     "%s: %s disagrees with the float64 reference: normwise relative error %.3g (bound %.3g), %d non-finite mismatches",
                     what, backend, e, NORMWISE, nonFinite));
         }
+        return e;
     }
 }

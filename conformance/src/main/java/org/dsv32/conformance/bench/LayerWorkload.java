@@ -39,9 +39,9 @@ public interface LayerWorkload extends AutoCloseable {
     /**
      * Runs {@code candidate} once with the reference's decisions (key selection, routing) and throws
      * {@link IllegalStateException} unless it agrees with the float64 reference within {@link LayerTolerance}.
-     * Does nothing when the candidate lacks the operation.
+     * Returns the normwise relative error found (NaN when the candidate lacks the operation).
      */
-    void check(Backend reference, Backend candidate);
+    double check(Backend reference, Backend candidate);
 
     @Override
     void close();

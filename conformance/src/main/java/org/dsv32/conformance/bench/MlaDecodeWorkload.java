@@ -145,12 +145,12 @@ public final class MlaDecodeWorkload implements LayerWorkload {
     private AttentionResult reference;
 
     @Override
-    public void check(Backend referenceBackend, Backend candidate) {
+    public double check(Backend referenceBackend, Backend candidate) {
         Optional<MlaAttentionOp> op = candidate.operation(MlaAttentionOp.class, context);
-        if (op.isEmpty()) return;
+        if (op.isEmpty()) return Double.NaN;
         if (reference == null) reference = forward(referenceBackend.require(MlaAttentionOp.class, context), freshCache(), null);
         AttentionResult got = forward(op.get(), freshCache(), reference.indexer().selected());
-        LayerTolerance.check("mla_decode (" + cached + " cached, the reference's selection)", candidate.name(),
+        return LayerTolerance.check("mla_decode (" + cached + " cached, the reference's selection)", candidate.name(),
                 got.output().toArray(), reference.output().toArray());
     }
 

@@ -113,9 +113,9 @@ public final class MoeWorkload implements LayerWorkload {
      * {@value #CHECKED_TOKENS} of them (tokens are independent given the routing) and those rows are compared.
      */
     @Override
-    public void check(Backend referenceBackend, Backend candidate) {
+    public double check(Backend referenceBackend, Backend candidate) {
         Optional<MoeOp> op = candidate.operation(MoeOp.class, context);
-        if (op.isEmpty()) return;
+        if (op.isEmpty()) return Double.NaN;
         int checked = Math.min(tokens, CHECKED_TOKENS);
         if (reference == null) {
             routing = referenceBackend.require(MoeGateOp.class, context).route(input(tokens), weights);
@@ -124,7 +124,7 @@ public final class MoeWorkload implements LayerWorkload {
             reference = forward(referenceBackend.require(MoeOp.class, context), input(checked), head).output().toArray();
         }
         double[] got = java.util.Arrays.copyOf(forward(op.get(), input(tokens), routing).output().toArray(), reference.length);
-        LayerTolerance.check("moe (" + tokens + " tokens, the reference's routing, first " + checked + " compared)",
+        return LayerTolerance.check("moe (" + tokens + " tokens, the reference's routing, first " + checked + " compared)",
                 candidate.name(), got, reference);
     }
 
