@@ -66,13 +66,15 @@ public record BenchTimer(int warmupRuns, double warmupSeconds, int minRuns, doub
         double total = 0, cpu = 0;
         while (n < times.length && (n == 0 || (total < maxSeconds && (n < minRuns || total < minSeconds)))) {
             before.run();
-            long c0 = cpuNanos(), t0 = System.nanoTime();
+            java.util.Map<Long, Long> c0 = cpuSnapshot();
+            long t0 = System.nanoTime();
             op.run();
-            long t1 = System.nanoTime(), c1 = cpuNanos();
+            long t1 = System.nanoTime();
+            java.util.Map<Long, Long> c1 = cpuSnapshot();
             double s = (t1 - t0) / 1e9;
             times[n++] = Math.max(s, 1e-9);
             total += s;
-            cpu += (c1 - c0) / 1e9;
+            cpu += cpuDelta(c0, c1) / 1e9;
         }
         double[] sorted = Arrays.copyOf(times, n);
         Arrays.sort(sorted);
@@ -83,14 +85,21 @@ public record BenchTimer(int warmupRuns, double warmupSeconds, int minRuns, doub
 
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
-    /** CPU time of every live Java thread of this process (the kernels' pool threads are long-lived). */
-    static long cpuNanos() {
-        if (!CPU.isThreadCpuTimeEnabled()) return 0;
-        long sum = 0;
+    /** CPU time of every live Java thread of this process, by thread id. */
+    static java.util.Map<Long, Long> cpuSnapshot() {
+        java.util.Map<Long, Long> m = new java.util.HashMap<>();
+        if (!CPU.isThreadCpuTimeEnabled()) return m;
         for (long id : CPU.getAllThreadIds()) {
             long t = CPU.getThreadCpuTime(id);
-            if (t > 0) sum += t;
+            if (t >= 0) m.put(id, t);
         }
+        return m;
+    }
+
+    /** CPU nanoseconds spent between two snapshots by the threads alive at both (new threads count from 0). */
+    static long cpuDelta(java.util.Map<Long, Long> before, java.util.Map<Long, Long> after) {
+        long sum = 0;
+        for (var e : after.entrySet()) sum += Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
         return sum;
     }
 }
