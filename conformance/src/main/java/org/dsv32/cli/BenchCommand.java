@@ -21,9 +21,9 @@ import picocli.CommandLine.Option;
  * machine's measured limits. See {@link BenchRunner}.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Benchmark FP8 GEMM, MLA decode, the indexer, MoE and tiny-checkpoint decode on reference, simd and ejml",
-            "(and --backend cuda), after measuring this machine's fp32 FMA peak and memory bandwidth.",
-            "Every variant is checked against the float64 reference on the same inputs before it is timed.",
+        description = {"Benchmark FP8 GEMM, MLA decode, the indexer, MoE and tiny-checkpoint decode on reference, simd and ejml "
+                + "(and --backend cuda), after measuring this machine's fp32 FMA peak and memory bandwidth. Every variant is "
+                + "checked against the float64 reference on the same inputs before it is timed.",
             "Exit status: 0, or 1 when a variant disagreed with the reference (it is then not timed)."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Shorter runs and smaller buffers: a few minutes in all on 2 cores.")
