@@ -217,7 +217,8 @@ public final class BenchRunner {
             Map<String, Object> dims = new LinkedHashMap<>();
             dims.put("prompt", w.promptTokens());
             dims.put("decode", w.decodeTokens());
-            BenchTimer timer = options.smoke() ? BenchTimer.smoke() : new BenchTimer(1, 0, 3, 1, 20, 10);
+            // a decode step runs many small operations: give the JIT a few seconds on them before timing
+            BenchTimer timer = options.smoke() ? BenchTimer.smoke() : new BenchTimer(3, options.quick() ? 2 : 4, 5, 2, 40, 10);
             Optional<double[]> refLogits = w.lastLogits(reference);
             List<Backend> all = new ArrayList<>();
             all.add(reference);
