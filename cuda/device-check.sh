@@ -9,7 +9,7 @@
 #                                  this branch has conform).
 #   cuda/device-check.sh run       on the GPU machine (needs only the NVIDIA driver): runs, with the bundled runtime,
 #                                  `info`, the cuda module's GPU tests, `conform --backend cuda` and
-#                                  `bench --backend cuda --quick --json`, and writes every report to $OUT
+#                                  `bench --backend cuda --quick --json bench.json`, and writes every report to $OUT
 #                                  (default cuda/target/device-out).
 #
 # With the device tool: prepare here, then run with carry ["cuda/target/device-bundle"], e.g.
@@ -138,7 +138,7 @@ run() {
     echo "== conform: this build has no 'conform' command (it is written on another branch)" | tee -a "$out/summary.txt"
   fi
   if has_command bench; then
-    pushd "$out" >/dev/null; step "bench --backend cuda --quick --json" bench.json "$bundle/dsv32" bench --backend cuda --quick --json; popd >/dev/null
+    pushd "$out" >/dev/null; step "bench --backend cuda --quick --json bench.json" bench.txt "$bundle/dsv32" bench --backend cuda --quick --json bench.json; popd >/dev/null
   else
     echo "== bench: this build has no 'bench' command (it is written on another branch)" | tee -a "$out/summary.txt"
   fi

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 TinyCheckpointCommand.class,
                 AnalyzeCommand.class,
                 LogitsCommand.class,
+                BenchCommand.class,
                 ConformCommand.class,
                 MutantsCommand.class,
                 GoldenCommand.class,

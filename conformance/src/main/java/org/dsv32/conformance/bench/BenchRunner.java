@@ -1,0 +1,282 @@
+package org.dsv32.conformance.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.dsv32.optimized.SimdThreads;
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.backend.Backends;
+import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.config.ModelPresets;
+import org.dsv32.spec.metrics.Metrics;
+
+/**
+ * Runs the benchmarks of {@code ./dsv32 bench} side by side on {@code reference}, {@code simd}, {@code ejml} (GEMM
+ * only) and any extra backends, after measuring the machine's limits, and collects a {@link BenchReport}. Every
+ * variant is checked against the float64 reference on the same inputs before it is timed; one that disagrees is
+ * reported and not timed, and {@link #failures} names it.
+ */
+public final class BenchRunner {
+    /** The operations, in the order they run. */
+    public static final List<String> OPS = List.of("fp8_gemm", "mla_decode", "indexer", "moe", "tiny_decode");
+
+    /**
+     * What to run.
+     *
+     * @param size        {@code full}, {@code quick} or {@code smoke} (tiny shapes and the tiny configuration, for tests)
+     * @param extra       backends to measure besides reference, simd and ejml (e.g. cuda)
+     * @param ops         which of {@link #OPS} to run
+     * @param ms          GEMM row counts (default 1, 16, 128)
+     * @param shapes      GEMM weight shapes (default the four of the issue)
+     * @param seed        of every random input
+     */
+    public record Options(String size, List<String> extra, Set<String> ops, List<Integer> ms, List<Fp8GemmWorkload.Shape> shapes, long seed) {
+        public boolean quick() { return size.equals("quick"); }
+
+        public boolean smoke() { return size.equals("smoke"); }
+
+        public BenchTimer timer() {
+            return switch (size) {
+                case "smoke" -> BenchTimer.smoke();
+                case "quick" -> BenchTimer.quick();
+                default -> BenchTimer.standard();
+            };
+        }
+    }
+
+    private final Options options;
+    private final PrintStream progress;
+    private final List<String> failures = new ArrayList<>();
+
+    public BenchRunner(Options options, PrintStream progress) {
+        this.options = options;
+        this.progress = progress;
+    }
+
+    /** Variants that disagreed with the reference (empty when all agreed). */
+    public List<String> failures() { return List.copyOf(failures); }
+
+    public BenchReport run() {
+        int threads = SimdThreads.threads();
+        long buffer = options.smoke() ? 16L << 20 : options.quick() ? 512L << 20 : 1L << 30;
+        say("machine limits: fp32 FMA peak and streaming bandwidth (%d threads, %d MiB buffer)", threads, buffer >> 20);
+        int passes = options.smoke() ? 2 : options.quick() ? 15 : 40;
+        MachineLimits limits = MachineLimits.measure(threads, buffer, passes);
+        say("  fp32 peak %.1f GFLOP/s, bandwidth %.1f GB/s", limits.fp32PeakGflops(), limits.bandwidthGbPerS());
+        BenchReport report = new BenchReport(limits, options.size());
+
+        Backend reference = Backends.byName("reference"), simd = Backends.byName("simd");
+        List<Backend> candidates = new ArrayList<>(List.of(simd));
+        for (String name : options.extra()) {
+            if (name.equals("reference") || name.equals("simd") || name.equals("ejml")) continue;
+            Backend b = Backends.byName(name);
+            if (b.availability().available()) {
+                candidates.add(b);
+            } else {
+                report.skip("all", name, b.availability().toString());
+                say("%s: %s; benchmarking the other backends", name, b.availability());
+            }
+        }
+
+        if (options.ops().contains("fp8_gemm")) gemms(report, candidates);
+        ModelConfig layerConfig = options.smoke() ? ModelPresets.tiny() : ModelPresets.deepseekV32();
+        if (options.ops().contains("mla_decode")) {
+            layer(report, reference, candidates, () -> new MlaDecodeWorkload(layerConfig, options.smoke() ? 16 : 4096, options.seed() + 1));
+        }
+        if (options.ops().contains("indexer")) {
+            layer(report, reference, candidates, () -> new IndexerWorkload(layerConfig, options.smoke() ? 32 : 8192, options.seed() + 2));
+        }
+        if (options.ops().contains("moe")) {
+            int distinct = options.smoke() ? layerConfig.nRoutedExperts() : options.quick() ? 8 : 16;
+            for (int tokens : options.smoke() ? new int[] {1, 4} : new int[] {1, 64}) {
+                layer(report, reference, candidates, () -> new MoeWorkload(layerConfig, tokens, distinct, options.seed() + 3));
+            }
+        }
+        if (options.ops().contains("tiny_decode")) tinyDecode(report, reference, candidates);
+
+        say("machine limits again (a busy machine may have held them down at the start)");
+        MachineLimits again = MachineLimits.measure(threads, buffer, passes);
+        say("  fp32 peak %.1f GFLOP/s, bandwidth %.1f GB/s", again.fp32PeakGflops(), again.bandwidthGbPerS());
+        report.limits(limits.max(again));
+        return report;
+    }
+
+    // ---- FP8 GEMM
+
+    private void gemms(BenchReport report, List<Backend> candidates) {
+        List<Fp8GemmWorkload.Shape> shapes = options.shapes() != null ? options.shapes() : Fp8GemmWorkload.SHAPES;
+        List<Integer> ms = options.ms() != null ? options.ms() : Fp8GemmWorkload.M_VALUES;
+        BenchTimer timer = options.timer();
+        double refMacs = options.smoke() ? 1e6 : options.quick() ? 1e7 : 4e7;
+        for (Fp8GemmWorkload.Shape shape : shapes) {
+            for (int m : ms) {
+                say("fp8_gemm M=%d %s", m, shape.label());
+                try (Fp8GemmWorkload w = Fp8GemmWorkload.create(m, shape, options.seed())) {
+                    Map<String, Object> dims = new LinkedHashMap<>();
+                    dims.put("m", m);
+                    dims.put("n", shape.n());
+                    dims.put("k", shape.k());
+                    Fp8GemmWorkload.Part part = w.part(refMacs);
+                    var refOp = w.linear(Backends.byName("reference"));
+                    BenchTimer.Timing ref = timer.slow(1, 3).time(() -> refOp.apply(part.x(), part.w())).scaled(part.scale(m, shape.n()));
+                    report.add(new BenchResult("fp8_gemm", dims, "reference", ref, w.flops(), w.weightBytes(),
+                            join("float64", part.describe(m, shape.n()))));
+                    for (Backend b : candidates) {
+                        String name = b.name();
+                        if (!checked("fp8_gemm " + w.label(), name, report, "fp8_gemm", () -> w.check(name))) continue;
+                        BenchTimer.Timing t;
+                        String note;
+                        if (name.equals("simd")) {
+                            t = timer.time(w::runSimd);
+                            note = m == 1 ? "GEMV, act_quant included" : "act_quant included";
+                        } else {
+                            var op = w.linear(b);
+                            var x = w.xTensor(m);
+                            t = timer.time(() -> op.apply(x, w.weight));
+                            note = "LinearOp contract (float64 tensors in and out, act_quant included)";
+                        }
+                        report.add(new BenchResult("fp8_gemm", dims, name, t, w.flops(), w.weightBytes(), note));
+                        if (name.equals("simd") && checked("fp8_gemm " + w.label(), "ejml", report, "fp8_gemm", () -> w.check("ejml"))) {
+                            BenchTimer.Timing e = timer.time(w::runEjml);
+                            report.add(new BenchResult("fp8_gemm", dims, "ejml", e, w.flops(), w.weightBytes(),
+                                    "float32 mult on W dequantised and transposed ahead (reads 4 bytes per weight)"));
+                            w.releaseEjml();
+                        }
+                    }
+                } catch (OutOfMemoryError e) {
+                    report.skip("fp8_gemm", "all", "M=" + m + " " + shape.label() + ": out of memory (" + e.getMessage() + ")");
+                }
+            }
+        }
+    }
+
+    // ---- layers
+
+    private void layer(BenchReport report, Backend reference, List<Backend> candidates, Supplier<LayerWorkload> make) {
+        BenchTimer timer = options.timer();
+        double refMacs = options.smoke() ? 1e6 : options.quick() ? 3e8 : 1e9;
+        LayerWorkload w;
+        try {
+            w = make.get();
+        } catch (OutOfMemoryError e) {
+            report.skip("layer", "all", "out of memory building the weights (" + e.getMessage() + ")");
+            return;
+        }
+        try (w) {
+            String what = w.op() + " " + shapeLabel(w.shape());
+            List<Backend> agreed = new ArrayList<>();
+            for (Backend b : candidates) {
+                if (w.call(b).isEmpty()) {
+                    report.skip(w.op(), b.name(), shapeLabel(w.shape()) + ": not implemented");
+                } else {
+                    say("%s: checking %s against the reference", what, b.name());
+                    double[] err = {Double.NaN};
+                    if (checked(what, b.name(), report, w.op(), () -> err[0] = w.check(reference, b))) {
+                        agreed.add(b);
+                        say("%s: %s agrees, normwise relative error %.2g (bound %.2g)", what, b.name(), err[0], LayerTolerance.NORMWISE);
+                    }
+                }
+            }
+            say("%s: timing reference", what);
+            // the check has just run the reference (warm); at real sizes one call takes seconds
+            int warmups = agreed.isEmpty() ? 1 : 0, runs = options.quick() || options.smoke() ? 1 : 3;
+            w.referenceCall(reference, refMacs).ifPresent(c -> {
+                BenchTimer.Timing t = timer.slow(warmups, runs).time(c.before(), c.run()).scaled(c.scale());
+                report.add(new BenchResult(w.op(), w.shape(), "reference", t, w.flops(), w.bytes(), join("float64", c.note())));
+            });
+            for (Backend b : agreed) {
+                LayerWorkload.Call call = w.call(b).orElseThrow();
+                say("%s: timing %s", what, b.name());
+                BenchTimer.Timing t = timer.time(call.before(), call.run()).scaled(call.scale());
+                String note = b.delegateOf(opType(w.op())).map(d -> "computed by " + d).orElse("");
+                report.add(new BenchResult(w.op(), w.shape(), b.name(), t, w.flops(), w.bytes(), join(note, call.note())));
+            }
+        }
+    }
+
+    private static Class<? extends org.dsv32.spec.ops.Operation> opType(String op) {
+        return switch (op) {
+            case "mla_decode" -> org.dsv32.spec.ops.MlaAttentionOp.class;
+            case "indexer" -> org.dsv32.spec.ops.IndexerOp.class;
+            case "moe" -> org.dsv32.spec.ops.MoeOp.class;
+            default -> org.dsv32.spec.ops.ModelOp.class;
+        };
+    }
+
+    // ---- tiny checkpoint decode
+
+    private void tinyDecode(BenchReport report, Backend reference, List<Backend> candidates) {
+        int decode = options.smoke() ? 2 : options.quick() ? 8 : 32;
+        try (TinyDecodeWorkload w = new TinyDecodeWorkload(8, decode, options.seed() + 4)) {
+            Map<String, Object> dims = new LinkedHashMap<>();
+            dims.put("prompt", w.promptTokens());
+            dims.put("decode", w.decodeTokens());
+            // a decode step runs many small operations: give the JIT a few seconds on them before timing
+            BenchTimer timer = options.smoke() ? BenchTimer.smoke() : new BenchTimer(3, options.quick() ? 2 : 4, 5, 2, 40, 10);
+            Optional<double[]> refLogits = w.lastLogits(reference);
+            List<Backend> all = new ArrayList<>();
+            all.add(reference);
+            all.addAll(candidates);
+            for (Backend b : all) {
+                Optional<LayerWorkload.Call> call = w.call(b);
+                if (call.isEmpty()) {
+                    report.skip("tiny_decode", b.name(), b.name() + " model: not implemented");
+                    continue;
+                }
+                say("tiny_decode: %s", b.name());
+                String note = "";
+                if (b != reference && refLogits.isPresent()) {
+                    double[] got = w.lastLogits(b).orElseThrow();
+                    note = String.format(Locale.ROOT, "last logits vs reference: calc_diff %.2g, argmax %s",
+                            Metrics.calcDiff(got, refLogits.get()), Metrics.argmax(got) == Metrics.argmax(refLogits.get()) ? "agrees" : "differs");
+                }
+                BenchTimer.Timing t = timer.time(call.get().before(), call.get().run()).scaled(call.get().scale());
+                Map<String, Object> extra = new LinkedHashMap<>();
+                extra.put("tokens_per_s", 1 / t.median());
+                report.add(new BenchResult("tiny_decode", dims, b.name(), t, w.flopsPerToken(), w.bytesPerToken(),
+                        join("seconds per decoded token", note), extra));
+            }
+        }
+    }
+
+    // ---- helpers
+
+    /** Runs a check; on disagreement records the failure, skips the variant and returns false. */
+    private boolean checked(String what, String backend, BenchReport report, String op, Runnable check) {
+        try {
+            check.run();
+            return true;
+        } catch (IllegalStateException e) {
+            failures.add(e.getMessage());
+            report.skip(op, backend, "DISAGREES, not timed: " + e.getMessage());
+            say("%s: %s DISAGREES: %s", what, backend, e.getMessage());
+            return false;
+        }
+    }
+
+    private final long started = System.nanoTime();
+
+    private void say(String format, Object... args) {
+        if (progress != null) {
+            progress.println(String.format(Locale.ROOT, "[%6.1f s] ", (System.nanoTime() - started) / 1e9) + String.format(Locale.ROOT, format, args));
+        }
+    }
+
+    static String shapeLabel(Map<String, Object> shape) {
+        StringBuilder b = new StringBuilder();
+        shape.forEach((k, v) -> b.append(b.isEmpty() ? "" : " ").append(k).append('=').append(v));
+        return b.toString();
+    }
+
+    private static String join(String a, String b) {
+        if (a.isEmpty()) return b;
+        if (b.isEmpty()) return a;
+        return a + "; " + b;
+    }
+}
