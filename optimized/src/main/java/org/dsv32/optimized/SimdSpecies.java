@@ -8,8 +8,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
@@ -33,7 +32,13 @@ public final class SimdSpecies {
     private static final int PREFERRED = FloatVector.SPECIES_PREFERRED.vectorBitSize();
     private static final int CONFIGURED = resolve(System.getProperty(PROPERTY));
     private static volatile int override = -1;
-    private static final Map<String, Object> KERNELS = new ConcurrentHashMap<>();
+    /** Per template, one slot per width (0, 128, 256, 512): a lookup without building a key per call. */
+    private static final ClassValue<AtomicReferenceArray<Object>> KERNELS = new ClassValue<>() {
+        @Override
+        protected AtomicReferenceArray<Object> computeValue(Class<?> template) {
+            return new AtomicReferenceArray<>(4);
+        }
+    };
 
     private SimdSpecies() {}
 
@@ -86,7 +91,18 @@ public final class SimdSpecies {
      */
     static <T> T kernels(Class<T> api, Class<? extends T> template) {
         int bits = bits();
-        Object k = KERNELS.computeIfAbsent(template.getName() + "@" + bits, key -> define(template, bits));
+        AtomicReferenceArray<Object> slots = KERNELS.get(template);
+        int slot = bits == 0 ? 0 : Integer.numberOfTrailingZeros(bits) - 6; // 128 -> 1, 256 -> 2, 512 -> 3
+        Object k = slots.get(slot);
+        if (k == null) {
+            synchronized (slots) {
+                k = slots.get(slot);
+                if (k == null) {
+                    k = define(template, bits);
+                    slots.set(slot, k);
+                }
+            }
+        }
         return api.cast(k);
     }
 
