@@ -26,6 +26,20 @@ class CheckpointSuiteTest {
     }
 
     @Test
+    void simdMeetsTheParityBoundOnTheDeployedFormatAndPassesOverall() {
+        Backend simd = new org.dsv32.optimized.SimdBackend();
+        List<CheckResult> results = suite.run(simd, reference, CheckOptions.quickDefaults(), Progress.NONE);
+        for (CheckResult r : results) {
+            assertEquals(Status.PASS, r.status(), r.key() + " " + r.note());
+            if (r.operation().contains("ue8m0")) {
+                // ue8m0 scales make x/s exact in fp32 too: no E4M3 rounding flips, so every step is within 1e-6.
+                assertEquals(0, r.decisions().nearTie(), r.key() + ": " + r.note());
+                assertTrue(r.worstCalcDiff() <= CheckpointSuite.LOGITS_CALC_DIFF, r.key());
+            }
+        }
+    }
+
+    @Test
     void aMissingMscaleSquaredFailsTheLogits() {
         Backend mutant = MutantCatalogue.byId("mla-no-mscale-squared").backend().get();
         List<CheckResult> results = suite.run(mutant, reference, CheckOptions.quickDefaults(), Progress.NONE);
