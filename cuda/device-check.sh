@@ -109,8 +109,11 @@ EOF
 
 run() {
   [ -x "$bundle/dsv32" ] || die "no bundle at $bundle: run 'cuda/device-check.sh prepare' first (and carry it)"
-  local out="${OUT:-$here/target/device-out}"
-  mkdir -p "$out"
+  # Everything is written to a work folder and packed into one archive at the end: the device tool brings back at
+  # most 8 files from $OUT, so $OUT gets summary.txt, device-check.tgz and the two JSON reports only.
+  local final="${OUT:-$here/target/device-out}"
+  local out="${TMPDIR:-/tmp}/dsv32-device-check"
+  rm -rf "$out"; mkdir -p "$out" "$final"
   local status=0
   step() {   # step NAME FILE COMMAND...: runs a step, its output to $out/FILE and to the console
     local name="$1" file="$2"; shift 2
@@ -146,7 +149,16 @@ run() {
   else
     echo "== bench: this build has no 'bench' command (it is written on another branch)" | tee -a "$out/summary.txt"
   fi
-  echo "device-check: reports in $out"
+  if command -v python3 >/dev/null && python3 -c "import torch" 2>/dev/null; then
+    step "PyTorch reference point (bf16 matmul, _scaled_mm, d2d copy)" torch.txt python3 "$here/torch_reference.py" "$out/torch.json"
+  else
+    echo "== PyTorch reference point: python3 with torch not found on this machine" | tee -a "$out/summary.txt"
+  fi
+  tar czf "$final/device-check.tgz" -C "$out" . || status=${status:-1}
+  cp "$out/summary.txt" "$final/summary.txt"
+  [ -f "$out/conform-report/report.json" ] && cp "$out/conform-report/report.json" "$final/conform.json"
+  for f in bench.json torch.json; do [ -f "$out/$f" ] && cp "$out/$f" "$final/$f"; done
+  echo "device-check: reports in $final (device-check.tgz holds everything)"
   exit $status
 }
 
