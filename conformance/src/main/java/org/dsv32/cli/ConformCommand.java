@@ -69,6 +69,12 @@ final class ConformCommand implements Callable<Integer> {
         ReportHtml.write(report, strict, html);
         ConformanceReport.Summary s = report.summary(strict);
         List<String> problems = new java.util.ArrayList<>(s.problems());
+        // A backend asked for by name that cannot run here is not a pass: a CI gate on it must notice.
+        for (Backend b : candidates) {
+            if (!backend.equals("all") && !b.availability().available()) {
+                problems.add("backend '" + b.name() + "' was asked for but is " + b.availability() + ": nothing was checked");
+            }
+        }
         if (base != null) {
             List<Baseline.Regression> regs = Baseline.compare(base, report, baselineFactor);
             for (Baseline.Regression g : regs) problems.add("REGRESSION " + g);

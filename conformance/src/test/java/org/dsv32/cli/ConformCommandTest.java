@@ -25,6 +25,13 @@ class ConformCommandTest {
     }
 
     @Test
+    void aBackendAskedForByNameThatCannotRunFails(@TempDir Path dir) {
+        org.junit.jupiter.api.Assumptions.assumeFalse(org.dsv32.spec.backend.Backends.byName("cuda").availability().available(),
+                "this machine has a GPU: the unavailable path cannot be exercised here");
+        assertEquals(1, Dsv32.execute("conform", "--quick", "--backend", "cuda", "--report", dir.toString()));
+    }
+
+    @Test
     void unknownBackendIsAUsageError(@TempDir Path dir) {
         assertEquals(2, Dsv32.execute("conform", "--backend", "nosuch", "--report", dir.toString()));
     }
