@@ -11,12 +11,12 @@ import org.dsv32.spec.ops.IndexerResult;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlaAttentionOp;
+import org.dsv32.spec.ops.MlaChecks;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeLayout;
 import org.dsv32.spec.ops.RopeOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.AttentionWeights;
-import org.dsv32.spec.weights.Weight;
 
 /**
  * MLA attention with DeepSeek sparse attention (fact sheet, sections 5, 7, 8; the definition is the reference's):
@@ -69,8 +69,8 @@ final class CudaMla implements MlaAttentionOp {
         if (cache.length() != startPos) {
             throw new IllegalArgumentException("MLA: cache holds " + cache.length() + " tokens, expected startPos " + startPos);
         }
-        if (forcedSelection != null) checkSelection(forcedSelection, tokens, startPos + tokens);   // before the cache changes
-        checkKvB(w.kvB());
+        if (forcedSelection != null) MlaChecks.checkForcedSelection(forcedSelection, tokens, startPos + tokens);   // before the cache changes
+        MlaChecks.checkKvB(config, w.kvB());
         int heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
         int vDim = config.vHeadDim(), rank = config.kvLoraRank();
         int[] positions = new int[tokens];
@@ -110,7 +110,7 @@ final class CudaMla implements MlaAttentionOp {
             headOut = gpu.downloadFloats(out, tokens * heads * vDim);
         }
         TensorF64 o = linear.apply(CudaTensors.fromFloats(headOut, tokens, heads * vDim), w.o());
-        return new AttentionResult(o, new IndexerResult(indexed.scores(), copy(selection)));
+        return new AttentionResult(o, new IndexerResult(indexed.scores(), MlaChecks.copy(selection)));
     }
 
     /**
@@ -185,29 +185,6 @@ final class CudaMla implements MlaAttentionOp {
         return out;
     }
 
-    private void checkKvB(Weight kvB) {
-        int expectRows = config.numAttentionHeads() * (config.qkNopeHeadDim() + config.vHeadDim());
-        if (kvB.rows() != expectRows || kvB.cols() != config.kvLoraRank()) {
-            throw new IllegalArgumentException(kvB.name() + ": shape " + kvB.rows() + "x" + kvB.cols() + ", expected "
-                    + expectRows + "x" + config.kvLoraRank() + " (heads * (nope + v) x kv_lora_rank)");
-        }
-    }
 
-    /** A forced selection must have one row per query and name keys in [0, S). */
-    private static void checkSelection(int[][] forced, int tokens, int keys) {
-        if (forced.length != tokens) {
-            throw new IllegalArgumentException("MLA: forced selection has " + forced.length + " rows for " + tokens + " tokens");
-        }
-        for (int t = 0; t < tokens; t++) {
-            for (int s : forced[t]) {
-                if (s < 0 || s >= keys) throw new IllegalArgumentException("MLA: forced selection of query " + t + " names key " + s + " outside [0, " + keys + ")");
-            }
-        }
-    }
 
-    private static int[][] copy(int[][] a) {
-        int[][] c = new int[a.length][];
-        for (int i = 0; i < a.length; i++) c[i] = a[i].clone();
-        return c;
-    }
 }

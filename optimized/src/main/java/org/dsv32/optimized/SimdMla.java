@@ -10,6 +10,7 @@ import org.dsv32.spec.ops.IndexerResult;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlaAttentionOp;
+import org.dsv32.spec.ops.MlaChecks;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeLayout;
 import org.dsv32.spec.ops.RopeOp;
@@ -88,7 +89,7 @@ public final class SimdMla implements MlaAttentionOp {
         if (cache.length() != startPos) {
             throw new IllegalArgumentException("MLA: cache holds " + cache.length() + " tokens, expected startPos " + startPos);
         }
-        if (forcedSelection != null) checkSelection(forcedSelection, tokens, startPos + tokens); // before the cache changes
+        if (forcedSelection != null) MlaChecks.checkForcedSelection(forcedSelection, tokens, startPos + tokens); // before the cache changes
         int heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
         int[] positions = new int[tokens];
         for (int t = 0; t < tokens; t++) positions[t] = startPos + t;
@@ -120,12 +121,12 @@ public final class SimdMla implements MlaAttentionOp {
         int[][] attended = new int[tokens][];
         for (int t = 0; t < tokens; t++) attended[t] = attended(selection[t], positions[t], startPos + tokens);
 
-        checkKvB(w.kvB());
+        MlaChecks.checkKvB(config, w.kvB());
         float[] headsOut = form == Form.NAIVE
                 ? naive(q, qPe, attended, w, mirror, linear)
                 : absorbed(q, qPe, attended, w, mirror);
         float[] out = SimdOps.linear(linear, headsOut, tokens, w.o());
-        return new Result(out, new IndexerResult(indexed.scores(), copy(selection)));
+        return new Result(out, new IndexerResult(indexed.scores(), MlaChecks.copy(selection)));
     }
 
     /** [c_kv | k_pe] = W_kva x; c_kv normed and (fp8) round-tripped, k_pe rotated; appended to the cache and its mirror. */
@@ -270,29 +271,6 @@ public final class SimdMla implements MlaAttentionOp {
         return out;
     }
 
-    private void checkKvB(Weight kvB) {
-        int expectRows = config.numAttentionHeads() * (config.qkNopeHeadDim() + config.vHeadDim());
-        if (kvB.rows() != expectRows || kvB.cols() != config.kvLoraRank()) {
-            throw new IllegalArgumentException(kvB.name() + ": shape " + kvB.rows() + "x" + kvB.cols() + ", expected "
-                    + expectRows + "x" + config.kvLoraRank() + " (heads * (nope + v) x kv_lora_rank)");
-        }
-    }
 
-    /** A forced selection must have one row per query and name keys in [0, S). */
-    private static void checkSelection(int[][] forced, int tokens, int keys) {
-        if (forced.length != tokens) {
-            throw new IllegalArgumentException("MLA: forced selection has " + forced.length + " rows for " + tokens + " tokens");
-        }
-        for (int t = 0; t < tokens; t++) {
-            for (int s : forced[t]) {
-                if (s < 0 || s >= keys) throw new IllegalArgumentException("MLA: forced selection of query " + t + " names key " + s + " outside [0, " + keys + ")");
-            }
-        }
-    }
 
-    private static int[][] copy(int[][] a) {
-        int[][] c = new int[a.length][];
-        for (int i = 0; i < a.length; i++) c[i] = a[i].clone();
-        return c;
-    }
 }

@@ -10,6 +10,7 @@ import org.dsv32.spec.ops.IndexerResult;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlaAttentionOp;
+import org.dsv32.spec.ops.MlaChecks;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeLayout;
 import org.dsv32.spec.ops.RopeOp;
@@ -62,7 +63,7 @@ public class ReferenceMla implements MlaAttentionOp {
         if (cache.length() != startPos) {
             throw new IllegalArgumentException("MLA: cache holds " + cache.length() + " tokens, expected startPos " + startPos);
         }
-        if (forcedSelection != null) checkSelection(forcedSelection, tokens, startPos + tokens); // before the cache changes
+        if (forcedSelection != null) MlaChecks.checkForcedSelection(forcedSelection, tokens, startPos + tokens); // before the cache changes
         int[] positions = new int[tokens];
         for (int i = 0; i < tokens; i++) positions[i] = startPos + i;
 
@@ -76,7 +77,7 @@ public class ReferenceMla implements MlaAttentionOp {
                 ? naive(q[0], q[1], positions, selection, w, cache)
                 : absorbed(q[0], q[1], positions, selection, w, cache);
         TensorF64 out = self.require(LinearOp.class, ctx).apply(heads, w.o());
-        return new AttentionResult(out, new IndexerResult(indexed.scores(), copy(selection)));
+        return new AttentionResult(out, new IndexerResult(indexed.scores(), MlaChecks.copy(selection)));
     }
 
     /** The official demo's choice: the naive (MHA) form for a prefill, the absorbed (MQA) form for one-token decode. */
@@ -159,7 +160,7 @@ public class ReferenceMla implements MlaAttentionOp {
     public TensorF64 naive(TensorF64 qNope, TensorF64 qPe, int[] positions, int[][] selection, AttentionWeights w, LayerCache cache) {
         int heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), vDim = config.vHeadDim();
         int keys = cache.length();
-        checkKvB(w.kvB());
+        MlaChecks.checkKvB(config, w.kvB());
         TensorF64 latents = TensorF64.zeros(keys, config.kvLoraRank());
         for (int s = 0; s < keys; s++) {
             double[] c = cache.latent(s);
@@ -198,7 +199,7 @@ public class ReferenceMla implements MlaAttentionOp {
         int heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), vDim = config.vHeadDim();
         int rank = config.kvLoraRank(), keys = cache.length();
         Weight kvB = w.kvB();
-        checkKvB(kvB);
+        MlaChecks.checkKvB(config, kvB);
         TensorF64 out = TensorF64.zeros(positions.length, heads * vDim);
         for (int h = 0; h < heads; h++) {
             double[][] uk = new double[nope][];
@@ -283,29 +284,6 @@ public class ReferenceMla implements MlaAttentionOp {
         return dot;
     }
 
-    private void checkKvB(Weight kvB) {
-        int expectRows = config.numAttentionHeads() * (config.qkNopeHeadDim() + config.vHeadDim());
-        if (kvB.rows() != expectRows || kvB.cols() != config.kvLoraRank()) {
-            throw new IllegalArgumentException(kvB.name() + ": shape " + kvB.rows() + "x" + kvB.cols() + ", expected "
-                    + expectRows + "x" + config.kvLoraRank() + " (heads * (nope + v) x kv_lora_rank)");
-        }
-    }
 
-    /** Checks a forced selection against the number of queries and keys (indices in [0, S)). */
-    private static void checkSelection(int[][] forced, int tokens, int keys) {
-        if (forced.length != tokens) {
-            throw new IllegalArgumentException("MLA: forced selection has " + forced.length + " rows for " + tokens + " tokens");
-        }
-        for (int t = 0; t < tokens; t++) {
-            for (int s : forced[t]) {
-                if (s < 0 || s >= keys) throw new IllegalArgumentException("MLA: forced selection of query " + t + " names key " + s + " outside [0, " + keys + ")");
-            }
-        }
-    }
 
-    private static int[][] copy(int[][] a) {
-        int[][] c = new int[a.length][];
-        for (int i = 0; i < a.length; i++) c[i] = a[i].clone();
-        return c;
-    }
 }
