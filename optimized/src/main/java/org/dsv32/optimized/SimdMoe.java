@@ -4,6 +4,7 @@ import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlpOp;
+import org.dsv32.spec.ops.MoeChecks;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
 import org.dsv32.spec.ops.MoeResult;
@@ -49,7 +50,7 @@ public final class SimdMoe implements MoeOp {
         }
         Routing routing;
         if (forcedRouting != null) {
-            routing = checkedForced(forcedRouting, tokens, experts);
+            routing = MoeChecks.checkForcedRouting(forcedRouting, tokens, experts);
         } else {
             MoeGateOp gate = self.require(MoeGateOp.class, ctx);
             routing = gate instanceof SimdMoeGate g ? g.route(x, tokens, w) : gate.route(SimdTensors.toTensor(x, tokens, dim), w);
@@ -91,28 +92,5 @@ public final class SimdMoe implements MoeOp {
             for (int i = 0; i < y.length; i++) y[i] += shared[i];
         }
         return new Result(y, routing);
-    }
-
-    /** A replayed routing must name, per token, distinct valid experts with one weight each. */
-    private static Routing checkedForced(Routing r, int tokens, int experts) {
-        if (r.experts() == null || r.weights() == null || r.experts().length != tokens || r.weights().length != tokens) {
-            throw new IllegalArgumentException("MoE: forced routing must give experts and weights for each of the " + tokens + " tokens");
-        }
-        for (int t = 0; t < tokens; t++) {
-            int[] e = r.experts()[t];
-            if (e.length != r.weights()[t].length) {
-                throw new IllegalArgumentException("MoE: forced routing of token " + t + " has " + e.length + " experts but "
-                        + r.weights()[t].length + " weights");
-            }
-            boolean[] seen = new boolean[experts];
-            for (int id : e) {
-                if (id < 0 || id >= experts || seen[id]) {
-                    throw new IllegalArgumentException("MoE: forced routing of token " + t + " names expert " + id
-                            + (id >= 0 && id < experts ? " twice" : ", outside [0, " + experts + ")"));
-                }
-                seen[id] = true;
-            }
-        }
-        return r;
     }
 }

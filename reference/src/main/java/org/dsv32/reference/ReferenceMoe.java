@@ -5,6 +5,7 @@ import java.util.List;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.MlpOp;
+import org.dsv32.spec.ops.MoeChecks;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
 import org.dsv32.spec.ops.MoeResult;
@@ -36,7 +37,7 @@ public class ReferenceMoe implements MoeOp {
             throw new IllegalArgumentException("MoE: router " + w.router().name() + " has " + w.router().rows()
                     + " rows but the layer has " + experts + " routed experts");
         }
-        Routing routing = forcedRouting != null ? checkedForced(forcedRouting, tokens, experts)
+        Routing routing = forcedRouting != null ? MoeChecks.checkForcedRouting(forcedRouting, tokens, experts)
                 : self.require(MoeGateOp.class, context).route(x, w);
         MlpOp mlp = self.require(MlpOp.class, context);
         double[] y = new double[tokens * dim];
@@ -74,29 +75,5 @@ public class ReferenceMoe implements MoeOp {
         double[] rows = new double[uses.size() * dim];
         for (int r = 0; r < uses.size(); r++) System.arraycopy(x.rowArray(uses.get(r)[0]), 0, rows, r * dim, dim);
         return TensorF64.wrap(rows, uses.size(), dim);
-    }
-
-    /** A replayed routing must name, per token, distinct valid experts with one weight each. */
-    private static Routing checkedForced(Routing r, int tokens, int experts) {
-        if (r.experts() == null || r.weights() == null || r.experts().length != tokens || r.weights().length != tokens) {
-            throw new IllegalArgumentException("MoE: forced routing must give experts and weights for each of the "
-                    + tokens + " tokens");
-        }
-        for (int t = 0; t < tokens; t++) {
-            int[] e = r.experts()[t];
-            if (e.length != r.weights()[t].length) {
-                throw new IllegalArgumentException("MoE: forced routing of token " + t + " has " + e.length
-                        + " experts but " + r.weights()[t].length + " weights");
-            }
-            boolean[] seen = new boolean[experts];
-            for (int id : e) {
-                if (id < 0 || id >= experts || seen[id]) {
-                    throw new IllegalArgumentException("MoE: forced routing of token " + t + " names expert " + id
-                            + (id >= 0 && id < experts ? " twice" : ", outside [0, " + experts + ")"));
-                }
-                seen[id] = true;
-            }
-        }
-        return r;
     }
 }
