@@ -14,6 +14,9 @@ interface SimdGemmKernels {
     /** y[i][c] for rows i in [m0, m1) of a and W rows c in [n0, n1): panel-packed register-tiled GEMM. */
     void gemm(SimdGemmProblem p, int m0, int m1, int n0, int n1, SimdGemmScratch s);
 
-    /** y[i][c] for rows i in [m0, m1) and W rows c in [n0, n1), one row of a at a time, W streamed once per row. */
-    void gemv(SimdGemmProblem p, int m0, int m1, int n0, int n1, SimdGemmScratch s);
+    /**
+     * y[i][c] for rows i in [m0, m1) and W rows c in [n0, n1), one row of a at a time, W streamed once per row;
+     * rows: {@link SimdGemvRows#prepare} of p (may be null), read only.
+     */
+    void gemv(SimdGemmProblem p, SimdGemvRows rows, int m0, int m1, int n0, int n1, SimdGemmScratch s);
 }

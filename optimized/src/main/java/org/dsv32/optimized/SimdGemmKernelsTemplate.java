@@ -245,15 +245,18 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     // ---------------------------------------------------------------- GEMV
 
     @Override
-    public void gemv(SimdGemmProblem p, int m0, int m1, int n0, int n1, SimdGemmScratch s) {
+    public void gemv(SimdGemmProblem p, SimdGemvRows rows, int m0, int m1, int n0, int n1, SimdGemmScratch s) {
         if (F == null) {
             scalar(p, m0, m1, n0, n1, s);
             return;
         }
         float[] acc = s.laneFloats;
+        boolean chunked = p.kind == SimdGemmProblem.FP8 && p.blockCols % CHUNK == 0 && p.k % CHUNK == 0;
         for (int i = m0; i < m1; i++) {
             int g = n0;
-            if (p.kind == SimdGemmProblem.FP8 && p.blockCols % CHUNK == 0 && p.k % CHUNK == 0) {
+            if (chunked && rows != null && rows.shift[i] != SimdGemvRows.GENERAL) {
+                for (; g + 4 * L <= n1; g += 4 * L) gemvFast4(p, i, g, rows.scaled, rows.shift[i], p.y, i * p.n + g, s);
+            } else if (chunked) {
                 // four groups of L rows at once: four independent FMA chains instead of one latency-bound chain
                 for (; g + 4 * L <= n1; g += 4 * L) {
                     if (gemvFp8x4(p, i, g, p.y, i * p.n + g, s)) continue;
@@ -271,6 +274,64 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                 System.arraycopy(acc, 0, p.y, i * p.n + g, Math.min(L, n1 - g));
             }
         }
+    }
+
+    /**
+     * y[yo .. yo + 4L) = row i of x, rescaled ({@link SimdGemvRows}: as = a 2^(shift + 120)), against the 4L FP8 W
+     * rows from g, their codes decoded without the 2^120 multiply; the weight has no NaN code, blocks and K are
+     * multiples of CHUNK. Bitwise the canonical result.
+     */
+    private static void gemvFast4(SimdGemmProblem p, int i, int g, float[] as, int shift, float[] y, int yo, SimdGemmScratch s) {
+        long[] off = s.laneOffsets;
+        float[] sc = s.laneFloats;
+        float[] blk = s.blockSums;
+        float[] total = s.totals;
+        for (int l = 0; l < 4 * L; l++) off[l] = (long) (g + l) * p.k;
+        java.util.Arrays.fill(total, 0, 4 * L, 0f);
+        float up = SimdGemvRows.promotion(shift);
+        int ar = i * p.k;
+        for (int b = 0; b < p.kBlocks; b++) {
+            int k0 = b * p.blockCols;
+            int k1 = Math.min(p.k, k0 + p.blockCols);
+            java.util.Arrays.fill(blk, 0, 4 * L, 0f);
+            for (int k = k0; k < k1; k += CHUNK) gemvFastChunk4(p.data, off, k, s.staged, as, ar + k, blk);
+            float sa = p.activationScale(i, b);
+            for (int l = 0; l < 4 * L; l++) sc[l] = p.weightScale(g + l, b) * sa * up;
+            for (int l = 0; l < 4 * L; l += L) {
+                FloatVector.fromArray(F, blk, l).fma(FloatVector.fromArray(F, sc, l), FloatVector.fromArray(F, total, l)).intoArray(total, l);
+            }
+        }
+        System.arraycopy(total, 0, y, yo, 4 * L);
+    }
+
+    /**
+     * One chunk of the fast four-group GEMV: transposes the 4L rows at off (4L codes each, from k), then for each
+     * group blk[group * L + l] = fma(as[ak0 + kk], code kk of row group * L + l times 2^-120, blk[..]), kk ascending.
+     */
+    private static void gemvFastChunk4(MemorySegment data, long[] off, long k, int[] cols, float[] as, int ak0, float[] blk) {
+        int q = L * L;
+        {
+        transpose(data, off, 0, k, cols, 0, false);
+        transpose(data, off, L, k, cols, q, false);
+        transpose(data, off, 2 * L, k, cols, 2 * q, false);
+        transpose(data, off, 3 * L, k, cols, 3 * q, false);
+        }
+
+        FloatVector blk0 = FloatVector.fromArray(F, blk, 0), blk1 = FloatVector.fromArray(F, blk, L);
+        FloatVector blk2 = FloatVector.fromArray(F, blk, 2 * L), blk3 = FloatVector.fromArray(F, blk, 3 * L);
+        for (int kk = 0; kk < CHUNK; kk++) {
+            // code kk of each lane's row: byte kk % 4 of int kk / 4, shifted to the top
+            int o = (kk >> 2) * L, shift = 24 - 8 * (kk & 3);
+            FloatVector x = FloatVector.broadcast(F, as[ak0 + kk]);
+            blk0 = x.fma(rawTop(IntVector.fromArray(I, cols, o).lanewise(VectorOperators.LSHL, shift)), blk0);
+            blk1 = x.fma(rawTop(IntVector.fromArray(I, cols, q + o).lanewise(VectorOperators.LSHL, shift)), blk1);
+            blk2 = x.fma(rawTop(IntVector.fromArray(I, cols, 2 * q + o).lanewise(VectorOperators.LSHL, shift)), blk2);
+            blk3 = x.fma(rawTop(IntVector.fromArray(I, cols, 3 * q + o).lanewise(VectorOperators.LSHL, shift)), blk3);
+        }
+        blk0.intoArray(blk, 0);
+        blk1.intoArray(blk, L);
+        blk2.intoArray(blk, 2 * L);
+        blk3.intoArray(blk, 3 * L);
     }
 
     /**
@@ -641,6 +702,14 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     private static FloatVector fp8FiniteByte1(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 16)); }
     private static FloatVector fp8FiniteByte2(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 8)); }
     private static FloatVector fp8FiniteByte3(IntVector t) { return fp8FiniteTop(t); }
+
+    /** Byte b of each lane as the e4m3 value times 2^-120 (finite codes; the fast GEMV's decode, see {@link SimdGemvRows}). */
+    private static FloatVector raw0(IntVector t) { return rawTop(t.lanewise(VectorOperators.LSHL, 24)); }
+    private static FloatVector raw1(IntVector t) { return rawTop(t.lanewise(VectorOperators.LSHL, 16)); }
+    private static FloatVector raw2(IntVector t) { return rawTop(t.lanewise(VectorOperators.LSHL, 8)); }
+    private static FloatVector raw3(IntVector t) { return rawTop(t); }
+
+    private static FloatVector rawTop(IntVector top) { return top.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(); }
 
     private static FloatVector fp8FiniteTop(IntVector top) {
         return top.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE);

@@ -24,6 +24,9 @@ final class SimdGemmScratch {
     /** L rows of L ints each, staged for a column gather (in-register transpose). */
     int[] staged = new int[4 * 64 * 64];
 
+    /** The rescaled rows of x of the FP8 GEMV fast path ({@link SimdGemvRows}); filled by the calling thread. */
+    float[] gemvRows = new float[0];
+
     static SimdGemmScratch get() { return LOCAL.get(); }
 
     float[] panel(int size) {
@@ -40,6 +43,11 @@ final class SimdGemmScratch {
     float[] colScales(int size) {
         if (colScales.length < size) colScales = new float[size];
         return colScales;
+    }
+
+    float[] gemvRows(int size) {
+        if (gemvRows.length < size) gemvRows = new float[size];
+        return gemvRows;
     }
 
     float[] row(int size) {

@@ -1,0 +1,45 @@
+package org.dsv32.optimized;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.dsv32.spec.weights.Fp8BlockWeight;
+
+/**
+ * What the GEMV fast path needs to know about an FP8 weight, found by one scan of its bytes on first use and kept
+ * for the weight's lifetime: whether any code is the e4m3 NaN (S.1111.111), so the kernel can skip checking every
+ * chunk, and the largest block scale magnitude, which bounds the rescaled promotion (see
+ * {@link SimdGemvRows}).
+ */
+record SimdFp8Facts(boolean hasNanCode, float maxAbsScale) {
+    private static final SimdIdentityMemo<Fp8BlockWeight, SimdFp8Facts> MEMO = new SimdIdentityMemo<>(SimdFp8Facts::scan);
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED;
+
+    static SimdFp8Facts of(Fp8BlockWeight w) { return MEMO.get(w); }
+
+    private static SimdFp8Facts scan(Fp8BlockWeight w) {
+        MemorySegment codes = w.codes();
+        long n = (long) w.rows() * w.cols();
+        boolean nan = false;
+        long i = 0;
+        // the NaN code is the only one with all seven low bits set
+        for (long bound = n - n % B.length(); i < bound && !nan; i += B.length()) {
+            nan = ByteVector.fromMemorySegment(B, codes, i, java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .and((byte) 0x7F).compare(VectorOperators.EQ, (byte) 0x7F).anyTrue();
+        }
+        for (; i < n && !nan; i++) nan = (codes.get(SimdLayouts.I8, i) & 0x7F) == 0x7F;
+        float max = 0f;
+        MemorySegment scales = w.scales();
+        long count = (long) w.scaleRows() * w.scaleCols();
+        for (long j = 0; j < count; j++) {
+            float s = Math.abs(scales.get(SimdLayouts.F32, 4 * j));
+            if (Float.isNaN(s)) {
+                max = Float.NaN; // then no rescaling is allowed
+                break;
+            }
+            max = Math.max(max, s);
+        }
+        return new SimdFp8Facts(nan, max);
+    }
+}
