@@ -39,13 +39,14 @@ public final class SimdActQuant implements ActQuantOp {
         }
         SimdRowKernels k = SimdRowKernels.current();
         int tiles = cols / TILE;
-        for (int r = 0; r < rows; r++) {
+        // rows are independent: a prefill chunk of 128 x 7168 quantises on all threads (same bits either way)
+        SimdThreads.parallelFor(rows, cols, r -> {
             for (int t = 0; t < tiles; t++) {
                 int off = r * cols + t * TILE;
                 float s = Fp8Codec.actQuantScale(k.absMax(x, off, TILE), format);
                 scales[r * tiles + t] = s;
                 k.quantize(x, off, TILE, s, codes, off, values, off);
             }
-        }
+        });
     }
 }

@@ -84,17 +84,18 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         for (int b = 0; b < p.kBlocks; b++) {
             int k0 = b * p.blockCols;
             int kl = Math.min(p.blockCols, k - k0);
-            for (int g = 0; g < pw; g += L) pack(p, n0 + g, k0, kl, panel, pw, g, s);
+            for (int g = 0; g < pw; g += L) pack(p, n0 + g, k0, kl, panel, width, (g / width) * p.blockCols * width + g % width, s);
             for (int c = 0; c < pw; c++) ws[c] = c < cols ? p.weightScale(n0 + c, b) : 0f;
             for (int j = 0; j < pw; j += width) {
+                int slab = (j / width) * p.blockCols * width;
                 int i = m0;
                 for (; i + MR <= m1; i += MR) {
-                    micro6x4(p.a, i * k + k0, k, kl, panel, j, pw, tile, (i - m0) * pw + j, pw, ws,
+                    micro6x4(p.a, i * k + k0, k, kl, panel, slab, width, tile, (i - m0) * pw + j, pw, ws, j,
                             p.activationScale(i, b), p.activationScale(i + 1, b), p.activationScale(i + 2, b),
                             p.activationScale(i + 3, b), p.activationScale(i + 4, b), p.activationScale(i + 5, b));
                 }
                 for (; i < m1; i++) {
-                    micro1x4(p.a, i * k + k0, k, kl, panel, j, pw, tile, (i - m0) * pw + j, pw, ws, p.activationScale(i, b));
+                    micro1x4(p.a, i * k + k0, k, kl, panel, slab, width, tile, (i - m0) * pw + j, pw, ws, j, p.activationScale(i, b));
                 }
             }
         }
@@ -161,7 +162,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     }
 
     /** 6 rows of a times 4 vectors of panel columns over one k-block, then the block promotion into the tile. */
-    private static void micro6x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, float s0, float s1, float s2, float s3, float s4, float s5) {
+    private static void micro6x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, int jw, float s0, float s1, float s2, float s3, float s4, float s5) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
@@ -188,10 +189,10 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             FloatVector x5 = FloatVector.broadcast(F, a[ak + 5 * lda]);
             c50 = x5.fma(w0, c50); c51 = x5.fma(w1, c51); c52 = x5.fma(w2, c52); c53 = x5.fma(w3, c53);
         }
-        FloatVector sw0 = FloatVector.fromArray(F, ws, j);
-        FloatVector sw1 = FloatVector.fromArray(F, ws, j + 1 * L);
-        FloatVector sw2 = FloatVector.fromArray(F, ws, j + 2 * L);
-        FloatVector sw3 = FloatVector.fromArray(F, ws, j + 3 * L);
+        FloatVector sw0 = FloatVector.fromArray(F, ws, jw);
+        FloatVector sw1 = FloatVector.fromArray(F, ws, jw + 1 * L);
+        FloatVector sw2 = FloatVector.fromArray(F, ws, jw + 2 * L);
+        FloatVector sw3 = FloatVector.fromArray(F, ws, jw + 3 * L);
         c00.fma(sw0.mul(s0), FloatVector.fromArray(F, ct, c0)).intoArray(ct, c0);
         c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
         c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
@@ -219,7 +220,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     }
 
     /** 1 rows of a times 4 vectors of panel columns over one k-block, then the block promotion into the tile. */
-    private static void micro1x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, float s0) {
+    private static void micro1x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, int jw, float s0) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
         for (int k = 0; k < kl; k++) {
             int wo = j + k * p;
@@ -231,10 +232,10 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             FloatVector x0 = FloatVector.broadcast(F, a[ak]);
             c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
         }
-        FloatVector sw0 = FloatVector.fromArray(F, ws, j);
-        FloatVector sw1 = FloatVector.fromArray(F, ws, j + 1 * L);
-        FloatVector sw2 = FloatVector.fromArray(F, ws, j + 2 * L);
-        FloatVector sw3 = FloatVector.fromArray(F, ws, j + 3 * L);
+        FloatVector sw0 = FloatVector.fromArray(F, ws, jw);
+        FloatVector sw1 = FloatVector.fromArray(F, ws, jw + 1 * L);
+        FloatVector sw2 = FloatVector.fromArray(F, ws, jw + 2 * L);
+        FloatVector sw3 = FloatVector.fromArray(F, ws, jw + 3 * L);
         c00.fma(sw0.mul(s0), FloatVector.fromArray(F, ct, c0)).intoArray(ct, c0);
         c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
         c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
