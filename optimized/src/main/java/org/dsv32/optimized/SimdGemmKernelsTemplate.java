@@ -25,7 +25,9 @@ import org.dsv32.spec.weights.DenseWeight;
  * <p>GEMM: per k-block, the W rows of the unit are decoded into a [k][P] float panel (P the unit's column count
  * rounded up to NR vectors) that all rows of a reuse; an MR x NR register tile of block sums runs over the block,
  * then is promoted into the output tile: tile = fma(blk, sw * sa, tile). GEMV: the same per lane, decoding in
- * registers without a panel, four groups of L rows at a time (four independent FMA chains).
+ * registers without a panel. Its fast path ({@link SimdGemvRows}: no NaN code in the weight, x in range) decodes
+ * without the 2^120 multiply and runs four consecutive k-blocks of L rows as four independent FMA chains; the
+ * general path checks every chunk for NaN codes and runs four groups of L rows.
  *
  * <p>micro6x4, micro1x4 and transpose16/8/4 are written out in full (one local per register) because C2 keeps
  * vectors in registers only as locals; they are mechanical: micro{MR}x{NR} holds accumulator c{i}{j} for row i and
@@ -255,8 +257,8 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         boolean chunked = p.kind == SimdGemmProblem.FP8 && p.blockCols % CHUNK == 0 && p.k % CHUNK == 0;
         for (int i = m0; i < m1; i++) {
             int g = n0;
-            if (chunked && rows != null && rows.shift[i] != SimdGemvRows.GENERAL) {
-                for (; g + 4 * L <= n1; g += 4 * L) gemvFast4(p, i, g, rows.scaled, rows.shift[i], p.y, i * p.n + g, s);
+            if (chunked && p.k % p.blockCols == 0 && rows != null && rows.shift[i] != SimdGemvRows.GENERAL) {
+                for (; g + L <= n1; g += L) gemvFast(p, i, g, rows.scaled, rows.shift[i], p.y, i * p.n + g, s);
             } else if (chunked) {
                 // four groups of L rows at once: four independent FMA chains instead of one latency-bound chain
                 for (; g + 4 * L <= n1; g += 4 * L) {
@@ -278,56 +280,60 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     }
 
     /**
-     * y[yo .. yo + 4L) = row i of x, rescaled ({@link SimdGemvRows}: as = a 2^(shift + 120)), against the 4L FP8 W
-     * rows from g, their codes decoded without the 2^120 multiply; the weight has no NaN code, blocks and K are
-     * multiples of CHUNK. Bitwise the canonical result.
+     * y[yo .. yo + L) = row i of x, rescaled ({@link SimdGemvRows}: as = a 2^(shift + 120)), against the L FP8 W
+     * rows from g, their codes decoded without the 2^120 multiply; the weight has no NaN code, K is a multiple of
+     * the block and the block of CHUNK. Bitwise the canonical result.
+     *
+     * <p>The four independent FMA chains that hide the FMA latency are four consecutive k-blocks of the same L rows
+     * (their block sums are independent until the promotions, done in block order), not four groups of rows: the
+     * kernel then streams L rows, not 4L, which the hardware prefetchers follow (64 row streams did not).
      */
-    private static void gemvFast4(SimdGemmProblem p, int i, int g, float[] as, int shift, float[] y, int yo, SimdGemmScratch s) {
+    private static void gemvFast(SimdGemmProblem p, int i, int g, float[] as, int shift, float[] y, int yo, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
         float[] sc = s.laneFloats;
         float[] blk = s.blockSums;
-        float[] total = s.totals;
-        for (int l = 0; l < 4 * L; l++) off[l] = (long) (g + l) * p.k;
-        java.util.Arrays.fill(total, 0, 4 * L, 0f);
+        for (int l = 0; l < L; l++) off[l] = (long) (g + l) * p.k;
         float up = SimdGemvRows.promotion(shift);
-        int ar = i * p.k;
-        for (int b = 0; b < p.kBlocks; b++) {
-            int k0 = b * p.blockCols;
-            int k1 = Math.min(p.k, k0 + p.blockCols);
+        int bc = p.blockCols, ar = i * p.k, last = p.kBlocks - 1;
+        FloatVector total = FloatVector.zero(F);
+        for (int b = 0; b <= last; b += 4) {
+            // chains past the last block repeat it and are not promoted
+            int b1 = Math.min(b + 1, last), b2 = Math.min(b + 2, last), b3 = Math.min(b + 3, last);
             java.util.Arrays.fill(blk, 0, 4 * L, 0f);
-            for (int k = k0; k < k1; k += CHUNK) gemvFastChunk4(p.data, off, k, s.staged, as, ar + k, blk);
-            float sa = p.activationScale(i, b);
-            for (int l = 0; l < 4 * L; l++) sc[l] = p.weightScale(g + l, b) * sa * up;
-            for (int l = 0; l < 4 * L; l += L) {
-                FloatVector.fromArray(F, blk, l).fma(FloatVector.fromArray(F, sc, l), FloatVector.fromArray(F, total, l)).intoArray(total, l);
+            for (int c = 0; c < bc; c += CHUNK) {
+                gemvFastChunk4(p.data, off, (long) b * bc + c, (long) b1 * bc + c, (long) b2 * bc + c, (long) b3 * bc + c,
+                        s.staged, as, ar + b * bc + c, ar + b1 * bc + c, ar + b2 * bc + c, ar + b3 * bc + c, blk);
+            }
+            for (int j = 0; j < 4 && b + j <= last; j++) {
+                float sa = p.activationScale(i, b + j);
+                for (int l = 0; l < L; l++) sc[l] = p.weightScale(g + l, b + j) * sa * up;
+                total = FloatVector.fromArray(F, blk, j * L).fma(FloatVector.fromArray(F, sc, 0), total);
             }
         }
-        System.arraycopy(total, 0, y, yo, 4 * L);
+        total.intoArray(y, yo);
     }
 
     /**
-     * One chunk of the fast four-group GEMV: transposes the 4L rows at off (4L codes each, from k), then for each
-     * group blk[group * L + l] = fma(as[ak0 + kk], code kk of row group * L + l times 2^-120, blk[..]), kk ascending.
+     * One chunk of each of four k-blocks of the fast GEMV: transposes the L rows at off from byte offsets k0 .. k3
+     * (CHUNK codes each), then for chain j blk[j * L + l] = fma(as[aj + kk], code kk of row l from kj times
+     * 2^-120, blk[..]), kk ascending.
      */
-    private static void gemvFastChunk4(MemorySegment data, long[] off, long k, int[] cols, float[] as, int ak0, float[] blk) {
+    private static void gemvFastChunk4(MemorySegment data, long[] off, long k0, long k1, long k2, long k3, int[] cols,
+                                       float[] as, int a0, int a1, int a2, int a3, float[] blk) {
         int q = L * L;
-        {
-        transpose(data, off, 0, k, cols, 0, false);
-        transpose(data, off, L, k, cols, q, false);
-        transpose(data, off, 2 * L, k, cols, 2 * q, false);
-        transpose(data, off, 3 * L, k, cols, 3 * q, false);
-        }
-
+        transpose(data, off, 0, k0, cols, 0, false);
+        transpose(data, off, 0, k1, cols, q, false);
+        transpose(data, off, 0, k2, cols, 2 * q, false);
+        transpose(data, off, 0, k3, cols, 3 * q, false);
         FloatVector blk0 = FloatVector.fromArray(F, blk, 0), blk1 = FloatVector.fromArray(F, blk, L);
         FloatVector blk2 = FloatVector.fromArray(F, blk, 2 * L), blk3 = FloatVector.fromArray(F, blk, 3 * L);
         for (int kk = 0; kk < CHUNK; kk++) {
             // code kk of each lane's row: byte kk % 4 of int kk / 4, shifted to the top
             int o = (kk >> 2) * L, shift = 24 - 8 * (kk & 3);
-            FloatVector x = FloatVector.broadcast(F, as[ak0 + kk]);
-            blk0 = x.fma(rawTop(IntVector.fromArray(I, cols, o).lanewise(VectorOperators.LSHL, shift)), blk0);
-            blk1 = x.fma(rawTop(IntVector.fromArray(I, cols, q + o).lanewise(VectorOperators.LSHL, shift)), blk1);
-            blk2 = x.fma(rawTop(IntVector.fromArray(I, cols, 2 * q + o).lanewise(VectorOperators.LSHL, shift)), blk2);
-            blk3 = x.fma(rawTop(IntVector.fromArray(I, cols, 3 * q + o).lanewise(VectorOperators.LSHL, shift)), blk3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kk]).fma(rawTop(IntVector.fromArray(I, cols, o).lanewise(VectorOperators.LSHL, shift)), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kk]).fma(rawTop(IntVector.fromArray(I, cols, q + o).lanewise(VectorOperators.LSHL, shift)), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kk]).fma(rawTop(IntVector.fromArray(I, cols, 2 * q + o).lanewise(VectorOperators.LSHL, shift)), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kk]).fma(rawTop(IntVector.fromArray(I, cols, 3 * q + o).lanewise(VectorOperators.LSHL, shift)), blk3);
         }
         blk0.intoArray(blk, 0);
         blk1.intoArray(blk, L);
