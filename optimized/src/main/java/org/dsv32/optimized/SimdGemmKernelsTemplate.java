@@ -9,6 +9,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.dsv32.spec.weights.DenseWeight;
+import org.dsv32.spec.weights.Fp8BlockWeight;
 
 /**
  * The one source of the GEMM/GEMV kernels; {@link SimdSpecies#kernels} makes a copy per vector width. No nested
@@ -82,11 +83,13 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         float[] panel = s.panel(p.blockCols * pw);
         float[] tile = s.zeroTile((m1 - m0) * pw);
         float[] ws = s.colScales(pw);
+        // a weight without NaN codes (one scan, remembered) needs no NaN check per chunk
+        boolean nanCodes = p.kind == SimdGemmProblem.FP8 && SimdFp8Facts.of((Fp8BlockWeight) p.weight).hasNanCode();
         int k = p.k;
         for (int b = 0; b < p.kBlocks; b++) {
             int k0 = b * p.blockCols;
             int kl = Math.min(p.blockCols, k - k0);
-            for (int g = 0; g < pw; g += L) pack(p, n0 + g, k0, kl, panel, width, (g / width) * p.blockCols * width + g % width, s);
+            for (int g = 0; g < pw; g += L) pack(p, n0 + g, k0, kl, panel, width, (g / width) * p.blockCols * width + g % width, nanCodes, s);
             for (int c = 0; c < pw; c++) ws[c] = c < cols ? p.weightScale(n0 + c, b) : 0f;
             for (int j = 0; j < pw; j += width) {
                 int slab = (j / width) * p.blockCols * width;
@@ -108,7 +111,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
      * Decodes W rows row0 .. row0 + L - 1 (rows past the end repeat the last one), columns k0 .. k0 + kl - 1, into
      * panel[k * pw + g + l].
      */
-    private static void pack(SimdGemmProblem p, int row0, int k0, int kl, float[] panel, int pw, int g, SimdGemmScratch s) {
+    private static void pack(SimdGemmProblem p, int row0, int k0, int kl, float[] panel, int pw, int g, boolean nanCodes, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
         int[] cols = s.staged;
         MemorySegment data = p.data;
@@ -117,7 +120,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         switch (p.kind) {
             case SimdGemmProblem.FP8 -> {
                 for (; k + CHUNK <= kl; k += CHUNK) {
-                    boolean nan = transpose(data, off, k, cols, true);
+                    boolean nan = transpose(data, off, k, cols, nanCodes);
                     for (int c = 0; c < L; c++) {
                         IntVector t = IntVector.fromArray(I, cols, c * L);
                         int o = (k + 4 * c) * pw + g;
