@@ -304,8 +304,8 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             int b1 = Math.min(b + 1, last), b2 = Math.min(b + 2, last), b3 = Math.min(b + 3, last);
             java.util.Arrays.fill(blk, 0, 4 * L, 0f);
             for (int c = 0; c < bc; c += CHUNK) {
-                gemvFastChunk4(p.data, off, (long) b * bc + c, (long) b1 * bc + c, (long) b2 * bc + c, (long) b3 * bc + c,
-                        s.staged, as, ar + b * bc + c, ar + b1 * bc + c, ar + b2 * bc + c, ar + b3 * bc + c, blk);
+                transposeChunks4(p.data, off, (long) b * bc + c, (long) b1 * bc + c, (long) b2 * bc + c, (long) b3 * bc + c, s.staged);
+                decodeChunks4(s.staged, as, ar + b * bc + c, ar + b1 * bc + c, ar + b2 * bc + c, ar + b3 * bc + c, blk);
             }
             for (int j = 0; j < 4 && b + j <= last; j++) {
                 float sa = p.activationScale(i, b + j);
@@ -316,27 +316,39 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         total.intoArray(y, yo);
     }
 
-    /**
-     * One chunk of each of four k-blocks of the fast GEMV: transposes the L rows at off from byte offsets k0 .. k3
-     * (CHUNK codes each), then for chain j blk[j * L + l] = fma(as[aj + kk], code kk of row l from kj times
-     * 2^-120, blk[..]), kk ascending.
-     */
-    private static void gemvFastChunk4(MemorySegment data, long[] off, long k0, long k1, long k2, long k3, int[] cols,
-                                       float[] as, int a0, int a1, int a2, int a3, float[] blk) {
+    /** Transposes the L rows at off from byte offsets k0 .. k3 (CHUNK codes each) into cols [4][L][L] (see {@link #transpose}). */
+    private static void transposeChunks4(MemorySegment data, long[] off, long k0, long k1, long k2, long k3, int[] cols) {
         int q = L * L;
         transpose(data, off, 0, k0, cols, 0, false);
         transpose(data, off, 0, k1, cols, q, false);
         transpose(data, off, 0, k2, cols, 2 * q, false);
         transpose(data, off, 0, k3, cols, 3 * q, false);
+    }
+
+    /**
+     * The FMAs of one chunk of each of four k-blocks of the fast GEMV, on the codes {@link #transposeChunks4} left in
+     * cols: for chain j, blk[j * L + l] = fma(as[aj + kk], code kk of row l of chunk j times 2^-120, blk[..]), kk
+     * ascending. Unrolled by two and kept apart from the transposes so that its bytecode is too big for C2 to inline
+     * it into its caller: compiled on its own it stays under C2's node budget for inlining the vector operations
+     * (with the transposes inlined, at 128 bits, it did not, and every vector operation became a call).
+     */
+    private static void decodeChunks4(int[] cols, float[] as, int a0, int a1, int a2, int a3, float[] blk) {
+        int q = L * L;
         FloatVector blk0 = FloatVector.fromArray(F, blk, 0), blk1 = FloatVector.fromArray(F, blk, L);
         FloatVector blk2 = FloatVector.fromArray(F, blk, 2 * L), blk3 = FloatVector.fromArray(F, blk, 3 * L);
-        for (int kk = 0; kk < CHUNK; kk++) {
-            // code kk of each lane's row: byte kk % 4 of int kk / 4, shifted to the top
-            int o = (kk >> 2) * L, shift = 24 - 8 * (kk & 3);
-            blk0 = FloatVector.broadcast(F, as[a0 + kk]).fma(rawTop(IntVector.fromArray(I, cols, o).lanewise(VectorOperators.LSHL, shift)), blk0);
-            blk1 = FloatVector.broadcast(F, as[a1 + kk]).fma(rawTop(IntVector.fromArray(I, cols, q + o).lanewise(VectorOperators.LSHL, shift)), blk1);
-            blk2 = FloatVector.broadcast(F, as[a2 + kk]).fma(rawTop(IntVector.fromArray(I, cols, 2 * q + o).lanewise(VectorOperators.LSHL, shift)), blk2);
-            blk3 = FloatVector.broadcast(F, as[a3 + kk]).fma(rawTop(IntVector.fromArray(I, cols, 3 * q + o).lanewise(VectorOperators.LSHL, shift)), blk3);
+        for (int kk = 0; kk < CHUNK; kk += 2) {
+            // codes kk and kk + 1 of each lane's row: bytes kk % 4 and kk % 4 + 1 of int kk / 4, shifted to the top
+            int o = (kk >> 2) * L, lo = 24 - 8 * (kk & 3), hi = lo - 8;
+            IntVector t0 = IntVector.fromArray(I, cols, o), t1 = IntVector.fromArray(I, cols, q + o);
+            IntVector t2 = IntVector.fromArray(I, cols, 2 * q + o), t3 = IntVector.fromArray(I, cols, 3 * q + o);
+            blk0 = FloatVector.broadcast(F, as[a0 + kk]).fma(rawTop(t0.lanewise(VectorOperators.LSHL, lo)), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kk]).fma(rawTop(t1.lanewise(VectorOperators.LSHL, lo)), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kk]).fma(rawTop(t2.lanewise(VectorOperators.LSHL, lo)), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kk]).fma(rawTop(t3.lanewise(VectorOperators.LSHL, lo)), blk3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kk + 1]).fma(rawTop(t0.lanewise(VectorOperators.LSHL, hi)), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kk + 1]).fma(rawTop(t1.lanewise(VectorOperators.LSHL, hi)), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kk + 1]).fma(rawTop(t2.lanewise(VectorOperators.LSHL, hi)), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kk + 1]).fma(rawTop(t3.lanewise(VectorOperators.LSHL, hi)), blk3);
         }
         blk0.intoArray(blk, 0);
         blk1.intoArray(blk, L);
