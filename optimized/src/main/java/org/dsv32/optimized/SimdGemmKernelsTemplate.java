@@ -262,7 +262,9 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         for (int i = m0; i < m1; i++) {
             int g = n0;
             if (chunked && p.k % p.blockCols == 0 && rows != null && rows.shift[i] != SimdGemvRows.GENERAL) {
-                for (; g + L <= n1; g += L) gemvFast(p, i, g, rows.scaled, rows.shift[i], p.y, i * p.n + g, s);
+                for (int groups; (groups = Math.min((n1 - g) / L, s.totals.length / L)) > 0; g += groups * L) {
+                    gemvFast(p, i, g, groups, rows.scaled, rows.shift[i], p.y, i * p.n + g, s);
+                }
             } else if (chunked) {
                 // four groups of L rows at once: four independent FMA chains instead of one latency-bound chain
                 for (; g + 4 * L <= n1; g += 4 * L) {
@@ -284,46 +286,63 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     }
 
     /**
-     * y[yo .. yo + L) = row i of x, rescaled ({@link SimdGemvRows}: as = a 2^(shift + 120)), against the L FP8 W
-     * rows from g, their codes decoded without the 2^120 multiply; the weight has no NaN code, K is a multiple of
-     * the block and the block of CHUNK. Bitwise the canonical result.
+     * y[yo .. yo + groups L) = row i of x, rescaled ({@link SimdGemvRows}: as = a 2^(shift + 120)), against the
+     * groups L FP8 W rows from g, their codes decoded without the 2^120 multiply; the weight has no NaN code, K is
+     * a multiple of the block and the block of CHUNK. Bitwise the canonical result.
      *
-     * <p>The four independent FMA chains that hide the FMA latency are four consecutive k-blocks of the same L rows
-     * (their block sums are independent until the promotions, done in block order), not four groups of rows: the
-     * kernel then streams L rows, not 4L, which the hardware prefetchers follow (64 row streams did not).
+     * <p>The work is the list of (group of L rows, k-block) items, group-major; four consecutive items run at once as
+     * four independent FMA chains (which hide the FMA latency), and their block sums are promoted in list order,
+     * which is block order within each group. Consecutive items are mostly blocks of the same L rows, so the kernel
+     * streams L rows at a time, which the hardware prefetchers follow (four groups of 16 rows, 64 streams, they did
+     * not); a short K (two blocks in a tiny model) still fills the four chains, with items of the next group.
      */
-    private static void gemvFast(SimdGemmProblem p, int i, int g, float[] as, int shift, float[] y, int yo, SimdGemmScratch s) {
+    private static void gemvFast(SimdGemmProblem p, int i, int g, int groups, float[] as, int shift, float[] y, int yo, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
         float[] sc = s.laneFloats;
         float[] blk = s.blockSums;
-        for (int l = 0; l < L; l++) off[l] = (long) (g + l) * p.k;
+        float[] total = s.totals;
+        java.util.Arrays.fill(total, 0, groups * L, 0f);
         float up = SimdGemvRows.promotion(shift);
-        int bc = p.blockCols, ar = i * p.k, last = p.kBlocks - 1;
-        FloatVector total = FloatVector.zero(F);
-        for (int b = 0; b <= last; b += 4) {
-            // chains past the last block repeat it and are not promoted
-            int b1 = Math.min(b + 1, last), b2 = Math.min(b + 2, last), b3 = Math.min(b + 3, last);
-            java.util.Arrays.fill(blk, 0, 4 * L, 0f);
-            for (int c = 0; c < bc; c += CHUNK) {
-                transposeChunks4(p.data, off, (long) b * bc + c, (long) b1 * bc + c, (long) b2 * bc + c, (long) b3 * bc + c, s.staged);
-                decodeChunks4(s.staged, as, ar + b * bc + c, ar + b1 * bc + c, ar + b2 * bc + c, ar + b3 * bc + c, blk);
+        int bc = p.blockCols, ar = i * p.k, kb = p.kBlocks, items = groups * kb;
+        int[] grp = s.chainGroups, blkOf = s.chainBlocks;
+        for (int w = 0; w < items; w += 4) {
+            for (int j = 0; j < 4; j++) {
+                // chains past the last item repeat it and are not promoted
+                int item = Math.min(w + j, items - 1);
+                grp[j] = item / kb;
+                blkOf[j] = item % kb;
+                for (int l = 0; l < L; l++) off[j * L + l] = (long) (g + grp[j] * L + l) * p.k;
             }
-            for (int j = 0; j < 4 && b + j <= last; j++) {
-                float sa = p.activationScale(i, b + j);
-                for (int l = 0; l < L; l++) sc[l] = p.weightScale(g + l, b + j) * sa * up;
-                total = FloatVector.fromArray(F, blk, j * L).fma(FloatVector.fromArray(F, sc, 0), total);
+            java.util.Arrays.fill(blk, 0, 4 * L, 0f);
+            long k0 = (long) blkOf[0] * bc, k1 = (long) blkOf[1] * bc, k2 = (long) blkOf[2] * bc, k3 = (long) blkOf[3] * bc;
+            for (int c = 0; c < bc; c += CHUNK) {
+                transposeChunks4(p.data, off, k0 + c, k1 + c, k2 + c, k3 + c, s.staged);
+                decodeChunks4(s.staged, as, ar + (int) k0 + c, ar + (int) k1 + c, ar + (int) k2 + c, ar + (int) k3 + c, blk);
+            }
+            for (int j = 0; j < 4 && w + j < items; j++) {
+                float sa = p.activationScale(i, blkOf[j]);
+                int row0 = g + grp[j] * L, t = grp[j] * L;
+                FloatVector scale;
+                if (row0 / p.blockRows == (row0 + L - 1) / p.blockRows) {
+                    // one weight block row holds all L rows: one scale (the same product per lane)
+                    scale = FloatVector.broadcast(F, p.weightScale(row0, blkOf[j]) * sa * up);
+                } else {
+                    for (int l = 0; l < L; l++) sc[l] = p.weightScale(row0 + l, blkOf[j]) * sa * up;
+                    scale = FloatVector.fromArray(F, sc, 0);
+                }
+                FloatVector.fromArray(F, blk, j * L).fma(scale, FloatVector.fromArray(F, total, t)).intoArray(total, t);
             }
         }
-        total.intoArray(y, yo);
+        System.arraycopy(total, 0, y, yo, groups * L);
     }
 
-    /** Transposes the L rows at off from byte offsets k0 .. k3 (CHUNK codes each) into cols [4][L][L] (see {@link #transpose}). */
+    /** Transposes the L rows at off[j L ..] from byte offset kj (CHUNK codes each) into cols[j][L][L], j < 4 (see {@link #transpose}). */
     private static void transposeChunks4(MemorySegment data, long[] off, long k0, long k1, long k2, long k3, int[] cols) {
         int q = L * L;
         transpose(data, off, 0, k0, cols, 0, false);
-        transpose(data, off, 0, k1, cols, q, false);
-        transpose(data, off, 0, k2, cols, 2 * q, false);
-        transpose(data, off, 0, k3, cols, 3 * q, false);
+        transpose(data, off, L, k1, cols, q, false);
+        transpose(data, off, 2 * L, k2, cols, 2 * q, false);
+        transpose(data, off, 3 * L, k3, cols, 3 * q, false);
     }
 
     /**

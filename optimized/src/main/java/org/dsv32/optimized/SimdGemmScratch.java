@@ -20,6 +20,8 @@ final class SimdGemmScratch {
     /** Block sums of the four-group GEMV. */
     float[] blockSums = new float[4 * 64];
     float[] totals = new float[4 * 64];
+    /** The row group and k-block of each of the four chains of the fast GEMV. */
+    int[] chainGroups = new int[4], chainBlocks = new int[4];
     long[] laneOffsets = new long[4 * 64];
     /** L rows of L ints each, staged for a column gather (in-register transpose). */
     int[] staged = new int[4 * 64 * 64];
