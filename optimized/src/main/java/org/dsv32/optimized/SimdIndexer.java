@@ -50,12 +50,13 @@ public final class SimdIndexer implements IndexerOp {
     static final int KEYS_PER_UNIT = 256;
 
     private final OpContext ctx;
-    private final Backend self;
+    private final SimdParts parts, exactParts;
     private final ModelConfig config;
 
     public SimdIndexer(OpContext ctx, Backend self) {
         this.ctx = ctx;
-        this.self = self;
+        this.parts = new SimdParts(self, ctx);
+        this.exactParts = new SimdParts(self, new OpContext(ctx.config(), PrecisionMode.EXACT));
         this.config = ctx.config();
     }
 
@@ -78,7 +79,7 @@ public final class SimdIndexer implements IndexerOp {
         int heads = config.indexNHeads(), dim = config.indexHeadDim(), rope = config.qkRopeHeadDim();
         int[] positions = new int[tokens];
         for (int t = 0; t < tokens; t++) positions[t] = startPos + t;
-        LinearOp linear = self.require(LinearOp.class, ctx);
+        LinearOp linear = parts.get(LinearOp.class);
 
         float[] q = SimdOps.linear(linear, qLatent, tokens, w.wqB());
         if (q.length != tokens * heads * dim) {
@@ -87,14 +88,14 @@ public final class SimdIndexer implements IndexerOp {
         int[] rowPositions = new int[tokens * heads];
         for (int i = 0; i < rowPositions.length; i++) rowPositions[i] = positions[i / heads];
         rotateRopeDims(q, tokens * heads, dim, rope, rowPositions);
-        HadamardOp hadamard = self.require(HadamardOp.class, ctx);
+        HadamardOp hadamard = parts.get(HadamardOp.class);
         SimdOps.hadamard(hadamard, q, tokens * heads, dim);
 
         float[] k = SimdOps.linear(linear, x, tokens, w.wk());
         if (w.wk().rows() != dim) {
             throw new IllegalArgumentException(w.wk().name() + ": " + w.wk().rows() + " outputs, expected index_head_dim " + dim);
         }
-        k = SimdOps.layerNorm(self.require(LayerNormOp.class, ctx), k, tokens, dim, w.kNormWeight(), w.kNormBias(), KEY_NORM_EPS);
+        k = SimdOps.layerNorm(parts.get(LayerNormOp.class), k, tokens, dim, w.kNormWeight(), w.kNormBias(), KEY_NORM_EPS);
         rotateRopeDims(k, tokens, dim, rope, positions);
         SimdOps.hadamard(hadamard, k, tokens, dim);
 
@@ -107,7 +108,7 @@ public final class SimdIndexer implements IndexerOp {
             if (dim != SimdActQuant.TILE) {
                 throw new IllegalArgumentException("indexer fp8 mode needs index_head_dim equal to the " + SimdActQuant.TILE + " tile, got " + dim);
             }
-            ActQuantOp quant = self.require(ActQuantOp.class, ctx);
+            ActQuantOp quant = parts.get(ActQuantOp.class);
             byte[] kc = new byte[tokens * dim];
             float[] ks = new float[tokens];
             SimdOps.actQuant(quant, k, tokens, dim, ctx.scaleFormat(), kc, ks);
@@ -131,15 +132,14 @@ public final class SimdIndexer implements IndexerOp {
     private void rotateRopeDims(float[] x, int rows, int dim, int rope, int[] rowPositions) {
         float[] pe = new float[rows * rope];
         for (int r = 0; r < rows; r++) System.arraycopy(x, r * dim, pe, r * rope, rope);
-        SimdOps.rope(self.require(RopeOp.class, ctx), ctx, pe, rows, rope, rowPositions, RopeLayout.HALF_SPLIT);
+        SimdOps.rope(parts.get(RopeOp.class), ctx, pe, rows, rope, rowPositions, RopeLayout.HALF_SPLIT);
         for (int r = 0; r < rows; r++) System.arraycopy(pe, r * rope, x, r * dim, rope);
     }
 
     /** e_h(t) = (W_w x_t)_h * fp32(H^-1/2 * D^-1/2), [T][H], the projection bound to an exact context. */
     private float[] headWeights(float[] x, int tokens, IndexerWeights w) {
         int heads = config.indexNHeads();
-        OpContext exact = new OpContext(config, PrecisionMode.EXACT);
-        float[] e = SimdOps.linear(self.require(LinearOp.class, exact), x, tokens, w.weightsProj());
+        float[] e = SimdOps.linear(exactParts.get(LinearOp.class), x, tokens, w.weightsProj());
         if (w.weightsProj().rows() != heads) {
             throw new IllegalArgumentException(w.weightsProj().name() + ": " + w.weightsProj().rows() + " outputs, expected index_n_heads " + heads);
         }

@@ -53,12 +53,12 @@ public final class SimdMla implements MlaAttentionOp {
     record Result(float[] output, IndexerResult indexer) {}
 
     private final OpContext ctx;
-    private final Backend self;
+    private final SimdParts parts;
     private final ModelConfig config;
 
     public SimdMla(OpContext ctx, Backend self) {
         this.ctx = ctx;
-        this.self = self;
+        this.parts = new SimdParts(self, ctx);
         this.config = ctx.config();
     }
 
@@ -93,8 +93,8 @@ public final class SimdMla implements MlaAttentionOp {
         int heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
         int[] positions = new int[tokens];
         for (int t = 0; t < tokens; t++) positions[t] = startPos + t;
-        LinearOp linear = self.require(LinearOp.class, ctx);
-        RmsNormOp norm = self.require(RmsNormOp.class, ctx);
+        LinearOp linear = parts.get(LinearOp.class);
+        RmsNormOp norm = parts.get(RmsNormOp.class);
 
         float[] cq = SimdOps.rmsNorm(norm, SimdOps.linear(linear, x, tokens, w.qA()), tokens, w.qA().rows(), w.qANorm(), config.rmsNormEps());
         float[] q = SimdOps.linear(linear, cq, tokens, w.qB());
@@ -108,11 +108,11 @@ public final class SimdMla implements MlaAttentionOp {
             System.arraycopy(q, i * width + nope, qPe, i * rope, rope);
             rowPositions[i] = positions[i / heads];
         }
-        SimdOps.rope(self.require(RopeOp.class, ctx), ctx, qPe, tokens * heads, rope, rowPositions, RopeLayout.INTERLEAVED);
+        SimdOps.rope(parts.get(RopeOp.class), ctx, qPe, tokens * heads, rope, rowPositions, RopeLayout.INTERLEAVED);
 
         SimdCacheMirror mirror = SimdCacheMirror.of(cache);
         appendLatents(x, tokens, positions, w, cache, mirror);
-        IndexerOp indexerOp = self.require(IndexerOp.class, ctx);
+        IndexerOp indexerOp = parts.get(IndexerOp.class);
         IndexerResult indexed = indexerOp instanceof SimdIndexer si
                 ? si.select(x, cq, tokens, startPos, w.indexer(), cache)
                 : indexerOp.select(SimdTensors.toTensor(x, tokens, config.hiddenSize()), SimdTensors.toTensor(cq, tokens, w.qA().rows()),
@@ -132,7 +132,7 @@ public final class SimdMla implements MlaAttentionOp {
     /** [c_kv | k_pe] = W_kva x; c_kv normed and (fp8) round-tripped, k_pe rotated; appended to the cache and its mirror. */
     private void appendLatents(float[] x, int tokens, int[] positions, AttentionWeights w, LayerCache cache, SimdCacheMirror mirror) {
         int rank = config.kvLoraRank(), rope = config.qkRopeHeadDim();
-        float[] kv = SimdOps.linear(self.require(LinearOp.class, ctx), x, tokens, w.kvA());
+        float[] kv = SimdOps.linear(parts.get(LinearOp.class), x, tokens, w.kvA());
         if (w.kvA().rows() != rank + rope) {
             throw new IllegalArgumentException(w.kvA().name() + ": " + w.kvA().rows() + " outputs, expected kv_lora_rank + rope = " + (rank + rope));
         }
@@ -141,12 +141,12 @@ public final class SimdMla implements MlaAttentionOp {
             System.arraycopy(kv, t * (rank + rope), latent, t * rank, rank);
             System.arraycopy(kv, t * (rank + rope) + rank, kPe, t * rope, rope);
         }
-        latent = SimdOps.rmsNorm(self.require(RmsNormOp.class, ctx), latent, tokens, rank, w.kvANorm(), config.rmsNormEps());
+        latent = SimdOps.rmsNorm(parts.get(RmsNormOp.class), latent, tokens, rank, w.kvANorm(), config.rmsNormEps());
         double[] exact = null;
         if (ctx.fp8()) { // the FP8 KV cache simulated: dequant(act_quant(c_kv))
             byte[] codes = new byte[latent.length];
             float[] scales = new float[latent.length / SimdActQuant.TILE];
-            SimdOps.actQuant(self.require(ActQuantOp.class, ctx), latent, tokens, rank, ctx.scaleFormat(), codes, scales);
+            SimdOps.actQuant(parts.get(ActQuantOp.class), latent, tokens, rank, ctx.scaleFormat(), codes, scales);
             exact = new double[latent.length];
             for (int i = 0; i < latent.length; i++) {
                 float s = scales[i / SimdActQuant.TILE], c = Fp8Codec.decodeE4M3(codes[i]);
@@ -154,7 +154,7 @@ public final class SimdMla implements MlaAttentionOp {
                 exact[i] = c * (double) s;
             }
         }
-        SimdOps.rope(self.require(RopeOp.class, ctx), ctx, kPe, tokens, rope, positions, RopeLayout.INTERLEAVED);
+        SimdOps.rope(parts.get(RopeOp.class), ctx, kPe, tokens, rope, positions, RopeLayout.INTERLEAVED);
         mirror.syncLatents(cache, rank, rope);
         mirror.appendLatents(cache, latent, exact, kPe, tokens);
     }

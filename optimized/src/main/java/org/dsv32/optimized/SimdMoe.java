@@ -27,12 +27,10 @@ public final class SimdMoe implements MoeOp {
     /** The float32 output [T][D] and the routing it used. */
     record Result(float[] output, Routing routing) {}
 
-    private final OpContext ctx;
-    private final Backend self;
+    private final SimdParts parts;
 
     public SimdMoe(OpContext ctx, Backend self) {
-        this.ctx = ctx;
-        this.self = self;
+        this.parts = new SimdParts(self, ctx);
     }
 
     @Override
@@ -52,11 +50,11 @@ public final class SimdMoe implements MoeOp {
         if (forcedRouting != null) {
             routing = MoeChecks.checkForcedRouting(forcedRouting, tokens, experts);
         } else {
-            MoeGateOp gate = self.require(MoeGateOp.class, ctx);
+            MoeGateOp gate = parts.get(MoeGateOp.class);
             routing = gate instanceof SimdMoeGate g ? g.route(x, tokens, w) : gate.route(SimdTensors.toTensor(x, tokens, dim), w);
         }
-        MlpOp mlp = self.require(MlpOp.class, ctx);
-        LinearOp linear = self.require(LinearOp.class, ctx);
+        MlpOp mlp = parts.get(MlpOp.class);
+        LinearOp linear = parts.get(LinearOp.class);
         int[] count = new int[experts];
         for (int[] row : routing.experts()) for (int e : row) count[e]++;
         int[][] useToken = new int[experts][], useSlot = new int[experts][];
