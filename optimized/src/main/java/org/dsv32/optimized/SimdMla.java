@@ -185,7 +185,7 @@ public final class SimdMla implements MlaAttentionOp {
             for (int t = 0; t < tokens; t++) {
                 java.util.Arrays.fill(qTilde, 0f);
                 int qOff = (t * heads + h) * width;
-                for (int d = 0; d < nope; d++) k.axpy(q[qOff + d], wkv, base + d * rank, qTilde, 0, rank);
+                k.axpyRows(q, qOff, nope, wkv, base, rank, qTilde, 0, rank); // qTilde += q[d] W_uk[h][d] for d ascending
                 int[] keys = attended[t];
                 float[] p = new float[keys.length];
                 int peOff = (t * heads + h) * rope;
@@ -196,8 +196,7 @@ public final class SimdMla implements MlaAttentionOp {
                 softmax(p);
                 java.util.Arrays.fill(oTilde, 0f);
                 for (int j = 0; j < keys.length; j++) k.axpy(p[j], latents, keys[j] * rank, oTilde, 0, rank);
-                int oOff = (t * heads + h) * vDim;
-                for (int j = 0; j < vDim; j++) out[oOff + j] = k.dot(wkv, base + (nope + j) * rank, oTilde, 0, rank);
+                k.dots(wkv, base + nope * rank, rank, vDim, oTilde, 0, rank, out, (t * heads + h) * vDim); // W_uv[h] oTilde
             }
         });
         return out;
