@@ -73,6 +73,12 @@ public final class SimdIndexer implements IndexerOp {
      * the cache (and its mirror).
      */
     public IndexerResult select(float[] x, float[] qLatent, int tokens, int startPos, IndexerWeights w, LayerCache cache) {
+        return select(new SimdLinear.Activation(x, tokens), new SimdLinear.Activation(qLatent, tokens), startPos, w, cache);
+    }
+
+    /** The float entry with inputs shared with other products (the MLA's q_a, kv_a and q_b read the same x and c_q). */
+    IndexerResult select(SimdLinear.Activation x, SimdLinear.Activation qLatent, int startPos, IndexerWeights w, LayerCache cache) {
+        int tokens = x.rows();
         if (cache.indexLength() != startPos) {
             throw new IllegalArgumentException("indexer: key cache holds " + cache.indexLength() + " keys, expected startPos " + startPos);
         }
@@ -81,7 +87,7 @@ public final class SimdIndexer implements IndexerOp {
         for (int t = 0; t < tokens; t++) positions[t] = startPos + t;
         LinearOp linear = parts.get(LinearOp.class);
 
-        float[] q = SimdOps.linear(linear, qLatent, tokens, w.wqB());
+        float[] q = SimdOps.linear(linear, qLatent, w.wqB());
         if (q.length != tokens * heads * dim) {
             throw new IllegalArgumentException(w.wqB().name() + ": " + w.wqB().rows() + " outputs, expected index_n_heads * index_head_dim = " + heads * dim);
         }
@@ -91,7 +97,7 @@ public final class SimdIndexer implements IndexerOp {
         HadamardOp hadamard = parts.get(HadamardOp.class);
         SimdOps.hadamard(hadamard, q, tokens * heads, dim);
 
-        float[] k = SimdOps.linear(linear, x, tokens, w.wk());
+        float[] k = SimdOps.linear(linear, x, w.wk());
         if (w.wk().rows() != dim) {
             throw new IllegalArgumentException(w.wk().name() + ": " + w.wk().rows() + " outputs, expected index_head_dim " + dim);
         }
@@ -99,7 +105,7 @@ public final class SimdIndexer implements IndexerOp {
         rotateRopeDims(k, tokens, dim, rope, positions);
         SimdOps.hadamard(hadamard, k, tokens, dim);
 
-        float[] e = headWeights(x, tokens, w);
+        float[] e = headWeights(x, w);
         SimdCacheMirror mirror = SimdCacheMirror.of(cache);
         boolean fp8 = ctx.fp8();
         mirror.syncIndexKeys(cache, dim, fp8);
@@ -137,9 +143,9 @@ public final class SimdIndexer implements IndexerOp {
     }
 
     /** e_h(t) = (W_w x_t)_h * fp32(H^-1/2 * D^-1/2), [T][H], the projection bound to an exact context. */
-    private float[] headWeights(float[] x, int tokens, IndexerWeights w) {
+    private float[] headWeights(SimdLinear.Activation x, IndexerWeights w) {
         int heads = config.indexNHeads();
-        float[] e = SimdOps.linear(exactParts.get(LinearOp.class), x, tokens, w.weightsProj());
+        float[] e = SimdOps.linear(exactParts.get(LinearOp.class), x, w.weightsProj());
         if (w.weightsProj().rows() != heads) {
             throw new IllegalArgumentException(w.weightsProj().name() + ": " + w.weightsProj().rows() + " outputs, expected index_n_heads " + heads);
         }

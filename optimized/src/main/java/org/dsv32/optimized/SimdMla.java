@@ -96,8 +96,11 @@ public final class SimdMla implements MlaAttentionOp {
         LinearOp linear = parts.get(LinearOp.class);
         RmsNormOp norm = parts.get(RmsNormOp.class);
 
-        float[] cq = SimdOps.rmsNorm(norm, SimdOps.linear(linear, x, tokens, w.qA()), tokens, w.qA().rows(), w.qANorm(), config.rmsNormEps());
-        float[] q = SimdOps.linear(linear, cq, tokens, w.qB());
+        // x feeds q_a, kv_a and the indexer's w_k, c_q feeds q_b and the indexer's wq_b: each quantised once
+        SimdLinear.Activation xa = new SimdLinear.Activation(x, tokens);
+        float[] cq = SimdOps.rmsNorm(norm, SimdOps.linear(linear, xa, w.qA()), tokens, w.qA().rows(), w.qANorm(), config.rmsNormEps());
+        SimdLinear.Activation cqa = new SimdLinear.Activation(cq, tokens);
+        float[] q = SimdOps.linear(linear, cqa, w.qB());
         int width = nope + rope;
         if (w.qB().rows() != heads * width) {
             throw new IllegalArgumentException(w.qB().name() + ": " + w.qB().rows() + " outputs, expected heads * (nope + rope) = " + heads * width);
@@ -111,10 +114,10 @@ public final class SimdMla implements MlaAttentionOp {
         SimdOps.rope(parts.get(RopeOp.class), ctx, qPe, tokens * heads, rope, rowPositions, RopeLayout.INTERLEAVED);
 
         SimdCacheMirror mirror = SimdCacheMirror.of(cache);
-        appendLatents(x, tokens, positions, w, cache, mirror);
+        appendLatents(xa, positions, w, cache, mirror);
         IndexerOp indexerOp = parts.get(IndexerOp.class);
         IndexerResult indexed = indexerOp instanceof SimdIndexer si
-                ? si.select(x, cq, tokens, startPos, w.indexer(), cache)
+                ? si.select(xa, cqa, startPos, w.indexer(), cache)
                 : indexerOp.select(SimdTensors.toTensor(x, tokens, config.hiddenSize()), SimdTensors.toTensor(cq, tokens, w.qA().rows()),
                         startPos, w.indexer(), cache);
         int[][] selection = forcedSelection == null ? indexed.selected() : forcedSelection;
@@ -130,9 +133,9 @@ public final class SimdMla implements MlaAttentionOp {
     }
 
     /** [c_kv | k_pe] = W_kva x; c_kv normed and (fp8) round-tripped, k_pe rotated; appended to the cache and its mirror. */
-    private void appendLatents(float[] x, int tokens, int[] positions, AttentionWeights w, LayerCache cache, SimdCacheMirror mirror) {
-        int rank = config.kvLoraRank(), rope = config.qkRopeHeadDim();
-        float[] kv = SimdOps.linear(parts.get(LinearOp.class), x, tokens, w.kvA());
+    private void appendLatents(SimdLinear.Activation x, int[] positions, AttentionWeights w, LayerCache cache, SimdCacheMirror mirror) {
+        int rank = config.kvLoraRank(), rope = config.qkRopeHeadDim(), tokens = x.rows();
+        float[] kv = SimdOps.linear(parts.get(LinearOp.class), x, w.kvA());
         if (w.kvA().rows() != rank + rope) {
             throw new IllegalArgumentException(w.kvA().name() + ": " + w.kvA().rows() + " outputs, expected kv_lora_rank + rope = " + (rank + rope));
         }
