@@ -106,19 +106,28 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
 
     @Override
     public void axpyRows(float[] alpha, int aOff, int rows, float[] x, int xOff, int xStride, float[] y, int yOff, int n) {
+        // the vector work lives in small methods of their own: C2 stops intrinsifying past a node budget
         int i = 0;
         if (F != null) {
             int ub = F.loopBound(n);
             for (; i + 4 * L <= ub; i += 4 * L) axpyRows4(alpha, aOff, rows, x, xOff + i, xStride, y, yOff + i);
-            for (; i < ub; i += L) {
-                FloatVector acc = FloatVector.fromArray(F, y, yOff + i);
-                for (int r = 0; r < rows; r++) {
-                    acc = FloatVector.fromArray(F, x, xOff + r * xStride + i).fma(FloatVector.broadcast(F, alpha[aOff + r]), acc);
-                }
-                acc.intoArray(y, yOff + i);
-            }
+            for (; i < ub; i += L) axpyRows1(alpha, aOff, rows, x, xOff + i, xStride, y, yOff + i);
         }
-        for (; i < n; i++) {
+        if (i < n) axpyRowsTail(alpha, aOff, rows, x, xOff, xStride, y, yOff, i, n);
+    }
+
+    /** {@link #axpyRows} on the L values from y[yOff]. */
+    private static void axpyRows1(float[] alpha, int aOff, int rows, float[] x, int xOff, int xStride, float[] y, int yOff) {
+        FloatVector acc = FloatVector.fromArray(F, y, yOff);
+        for (int r = 0, xo = xOff; r < rows; r++, xo += xStride) {
+            acc = FloatVector.fromArray(F, x, xo).fma(FloatVector.broadcast(F, alpha[aOff + r]), acc);
+        }
+        acc.intoArray(y, yOff);
+    }
+
+    /** {@link #axpyRows} on values [i0, n), scalar. */
+    private static void axpyRowsTail(float[] alpha, int aOff, int rows, float[] x, int xOff, int xStride, float[] y, int yOff, int i0, int n) {
+        for (int i = i0; i < n; i++) {
             float acc = y[yOff + i];
             for (int r = 0; r < rows; r++) acc = Math.fma(x[xOff + r * xStride + i], alpha[aOff + r], acc);
             y[yOff + i] = acc;

@@ -55,11 +55,14 @@ public final class SimdMla implements MlaAttentionOp {
     private final OpContext ctx;
     private final SimdParts parts;
     private final ModelConfig config;
+    /** fp32(softmaxScale()), with the YaRN mscale^2 (derived from the config on every call otherwise). */
+    private final float scale;
 
     public SimdMla(OpContext ctx, Backend self) {
         this.ctx = ctx;
         this.parts = new SimdParts(self, ctx);
         this.config = ctx.config();
+        this.scale = (float) config.softmaxScale();
     }
 
     @Override
@@ -166,7 +169,6 @@ public final class SimdMla implements MlaAttentionOp {
     private float[] absorbed(float[] q, float[] qPe, int[][] attended, AttentionWeights w, SimdCacheMirror mirror) {
         int tokens = attended.length, heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
         int vDim = config.vHeadDim(), rank = config.kvLoraRank(), width = nope + rope, kvWidth = nope + vDim;
-        float scale = (float) config.softmaxScale();
         float[] latents = mirror.latents(), kPes = mirror.keyRopes();
         float[] out = new float[tokens * heads * vDim];
         Weight kvB = w.kvB();
@@ -186,23 +188,32 @@ public final class SimdMla implements MlaAttentionOp {
             }
             float[] qTilde = new float[rank], oTilde = new float[rank];
             for (int t = 0; t < tokens; t++) {
-                java.util.Arrays.fill(qTilde, 0f);
-                int qOff = (t * heads + h) * width;
-                k.axpyRows(q, qOff, nope, wkv, base, rank, qTilde, 0, rank); // qTilde += q[d] W_uk[h][d] for d ascending
-                int[] keys = attended[t];
-                float[] p = new float[keys.length];
-                int peOff = (t * heads + h) * rope;
-                for (int j = 0; j < keys.length; j++) {
-                    int s = keys[j];
-                    p[j] = (k.dot(qTilde, 0, latents, s * rank, rank) + k.dot(qPe, peOff, kPes, s * rope, rope)) * scale;
-                }
-                softmax(p);
-                java.util.Arrays.fill(oTilde, 0f);
-                for (int j = 0; j < keys.length; j++) k.axpy(p[j], latents, keys[j] * rank, oTilde, 0, rank);
-                k.dots(wkv, base + nope * rank, rank, vDim, oTilde, 0, rank, out, (t * heads + h) * vDim); // W_uv[h] oTilde
+                int u = t * heads + h;
+                absorbedQuery(k, q, u * width, qPe, u * rope, attended[t], wkv, base, latents, kPes, scale, qTilde, oTilde, out, u * vDim);
             }
         });
         return out;
+    }
+
+    /**
+     * One query of one head in the absorbed form (a method of its own, kept small so that C2 compiles the vector
+     * kernels it calls as intrinsics): q~ = W_uk[h]^T q_nope, scores over the attended keys, softmax,
+     * o~ = sum p c_kv, out[oOff ..] = W_uv[h] o~. qTilde and oTilde are scratch of kv_lora_rank floats.
+     */
+    private void absorbedQuery(SimdAttentionKernels k, float[] q, int qOff, float[] qPe, int peOff, int[] keys, float[] wkv, int base,
+                               float[] latents, float[] kPes, float scale, float[] qTilde, float[] oTilde, float[] out, int oOff) {
+        int nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank(), vDim = config.vHeadDim();
+        java.util.Arrays.fill(qTilde, 0f);
+        k.axpyRows(q, qOff, nope, wkv, base, rank, qTilde, 0, rank); // qTilde += q[d] W_uk[h][d] for d ascending
+        float[] p = new float[keys.length];
+        for (int j = 0; j < keys.length; j++) {
+            int s = keys[j];
+            p[j] = (k.dot(qTilde, 0, latents, s * rank, rank) + k.dot(qPe, peOff, kPes, s * rope, rope)) * scale;
+        }
+        softmax(p);
+        java.util.Arrays.fill(oTilde, 0f);
+        for (int j = 0; j < keys.length; j++) k.axpy(p[j], latents, keys[j] * rank, oTilde, 0, rank);
+        k.dots(wkv, base + nope * rank, rank, vDim, oTilde, 0, rank, out, oOff); // W_uv[h] oTilde
     }
 
     /** Naive form: the attended latents through the kv_b LinearOp, then per (token, head) attention. Returns [T][H*v]. */
@@ -220,7 +231,6 @@ public final class SimdMla implements MlaAttentionOp {
         for (int s = 0; s < keys; s++) if (row[s] >= 0) System.arraycopy(latents, s * rank, gathered, row[s] * rank, rank);
         float[] kvUp = SimdOps.linear(linear, gathered, used, w.kvB()); // [used][H*(n+v)]
         int upWidth = heads * kvWidth;
-        float scale = (float) config.softmaxScale();
         float[] out = new float[tokens * heads * vDim];
         SimdOps.forEach(tokens * heads, (long) maxKeys(attended) * (2L * nope + vDim + rope), u -> {
             SimdAttentionKernels k = SimdAttentionKernels.current();
