@@ -38,6 +38,19 @@ interface SimdAttentionKernels {
     /** y_i = fma(alpha, x_i, y_i) (y is MODIFIED). */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
 
+    /**
+     * {@code rows} axpys in a row, y_i = fma(alpha_r, x_{r,i}, y_i) for r ascending, x_r at xOff + r * xStride (y is
+     * MODIFIED): bitwise the same as calling {@link #axpy} for each r in order, with y held in registers across the
+     * rows instead of being reloaded and stored for each.
+     */
+    void axpyRows(float[] alpha, int aOff, int rows, float[] x, int xOff, int xStride, float[] y, int yOff, int n);
+
+    /**
+     * out[outOff + r] = {@link #dot}(a, aOff + r * aStride, b, bOff, n) for r in [0, rows): bitwise the same as the
+     * separate calls, several rows sharing each load of b.
+     */
+    void dots(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff);
+
     /** x_i *= s (x is MODIFIED). */
     void scale(float[] x, int off, int n, float s);
 }

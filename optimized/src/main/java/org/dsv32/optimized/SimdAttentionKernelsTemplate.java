@@ -105,6 +105,86 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     @Override
+    public void axpyRows(float[] alpha, int aOff, int rows, float[] x, int xOff, int xStride, float[] y, int yOff, int n) {
+        // the vector work lives in small methods of their own: C2 stops intrinsifying past a node budget
+        int i = 0;
+        if (F != null) {
+            int ub = F.loopBound(n);
+            for (; i + 4 * L <= ub; i += 4 * L) axpyRows4(alpha, aOff, rows, x, xOff + i, xStride, y, yOff + i);
+            for (; i < ub; i += L) axpyRows1(alpha, aOff, rows, x, xOff + i, xStride, y, yOff + i);
+        }
+        if (i < n) axpyRowsTail(alpha, aOff, rows, x, xOff, xStride, y, yOff, i, n);
+    }
+
+    /** {@link #axpyRows} on the L values from y[yOff]. */
+    private static void axpyRows1(float[] alpha, int aOff, int rows, float[] x, int xOff, int xStride, float[] y, int yOff) {
+        FloatVector acc = FloatVector.fromArray(F, y, yOff);
+        for (int r = 0, xo = xOff; r < rows; r++, xo += xStride) {
+            acc = FloatVector.fromArray(F, x, xo).fma(FloatVector.broadcast(F, alpha[aOff + r]), acc);
+        }
+        acc.intoArray(y, yOff);
+    }
+
+    /** {@link #axpyRows} on values [i0, n), scalar. */
+    private static void axpyRowsTail(float[] alpha, int aOff, int rows, float[] x, int xOff, int xStride, float[] y, int yOff, int i0, int n) {
+        for (int i = i0; i < n; i++) {
+            float acc = y[yOff + i];
+            for (int r = 0; r < rows; r++) acc = Math.fma(x[xOff + r * xStride + i], alpha[aOff + r], acc);
+            y[yOff + i] = acc;
+        }
+    }
+
+    /** {@link #axpyRows} on the 4L values from y[yOff], x from xOff (all in range). */
+    private static void axpyRows4(float[] alpha, int aOff, int rows, float[] x, int xOff, int xStride, float[] y, int yOff) {
+        FloatVector a0 = FloatVector.fromArray(F, y, yOff), a1 = FloatVector.fromArray(F, y, yOff + L);
+        FloatVector a2 = FloatVector.fromArray(F, y, yOff + 2 * L), a3 = FloatVector.fromArray(F, y, yOff + 3 * L);
+        for (int r = 0, xo = xOff; r < rows; r++, xo += xStride) {
+            FloatVector va = FloatVector.broadcast(F, alpha[aOff + r]);
+            a0 = FloatVector.fromArray(F, x, xo).fma(va, a0);
+            a1 = FloatVector.fromArray(F, x, xo + L).fma(va, a1);
+            a2 = FloatVector.fromArray(F, x, xo + 2 * L).fma(va, a2);
+            a3 = FloatVector.fromArray(F, x, xo + 3 * L).fma(va, a3);
+        }
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
+        a2.intoArray(y, yOff + 2 * L);
+        a3.intoArray(y, yOff + 3 * L);
+    }
+
+    @Override
+    public void dots(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff) {
+        int r = 0;
+        if (F != null) for (; r + 4 <= rows; r += 4) dots4(a, aOff + r * aStride, aStride, b, bOff, n, out, outOff + r);
+        for (; r < rows; r++) out[outOff + r] = dot(a, aOff + r * aStride, b, bOff, n);
+    }
+
+    /** Four rows of {@link #dots}: each the lane accumulation, lane tree and scalar tail of {@link #dot}. */
+    private static void dots4(float[] a, int aOff, int aStride, float[] b, int bOff, int n, float[] out, int outOff) {
+        int o0 = aOff, o1 = aOff + aStride, o2 = aOff + 2 * aStride, o3 = aOff + 3 * aStride;
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector vb = FloatVector.fromArray(F, b, bOff + i);
+            c0 = FloatVector.fromArray(F, a, o0 + i).fma(vb, c0);
+            c1 = FloatVector.fromArray(F, a, o1 + i).fma(vb, c1);
+            c2 = FloatVector.fromArray(F, a, o2 + i).fma(vb, c2);
+            c3 = FloatVector.fromArray(F, a, o3 + i).fma(vb, c3);
+        }
+        float s0 = sumLanes(c0), s1 = sumLanes(c1), s2 = sumLanes(c2), s3 = sumLanes(c3);
+        for (; i < n; i++) {
+            float vb = b[bOff + i];
+            s0 = Math.fma(a[o0 + i], vb, s0);
+            s1 = Math.fma(a[o1 + i], vb, s1);
+            s2 = Math.fma(a[o2 + i], vb, s2);
+            s3 = Math.fma(a[o3 + i], vb, s3);
+        }
+        out[outOff] = s0;
+        out[outOff + 1] = s1;
+        out[outOff + 2] = s2;
+        out[outOff + 3] = s3;
+    }
+
+    @Override
     public void scale(float[] x, int off, int n, float s) {
         int i = 0;
         if (F != null) {

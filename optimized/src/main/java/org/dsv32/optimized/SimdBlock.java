@@ -24,11 +24,11 @@ import org.dsv32.spec.weights.LayerWeights;
  */
 public final class SimdBlock implements BlockOp {
     private final OpContext ctx;
-    private final Backend self;
+    private final SimdParts parts;
 
     public SimdBlock(OpContext ctx, Backend self) {
         this.ctx = ctx;
-        this.self = self;
+        this.parts = new SimdParts(self, ctx);
     }
 
     @Override
@@ -40,10 +40,10 @@ public final class SimdBlock implements BlockOp {
     float[] forward(float[] x, int tokens, int startPos, LayerWeights w, LayerCache cache) {
         int dim = x.length / tokens;
         double eps = ctx.config().rmsNormEps();
-        RmsNormOp norm = self.require(RmsNormOp.class, ctx);
+        RmsNormOp norm = parts.get(RmsNormOp.class);
         float[] residual = x.clone();
         float[] attnIn = SimdOps.rmsNorm(norm, residual, tokens, dim, w.inputNorm(), eps);
-        MlaAttentionOp mla = self.require(MlaAttentionOp.class, ctx);
+        MlaAttentionOp mla = parts.get(MlaAttentionOp.class);
         float[] attn;
         if (mla instanceof SimdMla m) {
             attn = m.forward(attnIn, tokens, startPos, w.attention(), cache, null).output();
@@ -54,7 +54,7 @@ public final class SimdBlock implements BlockOp {
         float[] ffnIn = SimdOps.rmsNormWithResidual(norm, attn, residual, tokens, dim, w.postAttentionNorm(), eps);
         float[] ffn;
         if (w.isMoe()) {
-            MoeOp moe = self.require(MoeOp.class, ctx);
+            MoeOp moe = parts.get(MoeOp.class);
             if (moe instanceof SimdMoe m) {
                 ffn = m.forward(ffnIn, tokens, w.moe(), null).output();
             } else {
@@ -62,7 +62,7 @@ public final class SimdBlock implements BlockOp {
                 SimdOps.toFloats(moe.forward(SimdTensors.toTensor(ffnIn, tokens, dim), w.moe(), null).output(), ffn);
             }
         } else {
-            ffn = SimdOps.mlp(self.require(MlpOp.class, ctx), self.require(LinearOp.class, ctx), ffnIn, tokens, w.mlp());
+            ffn = SimdOps.mlp(parts.get(MlpOp.class), parts.get(LinearOp.class), ffnIn, tokens, w.mlp());
         }
         for (int i = 0; i < residual.length; i++) residual[i] += ffn[i];
         return residual;

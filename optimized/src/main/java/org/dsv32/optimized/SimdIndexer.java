@@ -50,12 +50,13 @@ public final class SimdIndexer implements IndexerOp {
     static final int KEYS_PER_UNIT = 256;
 
     private final OpContext ctx;
-    private final Backend self;
+    private final SimdParts parts, exactParts;
     private final ModelConfig config;
 
     public SimdIndexer(OpContext ctx, Backend self) {
         this.ctx = ctx;
-        this.self = self;
+        this.parts = new SimdParts(self, ctx);
+        this.exactParts = new SimdParts(self, new OpContext(ctx.config(), PrecisionMode.EXACT));
         this.config = ctx.config();
     }
 
@@ -72,33 +73,39 @@ public final class SimdIndexer implements IndexerOp {
      * the cache (and its mirror).
      */
     public IndexerResult select(float[] x, float[] qLatent, int tokens, int startPos, IndexerWeights w, LayerCache cache) {
+        return select(new SimdLinear.Activation(x, tokens), new SimdLinear.Activation(qLatent, tokens), startPos, w, cache);
+    }
+
+    /** The float entry with inputs shared with other products (the MLA's q_a, kv_a and q_b read the same x and c_q). */
+    IndexerResult select(SimdLinear.Activation x, SimdLinear.Activation qLatent, int startPos, IndexerWeights w, LayerCache cache) {
+        int tokens = x.rows();
         if (cache.indexLength() != startPos) {
             throw new IllegalArgumentException("indexer: key cache holds " + cache.indexLength() + " keys, expected startPos " + startPos);
         }
         int heads = config.indexNHeads(), dim = config.indexHeadDim(), rope = config.qkRopeHeadDim();
         int[] positions = new int[tokens];
         for (int t = 0; t < tokens; t++) positions[t] = startPos + t;
-        LinearOp linear = self.require(LinearOp.class, ctx);
+        LinearOp linear = parts.get(LinearOp.class);
 
-        float[] q = SimdOps.linear(linear, qLatent, tokens, w.wqB());
+        float[] q = SimdOps.linear(linear, qLatent, w.wqB());
         if (q.length != tokens * heads * dim) {
             throw new IllegalArgumentException(w.wqB().name() + ": " + w.wqB().rows() + " outputs, expected index_n_heads * index_head_dim = " + heads * dim);
         }
         int[] rowPositions = new int[tokens * heads];
         for (int i = 0; i < rowPositions.length; i++) rowPositions[i] = positions[i / heads];
         rotateRopeDims(q, tokens * heads, dim, rope, rowPositions);
-        HadamardOp hadamard = self.require(HadamardOp.class, ctx);
+        HadamardOp hadamard = parts.get(HadamardOp.class);
         SimdOps.hadamard(hadamard, q, tokens * heads, dim);
 
-        float[] k = SimdOps.linear(linear, x, tokens, w.wk());
+        float[] k = SimdOps.linear(linear, x, w.wk());
         if (w.wk().rows() != dim) {
             throw new IllegalArgumentException(w.wk().name() + ": " + w.wk().rows() + " outputs, expected index_head_dim " + dim);
         }
-        k = SimdOps.layerNorm(self.require(LayerNormOp.class, ctx), k, tokens, dim, w.kNormWeight(), w.kNormBias(), KEY_NORM_EPS);
+        k = SimdOps.layerNorm(parts.get(LayerNormOp.class), k, tokens, dim, w.kNormWeight(), w.kNormBias(), KEY_NORM_EPS);
         rotateRopeDims(k, tokens, dim, rope, positions);
         SimdOps.hadamard(hadamard, k, tokens, dim);
 
-        float[] e = headWeights(x, tokens, w);
+        float[] e = headWeights(x, w);
         SimdCacheMirror mirror = SimdCacheMirror.of(cache);
         boolean fp8 = ctx.fp8();
         mirror.syncIndexKeys(cache, dim, fp8);
@@ -107,7 +114,7 @@ public final class SimdIndexer implements IndexerOp {
             if (dim != SimdActQuant.TILE) {
                 throw new IllegalArgumentException("indexer fp8 mode needs index_head_dim equal to the " + SimdActQuant.TILE + " tile, got " + dim);
             }
-            ActQuantOp quant = self.require(ActQuantOp.class, ctx);
+            ActQuantOp quant = parts.get(ActQuantOp.class);
             byte[] kc = new byte[tokens * dim];
             float[] ks = new float[tokens];
             SimdOps.actQuant(quant, k, tokens, dim, ctx.scaleFormat(), kc, ks);
@@ -131,15 +138,14 @@ public final class SimdIndexer implements IndexerOp {
     private void rotateRopeDims(float[] x, int rows, int dim, int rope, int[] rowPositions) {
         float[] pe = new float[rows * rope];
         for (int r = 0; r < rows; r++) System.arraycopy(x, r * dim, pe, r * rope, rope);
-        SimdOps.rope(self.require(RopeOp.class, ctx), ctx, pe, rows, rope, rowPositions, RopeLayout.HALF_SPLIT);
+        SimdOps.rope(parts.get(RopeOp.class), ctx, pe, rows, rope, rowPositions, RopeLayout.HALF_SPLIT);
         for (int r = 0; r < rows; r++) System.arraycopy(pe, r * rope, x, r * dim, rope);
     }
 
     /** e_h(t) = (W_w x_t)_h * fp32(H^-1/2 * D^-1/2), [T][H], the projection bound to an exact context. */
-    private float[] headWeights(float[] x, int tokens, IndexerWeights w) {
+    private float[] headWeights(SimdLinear.Activation x, IndexerWeights w) {
         int heads = config.indexNHeads();
-        OpContext exact = new OpContext(config, PrecisionMode.EXACT);
-        float[] e = SimdOps.linear(self.require(LinearOp.class, exact), x, tokens, w.weightsProj());
+        float[] e = SimdOps.linear(exactParts.get(LinearOp.class), x, w.weightsProj());
         if (w.weightsProj().rows() != heads) {
             throw new IllegalArgumentException(w.weightsProj().name() + ": " + w.weightsProj().rows() + " outputs, expected index_n_heads " + heads);
         }

@@ -5,6 +5,7 @@ import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
+import org.dsv32.spec.weights.ScaleFormat;
 import org.dsv32.spec.weights.Weight;
 
 /**
@@ -30,25 +31,70 @@ public final class SimdLinear implements LinearOp {
     }
 
     /** The float32 entry: y [m][N] = x [m][K] W^T under this context's precision mode; y is overwritten. */
-    public void multiply(float[] x, int m, Weight w, float[] y) {
+    public void multiply(float[] x, int m, Weight w, float[] y) { multiply(new Activation(x, m), w, y); }
+
+    /**
+     * The same product for an input prepared once for several weights ({@link Activation}: in fp8 mode its
+     * act_quant is computed on the first FP8 weight and reused by the others). y is overwritten.
+     */
+    public void multiply(Activation x, Weight w, float[] y) {
+        int m = x.rows();
         switch (w) {
             case Fp8BlockWeight f -> {
-                float[] a = x;
+                float[] a = x.values();
                 float[] scales = null;
                 if (context.fp8()) {
                     if (f.blockCols() != SimdActQuant.TILE) {
                         throw new IllegalArgumentException(f.name() + ": fp8 mode needs " + SimdActQuant.TILE
                                 + "-column weight blocks to match the act_quant tiles, got " + f.blockCols());
                     }
-                    int k = f.cols();
-                    a = new float[m * k];
-                    scales = new float[m * (k / SimdActQuant.TILE)];
-                    SimdActQuant.quantize(x, m, k, context.scaleFormat(), new byte[m * k], scales, a);
+                    a = x.quantizedValues(context.scaleFormat(), f.cols());
+                    scales = x.quantizedScales();
                 }
                 if (m == 1) SimdFp8Gemv.multiply(a, scales, m, f, y);
                 else SimdFp8Gemm.multiply(a, scales, m, f, y);
             }
-            case DenseWeight d -> SimdDenseGemm.multiply(x, m, d, y);
+            case DenseWeight d -> SimdDenseGemm.multiply(x.values(), m, d, y);
         }
+    }
+
+    /**
+     * An input x [m][K] of one or more products (the values are not copied: do not modify them while in use). Its
+     * act_quant (fp8 mode, one scale format) is computed on first need and kept, so that the products sharing an
+     * input (q_a and kv_a, gate and up, the routed experts of a decode token) quantise it once: the same codes and
+     * scales as quantising it for each, since act_quant is a function of x.
+     */
+    public static final class Activation {
+        private final float[] x;
+        private final int m;
+        private ScaleFormat format;
+        private int cols;
+        private float[] values, scales;
+
+        public Activation(float[] x, int m) {
+            this.x = x;
+            this.m = m;
+        }
+
+        /** x itself, row-major. */
+        public float[] values() { return x; }
+
+        public int rows() { return m; }
+
+        /** The decoded act_quant codes [m][k] of x read as m rows of k, under {@code f}. */
+        float[] quantizedValues(ScaleFormat f, int k) {
+            if (values == null || format != f || cols != k) {
+                float[] v = new float[m * k], s = new float[m * (k / SimdActQuant.TILE)];
+                SimdActQuant.quantize(x, m, k, f, new byte[m * k], s, v);
+                values = v;
+                scales = s;
+                format = f;
+                cols = k;
+            }
+            return values;
+        }
+
+        /** The act_quant scales [m][K/128] of the last {@link #quantizedValues} call. */
+        float[] quantizedScales() { return scales; }
     }
 }

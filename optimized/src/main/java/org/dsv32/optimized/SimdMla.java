@@ -53,13 +53,16 @@ public final class SimdMla implements MlaAttentionOp {
     record Result(float[] output, IndexerResult indexer) {}
 
     private final OpContext ctx;
-    private final Backend self;
+    private final SimdParts parts;
     private final ModelConfig config;
+    /** fp32(softmaxScale()), with the YaRN mscale^2 (derived from the config on every call otherwise). */
+    private final float scale;
 
     public SimdMla(OpContext ctx, Backend self) {
         this.ctx = ctx;
-        this.self = self;
+        this.parts = new SimdParts(self, ctx);
         this.config = ctx.config();
+        this.scale = (float) config.softmaxScale();
     }
 
     @Override
@@ -93,11 +96,14 @@ public final class SimdMla implements MlaAttentionOp {
         int heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
         int[] positions = new int[tokens];
         for (int t = 0; t < tokens; t++) positions[t] = startPos + t;
-        LinearOp linear = self.require(LinearOp.class, ctx);
-        RmsNormOp norm = self.require(RmsNormOp.class, ctx);
+        LinearOp linear = parts.get(LinearOp.class);
+        RmsNormOp norm = parts.get(RmsNormOp.class);
 
-        float[] cq = SimdOps.rmsNorm(norm, SimdOps.linear(linear, x, tokens, w.qA()), tokens, w.qA().rows(), w.qANorm(), config.rmsNormEps());
-        float[] q = SimdOps.linear(linear, cq, tokens, w.qB());
+        // x feeds q_a, kv_a and the indexer's w_k, c_q feeds q_b and the indexer's wq_b: each quantised once
+        SimdLinear.Activation xa = new SimdLinear.Activation(x, tokens);
+        float[] cq = SimdOps.rmsNorm(norm, SimdOps.linear(linear, xa, w.qA()), tokens, w.qA().rows(), w.qANorm(), config.rmsNormEps());
+        SimdLinear.Activation cqa = new SimdLinear.Activation(cq, tokens);
+        float[] q = SimdOps.linear(linear, cqa, w.qB());
         int width = nope + rope;
         if (w.qB().rows() != heads * width) {
             throw new IllegalArgumentException(w.qB().name() + ": " + w.qB().rows() + " outputs, expected heads * (nope + rope) = " + heads * width);
@@ -108,13 +114,13 @@ public final class SimdMla implements MlaAttentionOp {
             System.arraycopy(q, i * width + nope, qPe, i * rope, rope);
             rowPositions[i] = positions[i / heads];
         }
-        SimdOps.rope(self.require(RopeOp.class, ctx), ctx, qPe, tokens * heads, rope, rowPositions, RopeLayout.INTERLEAVED);
+        SimdOps.rope(parts.get(RopeOp.class), ctx, qPe, tokens * heads, rope, rowPositions, RopeLayout.INTERLEAVED);
 
         SimdCacheMirror mirror = SimdCacheMirror.of(cache);
-        appendLatents(x, tokens, positions, w, cache, mirror);
-        IndexerOp indexerOp = self.require(IndexerOp.class, ctx);
+        appendLatents(xa, positions, w, cache, mirror);
+        IndexerOp indexerOp = parts.get(IndexerOp.class);
         IndexerResult indexed = indexerOp instanceof SimdIndexer si
-                ? si.select(x, cq, tokens, startPos, w.indexer(), cache)
+                ? si.select(xa, cqa, startPos, w.indexer(), cache)
                 : indexerOp.select(SimdTensors.toTensor(x, tokens, config.hiddenSize()), SimdTensors.toTensor(cq, tokens, w.qA().rows()),
                         startPos, w.indexer(), cache);
         int[][] selection = forcedSelection == null ? indexed.selected() : forcedSelection;
@@ -130,9 +136,9 @@ public final class SimdMla implements MlaAttentionOp {
     }
 
     /** [c_kv | k_pe] = W_kva x; c_kv normed and (fp8) round-tripped, k_pe rotated; appended to the cache and its mirror. */
-    private void appendLatents(float[] x, int tokens, int[] positions, AttentionWeights w, LayerCache cache, SimdCacheMirror mirror) {
-        int rank = config.kvLoraRank(), rope = config.qkRopeHeadDim();
-        float[] kv = SimdOps.linear(self.require(LinearOp.class, ctx), x, tokens, w.kvA());
+    private void appendLatents(SimdLinear.Activation x, int[] positions, AttentionWeights w, LayerCache cache, SimdCacheMirror mirror) {
+        int rank = config.kvLoraRank(), rope = config.qkRopeHeadDim(), tokens = x.rows();
+        float[] kv = SimdOps.linear(parts.get(LinearOp.class), x, w.kvA());
         if (w.kvA().rows() != rank + rope) {
             throw new IllegalArgumentException(w.kvA().name() + ": " + w.kvA().rows() + " outputs, expected kv_lora_rank + rope = " + (rank + rope));
         }
@@ -141,12 +147,12 @@ public final class SimdMla implements MlaAttentionOp {
             System.arraycopy(kv, t * (rank + rope), latent, t * rank, rank);
             System.arraycopy(kv, t * (rank + rope) + rank, kPe, t * rope, rope);
         }
-        latent = SimdOps.rmsNorm(self.require(RmsNormOp.class, ctx), latent, tokens, rank, w.kvANorm(), config.rmsNormEps());
+        latent = SimdOps.rmsNorm(parts.get(RmsNormOp.class), latent, tokens, rank, w.kvANorm(), config.rmsNormEps());
         double[] exact = null;
         if (ctx.fp8()) { // the FP8 KV cache simulated: dequant(act_quant(c_kv))
             byte[] codes = new byte[latent.length];
             float[] scales = new float[latent.length / SimdActQuant.TILE];
-            SimdOps.actQuant(self.require(ActQuantOp.class, ctx), latent, tokens, rank, ctx.scaleFormat(), codes, scales);
+            SimdOps.actQuant(parts.get(ActQuantOp.class), latent, tokens, rank, ctx.scaleFormat(), codes, scales);
             exact = new double[latent.length];
             for (int i = 0; i < latent.length; i++) {
                 float s = scales[i / SimdActQuant.TILE], c = Fp8Codec.decodeE4M3(codes[i]);
@@ -154,7 +160,7 @@ public final class SimdMla implements MlaAttentionOp {
                 exact[i] = c * (double) s;
             }
         }
-        SimdOps.rope(self.require(RopeOp.class, ctx), ctx, kPe, tokens, rope, positions, RopeLayout.INTERLEAVED);
+        SimdOps.rope(parts.get(RopeOp.class), ctx, kPe, tokens, rope, positions, RopeLayout.INTERLEAVED);
         mirror.syncLatents(cache, rank, rope);
         mirror.appendLatents(cache, latent, exact, kPe, tokens);
     }
@@ -163,7 +169,6 @@ public final class SimdMla implements MlaAttentionOp {
     private float[] absorbed(float[] q, float[] qPe, int[][] attended, AttentionWeights w, SimdCacheMirror mirror) {
         int tokens = attended.length, heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
         int vDim = config.vHeadDim(), rank = config.kvLoraRank(), width = nope + rope, kvWidth = nope + vDim;
-        float scale = (float) config.softmaxScale();
         float[] latents = mirror.latents(), kPes = mirror.keyRopes();
         float[] out = new float[tokens * heads * vDim];
         Weight kvB = w.kvB();
@@ -183,24 +188,32 @@ public final class SimdMla implements MlaAttentionOp {
             }
             float[] qTilde = new float[rank], oTilde = new float[rank];
             for (int t = 0; t < tokens; t++) {
-                java.util.Arrays.fill(qTilde, 0f);
-                int qOff = (t * heads + h) * width;
-                for (int d = 0; d < nope; d++) k.axpy(q[qOff + d], wkv, base + d * rank, qTilde, 0, rank);
-                int[] keys = attended[t];
-                float[] p = new float[keys.length];
-                int peOff = (t * heads + h) * rope;
-                for (int j = 0; j < keys.length; j++) {
-                    int s = keys[j];
-                    p[j] = (k.dot(qTilde, 0, latents, s * rank, rank) + k.dot(qPe, peOff, kPes, s * rope, rope)) * scale;
-                }
-                softmax(p);
-                java.util.Arrays.fill(oTilde, 0f);
-                for (int j = 0; j < keys.length; j++) k.axpy(p[j], latents, keys[j] * rank, oTilde, 0, rank);
-                int oOff = (t * heads + h) * vDim;
-                for (int j = 0; j < vDim; j++) out[oOff + j] = k.dot(wkv, base + (nope + j) * rank, oTilde, 0, rank);
+                int u = t * heads + h;
+                absorbedQuery(k, q, u * width, qPe, u * rope, attended[t], wkv, base, latents, kPes, scale, qTilde, oTilde, out, u * vDim);
             }
         });
         return out;
+    }
+
+    /**
+     * One query of one head in the absorbed form (a method of its own, kept small so that C2 compiles the vector
+     * kernels it calls as intrinsics): q~ = W_uk[h]^T q_nope, scores over the attended keys, softmax,
+     * o~ = sum p c_kv, out[oOff ..] = W_uv[h] o~. qTilde and oTilde are scratch of kv_lora_rank floats.
+     */
+    private void absorbedQuery(SimdAttentionKernels k, float[] q, int qOff, float[] qPe, int peOff, int[] keys, float[] wkv, int base,
+                               float[] latents, float[] kPes, float scale, float[] qTilde, float[] oTilde, float[] out, int oOff) {
+        int nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank(), vDim = config.vHeadDim();
+        java.util.Arrays.fill(qTilde, 0f);
+        k.axpyRows(q, qOff, nope, wkv, base, rank, qTilde, 0, rank); // qTilde += q[d] W_uk[h][d] for d ascending
+        float[] p = new float[keys.length];
+        for (int j = 0; j < keys.length; j++) {
+            int s = keys[j];
+            p[j] = (k.dot(qTilde, 0, latents, s * rank, rank) + k.dot(qPe, peOff, kPes, s * rope, rope)) * scale;
+        }
+        softmax(p);
+        java.util.Arrays.fill(oTilde, 0f);
+        for (int j = 0; j < keys.length; j++) k.axpy(p[j], latents, keys[j] * rank, oTilde, 0, rank);
+        k.dots(wkv, base + nope * rank, rank, vDim, oTilde, 0, rank, out, oOff); // W_uv[h] oTilde
     }
 
     /** Naive form: the attended latents through the kv_b LinearOp, then per (token, head) attention. Returns [T][H*v]. */
@@ -218,7 +231,6 @@ public final class SimdMla implements MlaAttentionOp {
         for (int s = 0; s < keys; s++) if (row[s] >= 0) System.arraycopy(latents, s * rank, gathered, row[s] * rank, rank);
         float[] kvUp = SimdOps.linear(linear, gathered, used, w.kvB()); // [used][H*(n+v)]
         int upWidth = heads * kvWidth;
-        float scale = (float) config.softmaxScale();
         float[] out = new float[tokens * heads * vDim];
         SimdOps.forEach(tokens * heads, (long) maxKeys(attended) * (2L * nope + vDim + rope), u -> {
             SimdAttentionKernels k = SimdAttentionKernels.current();

@@ -23,11 +23,11 @@ import org.dsv32.spec.weights.ModelWeights;
  */
 public final class SimdModel implements ModelOp {
     private final OpContext ctx;
-    private final Backend self;
+    private final SimdParts parts;
 
     public SimdModel(OpContext ctx, Backend self) {
         this.ctx = ctx;
-        this.self = self;
+        this.parts = new SimdParts(self, ctx);
     }
 
     @Override
@@ -48,13 +48,13 @@ public final class SimdModel implements ModelOp {
         public TensorF64 forward(int[] tokens) {
             if (tokens.length == 0) throw new IllegalArgumentException("no tokens to feed");
             int n = tokens.length, dim = w.embedding().cols();
-            BlockOp block = self.require(BlockOp.class, ctx);
+            BlockOp block = parts.get(BlockOp.class);
             float[] h = SimdEmbedding.lookup(w.embedding(), tokens);
             for (LayerWeights layer : w.layers()) h = SimdBlock.run(block, h, n, position, layer, caches.get(layer.index()));
-            float[] hidden = SimdOps.rmsNorm(self.require(RmsNormOp.class, ctx), h, n, dim, w.finalNorm(), ctx.config().rmsNormEps());
+            float[] hidden = SimdOps.rmsNorm(parts.get(RmsNormOp.class), h, n, dim, w.finalNorm(), ctx.config().rmsNormEps());
             lastHidden = SimdTensors.toTensor(hidden, n, dim);
             position += n;
-            float[] logits = SimdOps.linear(self.require(LinearOp.class, ctx), hidden, n, w.lmHead());
+            float[] logits = SimdOps.linear(parts.get(LinearOp.class), hidden, n, w.lmHead());
             return SimdTensors.toTensor(logits, n, w.lmHead().rows());
         }
 

@@ -27,12 +27,10 @@ public final class SimdMoe implements MoeOp {
     /** The float32 output [T][D] and the routing it used. */
     record Result(float[] output, Routing routing) {}
 
-    private final OpContext ctx;
-    private final Backend self;
+    private final SimdParts parts;
 
     public SimdMoe(OpContext ctx, Backend self) {
-        this.ctx = ctx;
-        this.self = self;
+        this.parts = new SimdParts(self, ctx);
     }
 
     @Override
@@ -52,11 +50,11 @@ public final class SimdMoe implements MoeOp {
         if (forcedRouting != null) {
             routing = MoeChecks.checkForcedRouting(forcedRouting, tokens, experts);
         } else {
-            MoeGateOp gate = self.require(MoeGateOp.class, ctx);
+            MoeGateOp gate = parts.get(MoeGateOp.class);
             routing = gate instanceof SimdMoeGate g ? g.route(x, tokens, w) : gate.route(SimdTensors.toTensor(x, tokens, dim), w);
         }
-        MlpOp mlp = self.require(MlpOp.class, ctx);
-        LinearOp linear = self.require(LinearOp.class, ctx);
+        MlpOp mlp = parts.get(MlpOp.class);
+        LinearOp linear = parts.get(LinearOp.class);
         int[] count = new int[experts];
         for (int[] row : routing.experts()) for (int e : row) count[e]++;
         int[][] useToken = new int[experts][], useSlot = new int[experts][];
@@ -75,12 +73,19 @@ public final class SimdMoe implements MoeOp {
         }
         SimdAttentionKernels k = SimdAttentionKernels.current();
         float[] y = new float[tokens * dim];
+        // an expert that every token routes to (each of a decode token's experts) reads x itself, rows in order:
+        // its input, like the shared expert's, is quantised once for all of them
+        SimdLinear.Activation whole = new SimdLinear.Activation(x, tokens);
         for (int e = 0; e < experts; e++) {
             int n = count[e];
             if (n == 0) continue;
-            float[] batch = new float[n * dim];
-            for (int r = 0; r < n; r++) System.arraycopy(x, useToken[e][r] * dim, batch, r * dim, dim);
-            float[] out = SimdOps.mlp(mlp, linear, batch, n, w.experts().get(e));
+            SimdLinear.Activation batch = whole;
+            if (!allInOrder(useToken[e], n, tokens)) {
+                float[] rows = new float[n * dim];
+                for (int r = 0; r < n; r++) System.arraycopy(x, useToken[e][r] * dim, rows, r * dim, dim);
+                batch = new SimdLinear.Activation(rows, n);
+            }
+            float[] out = SimdOps.mlp(mlp, linear, batch, w.experts().get(e));
             for (int r = 0; r < n; r++) {
                 int t = useToken[e][r];
                 float weight = (float) routing.weights()[t][useSlot[e][r]];
@@ -88,9 +93,16 @@ public final class SimdMoe implements MoeOp {
             }
         }
         if (w.shared() != null) {
-            float[] shared = SimdOps.mlp(mlp, linear, x, tokens, w.shared());
+            float[] shared = SimdOps.mlp(mlp, linear, whole, w.shared());
             for (int i = 0; i < y.length; i++) y[i] += shared[i];
         }
         return new Result(y, routing);
+    }
+
+    /** Whether the first n of rows are 0, 1, ..., tokens - 1 (the batch is x itself). */
+    private static boolean allInOrder(int[] rows, int n, int tokens) {
+        if (n != tokens) return false;
+        for (int r = 0; r < n; r++) if (rows[r] != r) return false;
+        return true;
     }
 }

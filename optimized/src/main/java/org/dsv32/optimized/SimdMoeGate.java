@@ -29,13 +29,11 @@ import org.dsv32.spec.weights.Weight;
  * not depend on the thread count or on the other tokens. x is not modified.
  */
 public final class SimdMoeGate implements MoeGateOp {
-    private final OpContext ctx;
-    private final Backend self;
+    private final SimdParts exactParts;
     private final ModelConfig config;
 
     public SimdMoeGate(OpContext ctx, Backend self) {
-        this.ctx = ctx;
-        this.self = self;
+        this.exactParts = new SimdParts(self, new OpContext(ctx.config(), PrecisionMode.EXACT));
         this.config = ctx.config();
         checkSupported(config);
     }
@@ -76,8 +74,7 @@ public final class SimdMoeGate implements MoeGateOp {
                     + ", expected " + experts + "x" + dim + " (n_routed_experts x hidden)");
         }
         float[] bias = correctionBias(w.correctionBias(), experts);
-        OpContext exact = new OpContext(config, PrecisionMode.EXACT);
-        float[] logits = SimdOps.linear(self.require(LinearOp.class, exact), x, tokens, router);
+        float[] logits = SimdOps.linear(exactParts.get(LinearOp.class), x, tokens, router);
         int k = config.numExpertsPerTok(), keptGroups = groups == 1 ? 1 : config.topkGroup();
         float scaling = (float) config.routedScalingFactor();
         int[][] chosen = new int[tokens][], kept = new int[tokens][];

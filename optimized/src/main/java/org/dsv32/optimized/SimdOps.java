@@ -28,13 +28,17 @@ final class SimdOps {
     private SimdOps() {}
 
     /** y [m][N] = x [m][K] W^T through {@code op}; x is not modified. */
-    static float[] linear(LinearOp op, float[] x, int m, Weight w) {
-        if (x.length != m * w.cols()) {
-            throw new IllegalArgumentException(w.name() + ": input of " + x.length + " values is not " + m + " rows of " + w.cols());
+    static float[] linear(LinearOp op, float[] x, int m, Weight w) { return linear(op, new SimdLinear.Activation(x, m), w); }
+
+    /** y [m][N] = x [m][K] W^T through {@code op}, for an input shared by several products (see {@link SimdLinear.Activation}). */
+    static float[] linear(LinearOp op, SimdLinear.Activation x, Weight w) {
+        int m = x.rows();
+        if (x.values().length != m * w.cols()) {
+            throw new IllegalArgumentException(w.name() + ": input of " + x.values().length + " values is not " + m + " rows of " + w.cols());
         }
         float[] y = new float[m * w.rows()];
-        if (op instanceof SimdLinear s) s.multiply(x, m, w, y);
-        else toFloats(op.apply(SimdTensors.toTensor(x, m, w.cols()), w), y);
+        if (op instanceof SimdLinear s) s.multiply(x, w, y);
+        else toFloats(op.apply(SimdTensors.toTensor(x.values(), m, w.cols()), w), y);
         return y;
     }
 
@@ -118,15 +122,19 @@ final class SimdOps {
      * and the same elementwise kernel as {@link SimdMlp#forward}, with {@code linear} being the backend's LinearOp
      * (the one SimdMlp itself takes). x is not modified.
      */
-    static float[] mlp(MlpOp op, LinearOp linear, float[] x, int m, MlpWeights w) {
+    static float[] mlp(MlpOp op, LinearOp linear, float[] x, int m, MlpWeights w) { return mlp(op, linear, new SimdLinear.Activation(x, m), w); }
+
+    /** {@link #mlp(MlpOp, LinearOp, float[], int, MlpWeights)} for an input shared with other products. */
+    static float[] mlp(MlpOp op, LinearOp linear, SimdLinear.Activation x, MlpWeights w) {
+        int m = x.rows();
         if (op instanceof SimdMlp) {
-            float[] g = linear(linear, x, m, w.gate());
-            float[] u = linear(linear, x, m, w.up());
+            float[] g = linear(linear, x, w.gate());
+            float[] u = linear(linear, x, w.up());
             SimdMlp.siluMul(g, u, g);
             return linear(linear, g, m, w.down());
         }
-        int d = x.length / m;
-        TensorF64 y = op.forward(SimdTensors.toTensor(x, m, d), w);
+        int d = x.values().length / m;
+        TensorF64 y = op.forward(SimdTensors.toTensor(x.values(), m, d), w);
         float[] out = new float[y.size()];
         toFloats(y, out);
         return out;

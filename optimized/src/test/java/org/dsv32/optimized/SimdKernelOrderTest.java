@@ -45,6 +45,44 @@ class SimdKernelOrderTest {
         }
     }
 
+    @Property(tries = 30, seed = "19")
+    void batchedDotsAreTheSingleDotsInTheTreeOrder(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
+                                                 @ForAll @IntRange(min = 1, max = 11) int rows) {
+        Random rnd = new Random(seed);
+        int stride = n + 3, aOff = 2, bOff = 5;
+        float[] a = SimdTestData.gaussian(rnd, aOff + rows * stride, 1f), b = SimdTestData.gaussian(rnd, bOff + n, 100f);
+        for (int bits : SimdSpecies.supportedBits()) {
+            int lanes = bits / 32;
+            float[] out = new float[rows + 1];
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dots(a, aOff, stride, rows, b, bOff, n, out, 1));
+            for (int r = 0; r < rows; r++) {
+                float[] row = java.util.Arrays.copyOfRange(a, aOff + r * stride, aOff + r * stride + n);
+                float[] col = java.util.Arrays.copyOfRange(b, bOff, bOff + n);
+                assertEquals(modelDot(row, col, n, lanes), out[1 + r], 0f, "row " + r + ", width " + bits);
+            }
+            assertEquals(0f, out[0], 0f, "dots wrote before outOff");
+        }
+    }
+
+    /** y_i = fma(x_{r,i}, alpha_r, y_i) for r ascending: the per-element FMA chain of repeated axpys. */
+    @Property(tries = 30, seed = "23")
+    void axpyRowsIsTheChainOfAxpys(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
+                                   @ForAll @IntRange(min = 0, max = 70) int rows) {
+        Random rnd = new Random(seed);
+        int stride = n + 7, xOff = 3, yOff = 4;
+        float[] x = SimdTestData.gaussian(rnd, xOff + Math.max(1, rows) * stride, 1f), alpha = SimdTestData.gaussian(rnd, rows + 1, 10f);
+        float[] y0 = SimdTestData.gaussian(rnd, yOff + n + 2, 5f);
+        float[] expected = y0.clone();
+        for (int i = 0; i < n; i++) {
+            for (int r = 0; r < rows; r++) expected[yOff + i] = Math.fma(x[xOff + r * stride + i], alpha[1 + r], expected[yOff + i]);
+        }
+        for (int bits : SimdSpecies.supportedBits()) {
+            float[] y = y0.clone();
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().axpyRows(alpha, 1, rows, x, xOff, stride, y, yOff, n));
+            for (int i = 0; i < y.length; i++) assertEquals(expected[i], y[i], 0f, "element " + i + ", width " + bits);
+        }
+    }
+
     @Property(tries = 20, seed = "17")
     void siluMulUsesMathExp(@ForAll long seed) {
         Random rnd = new Random(seed);
