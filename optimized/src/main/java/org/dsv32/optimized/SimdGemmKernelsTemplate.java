@@ -314,10 +314,12 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                 for (int l = 0; l < L; l++) off[j * L + l] = (long) (g + grp[j] * L + l) * p.k;
             }
             java.util.Arrays.fill(blk, 0, 4 * L, 0f);
-            long k0 = (long) blkOf[0] * bc, k1 = (long) blkOf[1] * bc, k2 = (long) blkOf[2] * bc, k3 = (long) blkOf[3] * bc;
+            long[] kOff = s.chainOffsets;
+            for (int j = 0; j < 4; j++) kOff[j] = (long) blkOf[j] * bc;
             for (int c = 0; c < bc; c += CHUNK) {
-                transposeChunks4(p.data, off, k0 + c, k1 + c, k2 + c, k3 + c, s.staged);
-                decodeChunks4(s.staged, as, ar + (int) k0 + c, ar + (int) k1 + c, ar + (int) k2 + c, ar + (int) k3 + c, blk);
+                for (int j = 0; j < 4; j++) kOff[4 + j] = kOff[j] + c;
+                transposeChunks4(p.data, off, kOff, 4, s.staged);
+                decodeChunks4(s.staged, as, ar + (int) kOff[4], ar + (int) kOff[5], ar + (int) kOff[6], ar + (int) kOff[7], blk);
             }
             for (int j = 0; j < 4 && w + j < items; j++) {
                 float sa = p.activationScale(i, blkOf[j]);
@@ -336,39 +338,33 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         System.arraycopy(total, 0, y, yo, groups * L);
     }
 
-    /** Transposes the L rows at off[j L ..] from byte offset kj (CHUNK codes each) into cols[j][L][L], j < 4 (see {@link #transpose}). */
-    private static void transposeChunks4(MemorySegment data, long[] off, long k0, long k1, long k2, long k3, int[] cols) {
-        int q = L * L;
-        transpose(data, off, 0, k0, cols, 0, false);
-        transpose(data, off, L, k1, cols, q, false);
-        transpose(data, off, 2 * L, k2, cols, 2 * q, false);
-        transpose(data, off, 3 * L, k3, cols, 3 * q, false);
+    /**
+     * Transposes the L rows at off[j L ..] from byte offset k[ko + j] (CHUNK codes each) into cols[j][L][L], j < 4 (see
+     * {@link #transpose}). One call site in a loop, not four: at 128 bits the transpose is small enough for C2 to
+     * inline, and four inlined copies next to the FMA loop would exceed its node budget for the vector intrinsics.
+     */
+    private static void transposeChunks4(MemorySegment data, long[] off, long[] k, int ko, int[] cols) {
+        for (int j = 0; j < 4; j++) transpose(data, off, j * L, k[ko + j], cols, j * L * L, false);
     }
 
     /**
-     * The FMAs of one chunk of each of four k-blocks of the fast GEMV, on the codes {@link #transposeChunks4} left in
+     * The FMAs of one chunk of each of four chains of the fast GEMV, on the codes {@link #transposeChunks4} left in
      * cols: for chain j, blk[j * L + l] = fma(as[aj + kk], code kk of row l of chunk j times 2^-120, blk[..]), kk
-     * ascending. Unrolled by two and kept apart from the transposes so that its bytecode is too big for C2 to inline
-     * it into its caller: compiled on its own it stays under C2's node budget for inlining the vector operations
-     * (with the transposes inlined, at 128 bits, it did not, and every vector operation became a call).
+     * ascending. One code per step and chain: about twenty-five vector operations per iteration, well under the node
+     * budget within which C2 turns them into instructions (an unrolled body of fifty exceeded it in some runs, and
+     * then every vector operation became a call).
      */
     private static void decodeChunks4(int[] cols, float[] as, int a0, int a1, int a2, int a3, float[] blk) {
         int q = L * L;
         FloatVector blk0 = FloatVector.fromArray(F, blk, 0), blk1 = FloatVector.fromArray(F, blk, L);
         FloatVector blk2 = FloatVector.fromArray(F, blk, 2 * L), blk3 = FloatVector.fromArray(F, blk, 3 * L);
-        for (int kk = 0; kk < CHUNK; kk += 2) {
-            // codes kk and kk + 1 of each lane's row: bytes kk % 4 and kk % 4 + 1 of int kk / 4, shifted to the top
-            int o = (kk >> 2) * L, lo = 24 - 8 * (kk & 3), hi = lo - 8;
-            IntVector t0 = IntVector.fromArray(I, cols, o), t1 = IntVector.fromArray(I, cols, q + o);
-            IntVector t2 = IntVector.fromArray(I, cols, 2 * q + o), t3 = IntVector.fromArray(I, cols, 3 * q + o);
-            blk0 = FloatVector.broadcast(F, as[a0 + kk]).fma(rawTop(t0.lanewise(VectorOperators.LSHL, lo)), blk0);
-            blk1 = FloatVector.broadcast(F, as[a1 + kk]).fma(rawTop(t1.lanewise(VectorOperators.LSHL, lo)), blk1);
-            blk2 = FloatVector.broadcast(F, as[a2 + kk]).fma(rawTop(t2.lanewise(VectorOperators.LSHL, lo)), blk2);
-            blk3 = FloatVector.broadcast(F, as[a3 + kk]).fma(rawTop(t3.lanewise(VectorOperators.LSHL, lo)), blk3);
-            blk0 = FloatVector.broadcast(F, as[a0 + kk + 1]).fma(rawTop(t0.lanewise(VectorOperators.LSHL, hi)), blk0);
-            blk1 = FloatVector.broadcast(F, as[a1 + kk + 1]).fma(rawTop(t1.lanewise(VectorOperators.LSHL, hi)), blk1);
-            blk2 = FloatVector.broadcast(F, as[a2 + kk + 1]).fma(rawTop(t2.lanewise(VectorOperators.LSHL, hi)), blk2);
-            blk3 = FloatVector.broadcast(F, as[a3 + kk + 1]).fma(rawTop(t3.lanewise(VectorOperators.LSHL, hi)), blk3);
+        for (int kk = 0; kk < CHUNK; kk++) {
+            // code kk of each lane's row: byte kk % 4 of int kk / 4, shifted to the top
+            int o = (kk >> 2) * L, shift = 24 - 8 * (kk & 3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kk]).fma(rawTop(IntVector.fromArray(I, cols, o).lanewise(VectorOperators.LSHL, shift)), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kk]).fma(rawTop(IntVector.fromArray(I, cols, q + o).lanewise(VectorOperators.LSHL, shift)), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kk]).fma(rawTop(IntVector.fromArray(I, cols, 2 * q + o).lanewise(VectorOperators.LSHL, shift)), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kk]).fma(rawTop(IntVector.fromArray(I, cols, 3 * q + o).lanewise(VectorOperators.LSHL, shift)), blk3);
         }
         blk0.intoArray(blk, 0);
         blk1.intoArray(blk, L);

@@ -48,11 +48,12 @@ public final class SimdThreads {
     }
 
     /**
-     * Below this many multiply-adds in all, {@link #parallelFor(int, long, IntConsumer)} stays on the calling thread:
-     * handing units to the pool and waiting for them costs tens of microseconds, more than such work takes (a tiny
-     * model's decode step is made of it; measured on the tiny checkpoint, two threads were slower than one before).
+     * Below this many multiply-adds in all, {@link #parallelFor(int, long, IntConsumer)} stays on the calling thread.
+     * Handing units to {@link SimdTeam}'s spinning helpers costs about a microsecond, so products from 32K
+     * multiply-adds up (a 256 x 128 GEMV of the tiny model) gain from a second core; the parked threads of a plain
+     * pool took tens of microseconds to wake, which had kept the threshold at 2^18.
      */
-    public static final long MIN_PARALLEL_WORK = 1L << 18;
+    public static final long MIN_PARALLEL_WORK = 1L << 15;
 
     /**
      * {@link #parallelFor(int, IntConsumer)} when {@code units * workPerUnit} (multiply-adds, or a comparable
@@ -70,13 +71,19 @@ public final class SimdThreads {
     /**
      * Calls {@code body.accept(u)} once for every unit {@code u} in [0, units), on up to {@link #threads()} threads
      * (the caller among them), and returns when all are done. The first exception thrown by a unit is rethrown.
+     * A call from inside a unit (a nested loop) runs its units on its own thread.
      */
     public static void parallelFor(int units, IntConsumer body) {
         int t = Math.min(threads(), units);
-        if (t <= 1) {
+        if (t <= 1 || SimdTeam.insideJob()) {
             for (int u = 0; u < units; u++) body.accept(u);
             return;
         }
+        if (!SimdTeam.run(units, body, t - 1)) pooled(units, body, t);
+    }
+
+    /** The loop on pool threads started for this call: for a caller that finds the team busy with another's loop. */
+    private static void pooled(int units, IntConsumer body, int t) {
         AtomicInteger next = new AtomicInteger();
         CountDownLatch done = new CountDownLatch(units);
         AtomicReference<Throwable> failure = new AtomicReference<>();

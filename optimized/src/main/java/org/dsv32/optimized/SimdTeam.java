@@ -1,0 +1,130 @@
+package org.dsv32.optimized;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
+
+/**
+ * The helper threads behind {@link SimdThreads#parallelFor(int, IntConsumer)}: started once, they spin for a while
+ * after each loop before parking, so the next loop of a decode step (products arrive microseconds apart) starts on
+ * all cores at once instead of waiting for a parked thread to wake, which costs tens of microseconds, as much as a
+ * small product. One loop at a time: a caller that finds the team busy (another application thread) is told so
+ * and uses a pool instead. Which thread runs which unit never changes what the unit computes.
+ */
+final class SimdTeam {
+    /** How long an idle helper spins before it parks. */
+    static final long SPIN_NANOS = 200_000;
+
+    private SimdTeam() {}
+
+    private static final AtomicBoolean BUSY = new AtomicBoolean();
+    private static final List<Helper> HELPERS = new ArrayList<>();
+    /** The loop being run, or null; helpers take it when it changes. */
+    private static volatile Job current;
+    private static final ThreadLocal<Boolean> IN_JOB = ThreadLocal.withInitial(() -> false);
+
+    private static final class Job {
+        final IntConsumer body;
+        final int units;
+        final int helpers;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger done = new AtomicInteger();
+        final AtomicInteger joined = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Job(IntConsumer body, int units, int helpers) {
+            this.body = body;
+            this.units = units;
+            this.helpers = helpers;
+        }
+
+        void work() {
+            for (int u; (u = next.getAndIncrement()) < units; ) {
+                try {
+                    if (failure.get() == null) body.accept(u);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                } finally {
+                    done.incrementAndGet();
+                }
+            }
+        }
+    }
+
+    private static final class Helper extends Thread {
+        Helper(int index) {
+            super("dsv32-simd-" + index);
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            IN_JOB.set(true);
+            Job last = null;
+            long idleSince = System.nanoTime();
+            while (true) {
+                Job j = current;
+                if (j != null && j != last) {
+                    last = j;
+                    if (j.joined.incrementAndGet() <= j.helpers) j.work();
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                    idleSince = System.nanoTime();
+                }
+            }
+        }
+    }
+
+    /** Whether the current thread is running a unit of a team loop (its own loops then stay on it). */
+    static boolean insideJob() { return IN_JOB.get(); }
+
+    /**
+     * Runs the units on the calling thread and up to {@code helpers} team threads; false, having run nothing, if the
+     * team is busy with another caller's loop.
+     */
+    static boolean run(int units, IntConsumer body, int helpers) {
+        if (!BUSY.compareAndSet(false, true)) return false;
+        try {
+            List<Helper> team = team(helpers);
+            Job job = new Job(body, units, helpers);
+            current = job;
+            for (int i = 0; i < helpers; i++) LockSupport.unpark(team.get(i));
+            IN_JOB.set(true);
+            try {
+                job.work();
+            } finally {
+                IN_JOB.set(false);
+            }
+            // the last units may still be running on helpers
+            for (long spins = 0; job.done.get() < units; spins++) {
+                if (spins < 100_000) Thread.onSpinWait();
+                else Thread.yield();
+            }
+            current = null;
+            Throwable f = job.failure.get();
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error er) throw er;
+            if (f != null) throw new IllegalStateException(f);
+            return true;
+        } finally {
+            BUSY.set(false);
+        }
+    }
+
+    /** At least n helpers, started on first need. Called holding BUSY. */
+    private static List<Helper> team(int n) {
+        while (HELPERS.size() < n) {
+            Helper h = new Helper(HELPERS.size() + 1);
+            HELPERS.add(h);
+            h.start();
+        }
+        return HELPERS;
+    }
+}
