@@ -16,8 +16,11 @@ import java.util.function.IntConsumer;
  * and uses a pool instead. Which thread runs which unit never changes what the unit computes.
  */
 final class SimdTeam {
-    /** How long an idle helper spins before it parks. */
-    static final long SPIN_NANOS = 200_000;
+    /**
+     * How long an idle helper spins before it parks: long enough to span the gaps between the products of a decode
+     * step and between a benchmark's calls (a parked helper joins a loop tens of microseconds late).
+     */
+    static final long SPIN_NANOS = 2_000_000;
 
     private SimdTeam() {}
 
