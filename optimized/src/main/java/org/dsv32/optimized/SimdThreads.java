@@ -14,7 +14,8 @@ import java.util.function.Supplier;
  *
  * <p>Work is always cut into the same units whatever the thread count (for example, one unit per 128 output
  * rows) and every unit is computed by one thread in a fixed order, so results are bitwise identical for any number
- * of threads; the threads only decide who computes which unit.
+ * of threads; the threads only decide who computes which unit. Loops run on {@link SimdTeam}'s spinning helpers;
+ * a pool of plain threads serves a second application thread that finds them busy.
  */
 public final class SimdThreads {
     public static final String PROPERTY = "dsv32.threads";
@@ -22,7 +23,7 @@ public final class SimdThreads {
     private static final int CONFIGURED = Math.max(1, Integer.getInteger(PROPERTY, Runtime.getRuntime().availableProcessors()));
     private static volatile int override = -1;
     private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "dsv32-simd");
+        Thread t = new Thread(r, "dsv32-simd-pool");
         t.setDaemon(true);
         return t;
     });
