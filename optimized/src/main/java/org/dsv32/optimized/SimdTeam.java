@@ -30,7 +30,8 @@ final class SimdTeam {
     private static volatile Job current;
     private static final ThreadLocal<Boolean> IN_JOB = ThreadLocal.withInitial(() -> false);
 
-    private static final class Job {
+    /** One parallel loop: units handed out in ascending order to whoever asks; the first failure is kept. */
+    static final class Job {
         final IntConsumer body;
         final int units;
         final int helpers;
@@ -45,6 +46,7 @@ final class SimdTeam {
             this.helpers = helpers;
         }
 
+        /** Runs units until none is left (after a failure, the rest are skipped but counted). */
         void work() {
             for (int u; (u = next.getAndIncrement()) < units; ) {
                 try {
@@ -55,6 +57,14 @@ final class SimdTeam {
                     done.incrementAndGet();
                 }
             }
+        }
+
+        /** Throws the first failure of a unit, if any. */
+        void rethrow() {
+            Throwable f = failure.get();
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error er) throw er;
+            if (f != null) throw new IllegalStateException(f);
         }
     }
 
@@ -111,10 +121,7 @@ final class SimdTeam {
                 else Thread.yield();
             }
             current = null;
-            Throwable f = job.failure.get();
-            if (f instanceof RuntimeException re) throw re;
-            if (f instanceof Error er) throw er;
-            if (f != null) throw new IllegalStateException(f);
+            job.rethrow();
             return true;
         } finally {
             BUSY.set(false);

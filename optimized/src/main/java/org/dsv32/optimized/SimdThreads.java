@@ -3,8 +3,6 @@ package org.dsv32.optimized;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
@@ -85,31 +83,24 @@ public final class SimdThreads {
 
     /** The loop on pool threads started for this call: for a caller that finds the team busy with another's loop. */
     private static void pooled(int units, IntConsumer body, int t) {
-        AtomicInteger next = new AtomicInteger();
-        CountDownLatch done = new CountDownLatch(units);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Runnable worker = () -> {
-            for (int u; (u = next.getAndIncrement()) < units; ) {
+        SimdTeam.Job job = new SimdTeam.Job(body, units, t - 1);
+        CountDownLatch finished = new CountDownLatch(t - 1);
+        for (int i = 1; i < t; i++) {
+            POOL.execute(() -> {
                 try {
-                    if (failure.get() == null) body.accept(u);
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
+                    job.work();
                 } finally {
-                    done.countDown();
+                    finished.countDown();
                 }
-            }
-        };
-        for (int i = 1; i < t; i++) POOL.execute(worker);
-        worker.run();
+            });
+        }
+        job.work();
         try {
-            done.await();
+            finished.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for simd worker threads", e);
         }
-        Throwable f = failure.get();
-        if (f instanceof RuntimeException re) throw re;
-        if (f instanceof Error er) throw er;
-        if (f != null) throw new IllegalStateException(f);
+        job.rethrow();
     }
 }

@@ -60,16 +60,27 @@ class SimdThreadsTest {
         for (int i = 0; i < inner.length(); i++) assertEquals(1, inner.get(i), "inner unit " + i);
     }
 
+    /** Four application threads at once: one holds the team, the others find it busy and use the pool. */
     @Test
-    void concurrentCallersFromTwoApplicationThreadsBothComplete() throws Exception {
-        CompletableFuture<int[]>[] futures = new CompletableFuture[4];
-        for (int f = 0; f < futures.length; f++) {
-            futures[f] = CompletableFuture.supplyAsync(() -> {
-                int[] all = new int[0];
-                for (int r = 0; r < 50; r++) all = runCounting(100);
-                return all;
+    void concurrentCallersAllComplete() throws Exception {
+        int callers = 4;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(callers);
+        java.util.List<CompletableFuture<int[]>> results = new java.util.ArrayList<>();
+        for (int f = 0; f < callers; f++) {
+            CompletableFuture<int[]> result = new CompletableFuture<>();
+            results.add(result);
+            Thread t = new Thread(() -> {
+                try {
+                    start.await();
+                    int[] all = new int[0];
+                    for (int r = 0; r < 200; r++) all = runCounting(100);
+                    result.complete(all);
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                }
             });
+            t.start();
         }
-        for (CompletableFuture<int[]> f : futures) assertArrayEquals(expectedOnes(100), f.get());
+        for (CompletableFuture<int[]> r : results) assertArrayEquals(expectedOnes(100), r.get());
     }
 }
