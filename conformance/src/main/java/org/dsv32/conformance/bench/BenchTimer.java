@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * The timing harness of {@code ./dsv32 bench}: wall-clock time ({@link System#nanoTime}) of whole calls. First
- * warm-up calls (at least {@code warmupRuns}, continued until {@code warmupSeconds} have passed) so the JIT has
- * compiled the kernels; then measured calls until at least {@code minRuns} were made and {@code minSeconds} were
+ * warm-up calls (at least {@code warmupRuns}, continued until {@code warmupSeconds} have passed, then for as long as
+ * they still get faster, up to four times that) so the JIT has compiled the kernels; then measured calls until at least {@code minRuns} were made and {@code minSeconds} were
  * spent, or {@code maxRuns} were made, or the measured time reaches {@code maxSeconds} (so an operation that takes
  * seconds is measured fewer than {@code minRuns} times, at least once). An optional untimed {@code before} step runs
  * ahead of every call (e.g. a fresh cache).
@@ -61,6 +61,7 @@ public record BenchTimer(int warmupRuns, double warmupSeconds, int minRuns, doub
             before.run();
             op.run();
         }
+        warmUntilSteady(before, op, warmStart);
         double[] times = new double[Math.max(1, maxRuns)];
         int n = 0;
         double total = 0, cpu = 0;
@@ -82,6 +83,35 @@ public record BenchTimer(int warmupRuns, double warmupSeconds, int minRuns, doub
         double share = CPU.isThreadCpuTimeEnabled() && total > 0 ? cpu / (total * threads) : Double.NaN;
         return new Timing(median, sorted[0], n, share);
     }
+
+    /**
+     * Keeps warming up, in rounds of a quarter of {@code warmupSeconds} (at least one call), while the fastest call
+     * of a round is still more than 5% faster than the previous round's, for at most {@link #STEADY_FACTOR} times
+     * {@code warmupSeconds} in all. Why: on a busy 2-core machine the JIT's compiler threads share the cores with the
+     * timed threads, and a kernel recompiled after an uncommon trap (a path that the smaller shape measured before
+     * never took) can still be running its slow tier when a fixed warm-up ends. (It does not cure every slow run: some
+     * JVMs stay 4x slower on a GEMM for their whole life; see the README's measured figures.)
+     */
+    private void warmUntilSteady(Runnable before, Runnable op, long warmStart) {
+        long cap = warmStart + (long) (STEADY_FACTOR * warmupSeconds * 1e9);
+        long round = (long) (warmupSeconds * 0.25e9);
+        double previous = Double.POSITIVE_INFINITY;
+        while (System.nanoTime() < cap) {
+            double best = Double.POSITIVE_INFINITY;
+            long roundStart = System.nanoTime();
+            do {
+                before.run();
+                long t0 = System.nanoTime();
+                op.run();
+                best = Math.min(best, System.nanoTime() - t0);
+            } while (System.nanoTime() - roundStart < round);
+            if (best >= 0.95 * previous) return;
+            previous = best;
+        }
+    }
+
+    /** The most warm-up, as a multiple of {@code warmupSeconds}, that {@link #warmUntilSteady} may add up to. */
+    static final double STEADY_FACTOR = 4;
 
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
