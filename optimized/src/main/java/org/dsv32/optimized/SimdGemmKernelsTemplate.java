@@ -368,9 +368,8 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             long[] kOff = s.chainOffsets;
             for (int j = 0; j < 4; j++) kOff[j] = (long) blkOf[j] * bc;
             for (int c = 0; c < bc; c += CHUNK) {
-                for (int j = 0; j < 4; j++) kOff[4 + j] = kOff[j] + c;
-                transposeChunks4(p.data, off, kOff, 4, s.staged);
-                decodeChunks4(s.staged, as, ar + (int) kOff[4], ar + (int) kOff[5], ar + (int) kOff[6], ar + (int) kOff[7], blk);
+                transposeChunks4(p.data, off, kOff, c, s.staged);
+                decodeChunks4(s.staged, as, ar + (int) kOff[0] + c, ar + (int) kOff[1] + c, ar + (int) kOff[2] + c, ar + (int) kOff[3] + c, blk);
             }
             for (int j = 0; j < 4 && w + j < items; j++) {
                 float sa = p.activationScale(i, blkOf[j]);
@@ -390,12 +389,12 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     }
 
     /**
-     * Transposes the L rows at off[j L ..] from byte offset k[ko + j] (CHUNK codes each) into cols[j][L][L], j < 4 (see
+     * Transposes the L rows at off[j L ..] from byte offset k[j] + c (CHUNK codes each) into cols[j][L][L], j < 4 (see
      * {@link #transpose}). One call site in a loop, not four: at 128 bits the transpose is small enough for C2 to
      * inline, and four inlined copies next to the FMA loop would exceed its node budget for the vector intrinsics.
      */
-    private static void transposeChunks4(MemorySegment data, long[] off, long[] k, int ko, int[] cols) {
-        for (int j = 0; j < 4; j++) transpose(data, off, j * L, k[ko + j], cols, j * L * L, false);
+    private static void transposeChunks4(MemorySegment data, long[] off, long[] k, int c, int[] cols) {
+        for (int j = 0; j < 4; j++) transpose(data, off, j * L, k[j] + c, cols, j * L * L, false);
     }
 
     /**
@@ -792,17 +791,10 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     private static FloatVector fp8FiniteByte2(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 8)); }
     private static FloatVector fp8FiniteByte3(IntVector t) { return fp8FiniteTop(t); }
 
-    /** Byte b of each lane as the e4m3 value times 2^-120 (finite codes; the fast GEMV's decode, see {@link SimdGemvRows}). */
-    private static FloatVector raw0(IntVector t) { return rawTop(t.lanewise(VectorOperators.LSHL, 24)); }
-    private static FloatVector raw1(IntVector t) { return rawTop(t.lanewise(VectorOperators.LSHL, 16)); }
-    private static FloatVector raw2(IntVector t) { return rawTop(t.lanewise(VectorOperators.LSHL, 8)); }
-    private static FloatVector raw3(IntVector t) { return rawTop(t); }
-
+    /** The top byte of each lane as the e4m3 value times 2^-120 (finite codes; the fast GEMV's decode, see {@link SimdGemvRows}). */
     private static FloatVector rawTop(IntVector top) { return top.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(); }
 
-    private static FloatVector fp8FiniteTop(IntVector top) {
-        return top.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE);
-    }
+    private static FloatVector fp8FiniteTop(IntVector top) { return rawTop(top).mul(FP8_SCALE); }
 
     private static FloatVector nanFix(FloatVector v) { return v.blend(Float.NaN, v.abs().compare(VectorOperators.EQ, 480f)); }
 

@@ -22,8 +22,8 @@ final class SimdGemmScratch {
     float[] totals = new float[4 * 64];
     /** The row group and k-block of each of the four chains of the fast GEMV. */
     int[] chainGroups = new int[4], chainBlocks = new int[4];
-    /** Byte offsets of the four chains' blocks, then of their current chunks. */
-    long[] chainOffsets = new long[8];
+    /** Byte offsets of the four chains' k-blocks in their rows. */
+    long[] chainOffsets = new long[4];
     long[] laneOffsets = new long[4 * 64];
     /** L rows of L ints each, staged for a column gather (in-register transpose). */
     int[] staged = new int[4 * 64 * 64];
