@@ -38,27 +38,14 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         return VectorShuffle.fromArray(D, idx, 0);
     }
 
-    /**
-     * The sum of the lanes in a fixed tree order (halves folded first), by lane-wise adds. Not reduceLanes(ADD):
-     * its order is unspecified, and the interpreted fallback (sequential) and the compiled intrinsic (a tree) give
-     * different bits for the same input, so a result would depend on whether, and on which thread, the JIT had
-     * compiled the method yet.
+    /*
+     * Lane sums are folded in a fixed tree order (halves folded first, then quarters, ...), by lane-wise adds written
+     * out at each use: "FOLD". Not reduceLanes(ADD): its order is unspecified, and the interpreted fallback
+     * (sequential) and the compiled intrinsic (a tree) give different bits for the same input, so a result would
+     * depend on whether, and on which thread, the JIT had compiled the method yet. Not a helper method taking the
+     * vector: C2 inlines our own methods only up to its node count cutoff, and a vector passed to a method that was
+     * not inlined is boxed and every operation on it runs the Java fallback (see SimdGemmKernelsTemplate).
      */
-    private static float sumLanes(FloatVector v) {
-        if (L >= 16) v = v.add(v.rearrange(FX8));
-        if (L >= 8) v = v.add(v.rearrange(FX4));
-        if (L >= 4) v = v.add(v.rearrange(FX2));
-        if (L >= 2) v = v.add(v.rearrange(FX1));
-        return v.lane(0);
-    }
-
-    /** {@link #sumLanes(FloatVector)} for doubles. */
-    private static double sumLanes(DoubleVector v) {
-        if (LD >= 8) v = v.add(v.rearrange(DX4));
-        if (LD >= 4) v = v.add(v.rearrange(DX2));
-        if (LD >= 2) v = v.add(v.rearrange(DX1));
-        return v.lane(0);
-    }
 
     @Override public int bits() { return BITS; }
 
@@ -71,7 +58,11 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
             for (int ub = F.loopBound(n); i < ub; i += L) {
                 acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
             }
-            s = sumLanes(acc);
+            if (L >= 16) acc = acc.add(acc.rearrange(FX8));
+            if (L >= 8) acc = acc.add(acc.rearrange(FX4));
+            if (L >= 4) acc = acc.add(acc.rearrange(FX2));
+            if (L >= 2) acc = acc.add(acc.rearrange(FX1));
+            s = acc.lane(0); // FOLD
         }
         for (; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
         return s;
@@ -86,7 +77,10 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
             for (int ub = D.loopBound(n); i < ub; i += LD) {
                 acc = DoubleVector.fromArray(D, a, aOff + i).fma(DoubleVector.fromArray(D, b, bOff + i), acc);
             }
-            s = sumLanes(acc);
+            if (LD >= 8) acc = acc.add(acc.rearrange(DX4));
+            if (LD >= 4) acc = acc.add(acc.rearrange(DX2));
+            if (LD >= 2) acc = acc.add(acc.rearrange(DX1));
+            s = acc.lane(0); // FOLD
         }
         for (; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
         return s;
@@ -106,7 +100,6 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
 
     @Override
     public void axpyRows(float[] alpha, int aOff, int rows, float[] x, int xOff, int xStride, float[] y, int yOff, int n) {
-        // the vector work lives in small methods of their own: C2 stops intrinsifying past a node budget
         int i = 0;
         if (F != null) {
             int ub = F.loopBound(n);
@@ -158,7 +151,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         for (; r < rows; r++) out[outOff + r] = dot(a, aOff + r * aStride, b, bOff, n);
     }
 
-    /** Four rows of {@link #dots}: each the lane accumulation, lane tree and scalar tail of {@link #dot}. */
+    /** Four rows of {@link #dots}: each the lane accumulation, lane tree (FOLD) and scalar tail of {@link #dot}. */
     private static void dots4(float[] a, int aOff, int aStride, float[] b, int bOff, int n, float[] out, int outOff) {
         int o0 = aOff, o1 = aOff + aStride, o2 = aOff + 2 * aStride, o3 = aOff + 3 * aStride;
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
@@ -170,7 +163,23 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
             c2 = FloatVector.fromArray(F, a, o2 + i).fma(vb, c2);
             c3 = FloatVector.fromArray(F, a, o3 + i).fma(vb, c3);
         }
-        float s0 = sumLanes(c0), s1 = sumLanes(c1), s2 = sumLanes(c2), s3 = sumLanes(c3);
+        if (L >= 16) c0 = c0.add(c0.rearrange(FX8));
+        if (L >= 8) c0 = c0.add(c0.rearrange(FX4));
+        if (L >= 4) c0 = c0.add(c0.rearrange(FX2));
+        if (L >= 2) c0 = c0.add(c0.rearrange(FX1));
+        if (L >= 16) c1 = c1.add(c1.rearrange(FX8));
+        if (L >= 8) c1 = c1.add(c1.rearrange(FX4));
+        if (L >= 4) c1 = c1.add(c1.rearrange(FX2));
+        if (L >= 2) c1 = c1.add(c1.rearrange(FX1));
+        if (L >= 16) c2 = c2.add(c2.rearrange(FX8));
+        if (L >= 8) c2 = c2.add(c2.rearrange(FX4));
+        if (L >= 4) c2 = c2.add(c2.rearrange(FX2));
+        if (L >= 2) c2 = c2.add(c2.rearrange(FX1));
+        if (L >= 16) c3 = c3.add(c3.rearrange(FX8));
+        if (L >= 8) c3 = c3.add(c3.rearrange(FX4));
+        if (L >= 4) c3 = c3.add(c3.rearrange(FX2));
+        if (L >= 2) c3 = c3.add(c3.rearrange(FX1));
+        float s0 = c0.lane(0), s1 = c1.lane(0), s2 = c2.lane(0), s3 = c3.lane(0); // FOLD
         for (; i < n; i++) {
             float vb = b[bOff + i];
             s0 = Math.fma(a[o0 + i], vb, s0);

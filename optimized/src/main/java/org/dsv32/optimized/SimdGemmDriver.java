@@ -31,7 +31,7 @@ final class SimdGemmDriver {
     static void gemv(SimdGemmProblem p) {
         SimdGemmKernels kernels = SimdGemmKernels.current();
         int nUnits = (p.n + UNIT_N - 1) / UNIT_N;
-        SimdGemvRows rows = SimdGemvRows.prepare(p, SimdGemmScratch.get());
+        SimdGemvRows rows = SimdGemvRows.prepare(p, SimdGemmScratch.get(), kernels.bits() / 32);
         SimdThreads.parallelFor(nUnits, (long) p.m * UNIT_N * p.k, u ->
                 kernels.gemv(p, rows, 0, p.m, u * UNIT_N, Math.min(p.n, (u + 1) * UNIT_N), SimdGemmScratch.get()));
     }

@@ -13,9 +13,13 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
 
 /**
  * The one source of the GEMM/GEMV kernels; {@link SimdSpecies#kernels} makes a copy per vector width. No nested
- * classes or lambdas here (see {@link SimdSpecies}); vectors never cross a call that C2 might not inline (a vector
- * parameter of a method compiled on its own loses its exact type, and with it every intrinsic), so the helpers
- * taking vectors are a few bytes long.
+ * classes or lambdas here (see {@link SimdSpecies}), and no method of ours takes or returns a vector: C2 inlines
+ * plain methods only until a compilation reaches its node count cutoff (NodeCountInliningCutoff, fixed in product
+ * JVMs), and a vector crossing a call that was not inlined is boxed and loses its exact type, and with it every
+ * intrinsic; each of its operations then runs the Vector API's Java fallback, ten to twenty times slower. Where
+ * the cutoff falls depends on the profile a compilation saw, so small vector helpers made kernels slow in some JVM
+ * runs and not in others (the bench's occasional 4x slower GEMM). The Vector API's own methods are force-inlined
+ * past the cutoff, so kernels written from them alone compile the same way every time.
  *
  * <p>Vectors run across output columns n (W rows), never across k: each lane carries one output element through
  * the canonical sequential order of {@link SimdGemmProblem}, so there is no lane reduction and the result does not
@@ -52,7 +56,15 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             HI2 = swapIndexes(2, true), LO4 = swapIndexes(4, false), HI4 = swapIndexes(4, true),
             LO8 = swapIndexes(8, false), HI8 = swapIndexes(8, true);
 
-    /** Constants of the e4m3 decode, as vectors (fewer IR nodes than the scalar-operand forms). */
+    /*
+     * The e4m3 decode, written out at each use: the code shifted to the top byte of its int lane, an arithmetic
+     * shift by 4 leaves the sign in bits 27..31 and the 7 exponent/mantissa bits in 20..26, and FP8_MASK keeps bit
+     * 31 and 20..26: an fp32 with the e4m3 exponent field in its low exponent bits, i.e. the value times 2^-120
+     * (e4m3 subnormals land on fp32 subnormals), which one multiply by FP8_SCALE = 2^120 makes exact; the fast GEMV
+     * leaves that multiply out (SimdGemvRows). The NaN code S.1111.111 comes out as +-480 (no finite code exceeds
+     * 448) and is mapped to NaN only in chunks that contain one. Constants as vectors: fewer IR nodes than the
+     * scalar-operand forms.
+     */
     static final IntVector FP8_MASK = F == null ? null : IntVector.broadcast(I, 0x87F00000);
     static final FloatVector FP8_SCALE = F == null ? null : FloatVector.broadcast(F, Fp8Codec.DECODE_SCALE);
 
@@ -132,12 +144,17 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                     for (int c = 0; c < L; c++) {
                         IntVector t = IntVector.fromArray(I, cols, c * L);
                         int o = (k + 4 * c) * pw + g;
-                        FloatVector w0 = fp8FiniteByte0(t), w1 = fp8FiniteByte1(t), w2 = fp8FiniteByte2(t), w3 = fp8FiniteByte3(t);
+                        // code j of each lane is byte j of its int: shifted to the top byte, then decoded (see FP8_MASK)
+                        FloatVector w0 = t.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE);
+                        FloatVector w1 = t.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE);
+                        FloatVector w2 = t.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE);
+                        FloatVector w3 = t.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE);
                         if (nan) {
-                            w0 = nanFix(w0);
-                            w1 = nanFix(w1);
-                            w2 = nanFix(w2);
-                            w3 = nanFix(w3);
+                            // the NaN code decodes to +-480 (no finite code exceeds 448)
+                            w0 = w0.blend(Float.NaN, w0.abs().compare(VectorOperators.EQ, 480f));
+                            w1 = w1.blend(Float.NaN, w1.abs().compare(VectorOperators.EQ, 480f));
+                            w2 = w2.blend(Float.NaN, w2.abs().compare(VectorOperators.EQ, 480f));
+                            w3 = w3.blend(Float.NaN, w3.abs().compare(VectorOperators.EQ, 480f));
                         }
                         w0.intoArray(panel, o);
                         w1.intoArray(panel, o + pw);
@@ -145,7 +162,11 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                         w3.intoArray(panel, o + 3 * pw);
                     }
                 }
-                for (; k < kl; k++) nanFix(fp8FiniteByte0(gatherBytes(data, off, k, s.laneInts))).intoArray(panel, k * pw + g);
+                for (; k < kl; k++) {
+                    gatherBytes(data, off, k, s.laneInts);
+                    FloatVector w = IntVector.fromArray(I, s.laneInts, 0).lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE);
+                    w.blend(Float.NaN, w.abs().compare(VectorOperators.EQ, 480f)).intoArray(panel, k * pw + g);
+                }
             }
             case SimdGemmProblem.BF16 -> {
                 for (; k + CHUNK / 2 <= kl; k += CHUNK / 2) {
@@ -153,11 +174,14 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                     for (int c = 0; c < L; c++) {
                         IntVector t = IntVector.fromArray(I, cols, c * L);
                         int o = (k + 2 * c) * pw + g;
-                        bf16Low(t).intoArray(panel, o);
-                        bf16High(t).intoArray(panel, o + pw);
+                        t.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(panel, o);
+                        t.and(0xFFFF0000).reinterpretAsFloats().intoArray(panel, o + pw);
                     }
                 }
-                for (; k < kl; k++) bf16Low(gatherShorts(data, off, 2L * k, s.laneInts)).intoArray(panel, k * pw + g);
+                for (; k < kl; k++) {
+                    gatherShorts(data, off, 2L * k, s.laneInts);
+                    IntVector.fromArray(I, s.laneInts, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(panel, k * pw + g);
+                }
             }
             case SimdGemmProblem.F32 -> {
                 for (; k + CHUNK / 4 <= kl; k += CHUNK / 4) {
@@ -166,10 +190,16 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                         IntVector.fromArray(I, cols, c * L).reinterpretAsFloats().intoArray(panel, (k + c) * pw + g);
                     }
                 }
-                for (; k < kl; k++) gatherFloats(data, off, 4L * k, s.laneFloats).intoArray(panel, k * pw + g);
+                for (; k < kl; k++) {
+                    gatherFloats(data, off, 4L * k, s.laneFloats);
+                    FloatVector.fromArray(F, s.laneFloats, 0).intoArray(panel, k * pw + g);
+                }
             }
             default -> {
-                for (; k < kl; k++) gatherGeneric(p, row0, k0 + k, s.laneFloats).intoArray(panel, k * pw + g);
+                for (; k < kl; k++) {
+                    gatherGeneric(p, row0, k0 + k, s.laneFloats);
+                    FloatVector.fromArray(F, s.laneFloats, 0).intoArray(panel, k * pw + g);
+                }
             }
         }
     }
@@ -314,7 +344,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             int g = n0;
             if (chunked && p.k % p.blockCols == 0 && rows != null && rows.shift[i] != SimdGemvRows.GENERAL) {
                 for (int groups; (groups = Math.min((n1 - g) / L, s.totals.length / L)) > 0; g += groups * L) {
-                    gemvFast(p, i, g, groups, rows.scaled, rows.shift[i], p.y, i * p.n + g, s);
+                    gemvFast(p, i, g, groups, rows.scaled, rows.shift[i], rows.packed, p.y, i * p.n + g, s);
                 }
             } else if (chunked) {
                 // four groups of L rows at once: four independent FMA chains instead of one latency-bound chain
@@ -347,7 +377,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
      * streams L rows at a time, which the hardware prefetchers follow (four groups of 16 rows, 64 streams, they did
      * not); a short K (two blocks in a tiny model) still fills the four chains, with items of the next group.
      */
-    private static void gemvFast(SimdGemmProblem p, int i, int g, int groups, float[] as, int shift, float[] y, int yo, SimdGemmScratch s) {
+    private static void gemvFast(SimdGemmProblem p, int i, int g, int groups, float[] as, int shift, int[] packed, float[] y, int yo, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
         float[] sc = s.laneFloats;
         float[] blk = s.blockSums;
@@ -362,14 +392,23 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                 int item = Math.min(w + j, items - 1);
                 grp[j] = item / kb;
                 blkOf[j] = item % kb;
-                for (int l = 0; l < L; l++) off[j * L + l] = (long) (g + grp[j] * L + l) * p.k;
+                if (packed == null) for (int l = 0; l < L; l++) off[j * L + l] = (long) (g + grp[j] * L + l) * p.k;
             }
             java.util.Arrays.fill(blk, 0, 4 * L, 0f);
             long[] kOff = s.chainOffsets;
             for (int j = 0; j < 4; j++) kOff[j] = (long) blkOf[j] * bc;
-            for (int c = 0; c < bc; c += CHUNK) {
-                transposeChunks4(p.data, off, kOff, c, s.staged);
-                decodeChunks4(s.staged, as, ar + (int) kOff[0] + c, ar + (int) kOff[1] + c, ar + (int) kOff[2] + c, ar + (int) kOff[3] + c, blk);
+            if (packed != null) {
+                // the codes of item j lie in order in the repacked weight: its block of its group, bc / 4 ints per lane
+                int q = p.k / 4;
+                decodeChunks4(packed, pbase(g, grp[0], kOff[0], q), pbase(g, grp[1], kOff[1], q), pbase(g, grp[2], kOff[2], q),
+                        pbase(g, grp[3], kOff[3], q), bc, as, ar + (int) kOff[0], ar + (int) kOff[1], ar + (int) kOff[2], ar + (int) kOff[3], blk);
+            } else {
+                int q = L * L;
+                for (int c = 0; c < bc; c += CHUNK) {
+                    transposeChunks4(p.data, off, kOff, c, s.staged);
+                    decodeChunks4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, ar + (int) kOff[0] + c, ar + (int) kOff[1] + c,
+                            ar + (int) kOff[2] + c, ar + (int) kOff[3] + c, blk);
+                }
             }
             for (int j = 0; j < 4 && w + j < items; j++) {
                 float sa = p.activationScale(i, blkOf[j]);
@@ -390,31 +429,50 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
 
     /**
      * Transposes the L rows at off[j L ..] from byte offset k[j] + c (CHUNK codes each) into cols[j][L][L], j < 4 (see
-     * {@link #transpose}). One call site in a loop, not four: at 128 bits the transpose is small enough for C2 to
-     * inline, and four inlined copies next to the FMA loop would exceed its node budget for the vector intrinsics.
+     * {@link #transpose}). One call site in a loop, not four: four inlined copies of a small transpose make one very
+     * large compilation for no gain.
      */
     private static void transposeChunks4(MemorySegment data, long[] off, long[] k, int c, int[] cols) {
         for (int j = 0; j < 4; j++) transpose(data, off, j * L, k[j] + c, cols, j * L * L, false);
     }
 
+    /** Where the codes of W rows g + grp L .. and k from k0 start in a repacked weight of q ints per row. */
+    private static int pbase(int g, int grp, long k0, int q) { return ((g / L + grp) * q + (int) (k0 / 4)) * L; }
+
     /**
-     * The FMAs of one chunk of each of four chains of the fast GEMV, on the codes {@link #transposeChunks4} left in
-     * cols: for chain j, blk[j * L + l] = fma(as[aj + kk], code kk of row l of chunk j times 2^-120, blk[..]), kk
-     * ascending. One code per step and chain: about twenty-five vector operations per iteration, well under the node
-     * budget within which C2 turns them into instructions (an unrolled body of fifty exceeded it in some runs, and
-     * then every vector operation became a call).
+     * The FMAs of n codes (a multiple of 4) of each of four chains of the fast GEMV, on codes in lane-per-row order
+     * (those {@link #transposeChunks4} left in cols, or a repacked weight), chain j from cols[cj]: for chain j,
+     * blk[j * L + l] = fma(as[aj + kk], code kk of lane l times 2^-120, blk[..]), kk ascending.
+     *
+     * <p>No call of a method of ours in the loop (see the class comment): with one, this loop ran in the Vector
+     * API's fallback whenever the cutoff was reached, which the unrolled body always did. Unrolled by the four
+     * codes of an int, the shifts are constants and the loop index is linear, so the array bounds checks leave the
+     * loop: 0.38 ns per 16 codes on one Zen 5 core, against 0.78 for a rolled loop with a variable shift.
      */
-    private static void decodeChunks4(int[] cols, float[] as, int a0, int a1, int a2, int a3, float[] blk) {
-        int q = L * L;
+    private static void decodeChunks4(int[] cols, int c0, int c1, int c2, int c3, int n, float[] as, int a0, int a1, int a2, int a3, float[] blk) {
         FloatVector blk0 = FloatVector.fromArray(F, blk, 0), blk1 = FloatVector.fromArray(F, blk, L);
         FloatVector blk2 = FloatVector.fromArray(F, blk, 2 * L), blk3 = FloatVector.fromArray(F, blk, 3 * L);
-        for (int kk = 0; kk < CHUNK; kk++) {
-            // code kk of each lane's row: byte kk % 4 of int kk / 4, shifted to the top
-            int o = (kk >> 2) * L, shift = 24 - 8 * (kk & 3);
-            blk0 = FloatVector.broadcast(F, as[a0 + kk]).fma(rawTop(IntVector.fromArray(I, cols, o).lanewise(VectorOperators.LSHL, shift)), blk0);
-            blk1 = FloatVector.broadcast(F, as[a1 + kk]).fma(rawTop(IntVector.fromArray(I, cols, q + o).lanewise(VectorOperators.LSHL, shift)), blk1);
-            blk2 = FloatVector.broadcast(F, as[a2 + kk]).fma(rawTop(IntVector.fromArray(I, cols, 2 * q + o).lanewise(VectorOperators.LSHL, shift)), blk2);
-            blk3 = FloatVector.broadcast(F, as[a3 + kk]).fma(rawTop(IntVector.fromArray(I, cols, 3 * q + o).lanewise(VectorOperators.LSHL, shift)), blk3);
+        for (int q = 0; q < n / 4; q++) {
+            // one int per lane holds codes kq .. kq + 3 of its row, code kq + j in byte j: shifted to the top, then decoded
+            int o = q * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o);
+            IntVector w2 = IntVector.fromArray(I, cols, c2 + o), w3 = IntVector.fromArray(I, cols, c3 + o);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq]).fma(w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq]).fma(w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq]).fma(w2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq]).fma(w3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq + 1]).fma(w2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq + 1]).fma(w3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq + 2]).fma(w2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq + 2]).fma(w3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq + 3]).fma(w2.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq + 3]).fma(w3.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
         }
         blk0.intoArray(blk, 0);
         blk1.intoArray(blk, L);
@@ -461,9 +519,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     /**
      * One chunk of the four-group GEMV: transposes the 4L rows at off (4L codes each, from k), then
      * blk[group * L + l] = fma(a[ak0 + kk], code kk of row group * L + l, blk[..]) for kk ascending. Returns false
-     * on a NaN code. Kept a method of its own, with one decode per group per step: C2 stops inlining the vector
-     * operations of a method past a node budget (and then nothing is an intrinsic any more), so a kernel method
-     * holds only a few dozen of them.
+     * on a NaN code.
      */
     private static boolean gemvChunk4(MemorySegment data, long[] off, long k, int[] cols, float[] a, int ak0, float[] blk) {
         int q = L * L;
@@ -478,10 +534,10 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             // code kk of each lane's row: byte kk % 4 of int kk / 4, shifted to the top
             int o = (kk >> 2) * L, shift = 24 - 8 * (kk & 3);
             FloatVector x = FloatVector.broadcast(F, a[ak0 + kk]);
-            blk0 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, o).lanewise(VectorOperators.LSHL, shift)), blk0);
-            blk1 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, q + o).lanewise(VectorOperators.LSHL, shift)), blk1);
-            blk2 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, 2 * q + o).lanewise(VectorOperators.LSHL, shift)), blk2);
-            blk3 = x.fma(fp8FiniteTop(IntVector.fromArray(I, cols, 3 * q + o).lanewise(VectorOperators.LSHL, shift)), blk3);
+            blk0 = x.fma(IntVector.fromArray(I, cols, o).lanewise(VectorOperators.LSHL, shift).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE), blk0);
+            blk1 = x.fma(IntVector.fromArray(I, cols, q + o).lanewise(VectorOperators.LSHL, shift).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE), blk1);
+            blk2 = x.fma(IntVector.fromArray(I, cols, 2 * q + o).lanewise(VectorOperators.LSHL, shift).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE), blk2);
+            blk3 = x.fma(IntVector.fromArray(I, cols, 3 * q + o).lanewise(VectorOperators.LSHL, shift).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE), blk3);
         }
         blk0.intoArray(blk, 0);
         blk1.intoArray(blk, L);
@@ -507,13 +563,15 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                 boolean nan = transpose(data, off, k, cols, true);
                 for (int kk = 0; kk < CHUNK; kk++) {
                     IntVector t = IntVector.fromArray(I, cols, (kk >> 2) * L).lanewise(VectorOperators.LSHL, 24 - 8 * (kk & 3));
-                    FloatVector w = fp8FiniteTop(t);
-                    if (nan) w = nanFix(w);
+                    FloatVector w = t.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE);
+                    if (nan) w = w.blend(Float.NaN, w.abs().compare(VectorOperators.EQ, 480f));
                     blk = FloatVector.broadcast(F, a[ar + k + kk]).fma(w, blk);
                 }
             }
             for (; k < k1; k++) {
-                blk = FloatVector.broadcast(F, a[ar + k]).fma(nanFix(fp8FiniteByte0(gatherBytes(data, off, k, s.laneInts))), blk);
+                gatherBytes(data, off, k, s.laneInts);
+                FloatVector w = IntVector.fromArray(I, s.laneInts, 0).lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE);
+                blk = FloatVector.broadcast(F, a[ar + k]).fma(w.blend(Float.NaN, w.abs().compare(VectorOperators.EQ, 480f)), blk);
             }
             for (int l = 0; l < L; l++) acc[l] = p.weightScale(Math.min(g + l, p.n - 1), b);
             total = blk.fma(FloatVector.fromArray(F, acc, 0).mul(p.activationScale(i, b)), total);
@@ -541,11 +599,14 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                         for (int c = 0; c < L; c++) {
                             IntVector t = IntVector.fromArray(I, cols, c * L);
                             int ak = ar + k + 2 * c;
-                            blk = FloatVector.broadcast(F, a[ak]).fma(bf16Low(t), blk);
-                            blk = FloatVector.broadcast(F, a[ak + 1]).fma(bf16High(t), blk);
+                            blk = FloatVector.broadcast(F, a[ak]).fma(t.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), blk);
+                            blk = FloatVector.broadcast(F, a[ak + 1]).fma(t.and(0xFFFF0000).reinterpretAsFloats(), blk);
                         }
                     }
-                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(bf16Low(gatherShorts(data, off, 2L * k, s.laneInts)), blk);
+                    for (; k < k1; k++) {
+                        gatherShorts(data, off, 2L * k, s.laneInts);
+                        blk = FloatVector.broadcast(F, a[ar + k]).fma(IntVector.fromArray(I, s.laneInts, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), blk);
+                    }
                 }
                 case SimdGemmProblem.F32 -> {
                     for (; k + CHUNK / 4 <= k1; k += CHUNK / 4) {
@@ -555,10 +616,16 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                             blk = FloatVector.broadcast(F, a[ar + k + c]).fma(w, blk);
                         }
                     }
-                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(gatherFloats(data, off, 4L * k, s.laneFloats), blk);
+                    for (; k < k1; k++) {
+                        gatherFloats(data, off, 4L * k, s.laneFloats);
+                        blk = FloatVector.broadcast(F, a[ar + k]).fma(FloatVector.fromArray(F, s.laneFloats, 0), blk);
+                    }
                 }
                 default -> {
-                    for (; k < k1; k++) blk = FloatVector.broadcast(F, a[ar + k]).fma(gatherGeneric(p, g, k, s.laneFloats), blk);
+                    for (; k < k1; k++) {
+                        gatherGeneric(p, g, k, s.laneFloats);
+                        blk = FloatVector.broadcast(F, a[ar + k]).fma(FloatVector.fromArray(F, s.laneFloats, 0), blk);
+                    }
                 }
             }
             total = blk.fma(FloatVector.broadcast(F, 1f), total);
@@ -751,55 +818,31 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     }
 
 
-    /** Lane l = the 2 little-endian bytes at off[l] + delta, sign-extended. */
-    private static IntVector gatherShorts(MemorySegment data, long[] off, long delta, int[] gi) {
+    /*
+     * The gathers fill an array that the caller loads: a method returning a vector would box it whenever C2 does not
+     * inline the method (see the class comment).
+     */
+
+    /** gi[l] = the 2 little-endian bytes at off[l] + delta, sign-extended. */
+    private static void gatherShorts(MemorySegment data, long[] off, long delta, int[] gi) {
         for (int l = 0; l < L; l++) gi[l] = data.get(SimdLayouts.I16, off[l] + delta);
-        return IntVector.fromArray(I, gi, 0);
     }
 
-    /** Lane l = the byte at off[l] + delta, sign-extended. */
-    private static IntVector gatherBytes(MemorySegment data, long[] off, long delta, int[] gi) {
-        return gatherBytes(data, off, 0, delta, gi);
+    /** gi[l] = the byte at off[l] + delta, sign-extended. */
+    private static void gatherBytes(MemorySegment data, long[] off, long delta, int[] gi) {
+        for (int l = 0; l < L; l++) gi[l] = data.get(SimdLayouts.I8, off[l] + delta);
     }
 
-    /** Lane l = the byte at off[o + l] + delta, sign-extended. */
-    private static IntVector gatherBytes(MemorySegment data, long[] off, int o, long delta, int[] gi) {
-        for (int l = 0; l < L; l++) gi[l] = data.get(SimdLayouts.I8, off[o + l] + delta);
-        return IntVector.fromArray(I, gi, 0);
-    }
-
-    private static FloatVector gatherFloats(MemorySegment data, long[] off, long delta, float[] gf) {
+    /** gf[l] = the fp32 at off[l] + delta. */
+    private static void gatherFloats(MemorySegment data, long[] off, long delta, float[] gf) {
         for (int l = 0; l < L; l++) gf[l] = data.get(SimdLayouts.F32, off[l] + delta);
-        return FloatVector.fromArray(F, gf, 0);
     }
 
-    private static FloatVector gatherGeneric(SimdGemmProblem p, int row0, int col, float[] gf) {
+    /** gf[l] = element (row0 + l, col) of a weight of any other dtype (rows clamped to the last). */
+    private static void gatherGeneric(SimdGemmProblem p, int row0, int col, float[] gf) {
         DenseWeight w = (DenseWeight) p.weight;
         for (int l = 0; l < L; l++) gf[l] = w.getFloat((long) Math.min(row0 + l, p.n - 1) * p.k + col);
-        return FloatVector.fromArray(F, gf, 0);
     }
-
-    /*
-     * e4m3 code in byte b of each int lane to fp32: shift it to the top byte, then an arithmetic shift by 4 leaves
-     * the sign in bits 27..31 and the 7 exponent/mantissa bits in 20..26, and one mask keeps bit 31 and 20..26: an
-     * fp32 with the e4m3 exponent field in its low exponent bits, i.e. the value times 2^-120 (e4m3 subnormals land
-     * on fp32 subnormals), which one multiply by 2^120 makes exact. The NaN code S.1111.111 comes out as +-480 (no
-     * finite code exceeds 448): nanFix maps it to NaN, applied only to chunks that contain one.
-     */
-    private static FloatVector fp8FiniteByte0(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 24)); }
-    private static FloatVector fp8FiniteByte1(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 16)); }
-    private static FloatVector fp8FiniteByte2(IntVector t) { return fp8FiniteTop(t.lanewise(VectorOperators.LSHL, 8)); }
-    private static FloatVector fp8FiniteByte3(IntVector t) { return fp8FiniteTop(t); }
-
-    /** The top byte of each lane as the e4m3 value times 2^-120 (finite codes; the fast GEMV's decode, see {@link SimdGemvRows}). */
-    private static FloatVector rawTop(IntVector top) { return top.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(); }
-
-    private static FloatVector fp8FiniteTop(IntVector top) { return rawTop(top).mul(FP8_SCALE); }
-
-    private static FloatVector nanFix(FloatVector v) { return v.blend(Float.NaN, v.abs().compare(VectorOperators.EQ, 480f)); }
-
-    private static FloatVector bf16Low(IntVector t) { return t.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); }
-    private static FloatVector bf16High(IntVector t) { return t.and(0xFFFF0000).reinterpretAsFloats(); }
 
     // ---------------------------------------------------------------- scalar path (width 0)
 

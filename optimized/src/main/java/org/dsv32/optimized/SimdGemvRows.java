@@ -25,14 +25,20 @@ final class SimdGemvRows {
     final float[] scaled;
     /** s = E - 120 per row, or {@link #GENERAL}. */
     final int[] shift;
+    /** The weight's codes in lane-per-row order ({@link SimdWeightCache#packedCodes}), or null: transpose per call. */
+    final int[] packed;
 
-    private SimdGemvRows(float[] scaled, int[] shift) {
+    private SimdGemvRows(float[] scaled, int[] shift, int[] packed) {
         this.scaled = scaled;
         this.shift = shift;
+        this.packed = packed;
     }
 
-    /** The prepared rows of an FP8 problem, or null when its weight has a NaN code (every row then goes the general way). */
-    static SimdGemvRows prepare(SimdGemmProblem p, SimdGemmScratch s) {
+    /**
+     * The prepared rows of an FP8 problem, or null when its weight has a NaN code (every row then goes the general
+     * way); lanes: the int lanes of the kernel's vectors (0 or 1: no repacked codes).
+     */
+    static SimdGemvRows prepare(SimdGemmProblem p, SimdGemmScratch s, int lanes) {
         if (p.kind != SimdGemmProblem.FP8) return null;
         SimdFp8Facts facts = SimdFp8Facts.of((Fp8BlockWeight) p.weight);
         if (facts.hasNanCode()) return null;
@@ -45,7 +51,9 @@ final class SimdGemvRows {
             float f = Math.scalb(1f, shift[i] + 120);
             for (int c = i * k, end = c + k; c < end; c++) scaled[c] = p.a[c] * f;
         }
-        return new SimdGemvRows(scaled, shift);
+        Fp8BlockWeight w = (Fp8BlockWeight) p.weight;
+        boolean packable = lanes > 1 && p.k % (4 * lanes) == 0 && p.blockCols % (4 * lanes) == 0 && p.n >= lanes;
+        return new SimdGemvRows(scaled, shift, packable ? SimdWeightCache.packedCodes(w, lanes) : null);
     }
 
     /** The multiplier of the promotion scale sa * sw of a row with shift s: 2^-s. */

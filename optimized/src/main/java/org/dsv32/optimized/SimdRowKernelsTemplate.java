@@ -44,19 +44,15 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
 
     @Override public int bits() { return BITS; }
 
-    /**
-     * The sum of the lanes in a fixed tree order (halves folded first), by lane-wise adds. Not reduceLanes(ADD):
-     * its order is unspecified, and the interpreted fallback (sequential) and the compiled intrinsic (a tree) give
-     * different bits for the same input, so a norm would depend on whether, and on which thread, the JIT had
-     * compiled the kernel yet (seen: the same sumSquares call changing its last bit after about 10^4 calls).
+    /*
+     * Lane sums are folded in a fixed tree order (halves folded first), by lane-wise adds written out at each use:
+     * "FOLD". Not reduceLanes(ADD): its order is unspecified, and the interpreted fallback (sequential) and the
+     * compiled intrinsic (a tree) give different bits for the same input, so a norm would depend on whether, and on
+     * which thread, the JIT had compiled the kernel yet (seen: the same sumSquares call changing its last bit after
+     * about 10^4 calls). No method of ours takes or returns a vector: C2 inlines our own methods only up to its node
+     * count cutoff, and a vector passed to a method that was not inlined is boxed and every operation on it runs the
+     * Java fallback (see SimdGemmKernelsTemplate).
      */
-    private static float sumLanes(FloatVector v) {
-        if (L >= 16) v = v.add(v.rearrange(XOR8));
-        if (L >= 8) v = v.add(v.rearrange(XOR4));
-        if (L >= 4) v = v.add(v.rearrange(XOR2));
-        if (L >= 2) v = v.add(v.rearrange(XOR1));
-        return v.lane(0);
-    }
 
     @Override
     public float sumSquares(float[] x, int off, int n) {
@@ -68,7 +64,11 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
                 FloatVector v = FloatVector.fromArray(F, x, off + i);
                 acc = v.fma(v, acc);
             }
-            s = sumLanes(acc);
+            if (L >= 16) acc = acc.add(acc.rearrange(XOR8));
+            if (L >= 8) acc = acc.add(acc.rearrange(XOR4));
+            if (L >= 4) acc = acc.add(acc.rearrange(XOR2));
+            if (L >= 2) acc = acc.add(acc.rearrange(XOR1));
+            s = acc.lane(0); // FOLD
         }
         for (; i < n; i++) s = Math.fma(x[off + i], x[off + i], s);
         return s;
@@ -81,7 +81,11 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
         if (F != null) {
             FloatVector acc = FloatVector.zero(F);
             for (int ub = F.loopBound(n); i < ub; i += L) acc = acc.add(FloatVector.fromArray(F, x, off + i));
-            s = sumLanes(acc);
+            if (L >= 16) acc = acc.add(acc.rearrange(XOR8));
+            if (L >= 8) acc = acc.add(acc.rearrange(XOR4));
+            if (L >= 4) acc = acc.add(acc.rearrange(XOR2));
+            if (L >= 2) acc = acc.add(acc.rearrange(XOR1));
+            s = acc.lane(0); // FOLD
         }
         for (; i < n; i++) s += x[off + i];
         return s;
@@ -97,7 +101,11 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
                 FloatVector d = FloatVector.fromArray(F, x, off + i).sub(mean);
                 acc = d.fma(d, acc);
             }
-            s = sumLanes(acc);
+            if (L >= 16) acc = acc.add(acc.rearrange(XOR8));
+            if (L >= 8) acc = acc.add(acc.rearrange(XOR4));
+            if (L >= 4) acc = acc.add(acc.rearrange(XOR2));
+            if (L >= 2) acc = acc.add(acc.rearrange(XOR1));
+            s = acc.lane(0); // FOLD
         }
         for (; i < n; i++) {
             float d = x[off + i] - mean;
@@ -185,12 +193,25 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
         if (F != null && n >= L) {
             // Stages h < L stay inside one vector: each lane meets its partner lane^h; doing all of them per vector
             // before moving on gives every element the same operations, in the same order, as the scalar stages.
+            // A butterfly stage: lanes without bit h get a + b, lanes with it get a - b (a the lower partner).
             for (int j = 0; j < n; j += L) {
                 FloatVector v = FloatVector.fromArray(F, x, off + j);
-                if (L > 1) v = butterfly(v, XOR1, HIGH1);
-                if (L > 2) v = butterfly(v, XOR2, HIGH2);
-                if (L > 4) v = butterfly(v, XOR4, HIGH4);
-                if (L > 8) v = butterfly(v, XOR8, HIGH8);
+                if (L > 1) {
+                    FloatVector p = v.rearrange(XOR1);
+                    v = v.add(p).blend(p.sub(v), HIGH1);
+                }
+                if (L > 2) {
+                    FloatVector p = v.rearrange(XOR2);
+                    v = v.add(p).blend(p.sub(v), HIGH2);
+                }
+                if (L > 4) {
+                    FloatVector p = v.rearrange(XOR4);
+                    v = v.add(p).blend(p.sub(v), HIGH4);
+                }
+                if (L > 8) {
+                    FloatVector p = v.rearrange(XOR8);
+                    v = v.add(p).blend(p.sub(v), HIGH8);
+                }
                 v.intoArray(x, off + j);
             }
             for (h = L; h < n; h *= 2) {
@@ -217,12 +238,6 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
             }
         }
         for (int i = 0; i < n; i++) x[off + i] *= scale;
-    }
-
-    /** One in-register butterfly stage: lanes without bit h get a + b, lanes with it get a - b (a the lower partner). */
-    private static FloatVector butterfly(FloatVector v, VectorShuffle<Float> partner, VectorMask<Float> high) {
-        FloatVector p = v.rearrange(partner);
-        return v.add(p).blend(p.sub(v), high);
     }
 
     @Override
@@ -254,9 +269,23 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
         int i = 0;
         if (F != null && B != null) {
             for (int ub = F.loopBound(n); i < ub; i += L) {
-                IntVector c = encode(FloatVector.fromArray(F, x, xOff + i).div(s));
+                // Fp8Codec.encodeE4M3 per lane, as int lanes 0..255
+                IntVector bits = FloatVector.fromArray(F, x, xOff + i).div(s).reinterpretAsInts();
+                IntVector sign = bits.lanewise(VectorOperators.LSHR, 24).and(0x80);
+                IntVector abs = bits.and(0x7FFFFFFF);
+                VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
+                abs = abs.min(Fp8Codec.MAX_BITS);
+                IntVector normal = abs.add(abs.lanewise(VectorOperators.LSHR, 20).and(1)).add(0x7FFFF)
+                        .lanewise(VectorOperators.LSHR, 20).sub(Fp8Codec.REBIAS);
+                IntVector sub = abs.reinterpretAsFloats().add(Fp8Codec.SUBNORMAL_MAGIC).reinterpretAsInts().sub(Fp8Codec.SUBNORMAL_MAGIC_BITS);
+                IntVector c = normal.blend(sub, abs.compare(VectorOperators.LT, Fp8Codec.MIN_NORMAL_BITS)).blend(0x7F, nan).or(sign);
                 c.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes().intoArray(codes, cOff + i);
-                if (q != null) decode(c).intoArray(q, qOff + i);
+                if (q != null) {
+                    // exact float values of the codes: the 7 magnitude bits shifted into fp32 position, times 2^120
+                    IntVector em = c.and(0x7F);
+                    c.and(0x80).lanewise(VectorOperators.LSHL, 24).or(em.lanewise(VectorOperators.LSHL, 20)).reinterpretAsFloats()
+                            .mul(Fp8Codec.DECODE_SCALE).blend(Float.NaN, em.compare(VectorOperators.EQ, 0x7F).cast(F)).intoArray(q, qOff + i);
+                }
             }
         }
         for (; i < n; i++) {
@@ -271,32 +300,19 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
         int i = 0;
         if (F != null && B != null) {
             for (int ub = F.loopBound(n); i < ub; i += L) {
-                encode(FloatVector.fromArray(F, v, off + i)).convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes()
-                        .intoArray(codes, cOff + i);
+                // Fp8Codec.encodeE4M3 per lane, as int lanes 0..255
+                IntVector bits = FloatVector.fromArray(F, v, off + i).reinterpretAsInts();
+                IntVector sign = bits.lanewise(VectorOperators.LSHR, 24).and(0x80);
+                IntVector abs = bits.and(0x7FFFFFFF);
+                VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
+                abs = abs.min(Fp8Codec.MAX_BITS);
+                IntVector normal = abs.add(abs.lanewise(VectorOperators.LSHR, 20).and(1)).add(0x7FFFF)
+                        .lanewise(VectorOperators.LSHR, 20).sub(Fp8Codec.REBIAS);
+                IntVector sub = abs.reinterpretAsFloats().add(Fp8Codec.SUBNORMAL_MAGIC).reinterpretAsInts().sub(Fp8Codec.SUBNORMAL_MAGIC_BITS);
+                IntVector c = normal.blend(sub, abs.compare(VectorOperators.LT, Fp8Codec.MIN_NORMAL_BITS)).blend(0x7F, nan).or(sign);
+                c.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes().intoArray(codes, cOff + i);
             }
         }
         for (; i < n; i++) codes[cOff + i] = Fp8Codec.encodeE4M3(v[off + i]);
-    }
-
-    /** {@link Fp8Codec#encodeE4M3} per lane, as int lanes 0..255. */
-    private static IntVector encode(FloatVector v) {
-        IntVector bits = v.reinterpretAsInts();
-        IntVector sign = bits.lanewise(VectorOperators.LSHR, 24).and(0x80);
-        IntVector abs = bits.and(0x7FFFFFFF);
-        VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
-        abs = abs.min(Fp8Codec.MAX_BITS);
-        IntVector normal = abs.add(abs.lanewise(VectorOperators.LSHR, 20).and(1)).add(0x7FFFF)
-                .lanewise(VectorOperators.LSHR, 20).sub(Fp8Codec.REBIAS);
-        IntVector sub = abs.reinterpretAsFloats().add(Fp8Codec.SUBNORMAL_MAGIC).reinterpretAsInts().sub(Fp8Codec.SUBNORMAL_MAGIC_BITS);
-        IntVector mag = normal.blend(sub, abs.compare(VectorOperators.LT, Fp8Codec.MIN_NORMAL_BITS));
-        return mag.blend(0x7F, nan).or(sign);
-    }
-
-    /** Exact float values of int-lane e4m3 codes: the 7 magnitude bits shifted into fp32 position, times 2^120. */
-    private static FloatVector decode(IntVector c) {
-        IntVector em = c.and(0x7F);
-        IntVector bits = c.and(0x80).lanewise(VectorOperators.LSHL, 24).or(em.lanewise(VectorOperators.LSHL, 20));
-        return bits.reinterpretAsFloats().mul(Fp8Codec.DECODE_SCALE)
-                .blend(Float.NaN, em.compare(VectorOperators.EQ, 0x7F).cast(F));
     }
 }

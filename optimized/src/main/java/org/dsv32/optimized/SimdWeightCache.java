@@ -1,9 +1,11 @@
 package org.dsv32.optimized;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.util.HashMap;
 import java.util.Map;
+import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.Weight;
 
 /**
@@ -16,6 +18,9 @@ import org.dsv32.spec.weights.Weight;
  * copy, which an equals-keyed map would allow. Copies are made only while their total stays under
  * {@code -Ddsv32.weightCacheMiB} (default 512 MiB); beyond it the callers decode per call as before, so the 671B
  * shapes (64 MiB of dequantised kv_b per layer) cache a few layers and never run out of memory.
+ *
+ * <p>It also holds the FP8 codes of weights repacked for the GEMV ({@link #packedCodes}): still one byte per code,
+ * no wider, only reordered so that the GEMV loads codes lane-per-row without transposing them.
  */
 final class SimdWeightCache {
     private SimdWeightCache() {}
@@ -24,16 +29,20 @@ final class SimdWeightCache {
     private static final long BUDGET = Math.max(0L, Long.getLong(PROPERTY, 512L)) << 20;
 
     private static final ReferenceQueue<Weight> QUEUE = new ReferenceQueue<>();
-    private static final Map<Key, float[]> COPIES = new HashMap<>();
+    /** Values: float[] copies (tag 0), int[] repacked codes (tag lanes), {@link #SEEN} markers (tag -lanes). */
+    private static final Map<Key, Object> COPIES = new HashMap<>();
+    private static final Object SEEN = new Object();
     private static long bytes;
 
     private static final class Key extends WeakReference<Weight> {
         private final int hash;
         private final long size;
+        private final int tag;
 
-        Key(Weight w, ReferenceQueue<Weight> q, long size) {
+        Key(Weight w, int tag, ReferenceQueue<Weight> q, long size) {
             super(w, q);
-            this.hash = System.identityHashCode(w);
+            this.hash = System.identityHashCode(w) * 31 + tag;
+            this.tag = tag;
             this.size = size;
         }
 
@@ -43,7 +52,7 @@ final class SimdWeightCache {
         public boolean equals(Object o) {
             if (this == o) return true;
             Weight w = get();
-            return o instanceof Key k && w != null && w == k.get();
+            return o instanceof Key k && w != null && w == k.get() && tag == k.tag;
         }
     }
 
@@ -52,16 +61,16 @@ final class SimdWeightCache {
         if ((long) w.rows() * w.cols() != n) {
             throw new IllegalArgumentException(w.name() + ": expected " + n + " elements, has " + w.rows() + "x" + w.cols());
         }
-        float[] f = lookup(w);
+        float[] f = (float[]) lookup(w, 0);
         if (f != null) return f;
         f = SimdTensors.vector(w, n);
-        store(w, f);
+        store(w, 0, f, 4L * f.length);
         return f;
     }
 
     /** The whole of w dequantised to floats [rows][cols] ({@link SimdDequant}), or null when it does not fit the budget. */
     static float[] dequantized(Weight w) {
-        float[] f = lookup(w);
+        float[] f = (float[]) lookup(w, 0);
         if (f != null) return f;
         long size = 4L * w.rows() * w.cols();
         synchronized (COPIES) {
@@ -69,22 +78,61 @@ final class SimdWeightCache {
         }
         f = new float[w.rows() * w.cols()];
         SimdDequant.rows(w, 0, w.rows(), f);
-        store(w, f);
+        store(w, 0, f, size);
         return f;
     }
 
-    private static float[] lookup(Weight w) {
+    /**
+     * The codes of w in the GEMV's lane-per-row order for vectors of {@code lanes} ints, or null: on the first call
+     * for a weight (a weight used once, as in a one-off check of a layer, is not worth reordering; a decode step
+     * uses each weight again on the next token) and beyond the budget. The layout: for the group of rows
+     * [G lanes, (G + 1) lanes) and the four codes from k = 4q, int {@code packed[(G (cols / 4) + q) lanes + l]} is
+     * the little-endian int of codes k .. k + 3 of row G lanes + l. Rows past the last whole group are not
+     * included. Requires cols % 4 == 0 and rows >= lanes.
+     */
+    static int[] packedCodes(Fp8BlockWeight w, int lanes) {
+        Object v = lookup(w, lanes);
+        if (v != null) return (int[]) v;
+        int groups = w.rows() / lanes, quads = w.cols() / 4;
+        long size = 4L * groups * quads * lanes;
+        synchronized (COPIES) {
+            if (COPIES.get(new Key(w, -lanes, null, 0)) == null) {
+                // first use: remember that it was seen (held weakly, like the copies, and free of budget)
+                COPIES.put(new Key(w, -lanes, QUEUE, 0), SEEN);
+                return null;
+            }
+            if (bytes + size > BUDGET) return null;
+        }
+        int[] packed = new int[Math.toIntExact(size / 4)];
+        MemorySegment codes = w.codes();
+        long rowBytes = w.cols();
+        SimdThreads.parallelFor(groups, (long) lanes * rowBytes, g -> {
+            for (int l = 0; l < lanes; l++) {
+                long row = ((long) g * lanes + l) * rowBytes;
+                for (int q = 0, o = g * quads * lanes + l; q < quads; q++, o += lanes) {
+                    packed[o] = codes.get(SimdLayouts.I32, row + 4L * q);
+                }
+            }
+        });
+        store(w, lanes, packed, size);
+        return packed;
+    }
+
+    /** The repacked codes of w for {@code lanes} if they were made, without counting a use (for tests). */
+    static int[] packedCodesIfMade(Fp8BlockWeight w, int lanes) { return (int[]) lookup(w, lanes); }
+
+    private static Object lookup(Weight w, int tag) {
         synchronized (COPIES) {
             expunge();
-            return COPIES.get(new Key(w, null, 0));
+            Object v = COPIES.get(new Key(w, tag, null, 0));
+            return v == SEEN ? null : v;
         }
     }
 
-    private static void store(Weight w, float[] f) {
+    private static void store(Weight w, int tag, Object copy, long size) {
         synchronized (COPIES) {
-            long size = 4L * f.length;
             if (bytes + size > BUDGET) return;
-            if (COPIES.putIfAbsent(new Key(w, QUEUE, size), f) == null) bytes += size;
+            if (COPIES.putIfAbsent(new Key(w, tag, QUEUE, size), copy) == null) bytes += size;
         }
     }
 

@@ -15,7 +15,8 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
  * gives the canonical bits at every width: the scalar kernel (width 0) decodes every code exactly and never
  * rescales, so any rounding that the rescaling changed (a partial sum pushed out of the normal range, an overflow
  * moved) shows as a bit difference. Rows span the whole float range, act_quant-like rows of e4m3 values reach
- * 448 (the s < 0 case), and scales go from tiny to near overflow.
+ * 448 (the s < 0 case), and scales go from tiny to near overflow. Each width runs twice per weight: once
+ * transposing the codes, once reading them repacked.
  */
 class SimdGemvRescalingProperties {
     private static final int N = 192, K = 256;
@@ -36,11 +37,14 @@ class SimdGemvRescalingProperties {
         for (int b = 0; b < sa.length; b++) sa[b] = Math.scalb(1f, rnd.nextInt(40) - 20);
         float[] canonical = gemv(0, x, sa, w);
         for (int bits : SimdSpecies.supportedBits()) {
-            float[] y = gemv(bits, x, sa, w);
-            for (int c = 0; c < N; c++) {
-                if (Float.floatToIntBits(y[c]) != Float.floatToIntBits(canonical[c])) {
-                    fail("width " + bits + ", row 2^" + exponent + (e4m3Row ? " e4m3" : "") + ", scales 2^" + scaleExponent
-                            + ": y[" + c + "] = " + y[c] + ", canonical " + canonical[c]);
+            // the second call on a weight reads its repacked codes (SimdWeightCache.packedCodes), the first transposes
+            for (String call : new String[] {"first call", "repacked"}) {
+                float[] y = gemv(bits, x, sa, w);
+                for (int c = 0; c < N; c++) {
+                    if (Float.floatToIntBits(y[c]) != Float.floatToIntBits(canonical[c])) {
+                        fail("width " + bits + " (" + call + "), row 2^" + exponent + (e4m3Row ? " e4m3" : "") + ", scales 2^"
+                                + scaleExponent + ": y[" + c + "] = " + y[c] + ", canonical " + canonical[c]);
+                    }
                 }
             }
         }

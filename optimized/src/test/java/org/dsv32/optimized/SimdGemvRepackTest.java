@@ -1,0 +1,71 @@
+package org.dsv32.optimized;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Random;
+import org.dsv32.spec.weights.Fp8BlockWeight;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The GEMV's repacked codes ({@link SimdWeightCache#packedCodes}): their layout, when they are made, and that the
+ * GEMV reading them gives the bits of the GEMV that transposes the codes itself, at every width.
+ */
+class SimdGemvRepackTest {
+    @Test
+    void layoutIsLanePerRowAndOnlyWholeGroupsAreKept() {
+        Random rnd = new Random(5);
+        Fp8BlockWeight w = SimdTestData.fp8Weight(rnd, 42, 256, 128, 128, true, false);
+        int lanes = 8;
+        assertNull(SimdWeightCache.packedCodes(w, lanes), "a weight's first use is not repacked");
+        int[] packed = SimdWeightCache.packedCodes(w, lanes);
+        assertNotNull(packed, "the second use repacks");
+        int groups = 42 / lanes, quads = 256 / 4;
+        assertEquals(groups * quads * lanes, packed.length, "5 whole groups of 8 rows; rows 40 and 41 are left out");
+        for (int g = 0; g < groups; g++) {
+            for (int q = 0; q < quads; q++) {
+                for (int l = 0; l < lanes; l++) {
+                    long at = (long) (g * lanes + l) * 256 + 4 * q;
+                    int expected = w.codes().get(SimdLayouts.I32, at);
+                    if (packed[(g * quads + q) * lanes + l] != expected) fail("group " + g + " quad " + q + " lane " + l);
+                }
+            }
+        }
+        assertEquals(packed, SimdWeightCache.packedCodes(w, lanes), "the copy is kept");
+        assertNull(SimdWeightCache.packedCodesIfMade(w, 4), "each lane count has its own copy");
+    }
+
+    /**
+     * 200 rows: a whole 128-row unit and a unit of 72 (whole groups plus a tail at every width); K = 384: three
+     * blocks, so the GEMV's four chains hold items of two groups; blockRows 64 puts a scale boundary inside 128-row
+     * units but never inside a group.
+     */
+    @Test
+    void repackedGemvGivesTheTransposingGemvsBitsAtEveryWidth() {
+        Random rnd = new Random(77);
+        int n = 200, k = 384;
+        float[] x = SimdTestData.gaussian(rnd, k, 3f);
+        float[] sa = {0.5f, 0.25f, 2f};
+        float[] canonical = null;
+        for (int bits : SimdSpecies.supportedBits()) {
+            Fp8BlockWeight w = SimdTestData.fp8Weight(new Random(78), n, k, 64, 128, true, false);
+            float[] first = gemv(bits, x, sa, w, n);
+            float[] second = gemv(bits, x, sa, w, n);
+            if (bits > 0) assertNotNull(SimdWeightCache.packedCodesIfMade(w, bits / 32), "width " + bits + ": the second call repacked");
+            assertArrayEquals(first, second, "width " + bits + ": repacked vs transposed");
+            if (canonical == null) canonical = first;
+            for (int c = 0; c < n; c++) {
+                assertEquals(Float.floatToIntBits(canonical[c]), Float.floatToIntBits(second[c]), "width " + bits + " y[" + c + "]");
+            }
+        }
+    }
+
+    private static float[] gemv(int bits, float[] x, float[] sa, Fp8BlockWeight w, int n) {
+        float[] y = new float[n];
+        SimdSpecies.withBits(bits, () -> SimdFp8Gemv.multiply(x, sa, 1, w, y));
+        return y;
+    }
+}
