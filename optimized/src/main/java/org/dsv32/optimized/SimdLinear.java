@@ -48,8 +48,9 @@ public final class SimdLinear implements LinearOp {
                         throw new IllegalArgumentException(f.name() + ": fp8 mode needs " + SimdActQuant.TILE
                                 + "-column weight blocks to match the act_quant tiles, got " + f.blockCols());
                     }
-                    a = x.quantizedValues(context.scaleFormat(), f.cols());
-                    scales = x.quantizedScales();
+                    Activation.Quantized q = x.quantized(context.scaleFormat(), f.cols());
+                    a = q.values();
+                    scales = q.scales();
                 }
                 if (m == 1) SimdFp8Gemv.multiply(a, scales, m, f, y);
                 else SimdFp8Gemm.multiply(a, scales, m, f, y);
@@ -62,14 +63,16 @@ public final class SimdLinear implements LinearOp {
      * An input x [m][K] of one or more products (the values are not copied: do not modify them while in use). Its
      * act_quant (fp8 mode, one scale format) is computed on first need and kept, so that the products sharing an
      * input (q_a and kv_a, gate and up, the routed experts of a decode token) quantise it once: the same codes and
-     * scales as quantising it for each, since act_quant is a function of x.
+     * scales as quantising it for each, since act_quant is a function of x. Safe to share between threads (the
+     * MoE runs experts reading one input on several).
      */
     public static final class Activation {
         private final float[] x;
         private final int m;
-        private ScaleFormat format;
-        private int cols;
-        private float[] values, scales;
+        private Quantized last;
+
+        /** act_quant of x read as m rows of {@code cols}, under {@code format}: decoded codes [m][cols], scales [m][cols/128]. */
+        record Quantized(ScaleFormat format, int cols, float[] values, float[] scales) {}
 
         public Activation(float[] x, int m) {
             this.x = x;
@@ -81,20 +84,15 @@ public final class SimdLinear implements LinearOp {
 
         public int rows() { return m; }
 
-        /** The decoded act_quant codes [m][k] of x read as m rows of k, under {@code f}. */
-        float[] quantizedValues(ScaleFormat f, int k) {
-            if (values == null || format != f || cols != k) {
+        /** act_quant of x read as m rows of k, under {@code f}: computed on the first call, then kept. */
+        synchronized Quantized quantized(ScaleFormat f, int k) {
+            Quantized q = last;
+            if (q == null || q.format() != f || q.cols() != k) {
                 float[] v = new float[m * k], s = new float[m * (k / SimdActQuant.TILE)];
                 SimdActQuant.quantize(x, m, k, f, new byte[m * k], s, v);
-                values = v;
-                scales = s;
-                format = f;
-                cols = k;
+                last = q = new Quantized(f, k, v, s);
             }
-            return values;
+            return q;
         }
-
-        /** The act_quant scales [m][K/128] of the last {@link #quantizedValues} call. */
-        float[] quantizedScales() { return scales; }
     }
 }

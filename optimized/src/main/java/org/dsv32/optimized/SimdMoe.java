@@ -21,7 +21,8 @@ import org.dsv32.spec.weights.MoeWeights;
  * batch and its MLP (the backend's {@link MlpOp}, so in fp8 mode every projection input goes through act_quant)
  * runs once on the batch; the outputs are scatter-added with their weights, y_t = fma(w, out, y_t). So every token
  * sums its routed terms in ascending expert index, then adds the shared expert — the reference's order, fixed
- * whatever the thread count (threads only work inside each product). x is not modified.
+ * whatever the thread count (threads work inside each product, or, for small experts, on different experts; the
+ * sums come after). x is not modified.
  */
 public final class SimdMoe implements MoeOp {
     /** The float32 output [T][D] and the routing it used. */
@@ -71,32 +72,60 @@ public final class SimdMoe implements MoeOp {
                 useSlot[e][count[e]++] = slot;
             }
         }
-        SimdAttentionKernels k = SimdAttentionKernels.current();
-        float[] y = new float[tokens * dim];
         // an expert that every token routes to (each of a decode token's experts) reads x itself, rows in order:
         // its input, like the shared expert's, is quantised once for all of them
         SimdLinear.Activation whole = new SimdLinear.Activation(x, tokens);
-        for (int e = 0; e < experts; e++) {
+        int[] active = new int[experts + 1];
+        int units = 0;
+        for (int e = 0; e < experts; e++) if (count[e] > 0) active[units++] = e;
+        if (w.shared() != null) active[units++] = -1;
+        float[][] outs = new float[units][];
+        java.util.function.IntConsumer expert = u -> {
+            int e = active[u];
+            if (e < 0) {
+                outs[u] = SimdOps.mlp(mlp, linear, whole, w.shared());
+                return;
+            }
             int n = count[e];
-            if (n == 0) continue;
             SimdLinear.Activation batch = whole;
             if (!allInOrder(useToken[e], n, tokens)) {
                 float[] rows = new float[n * dim];
                 for (int r = 0; r < n; r++) System.arraycopy(x, useToken[e][r] * dim, rows, r * dim, dim);
                 batch = new SimdLinear.Activation(rows, n);
             }
-            float[] out = SimdOps.mlp(mlp, linear, batch, w.experts().get(e));
-            for (int r = 0; r < n; r++) {
+            outs[u] = SimdOps.mlp(mlp, linear, batch, w.experts().get(e));
+        };
+        if (splitExperts(w)) {
+            // products too small to split across threads: the experts are split instead, each on one thread
+            SimdThreads.parallelFor(units, (long) tokens * 3 * dim * w.experts().get(0).gate().rows(), expert);
+        } else {
+            for (int u = 0; u < units; u++) expert.accept(u);
+        }
+        SimdAttentionKernels k = SimdAttentionKernels.current();
+        float[] y = new float[tokens * dim];
+        for (int u = 0; u < units; u++) {
+            int e = active[u];
+            if (e < 0) {
+                for (int i = 0; i < y.length; i++) y[i] += outs[u][i];
+                continue;
+            }
+            for (int r = 0; r < count[e]; r++) {
                 int t = useToken[e][r];
                 float weight = (float) routing.weights()[t][useSlot[e][r]];
-                k.axpy(weight, out, r * dim, y, t * dim, dim);
+                k.axpy(weight, outs[u], r * dim, y, t * dim, dim);
             }
         }
-        if (w.shared() != null) {
-            float[] shared = SimdOps.mlp(mlp, linear, whole, w.shared());
-            for (int i = 0; i < y.length; i++) y[i] += shared[i];
-        }
         return new Result(y, routing);
+    }
+
+    /**
+     * Whether to run the experts in parallel, one expert per thread, rather than one after another with each product
+     * split across threads: when an expert's products have fewer rows than two GEMV units per thread (the tiny
+     * model's 128-row experts are one unit, so a product would run on one thread while the others wait). Either
+     * way each expert's output is the same bits, and they are summed afterwards in the same order.
+     */
+    private static boolean splitExperts(MoeWeights w) {
+        return !w.experts().isEmpty() && w.experts().get(0).gate().rows() < 2L * SimdGemmDriver.UNIT_N * SimdThreads.threads();
     }
 
     /** Whether the first n of rows are 0, 1, ..., tokens - 1 (the batch is x itself). */
