@@ -28,10 +28,13 @@ final class SimdGemmDriver {
         });
     }
 
-    static void gemv(SimdGemmProblem p) {
+    static void gemv(SimdGemmProblem p) { gemv(p, null); }
+
+    /** The GEMV with what is known of its input from earlier products reading it ({@link SimdGemvRows.Input}, or null). */
+    static void gemv(SimdGemmProblem p, SimdGemvRows.Input input) {
         SimdGemmKernels kernels = SimdGemmKernels.current();
         int nUnits = (p.n + UNIT_N - 1) / UNIT_N;
-        SimdGemvRows rows = SimdGemvRows.prepare(p, SimdGemmScratch.get(), kernels.bits() / 32);
+        SimdGemvRows rows = SimdGemvRows.prepare(p, kernels.bits() / 32, input);
         SimdThreads.parallelFor(nUnits, (long) p.m * UNIT_N * p.k, u ->
                 kernels.gemv(p, rows, 0, p.m, u * UNIT_N, Math.min(p.n, (u + 1) * UNIT_N), SimdGemmScratch.get()));
     }

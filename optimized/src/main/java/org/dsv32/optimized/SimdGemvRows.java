@@ -36,41 +36,86 @@ final class SimdGemvRows {
 
     /**
      * The prepared rows of an FP8 problem, or null when its weight has a NaN code (every row then goes the general
-     * way); lanes: the int lanes of the kernel's vectors (0 or 1: no repacked codes).
+     * way); lanes: the int lanes of the kernel's vectors (0 or 1: no repacked codes); input: what is known of p's x
+     * from earlier products reading it, or null.
      */
-    static SimdGemvRows prepare(SimdGemmProblem p, SimdGemmScratch s, int lanes) {
+    static SimdGemvRows prepare(SimdGemmProblem p, int lanes, Input input) {
         if (p.kind != SimdGemmProblem.FP8) return null;
         SimdFp8Facts facts = SimdFp8Facts.of((Fp8BlockWeight) p.weight);
         if (facts.hasNanCode()) return null;
-        int k = p.k;
-        float[] scaled = s.gemvRows(p.m * k);
+        if (input == null || !input.describes(p)) input = new Input(p.a, p.m, p.k);
         int[] shift = new int[p.m];
-        for (int i = 0; i < p.m; i++) {
-            shift[i] = rowShift(p, i, facts.maxAbsScale());
-            if (shift[i] == GENERAL) continue;
-            float f = Math.scalb(1f, shift[i] + 120);
-            for (int c = i * k, end = c + k; c < end; c++) scaled[c] = p.a[c] * f;
-        }
+        for (int i = 0; i < p.m; i++) shift[i] = rowShift(p, i, input.maxField[i], input.minField[i], facts.maxAbsScale());
         Fp8BlockWeight w = (Fp8BlockWeight) p.weight;
         boolean packable = lanes > 1 && p.k % (4 * lanes) == 0 && p.blockCols % (4 * lanes) == 0 && p.n >= lanes;
-        return new SimdGemvRows(scaled, shift, packable ? SimdWeightCache.packedCodes(w, lanes) : null);
+        return new SimdGemvRows(input.scaled(), shift, packable ? SimdWeightCache.packedCodes(w, lanes) : null);
+    }
+
+    /**
+     * An input x [m][k] of GEMVs, scanned once for the exponent range of each row (what {@link #rowShift} needs of
+     * it), with its rescaled copy, made once for all products sharing the input (an {@link SimdLinear.Activation}).
+     * Safe to share between threads. The values must not change while it is in use (as for the Activation holding
+     * it).
+     */
+    static final class Input {
+        private final float[] a;
+        private final int m, k;
+        /** Per row: the largest fp32 exponent field, and the smallest of the nonzero values (255 if none). */
+        private final int[] maxField, minField;
+        private float[] scaled;
+
+        Input(float[] a, int m, int k) {
+            this.a = a;
+            this.m = m;
+            this.k = k;
+            maxField = new int[m];
+            minField = new int[m];
+            for (int i = 0; i < m; i++) {
+                // |x| as bits orders like |x|: the extremes of the bits give those of the exponent fields
+                int max = 0, minNonzero = Integer.MAX_VALUE;
+                for (int c = i * k, end = c + k; c < end; c++) {
+                    int bits = Float.floatToRawIntBits(a[c]) & 0x7FFFFFFF;
+                    max = Math.max(max, bits);
+                    minNonzero = Math.min(minNonzero, bits == 0 ? Integer.MAX_VALUE : bits);
+                }
+                maxField[i] = max >>> 23;
+                minField[i] = minNonzero == Integer.MAX_VALUE ? 255 : minNonzero >>> 23;
+            }
+        }
+
+        boolean describes(SimdGemmProblem p) { return describes(p.a, p.m, p.k); }
+
+        boolean describes(float[] a, int m, int k) { return this.a == a && this.m == m && this.k == k; }
+
+        /**
+         * x with each row i times 2^(s_i + 120), s_i the shift its exponent range gives ({@link #rowShift}: the
+         * only shift a row can take; a weight can only send it the general way, which does not read it). Made on
+         * first use. Do not modify.
+         */
+        synchronized float[] scaled() {
+            if (scaled == null) {
+                float[] out = new float[m * k];
+                for (int i = 0; i < m; i++) {
+                    if (maxField[i] == 255) continue; // NaN or infinity: always the general way
+                    float f = Math.scalb(1f, naturalShift(maxField[i]) + 120);
+                    for (int c = i * k, end = c + k; c < end; c++) out[c] = a[c] * f;
+                }
+                scaled = out;
+            }
+            return scaled;
+        }
     }
 
     /** The multiplier of the promotion scale sa * sw of a row with shift s: 2^-s. */
     static float promotion(int shift) { return Math.scalb(1f, -shift); }
 
-    private static int rowShift(SimdGemmProblem p, int i, float maxAbsScale) {
-        int maxField = 0, minField = 255;
-        for (int c = i * p.k, end = c + p.k; c < end; c++) {
-            int bits = Float.floatToRawIntBits(p.a[c]) & 0x7FFFFFFF;
-            int field = bits >>> 23;
-            maxField = Math.max(maxField, field);
-            if (bits != 0) minField = Math.min(minField, field);
-        }
+    /** s = E - 120 for a row whose largest exponent field is maxField: E = min(120, 127 - its exponent). */
+    private static int naturalShift(int maxField) { return Math.min(120, 127 - (maxField - 127)) - 120; }
+
+    private static int rowShift(SimdGemmProblem p, int i, int maxField, int minField, float maxAbsScale) {
         if (maxField == 255) return GENERAL; // NaN or infinity
         int maxExp = maxField - 127; // -127 for zero and subnormals: nothing to fear
-        int e = Math.min(120, 127 - maxExp);
-        int s = e - 120;
+        int s = naturalShift(maxField);
         if (s == 0) return 0;
         // every value is a multiple of 2^g: its ulp (subnormals: 2^-149)
         int g = Math.max(minField, 1) - 150;

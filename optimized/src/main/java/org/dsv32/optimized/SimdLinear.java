@@ -41,19 +41,19 @@ public final class SimdLinear implements LinearOp {
         int m = x.rows();
         switch (w) {
             case Fp8BlockWeight f -> {
-                float[] a = x.values();
-                float[] scales = null;
                 if (context.fp8()) {
                     if (f.blockCols() != SimdActQuant.TILE) {
                         throw new IllegalArgumentException(f.name() + ": fp8 mode needs " + SimdActQuant.TILE
                                 + "-column weight blocks to match the act_quant tiles, got " + f.blockCols());
                     }
                     Activation.Quantized q = x.quantized(context.scaleFormat(), f.cols());
-                    a = q.values();
-                    scales = q.scales();
+                    if (m == 1) SimdFp8Gemv.multiply(q.values(), q.scales(), m, f, y, q.gemvInput(m, f.cols()));
+                    else SimdFp8Gemm.multiply(q.values(), q.scales(), m, f, y);
+                } else if (m == 1) {
+                    SimdFp8Gemv.multiply(x.values(), null, m, f, y, x.gemvInput(f.cols()));
+                } else {
+                    SimdFp8Gemm.multiply(x.values(), null, m, f, y);
                 }
-                if (m == 1) SimdFp8Gemv.multiply(a, scales, m, f, y);
-                else SimdFp8Gemm.multiply(a, scales, m, f, y);
             }
             case DenseWeight d -> SimdDenseGemm.multiply(x.values(), m, d, y);
         }
@@ -70,9 +70,21 @@ public final class SimdLinear implements LinearOp {
         private final float[] x;
         private final int m;
         private Quantized last;
+        private SimdGemvRows.Input gemv;
 
-        /** act_quant of x read as m rows of {@code cols}, under {@code format}: decoded codes [m][cols], scales [m][cols/128]. */
-        record Quantized(ScaleFormat format, int cols, float[] values, float[] scales) {}
+        /**
+         * act_quant of x read as m rows of {@code cols}, under {@code format}: decoded codes [m][cols], scales
+         * [m][cols/128], and the GEMVs' scan of the codes (made by the first GEMV).
+         */
+        record Quantized(ScaleFormat format, int cols, float[] values, float[] scales, SimdGemvRows.Input[] gemv) {
+            /** The GEMVs' scan of the codes read as m rows of k. */
+            SimdGemvRows.Input gemvInput(int m, int k) {
+                synchronized (gemv) {
+                    if (gemv[0] == null) gemv[0] = new SimdGemvRows.Input(values, m, k);
+                    return gemv[0];
+                }
+            }
+        }
 
         public Activation(float[] x, int m) {
             this.x = x;
@@ -90,9 +102,15 @@ public final class SimdLinear implements LinearOp {
             if (q == null || q.format() != f || q.cols() != k) {
                 float[] v = new float[m * k], s = new float[m * (k / SimdActQuant.TILE)];
                 SimdActQuant.quantize(x, m, k, f, new byte[m * k], s, v);
-                last = q = new Quantized(f, k, v, s);
+                last = q = new Quantized(f, k, v, s, new SimdGemvRows.Input[1]);
             }
             return q;
+        }
+
+        /** The GEMVs' scan of x read as m rows of k (exact mode: x itself is the GEMV's input). */
+        synchronized SimdGemvRows.Input gemvInput(int k) {
+            if (gemv == null || !gemv.describes(x, m, k)) gemv = new SimdGemvRows.Input(x, m, k);
+            return gemv;
         }
     }
 }

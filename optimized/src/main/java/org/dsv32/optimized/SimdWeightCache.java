@@ -3,8 +3,7 @@ package org.dsv32.optimized;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.Weight;
 
@@ -29,11 +28,17 @@ final class SimdWeightCache {
     private static final long BUDGET = Math.max(0L, Long.getLong(PROPERTY, 512L)) << 20;
 
     private static final ReferenceQueue<Weight> QUEUE = new ReferenceQueue<>();
-    /** Values: float[] copies (tag 0), int[] repacked codes (tag lanes), {@link #SEEN} markers (tag -lanes). */
-    private static final Map<Key, Object> COPIES = new HashMap<>();
+    /**
+     * Values: float[] copies (tag 0), int[] repacked codes (tag lanes), {@link #SEEN} markers (tag -lanes). Looked up
+     * without a lock (a decode step makes about a hundred lookups); changed, and the budget counted, under
+     * {@link #LOCK}.
+     */
+    private static final ConcurrentHashMap<Object, Object> COPIES = new ConcurrentHashMap<>();
     private static final Object SEEN = new Object();
+    private static final Object LOCK = new Object();
     private static long bytes;
 
+    /** The stored key: the weight, weakly, and the tag. */
     private static final class Key extends WeakReference<Weight> {
         private final int hash;
         private final long size;
@@ -41,7 +46,7 @@ final class SimdWeightCache {
 
         Key(Weight w, int tag, ReferenceQueue<Weight> q, long size) {
             super(w, q);
-            this.hash = System.identityHashCode(w) * 31 + tag;
+            this.hash = hash(w, tag);
             this.tag = tag;
             this.size = size;
         }
@@ -52,9 +57,22 @@ final class SimdWeightCache {
         public boolean equals(Object o) {
             if (this == o) return true;
             Weight w = get();
-            return o instanceof Key k && w != null && w == k.get() && tag == k.tag;
+            if (w == null) return false;
+            return o instanceof Probe p ? p.w == w && p.tag == tag : o instanceof Key k && w == k.get() && tag == k.tag;
         }
     }
+
+    /** A lookup key: the weight itself, strongly, for the length of one lookup (no reference object allocated). */
+    private record Probe(Weight w, int tag) {
+        @Override public int hashCode() { return hash(w, tag); }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k ? k.get() == w && k.tag == tag : o instanceof Probe p && p.w == w && p.tag == tag;
+        }
+    }
+
+    private static int hash(Weight w, int tag) { return System.identityHashCode(w) * 31 + tag; }
 
     /** The 1-D weight w of n elements as floats (see {@link SimdTensors#vector}); cached. Do not modify the result. */
     static float[] vector(Weight w, int n) {
@@ -73,7 +91,7 @@ final class SimdWeightCache {
         float[] f = (float[]) lookup(w, 0);
         if (f != null) return f;
         long size = 4L * w.rows() * w.cols();
-        synchronized (COPIES) {
+        synchronized (LOCK) {
             if (bytes + size > BUDGET) return null;
         }
         f = new float[w.rows() * w.cols()];
@@ -95,8 +113,9 @@ final class SimdWeightCache {
         if (v != null) return (int[]) v;
         int groups = w.rows() / lanes, quads = w.cols() / 4;
         long size = 4L * groups * quads * lanes;
-        synchronized (COPIES) {
-            if (COPIES.get(new Key(w, -lanes, null, 0)) == null) {
+        synchronized (LOCK) {
+            expunge();
+            if (COPIES.get(new Probe(w, -lanes)) == null) {
                 // first use: remember that it was seen (held weakly, like the copies, and free of budget)
                 COPIES.put(new Key(w, -lanes, QUEUE, 0), SEEN);
                 return null;
@@ -122,15 +141,13 @@ final class SimdWeightCache {
     static int[] packedCodesIfMade(Fp8BlockWeight w, int lanes) { return (int[]) lookup(w, lanes); }
 
     private static Object lookup(Weight w, int tag) {
-        synchronized (COPIES) {
-            expunge();
-            Object v = COPIES.get(new Key(w, tag, null, 0));
-            return v == SEEN ? null : v;
-        }
+        Object v = COPIES.get(new Probe(w, tag));
+        return v == SEEN ? null : v;
     }
 
     private static void store(Weight w, int tag, Object copy, long size) {
-        synchronized (COPIES) {
+        synchronized (LOCK) {
+            expunge();
             if (bytes + size > BUDGET) return;
             if (COPIES.putIfAbsent(new Key(w, tag, QUEUE, size), copy) == null) bytes += size;
         }

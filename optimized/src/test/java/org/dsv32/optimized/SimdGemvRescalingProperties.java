@@ -50,6 +50,34 @@ class SimdGemvRescalingProperties {
         }
     }
 
+    /**
+     * One scan of x shared by products with weights of very different scales (the first sends the row the general
+     * way, the others rescale it) gives each product its canonical bits.
+     */
+    @Property(tries = 20, seed = "1129")
+    void aScanSharedBetweenProductsGivesTheCanonicalBits(@ForAll long seed, @ForAll @IntRange(min = -126, max = 100) int scaleA,
+                                                           @ForAll @IntRange(min = -126, max = 100) int scaleB) {
+        Random rnd = new Random(seed);
+        // the first weight's scales near 2^126 send the row the general way: the next products must still get its
+        // rescaled values
+        Fp8BlockWeight[] ws = {weight(rnd, 126), weight(rnd, scaleA), weight(rnd, scaleB)};
+        float[] x = new float[K];
+        for (int i = 0; i < K; i++) x[i] = (float) Fp8Codec.decodeE4M3((byte) (rnd.nextInt(256) & 0xF7)) * 0x1p-3f;
+        float[] sa = {0x1p20f, 0x1p-20f};
+        for (int bits : SimdSpecies.supportedBits()) {
+            SimdGemvRows.Input shared = new SimdGemvRows.Input(x, 1, K);
+            for (int j = 0; j < ws.length; j++) {
+                Fp8BlockWeight w = ws[j];
+                float[] y = new float[N];
+                SimdSpecies.withBits(bits, () -> SimdFp8Gemv.multiply(x, sa, 1, w, y, shared));
+                float[] canonical = gemv(0, x, sa, w);
+                for (int c = 0; c < N; c++) {
+                    assertEquals(Float.floatToIntBits(canonical[c]), Float.floatToIntBits(y[c]), "width " + bits + " weight " + j + " y[" + c + "]");
+                }
+            }
+        }
+    }
+
     /** The cases the fast path must refuse still give the canonical bits (through the general path). */
     @Property(tries = 20, seed = "29")
     void nonFiniteAndExtremeRowsStayCanonical(@ForAll long seed, @ForAll @IntRange(min = 0, max = 4) int kind) {
