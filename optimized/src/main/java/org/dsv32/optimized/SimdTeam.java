@@ -3,8 +3,7 @@ package org.dsv32.optimized;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
@@ -30,15 +29,22 @@ final class SimdTeam {
     private static volatile Job current;
     private static final ThreadLocal<Boolean> IN_JOB = ThreadLocal.withInitial(() -> false);
 
-    /** One parallel loop: units handed out in ascending order to whoever asks; the first failure is kept. */
+    /**
+     * One parallel loop: units handed out in ascending order to whoever asks; the first failure is kept. The
+     * counters are plain fields of the job, updated through field updaters, so they share the job's cache line: a
+     * helper joining a loop moves one line from the posting core instead of one per counter (about 0.25 us each
+     * between the cores of the development machine, more than a small unit's work).
+     */
     static final class Job {
+        private static final AtomicIntegerFieldUpdater<Job> NEXT = AtomicIntegerFieldUpdater.newUpdater(Job.class, "next");
+        private static final AtomicIntegerFieldUpdater<Job> DONE = AtomicIntegerFieldUpdater.newUpdater(Job.class, "done");
+        private static final AtomicIntegerFieldUpdater<Job> JOINED = AtomicIntegerFieldUpdater.newUpdater(Job.class, "joined");
+
         final IntConsumer body;
         final int units;
         final int helpers;
-        final AtomicInteger next = new AtomicInteger();
-        final AtomicInteger done = new AtomicInteger();
-        final AtomicInteger joined = new AtomicInteger();
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private volatile int next, done, joined;
+        private volatile Throwable failure;
 
         Job(IntConsumer body, int units, int helpers) {
             this.body = body;
@@ -46,22 +52,33 @@ final class SimdTeam {
             this.helpers = helpers;
         }
 
-        /** Runs units until none is left (after a failure, the rest are skipped but counted). */
+        /** Whether one more helper may join (at most {@code helpers} do). */
+        boolean join() { return JOINED.incrementAndGet(this) <= helpers; }
+
+        /** Whether every unit has been run (or skipped after a failure). */
+        boolean finished() { return done >= units; }
+
+        /**
+         * Runs units until none is left (after a failure, the rest are skipped but counted). The units it ran are
+         * counted once at the end: one write to the shared counter per thread, not per unit.
+         */
         void work() {
-            for (int u; (u = next.getAndIncrement()) < units; ) {
+            int ran = 0;
+            for (int u; (u = NEXT.getAndIncrement(this)) < units; ran++) {
                 try {
-                    if (failure.get() == null) body.accept(u);
+                    if (failure == null) body.accept(u);
                 } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                } finally {
-                    done.incrementAndGet();
+                    synchronized (this) {
+                        if (failure == null) failure = e;
+                    }
                 }
             }
+            if (ran > 0) DONE.addAndGet(this, ran);
         }
 
         /** Throws the first failure of a unit, if any. */
         void rethrow() {
-            Throwable f = failure.get();
+            Throwable f = failure;
             if (f instanceof RuntimeException re) throw re;
             if (f instanceof Error er) throw er;
             if (f != null) throw new IllegalStateException(f);
@@ -69,6 +86,9 @@ final class SimdTeam {
     }
 
     private static final class Helper extends Thread {
+        /** Set while parked or about to park: only then does a new loop need to unpark it (unpark is not free). */
+        volatile boolean parked;
+
         Helper(int index) {
             super("dsv32-simd-" + index);
             setDaemon(true);
@@ -83,12 +103,14 @@ final class SimdTeam {
                 Job j = current;
                 if (j != null && j != last) {
                     last = j;
-                    if (j.joined.incrementAndGet() <= j.helpers) j.work();
+                    if (j.join()) j.work();
                     idleSince = System.nanoTime();
                 } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
-                    LockSupport.park(this);
+                    parked = true;
+                    if (current == null || current == last) LockSupport.park(this); // a loop posted since is taken at once
+                    parked = false;
                     idleSince = System.nanoTime();
                 }
             }
@@ -108,7 +130,10 @@ final class SimdTeam {
             List<Helper> team = team(helpers);
             Job job = new Job(body, units, helpers);
             current = job;
-            for (int i = 0; i < helpers; i++) LockSupport.unpark(team.get(i));
+            for (int i = 0; i < helpers; i++) {
+                Helper h = team.get(i);
+                if (h.parked) LockSupport.unpark(h);
+            }
             IN_JOB.set(true);
             try {
                 job.work();
@@ -116,7 +141,7 @@ final class SimdTeam {
                 IN_JOB.set(false);
             }
             // the last units may still be running on helpers
-            for (long spins = 0; job.done.get() < units; spins++) {
+            for (long spins = 0; !job.finished(); spins++) {
                 if (spins < 100_000) Thread.onSpinWait();
                 else Thread.yield();
             }

@@ -48,9 +48,10 @@ public final class SimdThreads {
 
     /**
      * Below this many multiply-adds in all, {@link #parallelFor(int, long, IntConsumer)} stays on the calling thread.
-     * Handing units to {@link SimdTeam}'s spinning helpers costs about a microsecond, so products from 32K
-     * multiply-adds up (a 256 x 128 GEMV of the tiny model) gain from a second core; the parked threads of a plain
-     * pool took tens of microseconds to wake, which had kept the threshold at 2^18.
+     * Handing units to {@link SimdTeam}'s spinning helpers costs about half a microsecond (a cache line takes
+     * about 0.25 us from one core of the development machine to the other, and a loop needs a few such trips), so
+     * products from 32K multiply-adds up (a 256 x 128 GEMV of the tiny model) gain a little from a second core; the
+     * parked threads of a plain pool took tens of microseconds to wake, which had kept the threshold at 2^18.
      */
     public static final long MIN_PARALLEL_WORK = 1L << 15;
 
