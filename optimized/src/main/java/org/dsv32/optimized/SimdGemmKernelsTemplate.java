@@ -356,6 +356,9 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                         System.arraycopy(acc, 0, p.y, i * p.n + h, L);
                     }
                 }
+            } else if (p.kind == SimdGemmProblem.BF16 && p.k % (CHUNK / 2) == 0 && p.blockCols % (CHUNK / 2) == 0) {
+                // bf16 (the router, the indexer's head weights, the LM head): four groups of L rows, four FMA chains
+                for (; g + 4 * L <= n1; g += 4 * L) gemvBf16x4(p, i, g, p.y, i * p.n + g, s);
             }
             for (; g < n1; g += L) {
                 laneRows(p, g, 0, s.laneOffsets);
@@ -577,6 +580,63 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             total = blk.fma(FloatVector.fromArray(F, acc, 0).mul(p.activationScale(i, b)), total);
         }
         total.intoArray(acc, 0);
+    }
+
+    /**
+     * y[yo .. yo + 4L) = one row of a against the 4L bf16 W rows from g (all valid; blocks and K whole chunks of 2L
+     * values), as four independent FMA chains: per row the canonical order of {@link #gemvDense} (values in
+     * ascending k within a block, block sums added in block order), so the same bits.
+     */
+    private static void gemvBf16x4(SimdGemmProblem p, int i, int g, float[] y, int yo, SimdGemmScratch s) {
+        long[] off = s.laneOffsets;
+        float[] blk = s.blockSums;
+        float[] total = s.totals;
+        for (int l = 0; l < 4 * L; l++) off[l] = 2L * (g + l) * p.k;
+        java.util.Arrays.fill(total, 0, 4 * L, 0f);
+        int ar = i * p.k;
+        for (int b = 0; b < p.kBlocks; b++) {
+            int k0 = b * p.blockCols;
+            int k1 = Math.min(p.k, k0 + p.blockCols);
+            java.util.Arrays.fill(blk, 0, 4 * L, 0f);
+            for (int k = k0; k < k1; k += CHUNK / 2) bf16Chunk4(p.data, off, 2L * k, s.staged, p.a, ar + k, blk);
+            for (int l = 0; l < 4 * L; l += L) {
+                FloatVector.fromArray(F, blk, l).fma(FloatVector.broadcast(F, 1f), FloatVector.fromArray(F, total, l)).intoArray(total, l);
+            }
+        }
+        System.arraycopy(total, 0, y, yo, 4 * L);
+    }
+
+    /**
+     * One chunk of {@link #gemvBf16x4}: transposes the 4L rows at off (2L values each, from byte delta), then
+     * blk[group * L + l] = fma(a[ak0 + kk], value kk of row group * L + l, blk[..]) for kk ascending: int c of a row
+     * holds values 2c (low half) and 2c + 1 (high half).
+     */
+    private static void bf16Chunk4(MemorySegment data, long[] off, long delta, int[] cols, float[] a, int ak0, float[] blk) {
+        int q = L * L;
+        transpose(data, off, 0, delta, cols, 0, false);
+        transpose(data, off, L, delta, cols, q, false);
+        transpose(data, off, 2 * L, delta, cols, 2 * q, false);
+        transpose(data, off, 3 * L, delta, cols, 3 * q, false);
+        FloatVector blk0 = FloatVector.fromArray(F, blk, 0), blk1 = FloatVector.fromArray(F, blk, L);
+        FloatVector blk2 = FloatVector.fromArray(F, blk, 2 * L), blk3 = FloatVector.fromArray(F, blk, 3 * L);
+        for (int c = 0; c < L; c++) {
+            int o = c * L;
+            FloatVector lo = FloatVector.broadcast(F, a[ak0 + 2 * c]), hi = FloatVector.broadcast(F, a[ak0 + 2 * c + 1]);
+            IntVector t0 = IntVector.fromArray(I, cols, o), t1 = IntVector.fromArray(I, cols, q + o);
+            IntVector t2 = IntVector.fromArray(I, cols, 2 * q + o), t3 = IntVector.fromArray(I, cols, 3 * q + o);
+            blk0 = lo.fma(t0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), blk0);
+            blk1 = lo.fma(t1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), blk1);
+            blk2 = lo.fma(t2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), blk2);
+            blk3 = lo.fma(t3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), blk3);
+            blk0 = hi.fma(t0.and(0xFFFF0000).reinterpretAsFloats(), blk0);
+            blk1 = hi.fma(t1.and(0xFFFF0000).reinterpretAsFloats(), blk1);
+            blk2 = hi.fma(t2.and(0xFFFF0000).reinterpretAsFloats(), blk2);
+            blk3 = hi.fma(t3.and(0xFFFF0000).reinterpretAsFloats(), blk3);
+        }
+        blk0.intoArray(blk, 0);
+        blk1.intoArray(blk, L);
+        blk2.intoArray(blk, 2 * L);
+        blk3.intoArray(blk, 3 * L);
     }
 
     /** acc = one row of a against the L dense W rows at s.laneOffsets (blocks of 128, scale 1). */
