@@ -297,22 +297,8 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
 
     @Override
     public void encodeE4M3(float[] v, int off, int n, byte[] codes, int cOff) {
-        int i = 0;
-        if (F != null && B != null) {
-            for (int ub = F.loopBound(n); i < ub; i += L) {
-                // Fp8Codec.encodeE4M3 per lane, as int lanes 0..255
-                IntVector bits = FloatVector.fromArray(F, v, off + i).reinterpretAsInts();
-                IntVector sign = bits.lanewise(VectorOperators.LSHR, 24).and(0x80);
-                IntVector abs = bits.and(0x7FFFFFFF);
-                VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
-                abs = abs.min(Fp8Codec.MAX_BITS);
-                IntVector normal = abs.add(abs.lanewise(VectorOperators.LSHR, 20).and(1)).add(0x7FFFF)
-                        .lanewise(VectorOperators.LSHR, 20).sub(Fp8Codec.REBIAS);
-                IntVector sub = abs.reinterpretAsFloats().add(Fp8Codec.SUBNORMAL_MAGIC).reinterpretAsInts().sub(Fp8Codec.SUBNORMAL_MAGIC_BITS);
-                IntVector c = normal.blend(sub, abs.compare(VectorOperators.LT, Fp8Codec.MIN_NORMAL_BITS)).blend(0x7F, nan).or(sign);
-                c.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes().intoArray(codes, cOff + i);
-            }
-        }
-        for (; i < n; i++) codes[cOff + i] = Fp8Codec.encodeE4M3(v[off + i]);
+        // v / 1 is v itself, bit for bit (NaNs stay NaNs of the same sign), so this is quantize with s = 1
+        quantize(v, off, n, 1f, codes, cOff, null, 0);
     }
+
 }
