@@ -31,7 +31,7 @@ public final class SimdLinear implements LinearOp {
     }
 
     /** The float32 entry: y [m][N] = x [m][K] W^T under this context's precision mode; y is overwritten. */
-    public void multiply(float[] x, int m, Weight w, float[] y) { multiply(new Activation(x, m), w, y); }
+    public void multiply(float[] x, int m, Weight w, float[] y) { multiply(Activation.forOneProduct(x, m), w, y); }
 
     /**
      * The same product for an input prepared once for several weights ({@link Activation}: in fp8 mode its
@@ -67,8 +67,19 @@ public final class SimdLinear implements LinearOp {
      * MoE runs experts reading one input on several).
      */
     public static final class Activation {
+        /**
+         * Per-thread buffers for act_quant: the codes (never kept), and the decoded values of the activations made
+         * by {@link #forOneProduct}. A prefill product quantises megabytes per call; allocated per call, that memory
+         * came fresh from the heap often enough (page faults as the heap grew) to make some benchmark runs of a
+         * 2048x7168 GEMM take 25 ms instead of 12.
+         */
+        private static final ThreadLocal<float[][]> SCRATCH_VALUES = ThreadLocal.withInitial(() -> new float[1][0]);
+        private static final ThreadLocal<byte[][]> SCRATCH_CODES = ThreadLocal.withInitial(() -> new byte[1][0]);
+
         private final float[] x;
         private final int m;
+        /** Whether the decoded values live in this thread's scratch (see {@link #forOneProduct}). */
+        private final boolean scratch;
         private Quantized last;
         private SimdGemvRows.Input gemv;
 
@@ -86,10 +97,19 @@ public final class SimdLinear implements LinearOp {
             }
         }
 
-        public Activation(float[] x, int m) {
+        public Activation(float[] x, int m) { this(x, m, false); }
+
+        private Activation(float[] x, int m, boolean scratch) {
             this.x = x;
             this.m = m;
+            this.scratch = scratch;
         }
+
+        /**
+         * An input of one product, used on this thread only and dropped when the product returns: its act_quant
+         * lives in this thread's scratch, overwritten by the next such input on the thread.
+         */
+        static Activation forOneProduct(float[] x, int m) { return new Activation(x, m, true); }
 
         /** x itself, row-major. */
         public float[] values() { return x; }
@@ -100,11 +120,20 @@ public final class SimdLinear implements LinearOp {
         synchronized Quantized quantized(ScaleFormat f, int k) {
             Quantized q = last;
             if (q == null || q.format() != f || q.cols() != k) {
-                float[] v = new float[m * k], s = new float[m * (k / SimdActQuant.TILE)];
-                SimdActQuant.quantize(x, m, k, f, new byte[m * k], s, v);
+                int n = m * k;
+                float[] v = scratch ? grow(SCRATCH_VALUES.get(), n) : new float[n], s = new float[m * (k / SimdActQuant.TILE)];
+                byte[][] codes = SCRATCH_CODES.get();
+                if (codes[0].length < n) codes[0] = new byte[n];
+                SimdActQuant.quantize(x, m, k, f, codes[0], s, v);
                 last = q = new Quantized(f, k, v, s, new SimdGemvRows.Input[1]);
             }
             return q;
+        }
+
+        /** holder[0], grown to at least n floats. */
+        private static float[] grow(float[][] holder, int n) {
+            if (holder[0].length < n) holder[0] = new float[n];
+            return holder[0];
         }
 
         /** The GEMVs' scan of x read as m rows of k (exact mode: x itself is the GEMV's input). */
