@@ -1,6 +1,7 @@
 package org.dsv32.optimized;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -10,13 +11,17 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
  * What the GEMV fast path needs to know about an FP8 weight, found by one scan of its bytes on first use and kept
  * for the weight's lifetime: whether any code is the e4m3 NaN (S.1111.111), so the kernel can skip checking every
  * chunk, and the largest block scale magnitude, which bounds the rescaled promotion (see
- * {@link SimdGemvRows}).
+ * {@link SimdGemvRows}). It also holds the weight's GEMV codes once {@link SimdWeightCache#packedCodes} has made them
+ * (one slot per vector width, 128/256/512 bits), so a decode step finds them without a second map lookup.
  */
-record SimdFp8Facts(boolean hasNanCode, float maxAbsScale) {
+record SimdFp8Facts(boolean hasNanCode, float maxAbsScale, AtomicReferenceArray<int[]> packed) {
     private static final SimdIdentityMemo<Fp8BlockWeight, SimdFp8Facts> MEMO = new SimdIdentityMemo<>(SimdFp8Facts::scan);
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED;
 
     static SimdFp8Facts of(Fp8BlockWeight w) { return MEMO.get(w); }
+
+    /** The slot of {@link #packed} for vectors of {@code lanes} ints (4, 8 or 16). */
+    static int packedSlot(int lanes) { return Integer.numberOfTrailingZeros(lanes) - 2; }
 
     private static SimdFp8Facts scan(Fp8BlockWeight w) {
         MemorySegment codes = w.codes();
@@ -40,6 +45,6 @@ record SimdFp8Facts(boolean hasNanCode, float maxAbsScale) {
             }
             max = Math.max(max, s);
         }
-        return new SimdFp8Facts(nan, max);
+        return new SimdFp8Facts(nan, max, new AtomicReferenceArray<>(3));
     }
 }

@@ -48,7 +48,7 @@ final class SimdGemvRows {
         for (int i = 0; i < p.m; i++) shift[i] = rowShift(p, i, input.maxField[i], input.minField[i], facts.maxAbsScale());
         Fp8BlockWeight w = (Fp8BlockWeight) p.weight;
         boolean packable = lanes > 1 && p.k % (4 * lanes) == 0 && p.blockCols % (4 * lanes) == 0 && p.n >= lanes;
-        return new SimdGemvRows(input.scaled(), shift, packable ? SimdWeightCache.packedCodes(w, lanes) : null);
+        return new SimdGemvRows(input.scaled(), shift, packable ? SimdWeightCache.packedCodes(w, lanes, facts) : null);
     }
 
     /**

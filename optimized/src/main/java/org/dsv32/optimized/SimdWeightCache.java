@@ -108,9 +108,18 @@ final class SimdWeightCache {
      * the little-endian int of codes k .. k + 3 of row G lanes + l. Rows past the last whole group are not
      * included. Requires cols % 4 == 0 and rows >= lanes.
      */
-    static int[] packedCodes(Fp8BlockWeight w, int lanes) {
+    static int[] packedCodes(Fp8BlockWeight w, int lanes) { return packedCodes(w, lanes, SimdFp8Facts.of(w)); }
+
+    /** {@link #packedCodes(Fp8BlockWeight, int)} with w's facts at hand: once made, the codes are found there. */
+    static int[] packedCodes(Fp8BlockWeight w, int lanes, SimdFp8Facts facts) {
+        int slot = SimdFp8Facts.packedSlot(lanes);
+        int[] known = facts.packed().get(slot);
+        if (known != null) return known;
         Object v = lookup(w, lanes);
-        if (v != null) return (int[]) v;
+        if (v != null) {
+            facts.packed().set(slot, (int[]) v);
+            return (int[]) v;
+        }
         int groups = w.rows() / lanes, quads = w.cols() / 4;
         long size = 4L * groups * quads * lanes;
         synchronized (LOCK) {
@@ -133,7 +142,7 @@ final class SimdWeightCache {
                 }
             }
         });
-        store(w, lanes, packed, size);
+        if (store(w, lanes, packed, size)) facts.packed().set(slot, packed);
         return packed;
     }
 
@@ -145,11 +154,14 @@ final class SimdWeightCache {
         return v == SEEN ? null : v;
     }
 
-    private static void store(Weight w, int tag, Object copy, long size) {
+    /** Keeps the copy if it fits the budget; whether it is now the kept copy. */
+    private static boolean store(Weight w, int tag, Object copy, long size) {
         synchronized (LOCK) {
             expunge();
-            if (bytes + size > BUDGET) return;
-            if (COPIES.putIfAbsent(new Key(w, tag, QUEUE, size), copy) == null) bytes += size;
+            if (bytes + size > BUDGET) return false;
+            if (COPIES.putIfAbsent(new Key(w, tag, QUEUE, size), copy) != null) return false;
+            bytes += size;
+            return true;
         }
     }
 
