@@ -6,7 +6,20 @@ package org.dsv32.optimized;
  * same whichever kernel, width, tile shape or thread computes it.
  */
 interface SimdGemmKernels {
-    static SimdGemmKernels current() { return SimdSpecies.kernels(SimdGemmKernels.class, SimdGemmKernelsTemplate.class); }
+    static SimdGemmKernels current() {
+        SimdGemmKernels k = Last.kernels;
+        if (k != null && k.bits() == SimdSpecies.bits()) return k;
+        k = SimdSpecies.kernels(SimdGemmKernels.class, SimdGemmKernelsTemplate.class);
+        Last.kernels = k;
+        return k;
+    }
+
+    /** The last instance handed out (see {@link SimdRowKernels#current()}). */
+    final class Last {
+        private Last() {}
+
+        static volatile SimdGemmKernels kernels;
+    }
 
     /** The vector width these kernels were compiled for (0: scalar). */
     int bits();
