@@ -7,19 +7,13 @@ package org.dsv32.optimized;
  * vector width (the lane split) but never on the thread count or on the JIT's progress.
  */
 interface SimdAttentionKernels {
-    static SimdAttentionKernels current() {
-        SimdAttentionKernels k = Last.kernels;
-        if (k != null && k.bits() == SimdSpecies.bits()) return k;
-        k = SimdSpecies.kernels(SimdAttentionKernels.class, SimdAttentionKernelsTemplate.class);
-        Last.kernels = k;
-        return k;
-    }
+    static SimdAttentionKernels current() { return Slot.KERNELS.get(); }
 
-    /** The last instance handed out: the lookup by width builds a string key, too slow for per-row calls. */
-    final class Last {
-        private Last() {}
+    /** Holds the remembered instance ({@link SimdKernelSlot}). */
+    final class Slot {
+        private Slot() {}
 
-        static volatile SimdAttentionKernels kernels;
+        static final SimdKernelSlot<SimdAttentionKernels> KERNELS = new SimdKernelSlot<>(SimdAttentionKernels.class, SimdAttentionKernelsTemplate.class);
     }
 
     /** The vector width these kernels were compiled for (0: scalar). */

@@ -6,19 +6,13 @@ package org.dsv32.optimized;
  * same whichever kernel, width, tile shape or thread computes it.
  */
 interface SimdGemmKernels {
-    static SimdGemmKernels current() {
-        SimdGemmKernels k = Last.kernels;
-        if (k != null && k.bits() == SimdSpecies.bits()) return k;
-        k = SimdSpecies.kernels(SimdGemmKernels.class, SimdGemmKernelsTemplate.class);
-        Last.kernels = k;
-        return k;
-    }
+    static SimdGemmKernels current() { return Slot.KERNELS.get(); }
 
-    /** The last instance handed out (see {@link SimdRowKernels#current()}). */
-    final class Last {
-        private Last() {}
+    /** Holds the remembered instance ({@link SimdKernelSlot}). */
+    final class Slot {
+        private Slot() {}
 
-        static volatile SimdGemmKernels kernels;
+        static final SimdKernelSlot<SimdGemmKernels> KERNELS = new SimdKernelSlot<>(SimdGemmKernels.class, SimdGemmKernelsTemplate.class);
     }
 
     /** The vector width these kernels were compiled for (0: scalar). */

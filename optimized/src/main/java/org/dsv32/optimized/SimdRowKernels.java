@@ -7,19 +7,13 @@ package org.dsv32.optimized;
  */
 public interface SimdRowKernels {
     /** The kernels for the current width ({@link SimdSpecies#bits()}). */
-    static SimdRowKernels current() {
-        SimdRowKernels k = Last.kernels;
-        if (k != null && k.bits() == SimdSpecies.bits()) return k;
-        k = SimdSpecies.kernels(SimdRowKernels.class, SimdRowKernelsTemplate.class);
-        Last.kernels = k;
-        return k;
-    }
+    static SimdRowKernels current() { return Slot.KERNELS.get(); }
 
-    /** The last instance handed out: the lookup by width (a class value and a checked cast) had 2.5% of a tiny decode step. */
-    final class Last {
-        private Last() {}
+    /** Holds the remembered instance ({@link SimdKernelSlot}). */
+    final class Slot {
+        private Slot() {}
 
-        static volatile SimdRowKernels kernels;
+        static final SimdKernelSlot<SimdRowKernels> KERNELS = new SimdKernelSlot<>(SimdRowKernels.class, SimdRowKernelsTemplate.class);
     }
 
     /** The vector width these kernels were compiled for (0: scalar). */
