@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Random;
@@ -36,6 +37,32 @@ class SimdGemvRepackTest {
         }
         assertEquals(packed, SimdWeightCache.packedCodes(w, lanes), "the copy is kept");
         assertNull(SimdWeightCache.packedCodesIfMade(w, 4), "each lane count has its own copy");
+    }
+
+    /**
+     * A weight whose arena is closed gives its copies' budget back: the repacked codes of a weight on a confined arena
+     * count while the arena is open and stop counting once it is closed, although the weight object is still
+     * reachable (held here), as a closed benchmark's weights are until a full collection.
+     */
+    @Test
+    void copiesOfClosedStorageLeaveTheBudget() {
+        Random rnd = new Random(9);
+        Fp8BlockWeight heap = SimdTestData.fp8Weight(rnd, 64, 256, 128, 128, true, false);
+        java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+        {
+            java.lang.foreign.MemorySegment codes = arena.allocate(heap.codes().byteSize());
+            codes.copyFrom(heap.codes());
+            Fp8BlockWeight w = new Fp8BlockWeight("closing", codes, heap.scales(), 64, 256, 128, 128);
+            SimdWeightCache.packedCodes(w, 4);
+            assertNotNull(SimdWeightCache.packedCodes(w, 4), "the second use repacks");
+            // other tests' weights may be collected meanwhile (their copies leave too): compare with >=
+            long held = SimdWeightCache.bytesHeldByLiveWeights();
+            assertNotNull(SimdWeightCache.packedCodesIfMade(w, 4), "kept while the arena is open");
+            arena.close();
+            long after = SimdWeightCache.bytesHeldByLiveWeights();
+            assertTrue(held - after >= 64L * 256, "one byte per code given back: held " + held + ", after " + after);
+            assertNull(SimdWeightCache.packedCodesIfMade(w, 4), "nothing kept for closed storage");
+        }
     }
 
     /**
