@@ -1,6 +1,7 @@
 package org.dsv32.optimized;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
@@ -11,16 +12,17 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
  * What the GEMV fast path needs to know about an FP8 weight, found by one scan of its bytes on first use and kept
  * for the weight's lifetime: whether any code is the e4m3 NaN (S.1111.111), so the kernel can skip checking every
  * chunk, and the largest block scale magnitude, which bounds the rescaled promotion (see
- * {@link SimdGemvRows}). It also holds the weight's GEMV codes once {@link SimdWeightCache#packedCodes} has made them
- * (one slot per vector width, 128/256/512 bits), so a decode step finds them without a second map lookup.
+ * {@link SimdGemvRows}). It also holds, per vector width (128/256/512 bits), how often the GEMV asked for the
+ * weight's repacked codes and the codes once {@link SimdWeightCache#packedCodes} has made them, so a decode step
+ * finds them without a second map lookup.
  */
-record SimdFp8Facts(boolean hasNanCode, float maxAbsScale, AtomicReferenceArray<int[]> packed) {
+record SimdFp8Facts(boolean hasNanCode, float maxAbsScale, AtomicReferenceArray<int[]> packed, AtomicIntegerArray packUses) {
     private static final SimdIdentityMemo<Fp8BlockWeight, SimdFp8Facts> MEMO = new SimdIdentityMemo<>(SimdFp8Facts::scan);
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED;
 
     static SimdFp8Facts of(Fp8BlockWeight w) { return MEMO.get(w); }
 
-    /** The slot of {@link #packed} for vectors of {@code lanes} ints (4, 8 or 16). */
+    /** The slot of {@link #packed} and {@link #packUses} for vectors of {@code lanes} ints (4, 8 or 16). */
     static int packedSlot(int lanes) { return Integer.numberOfTrailingZeros(lanes) - 2; }
 
     private static SimdFp8Facts scan(Fp8BlockWeight w) {
@@ -45,6 +47,6 @@ record SimdFp8Facts(boolean hasNanCode, float maxAbsScale, AtomicReferenceArray<
             }
             max = Math.max(max, s);
         }
-        return new SimdFp8Facts(nan, max, new AtomicReferenceArray<>(3));
+        return new SimdFp8Facts(nan, max, new AtomicReferenceArray<>(3), new AtomicIntegerArray(3));
     }
 }

@@ -2,7 +2,7 @@ package org.dsv32.optimized;
 
 import java.util.Arrays;
 
-/** Per-thread work arrays of the GEMM/GEMV kernels, grown on demand and reused across calls. */
+/** Per-thread work arrays of the GEMM/GEMV kernels and their act_quant, grown on demand and reused across calls. */
 final class SimdGemmScratch {
     private static final ThreadLocal<SimdGemmScratch> LOCAL = ThreadLocal.withInitial(SimdGemmScratch::new);
 
@@ -28,8 +28,9 @@ final class SimdGemmScratch {
     /** L rows of L ints each, staged for a column gather (in-register transpose). */
     int[] staged = new int[4 * 64 * 64];
 
-    /** The rescaled rows of x of the FP8 GEMV fast path ({@link SimdGemvRows}); filled by the calling thread. */
-    float[] gemvRows = new float[0];
+    /** act_quant codes (never kept) and the decoded values of one-product inputs ({@link SimdLinear.Activation}). */
+    private byte[] actCodes = new byte[0];
+    private float[] actValues = new float[0];
 
     static SimdGemmScratch get() { return LOCAL.get(); }
 
@@ -49,9 +50,14 @@ final class SimdGemmScratch {
         return colScales;
     }
 
-    float[] gemvRows(int size) {
-        if (gemvRows.length < size) gemvRows = new float[size];
-        return gemvRows;
+    byte[] actCodes(int size) {
+        if (actCodes.length < size) actCodes = new byte[size];
+        return actCodes;
+    }
+
+    float[] actValues(int size) {
+        if (actValues.length < size) actValues = new float[size];
+        return actValues;
     }
 
     float[] row(int size) {

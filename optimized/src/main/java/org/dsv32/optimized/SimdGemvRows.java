@@ -44,11 +44,12 @@ final class SimdGemvRows {
         SimdFp8Facts facts = SimdFp8Facts.of((Fp8BlockWeight) p.weight);
         if (facts.hasNanCode()) return null;
         if (input == null || !input.describes(p)) input = new Input(p.a, p.m, p.k);
+        Input.Scan scan = input.scan();
         int[] shift = new int[p.m];
-        for (int i = 0; i < p.m; i++) shift[i] = rowShift(p, i, input.maxField[i], input.minField[i], facts.maxAbsScale());
+        for (int i = 0; i < p.m; i++) shift[i] = rowShift(p, i, scan.maxField()[i], scan.minField()[i], facts.maxAbsScale());
         Fp8BlockWeight w = (Fp8BlockWeight) p.weight;
         boolean packable = lanes > 1 && p.k % (4 * lanes) == 0 && p.blockCols % (4 * lanes) == 0 && p.n >= lanes;
-        return new SimdGemvRows(input.scaled(), shift, packable ? SimdWeightCache.packedCodes(w, lanes, facts) : null);
+        return new SimdGemvRows(scan.scaled(), shift, packable ? SimdWeightCache.packedCodes(w, lanes, facts) : null);
     }
 
     /**
@@ -58,18 +59,33 @@ final class SimdGemvRows {
      * it).
      */
     static final class Input {
+        /**
+         * Per row: the largest fp32 exponent field, and the smallest of the nonzero values (255 if none); and x
+         * with each row i times 2^(s_i + 120), s_i the shift its exponent range gives ({@link #rowShift}: the only
+         * shift a row can take; a weight can only send it the general way, which does not read it). Do not modify.
+         */
+        record Scan(int[] maxField, int[] minField, float[] scaled) {}
+
         private final float[] a;
         private final int m, k;
-        /** Per row: the largest fp32 exponent field, and the smallest of the nonzero values (255 if none). */
-        private final int[] maxField, minField;
-        private float[] scaled;
+        private Scan scan;
 
+        /** Cheap: the scan is made by the first {@link #scan()}. */
         Input(float[] a, int m, int k) {
             this.a = a;
             this.m = m;
             this.k = k;
-            maxField = new int[m];
-            minField = new int[m];
+        }
+
+        boolean describes(SimdGemmProblem p) { return describes(p.a, p.m, p.k); }
+
+        boolean describes(float[] a, int m, int k) { return this.a == a && this.m == m && this.k == k; }
+
+        /** The scan of x, made on first use. */
+        synchronized Scan scan() {
+            if (scan != null) return scan;
+            int[] maxField = new int[m], minField = new int[m];
+            float[] scaled = new float[m * k];
             for (int i = 0; i < m; i++) {
                 // |x| as bits orders like |x|: the extremes of the bits give those of the exponent fields
                 int max = 0, minNonzero = Integer.MAX_VALUE;
@@ -80,29 +96,12 @@ final class SimdGemvRows {
                 }
                 maxField[i] = max >>> 23;
                 minField[i] = minNonzero == Integer.MAX_VALUE ? 255 : minNonzero >>> 23;
+                if (maxField[i] == 255) continue; // NaN or infinity: always the general way
+                float f = Math.scalb(1f, naturalShift(maxField[i]) + 120);
+                for (int c = i * k, end = c + k; c < end; c++) scaled[c] = a[c] * f;
             }
-        }
-
-        boolean describes(SimdGemmProblem p) { return describes(p.a, p.m, p.k); }
-
-        boolean describes(float[] a, int m, int k) { return this.a == a && this.m == m && this.k == k; }
-
-        /**
-         * x with each row i times 2^(s_i + 120), s_i the shift its exponent range gives ({@link #rowShift}: the
-         * only shift a row can take; a weight can only send it the general way, which does not read it). Made on
-         * first use. Do not modify.
-         */
-        synchronized float[] scaled() {
-            if (scaled == null) {
-                float[] out = new float[m * k];
-                for (int i = 0; i < m; i++) {
-                    if (maxField[i] == 255) continue; // NaN or infinity: always the general way
-                    float f = Math.scalb(1f, naturalShift(maxField[i]) + 120);
-                    for (int c = i * k, end = c + k; c < end; c++) out[c] = a[c] * f;
-                }
-                scaled = out;
-            }
-            return scaled;
+            scan = new Scan(maxField, minField, scaled);
+            return scan;
         }
     }
 

@@ -47,7 +47,7 @@ public final class SimdLinear implements LinearOp {
                                 + "-column weight blocks to match the act_quant tiles, got " + f.blockCols());
                     }
                     Activation.Quantized q = x.quantized(context.scaleFormat(), f.cols());
-                    if (m == 1) SimdFp8Gemv.multiply(q.values(), q.scales(), m, f, y, q.gemvInput(m, f.cols()));
+                    if (m == 1) SimdFp8Gemv.multiply(q.values(), q.scales(), m, f, y, q.gemv());
                     else SimdFp8Gemm.multiply(q.values(), q.scales(), m, f, y);
                 } else if (m == 1) {
                     SimdFp8Gemv.multiply(x.values(), null, m, f, y, x.gemvInput(f.cols()));
@@ -67,15 +67,6 @@ public final class SimdLinear implements LinearOp {
      * MoE runs experts reading one input on several).
      */
     public static final class Activation {
-        /**
-         * Per-thread buffers for act_quant: the codes (never kept), and the decoded values of the activations made
-         * by {@link #forOneProduct}. A prefill product quantises megabytes per call; allocated per call, that memory
-         * came fresh from the heap often enough (page faults as the heap grew) to make some benchmark runs of a
-         * 2048x7168 GEMM take 25 ms instead of 12.
-         */
-        private static final ThreadLocal<float[][]> SCRATCH_VALUES = ThreadLocal.withInitial(() -> new float[1][0]);
-        private static final ThreadLocal<byte[][]> SCRATCH_CODES = ThreadLocal.withInitial(() -> new byte[1][0]);
-
         private final float[] x;
         private final int m;
         /** Whether the decoded values live in this thread's scratch (see {@link #forOneProduct}). */
@@ -85,17 +76,9 @@ public final class SimdLinear implements LinearOp {
 
         /**
          * act_quant of x read as m rows of {@code cols}, under {@code format}: decoded codes [m][cols], scales
-         * [m][cols/128], and the GEMVs' scan of the codes (made by the first GEMV).
+         * [m][cols/128], and the GEMVs' view of the codes (scanned by the first GEMV, then shared).
          */
-        record Quantized(ScaleFormat format, int cols, float[] values, float[] scales, SimdGemvRows.Input[] gemv) {
-            /** The GEMVs' scan of the codes read as m rows of k. */
-            SimdGemvRows.Input gemvInput(int m, int k) {
-                synchronized (gemv) {
-                    if (gemv[0] == null) gemv[0] = new SimdGemvRows.Input(values, m, k);
-                    return gemv[0];
-                }
-            }
-        }
+        record Quantized(ScaleFormat format, int cols, float[] values, float[] scales, SimdGemvRows.Input gemv) {}
 
         public Activation(float[] x, int m) { this(x, m, false); }
 
@@ -120,20 +103,16 @@ public final class SimdLinear implements LinearOp {
         synchronized Quantized quantized(ScaleFormat f, int k) {
             Quantized q = last;
             if (q == null || q.format() != f || q.cols() != k) {
+                // the codes are never kept, and one product's values need not be: from this thread's scratch (a
+                // prefill product quantises megabytes; allocated per call, that memory came fresh from the heap
+                // often enough, page-faulting as the heap grew, to make some 2048x7168 GEMM runs take 25 ms, not 12)
                 int n = m * k;
-                float[] v = scratch ? grow(SCRATCH_VALUES.get(), n) : new float[n], s = new float[m * (k / SimdActQuant.TILE)];
-                byte[][] codes = SCRATCH_CODES.get();
-                if (codes[0].length < n) codes[0] = new byte[n];
-                SimdActQuant.quantize(x, m, k, f, codes[0], s, v);
-                last = q = new Quantized(f, k, v, s, new SimdGemvRows.Input[1]);
+                SimdGemmScratch sc = SimdGemmScratch.get();
+                float[] v = scratch ? sc.actValues(n) : new float[n], s = new float[m * (k / SimdActQuant.TILE)];
+                SimdActQuant.quantize(x, m, k, f, sc.actCodes(n), s, v);
+                last = q = new Quantized(f, k, v, s, new SimdGemvRows.Input(v, m, k));
             }
             return q;
-        }
-
-        /** holder[0], grown to at least n floats. */
-        private static float[] grow(float[][] holder, int n) {
-            if (holder[0].length < n) holder[0] = new float[n];
-            return holder[0];
         }
 
         /** The GEMVs' scan of x read as m rows of k (exact mode: x itself is the GEMV's input). */

@@ -2,7 +2,6 @@ package org.dsv32.optimized;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.ReferenceQueue;
-import java.lang.ref.WeakReference;
 import java.util.concurrent.ConcurrentHashMap;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
@@ -13,9 +12,9 @@ import org.dsv32.spec.weights.Weight;
  * vector converted per call costs as much as the norm itself at the tiny sizes) and the dequantised kv_b of the
  * absorbed MLA (decoding it per decode step was the largest single cost of a tiny decode step).
  *
- * <p>Keyed by the identity of the {@link Weight} object, held weakly: a copy lives as long as the weights it was
- * made from, and a new checkpoint mapped at the same address (equal records, different bytes) can never hit an old
- * copy, which an equals-keyed map would allow. Copies are made only while their total stays under
+ * <p>Keyed by the identity of the {@link Weight} object, held weakly ({@link SimdWeakKey}): a copy lives as long as
+ * the weights it was made from, and a new checkpoint mapped at the same address (equal records, different bytes)
+ * can never hit an old copy, which an equals-keyed map would allow. Copies are made only while their total stays under
  * {@code -Ddsv32.weightCacheMiB} (default 512 MiB); beyond it the callers decode per call as before, so the 671B
  * shapes (64 MiB of dequantised kv_b per layer) cache a few layers and never run out of memory.
  *
@@ -30,50 +29,13 @@ final class SimdWeightCache {
 
     private static final ReferenceQueue<Weight> QUEUE = new ReferenceQueue<>();
     /**
-     * Values: float[] copies (tag 0), int[] repacked codes (tag lanes), {@link #SEEN} markers (tag -lanes). Looked up
-     * without a lock (a decode step makes about a hundred lookups); changed, and the budget counted, under
-     * {@link #LOCK}.
+     * Keys: {@link SimdWeakKey} of the weight, tag 0 for float[] copies and the lane count for int[] repacked codes,
+     * size the bytes counted against the budget. Looked up without a lock (a decode step makes about a hundred
+     * lookups); changed, and the budget counted, under {@link #LOCK}.
      */
     private static final ConcurrentHashMap<Object, Object> COPIES = new ConcurrentHashMap<>();
-    private static final Object SEEN = new Object();
     private static final Object LOCK = new Object();
     private static long bytes;
-
-    /** The stored key: the weight, weakly, and the tag. */
-    private static final class Key extends WeakReference<Weight> {
-        private final int hash;
-        private final long size;
-        private final int tag;
-
-        Key(Weight w, int tag, ReferenceQueue<Weight> q, long size) {
-            super(w, q);
-            this.hash = hash(w, tag);
-            this.tag = tag;
-            this.size = size;
-        }
-
-        @Override public int hashCode() { return hash; }
-
-        @Override
-        public boolean equals(Object o) {
-            if (this == o) return true;
-            Weight w = get();
-            if (w == null) return false;
-            return o instanceof Probe p ? p.w == w && p.tag == tag : o instanceof Key k && w == k.get() && tag == k.tag;
-        }
-    }
-
-    /** A lookup key: the weight itself, strongly, for the length of one lookup (no reference object allocated). */
-    private record Probe(Weight w, int tag) {
-        @Override public int hashCode() { return hash(w, tag); }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k ? k.get() == w && k.tag == tag : o instanceof Probe p && p.w == w && p.tag == tag;
-        }
-    }
-
-    private static int hash(Weight w, int tag) { return System.identityHashCode(w) * 31 + tag; }
 
     /** The 1-D weight w of n elements as floats (see {@link SimdTensors#vector}); cached. Do not modify the result. */
     static float[] vector(Weight w, int n) {
@@ -116,20 +78,10 @@ final class SimdWeightCache {
         int slot = SimdFp8Facts.packedSlot(lanes);
         int[] known = facts.packed().get(slot);
         if (known != null) return known;
-        Object v = lookup(w, lanes);
-        if (v != null) {
-            facts.packed().set(slot, (int[]) v);
-            return (int[]) v;
-        }
+        if (facts.packUses().getAndIncrement(slot) == 0) return null; // first use
         int groups = w.rows() / lanes, quads = w.cols() / 4;
         long size = 4L * groups * quads * lanes;
         synchronized (LOCK) {
-            expunge();
-            if (COPIES.get(new Probe(w, -lanes)) == null) {
-                // first use: remember that it was seen (held weakly, like the copies, and free of budget)
-                COPIES.put(new Key(w, -lanes, QUEUE, 0), SEEN);
-                return null;
-            }
             if (!fits(size)) return null;
         }
         int[] packed = new int[Math.toIntExact(size / 4)];
@@ -150,17 +102,14 @@ final class SimdWeightCache {
     /** The repacked codes of w for {@code lanes} if they were made, without counting a use (for tests). */
     static int[] packedCodesIfMade(Fp8BlockWeight w, int lanes) { return (int[]) lookup(w, lanes); }
 
-    private static Object lookup(Weight w, int tag) {
-        Object v = COPIES.get(new Probe(w, tag));
-        return v == SEEN ? null : v;
-    }
+    private static Object lookup(Weight w, int tag) { return COPIES.get(new SimdWeakKey.Probe(w, tag)); }
 
     /** Keeps the copy if it fits the budget; whether it is now the kept copy. */
     private static boolean store(Weight w, int tag, Object copy, long size) {
         synchronized (LOCK) {
             expunge();
             if (!fits(size)) return false;
-            if (COPIES.putIfAbsent(new Key(w, tag, QUEUE, size), copy) != null) return false;
+            if (COPIES.putIfAbsent(new SimdWeakKey<>(w, tag, size, QUEUE), copy) != null) return false;
             bytes += size;
             return true;
         }
@@ -182,8 +131,8 @@ final class SimdWeightCache {
     private static void dropDeadStorage() {
         expunge();
         for (var it = COPIES.keySet().iterator(); it.hasNext(); ) {
-            Key k = (Key) it.next();
-            Weight w = k.get();
+            SimdWeakKey<?> k = (SimdWeakKey<?>) it.next();
+            Weight w = (Weight) k.get();
             if (w == null || !storageAlive(w)) {
                 it.remove();
                 bytes -= k.size;
@@ -209,7 +158,7 @@ final class SimdWeightCache {
     /** Drops the copies of weights that are gone. Holds the lock. */
     private static void expunge() {
         for (java.lang.ref.Reference<? extends Weight> r; (r = QUEUE.poll()) != null; ) {
-            Key k = (Key) r;
+            SimdWeakKey<?> k = (SimdWeakKey<?>) r;
             if (COPIES.remove(k) != null) bytes -= k.size;
         }
     }
