@@ -32,10 +32,34 @@ final class SimdGemmDriver {
 
     /** The GEMV with what is known of its input from earlier products reading it ({@link SimdGemvRows.Input}, or null). */
     static void gemv(SimdGemmProblem p, SimdGemvRows.Input input) {
+        gemvAll(new SimdGemmProblem[] {p}, new SimdGemvRows.Input[] {input});
+    }
+
+    /**
+     * Several GEMVs that are ready at the same time (the products of one input, or the experts of a decode token)
+     * as one parallel loop over all their units: problem i's units are its 128-row slices, numbered after those of
+     * problems 0 .. i-1. Each unit computes what it computes in a loop of its own, so the bits are those of the
+     * products run one by one; only the joins are fewer. A tiny-model product is two units, about a microsecond
+     * each, which a second core joins about half a microsecond late and then waits on; five to ten units in one
+     * loop keep both cores busy. inputs[i]: what is known of problem i's x ({@link SimdGemvRows.Input}), or null.
+     */
+    static void gemvAll(SimdGemmProblem[] ps, SimdGemvRows.Input[] inputs) {
         SimdGemmKernels kernels = SimdGemmKernels.current();
-        int nUnits = (p.n + UNIT_N - 1) / UNIT_N;
-        SimdGemvRows rows = SimdGemvRows.prepare(p, kernels.bits() / 32, input);
-        SimdThreads.parallelFor(nUnits, (long) p.m * UNIT_N * p.k, u ->
-                kernels.gemv(p, rows, 0, p.m, u * UNIT_N, Math.min(p.n, (u + 1) * UNIT_N), SimdGemmScratch.get()));
+        SimdGemvRows[] rows = new SimdGemvRows[ps.length];
+        int[] first = new int[ps.length + 1];
+        long work = 0;
+        for (int i = 0; i < ps.length; i++) {
+            rows[i] = SimdGemvRows.prepare(ps[i], kernels.bits() / 32, inputs[i]);
+            first[i + 1] = first[i] + (ps[i].n + UNIT_N - 1) / UNIT_N;
+            work += (long) ps[i].m * Math.min(ps[i].n, UNIT_N) * ps[i].k;
+        }
+        int units = first[ps.length];
+        SimdThreads.parallelFor(units, work / Math.max(1, ps.length), u -> {
+            int i = 0;
+            while (u >= first[i + 1]) i++;
+            SimdGemmProblem p = ps[i];
+            int n0 = (u - first[i]) * UNIT_N;
+            kernels.gemv(p, rows[i], 0, p.m, n0, Math.min(p.n, n0 + UNIT_N), SimdGemmScratch.get());
+        });
     }
 }

@@ -84,21 +84,16 @@ final class SimdGemvRows {
         /** The scan of x, made on first use. */
         synchronized Scan scan() {
             if (scan != null) return scan;
-            int[] maxField = new int[m], minField = new int[m];
+            int[] maxField = new int[m], minField = new int[m], range = new int[2];
             float[] scaled = new float[m * k];
+            SimdRowKernels kernels = SimdRowKernels.current();
             for (int i = 0; i < m; i++) {
-                // |x| as bits orders like |x|: the extremes of the bits give those of the exponent fields
-                int max = 0, minNonzero = Integer.MAX_VALUE;
-                for (int c = i * k, end = c + k; c < end; c++) {
-                    int bits = Float.floatToRawIntBits(a[c]) & 0x7FFFFFFF;
-                    max = Math.max(max, bits);
-                    minNonzero = Math.min(minNonzero, bits == 0 ? Integer.MAX_VALUE : bits);
-                }
-                maxField[i] = max >>> 23;
-                minField[i] = minNonzero == Integer.MAX_VALUE ? 255 : minNonzero >>> 23;
+                // the extremes of the bits of |x| give those of the exponent fields
+                kernels.absBitsRange(a, i * k, k, range);
+                maxField[i] = range[0] >>> 23;
+                minField[i] = range[1] == Integer.MAX_VALUE ? 255 : range[1] >>> 23;
                 if (maxField[i] == 255) continue; // NaN or infinity: always the general way
-                float f = Math.scalb(1f, naturalShift(maxField[i]) + 120);
-                for (int c = i * k, end = c + k; c < end; c++) scaled[c] = a[c] * f;
+                kernels.scale(a, i * k, Math.scalb(1f, naturalShift(maxField[i]) + 120), scaled, i * k, k);
             }
             scan = new Scan(maxField, minField, scaled);
             return scan;

@@ -73,11 +73,19 @@ public final class SimdIndexer implements IndexerOp {
      * the cache (and its mirror).
      */
     public IndexerResult select(float[] x, float[] qLatent, int tokens, int startPos, IndexerWeights w, LayerCache cache) {
-        return select(new SimdLinear.Activation(x, tokens), new SimdLinear.Activation(qLatent, tokens), startPos, w, cache);
+        LinearOp linear = parts.get(LinearOp.class);
+        SimdLinear.Activation xa = new SimdLinear.Activation(x, tokens);
+        float[] k = SimdOps.linear(linear, xa, w.wk());
+        float[] q = SimdOps.linear(linear, new SimdLinear.Activation(qLatent, tokens), w.wqB());
+        return select(xa, q, k, startPos, w, cache);
     }
 
-    /** The float entry with inputs shared with other products (the MLA's q_a, kv_a and q_b read the same x and c_q). */
-    IndexerResult select(SimdLinear.Activation x, SimdLinear.Activation qLatent, int startPos, IndexerWeights w, LayerCache cache) {
+    /**
+     * The float entry with the projections already made (the MLA runs them with its own products of the same
+     * inputs): q = wq_b c_q [T][H*D] and k = w_k x [T][D], both modified; x shared with other products (the
+     * weights projection reads it).
+     */
+    IndexerResult select(SimdLinear.Activation x, float[] q, float[] k, int startPos, IndexerWeights w, LayerCache cache) {
         int tokens = x.rows();
         if (cache.indexLength() != startPos) {
             throw new IllegalArgumentException("indexer: key cache holds " + cache.indexLength() + " keys, expected startPos " + startPos);
@@ -85,9 +93,6 @@ public final class SimdIndexer implements IndexerOp {
         int heads = config.indexNHeads(), dim = config.indexHeadDim(), rope = config.qkRopeHeadDim();
         int[] positions = new int[tokens];
         for (int t = 0; t < tokens; t++) positions[t] = startPos + t;
-        LinearOp linear = parts.get(LinearOp.class);
-
-        float[] q = SimdOps.linear(linear, qLatent, w.wqB());
         if (q.length != tokens * heads * dim) {
             throw new IllegalArgumentException(w.wqB().name() + ": " + w.wqB().rows() + " outputs, expected index_n_heads * index_head_dim = " + heads * dim);
         }
@@ -97,7 +102,6 @@ public final class SimdIndexer implements IndexerOp {
         HadamardOp hadamard = parts.get(HadamardOp.class);
         SimdOps.hadamard(hadamard, q, tokens * heads, dim);
 
-        float[] k = SimdOps.linear(linear, x, w.wk());
         if (w.wk().rows() != dim) {
             throw new IllegalArgumentException(w.wk().name() + ": " + w.wk().rows() + " outputs, expected index_head_dim " + dim);
         }

@@ -38,25 +38,49 @@ public final class SimdLinear implements LinearOp {
      * act_quant is computed on the first FP8 weight and reused by the others). y is overwritten.
      */
     public void multiply(Activation x, Weight w, float[] y) {
-        int m = x.rows();
-        switch (w) {
-            case Fp8BlockWeight f -> {
-                if (context.fp8()) {
-                    if (f.blockCols() != SimdActQuant.TILE) {
-                        throw new IllegalArgumentException(f.name() + ": fp8 mode needs " + SimdActQuant.TILE
-                                + "-column weight blocks to match the act_quant tiles, got " + f.blockCols());
+        multiplyEach(new Activation[] {x}, new Weight[] {w}, new float[][] {y});
+    }
+
+    /**
+     * ys[i] = xs[i] W_i^T for every i, as {@link #multiply(Activation, Weight, float[])} computes each (the same
+     * bits): the GEMVs among them (one row of x) run as one parallel loop ({@link SimdGemmDriver#gemvAll}), the
+     * GEMMs one after another. For products that are all ready at once. Each ys[i] is overwritten.
+     */
+    public void multiplyEach(Activation[] xs, Weight[] ws, float[][] ys) {
+        SimdGemmProblem[] gemvs = new SimdGemmProblem[ws.length];
+        SimdGemvRows.Input[] inputs = new SimdGemvRows.Input[ws.length];
+        int n = 0;
+        for (int i = 0; i < ws.length; i++) {
+            Activation x = xs[i];
+            int m = x.rows();
+            switch (ws[i]) {
+                case Fp8BlockWeight f -> {
+                    if (context.fp8()) {
+                        if (f.blockCols() != SimdActQuant.TILE) {
+                            throw new IllegalArgumentException(f.name() + ": fp8 mode needs " + SimdActQuant.TILE
+                                    + "-column weight blocks to match the act_quant tiles, got " + f.blockCols());
+                        }
+                        Activation.Quantized q = x.quantized(context.scaleFormat(), f.cols());
+                        if (m == 1) {
+                            inputs[n] = q.gemv();
+                            gemvs[n++] = SimdGemmProblem.fp8(q.values(), q.scales(), m, f, ys[i]);
+                        } else {
+                            SimdFp8Gemm.multiply(q.values(), q.scales(), m, f, ys[i]);
+                        }
+                    } else if (m == 1) {
+                        inputs[n] = x.gemvInput(f.cols());
+                        gemvs[n++] = SimdGemmProblem.fp8(x.values(), null, m, f, ys[i]);
+                    } else {
+                        SimdFp8Gemm.multiply(x.values(), null, m, f, ys[i]);
                     }
-                    Activation.Quantized q = x.quantized(context.scaleFormat(), f.cols());
-                    if (m == 1) SimdFp8Gemv.multiply(q.values(), q.scales(), m, f, y, q.gemv());
-                    else SimdFp8Gemm.multiply(q.values(), q.scales(), m, f, y);
-                } else if (m == 1) {
-                    SimdFp8Gemv.multiply(x.values(), null, m, f, y, x.gemvInput(f.cols()));
-                } else {
-                    SimdFp8Gemm.multiply(x.values(), null, m, f, y);
+                }
+                case DenseWeight d -> {
+                    if (m == 1) gemvs[n++] = SimdGemmProblem.dense(x.values(), m, d, ys[i]);
+                    else SimdDenseGemm.multiply(x.values(), m, d, ys[i]);
                 }
             }
-            case DenseWeight d -> SimdDenseGemm.multiply(x.values(), m, d, y);
         }
+        if (n > 0) SimdGemmDriver.gemvAll(java.util.Arrays.copyOf(gemvs, n), java.util.Arrays.copyOf(inputs, n));
     }
 
     /**

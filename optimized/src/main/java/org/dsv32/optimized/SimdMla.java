@@ -99,11 +99,17 @@ public final class SimdMla implements MlaAttentionOp {
         LinearOp linear = parts.get(LinearOp.class);
         RmsNormOp norm = parts.get(RmsNormOp.class);
 
-        // x feeds q_a, kv_a and the indexer's w_k, c_q feeds q_b and the indexer's wq_b: each quantised once
+        // x feeds q_a, kv_a and the indexer's w_k, c_q feeds q_b and the indexer's wq_b: each input quantised once,
+        // and the products of one input run together (with this backend's indexer, its two as well)
+        IndexerOp indexerOp = parts.get(IndexerOp.class);
+        boolean ownIndexer = indexerOp instanceof SimdIndexer;
         SimdLinear.Activation xa = new SimdLinear.Activation(x, tokens);
-        float[] cq = SimdOps.rmsNorm(norm, SimdOps.linear(linear, xa, w.qA()), tokens, w.qA().rows(), w.qANorm(), config.rmsNormEps());
+        float[][] fromX = ownIndexer ? SimdOps.linears(linear, xa, w.qA(), w.kvA(), w.indexer().wk())
+                : SimdOps.linears(linear, xa, w.qA(), w.kvA());
+        float[] cq = SimdOps.rmsNorm(norm, fromX[0], tokens, w.qA().rows(), w.qANorm(), config.rmsNormEps());
         SimdLinear.Activation cqa = new SimdLinear.Activation(cq, tokens);
-        float[] q = SimdOps.linear(linear, cqa, w.qB());
+        float[][] fromCq = ownIndexer ? SimdOps.linears(linear, cqa, w.qB(), w.indexer().wqB()) : SimdOps.linears(linear, cqa, w.qB());
+        float[] q = fromCq[0];
         int width = nope + rope;
         if (w.qB().rows() != heads * width) {
             throw new IllegalArgumentException(w.qB().name() + ": " + w.qB().rows() + " outputs, expected heads * (nope + rope) = " + heads * width);
@@ -117,10 +123,9 @@ public final class SimdMla implements MlaAttentionOp {
         SimdOps.rope(parts.get(RopeOp.class), ctx, qPe, tokens * heads, rope, rowPositions, RopeLayout.INTERLEAVED);
 
         SimdCacheMirror mirror = SimdCacheMirror.of(cache);
-        appendLatents(xa, positions, w, cache, mirror);
-        IndexerOp indexerOp = parts.get(IndexerOp.class);
+        appendLatents(fromX[1], tokens, positions, w, cache, mirror);
         IndexerResult indexed = indexerOp instanceof SimdIndexer si
-                ? si.select(xa, cqa, startPos, w.indexer(), cache)
+                ? si.select(xa, fromCq[1], fromX[2], startPos, w.indexer(), cache)
                 : indexerOp.select(SimdTensors.toTensor(x, tokens, config.hiddenSize()), SimdTensors.toTensor(cq, tokens, w.qA().rows()),
                         startPos, w.indexer(), cache);
         int[][] selection = forcedSelection == null ? indexed.selected() : forcedSelection;
@@ -135,10 +140,9 @@ public final class SimdMla implements MlaAttentionOp {
         return new Result(out, new IndexerResult(indexed.scores(), MlaChecks.copy(selection)));
     }
 
-    /** [c_kv | k_pe] = W_kva x; c_kv normed and (fp8) round-tripped, k_pe rotated; appended to the cache and its mirror. */
-    private void appendLatents(SimdLinear.Activation x, int[] positions, AttentionWeights w, LayerCache cache, SimdCacheMirror mirror) {
-        int rank = config.kvLoraRank(), rope = config.qkRopeHeadDim(), tokens = x.rows();
-        float[] kv = SimdOps.linear(parts.get(LinearOp.class), x, w.kvA());
+    /** kv = [c_kv | k_pe] = W_kva x [T]; c_kv normed and (fp8) round-tripped, k_pe rotated; appended to the cache and its mirror. */
+    private void appendLatents(float[] kv, int tokens, int[] positions, AttentionWeights w, LayerCache cache, SimdCacheMirror mirror) {
+        int rank = config.kvLoraRank(), rope = config.qkRopeHeadDim();
         if (w.kvA().rows() != rank + rope) {
             throw new IllegalArgumentException(w.kvA().name() + ": " + w.kvA().rows() + " outputs, expected kv_lora_rank + rope = " + (rank + rope));
         }

@@ -10,7 +10,9 @@ import org.dsv32.spec.ops.MoeOp;
 import org.dsv32.spec.ops.MoeResult;
 import org.dsv32.spec.ops.Routing;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.MlpWeights;
 import org.dsv32.spec.weights.MoeWeights;
+import org.dsv32.spec.weights.Weight;
 
 /**
  * The MoE layer in float32 (fact sheet, section 9; the reference is {@link org.dsv32.reference.ReferenceMoe}):
@@ -95,7 +97,10 @@ public final class SimdMoe implements MoeOp {
             }
             outs[u] = SimdOps.mlp(mlp, linear, batch, w.experts().get(e));
         };
-        if (splitExperts(w)) {
+        if (tokens == 1 && mlp instanceof SimdMlp) {
+            // a decode token: every expert reads x, one row; each phase's GEMVs, of all experts, run as one loop
+            expertsTogether(linear, whole, active, units, w, outs);
+        } else if (splitExperts(w)) {
             // products too small to split across threads: the experts are split instead, each on one thread
             SimdThreads.parallelFor(units, (long) tokens * 3 * dim * w.experts().get(0).gate().rows(), expert);
         } else {
@@ -116,6 +121,29 @@ public final class SimdMoe implements MoeOp {
             }
         }
         return new Result(y, routing);
+    }
+
+    /**
+     * outs[u] = the MLP of expert active[u] (-1: the shared expert) on x, as {@link SimdOps#mlp} computes it (the same
+     * bits), phase by phase: the gate and up GEMVs of all experts as one parallel loop, silu(g) * u, then the down
+     * GEMVs as another. A tiny expert's product is one or two GEMV units: run by themselves they leave a core idle.
+     */
+    private static void expertsTogether(LinearOp linear, SimdLinear.Activation x, int[] active, int units, MoeWeights w, float[][] outs) {
+        Weight[] gateUp = new Weight[2 * units], down = new Weight[units];
+        for (int u = 0; u < units; u++) {
+            MlpWeights e = active[u] < 0 ? w.shared() : w.experts().get(active[u]);
+            gateUp[2 * u] = e.gate();
+            gateUp[2 * u + 1] = e.up();
+            down[u] = e.down();
+        }
+        float[][] gu = SimdOps.linears(linear, x, gateUp);
+        SimdLinear.Activation[] hidden = new SimdLinear.Activation[units];
+        for (int u = 0; u < units; u++) {
+            SimdMlp.siluMul(gu[2 * u], gu[2 * u + 1], gu[2 * u]);
+            hidden[u] = new SimdLinear.Activation(gu[2 * u], 1);
+        }
+        float[][] ys = SimdOps.linears(linear, hidden, down);
+        System.arraycopy(ys, 0, outs, 0, units);
     }
 
     /**

@@ -42,6 +42,35 @@ final class SimdOps {
         return y;
     }
 
+    /**
+     * ys[i] = xs[i] W_i^T through {@code op}, for products that are all ready at once: with {@link SimdLinear}, the
+     * GEMVs among them run as one parallel loop ({@link SimdLinear#multiplyEach}); through any other op, one by one.
+     * The same bits as {@link #linear} on each. The xs are not modified.
+     */
+    static float[][] linears(LinearOp op, SimdLinear.Activation[] xs, Weight[] ws) {
+        float[][] ys = new float[ws.length][];
+        for (int i = 0; i < ws.length; i++) {
+            int m = xs[i].rows();
+            if (xs[i].values().length != m * ws[i].cols()) {
+                throw new IllegalArgumentException(ws[i].name() + ": input of " + xs[i].values().length + " values is not " + m + " rows of " + ws[i].cols());
+            }
+            ys[i] = new float[m * ws[i].rows()];
+        }
+        if (op instanceof SimdLinear s) {
+            s.multiplyEach(xs, ws, ys);
+        } else {
+            for (int i = 0; i < ws.length; i++) toFloats(op.apply(SimdTensors.toTensor(xs[i].values(), xs[i].rows(), ws[i].cols()), ws[i]), ys[i]);
+        }
+        return ys;
+    }
+
+    /** {@link #linears} for products sharing one input x. */
+    static float[][] linears(LinearOp op, SimdLinear.Activation x, Weight... ws) {
+        SimdLinear.Activation[] xs = new SimdLinear.Activation[ws.length];
+        java.util.Arrays.fill(xs, x);
+        return linears(op, xs, ws);
+    }
+
     /** RMSNorm of each row of x [rows][cols] into a new array; x is not modified. */
     static float[] rmsNorm(RmsNormOp op, float[] x, int rows, int cols, Weight w, double eps) {
         float[] y = new float[rows * cols];
@@ -128,8 +157,8 @@ final class SimdOps {
     static float[] mlp(MlpOp op, LinearOp linear, SimdLinear.Activation x, MlpWeights w) {
         int m = x.rows();
         if (op instanceof SimdMlp) {
-            float[] g = linear(linear, x, w.gate());
-            float[] u = linear(linear, x, w.up());
+            float[][] gu = linears(linear, x, w.gate(), w.up());
+            float[] g = gu[0], u = gu[1];
             SimdMlp.siluMul(g, u, g);
             return linear(linear, g, m, w.down());
         }

@@ -52,6 +52,15 @@ public interface SimdRowKernels {
     /** h_i = silu(g_i) * u_i = g_i / (1 + exp(-g_i)) * u_i. */
     void siluMul(float[] g, int gOff, float[] u, int uOff, float[] h, int hOff, int n);
 
+    /**
+     * The extremes of |x_i| as fp32 bit patterns (|x| as bits orders like |x|): range[0] = the largest, range[1] =
+     * the smallest nonzero one (Integer.MAX_VALUE if none). range is MODIFIED.
+     */
+    void absBitsRange(float[] x, int off, int n, int[] range);
+
+    /** y_i = x_i * f. */
+    void scale(float[] x, int xOff, float f, float[] y, int yOff, int n);
+
     /** max |x_i| (NaN if any x_i is NaN). */
     float absMax(float[] x, int off, int n);
 

@@ -252,6 +252,38 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
     }
 
     @Override
+    public void absBitsRange(float[] x, int off, int n, int[] range) {
+        int i = 0;
+        int max = 0, min = Integer.MAX_VALUE;
+        if (F != null) {
+            IntVector hi = IntVector.zero(I), lo = IntVector.broadcast(I, Integer.MAX_VALUE);
+            for (int ub = F.loopBound(n); i < ub; i += L) {
+                IntVector bits = FloatVector.fromArray(F, x, off + i).reinterpretAsInts().and(0x7FFFFFFF);
+                hi = hi.max(bits);
+                lo = lo.min(bits.blend(Integer.MAX_VALUE, bits.compare(VectorOperators.EQ, 0)));
+            }
+            max = hi.reduceLanes(VectorOperators.MAX);
+            min = lo.reduceLanes(VectorOperators.MIN);
+        }
+        for (; i < n; i++) {
+            int bits = Float.floatToRawIntBits(x[off + i]) & 0x7FFFFFFF;
+            max = Math.max(max, bits);
+            if (bits != 0) min = Math.min(min, bits);
+        }
+        range[0] = max;
+        range[1] = min;
+    }
+
+    @Override
+    public void scale(float[] x, int xOff, float f, float[] y, int yOff, int n) {
+        int i = 0;
+        if (F != null) {
+            for (int ub = F.loopBound(n); i < ub; i += L) FloatVector.fromArray(F, x, xOff + i).mul(f).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] = x[xOff + i] * f;
+    }
+
+    @Override
     public float absMax(float[] x, int off, int n) {
         int i = 0;
         float m = 0f;

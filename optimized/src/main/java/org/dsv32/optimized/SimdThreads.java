@@ -47,13 +47,16 @@ public final class SimdThreads {
     }
 
     /**
-     * Below this many multiply-adds in all, {@link #parallelFor(int, long, IntConsumer)} stays on the calling thread.
-     * Handing units to {@link SimdTeam}'s spinning helpers costs about half a microsecond (a cache line takes
-     * about 0.25 us from one core of the development machine to the other, and a loop needs a few such trips), so
-     * products from 32K multiply-adds up (a 256 x 128 GEMV of the tiny model) gain a little from a second core; the
-     * parked threads of a plain pool took tens of microseconds to wake, which had kept the threshold at 2^18.
+     * Below this many multiply-adds in all (or a comparable count), {@link #parallelFor(int, long, IntConsumer)}
+     * stays on the calling thread; {@code -Ddsv32.minParallelWork} overrides it. Handing units to {@link SimdTeam}'s
+     * spinning helpers costs about half a microsecond, and a helper's first unit runs slower than the caller's:
+     * it must first fetch from the other core what the caller just wrote (the job, the input, the prepared rows),
+     * at about 0.25 us per cache line on the development machine. On the tiny model's decode, 2^17 (four 128 x 256
+     * GEMV units) was faster than 2^15 in 4 of 4 interleaved runs (3-20 us per token), close to 2^16, and faster
+     * than 2^18: two-unit products run alone, the batched products of one input ({@link SimdGemmDriver#gemvAll})
+     * on both cores.
      */
-    public static final long MIN_PARALLEL_WORK = 1L << 15;
+    public static final long MIN_PARALLEL_WORK = Long.getLong("dsv32.minParallelWork", 1L << 17);
 
     /**
      * {@link #parallelFor(int, IntConsumer)} when {@code units * workPerUnit} (multiply-adds, or a comparable
@@ -84,18 +87,19 @@ public final class SimdThreads {
 
     /** The loop on pool threads started for this call: for a caller that finds the team busy with another's loop. */
     private static void pooled(int units, IntConsumer body, int t) {
-        SimdTeam.Job job = new SimdTeam.Job(body, units, t - 1);
+        SimdTeam.Job job = new SimdTeam.Job(body, units, t);
         CountDownLatch finished = new CountDownLatch(t - 1);
         for (int i = 1; i < t; i++) {
+            int slot = i;
             POOL.execute(() -> {
                 try {
-                    job.work();
+                    job.work(slot);
                 } finally {
                     finished.countDown();
                 }
             });
         }
-        job.work();
+        job.work(0);
         try {
             finished.await();
         } catch (InterruptedException e) {

@@ -94,4 +94,37 @@ class SimdKernelOrderTest {
             for (int i = 0; i < n; i++) assertEquals(g[i] / (1f + (float) Math.exp(-g[i])) * u[i], h[i], 0f, "width " + bits + " element " + i);
         }
     }
+
+    /**
+     * The GEMV input scan's kernels: the extremes of |x| as bits (zeros, subnormals, infinities and NaNs among the
+     * values) and x * f are the scalar loop's at every width.
+     */
+    @Property(tries = 30, seed = "29")
+    void absBitsRangeAndScaleAreTheScalarLoops(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n) {
+        Random rnd = new Random(seed);
+        int off = 3;
+        float[] x = SimdTestData.gaussian(rnd, off + n, 100f);
+        float[] specials = {0f, -0f, Float.MIN_VALUE, -0x1p-130f, Float.POSITIVE_INFINITY, Float.NaN, 448f};
+        for (int i = 0; i < n / 7; i++) x[off + rnd.nextInt(n)] = specials[rnd.nextInt(rnd.nextBoolean() ? 4 : specials.length)];
+        if (rnd.nextInt(4) == 0) java.util.Arrays.fill(x, off, off + n, rnd.nextBoolean() ? 0f : -0f);
+        int max = 0, min = Integer.MAX_VALUE;
+        for (int i = off; i < off + n; i++) {
+            int bits = Float.floatToRawIntBits(x[i]) & 0x7FFFFFFF;
+            max = Math.max(max, bits);
+            if (bits != 0) min = Math.min(min, bits);
+        }
+        float f = 0x1p-3f;
+        for (int bits : SimdSpecies.supportedBits()) {
+            int[] range = {-1, -1};
+            SimdSpecies.withBits(bits, () -> { SimdRowKernels.current().absBitsRange(x, off, n, range); return null; });
+            assertEquals(max, range[0], "largest |x| bits, width " + bits);
+            assertEquals(min, range[1], "smallest nonzero |x| bits, width " + bits);
+            float[] y = new float[off + n + 1];
+            SimdSpecies.withBits(bits, () -> { SimdRowKernels.current().scale(x, off, f, y, 1, n); return null; });
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(x[off + i] * f), Float.floatToRawIntBits(y[1 + i]), "x * f at " + i + ", width " + bits);
+            }
+            assertEquals(0f, y[0], 0f, "scale wrote before yOff");
+        }
+    }
 }
