@@ -177,7 +177,9 @@ public final class SimdMla implements MlaAttentionOp {
         float[] out = new float[tokens * heads * vDim];
         Weight kvB = w.kvB();
         float[] whole = SimdWeightCache.dequantized(kvB); // null beyond the cache budget: decode per head
-        long work = (long) tokens * rank * (nope + vDim + 2L * maxKeys(attended));
+        // in units of the GEMVs' multiply-adds, which read one byte of weight each: the float32 copy of kv_b moves
+        // four per multiply-add (measured: the tiny decode's four heads run faster on two cores, 4 of 4 runs)
+        long work = 4L * tokens * rank * (nope + vDim + 2L * maxKeys(attended));
         SimdOps.forEach(heads, work, h -> {
             SimdAttentionKernels k = SimdAttentionKernels.current();
             float[] wkv; // W_uk[h] rows then W_uv[h] rows, from offset base
