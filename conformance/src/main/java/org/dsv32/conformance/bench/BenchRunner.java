@@ -139,7 +139,8 @@ public final class BenchRunner {
                         String note;
                         if (name.equals("simd")) {
                             t = timer.time(w::runSimd);
-                            note = m == 1 ? "GEMV, act_quant included" : "act_quant included";
+                            String copies = w.weightCopies() > 1 ? ", cycling through " + w.weightCopies() + " copies of W (cold weights)" : "";
+                            note = (m == 1 ? "GEMV, act_quant included" : "act_quant included") + copies;
                         } else {
                             var op = w.linear(b);
                             var x = w.xTensor(m);

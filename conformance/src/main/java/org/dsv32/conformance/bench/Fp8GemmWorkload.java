@@ -1,6 +1,7 @@
 package org.dsv32.conformance.bench;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Locale;
 import org.dsv32.optimized.SimdActQuant;
@@ -66,6 +67,16 @@ public final class Fp8GemmWorkload implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final SimdLinear simd;
     private final float[] ySimd;
+    /**
+     * Copies of W (same codes and scales, separate memory) that {@link #runSimd} takes in turn: at least
+     * {@link #COLD_BYTES} in all, so every timed product reads a weight that is not in the caches, as a decode step
+     * reads each layer's weights once. With one weight, a 4-15 MB W partly stays in a server's 32 MB L3 between
+     * calls and the GEMV measured above the streaming bandwidth.
+     */
+    private final Fp8BlockWeight[] rotation;
+    private int turn;
+    /** The bytes of weight copies {@link #runSimd} cycles through: twice a 32 MB L3. */
+    static final long COLD_BYTES = 64L << 20;
     private final int threads;
     private FMatrixRMaj ejmlA, ejmlWt, ejmlC;
 
@@ -78,6 +89,14 @@ public final class Fp8GemmWorkload implements AutoCloseable {
         this.context = new OpContext(ModelPresets.deepseekV32(), PrecisionMode.FP8);
         this.weight = BenchData.fp8(arena, "bench.fp8_gemm." + n + "x" + k, n, k, seed);
         this.x = BenchData.gaussian(m * k, 1.0, BenchData.mix(seed, 1));
+        long bytes = (long) n * k;
+        this.rotation = new Fp8BlockWeight[(int) Math.max(1, Math.min(64, (COLD_BYTES + bytes - 1) / bytes))];
+        rotation[0] = weight;
+        for (int i = 1; i < rotation.length; i++) {
+            MemorySegment codes = arena.allocate(weight.codes().byteSize(), 64).copyFrom(weight.codes());
+            MemorySegment scales = arena.allocate(weight.scales().byteSize(), 64).copyFrom(weight.scales());
+            rotation[i] = new Fp8BlockWeight(weight.name() + "#" + i, codes, scales, n, k, weight.blockRows(), weight.blockCols());
+        }
         this.simd = new SimdLinear(context);
         this.ySimd = new float[m * n];
         this.threads = SimdThreads.threads();
@@ -95,7 +114,15 @@ public final class Fp8GemmWorkload implements AutoCloseable {
 
     // ---- simd
 
-    public void runSimd() { simd.multiply(x, m, weight, ySimd); }
+    /** The simd product on the next copy of W (the same values: every call gives the same output). */
+    public void runSimd() {
+        Fp8BlockWeight w = rotation[turn];
+        turn = (turn + 1) % rotation.length;
+        simd.multiply(x, m, w, ySimd);
+    }
+
+    /** How many copies of W {@link #runSimd} cycles through. */
+    public int weightCopies() { return rotation.length; }
 
     public float[] simdOutput() { return ySimd; }
 
@@ -201,7 +228,7 @@ public final class Fp8GemmWorkload implements AutoCloseable {
         }
         switch (variant) {
             case "simd" -> {
-                runSimd();
+                simd.multiply(x, m, weight, ySimd); // W itself: the copies hold its values as they were made
                 compareToReference("simd", ySimd, n, checked, checkedReference, checkedAbs, GemmTolerance.simd(k, weight.blockCols()));
                 simdChecked = true;
             }

@@ -1,5 +1,6 @@
 package org.dsv32.conformance.bench;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,6 +23,22 @@ class Fp8GemmWorkloadTest {
             for (int i = 0; i < s.length; i++) assertEquals(s[i], e[i], 1e-4 * maxAbs);
             assertEquals(2.0 * 3 * 192 * 384, w.flops());
             assertEquals(192.0 * 384 + 4 * 2 * 3, w.weightBytes());
+        }
+    }
+
+    /** The timed product cycles through copies of W (cold weights): each gives the bits of W itself. */
+    @Test
+    void everyCopyOfTheWeightGivesTheSameProduct() {
+        try (Fp8GemmWorkload w = Fp8GemmWorkload.create(1, new Fp8GemmWorkload.Shape(256, 512), 14)) {
+            long bytes = 256L * 512;
+            assertEquals(Math.min(64, Fp8GemmWorkload.COLD_BYTES / bytes), w.weightCopies(), "copies of at least COLD_BYTES in all");
+            w.check("simd");
+            float[] first = w.simdOutput().clone();
+            for (int i = 0; i < w.weightCopies() + 2; i++) {
+                java.util.Arrays.fill(w.simdOutput(), Float.NaN);
+                w.runSimd();
+                assertArrayEquals(first, w.simdOutput(), "call " + i);
+            }
         }
     }
 
