@@ -389,6 +389,9 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         float up = SimdGemvRows.promotion(shift);
         int bc = p.blockCols, ar = i * p.k, kb = p.kBlocks, items = groups * kb;
         int[] grp = s.chainGroups, blkOf = s.chainBlocks;
+        // the repacked weight interleaves runs of four items counted from its first row: usable when this call's
+        // runs start on one of them (a 128-row unit always does)
+        if (packed != null && (g / L * kb) % 4 != 0) packed = null;
         for (int w = 0; w < items; w += 4) {
             for (int j = 0; j < 4; j++) {
                 // chains past the last item repeat it and are not promoted
@@ -401,10 +404,11 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             long[] kOff = s.chainOffsets;
             for (int j = 0; j < 4; j++) kOff[j] = (long) blkOf[j] * bc;
             if (packed != null) {
-                // the codes of item j lie in order in the repacked weight: its block of its group, bc / 4 ints per lane
-                int q = p.k / 4;
-                decodeChunks4(packed, pbase(g, grp[0], kOff[0], q), pbase(g, grp[1], kOff[1], q), pbase(g, grp[2], kOff[2], q),
-                        pbase(g, grp[3], kOff[3], q), bc, as, ar + (int) kOff[0], ar + (int) kOff[1], ar + (int) kOff[2], ar + (int) kOff[3], blk);
+                // this run's four items lie interleaved in the repacked weight, one sequential stream: at each step, L
+                // ints of item 0, of item 1, 2 and 3 (a clamped chain reads the next run's item or the padding, and
+                // is not promoted)
+                decodeRun4(packed, (g / L * kb + w) * (bc / 4) * L, bc, as, ar + (int) kOff[0], ar + (int) kOff[1], ar + (int) kOff[2],
+                        ar + (int) kOff[3], blk);
             } else {
                 int q = L * L;
                 for (int c = 0; c < bc; c += CHUNK) {
@@ -439,9 +443,6 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         for (int j = 0; j < 4; j++) transpose(data, off, j * L, k[j] + c, cols, j * L * L, false);
     }
 
-    /** Where the codes of W rows g + grp L .. and k from k0 start in a repacked weight of q ints per row. */
-    private static int pbase(int g, int grp, long k0, int q) { return ((g / L + grp) * q + (int) (k0 / 4)) * L; }
-
     /**
      * The FMAs of n codes (a multiple of 4) of each of four chains of the fast GEMV, on codes in lane-per-row order
      * (those {@link #transposeChunks4} left in cols, or a repacked weight), chain j from cols[cj]: for chain j,
@@ -460,6 +461,44 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             int o = q * L, kq = 4 * q;
             IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o);
             IntVector w2 = IntVector.fromArray(I, cols, c2 + o), w3 = IntVector.fromArray(I, cols, c3 + o);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq]).fma(w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq]).fma(w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq]).fma(w2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq]).fma(w3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq + 1]).fma(w2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq + 1]).fma(w3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq + 2]).fma(w2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq + 2]).fma(w3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq + 3]).fma(w2.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq + 3]).fma(w3.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
+        }
+        blk0.intoArray(blk, 0);
+        blk1.intoArray(blk, L);
+        blk2.intoArray(blk, 2 * L);
+        blk3.intoArray(blk, 3 * L);
+    }
+
+    /**
+     * {@link #decodeChunks4} on a run of a repacked weight ({@link SimdWeightCache#packedCodes}): the four chains'
+     * codes interleaved from cols[base], L ints of chain 0, of chain 1, 2 and 3 per step of four codes, so the run
+     * is one sequential stream (four streams 2 KB apart, the layout before, reached about 65% of its speed on
+     * weights not in cache). A copy of decodeChunks4's body with the constant stride 4L rather than a stride
+     * argument: C2 removes the array bounds checks only for an index linear in the loop counter by a constant.
+     */
+    private static void decodeRun4(int[] cols, int base, int n, float[] as, int a0, int a1, int a2, int a3, float[] blk) {
+        FloatVector blk0 = FloatVector.fromArray(F, blk, 0), blk1 = FloatVector.fromArray(F, blk, L);
+        FloatVector blk2 = FloatVector.fromArray(F, blk, 2 * L), blk3 = FloatVector.fromArray(F, blk, 3 * L);
+        for (int q = 0; q < n / 4; q++) {
+            // one int per lane holds codes kq .. kq + 3 of its row, code kq + j in byte j: shifted to the top, then decoded
+            int o = base + q * 4 * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, o), w1 = IntVector.fromArray(I, cols, o + L);
+            IntVector w2 = IntVector.fromArray(I, cols, o + 2 * L), w3 = IntVector.fromArray(I, cols, o + 3 * L);
             blk0 = FloatVector.broadcast(F, as[a0 + kq]).fma(w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
             blk1 = FloatVector.broadcast(F, as[a1 + kq]).fma(w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
             blk2 = FloatVector.broadcast(F, as[a2 + kq]).fma(w2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);

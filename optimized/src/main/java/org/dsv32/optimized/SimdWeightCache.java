@@ -66,10 +66,14 @@ final class SimdWeightCache {
     /**
      * The codes of w in the GEMV's lane-per-row order for vectors of {@code lanes} ints, or null: on the first call
      * for a weight (a weight used once, as in a one-off check of a layer, is not worth reordering; a decode step
-     * uses each weight again on the next token) and beyond the budget. The layout: for the group of rows
-     * [G lanes, (G + 1) lanes) and the four codes from k = 4q, int {@code packed[(G (cols / 4) + q) lanes + l]} is
-     * the little-endian int of codes k .. k + 3 of row G lanes + l. Rows past the last whole group are not
-     * included. Requires cols % 4 == 0 and rows >= lanes.
+     * uses each weight again on the next token), beyond the budget, and when cols is not a multiple of the weight
+     * block. The layout follows the fast GEMV's work list: items (G, b) are the groups of rows [G lanes, (G + 1)
+     * lanes) by the k-blocks b, numbered I = G kb + b (kb blocks of bc codes per row), and runs of four
+     * consecutive items are interleaved: for item I, the four codes from k = b bc + 4q of row G lanes + l are the
+     * little-endian int {@code packed[(I / 4) 4 s + q 4 lanes + (I % 4) lanes + l]}, s = bc / 4 lanes ints per item.
+     * So a run, which the GEMV's four FMA chains read together, is one sequential stream. Rows past the last whole
+     * group are not included; the last run is padded with zeros to four items. Requires cols % 4 == 0, bc % 4 == 0
+     * and rows >= lanes.
      */
     static int[] packedCodes(Fp8BlockWeight w, int lanes) { return packedCodes(w, lanes, SimdFp8Facts.of(w)); }
 
@@ -79,8 +83,11 @@ final class SimdWeightCache {
         int[] known = facts.packed().get(slot);
         if (known != null) return known;
         if (facts.packUses().getAndIncrement(slot) == 0) return null; // first use
-        int groups = w.rows() / lanes, quads = w.cols() / 4;
-        long size = 4L * groups * quads * lanes;
+        int bc = w.blockCols();
+        if (w.cols() % bc != 0) return null; // the fast GEMV, the only reader, needs whole blocks
+        int groups = w.rows() / lanes, kb = w.cols() / bc, itemInts = bc / 4 * lanes;
+        long runs = ((long) groups * kb + 3) / 4;
+        long size = 4L * runs * 4 * itemInts;
         synchronized (LOCK) {
             if (!fits(size)) return null;
         }
@@ -88,10 +95,11 @@ final class SimdWeightCache {
         MemorySegment codes = w.codes();
         long rowBytes = w.cols();
         SimdThreads.parallelFor(groups, (long) lanes * rowBytes, g -> {
-            for (int l = 0; l < lanes; l++) {
-                long row = ((long) g * lanes + l) * rowBytes;
-                for (int q = 0, o = g * quads * lanes + l; q < quads; q++, o += lanes) {
-                    packed[o] = codes.get(SimdLayouts.I32, row + 4L * q);
+            for (int b = 0; b < kb; b++) {
+                int item = g * kb + b, base = item / 4 * 4 * itemInts + item % 4 * lanes;
+                for (int l = 0; l < lanes; l++) {
+                    long row = ((long) g * lanes + l) * rowBytes + (long) b * bc;
+                    for (int q = 0; q < bc / 4; q++) packed[base + q * 4 * lanes + l] = codes.get(SimdLayouts.I32, row + 4L * q);
                 }
             }
         });

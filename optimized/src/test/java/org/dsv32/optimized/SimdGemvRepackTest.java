@@ -17,23 +17,31 @@ import org.junit.jupiter.api.Test;
  */
 class SimdGemvRepackTest {
     @Test
-    void layoutIsLanePerRowAndOnlyWholeGroupsAreKept() {
+    void layoutInterleavesRunsOfFourItemsAndOnlyWholeGroupsAreKept() {
         Random rnd = new Random(5);
-        Fp8BlockWeight w = SimdTestData.fp8Weight(rnd, 42, 256, 128, 128, true, false);
+        // 42 rows: 5 whole groups of 8 lanes; 384 columns: 3 blocks of 128, so 15 items, the last run padded
+        Fp8BlockWeight w = SimdTestData.fp8Weight(rnd, 42, 384, 128, 128, true, false);
         int lanes = 8;
         assertNull(SimdWeightCache.packedCodes(w, lanes), "a weight's first use is not repacked");
         int[] packed = SimdWeightCache.packedCodes(w, lanes);
         assertNotNull(packed, "the second use repacks");
-        int groups = 42 / lanes, quads = 256 / 4;
-        assertEquals(groups * quads * lanes, packed.length, "5 whole groups of 8 rows; rows 40 and 41 are left out");
+        int groups = 42 / lanes, kb = 3, itemInts = 128 / 4 * lanes, items = groups * kb;
+        assertEquals(4 * 4 * itemInts, packed.length, "15 items of 5 whole groups (rows 40 and 41 left out), padded to 16");
         for (int g = 0; g < groups; g++) {
-            for (int q = 0; q < quads; q++) {
-                for (int l = 0; l < lanes; l++) {
-                    long at = (long) (g * lanes + l) * 256 + 4 * q;
-                    int expected = w.codes().get(SimdLayouts.I32, at);
-                    if (packed[(g * quads + q) * lanes + l] != expected) fail("group " + g + " quad " + q + " lane " + l);
+            for (int b = 0; b < kb; b++) {
+                int item = g * kb + b;
+                for (int q = 0; q < 32; q++) {
+                    for (int l = 0; l < lanes; l++) {
+                        long at = (long) (g * lanes + l) * 384 + b * 128 + 4 * q;
+                        int expected = w.codes().get(SimdLayouts.I32, at);
+                        int got = packed[item / 4 * 4 * itemInts + q * 4 * lanes + item % 4 * lanes + l];
+                        if (got != expected) fail("group " + g + " block " + b + " quad " + q + " lane " + l);
+                    }
                 }
             }
+        }
+        for (int q = 0; q < 32; q++) {
+            for (int l = 0; l < lanes; l++) assertEquals(0, packed[items / 4 * 4 * itemInts + q * 4 * lanes + 3 * lanes + l], "padding");
         }
         assertEquals(packed, SimdWeightCache.packedCodes(w, lanes), "the copy is kept");
         assertNull(SimdWeightCache.packedCodesIfMade(w, 4), "each lane count has its own copy");
