@@ -23,8 +23,9 @@ import org.dsv32.spec.weights.Weight;
  * batch and its MLP (the backend's {@link MlpOp}, so in fp8 mode every projection input goes through act_quant)
  * runs once on the batch; the outputs are scatter-added with their weights, y_t = fma(w, out, y_t). So every token
  * sums its routed terms in ascending expert index, then adds the shared expert — the reference's order, fixed
- * whatever the thread count (threads work inside each product, or, for small experts, on different experts; the
- * sums come after). x is not modified.
+ * whatever the thread count (for a decode token, threads share the units of all experts' products, phase by phase;
+ * otherwise they work inside each product or, for small experts, on different experts; the sums come after). x is
+ * not modified.
  */
 public final class SimdMoe implements MoeOp {
     /** The float32 output [T][D] and the routing it used. */
