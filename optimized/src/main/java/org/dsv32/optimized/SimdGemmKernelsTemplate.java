@@ -376,9 +376,10 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
      *
      * <p>The work is the list of (group of L rows, k-block) items, group-major; four consecutive items run at once as
      * four independent FMA chains (which hide the FMA latency), and their block sums are promoted in list order,
-     * which is block order within each group. Consecutive items are mostly blocks of the same L rows, so the kernel
-     * streams L rows at a time, which the hardware prefetchers follow (four groups of 16 rows, 64 streams, they did
-     * not); a short K (two blocks in a tiny model) still fills the four chains, with items of the next group.
+     * which is block order within each group. Consecutive items are mostly blocks of the same L rows, so the
+     * transposing path streams L rows at a time, which the hardware prefetchers follow (four groups of 16 rows, 64
+     * streams, they did not); a repacked weight holds each run of four items interleaved, one stream. A short K (two
+     * blocks in a tiny model) still fills the four chains, with items of the next group.
      */
     private static void gemvFast(SimdGemmProblem p, int i, int g, int groups, float[] as, int shift, int[] packed, float[] y, int yo, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
