@@ -14,9 +14,4 @@ public final class SimdFp8Gemv {
     public static void multiply(float[] a, float[] aScales, int m, Fp8BlockWeight w, float[] y) {
         SimdGemmDriver.gemv(SimdGemmProblem.fp8(a, aScales, m, w, y));
     }
-
-    /** The same, for an input a already scanned by an earlier GEMV ({@code input} describes a; see {@link SimdLinear.Activation}). */
-    static void multiply(float[] a, float[] aScales, int m, Fp8BlockWeight w, float[] y, SimdGemvRows.Input input) {
-        SimdGemmDriver.gemv(SimdGemmProblem.fp8(a, aScales, m, w, y), input);
-    }
 }

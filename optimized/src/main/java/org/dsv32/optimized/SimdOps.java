@@ -31,16 +31,7 @@ final class SimdOps {
     static float[] linear(LinearOp op, float[] x, int m, Weight w) { return linear(op, new SimdLinear.Activation(x, m), w); }
 
     /** y [m][N] = x [m][K] W^T through {@code op}, for an input shared by several products (see {@link SimdLinear.Activation}). */
-    static float[] linear(LinearOp op, SimdLinear.Activation x, Weight w) {
-        int m = x.rows();
-        if (x.values().length != m * w.cols()) {
-            throw new IllegalArgumentException(w.name() + ": input of " + x.values().length + " values is not " + m + " rows of " + w.cols());
-        }
-        float[] y = new float[m * w.rows()];
-        if (op instanceof SimdLinear s) s.multiply(x, w, y);
-        else toFloats(op.apply(SimdTensors.toTensor(x.values(), m, w.cols()), w), y);
-        return y;
-    }
+    static float[] linear(LinearOp op, SimdLinear.Activation x, Weight w) { return linears(op, x, w)[0]; }
 
     /**
      * ys[i] = xs[i] W_i^T through {@code op}, for products that are all ready at once: with {@link SimdLinear}, the

@@ -69,7 +69,7 @@ class SimdGemvRescalingProperties {
             for (int j = 0; j < ws.length; j++) {
                 Fp8BlockWeight w = ws[j];
                 float[] y = new float[N];
-                SimdSpecies.withBits(bits, () -> SimdFp8Gemv.multiply(x, sa, 1, w, y, shared));
+                SimdSpecies.withBits(bits, () -> SimdGemmDriver.gemv(SimdGemmProblem.fp8(x, sa, 1, w, y), shared));
                 float[] canonical = gemv(0, x, sa, w);
                 for (int c = 0; c < N; c++) {
                     assertEquals(Float.floatToIntBits(canonical[c]), Float.floatToIntBits(y[c]), "width " + bits + " weight " + j + " y[" + c + "]");
