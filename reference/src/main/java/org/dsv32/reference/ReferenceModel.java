@@ -30,6 +30,9 @@ public class ReferenceModel implements ModelOp {
     @Override
     public ModelSession open(ModelWeights weights) { return new Session(weights); }
 
+    /** The position of the next token after {@code fed} tokens from {@code position}: the cache's write index. */
+    protected int positionAfter(int position, int fed) { return position + fed; }
+
     private final class Session implements ModelSession {
         private final ModelWeights w;
         private final List<LayerCache> caches = new ArrayList<>();
@@ -48,7 +51,7 @@ public class ReferenceModel implements ModelOp {
             TensorF64 h = ReferenceEmbedding.lookup(w.embedding(), tokens);
             for (LayerWeights layer : w.layers()) h = block.forward(h, position, layer, caches.get(layer.index()));
             lastHidden = self.require(RmsNormOp.class, ctx).apply(h, w.finalNorm(), ctx.config().rmsNormEps());
-            position += tokens.length;
+            position = positionAfter(position, tokens.length);
             return self.require(LinearOp.class, ctx).apply(lastHidden, w.lmHead());
         }
 

@@ -21,10 +21,10 @@ import org.dsv32.spec.weights.ScaleFormat;
  * {@code expected.scales} F32 [R][C/128], with the config's scale_fmt. TIGHT: scales bit-equal, dequantised codes
  * under {@link Tolerances#actQuant} (bit-equal with ue8m0); LOOSE: dequantised codes against x itself.
  */
-final class ActQuantGolden extends AbstractGoldenOp<ActQuantOp, ActQuantGolden.Prepared> {
+public final class ActQuantGolden extends AbstractGoldenOp<ActQuantOp, ActQuantGolden.Prepared> {
     record Prepared(TensorF64 x, byte[] codes, float[] scales) {}
 
-    ActQuantGolden() { super(ActQuantOp.class); }
+    public ActQuantGolden() { super(ActQuantOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

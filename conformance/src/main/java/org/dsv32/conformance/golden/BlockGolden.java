@@ -25,11 +25,11 @@ import org.dsv32.spec.weights.LayerWeights;
  * {@code expected.index_k}. Layer 0 has a dense FFN, layer 1 an MoE. The block exposes no decisions, so its inputs
  * were drawn until every indexer and routing decision inside has a clear winner ({@link DecisionMargins}).
  */
-final class BlockGolden extends AbstractGoldenOp<BlockOp, BlockGolden.Prepared> {
+public final class BlockGolden extends AbstractGoldenOp<BlockOp, BlockGolden.Prepared> {
     record Prepared(TensorF64 x, LayerWeights w, LayerCache cache, int start, int[] steps, TensorF64 y, TensorF64 latents,
                     TensorF64 kPe, TensorF64 keys) {}
 
-    BlockGolden() { super(BlockOp.class); }
+    public BlockGolden() { super(BlockOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

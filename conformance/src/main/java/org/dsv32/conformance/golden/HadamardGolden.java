@@ -16,10 +16,10 @@ import org.dsv32.spec.tensor.TensorF64;
  * hadamard: {@code input.x} [R][n] (n a power of two) → {@code expected.y} = n^-1/2 H_n x per row, H_n in Sylvester
  * order. The shipped case has n = 128 (the indexer's head) with unit vectors among its rows, so every sign of H shows.
  */
-final class HadamardGolden extends AbstractGoldenOp<HadamardOp, HadamardGolden.Prepared> {
+public final class HadamardGolden extends AbstractGoldenOp<HadamardOp, HadamardGolden.Prepared> {
     record Prepared(TensorF64 x, TensorF64 y) {}
 
-    HadamardGolden() { super(HadamardOp.class); }
+    public HadamardGolden() { super(HadamardOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

@@ -29,11 +29,11 @@ import org.dsv32.spec.weights.IndexerWeights;
  * harness's {@link SelectionCheck} against the expected scores: a different choice within the score tolerance
  * is a near tie, not a failure.
  */
-final class IndexerGolden extends AbstractGoldenOp<IndexerOp, IndexerGolden.Prepared> {
+public final class IndexerGolden extends AbstractGoldenOp<IndexerOp, IndexerGolden.Prepared> {
     record Prepared(TensorF64 x, TensorF64 q, IndexerWeights w, LayerCache cache, int start, int[] steps,
                     TensorF64 scores, int[][] selected, TensorF64 keys) {}
 
-    IndexerGolden() { super(IndexerOp.class); }
+    public IndexerGolden() { super(IndexerOp.class); }
 
     static final String PREFIX = "model.layers.0.self_attn.indexer";
 

@@ -19,13 +19,13 @@ import org.dsv32.spec.weights.Weight;
  * {@code bias}, eps from {@code eps} (default 1e-6) → {@code expected.y} = ((x - mean) / sqrt(var + eps)) w + b,
  * biased variance. The gate grows with the rows' condition max|x| / std(x), computed from input.x.
  */
-final class LayerNormGolden extends AbstractGoldenOp<LayerNormOp, LayerNormGolden.Prepared> {
+public final class LayerNormGolden extends AbstractGoldenOp<LayerNormOp, LayerNormGolden.Prepared> {
     /** eps of the indexer's k_norm (fact sheet, section 6). */
     static final double EPS = 1e-6;
 
     record Prepared(TensorF64 x, Weight w, Weight b, double eps, TensorF64 y) {}
 
-    LayerNormGolden() { super(LayerNormOp.class); }
+    public LayerNormGolden() { super(LayerNormOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

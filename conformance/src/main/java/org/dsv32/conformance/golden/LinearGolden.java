@@ -22,10 +22,10 @@ import org.dsv32.spec.weights.Weight;
  * and the block-scaled GEMM). Cases: N = 576 (a ragged 64-row block) with K = 256, an all-zero activation tile and an
  * outlier, in all four mode/scale variants; one token with K = 128; a dense bf16 LM head.
  */
-final class LinearGolden extends AbstractGoldenOp<LinearOp, LinearGolden.Prepared> {
+public final class LinearGolden extends AbstractGoldenOp<LinearOp, LinearGolden.Prepared> {
     record Prepared(TensorF64 x, Weight w, TensorF64 y) {}
 
-    LinearGolden() { super(LinearOp.class); }
+    public LinearGolden() { super(LinearOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

@@ -29,13 +29,13 @@ import org.dsv32.spec.weights.AttentionWeights;
  * differs from the expected one within the score tolerance (a near tie), its output is compared after running it
  * again with the expected selection forced (decision replay); a selection beyond the tolerance fails.
  */
-final class MlaGolden extends AbstractGoldenOp<MlaAttentionOp, MlaGolden.Prepared> {
+public final class MlaGolden extends AbstractGoldenOp<MlaAttentionOp, MlaGolden.Prepared> {
     record Prepared(TensorF64 x, AttentionWeights w, LayerCache cache, int start, int[] steps, TensorF64 y, TensorF64 scores,
                     int[][] selected, TensorF64 latents, TensorF64 kPe, TensorF64 keys) {}
 
     static final String PREFIX = "model.layers.0.self_attn";
 
-    MlaGolden() { super(MlaAttentionOp.class); }
+    public MlaGolden() { super(MlaAttentionOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

@@ -19,10 +19,10 @@ import org.dsv32.spec.weights.MlpWeights;
  * {@code <weight_prefix>.gate_proj / up_proj / down_proj} → {@code expected.y} = down(silu(gate x) * up x). The
  * shipped cases use an expert of width 128 (down has K = 128) and an all-zero activation tile.
  */
-final class MlpGolden extends AbstractGoldenOp<MlpOp, MlpGolden.Prepared> {
+public final class MlpGolden extends AbstractGoldenOp<MlpOp, MlpGolden.Prepared> {
     record Prepared(TensorF64 x, MlpWeights w, TensorF64 y) {}
 
-    MlpGolden() { super(MlpOp.class); }
+    public MlpGolden() { super(MlpOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

@@ -22,10 +22,10 @@ import org.dsv32.spec.weights.ModelWeights;
  * {@code weights_file} → {@code expected.logits} [T][vocab] and {@code expected.hidden} [T][D] (the final-norm
  * hidden states handed to the LM head). Inputs drawn until no decision inside is near-tied ({@link DecisionMargins}).
  */
-final class ModelGolden extends AbstractGoldenOp<ModelOp, ModelGolden.Prepared> {
+public final class ModelGolden extends AbstractGoldenOp<ModelOp, ModelGolden.Prepared> {
     record Prepared(int[] tokens, int[] steps, ModelWeights w, TensorF64 logits, TensorF64 hidden) {}
 
-    ModelGolden() { super(ModelOp.class); }
+    public ModelGolden() { super(ModelOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

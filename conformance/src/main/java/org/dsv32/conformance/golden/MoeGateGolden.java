@@ -25,12 +25,12 @@ import org.dsv32.spec.weights.MoeWeights;
  * {@code expected.weights} [T][k] (in the order of experts). Groups and experts are judged by the harness's
  * decision-aware check against the expected scores; the weights against the formula on the candidate's experts.
  */
-final class MoeGateGolden extends AbstractGoldenOp<MoeGateOp, MoeGateGolden.Prepared> {
+public final class MoeGateGolden extends AbstractGoldenOp<MoeGateOp, MoeGateGolden.Prepared> {
     record Prepared(TensorF64 x, MoeWeights w, Routing routing) {}
 
     static final String PREFIX = "model.layers.1.mlp";
 
-    MoeGateGolden() { super(MoeGateOp.class); }
+    public MoeGateGolden() { super(MoeGateOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

@@ -25,10 +25,10 @@ import org.dsv32.spec.weights.MoeWeights;
  * of moe_gate. The candidate's routing is judged against the expected scores; when it differs within the score
  * tolerance, the candidate is run again with the expected routing forced and that output is compared.
  */
-final class MoeGolden extends AbstractGoldenOp<MoeOp, MoeGolden.Prepared> {
+public final class MoeGolden extends AbstractGoldenOp<MoeOp, MoeGolden.Prepared> {
     record Prepared(TensorF64 x, MoeWeights w, Routing routing, TensorF64 y) {}
 
-    MoeGolden() { super(MoeOp.class); }
+    public MoeGolden() { super(MoeOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

@@ -27,10 +27,10 @@ import org.dsv32.spec.weights.ModelWeights;
  * [T][vocab] for t_{i+2}. The shipped cases start at position 0, where the embedding input must be zeroed; their
  * hidden states come from the main model on the same tokens, rounded to fp32.
  */
-final class MtpGolden extends AbstractGoldenOp<MtpOp, MtpGolden.Prepared> {
+public final class MtpGolden extends AbstractGoldenOp<MtpOp, MtpGolden.Prepared> {
     record Prepared(TensorF64 hidden, int[] next, int index, LayerCache cache, int start, int[] steps, ModelWeights w, TensorF64 logits) {}
 
-    MtpGolden() { super(MtpOp.class); }
+    public MtpGolden() { super(MtpOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

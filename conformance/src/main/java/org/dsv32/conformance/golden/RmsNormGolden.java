@@ -19,10 +19,10 @@ import org.dsv32.spec.weights.Weight;
  * (default the config's rms_norm_eps) → {@code expected.y}. With {@code fused_residual} = true also
  * {@code input.residual}: the operation first adds x into the residual, and {@code expected.residual} is the sum.
  */
-final class RmsNormGolden extends AbstractGoldenOp<RmsNormOp, RmsNormGolden.Prepared> {
+public final class RmsNormGolden extends AbstractGoldenOp<RmsNormOp, RmsNormGolden.Prepared> {
     record Prepared(TensorF64 x, TensorF64 residual, Weight w, double eps, TensorF64 y, TensorF64 residualOut) {}
 
-    RmsNormGolden() { super(RmsNormOp.class); }
+    public RmsNormGolden() { super(RmsNormOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

@@ -21,10 +21,10 @@ import org.dsv32.spec.tensor.TensorF64;
  * {@code expected.y}, with the config's YaRN frequencies. Positions from 0 to max_position_embeddings - 1, around
  * original_max_position_embeddings = 4096.
  */
-final class RopeGolden extends AbstractGoldenOp<RopeOp, RopeGolden.Prepared> {
+public final class RopeGolden extends AbstractGoldenOp<RopeOp, RopeGolden.Prepared> {
     record Prepared(TensorF64 x, int[] positions, RopeLayout layout, TensorF64 y) {}
 
-    RopeGolden() { super(RopeOp.class); }
+    public RopeGolden() { super(RopeOp.class); }
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {

@@ -15,6 +15,7 @@ import org.dsv32.reference.ReferenceMla;
 import org.dsv32.reference.ReferenceMlp;
 import org.dsv32.reference.ReferenceMoe;
 import org.dsv32.reference.ReferenceMoeGate;
+import org.dsv32.reference.ReferenceModel;
 import org.dsv32.reference.ReferenceMtp;
 import org.dsv32.reference.ReferenceRmsNorm;
 import org.dsv32.reference.ReferenceRope;
@@ -30,6 +31,7 @@ import org.dsv32.spec.ops.MlaAttentionOp;
 import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.RmsNormOp;
@@ -304,6 +306,14 @@ public final class MutantCatalogue {
                         for (int i = 0; i < y.size(); i++) y.setFlat(i, y.getFlat(i) - x.getFlat(i));
                         return y;
                     }
+                });
+
+        // ---- the model (section 10)
+        add(l, "model-position-not-advanced", null,
+                "every forward call of a session starts at position 0: decode tokens are rotated as position 0 and "
+                        + "overwrite the first cache rows instead of extending the cache",
+                ModelOp.class, ModelOp.class, (ctx, self) -> new ReferenceModel(ctx, self) {
+                    @Override protected int positionAfter(int position, int fed) { return 0; }
                 });
 
         // ---- MTP (section 10)

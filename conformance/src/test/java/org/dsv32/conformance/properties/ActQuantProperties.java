@@ -12,7 +12,7 @@ import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.tensor.TensorF64;
 
 /** act_quant of any backend against the reference: rows of any magnitude, zero tiles, either scale format. */
-public abstract class ActQuantProperties extends OperationProperties {
+class ActQuantProperties extends OperationProperties {
     private final ActQuantCheck check = new ActQuantCheck();
 
     @Override

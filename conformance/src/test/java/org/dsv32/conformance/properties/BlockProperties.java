@@ -11,7 +11,7 @@ import org.dsv32.conformance.checks.BlockCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** A decoder block (dense or MoE layer) of any backend against the reference: prefill then decode. */
-public abstract class BlockProperties extends OperationProperties {
+class BlockProperties extends OperationProperties {
     private final BlockCheck check = new BlockCheck();
 
     @Override

@@ -9,7 +9,7 @@ import org.dsv32.conformance.RandomInputs;
 import org.dsv32.conformance.checks.HadamardCheck;
 
 /** The Hadamard transform of any backend against the reference, n = 1 .. 128. */
-public abstract class HadamardProperties extends OperationProperties {
+class HadamardProperties extends OperationProperties {
     private final HadamardCheck check = new HadamardCheck();
 
     @Override

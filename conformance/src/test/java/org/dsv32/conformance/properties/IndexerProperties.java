@@ -11,7 +11,7 @@ import org.dsv32.conformance.checks.IndexerCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** The lightning indexer of any backend against the reference: prefill then decode, any top-k against the key count. */
-public abstract class IndexerProperties extends OperationProperties {
+class IndexerProperties extends OperationProperties {
     private final IndexerCheck check = new IndexerCheck();
 
     @Override

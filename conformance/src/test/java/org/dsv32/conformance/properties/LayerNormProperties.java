@@ -12,7 +12,7 @@ import org.dsv32.conformance.checks.LayerNormCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** LayerNorm of any backend against the reference, with a common offset (the conditioning the tolerance follows). */
-public abstract class LayerNormProperties extends OperationProperties {
+class LayerNormProperties extends OperationProperties {
     private final LayerNormCheck check = new LayerNormCheck();
 
     @Override

@@ -12,7 +12,7 @@ import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.weights.Weight;
 
 /** Linear layers of any backend against the reference: ragged N, K a multiple of 128, FP8 or bf16 weights. */
-public abstract class LinearProperties extends OperationProperties {
+class LinearProperties extends OperationProperties {
     private final LinearCheck check = new LinearCheck();
 
     @Override

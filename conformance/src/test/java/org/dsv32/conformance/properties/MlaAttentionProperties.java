@@ -11,7 +11,7 @@ import org.dsv32.conformance.checks.MlaAttentionCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** MLA attention of any backend against the reference replaying its key selection: prefill then decode. */
-public abstract class MlaAttentionProperties extends OperationProperties {
+class MlaAttentionProperties extends OperationProperties {
     private final MlaAttentionCheck check = new MlaAttentionCheck();
 
     @Override

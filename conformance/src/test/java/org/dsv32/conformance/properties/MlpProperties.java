@@ -11,7 +11,7 @@ import org.dsv32.conformance.checks.MlpCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** The SwiGLU MLP of any backend against the reference, intermediate widths 128 .. 384. */
-public abstract class MlpProperties extends OperationProperties {
+class MlpProperties extends OperationProperties {
     private final MlpCheck check = new MlpCheck();
 
     @Override

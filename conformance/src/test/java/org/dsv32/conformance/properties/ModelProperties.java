@@ -10,7 +10,7 @@ import org.dsv32.conformance.checks.ModelCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** The whole (small) model of any backend against the reference: a prefill and a decode step. */
-public abstract class ModelProperties extends OperationProperties {
+class ModelProperties extends OperationProperties {
     private final ModelCheck check = new ModelCheck();
 
     @Override

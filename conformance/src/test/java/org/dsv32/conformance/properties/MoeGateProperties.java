@@ -13,7 +13,7 @@ import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.weights.MoeWeights;
 
 /** The MoE router of any backend against the reference, with correction biases of any strength. */
-public abstract class MoeGateProperties extends OperationProperties {
+class MoeGateProperties extends OperationProperties {
     private final MoeGateCheck check = new MoeGateCheck();
 
     @Override

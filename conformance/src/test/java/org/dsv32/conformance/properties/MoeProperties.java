@@ -11,7 +11,7 @@ import org.dsv32.conformance.checks.MoeCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** The MoE layer of any backend against the reference replaying its routing. */
-public abstract class MoeProperties extends OperationProperties {
+class MoeProperties extends OperationProperties {
     private final MoeCheck check = new MoeCheck();
 
     @Override

@@ -11,7 +11,7 @@ import org.dsv32.conformance.checks.MtpCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** The MTP module of any backend against the reference, from position 0 and then a decode step. */
-public abstract class MtpProperties extends OperationProperties {
+class MtpProperties extends OperationProperties {
     private final MtpCheck check = new MtpCheck();
 
     @Override

@@ -1,93 +1,72 @@
 package org.dsv32.conformance.properties;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.dsv32.conformance.AbstractOperationCheck;
 import org.dsv32.conformance.CaseResult;
-import org.dsv32.conformance.ModeTier;
-import org.dsv32.reference.ReferenceBackend;
-import org.dsv32.spec.backend.Backend;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
-import net.jqwik.api.lifecycle.LifecycleContext;
-import net.jqwik.api.lifecycle.PropagationMode;
-import net.jqwik.api.lifecycle.SkipExecutionHook;
 import org.dsv32.conformance.ConformanceConfigs;
+import org.dsv32.conformance.ModeTier;
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.backend.Backends;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.backend.PrecisionMode;
-import org.opentest4j.TestAbortedException;
+import org.dsv32.spec.ops.Operation;
 
 /**
- * The common part of the generic conformance properties (in the style of EJML's generic checks): a subclass per
- * backend supplies {@link #backend()}; the operation bases generate seeded, shrinkable cases and compare the backend
- * with the reference through the same {@link AbstractOperationCheck} logic as {@code ./dsv32 conform}. A backend that
- * lacks the operation is SKIPPED with a NOT IMPLEMENTED message (an unavailable one with UNAVAILABLE and its reason)
- * — never a pass.
+ * The common part of the conformance properties (in the style of EJML's generic checks): each operation's property
+ * class generates seeded, shrinkable cases from jqwik arbitraries and compares EVERY candidate backend on the class
+ * path (every one but the reference that is available and implements the operation) with the float64 reference,
+ * through the same {@link AbstractOperationCheck} logic as {@code ./dsv32 conform}. A candidate that is unavailable or
+ * lacks the operation is not silently dropped: {@link CandidateCoverageTest} reports each such pair as a skipped
+ * test with its reason.
  */
-@AddLifecycleHook(OperationProperties.SkipNotImplemented.class)
 public abstract class OperationProperties {
-    private static final Backend REFERENCE = new ReferenceBackend();
-
-    /** The backend under test. */
-    protected abstract Backend backend();
+    private static final List<Backend> BACKENDS = Backends.all();
 
     /** The check whose logic the properties use (it names the operation). */
     protected abstract AbstractOperationCheck<?, ?> check();
 
-    protected Backend reference() { return REFERENCE; }
+    /** The float64 reference. */
+    static Backend reference() { return Backends.byName("reference"); }
 
-    /** Whether the backend under test provides the checked operation. */
-    final boolean implemented() {
+    /** Every backend but the reference, available or not, in {@link Backends#all()}'s order. */
+    static List<Backend> nonReferenceBackends() {
+        return BACKENDS.stream().filter(b -> !b.name().equals("reference")).toList();
+    }
+
+    /** Whether {@code b} is available and provides {@code op} (probed on the small conformance config). */
+    static boolean implementsOperation(Backend b, Class<? extends Operation> op) {
+        if (!b.availability().available()) return false;
         try {
-            return backend().operation(check().operation(), new OpContext(ConformanceConfigs.small(), PrecisionMode.EXACT)).isPresent();
+            return b.operation(op, new OpContext(ConformanceConfigs.small(), PrecisionMode.EXACT)).isPresent();
         } catch (RuntimeException e) {
             return false;
         }
     }
 
-    /**
-     * Skips every property of a backend that lacks the operation — before any input is generated — with a
-     * NOT IMPLEMENTED reason in the test report and on stderr. A skip, never a pass.
-     */
-    public static final class SkipNotImplemented implements SkipExecutionHook {
-        @Override
-        public SkipResult shouldBeSkipped(LifecycleContext context) {
-            var type = context.optionalContainerClass().orElse(null);
-            if (type == null || java.lang.reflect.Modifier.isAbstract(type.getModifiers())) return SkipResult.doNotSkip();
-            try {
-                var ctor = type.getDeclaredConstructor();
-                ctor.setAccessible(true);
-                OperationProperties p = (OperationProperties) ctor.newInstance();
-                var avail = p.backend().availability();
-                if (!avail.available()) {
-                    String m = "UNAVAILABLE: backend '" + p.backend().name() + "': " + avail.reason() + " (" + type.getSimpleName() + " skipped)";
-                    System.err.println(m);
-                    return SkipResult.skip(m);
-                }
-                if (p.implemented()) return SkipResult.doNotSkip();
-                String m = "NOT IMPLEMENTED: backend '" + p.backend().name() + "' does not implement "
-                        + p.check().operation().getSimpleName() + " (" + type.getSimpleName() + " skipped)";
-                System.err.println(m);
-                return SkipResult.skip(m);
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("cannot instantiate " + type.getName(), e);
-            }
-        }
-
-        @Override
-        public PropagationMode propagateTo() { return PropagationMode.ALL_DESCENDANTS; }
+    /** The backends the properties of {@code op} run on. */
+    static List<Backend> candidates(Class<? extends Operation> op) {
+        List<Backend> out = new ArrayList<>();
+        for (Backend b : nonReferenceBackends()) if (implementsOperation(b, op)) out.add(b);
+        return out;
     }
 
-    /** Runs {@code c} under {@code mt} and fails with the case's reasons unless it passes. */
+    /**
+     * Runs {@code c} under {@code mt} on every candidate and fails with the first failing candidate's reasons. With no
+     * candidate at all it fails too: a property that compares nothing would pass vacuously.
+     */
     protected <C extends AbstractOperationCheck.Case> void assertConforms(AbstractOperationCheck<?, C> check, C c, ModeTier mt) {
-        CaseResult r;
-        try {
-            r = check.runOne(c, backend(), reference(), mt);
-        } catch (AbstractOperationCheck.NotImplemented e) {
-            throw new TestAbortedException(e.getMessage()); // the skip hook normally prevents this
+        List<Backend> candidates = candidates(check.operation());
+        assertFalse(candidates.isEmpty(), () -> "no backend but the reference implements " + check.operation().getSimpleName());
+        Backend reference = reference();
+        for (Backend b : candidates) {
+            CaseResult r = check.runOne(c, b, reference, mt);
+            if (r == null) continue;
+            assertTrue(r.passed(), () -> b.name() + " " + mt.label() + " " + r.name() + ": " + r.failures());
         }
-        if (r == null) return;
-        CaseResult res = r;
-        assertTrue(res.passed(), () -> backend().name() + " " + mt.label() + " " + res.name() + ": " + res.failures());
     }
 
     /** The check's comparison number {@code i} (modulo their count): lets jqwik pick and shrink the mode and tier. */

@@ -12,7 +12,7 @@ import org.dsv32.conformance.checks.RmsNormCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** RMSNorm (plain and fused residual) of any backend against the reference, rows of any magnitude. */
-public abstract class RmsNormProperties extends OperationProperties {
+class RmsNormProperties extends OperationProperties {
     private final RmsNormCheck check = new RmsNormCheck();
 
     @Override

@@ -11,7 +11,7 @@ import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.RopeLayout;
 
 /** RoPE of any backend against the reference, at any position up to max_position_embeddings, both layouts. */
-public abstract class RopeProperties extends OperationProperties {
+class RopeProperties extends OperationProperties {
     private final RopeCheck check = new RopeCheck();
 
     @Override

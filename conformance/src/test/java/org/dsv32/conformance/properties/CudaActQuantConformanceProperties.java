@@ -1,9 +1,0 @@
-package org.dsv32.conformance.properties;
-
-import org.dsv32.cuda.CudaBackend;
-import org.dsv32.spec.backend.Backend;
-
-/** {@link ActQuantProperties} for the cuda backend; skipped as UNAVAILABLE without a GPU, NOT IMPLEMENTED without the operation. */
-class CudaActQuantConformanceProperties extends ActQuantProperties {
-    @Override protected Backend backend() { return new CudaBackend(); }
-}

@@ -1,9 +1,0 @@
-package org.dsv32.conformance.properties;
-
-import org.dsv32.reference.ReferenceBackend;
-import org.dsv32.spec.backend.Backend;
-
-/** {@link LayerNormProperties} for the reference backend (against itself: the comparison machinery end to end). */
-class ReferenceLayerNormConformanceProperties extends LayerNormProperties {
-    @Override protected Backend backend() { return new ReferenceBackend(); }
-}

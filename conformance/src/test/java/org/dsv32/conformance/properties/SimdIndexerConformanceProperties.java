@@ -1,9 +1,0 @@
-package org.dsv32.conformance.properties;
-
-import org.dsv32.optimized.SimdBackend;
-import org.dsv32.spec.backend.Backend;
-
-/** {@link IndexerProperties} for the simd backend; skipped as NOT IMPLEMENTED until it has the operation. */
-class SimdIndexerConformanceProperties extends IndexerProperties {
-    @Override protected Backend backend() { return new SimdBackend(); }
-}

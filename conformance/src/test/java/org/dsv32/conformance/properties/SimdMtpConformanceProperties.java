@@ -1,9 +1,0 @@
-package org.dsv32.conformance.properties;
-
-import org.dsv32.optimized.SimdBackend;
-import org.dsv32.spec.backend.Backend;
-
-/** {@link MtpProperties} for the simd backend; skipped as NOT IMPLEMENTED until it has the operation. */
-class SimdMtpConformanceProperties extends MtpProperties {
-    @Override protected Backend backend() { return new SimdBackend(); }
-}
