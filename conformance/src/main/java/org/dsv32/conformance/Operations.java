@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import org.dsv32.conformance.checks.ActQuantCheck;
 import org.dsv32.conformance.checks.BlockCheck;
+import org.dsv32.conformance.checks.ExpertBiasUpdateCheck;
 import org.dsv32.conformance.checks.HadamardCheck;
 import org.dsv32.conformance.checks.IndexerCheck;
 import org.dsv32.conformance.checks.LayerNormCheck;
@@ -19,6 +20,7 @@ import org.dsv32.conformance.checks.RmsNormCheck;
 import org.dsv32.conformance.checks.RopeCheck;
 import org.dsv32.conformance.golden.ActQuantGolden;
 import org.dsv32.conformance.golden.BlockGolden;
+import org.dsv32.conformance.golden.ExpertBiasUpdateGolden;
 import org.dsv32.conformance.golden.HadamardGolden;
 import org.dsv32.conformance.golden.IndexerGolden;
 import org.dsv32.conformance.golden.LayerNormGolden;
@@ -33,6 +35,7 @@ import org.dsv32.conformance.golden.RmsNormGolden;
 import org.dsv32.conformance.golden.RopeGolden;
 import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerNormOp;
@@ -69,6 +72,7 @@ public final class Operations {
             OperationDescriptor.of(MlaAttentionOp.class, new MlaAttentionCheck(), new MlaGolden()),
             OperationDescriptor.of(MoeGateOp.class, new MoeGateCheck(), new MoeGateGolden()),
             OperationDescriptor.of(MoeOp.class, new MoeCheck(), new MoeGolden()),
+            OperationDescriptor.of(ExpertBiasUpdateOp.class, new ExpertBiasUpdateCheck(), new ExpertBiasUpdateGolden()),
             OperationDescriptor.of(MlpOp.class, new MlpCheck(), new MlpGolden()),
             OperationDescriptor.of(BlockOp.class, new BlockCheck(), new BlockGolden()),
             OperationDescriptor.of(ModelOp.class, new ModelCheck(), new ModelGolden()),

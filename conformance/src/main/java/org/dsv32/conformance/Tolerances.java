@@ -160,6 +160,18 @@ public final class Tolerances {
         return new Tolerance(calcDiffOf(e), Double.NaN, Double.NaN, fmt("gamma_n sqrt(n) + u, n=%d => eps %.3g", n, e));
     }
 
+    /**
+     * The expert bias update b' = b + γ sign(c̄ − c_i) (no decision to round: the sign is decided in integers). A
+     * float32 backend rounds b and γ to fp32 and the sum once, so each element is off by at most
+     * u (|b_i| + γ + |b_i'|) <= u (maxAbsBias + γ + maxAbsResult); relative to the result's largest element that is
+     * eps = u (maxAbsBias + γ + maxAbsResult) / maxAbsResult, gated element-wise and as calc_diff eps²/2.
+     */
+    public static Tolerance expertBiasUpdate(double maxAbsBias, double gamma, double maxAbsResult) {
+        double e = maxAbsResult > 0 ? U_FP32 * (maxAbsBias + gamma + maxAbsResult) / maxAbsResult : U_FP32;
+        return new Tolerance(calcDiffOf(e), e, Double.NaN,
+                fmt("u (max|b| + gamma + max|b'|) / max|b'|, max|b|=%.3g gamma=%.3g max|b'|=%.3g => eps %.3g", maxAbsBias, gamma, maxAbsResult, e));
+    }
+
     /** SwiGLU MLP D -> I -> D: gate and up (K=D), silu and product (element-wise), down (K=I). */
     public static Tolerance mlp(int d, int intermediate, PrecisionMode mode, Tier tier) {
         ErrorBudget b = mlpBudget(d, intermediate, mode, tier);
@@ -348,6 +360,7 @@ public final class Tolerances {
         addModes(rows, "mla_attention", "keys<=" + keys, (m, t) -> mla(c, m, t, maxPos, keys));
         rows.add(new Row("moe_gate (scores; weights; score tol)", "D=" + c.hiddenSize(), "any", Tier.TIGHT, moeGate(c)));
         addModes(rows, "moe", "I=" + c.moeIntermediateSize(), (m, t) -> moe(c, m, t));
+        rows.add(new Row("expert_bias_update", "N_r=" + c.nRoutedExperts() + ", b up to 0.1, gamma 1e-3", "any", Tier.TIGHT, expertBiasUpdate(0.1, 1e-3, 0.1)));
         addModes(rows, "mlp", "I=" + c.intermediateSize(), (m, t) -> mlp(c.hiddenSize(), c.intermediateSize(), m, t));
         for (PrecisionMode m : PrecisionMode.values()) {
             rows.add(new Row("block (MoE layer)", "D=" + c.hiddenSize(), m.label(), Tier.TIGHT, block(c, m, Tier.TIGHT, maxPos, keys, true)));

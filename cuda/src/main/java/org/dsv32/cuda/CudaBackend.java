@@ -7,6 +7,7 @@ import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerNormOp;
@@ -65,6 +66,7 @@ public final class CudaBackend extends RegistryBackend {
                 new CudaMla(c, gpu(), self, () -> CudaComposed.of(MlaAttentionOp.class, simd, self, c)));
         register(MoeOp.class, (c, self) -> new CudaMoe(c, gpu(), self));
         delegateComposed(MlpOp.class, simd);
+        delegate(ExpertBiasUpdateOp.class, simd);
         delegateComposed(BlockOp.class, simd);
         register(ModelOp.class, (c, self) -> new CudaModel(c, gpu(), self));
         delegateComposed(MtpOp.class, simd);

@@ -73,6 +73,12 @@ public final class GoldenCaseWriter {
         return this;
     }
 
+    /** {@code input.<name>} as I32 [rows][width], rows shorter than {@code width} padded with -1. */
+    public GoldenCaseWriter inputIndices(String name, int[][] rows, int width) {
+        tensors.add(TensorData.ofInts(GoldenFormat.INPUT + name, padded(rows, width), rows.length, width));
+        return this;
+    }
+
     /** {@code expected.<name>} as F64. */
     public GoldenCaseWriter expected(String name, TensorF64 y) {
         tensors.add(TensorData.ofDoubles(GoldenFormat.EXPECTED + name, y.toArray(), longs(y.shape())));

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.stream.IntStream;
 import org.dsv32.reference.ReferenceActQuant;
 import org.dsv32.reference.ReferenceBlock;
+import org.dsv32.reference.ReferenceExpertBiasUpdate;
 import org.dsv32.reference.ReferenceHadamard;
 import org.dsv32.reference.ReferenceIndexer;
 import org.dsv32.reference.ReferenceLayerNorm;
@@ -22,6 +23,7 @@ import org.dsv32.reference.ReferenceRope;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerCache;
@@ -306,6 +308,20 @@ public final class MutantCatalogue {
                         for (int i = 0; i < y.size(); i++) y.setFlat(i, y.getFlat(i) - x.getFlat(i));
                         return y;
                     }
+                });
+
+        // ---- auxiliary-loss-free balancing (section 9)
+        add(l, "bias-update-sign-flipped", null,
+                "the expert bias update raises an overloaded expert's bias and lowers an underloaded one's "
+                        + "(b + gamma sign(c_i - mean) instead of sign(mean - c_i)): the balancing runs away",
+                ExpertBiasUpdateOp.class, ExpertBiasUpdateOp.class, (ctx, self) -> new ReferenceExpertBiasUpdate(ctx, self) {
+                    @Override protected int direction(long total, int n, long load) { return -super.direction(total, n, load); }
+                });
+        add(l, "bias-update-mean-tie-moves", null,
+                "an expert exactly at the mean load is moved down (sign(0) taken as -1, a '>=' for a '>'), so a "
+                        + "perfectly balanced layer drifts",
+                ExpertBiasUpdateOp.class, ExpertBiasUpdateOp.class, (ctx, self) -> new ReferenceExpertBiasUpdate(ctx, self) {
+                    @Override protected int direction(long total, int n, long load) { return total - n * load > 0 ? 1 : -1; }
                 });
 
         // ---- the model (section 10)
