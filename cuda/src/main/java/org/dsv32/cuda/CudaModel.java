@@ -1,9 +1,8 @@
 package org.dsv32.cuda;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.ops.AbstractModelSession;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.LinearOp;
@@ -35,35 +34,18 @@ final class CudaModel implements ModelOp {
     @Override
     public ModelSession open(ModelWeights weights) { return new Session(weights); }
 
-    private final class Session implements ModelSession {
-        private final ModelWeights w;
-        private final List<LayerCache> caches = new ArrayList<>();
-        private int position;
-        private TensorF64 lastHidden;
-
-        Session(ModelWeights w) {
-            this.w = w;
-            for (int i = 0; i < w.layers().size(); i++) caches.add(new LayerCache());
-        }
+    private final class Session extends AbstractModelSession {
+        Session(ModelWeights w) { super(w); }
 
         @Override
-        public TensorF64 forward(int[] tokens) {
-            if (tokens.length == 0) throw new IllegalArgumentException("no tokens to feed");
+        protected TensorF64 finalHidden(int[] tokens, int startPos) {
             BlockOp block = self.require(BlockOp.class, ctx);
-            TensorF64 h = CudaEmbedding.lookup(gpu, w.embedding(), tokens);
-            for (LayerWeights layer : w.layers()) h = block.forward(h, position, layer, caches.get(layer.index()));
-            lastHidden = self.require(RmsNormOp.class, ctx).apply(h, w.finalNorm(), ctx.config().rmsNormEps());
-            position += tokens.length;
-            return self.require(LinearOp.class, ctx).apply(lastHidden, w.lmHead());
+            TensorF64 h = CudaEmbedding.lookup(gpu, weights.embedding(), tokens);
+            for (LayerWeights layer : weights.layers()) h = block.forward(h, startPos, layer, caches.get(layer.index()));
+            return self.require(RmsNormOp.class, ctx).apply(h, weights.finalNorm(), ctx.config().rmsNormEps());
         }
 
         @Override
-        public TensorF64 lastHidden() {
-            if (lastHidden == null) throw new IllegalStateException("no forward call yet");
-            return lastHidden;
-        }
-
-        @Override
-        public int position() { return position; }
+        protected TensorF64 head(TensorF64 hidden) { return self.require(LinearOp.class, ctx).apply(hidden, weights.lmHead()); }
     }
 }

@@ -1,9 +1,8 @@
 package org.dsv32.optimized;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.ops.AbstractModelSession;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.LinearOp;
@@ -33,38 +32,22 @@ public final class SimdModel implements ModelOp {
     @Override
     public ModelSession open(ModelWeights weights) { return new Session(weights); }
 
-    private final class Session implements ModelSession {
-        private final ModelWeights w;
-        private final List<LayerCache> caches = new ArrayList<>();
-        private int position;
-        private TensorF64 lastHidden;
-
-        Session(ModelWeights w) {
-            this.w = w;
-            for (int i = 0; i < w.layers().size(); i++) caches.add(new LayerCache());
-        }
+    private final class Session extends AbstractModelSession {
+        Session(ModelWeights w) { super(w); }
 
         @Override
-        public TensorF64 forward(int[] tokens) {
-            if (tokens.length == 0) throw new IllegalArgumentException("no tokens to feed");
-            int n = tokens.length, dim = w.embedding().cols();
+        protected TensorF64 finalHidden(int[] tokens, int startPos) {
+            int n = tokens.length, dim = weights.embedding().cols();
             BlockOp block = parts.get(BlockOp.class);
-            float[] h = SimdEmbedding.lookup(w.embedding(), tokens);
-            for (LayerWeights layer : w.layers()) h = SimdBlock.run(block, h, n, position, layer, caches.get(layer.index()));
-            float[] hidden = SimdOps.rmsNorm(parts.get(RmsNormOp.class), h, n, dim, w.finalNorm(), ctx.config().rmsNormEps());
-            lastHidden = SimdTensors.toTensor(hidden, n, dim);
-            position += n;
-            float[] logits = SimdOps.linear(parts.get(LinearOp.class), hidden, n, w.lmHead());
-            return SimdTensors.toTensor(logits, n, w.lmHead().rows());
+            float[] h = SimdEmbedding.lookup(weights.embedding(), tokens);
+            for (LayerWeights layer : weights.layers()) h = SimdBlock.run(block, h, n, startPos, layer, caches.get(layer.index()));
+            return SimdTensors.toTensor(SimdOps.rmsNorm(parts.get(RmsNormOp.class), h, n, dim, weights.finalNorm(), ctx.config().rmsNormEps()), n, dim);
         }
 
         @Override
-        public TensorF64 lastHidden() {
-            if (lastHidden == null) throw new IllegalStateException("no forward call yet");
-            return lastHidden;
+        protected TensorF64 head(TensorF64 hidden) {
+            float[] logits = SimdOps.linear(parts.get(LinearOp.class), SimdTensors.toFloats(hidden), hidden.rows(), weights.lmHead());
+            return SimdTensors.toTensor(logits, hidden.rows(), weights.lmHead().rows());
         }
-
-        @Override
-        public int position() { return position; }
     }
 }

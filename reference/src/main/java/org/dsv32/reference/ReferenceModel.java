@@ -1,11 +1,9 @@
 package org.dsv32.reference;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.ops.AbstractModelSession;
 import org.dsv32.spec.ops.BlockOp;
-import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.ModelSession;
@@ -33,35 +31,21 @@ public class ReferenceModel implements ModelOp {
     /** The position of the next token after {@code fed} tokens from {@code position}: the cache's write index. */
     protected int positionAfter(int position, int fed) { return position + fed; }
 
-    private final class Session implements ModelSession {
-        private final ModelWeights w;
-        private final List<LayerCache> caches = new ArrayList<>();
-        private int position;
-        private TensorF64 lastHidden;
-
-        Session(ModelWeights w) {
-            this.w = w;
-            for (int i = 0; i < w.layers().size(); i++) caches.add(new LayerCache());
-        }
+    private final class Session extends AbstractModelSession {
+        Session(ModelWeights w) { super(w); }
 
         @Override
-        public TensorF64 forward(int[] tokens) {
-            if (tokens.length == 0) throw new IllegalArgumentException("no tokens to feed");
+        protected TensorF64 finalHidden(int[] tokens, int startPos) {
             BlockOp block = self.require(BlockOp.class, ctx);
-            TensorF64 h = ReferenceEmbedding.lookup(w.embedding(), tokens);
-            for (LayerWeights layer : w.layers()) h = block.forward(h, position, layer, caches.get(layer.index()));
-            lastHidden = self.require(RmsNormOp.class, ctx).apply(h, w.finalNorm(), ctx.config().rmsNormEps());
-            position = positionAfter(position, tokens.length);
-            return self.require(LinearOp.class, ctx).apply(lastHidden, w.lmHead());
+            TensorF64 h = ReferenceEmbedding.lookup(weights.embedding(), tokens);
+            for (LayerWeights layer : weights.layers()) h = block.forward(h, startPos, layer, caches.get(layer.index()));
+            return self.require(RmsNormOp.class, ctx).apply(h, weights.finalNorm(), ctx.config().rmsNormEps());
         }
 
         @Override
-        public TensorF64 lastHidden() {
-            if (lastHidden == null) throw new IllegalStateException("no forward call yet");
-            return lastHidden;
-        }
+        protected TensorF64 head(TensorF64 hidden) { return self.require(LinearOp.class, ctx).apply(hidden, weights.lmHead()); }
 
         @Override
-        public int position() { return position; }
+        protected int positionAfter(int position, int fed) { return ReferenceModel.this.positionAfter(position, fed); }
     }
 }

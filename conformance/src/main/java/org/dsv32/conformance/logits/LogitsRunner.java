@@ -33,11 +33,11 @@ public final class LogitsRunner {
             LogitsScript.Sequence s = script.sequences().get(b);
             ModelSession session = model.open(weights);
             int steps = 1 + s.decode().length;
-            TensorF64 logits = session.forward(s.prompt());
+            TensorF64 logits = session.forwardLast(s.prompt());
             out.put(name(b, 0), lastRow("seq" + b + ".step0", logits));
             progress.step(b, 0, steps);
             for (int k = 0; k < s.decode().length; k++) {
-                logits = session.forward(new int[] {s.decode()[k]});
+                logits = session.forwardLast(new int[] {s.decode()[k]});
                 out.put(name(b, k + 1), lastRow(name(b, k + 1), logits));
                 progress.step(b, k + 1, steps);
             }

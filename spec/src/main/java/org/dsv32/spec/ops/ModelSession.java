@@ -7,6 +7,13 @@ public interface ModelSession {
     /** Feeds the next tokens (a prefill of many or a decode step of one); returns their logits [T][vocab]. */
     TensorF64 forward(int[] tokens);
 
+    /**
+     * Feeds the next tokens like {@link #forward} and returns only the LAST token's logits [1][vocab]: the LM head runs
+     * on one row. What generation and teacher-forced scoring need; at the real vocabulary a prompt of 1,000 tokens
+     * would otherwise widen about 1 GB of logits to keep one row. {@link #lastHidden} still holds every row.
+     */
+    TensorF64 forwardLast(int[] tokens);
+
     /** The final hidden states (after the final norm, as handed to the LM head) of the last {@link #forward} call, [T][D]. */
     TensorF64 lastHidden();
 
