@@ -13,7 +13,7 @@ import org.dsv32.spec.weights.MtpWeights;
 
 /**
  * The multi-token-prediction module in float32 (fact sheet, section 10; the reference is
- * {@link org.dsv32.reference.ReferenceMtp}). For row i at position p = startPos + i:
+ * {@code ReferenceMtp}). For row i at position p = startPos + i:
  * <pre>
  *   e = RMSNorm_e(emb(t_{i+1}))   (zero when p == 0)
  *   u = W_eh [ e ; RMSNorm_h(h_i) ]          embedding FIRST
