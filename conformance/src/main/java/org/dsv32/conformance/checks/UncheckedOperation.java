@@ -15,9 +15,9 @@ import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.OperationCatalog;
 
 /**
- * Stands in for an operation of {@link OperationCatalog#ALL} that has no check yet (the model-level operations
- * until they arrive): always NOT_IMPLEMENTED, saying whether the backend lacks the operation or the harness lacks
- * the check — never a pass.
+ * Stands in for an operation of {@link OperationCatalog#ALL} that has no check (every catalogued operation has one
+ * today; a newly catalogued one before its check is written): always NOT_IMPLEMENTED, saying whether the backend
+ * lacks the operation or the harness lacks the check — never a pass.
  */
 public final class UncheckedOperation implements OperationCheck {
     private final Class<? extends Operation> type;
