@@ -17,7 +17,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.IndexerWeights;
 
 /**
- * The DSA lightning indexer in float32 (fact sheet, section 8; the reference is
+ * The DSA lightning indexer in float32 (spec/SEMANTICS.md §8; the reference is
  * {@code ReferenceIndexer}, whose formula and selection rule this computes). With H heads of
  * D dims, r rope dims, for a query token t at position p and a key s &lt;= p:
  * <pre>

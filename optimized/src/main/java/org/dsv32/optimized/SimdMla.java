@@ -19,7 +19,7 @@ import org.dsv32.spec.weights.AttentionWeights;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * Multi-head latent attention with DeepSeek sparse attention in float32 (fact sheet, sections 5, 7, 8; the
+ * Multi-head latent attention with DeepSeek sparse attention in float32 (spec/SEMANTICS.md §5, §7, §8; the
  * reference is {@code ReferenceMla}). With H heads, n = nope, r = rope, v = value dims, for a
  * token t at position p:
  * <pre>

@@ -12,7 +12,7 @@ import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * DeepSeek-V3.2's router in float32 ({@code noaux_tc}, fact sheet, section 9; the reference is
+ * DeepSeek-V3.2's router in float32 ({@code noaux_tc}, spec/SEMANTICS.md §9; the reference is
  * {@code ReferenceMoeGate}). Per token x:
  * <ol>
  *   <li>logits = W_g x through the backend's LinearOp bound to an EXACT context: never act_quant, in either mode;</li>
