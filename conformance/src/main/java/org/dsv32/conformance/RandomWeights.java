@@ -26,7 +26,7 @@ import org.dsv32.spec.weights.Weight;
 /**
  * Seeded heap weights in the checkpoint's formats: FP8 block-scaled (128x128 blocks, ragged edges, ue8m0 or plain
  * scales, quantised from Gaussian values the way a converter does: s = amax/448 per block) and dense bf16 / fp32.
- * Names follow the Hugging Face checkpoint (fact sheet, section 11) so failures name a real tensor. Stateless.
+ * Names follow the Hugging Face checkpoint (spec/SEMANTICS.md §11) so failures name a real tensor. Stateless.
  */
 public final class RandomWeights {
     private RandomWeights() {}

@@ -58,7 +58,7 @@ public final class Tolerances {
 
     /**
      * Worst-case relative error of a length-K dot product whose 128-long block partial sums are promoted to an
-     * fp32 accumulator (fact sheet, section 4): each block sum carries γ_128, the sum of the ceil(K/128) scaled
+     * fp32 accumulator (spec/SEMANTICS.md §4): each block sum carries γ_128, the sum of the ceil(K/128) scaled
      * block sums γ_ceil(K/128), so γ_128 + γ_B + γ_128 γ_B instead of γ_K — for K = 7168, 184 u instead of 7168 u.
      */
     public static double promotedDotWorst(long k, double u) {

@@ -19,7 +19,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.IndexerWeights;
 
 /**
- * The DSA lightning indexer on the GPU (fact sheet, section 8; the definition is the reference indexer's). With H
+ * The DSA lightning indexer on the GPU (spec/SEMANTICS.md §8; the definition is the reference indexer's). With H
  * heads of D dims and r rope dims, for a query token t at position p and a key s &lt;= p:
  * <pre>
  *   q_h(t) = Had(RoPE_halfsplit,p(W_qb^I c_q(t))_h)      rope dims FIRST ([0, r)), Had scaled by D^-1/2

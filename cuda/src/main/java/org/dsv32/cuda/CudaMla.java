@@ -19,7 +19,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.AttentionWeights;
 
 /**
- * MLA attention with DeepSeek sparse attention (fact sheet, sections 5, 7, 8; the definition is the reference's):
+ * MLA attention with DeepSeek sparse attention (spec/SEMANTICS.md §5, §7, §8; the definition is the reference's):
  * decode steps (one new token) on the GPU in the absorbed form, prefill (T &gt; 1) delegated.
  *
  * <p>Decode, for the token at position p with H heads, n = nope, r = rope, v = value dims, R = kv_lora_rank:

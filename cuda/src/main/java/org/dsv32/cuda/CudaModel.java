@@ -14,7 +14,7 @@ import org.dsv32.spec.weights.LayerWeights;
 import org.dsv32.spec.weights.ModelWeights;
 
 /**
- * The whole model (fact sheet, section 10): the embedding lookup on the GPU ({@link CudaEmbedding}), the decoder
+ * The whole model (spec/SEMANTICS.md §10): the embedding lookup on the GPU ({@link CudaEmbedding}), the decoder
  * blocks with one {@link LayerCache} each (this backend's BlockOp: simd's block composed over cuda, so its MLA,
  * indexer, MoE, norms and linears are the GPU ones), the final RMSNorm and the LM head — this backend's LinearOp,
  * for the bf16 head the fp32 GEMV/GEMM reading the bf16 weight as stored ({@code dsv32_sgemv_bf16w}), never FP8, in

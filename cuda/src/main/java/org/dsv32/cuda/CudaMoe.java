@@ -17,7 +17,7 @@ import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * The MoE layer on the GPU (fact sheet, section 9; the definition is the reference's): per token t,
+ * The MoE layer on the GPU (spec/SEMANTICS.md §9; the definition is the reference's): per token t,
  * y_t = sum_i w_ti Expert_{e_ti}(x_t) + Shared(x_t), Expert(x) = down(silu(gate(x)) * up(x)), the routing from this
  * backend's gate (CudaMoeGate) or, for decision replay, the one given; routed_scaling_factor is in w (applied once
  * by the gate), the shared expert unscaled.

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 
-/** dsv32_act_quant against the fact-sheet formula: identical codes and scales, both scale formats. Needs a GPU. */
+/** dsv32_act_quant against the formula of spec/SEMANTICS.md: identical codes and scales, both scale formats. Needs a GPU. */
 class CudaActQuantTest {
     @BeforeEach void gpu() { GpuTestSupport.assumeGpu(); }
 

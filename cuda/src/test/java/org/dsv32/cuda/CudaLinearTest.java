@@ -17,7 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The GPU linear layers against the fact-sheet formulas in float64. Shapes are chosen to exercise every edge: M = 1
+ * The GPU linear layers against the formulas of spec/SEMANTICS.md in float64. Shapes are chosen to exercise every edge: M = 1
  * (GEMV) and M = 70 (two ragged row tiles), N = 200 (ragged against the 64-wide tile and the 128-row weight block,
  * so the second block row of scales is used), K = 384 (three scale blocks with different scales). Needs a GPU.
  */

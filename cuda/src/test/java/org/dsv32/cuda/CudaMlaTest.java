@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
-import org.dsv32.optimized.SimdBackend;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.backend.PrecisionMode;
@@ -17,7 +16,6 @@ import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.MlaAttentionOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.AttentionWeights;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -148,13 +146,11 @@ class CudaMlaTest {
         assertEquals(10, untouched.length(), "a rejected forced selection leaves the cache as it was");
     }
 
-    /** Prefill goes to simd's MLA composed over this backend; skipped where simd has none yet. */
+    /** Prefill goes to simd's MLA composed over this backend. */
     @ParameterizedTest
     @EnumSource(PrecisionMode.class)
     void prefillIsDelegatedAndMatchesTheReference(PrecisionMode mode) {
         ModelConfig c = GpuLayerFixtures.config();
-        Assumptions.assumeTrue(new SimdBackend().operation(MlaAttentionOp.class, new OpContext(c, mode)).isPresent(),
-                "the simd backend has no MLA attention to delegate prefill to");
         TensorF64 x = GpuLayerFixtures.activation(new Random(67), 12, c.hiddenSize());
         LayerCache gc = new LayerCache(), rc = new LayerCache();
         AttentionResult g = op(GpuTestSupport.BACKEND, c, mode).forward(x, 0, weights(), gc, null);

@@ -7,12 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import java.util.SplittableRandom;
-import org.dsv32.optimized.SimdBackend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.io.DType;
 import org.dsv32.spec.metrics.Metrics;
-import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.ModelSession;
@@ -20,7 +18,6 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.ModelWeights;
 import org.dsv32.spec.weights.Weight;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -67,12 +64,11 @@ class CudaModelTest {
     /**
      * The whole model in exact mode against the reference: a 12-token prefill then two decode steps, logits within
      * calc_diff 1e-9 (fp32 against float64 through three blocks; the tiny model's decisions are not near ties at
-     * this seed). Needs simd's block (the GPU model composes it); skipped where simd has none yet.
+     * this seed). The GPU model composes simd's block over this backend.
      */
     @Test
     void theModelMatchesTheReferenceInExactMode() {
         OpContext ctx = GpuLayerFixtures.context(PrecisionMode.EXACT);
-        Assumptions.assumeTrue(new SimdBackend().operation(BlockOp.class, ctx).isPresent(), "the simd backend has no block to compose");
         ModelWeights w = GpuLayerFixtures.tiny();
         ModelSession g = GpuTestSupport.BACKEND.require(ModelOp.class, ctx).open(w);
         ModelSession r = GpuLayerFixtures.REFERENCE.require(ModelOp.class, ctx).open(w);

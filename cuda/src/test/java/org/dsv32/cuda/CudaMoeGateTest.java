@@ -16,7 +16,7 @@ import org.dsv32.spec.weights.MoeWeights;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The GPU router against the fact-sheet definition (section 9) in float64, on a small configuration. Needs a GPU. */
+/** The GPU router against the definition of spec/SEMANTICS.md §9 in float64, on a small configuration. Needs a GPU. */
 class CudaMoeGateTest {
     @BeforeEach void gpu() { GpuTestSupport.assumeGpu(); }
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * For the tests that run kernels: the backend, the skip (with the backend's reason) where no GPU is usable, small
- * seeded inputs, and the fact-sheet formulas computed independently in float64 to compare the GPU against.
+ * seeded inputs, and the formulas of spec/SEMANTICS.md computed independently in float64 to compare the GPU against.
  */
 final class GpuTestSupport {
     private GpuTestSupport() {}
@@ -64,7 +64,7 @@ final class GpuTestSupport {
         return Fp8BlockWeight.of(name, MemorySegment.ofArray(codes), scales, rows, cols);
     }
 
-    /** act_quant per the fact sheet (section 3), in float64 with the fp32 scale: codes and scales of one matrix. */
+    /** act_quant per spec/SEMANTICS.md §3, in float64 with the fp32 scale: codes and scales of one matrix. */
     record Quantized(byte[] codes, float[] scales, int rows, int cols) {
         double value(int r, int c) { return E4M3.decode(codes[r * cols + c]); }
         float scale(int r, int t) { return scales[r * (cols / 128) + t]; }
@@ -88,7 +88,7 @@ final class GpuTestSupport {
     }
 
     /**
-     * Fact sheet, section 4, exactly (float64 holds every block sum exactly): y[m][n] and, in {@code bound}, the
+     * spec/SEMANTICS.md §4, exactly (float64 holds every block sum exactly): y[m][n] and, in {@code bound}, the
      * same sum with absolute values — the scale of the rounding the tensor core may do inside a block.
      */
     static double[] fp8Gemm(Quantized a, Fp8BlockWeight w, double[] bound) {

@@ -18,7 +18,7 @@ public final class Fp8Codec {
         for (int c = 0; c < 256; c++) E4M3_FLOAT[c] = E4M3.decodeFloat((byte) c);
     }
 
-    /** Bits of 448f: magnitudes are clamped to it before rounding (saturation, fact sheet section 1). */
+    /** Bits of 448f: magnitudes are clamped to it before rounding (saturation, spec/SEMANTICS.md §1). */
     static final int MAX_BITS = Float.floatToRawIntBits(448f);
     /** Bits of 2^-6, the smallest e4m3 normal: below it the grid is the subnormal one, 2^-9 apart. */
     static final int MIN_NORMAL_BITS = Float.floatToRawIntBits(0x1p-6f);
@@ -29,7 +29,7 @@ public final class Fp8Codec {
     static final int REBIAS = 120 << 3;
     /** Scale of the shifted-bits decode: a code's 7 magnitude bits shifted left by 20 are the value times 2^-120. */
     static final float DECODE_SCALE = 0x1p120f;
-    /** The act_quant floor of a tile's amax (fact sheet section 3), applied in fp32 as the deployed kernel does. */
+    /** The act_quant floor of a tile's amax (spec/SEMANTICS.md §3), applied in fp32 as the deployed kernel does. */
     static final float AMAX_FLOOR = 1e-4f;
     /** fp32(1/448). */
     static final float INV_E4M3_MAX = 1f / 448f;

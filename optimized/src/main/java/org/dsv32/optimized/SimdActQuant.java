@@ -6,7 +6,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.ScaleFormat;
 
 /**
- * act_quant in float32 (fact sheet, section 3): per 128-column tile, amax = max |x| (fp32), floored at 1e-4f;
+ * act_quant in float32 (spec/SEMANTICS.md §3): per 128-column tile, amax = max |x| (fp32), floored at 1e-4f;
  * s = amax * fp32(1/448) in fp32, rounded up to a power of two from its bits for ue8m0; q = e4m3(x / s) with x / s
  * an fp32 division, nearest-even, saturating.
  *

@@ -13,7 +13,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.LayerWeights;
 
 /**
- * A decoder block in float32 (fact sheet, section 10; the reference is {@link org.dsv32.reference.ReferenceBlock}):
+ * A decoder block in float32 (spec/SEMANTICS.md §10; the reference is {@code ReferenceBlock}):
  * <pre>
  *   h   = x + Attn(RMSNorm_in(x))
  *   out = h + FFN(RMSNorm_post(h))     FFN = the dense MLP, or the MoE for layers &gt;= first_k_dense_replace

@@ -17,8 +17,8 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.IndexerWeights;
 
 /**
- * The DSA lightning indexer in float32 (fact sheet, section 8; the reference is
- * {@link org.dsv32.reference.ReferenceIndexer}, whose formula and selection rule this computes). With H heads of
+ * The DSA lightning indexer in float32 (spec/SEMANTICS.md §8; the reference is
+ * {@code ReferenceIndexer}, whose formula and selection rule this computes). With H heads of
  * D dims, r rope dims, for a query token t at position p and a key s &lt;= p:
  * <pre>
  *   q_h(t) = Had(RoPE_halfsplit,p(W_qb^I c_q(t))_h)    rope dims FIRST ([0, r)), Had scaled by D^-1/2

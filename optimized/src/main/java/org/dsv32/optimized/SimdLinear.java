@@ -10,9 +10,9 @@ import org.dsv32.spec.weights.Weight;
 
 /**
  * y = x W^T in float32. FP8 weight, fp8 mode: x goes through {@link SimdActQuant} and the block-scaled product runs
- * on the decoded codes ({@link SimdFp8Gemm}, or {@link SimdFp8Gemv} for one row). FP8 weight, exact mode: x in
- * fp32 against the codes with their block scales (dequantised in registers). Dense weight: plain fp32 product
- * ({@link SimdDenseGemm}). The input is rounded to fp32 on entry; x is not modified.
+ * on the decoded codes ({@link SimdFp8Gemm}, or the GEMV of {@link SimdGemmDriver} for one row). FP8 weight, exact
+ * mode: x in fp32 against the codes with their block scales (dequantised in registers). Dense weight: plain fp32
+ * product ({@link SimdDenseGemm}). The input is rounded to fp32 on entry; x is not modified.
  */
 public final class SimdLinear implements LinearOp {
     private final OpContext context;

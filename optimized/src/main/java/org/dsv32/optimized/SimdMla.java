@@ -19,8 +19,8 @@ import org.dsv32.spec.weights.AttentionWeights;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * Multi-head latent attention with DeepSeek sparse attention in float32 (fact sheet, sections 5, 7, 8; the
- * reference is {@link org.dsv32.reference.ReferenceMla}). With H heads, n = nope, r = rope, v = value dims, for a
+ * Multi-head latent attention with DeepSeek sparse attention in float32 (spec/SEMANTICS.md §5, §7, §8; the
+ * reference is {@code ReferenceMla}). With H heads, n = nope, r = rope, v = value dims, for a
  * token t at position p:
  * <pre>
  *   c_q = RMSNorm_q(W_qa x);  q_h = (W_qb c_q)_h = [q_nope | q_pe], q_pe rotated INTERLEAVED at p

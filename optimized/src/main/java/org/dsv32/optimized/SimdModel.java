@@ -14,7 +14,7 @@ import org.dsv32.spec.weights.LayerWeights;
 import org.dsv32.spec.weights.ModelWeights;
 
 /**
- * The whole model in float32 (fact sheet, section 10; the reference is {@link org.dsv32.reference.ReferenceModel}):
+ * The whole model in float32 (spec/SEMANTICS.md §10; the reference is {@code ReferenceModel}):
  * embedding (the bf16 table read as float32, exact), the decoder blocks with one {@link LayerCache} each, the final
  * RMSNorm and the LM head through the backend's LinearOp — for the dense bf16 head that is the fp32 GEMV/GEMM over
  * the bf16 weight, never FP8, in both modes. The hidden state stays float32 between blocks. The logits and the last

@@ -15,7 +15,7 @@ import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * The MoE layer in float32 (fact sheet, section 9; the reference is {@link org.dsv32.reference.ReferenceMoe}):
+ * The MoE layer in float32 (spec/SEMANTICS.md §9; the reference is {@code ReferenceMoe}):
  * y_t = sum_i w_ti Expert_{e_ti}(x_t) + Shared(x_t), the routed_scaling_factor inside w (applied once, by the gate),
  * the shared expert unscaled. Routing from the backend's {@link MoeGateOp}, or the forced one (decision replay).
  *

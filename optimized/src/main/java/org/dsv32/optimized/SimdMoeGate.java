@@ -12,8 +12,8 @@ import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * DeepSeek-V3.2's router in float32 ({@code noaux_tc}, fact sheet, section 9; the reference is
- * {@link org.dsv32.reference.ReferenceMoeGate}). Per token x:
+ * DeepSeek-V3.2's router in float32 ({@code noaux_tc}, spec/SEMANTICS.md §9; the reference is
+ * {@code ReferenceMoeGate}). Per token x:
  * <ol>
  *   <li>logits = W_g x through the backend's LinearOp bound to an EXACT context: never act_quant, in either mode;</li>
  *   <li>s = sigmoid(logits) = 1 / (1 + exp(-logit)), exp in float64 rounded to float32;</li>

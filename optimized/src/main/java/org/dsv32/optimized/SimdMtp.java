@@ -12,8 +12,8 @@ import org.dsv32.spec.weights.ModelWeights;
 import org.dsv32.spec.weights.MtpWeights;
 
 /**
- * The multi-token-prediction module in float32 (fact sheet, section 10; the reference is
- * {@link org.dsv32.reference.ReferenceMtp}). For row i at position p = startPos + i:
+ * The multi-token-prediction module in float32 (spec/SEMANTICS.md §10; the reference is
+ * {@code ReferenceMtp}). For row i at position p = startPos + i:
  * <pre>
  *   e = RMSNorm_e(emb(t_{i+1}))   (zero when p == 0)
  *   u = W_eh [ e ; RMSNorm_h(h_i) ]          embedding FIRST

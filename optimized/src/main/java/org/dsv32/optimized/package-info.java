@@ -17,7 +17,7 @@
  * into units fixed by the shape (128 output columns x 192 rows of x), never by the thread count, and every output
  * element is computed inside one unit in one fixed order: results are bitwise identical for any thread count.
  *
- * <h2>GEMM and GEMV ({@link org.dsv32.optimized.SimdFp8Gemm}, {@link org.dsv32.optimized.SimdFp8Gemv},
+ * <h2>GEMM and GEMV ({@link org.dsv32.optimized.SimdFp8Gemm}, {@code SimdGemmDriver},
  * {@link org.dsv32.optimized.SimdDenseGemm})</h2>
  * Every output element follows one canonical order (documented on {@code SimdGemmProblem}): per 128-wide k-block a
  * sequential fp32 FMA chain over k, promoted with {@code acc = fma(blk, sa * sw, acc)}. Vector lanes run across

@@ -16,7 +16,7 @@ import org.dsv32.spec.weights.ScaleFormat;
 import org.junit.jupiter.api.Test;
 
 /**
- * act_quant in float32 against the fact sheet computed in float64. With ue8m0 scales the codes must be identical
+ * act_quant in float32 against spec/SEMANTICS.md computed in float64. With ue8m0 scales the codes must be identical
  * (x / s is exact in fp32); with plain scales a code may differ only where the exact quotient is within fp32
  * rounding (2^-24 relative) of an e4m3 rounding midpoint.
  */

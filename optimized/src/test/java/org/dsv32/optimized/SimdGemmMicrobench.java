@@ -48,7 +48,7 @@ public final class SimdGemmMicrobench {
         float[] y1 = new float[n];
         for (int r = 0; r < reps * 4; r++) {
             long c0 = mx.getCurrentThreadCpuTime(), t0 = System.nanoTime();
-            SimdFp8Gemv.multiply(a, null, 1, w, y1);
+            SimdGemmDriver.gemv(SimdGemmProblem.fp8(a, null, 1, w, y1));
             long c1 = mx.getCurrentThreadCpuTime(), t1 = System.nanoTime();
             System.out.printf("GEMV %dx%d: wall %.2f ms (%.1f GB/s of weights), caller cpu %.2f ms (%.1f GB/s)%n", n, k,
                     (t1 - t0) / 1e6, (double) n * k / (t1 - t0), (c1 - c0) / 1e6, (double) n * k / (c1 - c0));

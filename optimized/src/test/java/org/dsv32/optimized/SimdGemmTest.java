@@ -131,15 +131,15 @@ class SimdGemmTest {
             float[] gemm = new float[m * n], gemv = new float[m * n], dm = new float[m * 72], dv = new float[m * 72];
             SimdSpecies.withBits(bits, () -> {
                 SimdFp8Gemm.multiply(x, sa, m, w, gemm);
-                SimdFp8Gemv.multiply(x, sa, m, w, gemv);
+                SimdGemmDriver.gemv(SimdGemmProblem.fp8(x, sa, m, w, gemv));
                 SimdDenseGemm.multiplyGemm(x, m, d, dm);
                 SimdDenseGemm.multiplyGemv(x, m, d, dv);
             });
             assertBitwise(gemm, gemv, "fp8 GEMV vs GEMM at width " + bits);
             assertBitwise(dm, dv, "dense GEMV vs GEMM at width " + bits);
             float[] single = new float[n];
-            SimdSpecies.withBits(bits, () -> SimdFp8Gemv.multiply(java.util.Arrays.copyOfRange(x, 5 * k, 6 * k),
-                    java.util.Arrays.copyOfRange(sa, 10, 12), 1, w, single));
+            SimdSpecies.withBits(bits, () -> SimdGemmDriver.gemv(SimdGemmProblem.fp8(
+                    java.util.Arrays.copyOfRange(x, 5 * k, 6 * k), java.util.Arrays.copyOfRange(sa, 10, 12), 1, w, single)));
             assertBitwise(java.util.Arrays.copyOfRange(gemm, 5 * n, 6 * n), single, "one-row GEMV vs row 5 of the GEMM");
             if (reference == null) {
                 reference = gemm;

@@ -100,7 +100,7 @@ class SimdGemvRepackTest {
 
     private static float[] gemv(int bits, float[] x, float[] sa, Fp8BlockWeight w, int n) {
         float[] y = new float[n];
-        SimdSpecies.withBits(bits, () -> SimdFp8Gemv.multiply(x, sa, 1, w, y));
+        SimdSpecies.withBits(bits, () -> SimdGemmDriver.gemv(SimdGemmProblem.fp8(x, sa, 1, w, y)));
         return y;
     }
 }

@@ -102,7 +102,7 @@ class SimdGemvRescalingProperties {
 
     private static float[] gemv(int bits, float[] x, float[] sa, Fp8BlockWeight w) {
         float[] y = new float[N];
-        SimdSpecies.withBits(bits, () -> SimdFp8Gemv.multiply(x, sa, 1, w, y));
+        SimdSpecies.withBits(bits, () -> SimdGemmDriver.gemv(SimdGemmProblem.fp8(x, sa, 1, w, y)));
         return y;
     }
 

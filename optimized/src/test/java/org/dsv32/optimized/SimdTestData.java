@@ -94,7 +94,7 @@ final class SimdTestData {
         return new double[][] {y, t};
     }
 
-    /** The fp8-mode product in float64: sum_b (sum_k qa qw) * sa * sw (fact sheet, section 4), and T = sum |terms|. */
+    /** The fp8-mode product in float64: sum_b (sum_k qa qw) * sa * sw (spec/SEMANTICS.md §4), and T = sum |terms|. */
     static double[][] linearFp8Float64(QuantizedActivation q, Fp8BlockWeight w) {
         int m = q.rows(), n = w.rows(), k = w.cols();
         double[] y = new double[m * n], t = new double[m * n];
@@ -119,7 +119,7 @@ final class SimdTestData {
         return new double[][] {y, t};
     }
 
-    /** act_quant in float64 straight from the fact sheet, with the fp32 scale rule; x / s divided in float64. */
+    /** act_quant in float64 straight from spec/SEMANTICS.md, with the fp32 scale rule; x / s divided in float64. */
     static QuantizedActivation actQuantFloat64(float[] x, int rows, int cols, ScaleFormat format) {
         byte[] codes = new byte[rows * cols];
         float[] scales = new float[rows * cols / 128];

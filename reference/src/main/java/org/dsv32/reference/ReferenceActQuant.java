@@ -10,7 +10,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.ScaleFormat;
 
 /**
- * Dynamic activation quantisation, the reference (fact sheet, section 3). For each row of x [rows][cols] and each
+ * Dynamic activation quantisation, the reference (spec/SEMANTICS.md §3). For each row of x [rows][cols] and each
  * 128-column tile t of it:
  *
  * <pre>

@@ -12,7 +12,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.LayerWeights;
 
 /**
- * A decoder block (fact sheet, section 10):
+ * A decoder block (spec/SEMANTICS.md §10):
  * <pre>
  *   h   = x + Attn(RMSNorm_in(x))
  *   out = h + FFN(RMSNorm_post(h))      FFN = dense SwiGLU MLP, or the MoE for layers &gt;= first_k_dense_replace

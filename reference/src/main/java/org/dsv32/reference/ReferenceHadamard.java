@@ -6,7 +6,7 @@ import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.tensor.TensorF64;
 
 /**
- * The scaled Walsh-Hadamard transform, the reference (fact sheet, section 8): per row of x [R][n], n a power of two,
+ * The scaled Walsh-Hadamard transform, the reference (spec/SEMANTICS.md §8): per row of x [R][n], n a power of two,
  * <pre>
  *   y[i] = n^-1/2 sum_j H[i][j] x[j],   H[i][j] = (-1)^popcount(i AND j)
  * </pre>

@@ -22,7 +22,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.IndexerWeights;
 
 /**
- * The DSA lightning indexer of one layer, in float64 (fact sheet, section 8; reference/MLA-NOTES.md).
+ * The DSA lightning indexer of one layer, in float64 (spec/SEMANTICS.md §8; reference/MLA-NOTES.md).
  * With H = index_n_heads, D = index_head_dim, r = qk_rope_head_dim, for a token t at position p:
  * <pre>
  *   q_h(t) = Had( RoPE_halfsplit,p( W_qb^I c_q(t) )_h )      per head, dims [0, r) rotated, [r, D) kept
@@ -112,7 +112,7 @@ public class ReferenceIndexer implements IndexerOp {
         return hadamardKey(rotate(k, positions));
     }
 
-    /** eps of the indexer key LayerNorm: 1e-6, the LayerNorm default of the official code (fact sheet, section 6). */
+    /** eps of the indexer key LayerNorm: 1e-6, the LayerNorm default of the official code (spec/SEMANTICS.md §6). */
     protected double keyNormEps() { return 1e-6; }
 
     /**

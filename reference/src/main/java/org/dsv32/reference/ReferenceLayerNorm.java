@@ -7,7 +7,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * LayerNorm, the reference (fact sheet, section 6; the indexer key's norm): per row of x [R][D],
+ * LayerNorm, the reference (spec/SEMANTICS.md §6; the indexer key's norm): per row of x [R][D],
  * <pre>
  *   mean = (1/D) sum_j x[j],   var = (1/D) sum_j (x[j] - mean)^2      (biased: divided by D, not D - 1)
  *   y[c] = (x[c] - mean) / sqrt(var + eps) * w[c] + b[c]

@@ -11,7 +11,7 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * y = x W^T for x [M][K] and W [N][K], the reference (fact sheet, sections 2, 4 and 5). Two cases:
+ * y = x W^T for x [M][K] and W [N][K], the reference (spec/SEMANTICS.md §2, §4 and §5). Two cases:
  *
  * <ul>
  *   <li>Exact mode, or a dense (bf16 / fp32 / fp64) weight in either mode: the float64 product with the

@@ -19,7 +19,7 @@ import org.dsv32.spec.weights.AttentionWeights;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * Multi-head latent attention with DeepSeek sparse attention, one layer, in float64 (fact sheet, sections 5, 7, 8;
+ * Multi-head latent attention with DeepSeek sparse attention, one layer, in float64 (spec/SEMANTICS.md §5, §7, §8;
  * reference/MLA-NOTES.md). For a token t at position p, with H heads and n = nope, r = rope, v = value dims:
  * <pre>
  *   c_q  = RMSNorm_q(W_qa x)                 q_h = (W_qb c_q)_h = [q_nope (n) | q_pe (r)],  q_pe rotated INTERLEAVED at p
@@ -141,7 +141,7 @@ public class ReferenceMla implements MlaAttentionOp {
         for (int t = 0; t < tokens; t++) cache.appendLatent(latent.rowArray(t), kPe.rowArray(t));
     }
 
-    /** fp8 mode: dequant(act_quant(c_kv)), the FP8 KV cache simulated (fact sheet, section 5); exact mode: c_kv. */
+    /** fp8 mode: dequant(act_quant(c_kv)), the FP8 KV cache simulated (spec/SEMANTICS.md §5); exact mode: c_kv. */
     protected TensorF64 roundTripLatent(TensorF64 latent) {
         if (!ctx.fp8()) return latent;
         return self.require(ActQuantOp.class, ctx).quantize(latent, ctx.scaleFormat()).dequantize();

@@ -8,7 +8,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.MlpWeights;
 
 /**
- * The SwiGLU feed-forward, the reference (fact sheet, section 9; dense FFN, routed and shared experts):
+ * The SwiGLU feed-forward, the reference (spec/SEMANTICS.md §9; dense FFN, routed and shared experts):
  * <pre>
  *   h = silu(x W_gate^T) * (x W_up^T)      (elementwise),  silu(z) = z / (1 + e^-z)
  *   y = h W_down^T

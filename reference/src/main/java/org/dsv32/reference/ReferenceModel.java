@@ -13,7 +13,7 @@ import org.dsv32.spec.weights.LayerWeights;
 import org.dsv32.spec.weights.ModelWeights;
 
 /**
- * The whole model (fact sheet, section 10): embedding, the decoder blocks with their caches, the final RMSNorm and
+ * The whole model (spec/SEMANTICS.md §10): embedding, the decoder blocks with their caches, the final RMSNorm and
  * the LM head (a dense fp32 product in both modes: the head is never FP8).
  */
 public class ReferenceModel implements ModelOp {

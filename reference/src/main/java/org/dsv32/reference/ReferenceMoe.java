@@ -14,7 +14,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.MoeWeights;
 
 /**
- * The float64 reference MoE layer (fact sheet, section 9): per token t,
+ * The float64 reference MoE layer (spec/SEMANTICS.md §9): per token t,
  * y_t = Σ_i w_ti · Expert_{e_ti}(x_t) + Shared(x_t), with the routing (e, w) from the backend's {@link MoeGateOp}
  * or, for decision replay, the one given. The routed_scaling_factor lives in w (applied once, by the gate); the
  * shared expert is not scaled. Experts and the shared expert are the backend's {@link MlpOp}, so in fp8 mode their

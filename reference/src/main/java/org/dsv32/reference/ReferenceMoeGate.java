@@ -10,7 +10,7 @@ import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * The float64 reference of DeepSeek-V3.2's router ({@code topk_method = "noaux_tc"}, fact sheet, section 9). Per
+ * The float64 reference of DeepSeek-V3.2's router ({@code topk_method = "noaux_tc"}, spec/SEMANTICS.md §9). Per
  * token x:
  *
  * <ol>

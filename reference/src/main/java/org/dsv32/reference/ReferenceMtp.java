@@ -12,7 +12,7 @@ import org.dsv32.spec.weights.ModelWeights;
 import org.dsv32.spec.weights.MtpWeights;
 
 /**
- * The multi-token-prediction module (fact sheet, section 10). For row i at position p = startPos + i:
+ * The multi-token-prediction module (spec/SEMANTICS.md §10). For row i at position p = startPos + i:
  * <pre>
  *   e = RMSNorm_e(emb(t_{i+1}))   (zero when p == 0)
  *   u = W_eh [ e ; RMSNorm_h(h_i) ]          embedding FIRST

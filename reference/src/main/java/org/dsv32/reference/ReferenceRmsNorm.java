@@ -7,7 +7,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * RMSNorm, the reference (fact sheet, section 6): per row of x [R][D],
+ * RMSNorm, the reference (spec/SEMANTICS.md §6): per row of x [R][D],
  * <pre>
  *   y[c] = w[c] * x[c] / sqrt( (1/D) sum_j x[j]^2 + eps )
  * </pre>

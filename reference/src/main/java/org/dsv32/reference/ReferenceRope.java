@@ -7,7 +7,7 @@ import org.dsv32.spec.ops.RopeOp;
 import org.dsv32.spec.tensor.TensorF64;
 
 /**
- * Rotary position embedding, the reference (fact sheet, section 6). For a row x of d = qk_rope_head_dim elements
+ * Rotary position embedding, the reference (spec/SEMANTICS.md §6). For a row x of d = qk_rope_head_dim elements
  * at position p, and each i < d/2 with the configuration's (YaRN) frequency f_i ({@code config.ropeFrequencies()}):
  * <pre>
  *   θ = p * f_i,   (a, b) = (x[first(i)], x[second(i)])

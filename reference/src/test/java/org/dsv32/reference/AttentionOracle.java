@@ -10,14 +10,14 @@ import org.dsv32.spec.weights.Weight;
 
 /**
  * An independent, deliberately plain float64 implementation of dense causal MLA and of the indexer scores, written
- * from the fact sheet without any reference operation (own linear, norms, RoPE, Hadamard matrix, ue8m0 act_quant).
+ * from spec/SEMANTICS.md without any reference operation (own linear, norms, RoPE, Hadamard matrix, ue8m0 act_quant).
  * The indexer oracle has switches for the known port bugs, so tests can show that their inputs tell them apart.
  * Arrays are [tokens][...]; positions start at 0.
  */
 final class AttentionOracle {
     private AttentionOracle() {}
 
-    /** The indexer formula, or one known bug in it (fact sheet, section 12). */
+    /** The indexer formula, or one known bug in it (spec/SEMANTICS.md §12). */
     enum IndexerVariant { CORRECT, SUM_BEFORE_RELU, NO_RELU, NO_HEAD_FACTOR, HADAMARD_Q_ONLY, HADAMARD_K_ONLY, ROPE_INTERLEAVED, ROPE_DIMS_LAST }
 
     static double[][] linear(double[][] x, Weight w) {
@@ -210,7 +210,7 @@ final class AttentionOracle {
                 indexerHeadWeights(c, w.indexer(), x, v), v);
     }
 
-    /** ue8m0 act_quant of one 128-wide row, written from the fact sheet: {codes as values, scale}. */
+    /** ue8m0 act_quant of one 128-wide row, written from spec/SEMANTICS.md: {codes as values, scale}. */
     static double[] actQuantUe8m0(double[] row, float[] scaleOut) {
         if (row.length != 128) throw new IllegalArgumentException("one tile expected");
         double amax = 1e-4;

@@ -27,7 +27,7 @@ import org.dsv32.spec.weights.AttentionWeights;
 import org.dsv32.spec.weights.IndexerWeights;
 import org.junit.jupiter.api.Test;
 
-/** The DSA lightning indexer of the reference against an independent implementation of its formula (fact sheet, section 8). */
+/** The DSA lightning indexer of the reference against an independent implementation of its formula (spec/SEMANTICS.md §8). */
 class ReferenceIndexerTest {
     private static final ModelConfig CONFIG = MlaFixture.config(2, 4);
 

@@ -20,7 +20,7 @@ import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.Weight;
 import org.junit.jupiter.api.Test;
 
-/** The reference router against the rules of fact sheet section 9, each trap with a case where it would show. */
+/** The reference router against the rules of spec/SEMANTICS.md §9, each trap with a case where it would show. */
 class ReferenceMoeGateTest {
     private static final double TOL = 1e-14;
 

@@ -29,7 +29,7 @@ import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.Weight;
 import org.junit.jupiter.api.Test;
 
-/** The reference MoE layer: y = sum_i w_i Expert_i(x) + Shared(x) (fact sheet, section 9). */
+/** The reference MoE layer: y = sum_i w_i Expert_i(x) + Shared(x) (spec/SEMANTICS.md §9). */
 class ReferenceMoeTest {
     private static final Backend REFERENCE = new ReferenceBackend();
 

@@ -12,7 +12,7 @@ import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * Random weights of one layer at a configuration's dimensions, with the checkpoint's dtypes (fact sheet, section 2):
+ * Random weights of one layer at a configuration's dimensions, with the checkpoint's dtypes (spec/SEMANTICS.md §2):
  * FP8 for every projection, bf16 for norms, the router and the indexer weights projection, fp32 for the correction
  * bias. Norm weights are 1 + N(0, 0.1²), so activations keep their scale through the layer.
  */

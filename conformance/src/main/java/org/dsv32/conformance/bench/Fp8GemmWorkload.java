@@ -26,7 +26,7 @@ import org.ejml.dense.row.CommonOps_MT_FDRM;
 
 /**
  * One FP8 linear of the deployed model: y [M][N] = the block-scaled product of act_quant(x) [M][K] with a random FP8
- * weight W [N][K] (fact sheet, sections 3 and 4; ue8m0 activation scales as in V3.2), computed by
+ * weight W [N][K] (spec/SEMANTICS.md §3 and §4; ue8m0 activation scales as in V3.2), computed by
  *
  * <ul>
  *   <li>{@code simd}: {@link SimdLinear}'s float32 entry in fp8 mode (act_quant included; GEMV for M = 1);</li>

@@ -17,7 +17,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.IndexerWeights;
 
 /**
- * The DSA lightning indexer scoring one query against {@code keys} keys (fact sheet, section 8) in fp8 mode, through
+ * The DSA lightning indexer scoring one query against {@code keys} keys (spec/SEMANTICS.md §8) in fp8 mode, through
  * {@link IndexerOp#select}: the query's projection, Hadamard and act_quant, its own key, the head weights, the score
  * of every key and the top-k. The cache holds {@code keys - 1} earlier keys (e4m3 codes and scales). Timed calls
  * score successive tokens on one cache, as in decoding, so it grows by one key per call; after

@@ -18,7 +18,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.AttentionWeights;
 
 /**
- * One decode step of MLA attention with DSA (fact sheet, sections 7 and 8) in fp8 mode: a single token at position
+ * One decode step of MLA attention with DSA (spec/SEMANTICS.md §7 and §8) in fp8 mode: a single token at position
  * {@code cached} against a cache of {@code cached} earlier tokens (the real model: 4096, top-k 2048 at the real head
  * dimensions), through {@link MlaAttentionOp#forward}: the q/kv projections, the indexer over every cached key, the
  * absorbed attention over the selected keys and the output projection. Timed calls decode successive tokens on one

@@ -19,7 +19,7 @@ import org.dsv32.spec.weights.MlpWeights;
 import org.dsv32.spec.weights.MoeWeights;
 
 /**
- * One MoE layer (fact sheet, section 9) in fp8 mode on {@code tokens} tokens, through {@link MoeOp#forward}: the
+ * One MoE layer (spec/SEMANTICS.md §9) in fp8 mode on {@code tokens} tokens, through {@link MoeOp#forward}: the
  * router, the grouped top-k, every selected expert and the shared expert. The routed experts reuse a pool of distinct
  * random weight sets ({@link BenchLayers#moe}); at the real dimensions each expert is 44 MB, so any pool of several
  * of them streams from memory as 256 distinct experts would.

@@ -24,7 +24,7 @@ import org.dsv32.spec.weights.Weight;
  * where eps matters, NaN and inf.
  */
 public final class LayerNormCheck extends AbstractOperationCheck<LayerNormOp, LayerNormCheck.Case> {
-    /** eps of the indexer's k_norm (fact sheet, section 6). */
+    /** eps of the indexer's k_norm (spec/SEMANTICS.md §6). */
     public static final double EPS = 1e-6;
 
     public record Case(String name, ModelConfig config, TensorF64 x, Weight w, Weight b) implements AbstractOperationCheck.Case {}

@@ -20,8 +20,8 @@ import org.dsv32.spec.weights.MtpWeights;
 import org.dsv32.spec.weights.Weight;
 
 /**
- * The weights of a golden case as {@link Weight} views, looked up by their Hugging Face names (fact sheet,
- * section 11) in the case file and its shared weights file. A projection is FP8 exactly when its
+ * The weights of a golden case as {@link Weight} views, looked up by their Hugging Face names (spec/SEMANTICS.md
+ * §11) in the case file and its shared weights file. A projection is FP8 exactly when its
  * {@code *.weight_scale_inv} sibling is present: then its codes must be F8_E4M3 [N][K] and the scale F32
  * [ceil(N/128)][ceil(K/128)] (the config's block size); otherwise a dense bf16/fp16/fp32/fp64 tensor. Shapes are
  * checked against the case's configuration where the contract fixes them; problems are CORRUPTED. Not thread-safe.

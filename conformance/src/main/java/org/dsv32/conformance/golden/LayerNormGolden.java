@@ -20,7 +20,7 @@ import org.dsv32.spec.weights.Weight;
  * biased variance. The gate grows with the rows' condition max|x| / std(x), computed from input.x.
  */
 public final class LayerNormGolden extends AbstractGoldenOp<LayerNormOp, LayerNormGolden.Prepared> {
-    /** eps of the indexer's k_norm (fact sheet, section 6). */
+    /** eps of the indexer's k_norm (spec/SEMANTICS.md §6). */
     static final double EPS = 1e-6;
 
     record Prepared(TensorF64 x, Weight w, Weight b, double eps, TensorF64 y) {}

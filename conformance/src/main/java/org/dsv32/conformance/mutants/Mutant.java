@@ -17,7 +17,7 @@ import org.dsv32.spec.ops.OperationCatalog;
  * operation (a subclass of the reference operation that overrides one method).
  *
  * @param id             kebab-case name, stable: reports, {@code --only} and MUTANTS.md use it
- * @param factSheet      the wording of the fact sheet's section 12 this mutant realises, or null for a bug that is
+ * @param factSheet      the wording of spec/SEMANTICS.md §12 this mutant realises, or null for a bug that is
  *                       not on that list (kept because a check was proven against it)
  * @param detail         what exactly is wrong, in one sentence
  * @param operation      the operation whose reference implementation carries the bug
@@ -30,10 +30,10 @@ public record Mutant(String id, String factSheet, String detail, Class<? extends
         if (!id.matches("[a-z0-9]+(-[a-z0-9]+)*")) throw new IllegalArgumentException("mutant id '" + id + "' is not kebab-case");
     }
 
-    /** Whether this bug is on the fact sheet's list of known port bugs (section 12). */
+    /** Whether this bug is on the list of known port bugs (spec/SEMANTICS.md §12). */
     public boolean fromSection12() { return factSheet != null; }
 
-    /** The wording shown in tables: the fact sheet's phrase and the detail, or the detail alone. */
+    /** The wording shown in tables: spec/SEMANTICS.md's phrase and the detail, or the detail alone. */
     public String bug() { return factSheet == null ? detail : factSheet + ": " + detail; }
 
     /** Report label of the mutated operation ("indexer", "moe_gate", ...). */

@@ -46,7 +46,7 @@ import org.dsv32.spec.weights.MlpWeights;
 import org.dsv32.spec.weights.ScaleFormat;
 
 /**
- * Every known port bug as a mutant backend (fact sheet, section 12, plus the bugs the harness's own tests were
+ * Every known port bug as a mutant backend (spec/SEMANTICS.md §12, plus the bugs the harness's own tests were
  * proven against). Each entry is the reference with ONE protected method of ONE operation overridden; the
  * conformance checks must fail for every one of them ({@link MutantRunner}, {@code ./dsv32 mutants}, and the
  * build's MutantCatalogueTest). When a new class of bug is found, adding an entry here is how it is remembered;
@@ -76,7 +76,7 @@ public final class MutantCatalogue {
     private static List<Mutant> build() {
         List<Mutant> l = new ArrayList<>();
 
-        // ---- act_quant (fact sheet, section 3)
+        // ---- act_quant (spec/SEMANTICS.md §3)
         add(l, "ue8m0-not-rounded", "ue8m0 not rounded or rounded down",
                 "with scale_fmt ue8m0 the scale amax/448 is used as it is, not rounded up to a power of two",
                 ActQuantOp.class, ActQuantOp.class, (ctx, self) -> new ReferenceActQuant(ctx, self) {

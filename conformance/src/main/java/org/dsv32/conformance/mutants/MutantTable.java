@@ -12,7 +12,7 @@ public final class MutantTable {
     public static String markdown(List<Mutant> mutants) {
         StringBuilder sb = new StringBuilder();
         sb.append("# The mutant catalogue\n\n")
-          .append("Every known port bug (fact sheet `deepseek-v32-semantics.md`, section 12) is kept as a *mutant*: the float64\n")
+          .append("Every known port bug (`spec/SEMANTICS.md` §12) is kept as a *mutant*: the float64\n")
           .append("reference with exactly that one bug injected, as a subclass of one reference operation that overrides one\n")
           .append("method. `./dsv32 mutants` runs the conformance checks (quick size, fixed seed) against each mutant, the\n")
           .append("mutated operation's check first; a mutant is *killed* when a check fails. The build's `MutantCatalogueTest`\n")

@@ -25,13 +25,13 @@ import org.dsv32.spec.ops.OperationCatalog;
 import org.junit.jupiter.api.Test;
 
 /**
- * The mutant catalogue: it covers every known port bug of the fact sheet's section 12, each mutant injects one bug
+ * The mutant catalogue: it covers every known port bug of spec/SEMANTICS.md §12, each mutant injects one bug
  * into one reference operation, the unmutated reference passes the checks the mutants face, and every mutant is
  * killed by them — by the check MUTANTS.md names.
  */
 class MutantCatalogueTest {
     /**
-     * Section 12 of the fact sheet, phrase by phrase, with the mutants each phrase requires: a phrase naming several
+     * spec/SEMANTICS.md §12, phrase by phrase, with the mutants each phrase requires: a phrase naming several
      * bugs ("0 or 2 times or to the shared expert") needs one mutant per bug.
      */
     static final Map<String, List<String>> SECTION_12 = new LinkedHashMap<>();

@@ -1,7 +1,7 @@
 package org.dsv32.spec.backend;
 
 /**
- * Which arithmetic an operation simulates (fact sheet, section 5).
+ * Which arithmetic an operation simulates (spec/SEMANTICS.md §5).
  *
  * <ul>
  *   <li>{@link #EXACT}: dequantised weights, no activation rounding at all.</li>

@@ -10,8 +10,8 @@ import org.dsv32.spec.config.QuantizationConfig;
 import org.dsv32.spec.io.DType;
 
 /**
- * Every tensor of a Hugging Face DeepSeek-V3.2 checkpoint for a configuration, in order (fact sheet, sections 2
- * and 11): the single source of tensor names for the generator, the loader and the tests.
+ * Every tensor of a Hugging Face DeepSeek-V3.2 checkpoint for a configuration, in order (spec/SEMANTICS.md §2
+ * and §11): the single source of tensor names for the generator, the loader and the tests.
  *
  * <p>Shapes are as stored: a Linear weight is [out][in]. Every attention projection, the indexer's {@code wq_b} and
  * {@code wk}, the dense FFN and every expert (routed and shared) are FP8 e4m3 codes followed by their

@@ -42,7 +42,7 @@ import org.dsv32.spec.weights.ScaleFormat;
  *
  * <p>FP8 weights are quantised per 128x128 block (ragged at the edges): s = amax * fp32(1/448) over the block, rounded
  * UP to a power of two for ue8m0 ({@link UE8M0#roundUp}) or kept as is for plain; codes = e4m3(w / s), saturating.
- * The scale written is the one used (fact sheet, sections 2 and 3).
+ * The scale written is the one used (spec/SEMANTICS.md §2 and §3).
  */
 public final class TinyCheckpointWriter {
     private TinyCheckpointWriter() {}

@@ -4,7 +4,7 @@ import org.dsv32.spec.weights.ScaleFormat;
 
 /**
  * The DeepSeek-V3.2 model configuration: every key of the Hugging Face {@code config.json} this project uses
- * (fact sheet, section 0), plus the values derived from them, computed here and nowhere else.
+ * (spec/SEMANTICS.md §0), plus the values derived from them, computed here and nowhere else.
  * Read one with {@link ModelConfigReader}; {@link #deepseekV32()} is the published 671B configuration.
  */
 public record ModelConfig(
@@ -39,7 +39,7 @@ public record ModelConfig(
         int maxPositionEmbeddings,
         QuantizationConfig quantization) {
 
-    /** The published 671B DeepSeek-V3.2 configuration (fact sheet, section 0). */
+    /** The published 671B DeepSeek-V3.2 configuration (spec/SEMANTICS.md §0). */
     public static ModelConfig deepseekV32() {
         return new ModelConfig(129280, 7168, 18432, 2048, 61, 1, 3, 128, 1536, 512, 128, 64, 128,
                 256, 8, 8, 4, 1, "sigmoid", "noaux_tc", true, 2.5, 64, 128, 2048,
@@ -66,13 +66,13 @@ public record ModelConfig(
     /** YaRN attention magnitude correction m = 0.1 * mscale_all_dim * ln(factor) + 1 (1 without YaRN or factor <= 1). */
     public double yarnMscale() { return Rope.yarnMscale(ropeScaling); }
 
-    /** MLA softmax scale (qk_head_dim)^-0.5 * m^2 (fact sheet, section 7). */
+    /** MLA softmax scale (qk_head_dim)^-0.5 * m^2 (spec/SEMANTICS.md §7). */
     public double softmaxScale() {
         double m = yarnMscale();
         return Math.pow(qkHeadDim(), -0.5) * m * m;
     }
 
-    /** RoPE inverse frequencies f_i (i < qk_rope_head_dim / 2) with YaRN applied (fact sheet, section 6). */
+    /** RoPE inverse frequencies f_i (i < qk_rope_head_dim / 2) with YaRN applied (spec/SEMANTICS.md §6). */
     public double[] ropeFrequencies() { return Rope.frequencies(qkRopeHeadDim, ropeTheta, ropeScaling); }
 
     /** A copy with other values for the fields tests most often change. */

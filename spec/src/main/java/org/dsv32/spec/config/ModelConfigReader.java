@@ -15,7 +15,7 @@ import org.dsv32.spec.weights.ScaleFormat;
 /**
  * Reads a Hugging Face {@code config.json} into a {@link ModelConfig}, checking types and consistency.
  *
- * <p>Every key of the fact sheet's section 0 is required, with these exceptions, each a default Hugging Face
+ * <p>Every key of spec/SEMANTICS.md §0 is required, with these exceptions, each a default Hugging Face
  * documents:
  * <ul>
  *   <li>{@code num_nextn_predict_layers} absent: 0 (transformers' DeepseekV3Config has no such key and loads no MTP

@@ -1,7 +1,7 @@
 package org.dsv32.spec.config;
 
 /**
- * RoPE frequencies with YaRN, and the YaRN attention scale (fact sheet, section 6). The one place these
+ * RoPE frequencies with YaRN, and the YaRN attention scale (spec/SEMANTICS.md §6). The one place these
  * numbers are computed; every backend takes them from here.
  */
 public final class Rope {

@@ -13,7 +13,7 @@ public final class UE8M0 {
 
     /**
      * Rounds a positive fp32 scale UP to a power of two, from its fp32 bits: the exponent, plus one when the
-     * mantissa is non-zero. A scale that is already a power of two stays. (Fact sheet, section 3, step 3.)
+     * mantissa is non-zero. A scale that is already a power of two stays. (spec/SEMANTICS.md §3, step 3.)
      * Subnormal inputs give 2^-126 (their exponent field 0 counts as -127, plus one for the non-zero mantissa), as
      * the kernels' bit trick does; a scale above 2^127 gives infinity. Neither occurs for amax at least 1e-4.
      */

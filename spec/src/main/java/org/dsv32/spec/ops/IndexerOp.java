@@ -4,7 +4,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.IndexerWeights;
 
 /**
- * The DSA lightning indexer of one layer (fact sheet, section 8):
+ * The DSA lightning indexer of one layer (spec/SEMANTICS.md §8):
  * I(t, s) = sum_h w_h(t) * 128^-0.5 * ReLU(q_h(t) . k(s)), w_h(t) = (W_w x_t)_h * 64^-0.5, causal, top-k.
  */
 public interface IndexerOp extends Operation {

@@ -3,7 +3,7 @@ package org.dsv32.spec.ops;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.AttentionWeights;
 
-/** Multi-head latent attention with DeepSeek sparse attention, one layer (fact sheet, sections 7 and 8). */
+/** Multi-head latent attention with DeepSeek sparse attention, one layer (spec/SEMANTICS.md §7 and §8). */
 public interface MlaAttentionOp extends Operation {
     /**
      * @param x                 the attention input (after the block's input RMSNorm), [T][D], positions startPos..

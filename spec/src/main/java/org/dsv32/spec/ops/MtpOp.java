@@ -4,7 +4,7 @@ import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.ModelWeights;
 
 /**
- * The multi-token-prediction module (fact sheet, section 10): u = W_eh [RMSNorm_e(emb(t_{i+1})) ; RMSNorm_h(h_i)]
+ * The multi-token-prediction module (spec/SEMANTICS.md §10): u = W_eh [RMSNorm_e(emb(t_{i+1})) ; RMSNorm_h(h_i)]
  * (embedding FIRST, zeroed at position 0), one decoder block, shared_head.norm, shared_head.head (or the main
  * head) → logits for token i+2.
  */

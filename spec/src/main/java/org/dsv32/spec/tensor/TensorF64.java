@@ -45,12 +45,6 @@ public final class TensorF64 {
         return wrap(values.clone(), values.length);
     }
 
-    public static TensorF64 fromF32(TensorF32 t) {
-        double[] d = new double[t.size()];
-        for (int i = 0; i < d.length; i++) d[i] = t.getFlat(i);
-        return wrap(d, t.shape());
-    }
-
     public int[] shape() { return shape.clone(); }
     public int rank() { return shape.length; }
     public int dim(int axis) { return shape[axis < 0 ? shape.length + axis : axis]; }
@@ -105,12 +99,6 @@ public final class TensorF64 {
     }
 
     public TensorF64 copy() { return wrap(toArray(), shape); }
-
-    public TensorF32 toF32() {
-        float[] f = new float[size];
-        for (int i = 0; i < size; i++) f[i] = (float) data[offset + i];
-        return TensorF32.wrap(f, shape);
-    }
 
     @Override public String toString() { return "TensorF64" + Arrays.toString(shape); }
 }

@@ -15,7 +15,7 @@ import org.dsv32.spec.config.ModelPresets;
 import org.dsv32.spec.io.DType;
 import org.junit.jupiter.api.Test;
 
-/** The layout against the fact sheet, section 11, with names written out literally as Hugging Face spells them. */
+/** The layout against spec/SEMANTICS.md §11, with names written out literally as Hugging Face spells them. */
 class CheckpointLayoutTest {
     private static final ModelConfig V32 = ModelPresets.deepseekV32();
     private static final ModelConfig TINY = ModelPresets.tiny();

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.junit.jupiter.api.Test;
 
 /**
- * YaRN for the 671B configuration, against closed forms worked out by hand (fact sheet, section 6).
+ * YaRN for the 671B configuration, against closed forms worked out by hand (spec/SEMANTICS.md §6).
  *
  * <p>With d = 64, theta = 10^4, orig = 4096: c(r) = 64 ln(4096 / (2 pi r)) / (2 ln 10^4) = 8 log10(2048 / (pi r)).
  * c(32) = 8 log10(64 / pi) = 10.4722, so low = 10; c(1) = 8 log10(2048 / pi) = 22.5134, so high = 23.

@@ -11,7 +11,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
-/** E4M3FN (fact sheet, section 1): every code, every tie, saturation, NaN, and rounding to the nearer neighbour. */
+/** E4M3FN (spec/SEMANTICS.md §1): every code, every tie, saturation, NaN, and rounding to the nearer neighbour. */
 class E4M3Test {
     private static final Fp8Grid GRID = Fp8Grid.of(c -> E4M3.decode((byte) c));
 

@@ -11,7 +11,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
-/** E5M2 (fact sheet, section 1): IEEE-style, so overflow goes to infinity from 61440 on. */
+/** E5M2 (spec/SEMANTICS.md §1): IEEE-style, so overflow goes to infinity from 61440 on. */
 class E5M2Test {
     private static final Fp8Grid GRID = Fp8Grid.of(c -> E5M2.decode((byte) c));
     /** Halfway between the largest finite value 57344 = 1.75 * 2^15 and 2^16: the tie goes to the even 2^16, i.e. infinity. */

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** UE8M0 scales (fact sheet, sections 1 and 3): powers of two stay, everything else rounds UP. */
+/** UE8M0 scales (spec/SEMANTICS.md §1 and §3): powers of two stay, everything else rounds UP. */
 class UE8M0Test {
 
     @Test
