@@ -21,6 +21,7 @@ import org.dsv32.conformance.mutants.MutantResult;
 import org.dsv32.conformance.mutants.MutantRunner;
 import org.dsv32.conformance.mutants.MutantTable;
 import org.dsv32.reference.ReferenceBackend;
+import org.dsv32.spec.io.OutputFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -46,32 +47,40 @@ final class MutantsCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "Base seed of the generated cases (default: " + CheckOptions.DEFAULT_SEED + ").")
     Long seed;
 
-    @Option(names = "--verbose", description = "Print every check's progress line on stderr.")
+    @Option(names = "--verbose", description = "Print every check's progress line on stderr (default: at most one line every 2 s).")
     boolean verbose;
 
     @Override
     public Integer call() throws IOException {
         PrintStream out = System.out, err = System.err;
+        // Output paths are checked before the run (minutes): a bad --json must not cost them.
+        if (markdown != null) OutputFiles.checkFile(markdown);
+        if (json != null) OutputFiles.checkFile(json);
         if (markdown != null) {
-            Files.writeString(markdown, MutantTable.markdown(MutantCatalogue.all()));
-            out.println("wrote " + markdown + " (" + MutantCatalogue.all().size() + " mutants)");
+            OutputFiles.writeString(markdown, MutantTable.markdown(MutantCatalogue.all()));
+            out.println("wrote " + Printable.of(markdown) + " (" + MutantCatalogue.all().size() + " mutants)");
             return 0;
         }
         List<Mutant> mutants = only == null ? MutantCatalogue.all() : only.stream().map(MutantCatalogue::byId).toList();
         CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, true);
         MutantRunner runner = new MutantRunner(OperationSuite.checks(), new ReferenceBackend(), options);
-        Progress progress = verbose ? err::println : Progress.NONE;
+        // Without --verbose the checks' lines are steps: at most one every 2 s shows that a long mutant is alive.
+        // A mutant's own line is a milestone and clears a held-back check line: the final state of one mutant is its result.
+        Progress.RateLimited limiter = Progress.rateLimited(line -> err.println(Printable.of(line)), System::nanoTime,
+                Progress.DEFAULT_INTERVAL_NANOS);
+        Progress progress = (verbose ? limiter : limiter.asSteps()).withPrefix("  ");
         long t0 = System.nanoTime();
 
         err.println("dsv32 mutants: " + mutants.size() + " mutant(s), quick checks, seed " + options.seed());
         List<MutantResult> results = new ArrayList<>();
         for (int i = 0; i < mutants.size(); i++) {
             Mutant m = mutants.get(i);
-            err.printf(Locale.ROOT, "[%d/%d] %s (%s)%n", i + 1, mutants.size(), m.id(), m.operationLabel());
+            limiter.report(String.format(Locale.ROOT, "[%d/%d] %s (%s)", i + 1, mutants.size(), m.id(), m.operationLabel()));
             MutantResult r;
             try {
                 r = runner.run(m, progress);
             } catch (IllegalStateException e) {
+                limiter.finish();
                 out.println("control FAILED: " + e.getMessage());
                 return 1;
             }
@@ -116,8 +125,6 @@ final class MutantsCommand implements Callable<Integer> {
             r.checksRun().forEach(ran::add);
             n.put("seconds", r.seconds());
         }
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
-        om.writeValue(file.toFile(), root);
+        OutputFiles.writeBytes(file, om.writeValueAsBytes(root));
     }
 }

@@ -22,6 +22,19 @@ public final class GoldenSource {
     /** The shipped set's folder relative to the repository root. */
     public static final String REPO_FOLDER = "golden-data/src/main/resources/golden";
 
+    /**
+     * How many cases a full set has: the shipped manifest's count, or empty when the class path has no readable
+     * shipped manifest. (Generation writes the manifest last, so a directory without one is a partial set.)
+     */
+    public static java.util.OptionalInt fullSetCaseCount() {
+        try (InputStream in = GoldenSource.class.getResourceAsStream(RESOURCE_ROOT + GoldenFormat.MANIFEST)) {
+            if (in == null) return java.util.OptionalInt.empty();
+            return java.util.OptionalInt.of(GoldenManifest.parse(in.readAllBytes(), "class path " + RESOURCE_ROOT).cases().size());
+        } catch (IOException | GoldenException e) {
+            return java.util.OptionalInt.empty();
+        }
+    }
+
     /** Whether the class path holds a shipped set. */
     public static boolean shippedAvailable() { return GoldenSource.class.getResource(RESOURCE_ROOT + GoldenFormat.MANIFEST) != null; }
 

@@ -124,8 +124,7 @@ public final class ReportHtml {
 
     public static void write(ConformanceReport r, boolean strict, Path file) {
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Files.writeString(file, render(r, strict), StandardCharsets.UTF_8);
+            org.dsv32.spec.io.OutputFiles.writeString(file, render(r, strict));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }

@@ -22,6 +22,7 @@ import org.dsv32.spec.format.BF16;
 import org.dsv32.spec.format.E4M3;
 import org.dsv32.spec.format.UE8M0;
 import org.dsv32.spec.io.DType;
+import org.dsv32.spec.io.OutputFiles;
 import org.dsv32.spec.io.SafetensorsWriter;
 import org.dsv32.spec.io.TensorData;
 import org.dsv32.spec.weights.ScaleFormat;
@@ -120,7 +121,7 @@ public final class TinyCheckpointWriter {
                 for (TensorData t : part) weightMap.put(t.name(), shardName);
             }
             Path index = dir.resolve(INDEX_FILE);
-            Files.writeString(index, indexJson(weightMap, bytes(tensors)), StandardCharsets.UTF_8);
+            OutputFiles.writeString(index, indexJson(weightMap, bytes(tensors)));
             files.add(index);
         }
         long params = 0;
