@@ -65,7 +65,8 @@ final class MutantsCommand implements Callable<Integer> {
         CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, true);
         MutantRunner runner = new MutantRunner(OperationSuite.checks(), new ReferenceBackend(), options);
         // Without --verbose the checks' lines are steps: at most one every 2 s shows that a long mutant is alive.
-        // A mutant's own line is a milestone and clears a held-back check line: the final state of one mutant is its result.
+        // The mutant lines are printed as before; the checks' lines inside a mutant go through the limiter (the first
+        // of the run at once). A held-back line is not printed at the end: each mutant's final state is its result line.
         Progress.RateLimited limiter = Progress.rateLimited(line -> err.println(Printable.of(line)), System::nanoTime,
                 Progress.DEFAULT_INTERVAL_NANOS);
         Progress progress = (verbose ? limiter : limiter.asSteps()).withPrefix("  ");
@@ -75,12 +76,11 @@ final class MutantsCommand implements Callable<Integer> {
         List<MutantResult> results = new ArrayList<>();
         for (int i = 0; i < mutants.size(); i++) {
             Mutant m = mutants.get(i);
-            limiter.report(String.format(Locale.ROOT, "[%d/%d] %s (%s)", i + 1, mutants.size(), m.id(), m.operationLabel()));
+            err.printf(Locale.ROOT, "[%d/%d] %s (%s)%n", i + 1, mutants.size(), m.id(), m.operationLabel());
             MutantResult r;
             try {
                 r = runner.run(m, progress);
             } catch (IllegalStateException e) {
-                limiter.finish();
                 out.println("control FAILED: " + e.getMessage());
                 return 1;
             }

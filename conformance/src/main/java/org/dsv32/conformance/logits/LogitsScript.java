@@ -1,8 +1,8 @@
 package org.dsv32.conformance.logits;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -34,10 +34,8 @@ public record LogitsScript(List<Sequence> sequences) {
     /** The keys of one sequence. */
     public static final Set<String> SEQUENCE_KEYS = Set.of("prompt", "decode");
 
-    /** Strict: trailing content after the object and a key given twice are errors, not silently dropped. */
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** Strict: a key given twice is an error, not silently the last one (trailing content: see {@link #read}). */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     public static LogitsScript read(Path file) throws IOException {
         byte[] bytes;
@@ -49,8 +47,14 @@ public record LogitsScript(List<Sequence> sequences) {
             throw new IOException(file + ": cannot read the script: " + e, e);
         }
         JsonNode root;
-        try {
-            root = JSON.readTree(bytes);
+        try (JsonParser p = JSON.createParser(bytes)) {
+            root = JSON.readTree(p);
+            // content after the object would otherwise be ignored
+            if (root != null && p.nextToken() != null) {
+                JsonLocation at = p.currentTokenLocation();
+                throw new IOException(file + ": not valid JSON at line " + at.getLineNr() + ", column " + at.getColumnNr()
+                        + ": more content after the end of the script's object");
+            }
         } catch (JacksonException e) {
             throw new IOException(file + ": not valid JSON at " + JsonErrors.describe(e), e);
         }
