@@ -6,9 +6,9 @@ import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Optional;
+import org.dsv32.spec.io.OutputFiles;
 
 /**
  * Where the shipped golden set is: on the class path under {@code /golden/} (the golden-data module's resources, in
@@ -50,7 +50,7 @@ public final class GoldenSource {
             manifest = in.readAllBytes();
         }
         Path dir = Files.createTempDirectory("dsv32-golden-");
-        Files.write(dir.resolve(GoldenFormat.MANIFEST), manifest);
+        OutputFiles.writeBytes(dir.resolve(GoldenFormat.MANIFEST), manifest);
         GoldenManifest m;
         try {
             m = GoldenManifest.parse(manifest, "class path " + RESOURCE_ROOT + GoldenFormat.MANIFEST);
@@ -66,9 +66,7 @@ public final class GoldenSource {
         if (relative.contains("..") || relative.startsWith("/")) return;
         try (InputStream in = GoldenSource.class.getResourceAsStream(RESOURCE_ROOT + relative)) {
             if (in == null) return;
-            Path p = dir.resolve(relative);
-            Files.createDirectories(p.getParent());
-            Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
+            OutputFiles.write(dir.resolve(relative), in::transferTo);
         }
     }
 

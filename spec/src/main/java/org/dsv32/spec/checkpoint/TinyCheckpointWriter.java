@@ -98,6 +98,7 @@ public final class TinyCheckpointWriter {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "refusing to generate a %.1f GB random checkpoint (limit %.1f GB): use a smaller configuration", size / 1e9, MAX_BYTES / 1e9));
         }
+        OutputFiles.checkDirectory(dir); // before generating: a bad directory is refused at once
         List<TensorData> tensors = tensors(config, seed);
         Files.createDirectories(dir);
         List<Path> files = new ArrayList<>();
