@@ -224,7 +224,7 @@ class ReliabilityCommandTest {
         }
         int full = GoldenManifest.read(shipped.resolve(GoldenFormat.MANIFEST)).cases().size();
         CliRun r = CliRun.of("golden", "verify", dir.toString());
-        refused(r, dir + " has no manifest.json: found 2 case files; a full set has " + full);
+        refused(r, "dsv32 golden verify: " + dir + " has no manifest.json: found 2 case files; a full set has " + full);
         assertTrue(r.err().contains("--no-manifest"), r.err());
         CliRun ok = CliRun.of("golden", "verify", dir.toString(), "--no-manifest");
         assertEquals(0, ok.exit(), ok.out() + ok.err());
