@@ -231,6 +231,21 @@ class ReliabilityCommandTest {
         assertTrue(ok.out().contains("warning: --no-manifest: found 2 case files; a full set has " + full), ok.out());
     }
 
+    @Test
+    void goldenSealChecksEveryFileItRewritesBeforeRewritingAny() throws Exception {
+        Path a = dir.resolve("a-rope-exact-ue8m0-interleaved.safetensors");
+        Files.copy(shipped.resolve("rope-exact-ue8m0-interleaved.safetensors"), a);
+        Path real = Files.copy(shipped.resolve("linear-fp8-plain-one-token-k128.safetensors"), dir.resolve("real.bin"));
+        Path link = Files.createSymbolicLink(dir.resolve("b-linear.safetensors"), real);
+        // re-sealing a sealed file gives the same bytes, but a new file (the rename): compare the inode
+        Object before = Files.readAttributes(a, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        CliRun r = CliRun.of("golden", "seal", dir.toString());
+        refused(r, link + ": is a symbolic link");
+        assertEquals(before, Files.readAttributes(a, java.nio.file.attribute.BasicFileAttributes.class).fileKey(), "the other case was not rewritten");
+        assertFalse(Files.exists(dir.resolve(GoldenFormat.MANIFEST)), "no manifest for a half-sealed set");
+        assertTrue(Files.isSymbolicLink(link));
+    }
+
     // ---- item 8: names are escaped wherever they are printed
 
     @Test
