@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -13,6 +12,7 @@ import org.dsv32.spec.checkpoint.Role;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.config.ModelConfigReader;
 import org.dsv32.spec.config.ModelPresets;
+import org.dsv32.spec.io.OutputFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,16 +42,15 @@ final class AnalyzeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (context < 1) throw new IllegalArgumentException("--context must be at least 1, got " + context);
         if (config != null && preset != null) throw new IllegalArgumentException("give --config or --preset, not both");
+        if (json != null) OutputFiles.checkFile(json);
         ModelConfig c = config != null ? ModelConfigReader.read(config) : ModelPresets.byName(preset == null ? "deepseek-v32" : preset);
         String source = config != null ? config.toString() : "preset " + (preset == null ? "deepseek-v32" : preset);
         ModelCost cost = ModelCost.of(c);
         print(System.out, source, cost);
         if (json != null) {
-            Path dir = json.toAbsolutePath().getParent();
-            if (dir != null) Files.createDirectories(dir);
             ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            Files.writeString(json, m.writeValueAsString(json(m, source, cost)) + "\n");
-            System.out.println("JSON written to " + json);
+            OutputFiles.writeString(json, m.writeValueAsString(json(m, source, cost)) + "\n");
+            System.out.println("JSON written to " + Printable.of(json));
         }
         return 0;
     }
@@ -62,7 +61,7 @@ final class AnalyzeCommand implements Callable<Integer> {
         ModelCost.AttentionWork w = k.attention(n);
         ModelCost.DecodeTraffic traffic = k.decodeTraffic(n);
         long total = k.totalParams(), active = k.activeParams();
-        o.printf("DeepSeek-V3.x analysis of %s%n", source);
+        o.printf("DeepSeek-V3.x analysis of %s%n", Printable.of(source));
         o.printf("  %d layers (%d dense) + %d MTP, hidden %d, %d heads, %d routed experts top-%d + %d shared, %s%n%n",
                 c.numHiddenLayers(), Math.min(c.firstKDenseReplace(), c.numHiddenLayers()), c.numNextnPredictLayers(),
                 c.hiddenSize(), c.numAttentionHeads(), c.nRoutedExperts(), c.numExpertsPerTok(), c.nSharedExperts(),

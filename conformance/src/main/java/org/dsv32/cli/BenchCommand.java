@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import org.dsv32.conformance.bench.BenchReport;
 import org.dsv32.conformance.bench.BenchRunner;
 import org.dsv32.conformance.bench.Fp8GemmWorkload;
+import org.dsv32.spec.io.OutputFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -76,6 +77,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         String size = smoke ? "smoke" : quick ? "quick" : "full";
         boolean jsonToStdout = "-".equals(json);
+        if (json != null && !jsonToStdout) OutputFiles.checkFile(Path.of(json));
         PrintStream table = jsonToStdout ? System.err : System.out;
 
         BenchRunner runner = new BenchRunner(new BenchRunner.Options(size, backends, selected, gemmMs, gemmShapes, seed), System.err);
@@ -89,10 +91,8 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.print(text);
             } else {
                 Path file = Path.of(json);
-                Path dir = file.toAbsolutePath().getParent();
-                if (dir != null) Files.createDirectories(dir);
-                Files.writeString(file, text);
-                table.println("JSON written to " + file);
+                OutputFiles.writeString(file, text);
+                table.println("JSON written to " + Printable.of(file));
             }
         }
         for (String f : runner.failures()) System.err.println("dsv32 bench: " + f);

@@ -42,7 +42,7 @@ final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = System.out;
         try (SafetensorsCheckpoint ref = SafetensorsCheckpoint.open(a); SafetensorsCheckpoint cand = SafetensorsCheckpoint.open(b)) {
-            int width = Math.max(6, ref.names().stream().mapToInt(String::length).max().orElse(0));
+            int width = Math.max(6, ref.names().stream().mapToInt(n -> Printable.escape(n).length()).max().orElse(0));
             String row = "%-" + width + "s  %12s  %10s  %10s  %10s  %9s  %6s  %s%n";
             out.printf(Locale.ROOT, row, "tensor", "elements", "calc_diff", "max_abs", "max_rel", "nonfinite", "argmax", "status");
             int compared = 0, missing = 0, sizeMismatch = 0, nonFinite = 0, overBound = 0;
@@ -52,13 +52,13 @@ final class CompareCommand implements Callable<Integer> {
                 TensorInfo ti = ref.info(name);
                 if (!cand.contains(name)) {
                     missing++;
-                    out.printf(Locale.ROOT, row, name, ti.elementCount(), "-", "-", "-", "-", "-", "FAIL: missing in B");
+                    out.printf(Locale.ROOT, row, Printable.escape(name), ti.elementCount(), "-", "-", "-", "-", "-", "FAIL: missing in B");
                     continue;
                 }
                 TensorInfo ci = cand.info(name);
                 if (ci.elementCount() != ti.elementCount()) {
                     sizeMismatch++;
-                    out.printf(Locale.ROOT, row, name, ti.elementCount(), "-", "-", "-", "-", "-",
+                    out.printf(Locale.ROOT, row, Printable.escape(name), ti.elementCount(), "-", "-", "-", "-", "-",
                             "FAIL: " + ci.elementCount() + " elements in B " + Arrays.toString(ci.shape()));
                     continue;
                 }
@@ -71,15 +71,15 @@ final class CompareCommand implements Callable<Integer> {
                 String status = problems.isEmpty() ? "ok" : "FAIL: " + String.join(", ", problems);
                 if (!Arrays.equals(ti.shape(), ci.shape())) status += " (shape " + Arrays.toString(ci.shape()) + " in B)";
                 String argmax = ti.shape().length == 1 ? (c.argmaxAgrees() ? "same" : "DIFF") : "-";
-                out.printf(Locale.ROOT, row, name, c.elements(), sci(c.calcDiff()), sci(c.maxAbs()), sci(c.maxRel()),
+                out.printf(Locale.ROOT, row, Printable.escape(name), c.elements(), sci(c.calcDiff()), sci(c.maxAbs()), sci(c.maxRel()),
                         c.nonFiniteMismatches(), argmax, status);
             }
             List<String> extra = cand.names().stream().filter(n -> !ref.contains(n)).toList();
-            for (String n : extra) out.println("extra in B (not compared): " + n);
+            for (String n : extra) out.println("extra in B (not compared): " + Printable.escape(n));
             boolean fail = missing + sizeMismatch + nonFinite + overBound > 0;
             out.printf(Locale.ROOT, "%s: %d compared, worst calc_diff %s%s (bound %s); %d missing, %d element-count mismatches, "
                             + "%d with NaN/inf mismatches, %d extra in B%n",
-                    fail ? "FAIL" : "OK", compared, sci(worst), worstName == null ? "" : " (" + worstName + ")",
+                    fail ? "FAIL" : "OK", compared, sci(worst), worstName == null ? "" : " (" + Printable.escape(worstName) + ")",
                     sci(maxCalcDiff), missing, sizeMismatch, nonFinite, extra.size());
             return fail ? 1 : 0;
         }

@@ -10,6 +10,7 @@ import org.dsv32.conformance.CheckOptions;
 import org.dsv32.conformance.CheckResult;
 import org.dsv32.conformance.ConformanceRunner;
 import org.dsv32.conformance.DecisionCounts;
+import org.dsv32.conformance.Progress;
 import org.dsv32.conformance.Status;
 import org.dsv32.conformance.report.Baseline;
 import org.dsv32.conformance.report.ConformanceReport;
@@ -17,6 +18,7 @@ import org.dsv32.conformance.report.ReportHtml;
 import org.dsv32.conformance.report.ReportJson;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.Backends;
+import org.dsv32.spec.io.OutputFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -54,17 +56,29 @@ final class ConformCommand implements Callable<Integer> {
     boolean strict;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         PrintStream out = System.out, err = System.err;
+        Path json = reportDir.resolve("report.json"), html = reportDir.resolve("report.html");
+        // Every output path is checked before the run, which takes minutes: a bad --report must not cost them.
+        OutputFiles.checkDirectory(reportDir);
+        OutputFiles.checkFile(json);
+        OutputFiles.checkFile(html);
         Backend reference = Backends.byName("reference");
         List<Backend> candidates = backend.equals("all") ? Backends.all() : List.of(Backends.byName(backend));
         JsonNode base = baseline == null ? null : ReportJson.read(baseline);
         CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, quick);
         err.println("dsv32 conform: " + candidates.stream().map(Backend::name).toList() + (quick ? " (quick)" : "")
                 + ", seed " + options.seed());
-        ConformanceReport report = new ConformanceRunner(ConformanceRunner.defaultSuites()).run(candidates, reference, options, err::println);
+        // Each finished check is printed; the cases and decode steps inside one at most every 2 s.
+        Progress.RateLimited progress = Progress.rateLimited(line -> err.println(Printable.of(line)), System::nanoTime,
+                Progress.DEFAULT_INTERVAL_NANOS);
+        ConformanceReport report;
+        try {
+            report = new ConformanceRunner(ConformanceRunner.defaultSuites()).run(candidates, reference, options, progress);
+        } finally {
+            progress.finish();
+        }
         printTable(out, report);
-        Path json = reportDir.resolve("report.json"), html = reportDir.resolve("report.html");
         ReportJson.write(report, strict, json);
         ReportHtml.write(report, strict, html);
         ConformanceReport.Summary s = report.summary(strict);
@@ -78,13 +92,13 @@ final class ConformCommand implements Callable<Integer> {
         if (base != null) {
             List<Baseline.Regression> regs = Baseline.compare(base, report, baselineFactor);
             for (Baseline.Regression g : regs) problems.add("REGRESSION " + g);
-            if (regs.isEmpty()) out.println("baseline " + baseline + ": no error grew by more than " + baselineFactor + "x");
+            if (regs.isEmpty()) out.println("baseline " + Printable.of(baseline) + ": no error grew by more than " + baselineFactor + "x");
         }
-        for (String p : problems) out.println(p);
+        for (String p : problems) out.println(Printable.of(p));
         out.printf(Locale.ROOT, "conform: %s — %d pass%s, %d fail, %d not implemented, %d unavailable%s in %.1f s; reports in %s%n",
                 problems.isEmpty() ? "PASS" : "FAIL", s.pass(), s.delegated() > 0 ? " (" + s.delegated() + " delegated)" : "",
                 s.fail(), s.notImplemented(), s.unavailable(), base == null ? "" : ", baseline x" + baselineFactor,
-                report.seconds(), reportDir);
+                report.seconds(), Printable.of(reportDir));
         return problems.isEmpty() ? 0 : 1;
     }
 
@@ -98,7 +112,7 @@ final class ConformCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%-10s %-14s %-10s %-12s %5d %11s %10s %15s  %s%n", c.suite(), c.operation(), c.backend(),
                     c.mode() + "/" + c.tier().label(), c.cases().size(), c.cases().isEmpty() ? "-" : sci(c.worstCalcDiff()),
                     c.cases().isEmpty() ? "-" : sci(c.worstUlps()),
-                    d.total() == 0 ? "-" : d.agree() + "/" + d.nearTie() + "/" + d.violation(), status);
+                    d.total() == 0 ? "-" : d.agree() + "/" + d.nearTie() + "/" + d.violation(), Printable.of(status));
         }
     }
 

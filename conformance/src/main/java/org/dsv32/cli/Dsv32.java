@@ -33,7 +33,8 @@ public final class Dsv32 implements Runnable {
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Dsv32());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("dsv32 " + cmd.getCommandName() + ": " + CliErrors.message(ex));
+            // the full name ("dsv32 golden verify", not "dsv32 verify"); the message is escaped (it may quote file names)
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + CliErrors.message(ex));
             if (Boolean.getBoolean("dsv32.debug")) ex.printStackTrace(cmd.getErr());
             return CliErrors.exitCode(ex);
         });

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.dsv32.conformance.golden.GoldenFormat;
 import org.dsv32.conformance.golden.GoldenGenerator;
 import org.dsv32.conformance.golden.GoldenManifest;
 import org.dsv32.conformance.golden.GoldenOutcome;
@@ -14,6 +15,7 @@ import org.dsv32.conformance.golden.GoldenStatus;
 import org.dsv32.conformance.golden.GoldenVerifier;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.Backends;
+import org.dsv32.spec.io.OutputFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -43,15 +45,16 @@ final class GoldenCommand implements Runnable {
         public Integer call() throws Exception {
             Path dir = out != null ? out : GoldenSource.repoFolder(Path.of("")).orElseThrow(() -> new IllegalArgumentException(
                     "not inside the dsv32 repository: give --out DIR"));
+            OutputFiles.checkDirectory(dir);
             long s = seed == null ? GoldenGenerator.DEFAULT_SEED : seed;
             long t0 = System.nanoTime();
             GoldenGenerator.Result r = GoldenGenerator.generate(dir, s);
             GoldenManifest m = r.manifest();
             PrintStream o = System.out;
-            for (GoldenManifest.Entry e : m.cases()) o.printf(Locale.ROOT, "  %-52s %-14s %-6s %-6s %,10d bytes%n", e.name(), e.operation(), e.mode(), e.scaleFormat(), e.bytes());
-            for (GoldenManifest.FileEntry w : m.weights()) o.printf(Locale.ROOT, "  %-52s %-28s %,10d bytes%n", w.file(), "(shared weights)", w.bytes());
+            for (GoldenManifest.Entry e : m.cases()) o.printf(Locale.ROOT, "  %-52s %-14s %-6s %-6s %,10d bytes%n", Printable.of(e.name()), e.operation(), e.mode(), e.scaleFormat(), e.bytes());
+            for (GoldenManifest.FileEntry w : m.weights()) o.printf(Locale.ROOT, "  %-52s %-28s %,10d bytes%n", Printable.of(w.file()), "(shared weights)", w.bytes());
             o.printf(Locale.ROOT, "golden generate: %d cases and %d weights files, %.2f MB, seed %d, into %s (%.1f s)%n", m.cases().size(),
-                    m.weights().size(), m.totalBytes() / 1e6, s, dir.toAbsolutePath(), (System.nanoTime() - t0) / 1e9);
+                    m.weights().size(), m.totalBytes() / 1e6, s, Printable.of(dir.toAbsolutePath()), (System.nanoTime() - t0) / 1e9);
             return 0;
         }
     }
@@ -59,13 +62,18 @@ final class GoldenCommand implements Runnable {
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = {"Check every case of a directory (or one case file) against a backend and report per case:",
                 "PASS, FAIL (with the failed gate), NOT IMPLEMENTED, CORRUPTED or TAMPERED.",
-                "Exit 0 only when no case failed, was corrupted or tampered, and at least one case passed."})
+                "Exit 0 only when no case failed, was corrupted or tampered, and at least one case passed.",
+                "A directory without manifest.json (an interrupted 'golden generate', a partial copy) is refused, exit 2,",
+                "unless --no-manifest; then the count of cases found is set against a full set's."})
     static final class Verify implements Callable<Integer> {
         @Parameters(arity = "0..1", paramLabel = "PATH", description = "A directory of cases or one case file (default: the shipped set).")
         Path path;
 
         @Option(names = "--backend", defaultValue = "reference", paramLabel = "NAME", description = "Backend to check (default: ${DEFAULT-VALUE}).")
         String backend;
+
+        @Option(names = "--no-manifest", description = "Verify a directory that has no manifest.json (no file checksums; possibly a partial set).")
+        boolean noManifest;
 
         @Override
         public Integer call() throws Exception {
@@ -78,12 +86,22 @@ final class GoldenCommand implements Runnable {
                 what = "the shipped set";
             } else {
                 if (!Files.exists(source)) throw new java.nio.file.NoSuchFileException(source.toString());
-                what = source.toString();
+                what = Printable.of(source);
             }
             PrintStream o = System.out;
+            String partial = null;
+            if (Files.isDirectory(source) && !GoldenVerifier.hasManifest(source)) {
+                partial = partialSet(source);
+                if (!noManifest) {
+                    throw new IllegalArgumentException(source + " has no " + GoldenFormat.MANIFEST + ": " + partial
+                            + "; an interrupted 'golden generate' leaves such a directory. Regenerate it, seal it with 'golden seal', "
+                            + "or pass --no-manifest to verify the case files found without checksums");
+                }
+            }
             try {
                 GoldenVerifier.Report r = GoldenVerifier.verify(source, b, oc -> print(o, oc));
-                for (String w : r.warnings()) o.println("warning: " + w);
+                for (String w : r.warnings()) o.println("warning: " + Printable.of(w));
+                if (partial != null) o.println("warning: --no-manifest: " + partial);
                 boolean ok = r.passed();
                 o.printf(Locale.ROOT, "golden verify: %s — %d cases: %d pass, %d fail, %d not implemented, %d corrupted, %d tampered (backend %s, %s, %.1f s)%n",
                         ok ? "PASS" : "FAIL", r.outcomes().size(), r.count(GoldenStatus.PASS), r.count(GoldenStatus.FAIL),
@@ -97,8 +115,17 @@ final class GoldenCommand implements Runnable {
             }
         }
 
+        /** "found N case files; a full set has M" (or says the full size is unknown). */
+        static String partialSet(Path dir) throws java.io.IOException {
+            int found = GoldenVerifier.caseFileCount(dir);
+            java.util.OptionalInt full = GoldenSource.fullSetCaseCount();
+            return "found " + found + " case file" + (found == 1 ? "" : "s") + (full.isPresent()
+                    ? "; a full set has " + full.getAsInt() : "; the size of a full set is unknown (no shipped set on the class path)");
+        }
+
         static void print(PrintStream o, GoldenOutcome c) {
-            o.printf(Locale.ROOT, "%-15s %-50s %-14s %-5s %-6s %s%n", c.status().display(), c.name(), c.operation(), c.mode(), c.scaleFormat(), c.detail());
+            o.printf(Locale.ROOT, "%-15s %-50s %-14s %-5s %-6s %s%n", c.status().display(), Printable.of(c.name()), Printable.of(c.operation()),
+                    Printable.of(c.mode()), Printable.of(c.scaleFormat()), Printable.of(c.detail()));
         }
     }
 
@@ -112,7 +139,7 @@ final class GoldenCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             GoldenSealer.Result r = GoldenSealer.seal(path);
-            for (String f : r.sealed()) System.out.println("sealed " + f);
+            for (String f : r.sealed()) System.out.println("sealed " + Printable.of(f));
             System.out.printf(Locale.ROOT, "golden seal: %d files sealed%s%n", r.sealed().size(), r.manifest() ? ", manifest.json rewritten" : "");
             return 0;
         }

@@ -36,14 +36,15 @@ final class InspectCommand implements Callable<Integer> {
         try (SafetensorsCheckpoint ck = SafetensorsCheckpoint.open(path)) {
             Optional<Path> configFile = ck.configFile();
             if (configFile.isPresent()) printConfig(out, configFile.get(), ModelConfigReader.read(configFile.get()));
-            out.printf(Locale.ROOT, "checkpoint: %s (%d tensors in %d file%s)%n", ck.root(), ck.size(), ck.files().size(),
+            out.printf(Locale.ROOT, "checkpoint: %s (%d tensors in %d file%s)%n", Printable.of(ck.root()), ck.size(), ck.files().size(),
                     ck.files().size() == 1 ? "" : "s");
-            int width = Math.max(4, ck.names().stream().mapToInt(String::length).max().orElse(0));
+            // Names come from the file: printed escaped, so that a name cannot drive the terminal.
+            int width = Math.max(4, ck.names().stream().mapToInt(n -> Printable.escape(n).length()).max().orElse(0));
             out.printf(Locale.ROOT, "  %-" + width + "s  %-8s  %-20s  %s%n", "name", "dtype", "shape", "bytes");
             Map<DType, long[]> totals = new TreeMap<>(); // count, elements, bytes
             for (String name : ck.names()) {
                 TensorInfo t = ck.info(name);
-                out.printf(Locale.ROOT, "  %-" + width + "s  %-8s  %-20s  %d%n", name, t.dtype(), Arrays.toString(t.shape()), t.byteSize());
+                out.printf(Locale.ROOT, "  %-" + width + "s  %-8s  %-20s  %d%n", Printable.escape(name), t.dtype(), Arrays.toString(t.shape()), t.byteSize());
                 long[] s = totals.computeIfAbsent(t.dtype(), d -> new long[3]);
                 s[0]++;
                 s[1] += t.elementCount();
@@ -77,7 +78,7 @@ final class InspectCommand implements Callable<Integer> {
     private static String num(double d) { return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString(); }
 
     private static void printConfig(PrintStream out, Path file, ModelConfig c) {
-        out.println("config: " + file);
+        out.println("config: " + Printable.of(file));
         out.printf(Locale.ROOT, "  layers     %d (+%d MTP), first %d dense (intermediate %d), hidden %d, vocab %d, max positions %d%n",
                 c.numHiddenLayers(), c.numNextnPredictLayers(), c.firstKDenseReplace(), c.intermediateSize(),
                 c.hiddenSize(), c.vocabSize(), c.maxPositionEmbeddings());

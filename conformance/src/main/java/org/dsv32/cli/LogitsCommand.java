@@ -4,12 +4,14 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.dsv32.conformance.Progress;
 import org.dsv32.conformance.logits.LogitsRunner;
 import org.dsv32.conformance.logits.LogitsScript;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.Backends;
 import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.checkpoint.CheckpointLoader;
+import org.dsv32.spec.io.OutputFiles;
 import org.dsv32.spec.io.SafetensorsWriter;
 import org.dsv32.spec.io.TensorData;
 import picocli.CommandLine.Command;
@@ -18,7 +20,9 @@ import picocli.CommandLine.Option;
 /** {@code ./dsv32 logits}: teacher-forced logits of a checkpoint for a script of token sequences. */
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = {"Teacher-forced logits: each sequence's prompt as one prefill, then each decode token alone.",
-                "Writes float32 tensors seq{b}.step0 (after the prompt) and seq{b}.step{k} (after decode token k)."})
+                "Writes float32 tensors seq{b}.step0 (after the prompt) and seq{b}.step{k} (after decode token k).",
+                "Progress on stderr: at most one step line every 2 s, and a line when each sequence is done.",
+                "A sequence longer than max_position_embeddings is run, with a warning on stderr."})
 final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, description = "Hugging Face-layout checkpoint directory (config.json + safetensors)")
     Path checkpoint;
@@ -37,16 +41,20 @@ final class LogitsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputFiles.checkFile(out); // before any work: a bad --out must not cost a whole run
         PrecisionMode mode = PrecisionMode.parse(precision);
         Backend b = Backends.byName(backend);
         if (!b.availability().available()) throw new IllegalStateException("backend " + b.name() + " is " + b.availability());
         LogitsScript s = LogitsScript.read(script);
         long t0 = System.nanoTime();
         Map<String, TensorData> logits;
+        Progress.RateLimited progress = Progress.rateLimited(line -> System.err.println("  " + line), System::nanoTime,
+                Progress.DEFAULT_INTERVAL_NANOS);
         try (CheckpointLoader ckpt = CheckpointLoader.open(checkpoint)) {
-            logits = LogitsRunner.run(b, mode, ckpt.weights(), s, (seq, step, steps) -> {
-                if (step == steps - 1) System.err.printf("  sequence %d: %d steps done%n", seq, steps);
-            });
+            for (String w : s.positionWarnings(ckpt.config().maxPositionEmbeddings())) System.err.println("dsv32 logits: warning: " + w);
+            logits = LogitsRunner.run(b, mode, ckpt.weights(), s, progress);
+        } finally {
+            progress.finish();
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "dsv32-logits-v1");
@@ -54,7 +62,7 @@ final class LogitsCommand implements Callable<Integer> {
         meta.put("precision", mode.label());
         meta.put("checkpoint", checkpoint.toAbsolutePath().normalize().toString());
         SafetensorsWriter.write(out, logits.values(), meta);
-        System.out.printf("wrote %d logits tensors to %s (%s, %s) in %.1f s%n", logits.size(), out, b.name(), mode.label(),
+        System.out.printf("wrote %d logits tensors to %s (%s, %s) in %.1f s%n", logits.size(), Printable.of(out), b.name(), mode.label(),
                 (System.nanoTime() - t0) / 1e9);
         return 0;
     }

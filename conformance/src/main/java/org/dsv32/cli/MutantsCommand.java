@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +20,7 @@ import org.dsv32.conformance.mutants.MutantResult;
 import org.dsv32.conformance.mutants.MutantRunner;
 import org.dsv32.conformance.mutants.MutantTable;
 import org.dsv32.reference.ReferenceBackend;
+import org.dsv32.spec.io.OutputFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -46,21 +46,29 @@ final class MutantsCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "Base seed of the generated cases (default: " + CheckOptions.DEFAULT_SEED + ").")
     Long seed;
 
-    @Option(names = "--verbose", description = "Print every check's progress line on stderr.")
+    @Option(names = "--verbose", description = "Print every check's progress line on stderr (default: at most one line every 2 s).")
     boolean verbose;
 
     @Override
     public Integer call() throws IOException {
         PrintStream out = System.out, err = System.err;
+        // Output paths are checked before the run (minutes): a bad --json must not cost them.
+        if (markdown != null) OutputFiles.checkFile(markdown);
+        if (json != null) OutputFiles.checkFile(json);
         if (markdown != null) {
-            Files.writeString(markdown, MutantTable.markdown(MutantCatalogue.all()));
-            out.println("wrote " + markdown + " (" + MutantCatalogue.all().size() + " mutants)");
+            OutputFiles.writeString(markdown, MutantTable.markdown(MutantCatalogue.all()));
+            out.println("wrote " + Printable.of(markdown) + " (" + MutantCatalogue.all().size() + " mutants)");
             return 0;
         }
         List<Mutant> mutants = only == null ? MutantCatalogue.all() : only.stream().map(MutantCatalogue::byId).toList();
         CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, true);
         MutantRunner runner = new MutantRunner(OperationSuite.checks(), new ReferenceBackend(), options);
-        Progress progress = verbose ? err::println : Progress.NONE;
+        // Without --verbose the checks' lines are steps: at most one every 2 s shows that a long mutant is alive.
+        // The mutant lines are printed as before; the checks' lines inside a mutant go through the limiter (the first
+        // of the run at once). A held-back line is not printed at the end: each mutant's final state is its result line.
+        Progress.RateLimited limiter = Progress.rateLimited(line -> err.println(Printable.of(line)), System::nanoTime,
+                Progress.DEFAULT_INTERVAL_NANOS);
+        Progress progress = (verbose ? limiter : limiter.asSteps()).withPrefix("  ");
         long t0 = System.nanoTime();
 
         err.println("dsv32 mutants: " + mutants.size() + " mutant(s), quick checks, seed " + options.seed());
@@ -116,8 +124,6 @@ final class MutantsCommand implements Callable<Integer> {
             r.checksRun().forEach(ran::add);
             n.put("seconds", r.seconds());
         }
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
-        om.writeValue(file.toFile(), root);
+        OutputFiles.writeBytes(file, om.writeValueAsBytes(root));
     }
 }

@@ -7,6 +7,7 @@ import org.dsv32.spec.checkpoint.TinyCheckpointWriter;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.config.ModelConfigReader;
 import org.dsv32.spec.config.ModelPresets;
+import org.dsv32.spec.io.OutputFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -35,13 +36,15 @@ final class TinyCheckpointCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputFiles.checkDirectory(out);
         TinyCheckpointWriter.Variant v = TinyCheckpointWriter.Variant.parse(variant);
         if (config != null && preset != null) throw new IllegalArgumentException("give --config or --preset, not both");
         ModelConfig base = config != null ? ModelConfigReader.read(config) : ModelPresets.byName(preset == null ? "tiny" : preset);
         String source = config != null ? config.toString() : "preset " + (preset == null ? "tiny" : preset);
         TinyCheckpointWriter.Result r = TinyCheckpointWriter.write(out, base, seed, v);
-        System.out.printf("wrote %s checkpoint (seed %d, config from %s) to %s%n", v.label(), seed, source, out.toAbsolutePath());
-        for (Path f : r.files()) System.out.printf("  %-36s %,14d bytes%n", r.directory().relativize(f), Files.size(f));
+        System.out.printf("wrote %s checkpoint (seed %d, config from %s) to %s%n", v.label(), seed, Printable.of(source),
+                Printable.of(out.toAbsolutePath()));
+        for (Path f : r.files()) System.out.printf("  %-36s %,14d bytes%n", Printable.of(r.directory().relativize(f)), Files.size(f));
         System.out.printf("  %d tensors, %,d parameters, %,d tensor bytes%n", r.tensorCount(), r.parameters(), r.tensorBytes());
         return 0;
     }

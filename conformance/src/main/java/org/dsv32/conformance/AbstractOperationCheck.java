@@ -58,6 +58,7 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
             List<CaseResult> results = new ArrayList<>();
             CheckResult notRun = null;
             Tolerance tol = null;
+            int done = 0;
             for (C c : cases) {
                 Optional<T> cand = bind(candidate, c, mt.candidateMode());
                 if (cand.isEmpty()) {
@@ -77,6 +78,8 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
                 } catch (RuntimeException | StackOverflowError e) {
                     r = CaseResult.failed(c.name(), "threw " + e.getClass().getSimpleName() + ": " + e.getMessage());
                 }
+                progress.step(String.format(java.util.Locale.ROOT, "[%s] %-14s %-11s case %d of %d", candidate.name(), op, mt.label(),
+                        ++done, cases.size()));
                 if (r == null) continue;
                 results.add(r);
                 if (tol == null) tol = toleranceOf(c, mt);

@@ -23,6 +23,8 @@ class MutantsCommandTest {
         assertTrue(r.out().contains("mtp-position0-not-zeroed") && r.out().contains("killed by mtp"), r.out());
         assertTrue(r.out().contains("2 killed, 0 survived of 2"), r.out());
         assertTrue(r.err().contains("[1/2]") && r.err().contains("[2/2]"), r.err());
+        // without --verbose the checks' lines are rate-limited steps, but the first one of a run shows at once
+        assertTrue(r.err().contains(" case 1 of "), "progress inside a mutant: " + r.err());
         JsonNode root = new ObjectMapper().readTree(json.toFile());
         assertEquals(2, root.get("killed").asInt());
         assertEquals(0, root.get("survived").asInt());

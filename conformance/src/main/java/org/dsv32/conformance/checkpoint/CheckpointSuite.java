@@ -93,8 +93,9 @@ public final class CheckpointSuite implements CheckSuite {
                         "backend '" + candidate.name() + "' does not implement ModelOp");
             }
             LogitsScript script = script(options, ckpt.config().vocabSize(), ckpt.config().indexTopk());
-            Map<String, TensorData> cand = LogitsRunner.run(candidate, mode, ckpt.weights(), script, (b, s, n) -> {});
-            Map<String, TensorData> ref = LogitsRunner.run(reference, mode, ckpt.weights(), script, (b, s, n) -> {});
+            Progress steps = progress.asSteps().withPrefix("[" + candidate.name() + "] " + op + " " + mode.label() + ": ");
+            Map<String, TensorData> cand = LogitsRunner.run(candidate, mode, ckpt.weights(), script, steps);
+            Map<String, TensorData> ref = LogitsRunner.run(reference, mode, ckpt.weights(), script, steps.withPrefix("reference "));
             List<Map<String, TensorData>> spread = null; // perturbed reference runs, made only when a step misses the bound
             List<CaseResult> cases = new ArrayList<>();
             for (int b = 0; b < script.sequences().size(); b++) {
@@ -112,7 +113,7 @@ public final class CheckpointSuite implements CheckSuite {
                         spread = new ArrayList<>();
                         for (int j = 0; j < PERTURBED_RUNS; j++) {
                             spread.add(LogitsRunner.run(new Fp32BoundaryReference(options.seedFor("fp32-perturbation", j)), mode,
-                                    ckpt.weights(), script, (q, s, n) -> {}));
+                                    ckpt.weights(), script, steps.withPrefix("perturbed reference " + j + " ")));
                         }
                     }
                     double band = 0, bandAbs = 0;

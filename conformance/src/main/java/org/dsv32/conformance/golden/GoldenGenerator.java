@@ -48,6 +48,7 @@ public final class GoldenGenerator {
 
     /** Generates the cases of {@code ops} only (tests). */
     static Result generate(Path dir, long seed, List<GoldenOp<?, ?>> ops) throws IOException {
+        org.dsv32.spec.io.OutputFiles.checkDirectory(dir);
         Files.createDirectories(dir);
         removePrevious(dir);
         Context ctx = new Context(dir, seed);

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -115,7 +114,6 @@ public record GoldenManifest(String seed, List<FileEntry> weights, List<Entry> c
         DefaultPrettyPrinter pp = new DefaultPrettyPrinter();
         pp.indentArraysWith(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.withLinefeed("\n"));
         pp.indentObjectsWith(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.withLinefeed("\n"));
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Files.writeString(file, JSON.writer(pp).writeValueAsString(root) + "\n", StandardCharsets.UTF_8);
+        org.dsv32.spec.io.OutputFiles.writeString(file, JSON.writer(pp).writeValueAsString(root) + "\n");
     }
 }

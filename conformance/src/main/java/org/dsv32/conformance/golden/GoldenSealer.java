@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.dsv32.spec.io.OutputFiles;
 import org.dsv32.spec.io.SafetensorsException;
 import org.dsv32.spec.io.SafetensorsFile;
 import org.dsv32.spec.io.SafetensorsWriter;
@@ -46,6 +47,10 @@ public final class GoldenSealer {
             String wf = metadata(c).get(GoldenFormat.WEIGHTS_FILE);
             if (wf != null) weightFiles.add(wf);
         }
+        // Every file this rewrites is checked first, so that a refused one (a symbolic link, say) leaves nothing half-sealed.
+        for (String wf : weightFiles) OutputFiles.checkFile(GoldenGenerator.inside(path, wf));
+        for (Path c : cases) OutputFiles.checkFile(c);
+        OutputFiles.checkFile(path.resolve(GoldenFormat.MANIFEST));
         List<String> sealed = new ArrayList<>();
         Map<String, String> seals = new LinkedHashMap<>();
         for (String wf : weightFiles) {

@@ -6,9 +6,9 @@ import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Optional;
+import org.dsv32.spec.io.OutputFiles;
 
 /**
  * Where the shipped golden set is: on the class path under {@code /golden/} (the golden-data module's resources, in
@@ -21,6 +21,19 @@ public final class GoldenSource {
     public static final String RESOURCE_ROOT = "/golden/";
     /** The shipped set's folder relative to the repository root. */
     public static final String REPO_FOLDER = "golden-data/src/main/resources/golden";
+
+    /**
+     * How many cases a full set has: the shipped manifest's count, or empty when the class path has no readable
+     * shipped manifest. (Generation writes the manifest last, so a directory without one is a partial set.)
+     */
+    public static java.util.OptionalInt fullSetCaseCount() {
+        try (InputStream in = GoldenSource.class.getResourceAsStream(RESOURCE_ROOT + GoldenFormat.MANIFEST)) {
+            if (in == null) return java.util.OptionalInt.empty();
+            return java.util.OptionalInt.of(GoldenManifest.parse(in.readAllBytes(), "class path " + RESOURCE_ROOT).cases().size());
+        } catch (IOException | GoldenException e) {
+            return java.util.OptionalInt.empty();
+        }
+    }
 
     /** Whether the class path holds a shipped set. */
     public static boolean shippedAvailable() { return GoldenSource.class.getResource(RESOURCE_ROOT + GoldenFormat.MANIFEST) != null; }
@@ -37,7 +50,7 @@ public final class GoldenSource {
             manifest = in.readAllBytes();
         }
         Path dir = Files.createTempDirectory("dsv32-golden-");
-        Files.write(dir.resolve(GoldenFormat.MANIFEST), manifest);
+        OutputFiles.writeBytes(dir.resolve(GoldenFormat.MANIFEST), manifest);
         GoldenManifest m;
         try {
             m = GoldenManifest.parse(manifest, "class path " + RESOURCE_ROOT + GoldenFormat.MANIFEST);
@@ -53,9 +66,7 @@ public final class GoldenSource {
         if (relative.contains("..") || relative.startsWith("/")) return;
         try (InputStream in = GoldenSource.class.getResourceAsStream(RESOURCE_ROOT + relative)) {
             if (in == null) return;
-            Path p = dir.resolve(relative);
-            Files.createDirectories(p.getParent());
-            Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
+            OutputFiles.write(dir.resolve(relative), in::transferTo);
         }
     }
 

@@ -47,7 +47,8 @@ public final class GoldenSuite implements CheckSuite {
                 }
                 dir = extracted = GoldenSource.extractShipped();
             }
-            GoldenVerifier.Report r = GoldenVerifier.verify(dir, candidate, o -> {});
+            GoldenVerifier.Report r = GoldenVerifier.verify(dir, candidate, o -> progress.step(String.format(Locale.ROOT,
+                    "[%s] golden %s %s", candidate.name(), o.name(), o.status().display())));
             List<CheckResult> out = group(candidate, r.outcomes());
             for (CheckResult c : out) {
                 progress.report(String.format(Locale.ROOT, "[%s] golden %-14s %-11s %3d cases %s", candidate.name(), c.operation(),

@@ -111,6 +111,18 @@ public final class GoldenVerifier {
         }
     }
 
+    /** Whether {@code dir} has a manifest (a complete set, as generated or sealed); without one it may be partial. */
+    public static boolean hasManifest(Path dir) { return Files.isRegularFile(dir.resolve(GoldenFormat.MANIFEST)); }
+
+    /** The case files a directory without a manifest holds: its top-level {@code *.safetensors} regular files. */
+    public static int caseFileCount(Path dir) throws IOException {
+        int n = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + GoldenFormat.EXTENSION)) {
+            for (Path p : ds) if (Files.isRegularFile(p)) n++;
+        }
+        return n;
+    }
+
     private static Path resolve(Path dir, String relative) {
         try {
             Path p = dir.resolve(relative).normalize();

@@ -2,6 +2,7 @@ package org.dsv32.conformance.logits;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.dsv32.conformance.Progress;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.backend.PrecisionMode;
@@ -20,11 +21,10 @@ import org.dsv32.spec.weights.ModelWeights;
 public final class LogitsRunner {
     private LogitsRunner() {}
 
-    /** Progress callback: sequence index, step index, total steps of the sequence. */
-    public interface Progress {
-        void step(int sequence, int step, int steps);
-    }
-
+    /**
+     * Runs the script. {@code progress} gets a {@link Progress#step step} line after every step
+     * ({@code seq0.step12 done (13 of 101 steps)}) and a {@link Progress#report milestone} when a sequence is done.
+     */
     public static Map<String, TensorData> run(Backend backend, PrecisionMode mode, ModelWeights weights, LogitsScript script, Progress progress) {
         OpContext ctx = new OpContext(weights.config(), mode);
         ModelOp model = backend.require(ModelOp.class, ctx);
@@ -35,17 +35,22 @@ public final class LogitsRunner {
             int steps = 1 + s.decode().length;
             TensorF64 logits = session.forwardLast(s.prompt());
             out.put(name(b, 0), lastRow("seq" + b + ".step0", logits));
-            progress.step(b, 0, steps);
+            step(progress, b, 0, steps);
             for (int k = 0; k < s.decode().length; k++) {
                 logits = session.forwardLast(new int[] {s.decode()[k]});
                 out.put(name(b, k + 1), lastRow(name(b, k + 1), logits));
-                progress.step(b, k + 1, steps);
+                step(progress, b, k + 1, steps);
             }
+            progress.report("sequence " + b + ": " + steps + " step" + (steps == 1 ? "" : "s") + " done");
         }
         return out;
     }
 
     public static String name(int sequence, int step) { return "seq" + sequence + ".step" + step; }
+
+    private static void step(Progress progress, int sequence, int step, int steps) {
+        progress.step(name(sequence, step) + " done (" + (step + 1) + " of " + steps + " steps)");
+    }
 
     private static TensorData lastRow(String name, TensorF64 logits) {
         double[] row = logits.rowArray(logits.rows() - 1);

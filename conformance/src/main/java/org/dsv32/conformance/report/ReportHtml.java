@@ -2,8 +2,6 @@ package org.dsv32.conformance.report;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -124,8 +122,7 @@ public final class ReportHtml {
 
     public static void write(ConformanceReport r, boolean strict, Path file) {
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Files.writeString(file, render(r, strict), StandardCharsets.UTF_8);
+            org.dsv32.spec.io.OutputFiles.writeString(file, render(r, strict));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }

@@ -139,8 +139,7 @@ public final class ReportJson {
 
     public static void write(ConformanceReport r, boolean strict, Path file) {
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            MAPPER.writeValue(file.toFile(), toJson(r, strict));
+            org.dsv32.spec.io.OutputFiles.writeBytes(file, MAPPER.writeValueAsBytes(toJson(r, strict)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
@@ -148,7 +147,9 @@ public final class ReportJson {
 
     public static JsonNode read(Path file) {
         try {
-            return MAPPER.readTree(file.toFile());
+            return MAPPER.readTree(java.nio.file.Files.readAllBytes(file));
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new UncheckedIOException("report " + file + ": not valid JSON at " + org.dsv32.spec.io.JsonErrors.describe(e), e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read report " + file + ": " + e.getMessage(), e);
         }

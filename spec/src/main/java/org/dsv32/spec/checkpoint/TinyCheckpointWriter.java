@@ -22,6 +22,7 @@ import org.dsv32.spec.format.BF16;
 import org.dsv32.spec.format.E4M3;
 import org.dsv32.spec.format.UE8M0;
 import org.dsv32.spec.io.DType;
+import org.dsv32.spec.io.OutputFiles;
 import org.dsv32.spec.io.SafetensorsWriter;
 import org.dsv32.spec.io.TensorData;
 import org.dsv32.spec.weights.ScaleFormat;
@@ -97,6 +98,7 @@ public final class TinyCheckpointWriter {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "refusing to generate a %.1f GB random checkpoint (limit %.1f GB): use a smaller configuration", size / 1e9, MAX_BYTES / 1e9));
         }
+        OutputFiles.checkDirectory(dir); // before generating: a bad directory is refused at once
         List<TensorData> tensors = tensors(config, seed);
         Files.createDirectories(dir);
         List<Path> files = new ArrayList<>();
@@ -120,7 +122,7 @@ public final class TinyCheckpointWriter {
                 for (TensorData t : part) weightMap.put(t.name(), shardName);
             }
             Path index = dir.resolve(INDEX_FILE);
-            Files.writeString(index, indexJson(weightMap, bytes(tensors)), StandardCharsets.UTF_8);
+            OutputFiles.writeString(index, indexJson(weightMap, bytes(tensors)));
             files.add(index);
         }
         long params = 0;

@@ -9,8 +9,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -50,11 +48,9 @@ public final class ModelConfigWriter {
         }
     }
 
-    /** Writes config.json to {@code file} (creating its directory). */
+    /** Writes config.json to {@code file} (creating its directory) through {@link org.dsv32.spec.io.OutputFiles}. */
     public static void write(ModelConfig c, Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        if (dir != null) Files.createDirectories(dir);
-        Files.writeString(file, toJson(c), StandardCharsets.UTF_8);
+        org.dsv32.spec.io.OutputFiles.writeString(file, toJson(c));
     }
 
     /** The config as a JSON tree with sorted keys. */

@@ -4,18 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.Map;
@@ -24,8 +17,9 @@ import java.util.Set;
 /**
  * Writes a safetensors file: 8-byte little-endian header length, a JSON header
  * {@code {name: {dtype, shape, data_offsets}}} plus {@code __metadata__} (string to string), padded with spaces to
- * a multiple of 8 bytes, then the tensors' bytes in the given order. Atomic: it writes a temporary file beside the
- * target and renames it, so a reader never sees a half-written file.
+ * a multiple of 8 bytes, then the tensors' bytes in the given order. Atomic and safe: it goes through
+ * {@link OutputFiles}, which writes a temporary file beside the target and renames it, so a reader never sees a
+ * half-written file, and which refuses to replace anything but a regular file.
  *
  * <p>Deterministic: the same tensors and metadata give byte-identical files (header keys in the given order,
  * metadata sorted by key).
@@ -35,37 +29,26 @@ public final class SafetensorsWriter {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * Writes {@code tensors} to {@code file} through {@link OutputFiles#write}: refused unless the target is a
+     * regular file or missing; no temporary file is left behind on failure or interrupt.
+     */
     public static void write(Path file, Collection<TensorData> tensors, Map<String, String> metadata) throws IOException {
         byte[] header = header(tensors, metadata);
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-                 OutputStream out = Channels.newOutputStream(ch)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
-                out.write(len.array());
-                out.write(header);
-                byte[] buf = new byte[1 << 20];
-                for (TensorData t : tensors) {
-                    long size = t.bytes().byteSize();
-                    for (long off = 0; off < size; off += buf.length) {
-                        int n = (int) Math.min(buf.length, size - off);
-                        java.lang.foreign.MemorySegment.copy(t.bytes(), ValueLayout.JAVA_BYTE, off, buf, 0, n);
-                        out.write(buf, 0, n);
-                    }
+        OutputFiles.write(file, out -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
+            out.write(len.array());
+            out.write(header);
+            byte[] buf = new byte[1 << 20];
+            for (TensorData t : tensors) {
+                long size = t.bytes().byteSize();
+                for (long off = 0; off < size; off += buf.length) {
+                    int n = (int) Math.min(buf.length, size - off);
+                    java.lang.foreign.MemorySegment.copy(t.bytes(), ValueLayout.JAVA_BYTE, off, buf, 0, n);
+                    out.write(buf, 0, n);
                 }
-                out.flush();
-                ch.force(true);
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     /** The JSON header bytes, space-padded to a multiple of 8. */
