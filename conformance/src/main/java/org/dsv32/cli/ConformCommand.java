@@ -103,13 +103,13 @@ final class ConformCommand implements Callable<Integer> {
     }
 
     static void printTable(PrintStream out, ConformanceReport r) {
-        out.printf(Locale.ROOT, "%-10s %-14s %-10s %-12s %5s %11s %10s %15s  %s%n", "suite", "operation", "backend", "precision",
+        out.printf(Locale.ROOT, "%-10s %-18s %-10s %-12s %5s %11s %10s %15s  %s%n", "suite", "operation", "backend", "precision",
                 "cases", "calc_diff", "ulps", "agree/tie/viol", "status");
         for (CheckResult c : r.results()) {
             DecisionCounts d = c.decisions();
             String status = c.status().display() + (c.note().isEmpty() ? "" : " (" + c.note() + ")");
             if (c.status() == Status.FAIL) status += " — " + c.failedCases() + " failed case(s)";
-            out.printf(Locale.ROOT, "%-10s %-14s %-10s %-12s %5d %11s %10s %15s  %s%n", c.suite(), c.operation(), c.backend(),
+            out.printf(Locale.ROOT, "%-10s %-18s %-10s %-12s %5d %11s %10s %15s  %s%n", c.suite(), c.operation(), c.backend(),
                     c.mode() + "/" + c.tier().label(), c.cases().size(), c.cases().isEmpty() ? "-" : sci(c.worstCalcDiff()),
                     c.cases().isEmpty() ? "-" : sci(c.worstUlps()),
                     d.total() == 0 ? "-" : d.agree() + "/" + d.nearTie() + "/" + d.violation(), Printable.of(status));

@@ -51,7 +51,7 @@ final class GoldenCommand implements Runnable {
             GoldenGenerator.Result r = GoldenGenerator.generate(dir, s);
             GoldenManifest m = r.manifest();
             PrintStream o = System.out;
-            for (GoldenManifest.Entry e : m.cases()) o.printf(Locale.ROOT, "  %-52s %-14s %-6s %-6s %,10d bytes%n", Printable.of(e.name()), e.operation(), e.mode(), e.scaleFormat(), e.bytes());
+            for (GoldenManifest.Entry e : m.cases()) o.printf(Locale.ROOT, "  %-52s %-18s %-6s %-6s %,10d bytes%n", Printable.of(e.name()), e.operation(), e.mode(), e.scaleFormat(), e.bytes());
             for (GoldenManifest.FileEntry w : m.weights()) o.printf(Locale.ROOT, "  %-52s %-28s %,10d bytes%n", Printable.of(w.file()), "(shared weights)", w.bytes());
             o.printf(Locale.ROOT, "golden generate: %d cases and %d weights files, %.2f MB, seed %d, into %s (%.1f s)%n", m.cases().size(),
                     m.weights().size(), m.totalBytes() / 1e6, s, Printable.of(dir.toAbsolutePath()), (System.nanoTime() - t0) / 1e9);
@@ -124,7 +124,7 @@ final class GoldenCommand implements Runnable {
         }
 
         static void print(PrintStream o, GoldenOutcome c) {
-            o.printf(Locale.ROOT, "%-15s %-50s %-14s %-5s %-6s %s%n", c.status().display(), Printable.of(c.name()), Printable.of(c.operation()),
+            o.printf(Locale.ROOT, "%-15s %-50s %-18s %-5s %-6s %s%n", c.status().display(), Printable.of(c.name()), Printable.of(c.operation()),
                     Printable.of(c.mode()), Printable.of(c.scaleFormat()), Printable.of(c.detail()));
         }
     }

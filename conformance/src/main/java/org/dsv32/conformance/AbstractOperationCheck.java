@@ -78,7 +78,7 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
                 } catch (RuntimeException | StackOverflowError e) {
                     r = CaseResult.failed(c.name(), "threw " + e.getClass().getSimpleName() + ": " + e.getMessage());
                 }
-                progress.step(String.format(java.util.Locale.ROOT, "[%s] %-14s %-11s case %d of %d", candidate.name(), op, mt.label(),
+                progress.step(String.format(java.util.Locale.ROOT, "[%s] %-18s %-11s case %d of %d", candidate.name(), op, mt.label(),
                         ++done, cases.size()));
                 if (r == null) continue;
                 results.add(r);
@@ -94,7 +94,7 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
                 res = new CheckResult(SUITE, candidate.name(), op, mt.candidateMode().label(), mt.tier(),
                         pass ? Status.PASS : Status.FAIL, note, tol, results, secs);
             }
-            progress.report(String.format(java.util.Locale.ROOT, "[%s] %-14s %-11s %3d cases %-15s (%.1f s)",
+            progress.report(String.format(java.util.Locale.ROOT, "[%s] %-18s %-11s %3d cases %-15s (%.1f s)",
                     candidate.name(), op, mt.label(), res.cases().size(), res.status().display(), secs));
             out.add(res);
         }

@@ -139,7 +139,7 @@ public final class CheckpointSuite implements CheckSuite {
             }
             boolean pass = cases.stream().allMatch(CaseResult::passed);
             double secs = (System.nanoTime() - t0) / 1e9;
-            progress.report(String.format(java.util.Locale.ROOT, "[%s] %-14s %-11s %3d cases %-15s (%.1f s)",
+            progress.report(String.format(java.util.Locale.ROOT, "[%s] %-18s %-11s %3d cases %-15s (%.1f s)",
                     candidate.name(), op, mode.label() + "/tight", cases.size(), pass ? "PASS" : "FAIL", secs));
             return new CheckResult(name(), candidate.name(), op, mode.label(), Tier.TIGHT, pass ? Status.PASS : Status.FAIL,
                     note(seed, cases), PARITY, cases, secs);

@@ -51,7 +51,7 @@ public final class GoldenSuite implements CheckSuite {
                     "[%s] golden %s %s", candidate.name(), o.name(), o.status().display())));
             List<CheckResult> out = group(candidate, r.outcomes());
             for (CheckResult c : out) {
-                progress.report(String.format(Locale.ROOT, "[%s] golden %-14s %-11s %3d cases %s", candidate.name(), c.operation(),
+                progress.report(String.format(Locale.ROOT, "[%s] golden %-18s %-11s %3d cases %s", candidate.name(), c.operation(),
                         c.mode() + "/" + c.tier().label(), c.cases().size(), c.status().display()));
             }
             return out;
