@@ -134,6 +134,32 @@ public final class CheckpointLayout {
         }
     }
 
+    /** The config.json key that multiplies the bytes of a role most directly, for messages about size. */
+    public static String sizeKey(Role role) {
+        return switch (role) {
+            case ROUTED_EXPERT, GATE -> "n_routed_experts";
+            case SHARED_EXPERT -> "n_shared_experts";
+            case DENSE_FFN -> "intermediate_size";
+            case EMBEDDING, HEAD -> "vocab_size";
+            case ATTENTION -> "num_attention_heads";
+            case INDEXER -> "index_n_heads";
+            case NORM, MTP_PROJECTION -> "hidden_size";
+        };
+    }
+
+    /** The value of {@link #sizeKey}(role) in {@code c}. */
+    public static long sizeKeyValue(ModelConfig c, Role role) {
+        return switch (role) {
+            case ROUTED_EXPERT, GATE -> c.nRoutedExperts();
+            case SHARED_EXPERT -> c.nSharedExperts();
+            case DENSE_FFN -> c.intermediateSize();
+            case EMBEDDING, HEAD -> c.vocabSize();
+            case ATTENTION -> c.numAttentionHeads();
+            case INDEXER -> c.indexNHeads();
+            case NORM, MTP_PROJECTION -> c.hiddenSize();
+        };
+    }
+
     /**
      * Tensor specs the layout has built on the calling thread so far: the work counter of the loader's tests
      * (per thread, so tests running beside each other do not disturb each other's counts).
