@@ -4,12 +4,14 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.dsv32.conformance.logits.LogitsMemory;
 import org.dsv32.conformance.logits.LogitsRunner;
 import org.dsv32.conformance.logits.LogitsScript;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.Backends;
 import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.checkpoint.CheckpointLoader;
+import org.dsv32.spec.io.NonFiniteScan;
 import org.dsv32.spec.io.SafetensorsWriter;
 import org.dsv32.spec.io.TensorData;
 import picocli.CommandLine.Command;
@@ -35,6 +37,10 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output safetensors file")
     Path out;
 
+    @Option(names = "--allow-non-finite", description = "load weights holding NaN/inf and write NaN/inf logits "
+            + "(refused by default: exit 2 for such weights, exit 1 for such logits, nothing written)")
+    boolean allowNonFinite;
+
     @Override
     public Integer call() throws Exception {
         PrecisionMode mode = PrecisionMode.parse(precision);
@@ -43,10 +49,16 @@ final class LogitsCommand implements Callable<Integer> {
         LogitsScript s = LogitsScript.read(script);
         long t0 = System.nanoTime();
         Map<String, TensorData> logits;
-        try (CheckpointLoader ckpt = CheckpointLoader.open(checkpoint)) {
+        try (CheckpointLoader ckpt = CheckpointLoader.open(checkpoint, allowNonFinite)) {
+            LogitsMemory.requireHeap(ckpt.config(), ckpt.files().configFile().orElseThrow(), s, script);
             logits = LogitsRunner.run(b, mode, ckpt.weights(), s, (seq, step, steps) -> {
                 if (step == steps - 1) System.err.printf("  sequence %d: %d steps done%n", seq, steps);
             });
+        }
+        String nonFinite = allowNonFinite ? null : firstNonFinite(logits);
+        if (nonFinite != null) {
+            System.err.println("dsv32 logits: " + nonFinite + "; nothing written to " + out + " (--allow-non-finite writes it anyway)");
+            return 1;
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "dsv32-logits-v1");
@@ -57,5 +69,16 @@ final class LogitsCommand implements Callable<Integer> {
         System.out.printf("wrote %d logits tensors to %s (%s, %s) in %.1f s%n", logits.size(), out, b.name(), mode.label(),
                 (System.nanoTime() - t0) / 1e9);
         return 0;
+    }
+
+    /** "logits 'seq0.step2' has a non-finite value at element 5 [5]: NaN (...)" for the first such tensor, or null. */
+    static String firstNonFinite(Map<String, TensorData> logits) {
+        for (TensorData t : logits.values()) {
+            long bad = NonFiniteScan.firstNonFinite(t);
+            if (bad >= 0) {
+                return "logits '" + t.name() + "' has a non-finite value at " + NonFiniteScan.describe(t.bytes(), t.dtype(), t.shape(), bad);
+            }
+        }
+        return null;
     }
 }
