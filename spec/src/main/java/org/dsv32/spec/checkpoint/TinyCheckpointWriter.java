@@ -155,7 +155,7 @@ public final class TinyCheckpointWriter {
         long value = CheckpointLayout.sizeKeyValue(config, t.largestRole());
         if (t.bytes() > MAX_BYTES) {
             throw new ConfigException(source, key, String.format(Locale.ROOT,
-                    "%d: refusing to generate a %.1f GB random checkpoint (limit %.1f GB; %,d bytes, mostly %s): use a smaller configuration",
+                    "%d: refusing to generate a %.1f GB random checkpoint (limit %.1f GB; %,d bytes, mostly %s tensors): use a smaller configuration",
                     value, t.bytes() / 1e9, MAX_BYTES / 1e9, t.bytes(), t.largestRole().name().toLowerCase(Locale.ROOT).replace('_', ' ')));
         }
         ConfigLimits.requireHeap(source, key, value, String.format(Locale.ROOT, "generating this %,d-tensor checkpoint", t.tensors()), heapBytes(t));
