@@ -5,12 +5,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.dsv32.conformance.Progress;
+import org.dsv32.conformance.logits.LogitsMemory;
 import org.dsv32.conformance.logits.LogitsRunner;
 import org.dsv32.conformance.logits.LogitsScript;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.Backends;
 import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.checkpoint.CheckpointLoader;
+import org.dsv32.spec.io.NonFiniteScan;
 import org.dsv32.spec.io.OutputFiles;
 import org.dsv32.spec.io.SafetensorsWriter;
 import org.dsv32.spec.io.TensorData;
@@ -39,6 +41,10 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output safetensors file")
     Path out;
 
+    @Option(names = "--allow-non-finite", description = "load weights holding NaN/inf and write NaN/inf logits "
+            + "(refused by default: exit 2 for such weights, exit 1 for such logits, nothing written)")
+    boolean allowNonFinite;
+
     @Override
     public Integer call() throws Exception {
         OutputFiles.checkFile(out); // before any work: a bad --out must not cost a whole run
@@ -50,11 +56,17 @@ final class LogitsCommand implements Callable<Integer> {
         Map<String, TensorData> logits;
         Progress.RateLimited progress = Progress.rateLimited(line -> System.err.println("  " + line), System::nanoTime,
                 Progress.DEFAULT_INTERVAL_NANOS);
-        try (CheckpointLoader ckpt = CheckpointLoader.open(checkpoint)) {
+        try (CheckpointLoader ckpt = CheckpointLoader.open(checkpoint, allowNonFinite)) {
+            LogitsMemory.requireHeap(ckpt.config(), ckpt.files().configFile().orElseThrow(), s, script);
             for (String w : s.positionWarnings(ckpt.config().maxPositionEmbeddings())) System.err.println("dsv32 logits: warning: " + w);
             logits = LogitsRunner.run(b, mode, ckpt.weights(), s, progress);
         } finally {
             progress.finish();
+        }
+        String nonFinite = allowNonFinite ? null : firstNonFinite(logits);
+        if (nonFinite != null) {
+            System.err.println("dsv32 logits: " + nonFinite + "; nothing written to " + Printable.of(out) + " (--allow-non-finite writes it anyway)");
+            return 1;
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "dsv32-logits-v1");
@@ -65,5 +77,16 @@ final class LogitsCommand implements Callable<Integer> {
         System.out.printf("wrote %d logits tensors to %s (%s, %s) in %.1f s%n", logits.size(), Printable.of(out), b.name(), mode.label(),
                 (System.nanoTime() - t0) / 1e9);
         return 0;
+    }
+
+    /** "logits 'seq0.step2' has a non-finite value at element 5 [5]: NaN (...)" for the first such tensor, or null. */
+    static String firstNonFinite(Map<String, TensorData> logits) {
+        for (TensorData t : logits.values()) {
+            long bad = NonFiniteScan.firstNonFinite(t);
+            if (bad >= 0) {
+                return "logits '" + t.name() + "' has a non-finite value at " + NonFiniteScan.describe(t.bytes(), t.dtype(), t.shape(), bad);
+            }
+        }
+        return null;
     }
 }

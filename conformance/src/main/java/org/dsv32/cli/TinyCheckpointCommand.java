@@ -41,6 +41,7 @@ final class TinyCheckpointCommand implements Callable<Integer> {
         if (config != null && preset != null) throw new IllegalArgumentException("give --config or --preset, not both");
         ModelConfig base = config != null ? ModelConfigReader.read(config) : ModelPresets.byName(preset == null ? "tiny" : preset);
         String source = config != null ? config.toString() : "preset " + (preset == null ? "tiny" : preset);
+        TinyCheckpointWriter.requireFeasible(TinyCheckpointWriter.configFor(base, v), source);
         TinyCheckpointWriter.Result r = TinyCheckpointWriter.write(out, base, seed, v);
         System.out.printf("wrote %s checkpoint (seed %d, config from %s) to %s%n", v.label(), seed, Printable.of(source),
                 Printable.of(out.toAbsolutePath()));

@@ -120,7 +120,41 @@ class CompareCommandTest {
         assertLine(r.out(), "^logits .* 1 .*FAIL: NaN/inf positions differ");
         CliRun same = CliRun.of("compare", file("c.safetensors", List.of(logits(nan))).toString(),
                 file("d.safetensors", List.of(logits(nan))).toString());
-        assertEquals(0, same.exit(), same.out());
+        assertEquals(1, same.exit(), "NaN on both sides fails unless allowed: " + same.out());
+        assertLine(same.out(), "^logits .*FAIL: 1 NaN/inf \\(at the same positions in A and B; --allow-matching-non-finite accepts that\\)$");
+        CliRun allowed = CliRun.of("compare", dir.resolve("c.safetensors").toString(), dir.resolve("d.safetensors").toString(),
+                "--allow-matching-non-finite");
+        assertEquals(0, allowed.exit(), allowed.out());
+    }
+
+    /** All-NaN against all-NaN has calc_diff 0 over no finite pair: it must not pass as agreement by default. */
+    @Test
+    void allNanAgainstAllNanFailsUnlessAllowed() throws Exception {
+        float[] nan = new float[LOGITS.length];
+        java.util.Arrays.fill(nan, Float.NaN);
+        Path a = file("a.safetensors", List.of(logits(nan))), b = file("b.safetensors", List.of(logits(nan.clone())));
+        CliRun r = CliRun.of("compare", a.toString(), b.toString());
+        assertEquals(1, r.exit(), r.out());
+        assertTrue(summary(r).startsWith("FAIL: 1 compared") && summary(r).contains("1 with NaN/inf"), summary(r));
+        assertEquals(0, CliRun.of("compare", a.toString(), b.toString(), "--allow-matching-non-finite").exit());
+    }
+
+    /** Allowed, matching non-finite values must still be the same values: +inf against -inf, or NaN against inf, fail. */
+    @Test
+    void matchingPositionsWithOtherNonFiniteValuesFailEvenWhenAllowed() throws Exception {
+        float[] plus = LOGITS.clone(), minus = LOGITS.clone(), nan = LOGITS.clone();
+        plus[2] = Float.POSITIVE_INFINITY;
+        minus[2] = Float.NEGATIVE_INFINITY;
+        nan[2] = Float.NaN;
+        Path p = file("p.safetensors", List.of(logits(plus)));
+        for (float[] other : List.of(minus, nan)) {
+            Path o = file("o" + other[2] + ".safetensors", List.of(logits(other)));
+            CliRun r = CliRun.of("compare", p.toString(), o.toString(), "--allow-matching-non-finite");
+            assertEquals(1, r.exit(), r.out());
+            assertLine(r.out(), "^logits .*FAIL: NaN/inf positions differ");
+        }
+        Path same = file("same.safetensors", List.of(logits(plus.clone())));
+        assertEquals(0, CliRun.of("compare", p.toString(), same.toString(), "--allow-matching-non-finite").exit());
     }
 
     @Test

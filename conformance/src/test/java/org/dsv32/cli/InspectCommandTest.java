@@ -41,6 +41,7 @@ class InspectCommandTest {
         Random rnd = new Random(3);
         byte[] codes = new byte[256 * 128];
         rnd.nextBytes(codes);
+        for (int i = 0; i < codes.length; i++) if ((codes[i] & 0x7F) == 0x7F) codes[i] ^= 1; // no NaN code (0x7F, 0xFF) in a real weight
         short[] emb = new short[16 * 8];
         for (int i = 0; i < emb.length; i++) emb[i] = (short) (0x3F80 + rnd.nextInt(64)); // bf16 near 1
         float[] norm = new float[8];

@@ -2,6 +2,7 @@ package org.dsv32.spec.checkpoint;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,17 +97,98 @@ public final class CheckpointLayout {
 
     /** The main model: embedding, the decoder layers, final norm and LM head. */
     public static List<TensorSpec> mainTensors(ModelConfig c) {
-        Builder b = new Builder(c);
-        b.dense(EMBED_TOKENS, Role.EMBEDDING, c.vocabSize(), c.hiddenSize());
-        for (int i = 0; i < c.numHiddenLayers(); i++) b.block(i);
-        b.dense(FINAL_NORM, Role.NORM, c.hiddenSize());
-        b.dense(LM_HEAD, Role.HEAD, c.vocabSize(), c.hiddenSize());
-        return Collections.unmodifiableList(b.out);
+        Listing sink = new Listing();
+        main(new Builder(c, sink));
+        return Collections.unmodifiableList(sink.out);
     }
 
     /** The MTP layers (empty when {@code num_nextn_predict_layers} is 0). */
     public static List<TensorSpec> mtpTensors(ModelConfig c) {
-        Builder b = new Builder(c);
+        Listing sink = new Listing();
+        mtp(new Builder(c, sink));
+        return Collections.unmodifiableList(sink.out);
+    }
+
+    /**
+     * How many tensors the layout of {@code c} has and how many bytes they take, by role, computed without listing
+     * them: the routed experts of a layer are counted as one expert times {@code n_routed_experts}, so the cost is
+     * independent of the expert count (a config claiming 10^8 experts is sized, not enumerated). Sums saturate at
+     * {@link Long#MAX_VALUE}.
+     */
+    public static Totals totals(ModelConfig c) {
+        Counting sink = new Counting();
+        Builder b = new Builder(c, sink);
+        main(b);
+        mtp(b);
+        return new Totals(sink.tensors, sink.bytes, sink.largestElements, Collections.unmodifiableMap(sink.bytesByRole));
+    }
+
+    /**
+     * The size of a layout ({@link #totals}): tensor count, bytes of all tensors, the element count of the largest
+     * tensor, and bytes by role (every role present, zero where the config has none).
+     */
+    public record Totals(long tensors, long bytes, long largestElements, Map<Role, Long> bytesByRole) {
+        /** The role holding the most bytes. */
+        public Role largestRole() {
+            return bytesByRole.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        }
+    }
+
+    /** The config.json key that multiplies the bytes of a role most directly, for messages about size. */
+    public static String sizeKey(Role role) {
+        return switch (role) {
+            case ROUTED_EXPERT, GATE -> "n_routed_experts";
+            case SHARED_EXPERT -> "n_shared_experts";
+            case DENSE_FFN -> "intermediate_size";
+            case EMBEDDING, HEAD -> "vocab_size";
+            case ATTENTION -> "num_attention_heads";
+            case INDEXER -> "index_n_heads";
+            case NORM, MTP_PROJECTION -> "hidden_size";
+        };
+    }
+
+    /** The value of {@link #sizeKey}(role) in {@code c}. */
+    public static long sizeKeyValue(ModelConfig c, Role role) {
+        return switch (role) {
+            case ROUTED_EXPERT, GATE -> c.nRoutedExperts();
+            case SHARED_EXPERT -> c.nSharedExperts();
+            case DENSE_FFN -> c.intermediateSize();
+            case EMBEDDING, HEAD -> c.vocabSize();
+            case ATTENTION -> c.numAttentionHeads();
+            case INDEXER -> c.indexNHeads();
+            case NORM, MTP_PROJECTION -> c.hiddenSize();
+        };
+    }
+
+    /**
+     * Tensor specs the layout has built on the calling thread so far: the work counter of the loader's tests
+     * (per thread, so tests running beside each other do not disturb each other's counts).
+     */
+    static long specsBuiltOnThisThread() { return SPECS_BUILT.get()[0]; }
+
+    /**
+     * Makes building more than {@code max} further specs on the calling thread throw an IllegalStateException
+     * (Long.MAX_VALUE lifts the limit): a test bounding the work of an operation fails at once, rather than after
+     * the minutes a quadratic version would take.
+     */
+    static void limitSpecsOnThisThread(long max) {
+        long[] counter = SPECS_BUILT.get();
+        counter[1] = max == Long.MAX_VALUE ? max : counter[0] + max;
+    }
+
+    /** Per thread: specs built, and the count past which building throws. */
+    private static final ThreadLocal<long[]> SPECS_BUILT = ThreadLocal.withInitial(() -> new long[] {0, Long.MAX_VALUE});
+
+    private static void main(Builder b) {
+        ModelConfig c = b.c;
+        b.dense(EMBED_TOKENS, Role.EMBEDDING, c.vocabSize(), c.hiddenSize());
+        for (int i = 0; i < c.numHiddenLayers(); i++) b.block(i);
+        b.dense(FINAL_NORM, Role.NORM, c.hiddenSize());
+        b.dense(LM_HEAD, Role.HEAD, c.vocabSize(), c.hiddenSize());
+    }
+
+    private static void mtp(Builder b) {
+        ModelConfig c = b.c;
         int d = c.hiddenSize();
         for (int k = 0; k < c.numNextnPredictLayers(); k++) {
             int i = firstMtpLayer(c) + k;
@@ -118,17 +200,19 @@ public final class CheckpointLayout {
             b.dense(name(i, MTP_HEAD_NORM), Role.NORM, d);
             b.dense(name(i, MTP_HEAD), Role.HEAD, c.vocabSize(), d);
         }
-        return Collections.unmodifiableList(b.out);
     }
 
-    /** Every tensor by name, in layout order. */
+    /** Every tensor by name, in layout order. Builds the whole layout: build it once and look names up in it. */
     public static Map<String, TensorSpec> byName(ModelConfig c) {
         Map<String, TensorSpec> m = new LinkedHashMap<>();
         for (TensorSpec t : tensors(c)) m.put(t.name(), t);
         return Collections.unmodifiableMap(m);
     }
 
-    /** The tensor named {@code name}, or an exception naming it (builds the whole layout: use {@link #byName} for many). */
+    /**
+     * The tensor named {@code name}, or an exception naming it. Builds the whole layout, so it costs time linear in
+     * the tensor count: never call it in a loop over tensors (use {@link #byName} once and {@link #find(Map, String)}).
+     */
     public static TensorSpec find(ModelConfig c, String name) {
         return find(byName(c), name);
     }
@@ -140,17 +224,76 @@ public final class CheckpointLayout {
         return t;
     }
 
+    /** Where the builder's tensors go. */
+    private interface Sink {
+        /** Takes {@code t}, standing for {@code copies} tensors of its dtype, shape and role. */
+        void add(TensorSpec t, long copies);
+
+        /** Whether a run of same-shaped tensors may be given as one tensor and a copy count. */
+        boolean countsCopies();
+    }
+
+    /** Collects every tensor, in order. */
+    private static final class Listing implements Sink {
+        final List<TensorSpec> out = new ArrayList<>();
+
+        @Override
+        public void add(TensorSpec t, long copies) {
+            if (copies != 1) throw new IllegalStateException("a listing takes tensors one by one");
+            out.add(t);
+        }
+
+        @Override public boolean countsCopies() { return false; }
+    }
+
+    /** Sums counts and bytes, saturating rather than overflowing. */
+    private static final class Counting implements Sink {
+        long tensors, bytes, largestElements;
+        final Map<Role, Long> bytesByRole = new EnumMap<>(Role.class);
+
+        Counting() { for (Role r : Role.values()) bytesByRole.put(r, 0L); }
+
+        @Override
+        public void add(TensorSpec t, long copies) {
+            long b = saturatingMultiply(t.byteSize(), copies);
+            tensors = saturatingAdd(tensors, copies);
+            bytes = saturatingAdd(bytes, b);
+            bytesByRole.merge(t.role(), b, Counting::saturatingAdd);
+            largestElements = Math.max(largestElements, t.elementCount());
+        }
+
+        @Override public boolean countsCopies() { return true; }
+
+        static long saturatingAdd(long a, long b) {
+            long s = a + b;
+            return s < a ? Long.MAX_VALUE : s;
+        }
+
+        static long saturatingMultiply(long a, long b) {
+            return Math.multiplyHigh(a, b) != 0 || a * b < 0 ? Long.MAX_VALUE : a * b;
+        }
+    }
+
     private static final class Builder {
         final ModelConfig c;
         final QuantizationConfig q;
-        final List<TensorSpec> out = new ArrayList<>();
+        final Sink sink;
+        final long[] built = SPECS_BUILT.get();
+        /** How many tensors each spec added now stands for (the routed experts when the sink counts copies). */
+        long copies = 1;
 
-        Builder(ModelConfig c) {
+        Builder(ModelConfig c, Sink sink) {
             this.c = c;
             this.q = c.quantization();
+            this.sink = sink;
         }
 
-        void dense(String name, Role role, long... shape) { out.add(new TensorSpec(name, DType.BF16, shape, role)); }
+        void add(TensorSpec t) {
+            if (++built[0] > built[1]) throw new IllegalStateException("more tensor specs built on this thread than the limit a test set");
+            sink.add(t, copies);
+        }
+
+        void dense(String name, Role role, long... shape) { add(new TensorSpec(name, DType.BF16, shape, role)); }
 
         /** A projection [rows][cols]: FP8 plus its scale when the model is quantised, else bf16. */
         void linear(String name, Role role, long rows, long cols) {
@@ -158,8 +301,8 @@ public final class CheckpointLayout {
                 dense(name, role, rows, cols);
                 return;
             }
-            out.add(new TensorSpec(name, DType.F8_E4M3, new long[] {rows, cols}, role));
-            out.add(new TensorSpec(scaleOf(name), DType.F32,
+            add(new TensorSpec(name, DType.F8_E4M3, new long[] {rows, cols}, role));
+            add(new TensorSpec(scaleOf(name), DType.F32,
                     new long[] {ceilDiv(rows, q.blockRows()), ceilDiv(cols, q.blockCols())}, role));
         }
 
@@ -194,8 +337,15 @@ public final class CheckpointLayout {
                 return;
             }
             dense(name(i, ROUTER), Role.GATE, c.nRoutedExperts(), d);
-            out.add(new TensorSpec(name(i, ROUTER_BIAS), DType.F32, new long[] {c.nRoutedExperts()}, Role.GATE));
-            for (int j = 0; j < c.nRoutedExperts(); j++) swiglu(expertPrefix(i, j), Role.ROUTED_EXPERT, c.moeIntermediateSize());
+            add(new TensorSpec(name(i, ROUTER_BIAS), DType.F32, new long[] {c.nRoutedExperts()}, Role.GATE));
+            if (sink.countsCopies()) {
+                // every routed expert has the same tensors but for the index in their names
+                copies = c.nRoutedExperts();
+                swiglu(expertPrefix(i, 0), Role.ROUTED_EXPERT, c.moeIntermediateSize());
+                copies = 1;
+            } else {
+                for (int j = 0; j < c.nRoutedExperts(); j++) swiglu(expertPrefix(i, j), Role.ROUTED_EXPERT, c.moeIntermediateSize());
+            }
             if (c.nSharedExperts() > 0) {
                 swiglu(name(i, SHARED_EXPERTS), Role.SHARED_EXPERT, (long) c.moeIntermediateSize() * c.nSharedExperts());
             }

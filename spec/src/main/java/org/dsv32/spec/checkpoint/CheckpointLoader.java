@@ -5,10 +5,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.config.ModelConfigReader;
 import org.dsv32.spec.io.DType;
+import org.dsv32.spec.io.NonFiniteScan;
 import org.dsv32.spec.io.SafetensorsCheckpoint;
 import org.dsv32.spec.io.SafetensorsException;
 import org.dsv32.spec.io.SafetensorsFile;
@@ -35,28 +38,66 @@ import static org.dsv32.spec.checkpoint.CheckpointLayout.*;
  * tensor); a missing or mis-shaped tensor is an error naming it and the file. Layers with index
  * {@code >= num_hidden_layers} are the MTP layers; their stored copy of the embedding is not needed (the MTP
  * module shares the main embedding) and {@code shared_head.head} may be absent (the main head is used).
+ *
+ * <p>Opening takes time linear in the tensor count: the layout is built once per loader and every lookup is a
+ * hash lookup (a real 61-layer checkpoint has about 91,000 tensors). Before the layout is built, a config.json
+ * prescribing far more tensors than the files hold is refused. Each weight's bytes are scanned once for NaN and
+ * infinities unless the caller allows them.
  */
 public final class CheckpointLoader implements AutoCloseable {
     private final SafetensorsCheckpoint files;
     private final ModelConfig config;
+    /** The layout of the config by name, built once: each tensor is then found in constant time. */
+    private final Map<String, TensorSpec> layout;
+    private final boolean allowNonFinite;
     private final ModelWeights weights;
 
-    private CheckpointLoader(SafetensorsCheckpoint files, ModelConfig config) throws IOException {
+    private CheckpointLoader(SafetensorsCheckpoint files, ModelConfig config, boolean allowNonFinite) throws IOException {
         this.files = files;
         this.config = config;
+        this.allowNonFinite = allowNonFinite;
+        requireEnoughTensors(files, config);
+        this.layout = byName(config);
         this.weights = build();
     }
 
-    /** Opens the checkpoint in {@code dir} (which must hold config.json). Close it to unmap the files. */
-    public static CheckpointLoader open(Path dir) throws IOException {
+    /**
+     * Opens the checkpoint in {@code dir} (which must hold config.json), refusing weights with NaN or infinite
+     * values. Close it to unmap the files.
+     */
+    public static CheckpointLoader open(Path dir) throws IOException { return open(dir, false); }
+
+    /**
+     * Opens the checkpoint in {@code dir} (which must hold config.json). Every weight the model uses is scanned for
+     * NaN and infinities ({@link NonFiniteScan}: FP8 codes, their block scales, every dense tensor) and the first
+     * one found is an error naming the file, the tensor and the element, unless {@code allowNonFinite}. Close it to
+     * unmap the files.
+     */
+    public static CheckpointLoader open(Path dir, boolean allowNonFinite) throws IOException {
         SafetensorsCheckpoint files = SafetensorsCheckpoint.open(dir);
         try {
             Path configJson = files.configFile().orElseThrow(() -> new SafetensorsException(
                     dir, "no config.json beside the safetensors files"));
-            return new CheckpointLoader(files, ModelConfigReader.read(configJson));
+            return new CheckpointLoader(files, ModelConfigReader.read(configJson), allowNonFinite);
         } catch (IOException | RuntimeException e) {
             files.close();
             throw e;
+        }
+    }
+
+    /**
+     * Refuses, before the layout is built, a config.json that prescribes far more tensors than the files hold
+     * (more than twice as many): such a checkpoint cannot load, and listing the layout of a hostile config would
+     * take memory out of all proportion to the files. A checkpoint missing a few tensors passes here, so that the
+     * lookup by name reports the first missing one.
+     */
+    private static void requireEnoughTensors(SafetensorsCheckpoint files, ModelConfig config) throws SafetensorsException {
+        long prescribed = totals(config).tensors();
+        if (prescribed > 2L * files.size() + 16) {
+            throw new SafetensorsException(files.root(), String.format(Locale.ROOT,
+                    "config.json prescribes %,d tensors (num_hidden_layers %d, n_routed_experts %d, num_nextn_predict_layers %d), "
+                            + "but the checkpoint holds only %,d", prescribed, config.numHiddenLayers(), config.nRoutedExperts(),
+                    config.numNextnPredictLayers(), files.size()));
         }
     }
 
@@ -108,10 +149,10 @@ public final class CheckpointLoader implements AutoCloseable {
 
     /** A projection: FP8 codes with their block scales when the checkpoint is quantised, else a dense tensor. */
     private Weight linear(String name) throws IOException {
-        TensorSpec spec = find(config, name);
+        TensorSpec spec = find(layout, name);
         if (!spec.isFp8()) return dense(name);
         TensorData codes = checked(spec);
-        TensorSpec scaleSpec = find(config, scaleOf(name));
+        TensorSpec scaleSpec = find(layout, scaleOf(name));
         TensorData scales = checked(scaleSpec);
         if (scales.dtype() != DType.F32) {
             throw new SafetensorsException(files.fileOf(scaleSpec.name()), scaleSpec.name(), "block scales must be F32, found " + scales.dtype());
@@ -124,7 +165,7 @@ public final class CheckpointLoader implements AutoCloseable {
 
     /** A bf16 / fp16 / fp32 / fp64 tensor of rank 1 (one row) or 2. */
     private DenseWeight dense(String name) throws IOException {
-        TensorSpec spec = find(config, name);
+        TensorSpec spec = find(layout, name);
         TensorData t = checked(spec);
         if (!DENSE_TYPES.contains(t.dtype())) {
             throw new SafetensorsException(files.fileOf(name), name, "expected a bf16/fp16/fp32/fp64 tensor, found " + t.dtype());
@@ -150,6 +191,15 @@ public final class CheckpointLoader implements AutoCloseable {
         if (spec.isFp8() && info.dtype() != DType.F8_E4M3) {
             throw new SafetensorsException(files.fileOf(name), name, "expected F8_E4M3 codes (the config has quantization_config), found " + info.dtype());
         }
-        return files.tensor(name);
+        TensorData t = files.tensor(name);
+        if (!allowNonFinite) {
+            long bad = NonFiniteScan.firstNonFinite(t);
+            if (bad >= 0) {
+                throw new SafetensorsException(files.fileOf(name), name, "non-finite weight at "
+                        + NonFiniteScan.describe(t.bytes(), t.dtype(), info.shape(), bad)
+                        + " (the checkpoint is corrupt; --allow-non-finite loads it anyway)");
+            }
+        }
+        return t;
     }
 }

@@ -15,6 +15,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import org.dsv32.spec.config.ConfigException;
+import org.dsv32.spec.config.ConfigLimits;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.config.ModelConfigWriter;
 import org.dsv32.spec.config.QuantizationConfig;
@@ -92,12 +94,7 @@ public final class TinyCheckpointWriter {
      */
     public static Result write(Path dir, ModelConfig base, long seed, Variant variant) throws IOException {
         ModelConfig config = configFor(base, variant);
-        long size = 0;
-        for (TensorSpec t : CheckpointLayout.tensors(config)) size += t.byteSize();
-        if (size > MAX_BYTES) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "refusing to generate a %.1f GB random checkpoint (limit %.1f GB): use a smaller configuration", size / 1e9, MAX_BYTES / 1e9));
-        }
+        requireFeasible(config, "config");
         OutputFiles.checkDirectory(dir); // before generating: a bad directory is refused at once
         List<TensorData> tensors = tensors(config, seed);
         Files.createDirectories(dir);
@@ -128,6 +125,42 @@ public final class TinyCheckpointWriter {
         long params = 0;
         for (TensorData t : tensors) if (!t.name().endsWith(CheckpointLayout.SCALE_SUFFIX)) params += t.elementCount();
         return new Result(dir, config, variant, seed, List.copyOf(files), tensors.size(), bytes(tensors), params);
+    }
+
+    /**
+     * Heap bytes held per tensor besides its data while generating: the TensorData and its name, the header entry
+     * of the safetensors writer, the list slot — a few hundred bytes, rounded up.
+     */
+    static final long PER_TENSOR_HEAP = 1024;
+
+    /**
+     * The heap {@link #write} needs for a layout: every tensor's bytes (all are held until written), the per-tensor
+     * overhead, and the transient arrays of the largest tensor (its float draws, codes or bf16 bits and their copy:
+     * 10 bytes per element, rounded up).
+     */
+    static long heapBytes(CheckpointLayout.Totals t) {
+        double need = t.bytes() + (double) t.tensors() * PER_TENSOR_HEAP + 10.0 * t.largestElements();
+        return need >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) need;
+    }
+
+    /**
+     * Refuses, before anything is allocated, a configuration beyond {@link ConfigLimits}, a checkpoint above
+     * {@link #MAX_BYTES} or one whose generation would not fit the heap; the size comes from
+     * {@link CheckpointLayout#totals} (nothing is listed), and the refusal names {@code source} (where the
+     * configuration came from) and the key behind the largest part. {@link #write} checks this itself; callers
+     * that know the configuration's file call it first for a message naming that file.
+     */
+    public static void requireFeasible(ModelConfig config, String source) throws ConfigException {
+        ConfigLimits.check(config, source);
+        CheckpointLayout.Totals t = CheckpointLayout.totals(config);
+        String key = CheckpointLayout.sizeKey(t.largestRole());
+        long value = CheckpointLayout.sizeKeyValue(config, t.largestRole());
+        if (t.bytes() > MAX_BYTES) {
+            throw new ConfigException(source, key, String.format(Locale.ROOT,
+                    "%d: refusing to generate a %.1f GB random checkpoint (limit %.1f GB; %,d bytes, mostly %s tensors): use a smaller configuration",
+                    value, t.bytes() / 1e9, MAX_BYTES / 1e9, t.bytes(), t.largestRole().name().toLowerCase(Locale.ROOT).replace('_', ' ')));
+        }
+        ConfigLimits.requireHeap(source, key, value, String.format(Locale.ROOT, "generating this %,d-tensor checkpoint", t.tensors()), heapBytes(t));
     }
 
     /** Every tensor of the checkpoint of {@code config}, in layout order, generated from {@code seed}. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -31,6 +32,9 @@ import org.dsv32.spec.weights.ScaleFormat;
  * taken: a small test model missing {@code hidden_size} must fail, not silently become 7168 wide.
  * Keys this project does not use ({@code architectures}, {@code model_type}, {@code torch_dtype}, token ids …) are
  * ignored.
+ *
+ * <p>Every size key is bounded by {@link ConfigLimits} (16 times its 671B value), checked as the key is read,
+ * before any other rule about it, so a hostile value is refused by name and limit and never sized.
  *
  * <p>Errors are {@link ConfigException}s naming the file and the key.
  */
@@ -205,6 +209,10 @@ public final class ModelConfigReader {
 
         private int integer(JsonNode v, String key) throws ConfigException {
             if (v == null || !v.isIntegralNumber()) wrongType(key, "an integer", v);
+            ConfigLimits.Limit limit = ConfigLimits.limit(prefix + key);
+            if (limit != null && v.bigIntegerValue().compareTo(BigInteger.valueOf(limit.max())) > 0) {
+                fail(key, v + " exceeds the limit " + limit.describe());
+            }
             if (!v.canConvertToInt()) fail(key, v + " does not fit a 32-bit integer");
             return v.intValue();
         }
