@@ -34,6 +34,15 @@ class ExpertBiasUpdateProperties extends OperationProperties {
         return ExpertBiasUpdateCheck.skewedRouting(rng, tokens, n, Math.min(k, n));
     }
 
+    /** A layer's bias and a training step's routing, drawn from {@code seed}. */
+    private record Batch(TensorF64 bias, int[][] selected) {
+        static Batch of(long seed, int tokens, int experts, int k) {
+            SplittableRandom rng = new SplittableRandom(seed);
+            TensorF64 bias = ExpertBiasUpdateCheck.bias(rng, experts, 0.05);
+            return new Batch(bias, routing(rng, tokens, experts, k));
+        }
+    }
+
     private static List<Backend> everyBackend() {
         List<Backend> all = new ArrayList<>(candidates(ExpertBiasUpdateOp.class));
         all.add(reference());
@@ -56,10 +65,10 @@ class ExpertBiasUpdateProperties extends OperationProperties {
     @Property(tries = 20, seed = "115")
     void movesEachBiasByGammaTowardTheMeanLoad(@ForAll @IntRange(min = 0, max = 48) int tokens, @ForAll @IntRange(min = 1, max = 64) int experts,
                                                @ForAll @IntRange(min = 1, max = 8) int k, @ForAll long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
         double gamma = 1e-3;
-        TensorF64 bias = ExpertBiasUpdateCheck.bias(rng, experts, 0.05);
-        int[][] selected = routing(rng, tokens, experts, k);
+        Batch batch = Batch.of(seed, tokens, experts, k);
+        TensorF64 bias = batch.bias();
+        int[][] selected = batch.selected();
         long[] load = new long[experts];
         long total = 0;
         for (int[] t : selected) for (int e : t) { load[e]++; total++; }
@@ -80,11 +89,10 @@ class ExpertBiasUpdateProperties extends OperationProperties {
     @Property(tries = 15, seed = "116")
     void gammaZeroFreezesTheBias(@ForAll @IntRange(min = 0, max = 32) int tokens, @ForAll @IntRange(min = 1, max = 64) int experts,
                                  @ForAll @IntRange(min = 1, max = 8) int k, @ForAll long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        TensorF64 bias = ExpertBiasUpdateCheck.bias(rng, experts, 0.05);
-        int[][] selected = routing(rng, tokens, experts, k);
+        Batch batch = Batch.of(seed, tokens, experts, k);
+        TensorF64 bias = batch.bias();
         for (Backend b : everyBackend()) {
-            TensorF64 y = op(b).update(bias, selected, 0);
+            TensorF64 y = op(b).update(bias, batch.selected(), 0);
             for (int i = 0; i < experts; i++) assertEquals(bias.getFlat(i), y.getFlat(i), 0, b.name() + " expert " + i);
         }
     }
@@ -92,9 +100,10 @@ class ExpertBiasUpdateProperties extends OperationProperties {
     @Property(tries = 15, seed = "117")
     void relabellingTheExpertsRelabelsTheUpdate(@ForAll @IntRange(min = 1, max = 32) int tokens, @ForAll @IntRange(min = 2, max = 64) int experts,
                                                 @ForAll @IntRange(min = 1, max = 8) int k, @ForAll long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        TensorF64 bias = ExpertBiasUpdateCheck.bias(rng, experts, 0.05);
-        int[][] selected = routing(rng, tokens, experts, k);
+        Batch batch = Batch.of(seed, tokens, experts, k);
+        TensorF64 bias = batch.bias();
+        int[][] selected = batch.selected();
+        SplittableRandom rng = new SplittableRandom(~seed);
         int[] perm = new int[experts];
         for (int i = 0; i < experts; i++) perm[i] = i;
         for (int i = experts - 1; i > 0; i--) { int j = rng.nextInt(i + 1), t = perm[i]; perm[i] = perm[j]; perm[j] = t; }
