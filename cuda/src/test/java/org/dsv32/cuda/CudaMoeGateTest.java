@@ -25,11 +25,11 @@ class CudaMoeGateTest {
     /** 32 experts in 8 groups of 4, 3 groups kept, top-4, scaling 2.5. */
     static ModelConfig config() {
         ModelConfig c = ModelConfig.deepseekV32();
-        return new ModelConfig(c.vocabSize(), D, c.intermediateSize(), c.moeIntermediateSize(), c.numHiddenLayers(),
-                c.numNextnPredictLayers(), c.firstKDenseReplace(), c.numAttentionHeads(), c.qLoraRank(), c.kvLoraRank(),
-                c.qkNopeHeadDim(), c.qkRopeHeadDim(), c.vHeadDim(), E, K, G, KEEP, 1, "sigmoid", "noaux_tc", true, 2.5,
-                c.indexNHeads(), c.indexHeadDim(), c.indexTopk(), c.ropeTheta(), c.ropeScaling(), c.rmsNormEps(),
-                c.maxPositionEmbeddings(), c.quantization());
+        return c.toBuilder()
+                .hiddenSize(D)
+                .nRoutedExperts(E).numExpertsPerTok(K).nGroup(G).topkGroup(KEEP).nSharedExperts(1)
+                .scoringFunc("sigmoid").topkMethod("noaux_tc").normTopkProb(true).routedScalingFactor(2.5)
+                .build();
     }
 
     static MoeWeights weights(float[] router, float[] bias) {

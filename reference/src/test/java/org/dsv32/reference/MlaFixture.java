@@ -36,9 +36,17 @@ final class MlaFixture {
 
     /** The small configuration: {@code heads} MLA heads, 4 indexer heads, the given index top-k. */
     static ModelConfig config(int heads, int indexTopk) {
-        return new ModelConfig(64, HIDDEN, 256, 128, 1, 0, 1, heads, 128, 128, 64, 64, 64,
-                4, 2, 1, 1, 1, "sigmoid", "noaux_tc", true, 2.5, 4, 128, indexTopk,
-                10000.0, RopeScaling.deepseekV32(), 1e-6, 163840, QuantizationConfig.deepseekV32());
+        return ModelConfig.builder()
+                .vocabSize(64).hiddenSize(HIDDEN).intermediateSize(256).moeIntermediateSize(128)
+                .numHiddenLayers(1).numNextnPredictLayers(0).firstKDenseReplace(1)
+                .numAttentionHeads(heads).qLoraRank(128).kvLoraRank(128)
+                .qkNopeHeadDim(64).qkRopeHeadDim(64).vHeadDim(64)
+                .nRoutedExperts(4).numExpertsPerTok(2).nGroup(1).topkGroup(1).nSharedExperts(1)
+                .scoringFunc("sigmoid").topkMethod("noaux_tc").normTopkProb(true).routedScalingFactor(2.5)
+                .indexNHeads(4).indexHeadDim(128).indexTopk(indexTopk)
+                .ropeTheta(10000.0).ropeScaling(RopeScaling.deepseekV32()).rmsNormEps(1e-6)
+                .maxPositionEmbeddings(163840).quantization(QuantizationConfig.deepseekV32())
+                .build();
     }
 
     static OpContext exact(ModelConfig c) { return new OpContext(c, PrecisionMode.EXACT); }
