@@ -15,7 +15,7 @@ import java.util.Locale;
  * transpose) moves the output by O(1). {@value #NORMWISE} = 2^-6 separates the two with margin on both sides.
  *
  * <p>This is a typical-error bound for a benchmark's sanity check, tighter than the worst-case budgets of
- * {@code org.dsv32.conformance.Tolerances} at the real dimensions (which are guarantees, see spec/TOLERANCES.md);
+ * {@code org.dsv32.spec.tolerance.Tolerances} at the real dimensions (which are guarantees, see spec/TOLERANCES.md);
  * correctness itself is judged by {@code ./dsv32 conform}. The errors the checks measure are printed with the run.
  */
 public final class LayerTolerance {
