@@ -14,6 +14,8 @@ import org.dsv32.spec.format.BF16;
 import org.dsv32.spec.format.E4M3;
 import org.dsv32.spec.io.DType;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.KernelTolerances;
+import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.weights.AttentionWeights;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
@@ -30,6 +32,23 @@ final class MlaFixture {
     private MlaFixture() {}
 
     static final int HIDDEN = 128;
+
+    /**
+     * The reference's MLA output against another float64 evaluation of the same attention (the other algebraic form,
+     * a decode step, the test's dense oracle), relative to the output's largest |value|: the chain q_a, q_b, kv_a,
+     * kv_b (or the absorbed W_uk), the logits over kv_lora + rope, the softmax (which amplifies logit errors by
+     * sqrt(2) times their rms, Tolerances.MLA_LOGIT_RMS), the sum over at most 8 keys, W_uv and o_proj over up to
+     * 4 heads x 64.
+     */
+    static final double MLA_TOL = KernelTolerances.float64Chain(HIDDEN, 128, HIDDEN, 128, 128 + 64, 8, 128, 4 * 64)
+            * Math.sqrt(2) * Tolerances.MLA_LOGIT_RMS;
+
+    /**
+     * The reference's indexer scores against another float64 evaluation, relative to the largest |score|: wq_b and
+     * wk, the LayerNorm, the Hadamard transform and the q.k dot product (128 each), weights_proj over the hidden
+     * size, and the sum over 4 heads.
+     */
+    static final double INDEXER_TOL = KernelTolerances.float64Chain(128, HIDDEN, 128, 128, 128, HIDDEN, 4);
     static final Backend REFERENCE = new ReferenceBackend();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

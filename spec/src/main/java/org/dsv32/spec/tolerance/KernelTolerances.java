@@ -43,6 +43,13 @@ public final class KernelTolerances {
         return e;
     }
 
+    /**
+     * The float64 evaluation error of {@code Metrics.calcDiff} over n pairs: 1 - 2 Σxy / Σ(x² + y²) cancels, so its
+     * own roundings (sums of n and 2n terms, the quotient) leave an absolute error up to γ_{3n+2}(2^-53). A calc_diff
+     * bound below this floor cannot be met even by equal computations in another order.
+     */
+    public static double calcDiffEvaluation(long n) { return float64(3 * n + 2); }
+
     // ---------------------------------------------------------------- the FP8 GEMM against its float64 product
 
     /**
