@@ -8,6 +8,7 @@ import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.OperationCatalog;
+import org.dsv32.spec.tolerance.Tolerance;
 
 /**
  * The skeleton every operation check shares: for each (mode, tier) comparison, for each generated case, bind the

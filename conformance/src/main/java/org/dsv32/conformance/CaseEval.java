@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.Tolerance;
 
 /**
  * Accumulates the comparisons of one case against its {@link Tolerance} and turns them into a {@link CaseResult}.

@@ -1,6 +1,8 @@
 package org.dsv32.conformance;
 
 import java.util.List;
+import org.dsv32.spec.tolerance.Tier;
+import org.dsv32.spec.tolerance.Tolerance;
 
 /**
  * The result of one check: one operation of one backend in one precision mode and tier, over its cases.

@@ -20,9 +20,17 @@ public final class ConformanceConfigs {
      * indexer 4 heads x 128 with top-8.
      */
     public static ModelConfig small() {
-        return new ModelConfig(512, 256, 384, 128, 2, 1, 1, 4, 256, 512, 64, 64, 64,
-                16, 4, 4, 2, 1, "sigmoid", "noaux_tc", true, 2.5, 4, 128, 8,
-                10000.0, RopeScaling.deepseekV32(), 1e-6, 163840, QuantizationConfig.deepseekV32());
+        return ModelConfig.builder()
+                .vocabSize(512).hiddenSize(256).intermediateSize(384).moeIntermediateSize(128)
+                .numHiddenLayers(2).numNextnPredictLayers(1).firstKDenseReplace(1)
+                .numAttentionHeads(4).qLoraRank(256).kvLoraRank(512)
+                .qkNopeHeadDim(64).qkRopeHeadDim(64).vHeadDim(64)
+                .nRoutedExperts(16).numExpertsPerTok(4).nGroup(4).topkGroup(2).nSharedExperts(1)
+                .scoringFunc("sigmoid").topkMethod("noaux_tc").normTopkProb(true).routedScalingFactor(2.5)
+                .indexNHeads(4).indexHeadDim(128).indexTopk(8)
+                .ropeTheta(10000.0).ropeScaling(RopeScaling.deepseekV32()).rmsNormEps(1e-6)
+                .maxPositionEmbeddings(163840).quantization(QuantizationConfig.deepseekV32())
+                .build();
     }
 
     /** {@link #small()} with plain (not power-of-two) activation scales. */

@@ -6,6 +6,7 @@ import org.dsv32.conformance.report.ConformanceReport;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.OperationCatalog;
+import org.dsv32.spec.tolerance.Tier;
 
 /**
  * Runs a list of {@link CheckSuite}s against each backend, the reference being the judge. Unavailable backends are

@@ -1,6 +1,7 @@
 package org.dsv32.conformance;
 
 import org.dsv32.spec.backend.PrecisionMode;
+import org.dsv32.spec.tolerance.Tier;
 
 /**
  * One comparison of a check: the candidate's mode and the tier (TIGHT: the reference in the same mode; LOOSE:

@@ -13,6 +13,10 @@ import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.format.E4M3;
 import org.dsv32.spec.metrics.Metrics;
+import org.dsv32.spec.tolerance.ErrorBudget;
+import org.dsv32.spec.tolerance.Tier;
+import org.dsv32.spec.tolerance.Tolerance;
+import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.weights.ScaleFormat;
 import org.junit.jupiter.api.Test;
 

@@ -6,6 +6,7 @@ import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.AttendedKeys;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.IndexerResult;
@@ -142,14 +143,14 @@ final class CudaIndexer implements IndexerOp {
                 gpu.launch(CudaKernel.TOPK_ROWS, tokens, 1, 1024, 0, scores, sel, keyCount, startPos, topk);
                 int[] flat = gpu.downloadInts(sel, tokens * topk);
                 for (int t = 0; t < tokens; t++) {
-                    int n = Math.min(topk, Math.min(keyCount, startPos + t + 1));
+                    int n = AttendedKeys.selectionSize(topk, AttendedKeys.visiblePrefix(startPos + t, keyCount));
                     selected[t] = Arrays.copyOfRange(flat, t * topk, t * topk + n);
                 }
             }
             return selected;
         }
         double[] host = hostScores != null ? hostScores : gpu.downloadDoubles(scores, tokens * keyCount);
-        for (int t = 0; t < tokens; t++) selected[t] = CudaTopK.select(host, t * keyCount, Math.min(keyCount, startPos + t + 1), topk);
+        for (int t = 0; t < tokens; t++) selected[t] = CudaTopK.select(host, t * keyCount, AttendedKeys.visiblePrefix(startPos + t, keyCount), topk);
         return selected;
     }
 

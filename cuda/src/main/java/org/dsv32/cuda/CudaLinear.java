@@ -2,6 +2,7 @@ package org.dsv32.cuda;
 
 import java.util.function.Supplier;
 import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.ops.LinearChecks;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.io.DType;
@@ -39,10 +40,7 @@ final class CudaLinear implements LinearOp {
     @Override
     public TensorF64 apply(TensorF64 x, Weight w) {
         int m = x.rows(), k = x.cols(), n = w.rows();
-        if (w.cols() != k) {
-            throw new IllegalArgumentException("linear: " + x + " has " + k + " columns but weight " + w.name()
-                    + " is " + w.rows() + "x" + w.cols());
-        }
+        LinearChecks.checkInput(w, m, k);
         if (w instanceof Fp8BlockWeight q && context.fp8()) {
             if (q.blockCols() != CudaActQuant.TILE) return fallback.get().apply(x, w);
             CudaActQuant.checkTileable(x);

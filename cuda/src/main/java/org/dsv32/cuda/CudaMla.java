@@ -5,6 +5,7 @@ import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.AttendedKeys;
 import org.dsv32.spec.ops.AttentionResult;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.IndexerResult;
@@ -86,7 +87,7 @@ final class CudaMla implements MlaAttentionOp {
         int[][] attended = new int[tokens][];
         int maxKeys = 1;
         for (int t = 0; t < tokens; t++) {
-            attended[t] = attended(selection[t], positions[t], cache.length());
+            attended[t] = AttendedKeys.of(selection[t], positions[t], cache.length());
             maxKeys = Math.max(maxKeys, attended[t].length);
         }
         int[] keys = new int[tokens * maxKeys], counts = new int[tokens];
@@ -169,21 +170,6 @@ final class CudaMla implements MlaAttentionOp {
         for (int t = 0; t < tokens; t++) cache.appendLatent(latent.rowArray(t), kPe.rowArray(t));
     }
 
-    /** The keys a query attends: the selected ones visible from its position, each once, ascending. */
-    static int[] attended(int[] selected, int queryPos, int keys) {
-        boolean[] mask = new boolean[keys];
-        int n = 0;
-        for (int s : selected) {
-            if (s >= 0 && s <= queryPos && s < keys && !mask[s]) {
-                mask[s] = true;
-                n++;
-            }
-        }
-        if (n == 0) throw new IllegalArgumentException("MLA: the query at position " + queryPos + " has no selected key it may attend");
-        int[] out = new int[n];
-        for (int s = 0, i = 0; s < keys; s++) if (mask[s]) out[i++] = s;
-        return out;
-    }
 
 
 

@@ -2,6 +2,7 @@ package org.dsv32.cuda;
 
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.ops.MoeChecks;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.Routing;
 import org.dsv32.spec.tensor.TensorF64;
@@ -15,6 +16,9 @@ import org.dsv32.spec.weights.Weight;
  * and scaled once. Ties to the lower index, NaN last. x is not modified.
  */
 final class CudaMoeGate implements MoeGateOp {
+    /** Groups moe_gate.cu handles: it marks the kept groups in one 64-bit mask. */
+    static final int MAX_GROUPS = 64;
+
     private final ModelConfig config;
     private final CudaContext gpu;
 
@@ -24,18 +28,12 @@ final class CudaMoeGate implements MoeGateOp {
         checkSupported(config);
     }
 
+    /** The shared rules ({@link MoeChecks#checkGateConfig}), then this kernel's own limit on the group count. */
     static void checkSupported(ModelConfig c) {
-        if (!"sigmoid".equals(c.scoringFunc()) || !"noaux_tc".equals(c.topkMethod())) {
-            throw new IllegalArgumentException("MoE gate: scoring_func '" + c.scoringFunc() + "' / topk_method '"
-                    + c.topkMethod() + "' is not supported; DeepSeek-V3.2 routes with 'sigmoid' and 'noaux_tc'");
-        }
-        int e = c.nRoutedExperts(), g = c.nGroup();
-        if (e <= 0 || g <= 0 || e % g != 0 || g > 64) {
-            throw new IllegalArgumentException("MoE gate: n_routed_experts = " + e + " must be a positive multiple of n_group = " + g + " (at most 64 groups)");
-        }
-        if (c.topkGroup() < 1 || c.topkGroup() > g || c.numExpertsPerTok() < 1 || c.numExpertsPerTok() > c.topkGroup() * (e / g)) {
-            throw new IllegalArgumentException("MoE gate: topk_group = " + c.topkGroup() + " / num_experts_per_tok = "
-                    + c.numExpertsPerTok() + " out of range for " + e + " experts in " + g + " groups");
+        MoeChecks.checkGateConfig(c);
+        if (c.nGroup() > MAX_GROUPS) {
+            throw new IllegalArgumentException("MoE gate: n_group = " + c.nGroup() + " exceeds the cuda gate kernel's "
+                    + MAX_GROUPS + " groups");
         }
     }
 
@@ -44,13 +42,10 @@ final class CudaMoeGate implements MoeGateOp {
         int experts = config.nRoutedExperts(), groups = config.nGroup(), keep = config.topkGroup(), k = config.numExpertsPerTok();
         int tokens = x.rows(), d = x.cols();
         Weight router = w.router();
-        if (router.rows() != experts || router.cols() != d) {
-            throw new IllegalArgumentException("MoE gate: router " + router.name() + " is " + router.rows() + "x"
-                    + router.cols() + ", expected " + experts + "x" + d + " (n_routed_experts x hidden)");
-        }
+        MoeChecks.checkRouter(router, experts, d);
+        MoeChecks.checkCorrectionBias(w.correctionBias(), experts);
         float[] bias = new float[experts];
         if (w.correctionBias() != null) {
-            CudaTensors.checkVector(w.correctionBias(), experts, "MoE gate");
             for (int e = 0; e < experts; e++) bias[e] = (float) w.correctionBias().get(e);
         }
         try (DeviceBuffer dx = gpu.upload(CudaTensors.toFloats(x));

@@ -15,6 +15,7 @@ import org.dsv32.spec.ops.AttentionResult;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.MlaAttentionOp;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.KernelTolerances;
 import org.dsv32.spec.weights.AttentionWeights;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,16 +28,12 @@ import org.junit.jupiter.params.provider.EnumSource;
  * a near-tie flip of the indexer can neither hide nor fake an attention error; the selections themselves are judged
  * decision-aware against the reference's own. Needs a GPU (skipped with the backend's reason).
  *
- * <p>Output tolerance, per row, relative to the row's largest |value|: exact mode {@value #EXACT_TOL} (fp32 chains
- * of a few hundred roundings of 2^-24 on O(1) sums); fp8 mode {@value #FP8_TOL} and calc_diff at most
- * {@value #FP8_CALC_DIFF}: a value straddling an e4m3 midpoint gets the neighbouring code in one of the act_quant
- * steps (the projections' inputs, the latent round trip), one e4m3 step of that element, a few tenths of a percent
- * of a 256-wide projection's row scale.
+ * <p>Output tolerance, per row, relative to the row's largest |value|, and the row's calc_diff:
+ * {@link KernelTolerances#outputRow} and {@link KernelTolerances#rowCalcDiff} (the reasons are stated there).
  */
 class CudaMlaTest {
-    static final double EXACT_TOL = 2e-5;
-    static final double FP8_TOL = 2e-2;
-    static final double FP8_CALC_DIFF = 1e-5;
+    static final double EXACT_TOL = KernelTolerances.outputRow(PrecisionMode.EXACT);
+    static final double FP8_TOL = KernelTolerances.outputRow(PrecisionMode.FP8);
 
     @BeforeEach void gpu() { GpuTestSupport.assumeGpu(); }
 
@@ -55,7 +52,7 @@ class CudaMlaTest {
                 assertTrue(Math.abs(a[j] - e[j]) <= tol * scale, what + ": row " + t + " element " + j + ": " + a[j] + " vs reference " + e[j]);
             }
             double cd = Metrics.calcDiff(a, e);
-            assertTrue(cd <= (mode == PrecisionMode.FP8 ? FP8_CALC_DIFF : 1e-9), what + ": row " + t + " calc_diff " + cd);
+            assertTrue(cd <= KernelTolerances.rowCalcDiff(mode), what + ": row " + t + " calc_diff " + cd);
         }
     }
 
@@ -87,10 +84,10 @@ class CudaMlaTest {
             double[] a = gpu.latent(s), e = ref.latent(s);
             for (int j = 0; j < e.length; j++) {
                 values++;
-                if (Math.abs(a[j] - e[j]) > 1e-5 * Math.max(1, Math.abs(e[j]))) far++;
+                if (Math.abs(a[j] - e[j]) > KernelTolerances.scoreRowExact() * Math.max(1, Math.abs(e[j]))) far++;
             }
             double[] pa = gpu.keyRope(s), pe = ref.keyRope(s);
-            for (int j = 0; j < pe.length; j++) assertEquals(pe[j], pa[j], 1e-5 * Math.max(1, Math.abs(pe[j])), "k_pe " + s + "," + j);
+            for (int j = 0; j < pe.length; j++) assertEquals(pe[j], pa[j], KernelTolerances.scoreRowExact() * Math.max(1, Math.abs(pe[j])), "k_pe " + s + "," + j);
         }
         assertTrue(mode == PrecisionMode.FP8 ? far <= values / 100 + 1 : far == 0, far + " of " + values + " latent values differ");
     }
@@ -127,7 +124,7 @@ class CudaMlaTest {
         double[] ya = mla.forward(x, 12, weights(), a, sel).output().toArray(), yb = mla.forward(x, 12, weights(), b, sel).output().toArray();
         assertArrayEquals(ya, yb);
         LayerCache a2 = GpuLayerFixtures.randomCache(53, 12, false);
-        assertTrue(Metrics.calcDiff(mla.forward(x, 12, weights(), a2, new int[][] {{0, 3, 5, 7, 12, 9}}).output().toArray(), ya) > 1e-6,
+        assertTrue(Metrics.calcDiff(mla.forward(x, 12, weights(), a2, new int[][] {{0, 3, 5, 7, 12, 9}}).output().toArray(), ya) > KernelTolerances.EXACT_ROW_CALC_DIFF,
                 "a selected key must change the output");
     }
 

@@ -15,6 +15,7 @@ import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.ModelSession;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.KernelTolerances;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.ModelWeights;
 import org.dsv32.spec.weights.Weight;
@@ -78,7 +79,7 @@ class CudaModelTest {
         for (int[] f : feeds) {
             double[] lg = g.forward(f).toArray(), lr = r.forward(f).toArray();
             double cd = Metrics.calcDiff(lg, lr);
-            assertTrue(cd <= 1e-9, "logits calc_diff " + cd + " at position " + r.position());
+            assertTrue(cd <= KernelTolerances.EXACT_ROW_CALC_DIFF, "logits calc_diff " + cd + " at position " + r.position());
         }
         assertEquals(14, g.position());
     }

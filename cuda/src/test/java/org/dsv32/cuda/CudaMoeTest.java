@@ -14,6 +14,7 @@ import org.dsv32.spec.ops.MoeOp;
 import org.dsv32.spec.ops.MoeResult;
 import org.dsv32.spec.ops.Routing;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.KernelTolerances;
 import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.ModelWeights;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,15 +27,14 @@ import org.junit.jupiter.params.provider.EnumSource;
  * tiny checkpoint's layer-1 MoE. Outputs are compared with the reference REPLAYING the GPU's routing, the routing
  * itself decision-aware against the reference's own. Needs a GPU (skipped with the backend's reason).
  *
- * <p>Output tolerance, per row relative to its largest |value|: exact mode {@value #EXACT_TOL}; fp8 mode
- * {@value #FP8_TOL} and calc_diff at most {@value #FP8_CALC_DIFF} (an e4m3 midpoint straddled by the fp32 and float64
- * versions of an activation gives one code one step apart in an act_quant; Hopper's tensor core does not add a
- * 128-block exactly, 2^-9 of the sum of absolute products at worst).
+ * <p>Output tolerance, per row relative to its largest |value|, and the row's calc_diff: {@link KernelTolerances#outputRow}
+ * and {@link KernelTolerances#rowCalcDiff} (an e4m3 midpoint straddled by the fp32 and float64 versions of an
+ * activation gives one code one step apart in an act_quant; Hopper's tensor core does not add a 128-block exactly,
+ * {@link KernelTolerances#TENSOR_CORE_SUM} of the sum of absolute products at worst).
  */
 class CudaMoeTest {
-    static final double EXACT_TOL = 2e-5;
-    static final double FP8_TOL = 2e-2;
-    static final double FP8_CALC_DIFF = 1e-5;
+    static final double EXACT_TOL = KernelTolerances.outputRow(PrecisionMode.EXACT);
+    static final double FP8_TOL = KernelTolerances.outputRow(PrecisionMode.FP8);
 
     @BeforeEach void gpu() { GpuTestSupport.assumeGpu(); }
 
@@ -52,11 +52,11 @@ class CudaMoeTest {
             for (int j = 0; j < e.length; j++) {
                 assertTrue(Math.abs(a[j] - e[j]) <= tol * scale, what + ": row " + t + " element " + j + ": " + a[j] + " vs reference " + e[j]);
             }
-            assertTrue(Metrics.calcDiff(a, e) <= (mode == PrecisionMode.FP8 ? FP8_CALC_DIFF : 1e-9), what + ": row " + t + " calc_diff");
+            assertTrue(Metrics.calcDiff(a, e) <= KernelTolerances.rowCalcDiff(mode), what + ": row " + t + " calc_diff");
         }
     }
 
-    /** Each token's experts: the reference's set, or each chosen expert within 1e-5 of the reference's k-th selection score. */
+    /** Each token's experts: the reference's set, or each chosen expert within the router's score bound of the reference's k-th. */
     static void assertRoutingAgrees(Routing gpu, Routing ref, String what) {
         int differing = 0;
         for (int t = 0; t < ref.experts().length; t++) {
@@ -68,7 +68,7 @@ class CudaMoeTest {
             differing++;
             double[] b = ref.selectionScores()[t].clone();
             double kth = Arrays.stream(b).boxed().sorted((x, y) -> Double.compare(y, x)).skip(r.length - 1).findFirst().orElseThrow();
-            for (int e : g) assertTrue(ref.selectionScores()[t][e] >= kth - 1e-5, what + ": token " + t + " routes to expert " + e + " well below the k-th");
+            for (int e : g) assertTrue(ref.selectionScores()[t][e] >= kth - KernelTolerances.scoreRowExact(), what + ": token " + t + " routes to expert " + e + " well below the k-th");
         }
         assertTrue(differing <= Math.max(1, ref.experts().length / 10), what + ": " + differing + " tokens routed differently");
     }

@@ -86,9 +86,9 @@ final class GpuLayerFixtures {
         return cache;
     }
 
-    /** The largest finite |score| of row t (the scale every score of the row is made of), at least 1e-30. */
+    /** The largest finite |score| of row t (the scale every score of the row is made of), at least the smallest normal double. */
     static double rowScale(TensorF64 scores, int t) {
-        double m = 1e-30;
+        double m = Double.MIN_NORMAL;
         for (int s = 0; s < scores.cols(); s++) {
             double v = scores.at(t, s);
             if (Double.isFinite(v)) m = Math.max(m, Math.abs(v));

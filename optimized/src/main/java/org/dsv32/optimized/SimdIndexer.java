@@ -5,6 +5,7 @@ import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.AttendedKeys;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.IndexerResult;
@@ -172,7 +173,7 @@ public final class SimdIndexer implements IndexerOp {
             int t = u / blocks, s0 = (u % blocks) * KEYS_PER_UNIT, s1 = Math.min(keys, s0 + KEYS_PER_UNIT);
             int p = positions[t];
             for (int s = s0; s < s1; s++) {
-                if (s > p) {
+                if (!AttendedKeys.visible(p, s)) {
                     scores[t * keys + s] = Double.NEGATIVE_INFINITY;
                     continue;
                 }
@@ -189,7 +190,8 @@ public final class SimdIndexer implements IndexerOp {
         int topk = config.indexTopk();
         SimdOps.forEach(tokens, (long) keys * 8, t -> {
             double[] row = java.util.Arrays.copyOfRange(scores, t * keys, (t + 1) * keys);
-            selected[t] = SimdTopK.select(row, positions[t] + 1, topk, SimdTopK.Order.TOTAL);
+            int visible = AttendedKeys.visiblePrefix(positions[t], keys);
+            selected[t] = SimdTopK.select(row, visible, AttendedKeys.selectionSize(topk, visible), SimdTopK.Order.TOTAL);
         });
         return new IndexerResult(TensorF64.wrap(scores, tokens, keys), selected);
     }

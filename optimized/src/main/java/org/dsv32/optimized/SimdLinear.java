@@ -1,6 +1,7 @@
 package org.dsv32.optimized;
 
 import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.ops.LinearChecks;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.DenseWeight;
@@ -22,9 +23,7 @@ public final class SimdLinear implements LinearOp {
     @Override
     public TensorF64 apply(TensorF64 x, Weight w) {
         int m = x.rows(), k = x.cols();
-        if (k != w.cols()) {
-            throw new IllegalArgumentException(w.name() + ": x has " + k + " columns, the weight " + w.rows() + "x" + w.cols());
-        }
+        LinearChecks.checkInput(w, m, k);
         float[] y = new float[m * w.rows()];
         multiply(SimdTensors.toFloats(x), m, w, y);
         return SimdTensors.toTensor(y, SimdTensors.withLastDim(x, w.rows()));

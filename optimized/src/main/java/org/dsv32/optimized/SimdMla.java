@@ -10,6 +10,7 @@ import org.dsv32.spec.ops.IndexerResult;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlaAttentionOp;
+import org.dsv32.spec.ops.AttendedKeys;
 import org.dsv32.spec.ops.MlaChecks;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeLayout;
@@ -130,7 +131,7 @@ public final class SimdMla implements MlaAttentionOp {
                         startPos, w.indexer(), cache);
         int[][] selection = forcedSelection == null ? indexed.selected() : forcedSelection;
         int[][] attended = new int[tokens][];
-        for (int t = 0; t < tokens; t++) attended[t] = attended(selection[t], positions[t], startPos + tokens);
+        for (int t = 0; t < tokens; t++) attended[t] = AttendedKeys.of(selection[t], positions[t], startPos + tokens);
 
         MlaChecks.checkKvB(config, w.kvB());
         float[] headsOut = form == Form.NAIVE
@@ -273,21 +274,6 @@ public final class SimdMla implements MlaAttentionOp {
         for (int j = 0; j < x.length; j++) x[j] /= sum;
     }
 
-    /** The keys a query attends: its selection as a set, keys after the query dropped, ascending. */
-    private static int[] attended(int[] selected, int queryPos, int keys) {
-        boolean[] mask = new boolean[Math.min(keys, queryPos + 1)];
-        int n = 0;
-        for (int s : selected) {
-            if (s <= queryPos && !mask[s]) {
-                mask[s] = true;
-                n++;
-            }
-        }
-        if (n == 0) throw new IllegalArgumentException("MLA: the query at position " + queryPos + " has no selected key it may attend");
-        int[] out = new int[n];
-        for (int s = 0, i = 0; s < mask.length; s++) if (mask[s]) out[i++] = s;
-        return out;
-    }
 
 
 

@@ -5,6 +5,7 @@ import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.MoeChecks;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.Routing;
 import org.dsv32.spec.tensor.TensorF64;
@@ -35,30 +36,7 @@ public final class SimdMoeGate implements MoeGateOp {
     public SimdMoeGate(OpContext ctx, Backend self) {
         this.exactParts = new SimdParts(self, new OpContext(ctx.config(), PrecisionMode.EXACT));
         this.config = ctx.config();
-        checkSupported(config);
-    }
-
-    /** Refuses routing configurations this gate does not define (the reference's rules), naming the config key. */
-    static void checkSupported(ModelConfig c) {
-        if (!"sigmoid".equals(c.scoringFunc())) {
-            throw new IllegalArgumentException("MoE gate: scoring_func '" + c.scoringFunc() + "' is not supported; DeepSeek-V3.2 routes with 'sigmoid'");
-        }
-        if (!"noaux_tc".equals(c.topkMethod())) {
-            throw new IllegalArgumentException("MoE gate: topk_method '" + c.topkMethod()
-                    + "' is not supported; DeepSeek-V3.2 uses 'noaux_tc' (bias-corrected group-limited top-k)");
-        }
-        int e = c.nRoutedExperts(), g = c.nGroup();
-        if (e <= 0 || g <= 0 || e % g != 0) {
-            throw new IllegalArgumentException("MoE gate: n_routed_experts = " + e + " is not a positive multiple of n_group = " + g);
-        }
-        if (c.topkGroup() < 1 || c.topkGroup() > g) {
-            throw new IllegalArgumentException("MoE gate: topk_group = " + c.topkGroup() + " must lie in [1, n_group = " + g + "]");
-        }
-        int reachable = c.topkGroup() * (e / g);
-        if (c.numExpertsPerTok() < 1 || c.numExpertsPerTok() > reachable) {
-            throw new IllegalArgumentException("MoE gate: num_experts_per_tok = " + c.numExpertsPerTok()
-                    + " must lie in [1, topk_group * experts per group = " + reachable + "]");
-        }
+        MoeChecks.checkGateConfig(config);
     }
 
     @Override
@@ -69,10 +47,7 @@ public final class SimdMoeGate implements MoeGateOp {
         int experts = config.nRoutedExperts(), groups = config.nGroup(), perGroup = experts / groups;
         Weight router = w.router();
         int dim = x.length / tokens;
-        if (router.rows() != experts || router.cols() != dim) {
-            throw new IllegalArgumentException("MoE gate: router " + router.name() + " is " + router.rows() + "x" + router.cols()
-                    + ", expected " + experts + "x" + dim + " (n_routed_experts x hidden)");
-        }
+        MoeChecks.checkRouter(router, experts, dim);
         float[] bias = correctionBias(w.correctionBias(), experts);
         float[] logits = SimdOps.linear(exactParts.get(LinearOp.class), x, tokens, router);
         int k = config.numExpertsPerTok(), keptGroups = groups == 1 ? 1 : config.topkGroup();
@@ -124,11 +99,8 @@ public final class SimdMoeGate implements MoeGateOp {
     }
 
     private static float[] correctionBias(Weight bias, int experts) {
+        MoeChecks.checkCorrectionBias(bias, experts);
         if (bias == null) return new float[experts];
-        if ((long) bias.rows() * bias.cols() != experts) {
-            throw new IllegalArgumentException("MoE gate: " + bias.name() + " has " + (long) bias.rows() * bias.cols()
-                    + " elements, expected n_routed_experts = " + experts);
-        }
         return SimdWeightCache.vector(bias, experts);
     }
 }

@@ -5,6 +5,7 @@ import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.LayerNormOp;
+import org.dsv32.spec.ops.LinearChecks;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.QuantizedActivation;
@@ -42,9 +43,7 @@ final class SimdOps {
         float[][] ys = new float[ws.length][];
         for (int i = 0; i < ws.length; i++) {
             int m = xs[i].rows();
-            if (xs[i].values().length != m * ws[i].cols()) {
-                throw new IllegalArgumentException(ws[i].name() + ": input of " + xs[i].values().length + " values is not " + m + " rows of " + ws[i].cols());
-            }
+            LinearChecks.checkFlatInput(ws[i], m, xs[i].values().length);
             ys[i] = new float[m * ws[i].rows()];
         }
         if (op instanceof SimdLinear s) {

@@ -12,6 +12,7 @@ import org.dsv32.spec.format.E4M3;
 import org.dsv32.spec.format.UE8M0;
 import org.dsv32.spec.ops.QuantizedActivation;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.weights.ScaleFormat;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +55,7 @@ class SimdActQuantTest {
                 double quotient = x[i] / (double) q.scales()[(i / cols) * (cols / 128) + (i % cols) / 128];
                 double a = E4M3.decode(q.codes()[i]), b = E4M3.decode(expected.codes()[i]);
                 double mid = (a + b) / 2;
-                assertTrue(Math.abs(quotient - mid) <= Math.abs(mid) * 0x1p-23, "code " + q.codes()[i] + " vs "
+                assertTrue(Math.abs(quotient - mid) <= Math.abs(mid) * 2 * Tolerances.U_FP32, "code " + q.codes()[i] + " vs "
                         + expected.codes()[i] + " for x/s = " + quotient + " which is not at a midpoint");
             }
         }

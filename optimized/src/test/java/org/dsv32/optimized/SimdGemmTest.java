@@ -10,6 +10,7 @@ import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.io.DType;
 import org.dsv32.spec.ops.QuantizedActivation;
+import org.dsv32.spec.tolerance.KernelTolerances;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.ScaleFormat;
@@ -30,10 +31,7 @@ import org.junit.jupiter.api.Test;
 class SimdGemmTest {
     private static final int[] M_VALUES = {1, 3, 16, 64};
 
-    private static double tolerance(int k, int blockCols, double t) {
-        int blocks = (k + blockCols - 1) / blockCols;
-        return (blockCols + blocks + 3) * SimdTestData.U * t;
-    }
+    private static double tolerance(int k, int blockCols, double t) { return KernelTolerances.fp8GemmBlocked(k, blockCols) * t; }
 
     private static void assertClose(double[][] expected, float[] y, int k, int blockCols, String what) {
         double[] e = expected[0], t = expected[1];

@@ -15,6 +15,7 @@ import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.IndexerResult;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.KernelTolerances;
 import org.dsv32.spec.weights.IndexerWeights;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,19 +25,14 @@ import org.junit.jupiter.params.provider.EnumSource;
  * SimdIndexer against the reference indexer on the tiny checkpoint's layer-1 indexer, T new tokens over a cache.
  *
  * <p>Tolerances, relative to the largest |score| of the query's row (the scale every score of the row is made of):
- * exact mode {@value #EXACT_TOL}: the float32 path has about ten roundings per value on the way (256-long GEMM sums,
- * LayerNorm, RoPE, seven Hadamard stages, 128-long dot, four-head sum), each at most 2^-24 relative to the absolute
- * sums involved, which for these Gaussian-like activations are within a factor ~16 of the results; observed
- * worst about 3e-7. fp8 mode {@value #FP8_TOL}: a value whose float32 and float64 versions straddle an e4m3
- * rounding midpoint gets a neighbouring code (one step: 1/8 to 1/16 of its magnitude), which moves its head's dot
- * product by about 1/12 / sqrt(128) ≈ 0.7% of the dot — so a flip is allowed, but at least 3/4 of the scores must
- * still meet the exact-mode bound (a q flip touches one query's row, a k flip one key's column); a wrong formula (missing ReLU, head
- * factor, scale fold, rotation layout, Hadamard on one side) moves scores by tens of percent. The k codes
+ * {@link KernelTolerances#scoreRow} (their reasons are stated there; exact mode observed worst about 3e-7). In fp8
+ * mode a flip is allowed, but at least 3/4 of the scores must still meet the exact-mode bound (a q flip touches one
+ * query's row, a k flip one key's column). The k codes
  * themselves are compared with the reference's cache: identical or one step apart, and rarely so.
  */
 class SimdIndexerTest {
-    static final double EXACT_TOL = 1e-5;
-    static final double FP8_TOL = 2e-2;
+    static final double EXACT_TOL = KernelTolerances.scoreRow(PrecisionMode.EXACT);
+    static final double FP8_TOL = KernelTolerances.scoreRow(PrecisionMode.FP8);
 
     static IndexerWeights weights() { return SimdLayerFixtures.tiny().weights().layers().get(1).attention().indexer(); }
 

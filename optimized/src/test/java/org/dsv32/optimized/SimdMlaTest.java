@@ -14,6 +14,7 @@ import org.dsv32.spec.ops.AttentionResult;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.MlaAttentionOp;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.KernelTolerances;
 import org.dsv32.spec.weights.AttentionWeights;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,16 +26,14 @@ import org.junit.jupiter.params.provider.EnumSource;
  * fake an attention error; the selections themselves are compared with a near-tie allowance (SimdIndexerTest's
  * tolerances).
  *
- * <p>Output tolerance, per row, relative to the row's largest |value|: exact mode {@value #EXACT_TOL} (float32
- * chains of a few hundred roundings of 2^-24 each, on O(1) sums; observed about 1e-6); fp8 mode {@value #FP8_TOL}
- * plus calc_diff below {@value #FP8_CALC_DIFF}: a value straddling an e4m3 midpoint gets the neighbouring code in one
- * of the act_quant steps (the o_proj input, the latent round trip), changing that element by one e4m3 step, about
- * 1/12 of it; its effect on an output row of a 256-wide projection is a few tenths of a percent of the row's scale.
+ * <p>Output tolerance, per row, relative to the row's largest |value|, and the row's calc_diff:
+ * {@link KernelTolerances#outputRow} and {@link KernelTolerances#rowCalcDiff} (exact mode observed about 1e-6 of the
+ * row scale; in fp8 mode a value straddling an e4m3 midpoint in one of the act_quant steps, the o_proj input or the
+ * latent round trip, moves an output row by a few tenths of a percent).
  */
 class SimdMlaTest {
-    static final double EXACT_TOL = 2e-5;
-    static final double FP8_TOL = 2e-2;
-    static final double FP8_CALC_DIFF = 1e-5;
+    static final double EXACT_TOL = KernelTolerances.outputRow(PrecisionMode.EXACT);
+    static final double FP8_TOL = KernelTolerances.outputRow(PrecisionMode.FP8);
 
     static AttentionWeights weights() { return SimdLayerFixtures.tiny().weights().layers().get(1).attention(); }
 
@@ -52,7 +51,7 @@ class SimdMlaTest {
                 worst = Math.max(worst, Math.abs(a[j] - e[j]) / scale);
             }
             double cd = Metrics.calcDiff(a, e);
-            assertTrue(cd <= (mode == PrecisionMode.FP8 ? FP8_CALC_DIFF : 1e-9), what + ": row " + t + " calc_diff " + cd);
+            assertTrue(cd <= KernelTolerances.rowCalcDiff(mode), what + ": row " + t + " calc_diff " + cd);
         }
         System.out.printf("%s: worst error %.2e of the row scale%n", what, worst);
     }
@@ -101,10 +100,10 @@ class SimdMlaTest {
             double[] a = simd.latent(s), e = ref.latent(s);
             for (int j = 0; j < e.length; j++) {
                 values++;
-                if (Math.abs(a[j] - e[j]) > 1e-5 * Math.max(1, Math.abs(e[j]))) far++;
+                if (Math.abs(a[j] - e[j]) > KernelTolerances.scoreRowExact() * Math.max(1, Math.abs(e[j]))) far++;
             }
             double[] pa = simd.keyRope(s), pe = ref.keyRope(s);
-            for (int j = 0; j < pe.length; j++) assertEquals(pe[j], pa[j], 1e-5 * Math.max(1, Math.abs(pe[j])), "k_pe " + s + "," + j);
+            for (int j = 0; j < pe.length; j++) assertEquals(pe[j], pa[j], KernelTolerances.scoreRowExact() * Math.max(1, Math.abs(pe[j])), "k_pe " + s + "," + j);
         }
         // exact mode: none; fp8 mode: only the rare neighbouring codes of the latent's round trip
         assertTrue(mode == PrecisionMode.FP8 ? far <= values / 200 : far == 0, far + " of " + values + " latent values differ");
@@ -202,8 +201,8 @@ class SimdMlaTest {
         assertArrayEquals(ya.toArray(), yb.toArray());
         int[][] with5 = {{0, 3, 5, 7, 12, 9}};
         LayerCache a2 = SimdLayerFixtures.randomCache(53, 12, false);
-        assertTrue(Metrics.calcDiff(mla.forward(x, 12, weights(), a2, with5).output().toArray(), ya.toArray()) > 1e-6,
-                "a selected key must change the output");
+        assertTrue(Metrics.calcDiff(mla.forward(x, 12, weights(), a2, with5).output().toArray(), ya.toArray()) > KernelTolerances.EXACT_ROW_CALC_DIFF,
+                "a selected key must change the output beyond the exact-mode bound");
     }
 
     @Test

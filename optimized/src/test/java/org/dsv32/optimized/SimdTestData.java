@@ -9,6 +9,7 @@ import org.dsv32.spec.format.BF16;
 import org.dsv32.spec.format.E4M3;
 import org.dsv32.spec.io.DType;
 import org.dsv32.spec.ops.QuantizedActivation;
+import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.ScaleFormat;
@@ -19,7 +20,7 @@ final class SimdTestData {
     private SimdTestData() {}
 
     /** fp32 unit roundoff. */
-    static final double U = 0x1p-24;
+    static final double U = Tolerances.U_FP32;
 
     static OpContext context(PrecisionMode mode) { return new OpContext(ModelConfig.deepseekV32(), mode); }
 

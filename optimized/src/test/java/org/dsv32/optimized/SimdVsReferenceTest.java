@@ -22,6 +22,8 @@ import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeLayout;
 import org.dsv32.spec.ops.RopeOp;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.KernelTolerances;
+import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.MlpWeights;
@@ -89,11 +91,11 @@ class SimdVsReferenceTest {
                         ? SimdTestData.linearFp8Float64(reference.require(ActQuantOp.class, ctx).quantize(xt, ctx.scaleFormat()), w)[1]
                         : SimdTestData.linearFloat64(x, m, w)[1];
                 double[] tol = new double[t.length];
-                for (int i = 0; i < t.length; i++) tol[i] = (128 + k / 128 + 3) * U * t[i];
+                for (int i = 0; i < t.length; i++) tol[i] = KernelTolerances.fp8GemmBlocked(k, 128) * t[i];
                 assertWithin(yr, ys, tol, "fp8 weight, " + mode + ", M=" + m);
                 TensorF64 ds = simd.require(LinearOp.class, ctx).apply(xt, d);
                 double[] td = SimdTestData.linearFloat64(x, m, d)[1];
-                for (int i = 0; i < td.length; i++) td[i] = (128 + k / 128 + 3) * U * td[i];
+                for (int i = 0; i < td.length; i++) td[i] = KernelTolerances.fp8GemmBlocked(k, 128) * td[i];
                 assertWithin(reference.require(LinearOp.class, ctx).apply(xt, d), ds, td, "bf16 weight, " + mode + ", M=" + m);
             }
         }
@@ -170,7 +172,7 @@ class SimdVsReferenceTest {
             TensorF64 ys = simd.require(MlpOp.class, ctx).forward(xt, mw);
             // In fp8 mode the fp32 intermediate h can round to a different e4m3 code than the float64 h when it
             // lies near a rounding midpoint: one code step is 2^-3 relative to that element, which dominates.
-            double rel = mode == PrecisionMode.FP8 ? 0x1p-3 : (2 * dim + inter + 40) * U;
+            double rel = mode == PrecisionMode.FP8 ? 2 * Tolerances.U_E4M3 : (2 * dim + inter + 40) * U;
             double[] tol = new double[yr.size()];
             double scale = 0;
             for (int i = 0; i < yr.size(); i++) scale = Math.max(scale, Math.abs(yr.getFlat(i)));

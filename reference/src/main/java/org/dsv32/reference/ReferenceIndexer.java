@@ -9,6 +9,7 @@ import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.format.E4M3;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.AttendedKeys;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.IndexerResult;
@@ -224,10 +225,10 @@ public class ReferenceIndexer implements IndexerOp {
     }
 
     /** Causality: a query at position p sees the keys s &lt;= p. */
-    protected boolean isVisible(int queryPos, int keyPos) { return keyPos <= queryPos; }
+    protected boolean isVisible(int queryPos, int keyPos) { return AttendedKeys.visible(queryPos, keyPos); }
 
     /** How many keys a query selects when {@code visibleKeys} are visible: min(index_topk, visibleKeys). */
-    protected int selectionSize(int visibleKeys) { return Math.min(config.indexTopk(), visibleKeys); }
+    protected int selectionSize(int visibleKeys) { return AttendedKeys.selectionSize(config.indexTopk(), visibleKeys); }
 
     /** The selected keys of one query: visible keys by descending score, ties to the lower index, {@link #selectionSize} of them. */
     protected int[] topK(double[] scores, int queryPos) {

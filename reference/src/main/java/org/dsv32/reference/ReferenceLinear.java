@@ -4,6 +4,7 @@ import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.format.E4M3;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.LinearChecks;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.QuantizedActivation;
 import org.dsv32.spec.tensor.TensorF64;
@@ -99,11 +100,6 @@ public class ReferenceLinear implements LinearOp {
         return w.scale(n / w.blockRows(), b);
     }
 
-    /** x must be [M][K] with K the weight's column count. */
-    protected void checkShapes(TensorF64 x, Weight w) {
-        if (x.cols() != w.cols()) {
-            throw new IllegalArgumentException("linear " + w.name() + ": input " + x + " has " + x.cols()
-                    + " columns but the weight is " + w.rows() + "x" + w.cols());
-        }
-    }
+    /** x must be [M][K] with K the weight's column count ({@link LinearChecks}). */
+    protected void checkShapes(TensorF64 x, Weight w) { LinearChecks.checkInput(w, x.rows(), x.cols()); }
 }

@@ -10,6 +10,7 @@ import org.dsv32.spec.ops.IndexerResult;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlaAttentionOp;
+import org.dsv32.spec.ops.AttendedKeys;
 import org.dsv32.spec.ops.MlaChecks;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeLayout;
@@ -151,7 +152,7 @@ public class ReferenceMla implements MlaAttentionOp {
     protected double softmaxScale() { return config.softmaxScale(); }
 
     /** Causality of attention: a query at position p attends keys s &lt;= p only, whatever was selected. */
-    protected boolean isVisible(int queryPos, int keyPos) { return keyPos <= queryPos; }
+    protected boolean isVisible(int queryPos, int keyPos) { return AttendedKeys.visible(queryPos, keyPos); }
 
     /**
      * Naive form: k_nope(s) and v(s) for every cached latent via the kv_b LinearOp (act_quant in fp8 mode),
@@ -248,17 +249,13 @@ public class ReferenceMla implements MlaAttentionOp {
     /** The rope part of an absorbed-form logit, q_pe . k_pe(s) (the same term as in the naive form). */
     protected double absorbedRopeTerm(TensorF64 qPe, int t, int h, double[] kPe) { return ropeDot(qPe, t, h, kPe); }
 
-    /** The keys query t attends: the selected ones that are visible from its position (a set: duplicates count once). */
+    /**
+     * The keys query t attends as a mask: the selected ones that are visible from its position under
+     * {@link #isVisible} (a set: duplicates count once), with {@link AttendedKeys}' refusals.
+     */
     protected boolean[] attended(int[] selected, int queryPos, int keys) {
         boolean[] mask = new boolean[keys];
-        boolean any = false;
-        for (int s : selected) {
-            if (isVisible(queryPos, s)) {
-                mask[s] = true;
-                any = true;
-            }
-        }
-        if (!any) throw new IllegalArgumentException("MLA: the query at position " + queryPos + " has no selected key it may attend");
+        for (int s : AttendedKeys.of(selected, queryPos, keys, this::isVisible)) mask[s] = true;
         return mask;
     }
 

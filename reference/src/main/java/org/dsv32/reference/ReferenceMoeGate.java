@@ -3,6 +3,7 @@ package org.dsv32.reference;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.ops.MoeChecks;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.Routing;
 import org.dsv32.spec.tensor.TensorF64;
@@ -34,41 +35,14 @@ public class ReferenceMoeGate implements MoeGateOp {
     public ReferenceMoeGate(OpContext context, Backend self) {
         this.context = context;
         this.config = context.config();
-        checkSupported(config);
-    }
-
-    /** Refuses routing configurations this gate does not define, naming the config key. */
-    static void checkSupported(ModelConfig c) {
-        if (!"sigmoid".equals(c.scoringFunc())) {
-            throw new IllegalArgumentException("MoE gate: scoring_func '" + c.scoringFunc()
-                    + "' is not supported; DeepSeek-V3.2 routes with 'sigmoid'");
-        }
-        if (!"noaux_tc".equals(c.topkMethod())) {
-            throw new IllegalArgumentException("MoE gate: topk_method '" + c.topkMethod()
-                    + "' is not supported; DeepSeek-V3.2 uses 'noaux_tc' (bias-corrected group-limited top-k)");
-        }
-        int e = c.nRoutedExperts(), g = c.nGroup();
-        if (e <= 0 || g <= 0 || e % g != 0) {
-            throw new IllegalArgumentException("MoE gate: n_routed_experts = " + e + " is not a positive multiple of n_group = " + g);
-        }
-        if (c.topkGroup() < 1 || c.topkGroup() > g) {
-            throw new IllegalArgumentException("MoE gate: topk_group = " + c.topkGroup() + " must lie in [1, n_group = " + g + "]");
-        }
-        int reachable = c.topkGroup() * (e / g);
-        if (c.numExpertsPerTok() < 1 || c.numExpertsPerTok() > reachable) {
-            throw new IllegalArgumentException("MoE gate: num_experts_per_tok = " + c.numExpertsPerTok()
-                    + " must lie in [1, topk_group * experts per group = " + reachable + "]");
-        }
+        MoeChecks.checkGateConfig(config);
     }
 
     @Override
     public Routing route(TensorF64 x, MoeWeights w) {
         int experts = config.nRoutedExperts(), groups = config.nGroup(), perGroup = experts / groups;
         Weight router = w.router();
-        if (router.rows() != experts || router.cols() != x.cols()) {
-            throw new IllegalArgumentException("MoE gate: router " + router.name() + " is " + router.rows() + "x"
-                    + router.cols() + ", expected " + experts + "x" + x.cols() + " (n_routed_experts x hidden)");
-        }
+        MoeChecks.checkRouter(router, experts, x.cols());
         double[] bias = correctionBias(w.correctionBias(), experts);
         int tokens = x.rows(), k = config.numExpertsPerTok();
         int[][] chosen = new int[tokens][];
@@ -95,11 +69,8 @@ public class ReferenceMoeGate implements MoeGateOp {
 
     /** The bias vector [E], zeros when the checkpoint has none. */
     private static double[] correctionBias(Weight bias, int experts) {
+        MoeChecks.checkCorrectionBias(bias, experts);
         if (bias == null) return new double[experts];
-        if ((long) bias.rows() * bias.cols() != experts) {
-            throw new IllegalArgumentException("MoE gate: " + bias.name() + " has " + (long) bias.rows() * bias.cols()
-                    + " elements, expected n_routed_experts = " + experts);
-        }
         return bias.toDoubleArray();
     }
 

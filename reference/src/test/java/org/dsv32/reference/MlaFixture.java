@@ -14,6 +14,8 @@ import org.dsv32.spec.format.BF16;
 import org.dsv32.spec.format.E4M3;
 import org.dsv32.spec.io.DType;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.KernelTolerances;
+import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.weights.AttentionWeights;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
@@ -30,15 +32,40 @@ final class MlaFixture {
     private MlaFixture() {}
 
     static final int HIDDEN = 128;
+
+    /**
+     * The reference's MLA output against another float64 evaluation of the same attention (the other algebraic form,
+     * a decode step, the test's dense oracle), relative to the output's largest |value|: the chain q_a, q_b, kv_a,
+     * kv_b (or the absorbed W_uk), the logits over kv_lora + rope, the softmax (which amplifies logit errors by
+     * sqrt(2) times their rms, Tolerances.MLA_LOGIT_RMS), the sum over at most 8 keys, W_uv and o_proj over up to
+     * 4 heads x 64.
+     */
+    static final double MLA_TOL = KernelTolerances.float64Chain(HIDDEN, 128, HIDDEN, 128, 128 + 64, 8, 128, 4 * 64)
+            * Math.sqrt(2) * Tolerances.MLA_LOGIT_RMS;
+
+    /**
+     * The reference's indexer scores against another float64 evaluation, relative to the largest |score|: wq_b and
+     * wk, the LayerNorm, the Hadamard transform and the q.k dot product (128 each), weights_proj over the hidden
+     * size, and the sum over 4 heads.
+     */
+    static final double INDEXER_TOL = KernelTolerances.float64Chain(128, HIDDEN, 128, 128, 128, HIDDEN, 4);
     static final Backend REFERENCE = new ReferenceBackend();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** The small configuration: {@code heads} MLA heads, 4 indexer heads, the given index top-k. */
     static ModelConfig config(int heads, int indexTopk) {
-        return new ModelConfig(64, HIDDEN, 256, 128, 1, 0, 1, heads, 128, 128, 64, 64, 64,
-                4, 2, 1, 1, 1, "sigmoid", "noaux_tc", true, 2.5, 4, 128, indexTopk,
-                10000.0, RopeScaling.deepseekV32(), 1e-6, 163840, QuantizationConfig.deepseekV32());
+        return ModelConfig.builder()
+                .vocabSize(64).hiddenSize(HIDDEN).intermediateSize(256).moeIntermediateSize(128)
+                .numHiddenLayers(1).numNextnPredictLayers(0).firstKDenseReplace(1)
+                .numAttentionHeads(heads).qLoraRank(128).kvLoraRank(128)
+                .qkNopeHeadDim(64).qkRopeHeadDim(64).vHeadDim(64)
+                .nRoutedExperts(4).numExpertsPerTok(2).nGroup(1).topkGroup(1).nSharedExperts(1)
+                .scoringFunc("sigmoid").topkMethod("noaux_tc").normTopkProb(true).routedScalingFactor(2.5)
+                .indexNHeads(4).indexHeadDim(128).indexTopk(indexTopk)
+                .ropeTheta(10000.0).ropeScaling(RopeScaling.deepseekV32()).rmsNormEps(1e-6)
+                .maxPositionEmbeddings(163840).quantization(QuantizationConfig.deepseekV32())
+                .build();
     }
 
     static OpContext exact(ModelConfig c) { return new OpContext(c, PrecisionMode.EXACT); }

@@ -28,9 +28,17 @@ final class MoeFixtures {
 
     static ModelConfig config(int experts, int groups, int keptGroups, int topk, boolean normTopkProb, double scale,
                               String scoringFunc, String topkMethod) {
-        return new ModelConfig(256, D, 256, INTER, 4, 0, 1, 2, 64, 64, 32, 16, 32,
-                experts, topk, groups, keptGroups, 1, scoringFunc, topkMethod, normTopkProb, scale,
-                2, 128, 4, 10000.0, RopeScaling.none(), 1e-6, 4096, QuantizationConfig.deepseekV32());
+        return ModelConfig.builder()
+                .vocabSize(256).hiddenSize(D).intermediateSize(256).moeIntermediateSize(INTER)
+                .numHiddenLayers(4).numNextnPredictLayers(0).firstKDenseReplace(1)
+                .numAttentionHeads(2).qLoraRank(64).kvLoraRank(64)
+                .qkNopeHeadDim(32).qkRopeHeadDim(16).vHeadDim(32)
+                .nRoutedExperts(experts).numExpertsPerTok(topk).nGroup(groups).topkGroup(keptGroups).nSharedExperts(1)
+                .scoringFunc(scoringFunc).topkMethod(topkMethod).normTopkProb(normTopkProb).routedScalingFactor(scale)
+                .indexNHeads(2).indexHeadDim(128).indexTopk(4)
+                .ropeTheta(10000.0).ropeScaling(RopeScaling.none()).rmsNormEps(1e-6)
+                .maxPositionEmbeddings(4096).quantization(QuantizationConfig.deepseekV32())
+                .build();
     }
 
     /** 16 experts in 4 groups, 2 groups kept, top-4, renormalised, x2.5. */

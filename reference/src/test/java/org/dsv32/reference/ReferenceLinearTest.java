@@ -15,6 +15,7 @@ import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.QuantizedActivation;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.KernelTolerances;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.ScaleFormat;
@@ -22,8 +23,8 @@ import org.dsv32.spec.weights.Weight;
 import org.junit.jupiter.api.Test;
 
 class ReferenceLinearTest {
-    /** Float64 summation error allowance relative to sum |terms| (K <= 512 terms, unit roundoff 2^-53). */
-    private static final double SUM_RTOL = 1e-13;
+    /** Two float64 summation orders of at most 512 terms, relative to sum |terms|. */
+    private static final double SUM_RTOL = KernelTolerances.float64Reordered(512);
 
     /** y[m][n] = sum_k a[m][k] W[n][k] written out directly, with the sum of |terms| per element as [1]. */
     private static double[][] naive(TensorF64 a, Weight w, double[] absSum) {
@@ -80,9 +81,13 @@ class ReferenceLinearTest {
         assertProduct(qa.dequantize(), w, y);
         // rows 512..575 live in the fifth, partial scale block: their scale must be S[4][0]
         for (int n = 512; n < 576; n++) {
-            double dot = 0;
-            for (int k = 0; k < 128; k++) dot += qa.dequantize().at(0, k) * (w.get(n, k) / w.scale(4, 0));
-            assertEquals(dot * w.scale(4, 0), y.at(0, n), 1e-12 * Math.abs(dot * w.scale(4, 0)) + 1e-300);
+            double dot = 0, abs = 0;
+            for (int k = 0; k < 128; k++) {
+                double term = qa.dequantize().at(0, k) * (w.get(n, k) / w.scale(4, 0));
+                dot += term;
+                abs += Math.abs(term);
+            }
+            assertEquals(dot * w.scale(4, 0), y.at(0, n), KernelTolerances.float64Reordered(128 + 1) * abs * w.scale(4, 0) + Double.MIN_NORMAL);
         }
     }
 

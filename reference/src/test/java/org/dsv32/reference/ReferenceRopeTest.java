@@ -12,6 +12,8 @@ import net.jqwik.api.constraints.IntRange;
 import org.dsv32.spec.ops.RopeLayout;
 import org.dsv32.spec.ops.RopeOp;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.KernelTolerances;
+import org.dsv32.spec.tolerance.Tolerances;
 import org.junit.jupiter.api.Test;
 
 class ReferenceRopeTest {
@@ -50,7 +52,10 @@ class ReferenceRopeTest {
         int[] p = positions(4, rnd);
         for (RopeLayout layout : RopeLayout.values()) {
             TensorF64 y = rope().apply(x, p, layout);
-            for (int r = 0; r < 4; r++) assertEquals(norm(x, r), norm(y, r), 1e-13, layout + " row " + r);
+            // two D-term sums of squares, and cos^2 + sin^2 = 1 within a few roundings
+            for (int r = 0; r < 4; r++) {
+                assertEquals(norm(x, r), norm(y, r), (KernelTolerances.float64Reordered(D) + KernelTolerances.float64(6)) * norm(x, r), layout + " row " + r);
+            }
         }
     }
 
@@ -79,16 +84,18 @@ class ReferenceRopeTest {
         x.put(0, 63, 2.0);                  // interleaved pair 31: dims (62, 63), b = 2
         x.put(1, 0, 1.0);                   // half-split pair 0: dims (0, 32)
         x.put(1, 63, 2.0);                  // half-split pair 31: dims (31, 63), b = 2
+        // the angle p f rounds (2u p f), then cos and sin (within one ulp), then the product with the amplitude
+        double tol0 = angleTol(p, 1.0), tolLast = 2 * angleTol(p, fLast);
         TensorF64 il = rope().apply(x.row(0).reshape(1, D), new int[] {p}, RopeLayout.INTERLEAVED);
-        assertEquals(Math.cos(p), il.at(0, 0), 1e-12);
-        assertEquals(Math.sin(p), il.at(0, 1), 1e-12);
-        assertEquals(-2 * Math.sin(p * fLast), il.at(0, 62), 1e-12);
-        assertEquals(2 * Math.cos(p * fLast), il.at(0, 63), 1e-12);
+        assertEquals(Math.cos(p), il.at(0, 0), tol0);
+        assertEquals(Math.sin(p), il.at(0, 1), tol0);
+        assertEquals(-2 * Math.sin(p * fLast), il.at(0, 62), tolLast);
+        assertEquals(2 * Math.cos(p * fLast), il.at(0, 63), tolLast);
         TensorF64 hs = rope().apply(x.row(1).reshape(1, D), new int[] {p}, RopeLayout.HALF_SPLIT);
-        assertEquals(Math.cos(p), hs.at(0, 0), 1e-12);
-        assertEquals(Math.sin(p), hs.at(0, 32), 1e-12);
-        assertEquals(-2 * Math.sin(p * fLast), hs.at(0, 31), 1e-12);
-        assertEquals(2 * Math.cos(p * fLast), hs.at(0, 63), 1e-12);
+        assertEquals(Math.cos(p), hs.at(0, 0), tol0);
+        assertEquals(Math.sin(p), hs.at(0, 32), tol0);
+        assertEquals(-2 * Math.sin(p * fLast), hs.at(0, 31), tolLast);
+        assertEquals(2 * Math.cos(p * fLast), hs.at(0, 63), tolLast);
         for (int c = 0; c < D; c++) {
             if (c != 0 && c != 1 && c != 62 && c != 63) assertEquals(0.0, il.at(0, c), 0.0, "interleaved dim " + c);
             if (c != 0 && c != 32 && c != 31 && c != 63) assertEquals(0.0, hs.at(0, c), 0.0, "half-split dim " + c);
@@ -110,7 +117,8 @@ class ReferenceRopeTest {
         for (RopeLayout layout : RopeLayout.values()) {
             TensorF64 twice = rope().apply(rope().apply(x, new int[] {q}, layout), new int[] {p}, layout);
             TensorF64 once = rope().apply(x, new int[] {p + q}, layout);
-            for (int c = 0; c < D; c++) assertEquals(once.at(0, c), twice.at(0, c), 1e-9, layout + " dim " + c);
+            // three rotations, each by an angle of at most 2u (p + q) f_0 error (f_0 = 1, the largest frequency)
+            for (int c = 0; c < D; c++) assertEquals(once.at(0, c), twice.at(0, c), 3 * Math.sqrt(2) * angleTol(p + q, 1.0), layout + " dim " + c);
         }
     }
 
@@ -122,8 +130,16 @@ class ReferenceRopeTest {
         for (RopeLayout layout : RopeLayout.values()) {
             double a = dot(rope().apply(q, new int[] {t}, layout), rope().apply(k, new int[] {s}, layout));
             double b = dot(rope().apply(q, new int[] {t + shift}, layout), rope().apply(k, new int[] {s + shift}, layout));
-            assertEquals(a, b, 1e-9, layout.toString());
+            // four rotated vectors, each off by its angle error times its norm, then a D-term dot product each
+            // (sum |q_i k_i| <= |q| |k|)
+            double tol = (4 * angleTol(Math.max(t, s) + shift, 1.0) + KernelTolerances.float64Reordered(D)) * norm(q, 0) * norm(k, 0);
+            assertEquals(a, b, tol, layout.toString());
         }
+    }
+
+    /** An angle p f in float64 (2u p f), its cos or sin (one ulp) and one product: the error of a unit-amplitude element. */
+    private static double angleTol(long p, double f) {
+        return Tolerances.angleError(p, f, Tolerances.U_FP64) + KernelTolerances.float64(4);
     }
 
     private static double dot(TensorF64 a, TensorF64 b) {

@@ -17,6 +17,8 @@ import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.QuantizedActivation;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.KernelTolerances;
+import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.ScaleFormat;
 import org.ejml.concurrency.EjmlConcurrency;
@@ -40,7 +42,7 @@ import org.ejml.dense.row.CommonOps_MT_FDRM;
  *   <li>any other backend (cuda) through its {@link LinearOp} contract (float64 tensors in and out).</li>
  * </ul>
  * {@link #check} runs a variant once on the same inputs and fails unless it is within its derived tolerance
- * ({@link GemmTolerance}) of the float64 reference on a part, and simd and ejml agree on every element.
+ * ({@link KernelTolerances#gemm}) of the float64 reference on a part, and simd and ejml agree on every element.
  */
 public final class Fp8GemmWorkload implements AutoCloseable {
     /** A weight shape: N output rows by K input columns. */
@@ -229,21 +231,21 @@ public final class Fp8GemmWorkload implements AutoCloseable {
         switch (variant) {
             case "simd" -> {
                 simd.multiply(x, m, weight, ySimd); // W itself: the copies hold its values as they were made
-                compareToReference("simd", ySimd, n, checked, checkedReference, checkedAbs, GemmTolerance.simd(k, weight.blockCols()));
+                compareToReference("simd", ySimd, n, checked, checkedReference, checkedAbs, KernelTolerances.fp8GemmBlocked(k, weight.blockCols()));
                 simdChecked = true;
             }
             case "ejml" -> {
                 if (!simdChecked) check("simd");
                 prepareEjml();
                 runEjml();
-                compareToReference("ejml", ejmlC.data, n, checked, checkedReference, checkedAbs, GemmTolerance.ejml(k));
+                compareToReference("ejml", ejmlC.data, n, checked, checkedReference, checkedAbs, KernelTolerances.fp32AnyOrder(k));
                 compareSimdEjml();
             }
             default -> {
                 TensorF64 y = linear(Backends.byName(variant)).apply(xTensor(m), weight);
                 float[] f = new float[m * n];
                 for (int i = 0; i < f.length; i++) f[i] = (float) y.getFlat(i);
-                compareToReference(variant, f, n, checked, checkedReference, checkedAbs, GemmTolerance.of(variant, k, weight.blockCols()));
+                compareToReference(variant, f, n, checked, checkedReference, checkedAbs, KernelTolerances.gemm(variant, k, weight.blockCols()));
             }
         }
     }
@@ -268,7 +270,7 @@ public final class Fp8GemmWorkload implements AutoCloseable {
         for (int i = 0; i < absA.data.length; i++) absA.data[i] = Math.abs(absA.data[i]);
         for (int i = 0; i < absW.data.length; i++) absW.data[i] = Math.abs(absW.data[i]);
         ejmlMult(absA, absW, absC);
-        double factor = (GemmTolerance.simd(k, weight.blockCols()) + GemmTolerance.ejml(k)) * (1 + (k + 2) * GemmTolerance.U) * 1.001;
+        double factor = (KernelTolerances.fp8GemmBlocked(k, weight.blockCols()) + KernelTolerances.fp32AnyOrder(k)) * (1 + (k + 2) * Tolerances.U_FP32) * 1.001;
         for (int i = 0; i < m * n; i++) {
             double tol = factor * absC.data[i];
             if (!(Math.abs(ySimd[i] - ejmlC.data[i]) <= tol)) {

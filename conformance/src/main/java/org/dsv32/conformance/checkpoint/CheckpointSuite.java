@@ -17,8 +17,9 @@ import org.dsv32.conformance.Decision;
 import org.dsv32.conformance.SelectionCheck;
 import org.dsv32.conformance.Progress;
 import org.dsv32.conformance.Status;
-import org.dsv32.conformance.Tier;
-import org.dsv32.conformance.Tolerance;
+import org.dsv32.spec.tolerance.Tier;
+import org.dsv32.spec.tolerance.Tolerance;
+import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.conformance.logits.LogitsRunner;
 import org.dsv32.conformance.logits.LogitsScript;
 import org.dsv32.spec.backend.Backend;
@@ -48,10 +49,10 @@ import org.dsv32.spec.tensor.TensorF64;
  * admissible error of its own best; otherwise it is a VIOLATION, a failure. Reports count the three separately.
  */
 public final class CheckpointSuite implements CheckSuite {
-    /** Teacher-forced logits parity: calc_diff <= 1e-6 per step (the optimized-path issue's bound). */
-    public static final double LOGITS_CALC_DIFF = 1e-6;
+    /** Teacher-forced logits parity per step: {@link Tolerances#LOGITS_PARITY_CALC_DIFF}. */
+    public static final double LOGITS_CALC_DIFF = Tolerances.LOGITS_PARITY_CALC_DIFF;
     private static final Tolerance PARITY = new Tolerance(LOGITS_CALC_DIFF, Double.NaN, Double.NaN,
-            "teacher-forced logits parity: calc_diff <= 1e-6 and equal argmax at every step");
+            "teacher-forced logits parity: calc_diff <= " + LOGITS_CALC_DIFF + " and equal argmax at every step");
 
     /** How many perturbed reference runs measure the reference's own spread under admissible fp32 error. */
     static final int PERTURBED_RUNS = 3;

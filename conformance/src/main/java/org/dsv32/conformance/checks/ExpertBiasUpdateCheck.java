@@ -9,11 +9,11 @@ import org.dsv32.conformance.CaseResult;
 import org.dsv32.conformance.CheckOptions;
 import org.dsv32.conformance.ConformanceConfigs;
 import org.dsv32.conformance.ModeTier;
-import org.dsv32.conformance.Tolerance;
-import org.dsv32.conformance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.Tolerance;
+import org.dsv32.spec.tolerance.Tolerances;
 
 /**
  * The auxiliary-loss-free expert bias update. Beside the value gate, every expert's DIRECTION (up, down, unchanged)

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import org.dsv32.conformance.CaseEval;
 import org.dsv32.conformance.Decision;
 import org.dsv32.conformance.SelectionCheck;
-import org.dsv32.conformance.Tolerance;
+import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.Routing;
 import org.dsv32.spec.tensor.TensorF64;

@@ -1,7 +1,7 @@
 package org.dsv32.conformance.checks;
 
 import org.dsv32.conformance.CaseEval;
-import org.dsv32.conformance.Tolerance;
+import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.Routing;
 import org.dsv32.spec.weights.MoeWeights;

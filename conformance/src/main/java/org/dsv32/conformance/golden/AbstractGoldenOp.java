@@ -2,7 +2,7 @@ package org.dsv32.conformance.golden;
 
 import java.util.Arrays;
 import org.dsv32.conformance.CaseEval;
-import org.dsv32.conformance.Tolerance;
+import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.tensor.TensorF64;
@@ -74,6 +74,6 @@ abstract class AbstractGoldenOp<T extends Operation, P> implements GoldenOp<T, P
 
     /** The element-wise gate of a tolerance as a calc_diff-plus-max-error tolerance (routing weights). */
     static Tolerance elementwise(Tolerance t) {
-        return new Tolerance(org.dsv32.conformance.Tolerances.calcDiffOf(t.maxErrInf()), t.maxErrInf(), Double.NaN, t.derivation());
+        return new Tolerance(org.dsv32.spec.tolerance.Tolerances.calcDiffOf(t.maxErrInf()), t.maxErrInf(), Double.NaN, t.derivation());
     }
 }

@@ -4,12 +4,12 @@ import java.io.IOException;
 import java.util.SplittableRandom;
 import org.dsv32.conformance.CaseEval;
 import org.dsv32.conformance.CaseResult;
-import org.dsv32.conformance.Tier;
-import org.dsv32.conformance.Tolerance;
 import org.dsv32.conformance.checks.ExpertBiasUpdateCheck;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.Tier;
+import org.dsv32.spec.tolerance.Tolerance;
 
 /**
  * expert_bias_update: {@code input.bias} F32 [N_r], {@code input.selected} I32 [T][K] (the experts each token of the

@@ -31,15 +31,31 @@ public final class GoldenConfigs {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static ModelConfig operations(ScaleFormat scales) {
-        return withScales(new ModelConfig(256, 256, 384, 128, 2, 1, 1, 2, 128, 128, 64, 64, 64,
-                8, 2, 4, 2, 1, "sigmoid", "noaux_tc", true, 2.5, 2, 128, 4,
-                10000.0, RopeScaling.deepseekV32(), 1e-6, 163840, QuantizationConfig.deepseekV32()), scales);
+        return withScales(ModelConfig.builder()
+                .vocabSize(256).hiddenSize(256).intermediateSize(384).moeIntermediateSize(128)
+                .numHiddenLayers(2).numNextnPredictLayers(1).firstKDenseReplace(1)
+                .numAttentionHeads(2).qLoraRank(128).kvLoraRank(128)
+                .qkNopeHeadDim(64).qkRopeHeadDim(64).vHeadDim(64)
+                .nRoutedExperts(8).numExpertsPerTok(2).nGroup(4).topkGroup(2).nSharedExperts(1)
+                .scoringFunc("sigmoid").topkMethod("noaux_tc").normTopkProb(true).routedScalingFactor(2.5)
+                .indexNHeads(2).indexHeadDim(128).indexTopk(4)
+                .ropeTheta(10000.0).ropeScaling(RopeScaling.deepseekV32()).rmsNormEps(1e-6)
+                .maxPositionEmbeddings(163840).quantization(QuantizationConfig.deepseekV32())
+                .build(), scales);
     }
 
     public static ModelConfig model(ScaleFormat scales) {
-        return withScales(new ModelConfig(256, 128, 256, 128, 2, 1, 1, 2, 128, 128, 64, 64, 64,
-                8, 2, 4, 2, 1, "sigmoid", "noaux_tc", true, 2.5, 2, 128, 4,
-                10000.0, RopeScaling.deepseekV32(), 1e-6, 163840, QuantizationConfig.deepseekV32()), scales);
+        return withScales(ModelConfig.builder()
+                .vocabSize(256).hiddenSize(128).intermediateSize(256).moeIntermediateSize(128)
+                .numHiddenLayers(2).numNextnPredictLayers(1).firstKDenseReplace(1)
+                .numAttentionHeads(2).qLoraRank(128).kvLoraRank(128)
+                .qkNopeHeadDim(64).qkRopeHeadDim(64).vHeadDim(64)
+                .nRoutedExperts(8).numExpertsPerTok(2).nGroup(4).topkGroup(2).nSharedExperts(1)
+                .scoringFunc("sigmoid").topkMethod("noaux_tc").normTopkProb(true).routedScalingFactor(2.5)
+                .indexNHeads(2).indexHeadDim(128).indexTopk(4)
+                .ropeTheta(10000.0).ropeScaling(RopeScaling.deepseekV32()).rmsNormEps(1e-6)
+                .maxPositionEmbeddings(163840).quantization(QuantizationConfig.deepseekV32())
+                .build(), scales);
     }
 
     static ModelConfig withScales(ModelConfig c, ScaleFormat scales) {

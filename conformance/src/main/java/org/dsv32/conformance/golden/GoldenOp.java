@@ -2,8 +2,8 @@ package org.dsv32.conformance.golden;
 
 import java.io.IOException;
 import org.dsv32.conformance.CaseResult;
-import org.dsv32.conformance.Tier;
-import org.dsv32.conformance.Tolerance;
+import org.dsv32.spec.tolerance.Tier;
+import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.OperationCatalog;
 

@@ -1,7 +1,7 @@
 package org.dsv32.conformance.golden;
 
 import org.dsv32.conformance.CaseResult;
-import org.dsv32.conformance.Tolerance;
+import org.dsv32.spec.tolerance.Tolerance;
 
 /**
  * The outcome of one golden case against one backend.

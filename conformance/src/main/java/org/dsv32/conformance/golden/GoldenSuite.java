@@ -13,7 +13,7 @@ import org.dsv32.conformance.CheckResult;
 import org.dsv32.conformance.CheckSuite;
 import org.dsv32.conformance.Progress;
 import org.dsv32.conformance.Status;
-import org.dsv32.conformance.Tier;
+import org.dsv32.spec.tolerance.Tier;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.ops.OperationCatalog;
 

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.Locale;
-import org.dsv32.conformance.Tier;
-import org.dsv32.conformance.Tolerance;
+import org.dsv32.spec.tolerance.Tier;
+import org.dsv32.spec.tolerance.Tolerance;
 
 /**
  * The {@code tolerance} metadata value of a case:

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.dsv32.conformance.CheckResult;
-import org.dsv32.conformance.Tolerances;
+import org.dsv32.spec.tolerance.Tolerances;
 
 /**
  * The regression gate: compares a run with a stored report.json and reports every check whose worst calc_diff or

@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import org.dsv32.conformance.CaseResult;
 import org.dsv32.conformance.CheckResult;
 import org.dsv32.conformance.DecisionCounts;
-import org.dsv32.conformance.Tolerance;
+import org.dsv32.spec.tolerance.Tolerance;
 
 /**
  * report.json: stable snake_case keys, written field by field (never by reflection, so renaming a Java field

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.dsv32.conformance.Tolerances;
+import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.reference.ReferenceBackend;
 import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.Backend;

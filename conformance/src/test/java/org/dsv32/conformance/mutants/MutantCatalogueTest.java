@@ -131,7 +131,7 @@ class MutantCatalogueTest {
 
             @Override public List<org.dsv32.conformance.CheckResult> run(Backend c, Backend r, org.dsv32.conformance.CheckOptions o, Progress p) {
                 return List.of(org.dsv32.conformance.CheckResult.notRun("operations", c.name(), "hadamard", "exact",
-                        org.dsv32.conformance.Tier.TIGHT, org.dsv32.conformance.Status.FAIL, "always"));
+                        org.dsv32.spec.tolerance.Tier.TIGHT, org.dsv32.conformance.Status.FAIL, "always"));
             }
         };
         MutantRunner runner = new MutantRunner(List.of(alwaysFails), new ReferenceBackend(), org.dsv32.conformance.CheckOptions.quickDefaults());

@@ -16,8 +16,8 @@ import org.dsv32.conformance.CheckResult;
 import org.dsv32.conformance.DecisionCounts;
 import org.dsv32.conformance.ErrorStats;
 import org.dsv32.conformance.Status;
-import org.dsv32.conformance.Tier;
-import org.dsv32.conformance.Tolerance;
+import org.dsv32.spec.tolerance.Tier;
+import org.dsv32.spec.tolerance.Tolerance;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -5,7 +5,8 @@ import org.dsv32.spec.weights.ScaleFormat;
 /**
  * The DeepSeek-V3.2 model configuration: every key of the Hugging Face {@code config.json} this project uses
  * (spec/SEMANTICS.md §0), plus the values derived from them, computed here and nowhere else.
- * Read one with {@link ModelConfigReader}; {@link #deepseekV32()} is the published 671B configuration.
+ * Read one with {@link ModelConfigReader}, build one by name with {@link #builder()} (or {@link #toBuilder()} for a
+ * variant); {@link #deepseekV32()} is the published 671B configuration.
  */
 public record ModelConfig(
         int vocabSize,
@@ -41,10 +42,24 @@ public record ModelConfig(
 
     /** The published 671B DeepSeek-V3.2 configuration (spec/SEMANTICS.md §0). */
     public static ModelConfig deepseekV32() {
-        return new ModelConfig(129280, 7168, 18432, 2048, 61, 1, 3, 128, 1536, 512, 128, 64, 128,
-                256, 8, 8, 4, 1, "sigmoid", "noaux_tc", true, 2.5, 64, 128, 2048,
-                10000.0, RopeScaling.deepseekV32(), 1e-6, 163840, QuantizationConfig.deepseekV32());
+        return builder()
+                .vocabSize(129280).hiddenSize(7168).intermediateSize(18432).moeIntermediateSize(2048)
+                .numHiddenLayers(61).numNextnPredictLayers(1).firstKDenseReplace(3)
+                .numAttentionHeads(128).qLoraRank(1536).kvLoraRank(512)
+                .qkNopeHeadDim(128).qkRopeHeadDim(64).vHeadDim(128)
+                .nRoutedExperts(256).numExpertsPerTok(8).nGroup(8).topkGroup(4).nSharedExperts(1)
+                .scoringFunc("sigmoid").topkMethod("noaux_tc").normTopkProb(true).routedScalingFactor(2.5)
+                .indexNHeads(64).indexHeadDim(128).indexTopk(2048)
+                .ropeTheta(10000.0).ropeScaling(RopeScaling.deepseekV32()).rmsNormEps(1e-6)
+                .maxPositionEmbeddings(163840).quantization(QuantizationConfig.deepseekV32())
+                .build();
     }
+
+    /** A builder with no component set ({@link ModelConfigBuilder}). */
+    public static ModelConfigBuilder builder() { return new ModelConfigBuilder(); }
+
+    /** A builder holding every component of this configuration, to make a variant of it. */
+    public ModelConfigBuilder toBuilder() { return ModelConfigBuilder.of(this); }
 
     /** Per-head query/key dimension: nope + rope (192 for V3.2). */
     public int qkHeadDim() { return qkNopeHeadDim + qkRopeHeadDim; }
@@ -75,30 +90,12 @@ public record ModelConfig(
     /** RoPE inverse frequencies f_i (i < qk_rope_head_dim / 2) with YaRN applied (spec/SEMANTICS.md §6). */
     public double[] ropeFrequencies() { return Rope.frequencies(qkRopeHeadDim, ropeTheta, ropeScaling); }
 
-    /** A copy with other values for the fields tests most often change. */
-    public ModelConfig withIndexTopk(int topk) {
-        return new ModelConfig(vocabSize, hiddenSize, intermediateSize, moeIntermediateSize, numHiddenLayers,
-                numNextnPredictLayers, firstKDenseReplace, numAttentionHeads, qLoraRank, kvLoraRank, qkNopeHeadDim,
-                qkRopeHeadDim, vHeadDim, nRoutedExperts, numExpertsPerTok, nGroup, topkGroup, nSharedExperts,
-                scoringFunc, topkMethod, normTopkProb, routedScalingFactor, indexNHeads, indexHeadDim, topk,
-                ropeTheta, ropeScaling, rmsNormEps, maxPositionEmbeddings, quantization);
-    }
+    /** A copy with another index_topk. */
+    public ModelConfig withIndexTopk(int topk) { return toBuilder().indexTopk(topk).build(); }
 
     /** A copy with another rms_norm_eps. */
-    public ModelConfig withRmsNormEps(double eps) {
-        return new ModelConfig(vocabSize, hiddenSize, intermediateSize, moeIntermediateSize, numHiddenLayers,
-                numNextnPredictLayers, firstKDenseReplace, numAttentionHeads, qLoraRank, kvLoraRank, qkNopeHeadDim,
-                qkRopeHeadDim, vHeadDim, nRoutedExperts, numExpertsPerTok, nGroup, topkGroup, nSharedExperts,
-                scoringFunc, topkMethod, normTopkProb, routedScalingFactor, indexNHeads, indexHeadDim, indexTopk,
-                ropeTheta, ropeScaling, eps, maxPositionEmbeddings, quantization);
-    }
+    public ModelConfig withRmsNormEps(double eps) { return toBuilder().rmsNormEps(eps).build(); }
 
     /** A copy with another quantization config (null for none). */
-    public ModelConfig withQuantization(QuantizationConfig q) {
-        return new ModelConfig(vocabSize, hiddenSize, intermediateSize, moeIntermediateSize, numHiddenLayers,
-                numNextnPredictLayers, firstKDenseReplace, numAttentionHeads, qLoraRank, kvLoraRank, qkNopeHeadDim,
-                qkRopeHeadDim, vHeadDim, nRoutedExperts, numExpertsPerTok, nGroup, topkGroup, nSharedExperts,
-                scoringFunc, topkMethod, normTopkProb, routedScalingFactor, indexNHeads, indexHeadDim, indexTopk,
-                ropeTheta, ropeScaling, rmsNormEps, maxPositionEmbeddings, q);
-    }
+    public ModelConfig withQuantization(QuantizationConfig q) { return toBuilder().quantization(q).build(); }
 }

@@ -115,9 +115,17 @@ public final class ModelConfigReader {
         int maxPos = c.positiveInt("max_position_embeddings");
         QuantizationConfig quant = c.isAbsentOrNull("quantization_config") ? null : quantization(c.object("quantization_config"));
 
-        return new ModelConfig(vocab, hidden, inter, moeInter, layers, nextn, firstDense, heads, qLora, kvLora, nope, rope,
-                vDim, experts, perTok, groups, keptGroups, shared, scoring, topkMethod, normTopk, routedScale, indexHeads,
-                indexDim, indexTopk, theta, scaling, eps, maxPos, quant);
+        return ModelConfig.builder()
+                .vocabSize(vocab).hiddenSize(hidden).intermediateSize(inter).moeIntermediateSize(moeInter)
+                .numHiddenLayers(layers).numNextnPredictLayers(nextn).firstKDenseReplace(firstDense)
+                .numAttentionHeads(heads).qLoraRank(qLora).kvLoraRank(kvLora)
+                .qkNopeHeadDim(nope).qkRopeHeadDim(rope).vHeadDim(vDim)
+                .nRoutedExperts(experts).numExpertsPerTok(perTok).nGroup(groups).topkGroup(keptGroups).nSharedExperts(shared)
+                .scoringFunc(scoring).topkMethod(topkMethod).normTopkProb(normTopk).routedScalingFactor(routedScale)
+                .indexNHeads(indexHeads).indexHeadDim(indexDim).indexTopk(indexTopk)
+                .ropeTheta(theta).ropeScaling(scaling).rmsNormEps(eps)
+                .maxPositionEmbeddings(maxPos).quantization(quant)
+                .build();
     }
 
     private static RopeScaling ropeScaling(Obj r) throws ConfigException {

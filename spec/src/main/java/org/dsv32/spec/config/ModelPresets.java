@@ -24,9 +24,17 @@ public final class ModelPresets {
      * indexer 4 x 128 top-8, theta 10^4 with the V3.2 YaRN, eps 1e-6, max positions 16384, e4m3 128x128 ue8m0.
      */
     public static ModelConfig tiny() {
-        return new ModelConfig(512, 256, 384, 128, 3, 1, 1, 4, 256, 128, 64, 64, 64,
-                16, 4, 4, 2, 1, "sigmoid", "noaux_tc", true, 2.5, 4, 128, 8,
-                10000.0, RopeScaling.deepseekV32(), 1e-6, 16384, QuantizationConfig.deepseekV32());
+        return ModelConfig.builder()
+                .vocabSize(512).hiddenSize(256).intermediateSize(384).moeIntermediateSize(128)
+                .numHiddenLayers(3).numNextnPredictLayers(1).firstKDenseReplace(1)
+                .numAttentionHeads(4).qLoraRank(256).kvLoraRank(128)
+                .qkNopeHeadDim(64).qkRopeHeadDim(64).vHeadDim(64)
+                .nRoutedExperts(16).numExpertsPerTok(4).nGroup(4).topkGroup(2).nSharedExperts(1)
+                .scoringFunc("sigmoid").topkMethod("noaux_tc").normTopkProb(true).routedScalingFactor(2.5)
+                .indexNHeads(4).indexHeadDim(128).indexTopk(8)
+                .ropeTheta(10000.0).ropeScaling(RopeScaling.deepseekV32()).rmsNormEps(1e-6)
+                .maxPositionEmbeddings(16384).quantization(QuantizationConfig.deepseekV32())
+                .build();
     }
 
     /** Preset names accepted by {@link #byName}. */

@@ -204,10 +204,8 @@ class ModelCostTest {
     }
 
     private static ModelConfig withoutIndexer(ModelConfig c) {
-        return new ModelConfig(c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.moeIntermediateSize(), c.numHiddenLayers(),
-                c.numNextnPredictLayers(), c.firstKDenseReplace(), c.numAttentionHeads(), c.qLoraRank(), c.kvLoraRank(),
-                c.qkNopeHeadDim(), c.qkRopeHeadDim(), c.vHeadDim(), c.nRoutedExperts(), c.numExpertsPerTok(), c.nGroup(),
-                c.topkGroup(), c.nSharedExperts(), c.scoringFunc(), c.topkMethod(), c.normTopkProb(), c.routedScalingFactor(),
-                0, 0, 0, c.ropeTheta(), c.ropeScaling(), c.rmsNormEps(), c.maxPositionEmbeddings(), c.quantization());
+        return c.toBuilder()
+                .indexNHeads(0).indexHeadDim(0).indexTopk(0)
+                .build();
     }
 }

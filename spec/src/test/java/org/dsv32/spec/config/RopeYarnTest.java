@@ -60,13 +60,9 @@ class RopeYarnTest {
         assertEquals(m, V32.yarnMscale(), 1e-15);
         assertEquals(m * m / Math.sqrt(192), V32.softmaxScale(), 1e-15);
         assertEquals(0.1352338, V32.softmaxScale(), 1e-7);
-        ModelConfig plain = new ModelConfig(V32.vocabSize(), V32.hiddenSize(), V32.intermediateSize(), V32.moeIntermediateSize(),
-                V32.numHiddenLayers(), V32.numNextnPredictLayers(), V32.firstKDenseReplace(), V32.numAttentionHeads(),
-                V32.qLoraRank(), V32.kvLoraRank(), V32.qkNopeHeadDim(), V32.qkRopeHeadDim(), V32.vHeadDim(),
-                V32.nRoutedExperts(), V32.numExpertsPerTok(), V32.nGroup(), V32.topkGroup(), V32.nSharedExperts(),
-                V32.scoringFunc(), V32.topkMethod(), V32.normTopkProb(), V32.routedScalingFactor(), V32.indexNHeads(),
-                V32.indexHeadDim(), V32.indexTopk(), V32.ropeTheta(), RopeScaling.none(), V32.rmsNormEps(),
-                V32.maxPositionEmbeddings(), V32.quantization());
+        ModelConfig plain = V32.toBuilder()
+                .ropeScaling(RopeScaling.none())
+                .build();
         assertEquals(1 / Math.sqrt(192), plain.softmaxScale(), 1e-15, "no YaRN: no m^2");
         assertEquals(1.0, plain.yarnMscale());
     }

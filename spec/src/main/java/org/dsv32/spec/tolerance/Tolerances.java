@@ -1,4 +1,4 @@
-package org.dsv32.conformance;
+package org.dsv32.spec.tolerance;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +29,8 @@ public final class Tolerances {
     public static final double U_BF16 = BF16.UNIT_ROUNDOFF;
     /** Unit roundoff of FP32 (2^-24): the least precise arithmetic a conforming backend may use. */
     public static final double U_FP32 = 0x1p-24;
+    /** Unit roundoff of float64 (2^-53): the reference's arithmetic. */
+    public static final double U_FP64 = 0x1p-53;
     /** The block length of the FP8 GEMM's promotion to the fp32 accumulator. */
     public static final int PROMOTION_BLOCK = 128;
 
@@ -40,6 +42,14 @@ public final class Tolerances {
     public static final double MLA_LOGIT_RMS = 2.0;
     /** Design bound of |router logit| in the generator's MoE inputs (sigmoid'(l) = s(1-s), |δs|/s <= |δl|). */
     public static final double GATE_MAX_LOGIT = 4.0;
+
+    /**
+     * Teacher-forced logits parity, a requirement rather than a derivation (the optimized-path issue's bound): at
+     * every step calc_diff at most 1e-6 between a candidate and the reference in the same precision mode, and the
+     * same argmax. Far above the fp32 arithmetic's own calc_diff on the tiny model (about 1e-12), far below what a
+     * formula error does (order 1).
+     */
+    public static final double LOGITS_PARITY_CALC_DIFF = 1e-6;
 
     // ---------------------------------------------------------------- the basic formulas
 
@@ -149,7 +159,10 @@ public final class Tolerances {
     }
 
     /** Absolute error of the fp32 angle p f: 2u P f. */
-    public static double angleError(long maxPosition, double maxFrequency) { return 2 * U_FP32 * maxPosition * maxFrequency; }
+    public static double angleError(long maxPosition, double maxFrequency) { return angleError(maxPosition, maxFrequency, U_FP32); }
+
+    /** Absolute error of the angle p f computed in precision u from a frequency rounded once: 2u P f. */
+    public static double angleError(long maxPosition, double maxFrequency, double u) { return 2 * u * maxPosition * maxFrequency; }
 
     /**
      * Hadamard transform of length n: each output is a ±1 sum of n inputs (γ_n whatever the order, γ_log2(n) for

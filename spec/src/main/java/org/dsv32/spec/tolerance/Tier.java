@@ -1,4 +1,4 @@
-package org.dsv32.conformance;
+package org.dsv32.spec.tolerance;
 
 import java.util.Locale;
 

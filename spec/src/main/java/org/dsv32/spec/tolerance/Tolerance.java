@@ -1,4 +1,4 @@
-package org.dsv32.conformance;
+package org.dsv32.spec.tolerance;
 
 /**
  * The gates of one comparison, each derived in {@link Tolerances} (never a literal in a check).
