@@ -24,8 +24,8 @@ class AnalyzeCommandTest {
     @Test
     void defaultIsThe671bPresetAndTheJsonHasEveryKey() throws Exception {
         Path json = tmp.resolve("out/analysis.json");
-        CliCapture r = CliCapture.run("analyze", "--json", json.toString());
-        assertEquals(0, r.exitCode(), r.err());
+        CliRun r = CliRun.of("analyze", "--json", json.toString());
+        assertEquals(0, r.exit(), r.err());
         JsonNode j = new ObjectMapper().readTree(json.toFile());
         for (String k : REQUIRED) assertTrue(j.has(k), "missing " + k);
         ModelCost cost = ModelCost.of(ModelPresets.deepseekV32());
@@ -50,8 +50,8 @@ class AnalyzeCommandTest {
         Path cfg = tmp.resolve("config.json");
         ModelConfigWriter.write(ModelPresets.tiny(), cfg);
         Path json = tmp.resolve("tiny.json");
-        CliCapture r = CliCapture.run("analyze", "--config", cfg.toString(), "--context", "64", "--json", json.toString());
-        assertEquals(0, r.exitCode(), r.err());
+        CliRun r = CliRun.of("analyze", "--config", cfg.toString(), "--context", "64", "--json", json.toString());
+        assertEquals(0, r.exit(), r.err());
         JsonNode j = new ObjectMapper().readTree(json.toFile());
         ModelCost cost = ModelCost.of(ModelPresets.tiny());
         assertEquals(cost.totalParams(), j.get("total_params").asLong());
@@ -63,11 +63,11 @@ class AnalyzeCommandTest {
 
     @Test
     void badArgumentsFailWithOneLine() {
-        CliCapture r = CliCapture.run("analyze", "--context", "0");
-        assertEquals(2, r.exitCode());
+        CliRun r = CliRun.of("analyze", "--context", "0");
+        assertEquals(2, r.exit());
         assertTrue(r.err().contains("--context must be at least 1"), r.err());
-        CliCapture m = CliCapture.run("analyze", "--config", tmp.resolve("missing.json").toString());
-        assertEquals(2, m.exitCode());
+        CliRun m = CliRun.of("analyze", "--config", tmp.resolve("missing.json").toString());
+        assertEquals(2, m.exit());
         assertTrue(m.err().contains("missing.json") && !m.err().contains("\tat "), m.err());
     }
 }

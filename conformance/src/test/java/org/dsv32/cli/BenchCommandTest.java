@@ -25,8 +25,8 @@ class BenchCommandTest {
     @Test
     void smokeRunWritesEveryResultWithPositiveFigures() throws Exception {
         Path json = tmp.resolve("out/bench.json");
-        CliCapture r = CliCapture.run("bench", "--smoke", "--json", json.toString());
-        assertEquals(0, r.exitCode(), r.err());
+        CliRun r = CliRun.of("bench", "--smoke", "--json", json.toString());
+        assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("GFLOP/s") && r.out().contains("%peak") && r.out().contains("Targets"), r.out());
         JsonNode j = new ObjectMapper().readTree(json.toFile());
         for (String k : MACHINE) assertTrue(j.get("machine").has(k), "machine." + k);
@@ -55,8 +55,8 @@ class BenchCommandTest {
 
     @Test
     void jsonWithoutFileGoesToStdoutAndTheTableToStderr() throws Exception {
-        CliCapture r = CliCapture.run("bench", "--smoke", "--ops", "fp8_gemm", "--m", "2", "--shape", "128x256", "--json");
-        assertEquals(0, r.exitCode(), r.err());
+        CliRun r = CliRun.of("bench", "--smoke", "--ops", "fp8_gemm", "--m", "2", "--shape", "128x256", "--json");
+        assertEquals(0, r.exit(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(3, j.get("results").size(), r.out());
         for (JsonNode res : j.get("results")) {
@@ -71,8 +71,8 @@ class BenchCommandTest {
     void anUnavailableBackendIsReportedAndTheOthersStillRun() throws Exception {
         Backend cuda = Backends.byName("cuda");
         Path json = tmp.resolve("cuda.json");
-        CliCapture r = CliCapture.run("bench", "--smoke", "--backend", "cuda", "--ops", "fp8_gemm", "--m", "1", "--shape", "128x128", "--json", json.toString());
-        assertEquals(0, r.exitCode(), r.err());
+        CliRun r = CliRun.of("bench", "--smoke", "--backend", "cuda", "--ops", "fp8_gemm", "--m", "1", "--shape", "128x128", "--json", json.toString());
+        assertEquals(0, r.exit(), r.err());
         JsonNode j = new ObjectMapper().readTree(json.toFile());
         Set<String> backends = new HashSet<>();
         for (JsonNode res : j.get("results")) backends.add(res.get("backend").asText());
@@ -90,11 +90,11 @@ class BenchCommandTest {
 
     @Test
     void badArgumentsFailWithOneLine() {
-        CliCapture op = CliCapture.run("bench", "--smoke", "--ops", "fft");
-        assertEquals(2, op.exitCode());
+        CliRun op = CliRun.of("bench", "--smoke", "--ops", "fft");
+        assertEquals(2, op.exit());
         assertTrue(op.err().contains("unknown op 'fft'") && !op.err().contains("\tat "), op.err());
-        CliCapture shape = CliCapture.run("bench", "--smoke", "--ops", "fp8_gemm", "--shape", "128x100");
-        assertEquals(2, shape.exitCode());
+        CliRun shape = CliRun.of("bench", "--smoke", "--ops", "fp8_gemm", "--shape", "128x100");
+        assertEquals(2, shape.exit());
         assertTrue(shape.err().contains("multiple of 128"), shape.err());
     }
 }

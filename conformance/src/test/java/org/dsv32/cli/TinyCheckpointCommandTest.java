@@ -22,8 +22,8 @@ class TinyCheckpointCommandTest {
     @Test
     void writesTheShardedVariantAndSaysWhat() throws Exception {
         Path out = tmp.resolve("ck");
-        CliCapture r = CliCapture.run("tiny-checkpoint", "--out", out.toString(), "--seed", "5", "--variant", "sharded");
-        assertEquals(0, r.exitCode(), r.err());
+        CliRun r = CliRun.of("tiny-checkpoint", "--out", out.toString(), "--seed", "5", "--variant", "sharded");
+        assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("model.safetensors.index.json") && r.out().contains("model-00003-of-00003.safetensors"), r.out());
         assertTrue(r.out().contains("411 tensors"), r.out());
         try (SafetensorsCheckpoint ck = SafetensorsCheckpoint.open(out)) {
@@ -37,9 +37,9 @@ class TinyCheckpointCommandTest {
         Path cfg = tmp.resolve("config.json");
         ModelConfigWriter.write(ModelPresets.tiny().withIndexTopk(4), cfg);
         Path a = tmp.resolve("a"), b = tmp.resolve("b"), c = tmp.resolve("c");
-        assertEquals(0, CliCapture.run("tiny-checkpoint", "--out", a.toString(), "--config", cfg.toString(), "--variant", "plain", "--seed", "9").exitCode());
-        assertEquals(0, CliCapture.run("tiny-checkpoint", "--out", b.toString(), "--config", cfg.toString(), "--variant", "plain", "--seed", "9").exitCode());
-        assertEquals(0, CliCapture.run("tiny-checkpoint", "--out", c.toString(), "--config", cfg.toString(), "--variant", "plain", "--seed", "10").exitCode());
+        assertEquals(0, CliRun.of("tiny-checkpoint", "--out", a.toString(), "--config", cfg.toString(), "--variant", "plain", "--seed", "9").exit());
+        assertEquals(0, CliRun.of("tiny-checkpoint", "--out", b.toString(), "--config", cfg.toString(), "--variant", "plain", "--seed", "9").exit());
+        assertEquals(0, CliRun.of("tiny-checkpoint", "--out", c.toString(), "--config", cfg.toString(), "--variant", "plain", "--seed", "10").exit());
         assertEquals(4, ModelConfigReader.read(a.resolve("config.json")).indexTopk());
         assertEquals(ScaleFormat.PLAIN, ModelConfigReader.read(a.resolve("config.json")).quantization().scaleFormat());
         byte[] fa = Files.readAllBytes(a.resolve("model.safetensors"));
@@ -49,15 +49,15 @@ class TinyCheckpointCommandTest {
 
     @Test
     void userErrorsAreOneLineWithExitCode2() {
-        CliCapture bad = CliCapture.run("tiny-checkpoint", "--out", tmp.resolve("x").toString(), "--variant", "fp4");
-        assertEquals(2, bad.exitCode());
+        CliRun bad = CliRun.of("tiny-checkpoint", "--out", tmp.resolve("x").toString(), "--variant", "fp4");
+        assertEquals(2, bad.exit());
         assertTrue(bad.err().contains("unknown variant 'fp4'"), bad.err());
-        CliCapture huge = CliCapture.run("tiny-checkpoint", "--out", tmp.resolve("y").toString(), "--preset", "deepseek-v32");
-        assertEquals(2, huge.exitCode());
+        CliRun huge = CliRun.of("tiny-checkpoint", "--out", tmp.resolve("y").toString(), "--preset", "deepseek-v32");
+        assertEquals(2, huge.exit());
         assertTrue(huge.err().contains("refusing to generate"), huge.err());
-        assertEquals(2, CliCapture.run("tiny-checkpoint").exitCode(), "--out is required");
-        CliCapture missing = CliCapture.run("tiny-checkpoint", "--out", tmp.resolve("z").toString(), "--config", tmp.resolve("none.json").toString());
-        assertEquals(2, missing.exitCode());
+        assertEquals(2, CliRun.of("tiny-checkpoint").exit(), "--out is required");
+        CliRun missing = CliRun.of("tiny-checkpoint", "--out", tmp.resolve("z").toString(), "--config", tmp.resolve("none.json").toString());
+        assertEquals(2, missing.exit());
         assertTrue(missing.err().contains("none.json"), missing.err());
     }
 }

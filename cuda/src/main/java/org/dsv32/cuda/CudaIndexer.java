@@ -65,12 +65,7 @@ final class CudaIndexer implements IndexerOp {
     @Override
     public IndexerResult select(TensorF64 x, TensorF64 qLatent, int startPos, IndexerWeights w, LayerCache cache) {
         int tokens = x.rows();
-        if (qLatent.rows() != tokens) {
-            throw new IllegalArgumentException("indexer: " + tokens + " tokens in x but " + qLatent.rows() + " rows in c_q");
-        }
-        if (cache.indexLength() != startPos) {
-            throw new IllegalArgumentException("indexer: key cache holds " + cache.indexLength() + " keys, expected startPos " + startPos);
-        }
+        IndexerOp.checkInputs(x, qLatent, startPos, cache);
         int heads = config.indexNHeads(), dim = config.indexHeadDim();
         checkShapes(heads, dim, ctx.fp8());
         if (tokens > MAX_TOKENS) throw new IllegalArgumentException("indexer: " + tokens + " tokens in one call exceed the GPU grid's " + MAX_TOKENS);

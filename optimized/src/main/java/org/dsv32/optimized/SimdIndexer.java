@@ -63,9 +63,7 @@ public final class SimdIndexer implements IndexerOp {
 
     @Override
     public IndexerResult select(TensorF64 x, TensorF64 qLatent, int startPos, IndexerWeights w, LayerCache cache) {
-        if (qLatent.rows() != x.rows()) {
-            throw new IllegalArgumentException("indexer: " + x.rows() + " tokens in x but " + qLatent.rows() + " rows in c_q");
-        }
+        IndexerOp.checkInputs(x, qLatent, startPos, cache);
         return select(SimdTensors.toFloats(x), SimdTensors.toFloats(qLatent), x.rows(), startPos, w, cache);
     }
 
@@ -88,9 +86,7 @@ public final class SimdIndexer implements IndexerOp {
      */
     IndexerResult select(SimdLinear.Activation x, float[] q, float[] k, int startPos, IndexerWeights w, LayerCache cache) {
         int tokens = x.rows();
-        if (cache.indexLength() != startPos) {
-            throw new IllegalArgumentException("indexer: key cache holds " + cache.indexLength() + " keys, expected startPos " + startPos);
-        }
+        IndexerOp.checkCache(cache, startPos);
         int heads = config.indexNHeads(), dim = config.indexHeadDim(), rope = config.qkRopeHeadDim();
         int[] positions = new int[tokens];
         for (int t = 0; t < tokens; t++) positions[t] = startPos + t;

@@ -56,12 +56,7 @@ public class ReferenceIndexer implements IndexerOp {
     @Override
     public IndexerResult select(TensorF64 x, TensorF64 qLatent, int startPos, IndexerWeights w, LayerCache cache) {
         int tokens = x.rows();
-        if (qLatent.rows() != tokens) {
-            throw new IllegalArgumentException("indexer: " + tokens + " tokens in x but " + qLatent.rows() + " rows in c_q");
-        }
-        if (cache.indexLength() != startPos) {
-            throw new IllegalArgumentException("indexer: key cache holds " + cache.indexLength() + " keys, expected startPos " + startPos);
-        }
+        IndexerOp.checkInputs(x, qLatent, startPos, cache);
         int[] positions = positions(startPos, tokens);
         TensorF64 q = queries(qLatent, positions, w);   // [T][H][D]
         TensorF64 k = keys(x, positions, w);            // [T][D]

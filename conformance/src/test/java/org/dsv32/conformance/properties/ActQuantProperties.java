@@ -12,11 +12,8 @@ import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.tensor.TensorF64;
 
 /** act_quant of any backend against the reference: rows of any magnitude, zero tiles, either scale format. */
-class ActQuantProperties extends OperationProperties {
-    private final ActQuantCheck check = new ActQuantCheck();
-
-    @Override
-    protected ActQuantCheck check() { return check; }
+class ActQuantProperties extends OperationProperties<ActQuantCheck> {
+    ActQuantProperties() { super(new ActQuantCheck()); }
 
     @Property(tries = 40, seed = "101")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 4) int rows, @ForAll @IntRange(min = 1, max = 4) int tiles,

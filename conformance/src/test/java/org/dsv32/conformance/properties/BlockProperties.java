@@ -11,11 +11,8 @@ import org.dsv32.conformance.checks.BlockCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** A decoder block (dense or MoE layer) of any backend against the reference: prefill then decode. */
-class BlockProperties extends OperationProperties {
-    private final BlockCheck check = new BlockCheck();
-
-    @Override
-    protected BlockCheck check() { return check; }
+class BlockProperties extends OperationProperties<BlockCheck> {
+    BlockProperties() { super(new BlockCheck()); }
 
     @Property(tries = 4, seed = "112")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 6) int prefill, @ForAll boolean moe, @ForAll long seed,

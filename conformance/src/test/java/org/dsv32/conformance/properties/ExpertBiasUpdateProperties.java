@@ -23,11 +23,8 @@ import org.dsv32.spec.tensor.TensorF64;
  * included): γ = 0 freezes the bias; each bias moves by γ toward the mean load (up when underloaded, down when
  * overloaded, not at all at the mean); relabelling the experts relabels the update.
  */
-class ExpertBiasUpdateProperties extends OperationProperties {
-    private final ExpertBiasUpdateCheck check = new ExpertBiasUpdateCheck();
-
-    @Override
-    protected ExpertBiasUpdateCheck check() { return check; }
+class ExpertBiasUpdateProperties extends OperationProperties<ExpertBiasUpdateCheck> {
+    ExpertBiasUpdateProperties() { super(new ExpertBiasUpdateCheck()); }
 
     /** A batch of T tokens over n experts, K of them each (K <= n), skewed toward low indices. */
     private static int[][] routing(SplittableRandom rng, int tokens, int n, int k) {

@@ -9,11 +9,8 @@ import org.dsv32.conformance.RandomInputs;
 import org.dsv32.conformance.checks.HadamardCheck;
 
 /** The Hadamard transform of any backend against the reference, n = 1 .. 128. */
-class HadamardProperties extends OperationProperties {
-    private final HadamardCheck check = new HadamardCheck();
-
-    @Override
-    protected HadamardCheck check() { return check; }
+class HadamardProperties extends OperationProperties<HadamardCheck> {
+    HadamardProperties() { super(new HadamardCheck()); }
 
     @Property(tries = 30, seed = "106")
     void conformsToTheReference(@ForAll @IntRange(min = 0, max = 7) int log2n, @ForAll @IntRange(min = 1, max = 4) int rows,

@@ -11,11 +11,8 @@ import org.dsv32.conformance.checks.IndexerCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** The lightning indexer of any backend against the reference: prefill then decode, any top-k against the key count. */
-class IndexerProperties extends OperationProperties {
-    private final IndexerCheck check = new IndexerCheck();
-
-    @Override
-    protected IndexerCheck check() { return check; }
+class IndexerProperties extends OperationProperties<IndexerCheck> {
+    IndexerProperties() { super(new IndexerCheck()); }
 
     @Property(tries = 8, seed = "108")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 10) int prefill, @ForAll @IntRange(min = 0, max = 2) int decodeSteps,

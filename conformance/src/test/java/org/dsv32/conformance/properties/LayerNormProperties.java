@@ -12,11 +12,8 @@ import org.dsv32.conformance.checks.LayerNormCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** LayerNorm of any backend against the reference, with a common offset (the conditioning the tolerance follows). */
-class LayerNormProperties extends OperationProperties {
-    private final LayerNormCheck check = new LayerNormCheck();
-
-    @Override
-    protected LayerNormCheck check() { return check; }
+class LayerNormProperties extends OperationProperties<LayerNormCheck> {
+    LayerNormProperties() { super(new LayerNormCheck()); }
 
     @Property(tries = 40, seed = "104")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 4) int rows, @ForAll @DoubleRange(min = -10, max = 10) double offset,

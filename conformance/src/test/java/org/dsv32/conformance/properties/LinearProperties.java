@@ -12,11 +12,8 @@ import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.weights.Weight;
 
 /** Linear layers of any backend against the reference: ragged N, K a multiple of 128, FP8 or bf16 weights. */
-class LinearProperties extends OperationProperties {
-    private final LinearCheck check = new LinearCheck();
-
-    @Override
-    protected LinearCheck check() { return check; }
+class LinearProperties extends OperationProperties<LinearCheck> {
+    LinearProperties() { super(new LinearCheck()); }
 
     @Property(tries = 25, seed = "102")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 4) int rows, @ForAll @IntRange(min = 1, max = 600) int n,

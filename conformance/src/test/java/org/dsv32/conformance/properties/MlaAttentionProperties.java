@@ -11,11 +11,8 @@ import org.dsv32.conformance.checks.MlaAttentionCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** MLA attention of any backend against the reference replaying its key selection: prefill then decode. */
-class MlaAttentionProperties extends OperationProperties {
-    private final MlaAttentionCheck check = new MlaAttentionCheck();
-
-    @Override
-    protected MlaAttentionCheck check() { return check; }
+class MlaAttentionProperties extends OperationProperties<MlaAttentionCheck> {
+    MlaAttentionProperties() { super(new MlaAttentionCheck()); }
 
     @Property(tries = 6, seed = "109")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 8) int prefill, @ForAll @IntRange(min = 0, max = 2) int decodeSteps,

@@ -11,11 +11,8 @@ import org.dsv32.conformance.checks.MlpCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** The SwiGLU MLP of any backend against the reference, intermediate widths 128 .. 384. */
-class MlpProperties extends OperationProperties {
-    private final MlpCheck check = new MlpCheck();
-
-    @Override
-    protected MlpCheck check() { return check; }
+class MlpProperties extends OperationProperties<MlpCheck> {
+    MlpProperties() { super(new MlpCheck()); }
 
     @Property(tries = 15, seed = "107")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 4) int rows, @ForAll @IntRange(min = 1, max = 3) int interTiles,

@@ -10,11 +10,8 @@ import org.dsv32.conformance.checks.ModelCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** The whole (small) model of any backend against the reference: a prefill and a decode step. */
-class ModelProperties extends OperationProperties {
-    private final ModelCheck check = new ModelCheck();
-
-    @Override
-    protected ModelCheck check() { return check; }
+class ModelProperties extends OperationProperties<ModelCheck> {
+    ModelProperties() { super(new ModelCheck()); }
 
     @Property(tries = 3, seed = "113")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 6) int prefill, @ForAll long seed, @ForAll @IntRange(min = 0, max = 1) int comparison) {

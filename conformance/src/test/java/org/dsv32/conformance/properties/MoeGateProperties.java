@@ -13,11 +13,8 @@ import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.weights.MoeWeights;
 
 /** The MoE router of any backend against the reference, with correction biases of any strength. */
-class MoeGateProperties extends OperationProperties {
-    private final MoeGateCheck check = new MoeGateCheck();
-
-    @Override
-    protected MoeGateCheck check() { return check; }
+class MoeGateProperties extends OperationProperties<MoeGateCheck> {
+    MoeGateProperties() { super(new MoeGateCheck()); }
 
     @Property(tries = 10, seed = "110")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 8) int tokens, @ForAll @DoubleRange(min = 0, max = 1) double biasStd,

@@ -11,11 +11,8 @@ import org.dsv32.conformance.checks.MoeCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** The MoE layer of any backend against the reference replaying its routing. */
-class MoeProperties extends OperationProperties {
-    private final MoeCheck check = new MoeCheck();
-
-    @Override
-    protected MoeCheck check() { return check; }
+class MoeProperties extends OperationProperties<MoeCheck> {
+    MoeProperties() { super(new MoeCheck()); }
 
     @Property(tries = 6, seed = "111")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 4) int tokens, @ForAll long seed, @ForAll @IntRange(min = 0, max = 2) int comparison) {

@@ -11,11 +11,8 @@ import org.dsv32.conformance.checks.MtpCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** The MTP module of any backend against the reference, from position 0 and then a decode step. */
-class MtpProperties extends OperationProperties {
-    private final MtpCheck check = new MtpCheck();
-
-    @Override
-    protected MtpCheck check() { return check; }
+class MtpProperties extends OperationProperties<MtpCheck> {
+    MtpProperties() { super(new MtpCheck()); }
 
     @Property(tries = 3, seed = "114")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 6) int prefill, @ForAll long seed, @ForAll @IntRange(min = 0, max = 1) int comparison) {

@@ -17,17 +17,19 @@ import org.dsv32.spec.ops.Operation;
 
 /**
  * The common part of the conformance properties (in the style of EJML's generic checks): each operation's property
- * class generates seeded, shrinkable cases from jqwik arbitraries and compares EVERY candidate backend on the class
+ * class (one per operation, given its check) generates seeded, shrinkable cases from jqwik arbitraries and compares EVERY candidate backend on the class
  * path (every one but the reference that is available and implements the operation) with the float64 reference,
  * through the same {@link AbstractOperationCheck} logic as {@code ./dsv32 conform}. A candidate that is unavailable or
  * lacks the operation is not silently dropped: {@link CandidateCoverageTest} reports each such pair as a skipped
  * test with its reason.
  */
-public abstract class OperationProperties {
+public abstract class OperationProperties<K extends AbstractOperationCheck<?, ?>> {
     private static final List<Backend> BACKENDS = Backends.all();
 
     /** The check whose logic the properties use (it names the operation). */
-    protected abstract AbstractOperationCheck<?, ?> check();
+    protected final K check;
+
+    protected OperationProperties(K check) { this.check = check; }
 
     /** The float64 reference. */
     static Backend reference() { return Backends.byName("reference"); }

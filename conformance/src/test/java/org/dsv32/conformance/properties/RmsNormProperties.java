@@ -12,11 +12,8 @@ import org.dsv32.conformance.checks.RmsNormCheck;
 import org.dsv32.spec.config.ModelConfig;
 
 /** RMSNorm (plain and fused residual) of any backend against the reference, rows of any magnitude. */
-class RmsNormProperties extends OperationProperties {
-    private final RmsNormCheck check = new RmsNormCheck();
-
-    @Override
-    protected RmsNormCheck check() { return check; }
+class RmsNormProperties extends OperationProperties<RmsNormCheck> {
+    RmsNormProperties() { super(new RmsNormCheck()); }
 
     @Property(tries = 40, seed = "103")
     void conformsToTheReference(@ForAll @IntRange(min = 1, max = 4) int rows, @ForAll @DoubleRange(min = -4, max = 4) double log10Magnitude,

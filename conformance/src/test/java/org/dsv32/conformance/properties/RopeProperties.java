@@ -11,11 +11,8 @@ import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.RopeLayout;
 
 /** RoPE of any backend against the reference, at any position up to max_position_embeddings, both layouts. */
-class RopeProperties extends OperationProperties {
-    private final RopeCheck check = new RopeCheck();
-
-    @Override
-    protected RopeCheck check() { return check; }
+class RopeProperties extends OperationProperties<RopeCheck> {
+    RopeProperties() { super(new RopeCheck()); }
 
     @Property(tries = 40, seed = "105")
     void conformsToTheReference(@ForAll @IntRange(min = 0, max = 163_839) int position, @ForAll @IntRange(min = 0, max = 3) int spread,

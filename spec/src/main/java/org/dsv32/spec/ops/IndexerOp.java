@@ -16,4 +16,19 @@ public interface IndexerOp extends Operation {
      * @param cache   MODIFIED: the T new indexer keys are appended (it must hold exactly startPos keys before)
      */
     IndexerResult select(TensorF64 x, TensorF64 qLatent, int startPos, IndexerWeights w, LayerCache cache);
+
+    /** The argument rules every backend applies to {@link #select}, with one wording: one c_q row per token, a cache of exactly startPos keys. */
+    static void checkInputs(TensorF64 x, TensorF64 qLatent, int startPos, LayerCache cache) {
+        if (qLatent.rows() != x.rows()) {
+            throw new IllegalArgumentException("indexer: " + x.rows() + " tokens in x but " + qLatent.rows() + " rows in c_q");
+        }
+        checkCache(cache, startPos);
+    }
+
+    /** The cache must hold exactly the startPos keys before the new tokens. */
+    static void checkCache(LayerCache cache, int startPos) {
+        if (cache.indexLength() != startPos) {
+            throw new IllegalArgumentException("indexer: key cache holds " + cache.indexLength() + " keys, expected startPos " + startPos);
+        }
+    }
 }

@@ -1,23 +1,14 @@
 package org.dsv32.conformance.bench.jmh;
 
-import java.util.concurrent.TimeUnit;
 import org.dsv32.conformance.bench.Fp8GemmWorkload;
 import org.dsv32.spec.backend.Backends;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * FP8 GEMM y = act_quant(x) W^T with random FP8 block-scaled weights on native memory ({@link Fp8GemmWorkload}):
@@ -26,13 +17,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * chosen variant) once and fails the trial unless each is within its derived float32 tolerance of the float64
  * reference and simd and ejml agree on every element.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class Fp8GemmBenchmark {
+public class Fp8GemmBenchmark extends BenchmarkDefaults {
     @Param({"1", "16", "128"})
     public int m;
 

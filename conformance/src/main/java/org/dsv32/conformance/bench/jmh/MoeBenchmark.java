@@ -1,62 +1,22 @@
 package org.dsv32.conformance.bench.jmh;
 
-import java.util.concurrent.TimeUnit;
-import org.dsv32.conformance.bench.LayerWorkload;
 import org.dsv32.conformance.bench.MoeWorkload;
+import org.dsv32.conformance.bench.LayerWorkload;
 import org.dsv32.spec.config.ModelPresets;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One MoE layer at the real dimensions (256 experts of 7168 x 2048, top-8, one shared expert) on 1 or 64 tokens;
- * the routed experts reuse {@code distinct} weight sets (see BenchLayers.moe), in fp8 mode ({@link MoeWorkload}),
- * on {@code backend} (default simd; {@code -p backend=reference} times the float64 reference, slowly). The trial's
- * setup runs the backend once with the reference's decisions and fails unless it agrees with the float64 reference
- * (LayerTolerance).
+ * the routed experts reuse {@code distinct} weight sets (see BenchLayers.moe), in fp8 mode ({@link MoeWorkload}). The backend and
+ * its check: LayerBenchmark.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class MoeBenchmark {
+public class MoeBenchmark extends LayerBenchmark {
     @Param({"1", "64"})
     public int tokens;
 
     @Param({"16"})
     public int distinct;
 
-    @Param({"simd"})
-    public String backend;
-
-    private MoeWorkload work;
-    private LayerWorkload.Call call;
-
-    @Setup(Level.Trial)
-    public void setup() {
-        work = new MoeWorkload(ModelPresets.deepseekV32(), tokens, distinct, 1);
-        call = LayerBenchmarkSupport.checkedCall(work, backend);
-    }
-
-    /** The untimed preparation of each call (a fresh cache every 64 calls; nothing for MoE). */
-    @Setup(Level.Invocation)
-    public void prepare() { call.before().run(); }
-
-    @Benchmark
-    public void run() { call.run().run(); }
-
-    @TearDown(Level.Trial)
-    public void close() { work.close(); }
+    @Override
+    protected LayerWorkload workload() { return new MoeWorkload(ModelPresets.deepseekV32(), tokens, distinct, 1); }
 }
