@@ -2,6 +2,7 @@ package org.dsv32.conformance;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.report.ConformanceReport;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.ops.Operation;

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.dsv32.conformance.generate.ConformanceConfigs;
+import org.dsv32.conformance.generate.RandomWeights;
 import org.dsv32.optimized.SimdBackend;
 import org.dsv32.reference.ReferenceBackend;
 import org.dsv32.spec.backend.Availability;

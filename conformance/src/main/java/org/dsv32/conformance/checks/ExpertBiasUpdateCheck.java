@@ -7,7 +7,7 @@ import org.dsv32.conformance.AbstractOperationCheck;
 import org.dsv32.conformance.CaseEval;
 import org.dsv32.conformance.CaseResult;
 import org.dsv32.conformance.CheckOptions;
-import org.dsv32.conformance.ConformanceConfigs;
+import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.ModeTier;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
@@ -56,7 +56,7 @@ public final class ExpertBiasUpdateCheck extends AbstractOperationCheck<ExpertBi
     /** A bias of fp32 values (the parameter's dtype) with standard deviation {@code std}. */
     public static TensorF64 bias(SplittableRandom rng, int n, double std) {
         TensorF64 b = TensorF64.zeros(n);
-        for (int i = 0; i < n; i++) b.setFlat(i, (float) (std * org.dsv32.conformance.RandomInputs.gauss(rng)));
+        for (int i = 0; i < n; i++) b.setFlat(i, (float) (std * org.dsv32.conformance.generate.RandomInputs.gauss(rng)));
         return b;
     }
 

@@ -17,14 +17,14 @@ import org.dsv32.spec.ops.Routing;
  * magnitude above the score noise of an fp32 backend (about 1e-5 relative here) and far below typical gaps, and it
  * is a fixed number, so the shipped files do not change when the harness's tolerance formulas do. Not thread-safe.
  */
-final class DecisionMargins extends ReferenceBackend {
+public final class DecisionMargins extends ReferenceBackend {
     /** Smallest relative gap a decision inside a block/model/MTP case may have. */
     static final double MIN_GAP = 0.01;
 
     private double smallest = Double.POSITIVE_INFINITY;
     private int decisions;
 
-    DecisionMargins() {
+    public DecisionMargins() {
         register(IndexerOp.class, (ctx, self) -> {
             IndexerOp inner = new ReferenceIndexer(ctx, self);
             return (x, q, start, w, cache) -> {
@@ -47,12 +47,12 @@ final class DecisionMargins extends ReferenceBackend {
     }
 
     /** The smallest relative gap seen (infinite when no decision had a runner-up). */
-    double smallestGap() { return smallest; }
+    public double smallestGap() { return smallest; }
 
     /** How many decisions had a runner-up. */
-    int decisions() { return decisions; }
+    public int decisions() { return decisions; }
 
-    boolean clear() { return smallest >= MIN_GAP; }
+    public boolean clear() { return smallest >= MIN_GAP; }
 
     /** One decision: the top {@code k} of the finite {@code scores}. */
     private void note(double[] scores, int k) {

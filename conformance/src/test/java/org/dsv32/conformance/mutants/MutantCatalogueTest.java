@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.dsv32.conformance.AbstractOperationCheck;
-import org.dsv32.conformance.ConformanceConfigs;
+import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.OperationCheck;
 import org.dsv32.conformance.Progress;
 import org.dsv32.reference.ReferenceBackend;

@@ -10,7 +10,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
-import org.dsv32.conformance.ConformanceConfigs;
+import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.checks.ExpertBiasUpdateCheck;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;

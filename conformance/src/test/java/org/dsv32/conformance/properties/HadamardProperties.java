@@ -4,8 +4,8 @@ import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
-import org.dsv32.conformance.ConformanceConfigs;
-import org.dsv32.conformance.RandomInputs;
+import org.dsv32.conformance.generate.ConformanceConfigs;
+import org.dsv32.conformance.generate.RandomInputs;
 import org.dsv32.conformance.checks.HadamardCheck;
 
 /** The Hadamard transform of any backend against the reference, n = 1 .. 128. */

@@ -4,9 +4,9 @@ import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
-import org.dsv32.conformance.ConformanceConfigs;
-import org.dsv32.conformance.RandomInputs;
-import org.dsv32.conformance.RandomWeights;
+import org.dsv32.conformance.generate.ConformanceConfigs;
+import org.dsv32.conformance.generate.RandomInputs;
+import org.dsv32.conformance.generate.RandomWeights;
 import org.dsv32.conformance.checks.IndexerCheck;
 import org.dsv32.spec.config.ModelConfig;
 

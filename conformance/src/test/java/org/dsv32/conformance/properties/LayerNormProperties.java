@@ -5,9 +5,9 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
-import org.dsv32.conformance.ConformanceConfigs;
-import org.dsv32.conformance.RandomInputs;
-import org.dsv32.conformance.RandomWeights;
+import org.dsv32.conformance.generate.ConformanceConfigs;
+import org.dsv32.conformance.generate.RandomInputs;
+import org.dsv32.conformance.generate.RandomWeights;
 import org.dsv32.conformance.checks.LayerNormCheck;
 import org.dsv32.spec.config.ModelConfig;
 

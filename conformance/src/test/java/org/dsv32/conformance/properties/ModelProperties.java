@@ -4,8 +4,8 @@ import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
-import org.dsv32.conformance.ConformanceConfigs;
-import org.dsv32.conformance.RandomWeights;
+import org.dsv32.conformance.generate.ConformanceConfigs;
+import org.dsv32.conformance.generate.RandomWeights;
 import org.dsv32.conformance.checks.ModelCheck;
 import org.dsv32.spec.config.ModelConfig;
 

@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.dsv32.conformance.AbstractOperationCheck;
 import org.dsv32.conformance.CaseResult;
-import org.dsv32.conformance.ConformanceConfigs;
+import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.ModeTier;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.Backends;

@@ -1,4 +1,4 @@
-package org.dsv32.conformance.golden;
+package org.dsv32.conformance.golden.ops;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -7,7 +7,13 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.dsv32.conformance.CaseEval;
 import org.dsv32.conformance.CaseResult;
-import org.dsv32.conformance.RandomInputs;
+import org.dsv32.conformance.generate.RandomInputs;
+import org.dsv32.conformance.golden.DecisionMargins;
+import org.dsv32.conformance.golden.GoldenCaches;
+import org.dsv32.conformance.golden.GoldenCase;
+import org.dsv32.conformance.golden.GoldenException;
+import org.dsv32.conformance.golden.GoldenFormat;
+import org.dsv32.conformance.golden.GoldenGenerator;
 import org.dsv32.spec.tolerance.Tier;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;

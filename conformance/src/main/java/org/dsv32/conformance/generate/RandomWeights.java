@@ -1,4 +1,4 @@
-package org.dsv32.conformance;
+package org.dsv32.conformance.generate;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -1,7 +1,13 @@
-package org.dsv32.conformance.golden;
+package org.dsv32.conformance.golden.ops;
 
 import java.util.Arrays;
 import org.dsv32.conformance.CaseEval;
+import org.dsv32.conformance.golden.GoldenCase;
+import org.dsv32.conformance.golden.GoldenCaseWriter;
+import org.dsv32.conformance.golden.GoldenException;
+import org.dsv32.conformance.golden.GoldenFormat;
+import org.dsv32.conformance.golden.GoldenGenerator;
+import org.dsv32.conformance.golden.GoldenOp;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.Operation;

@@ -1,10 +1,16 @@
-package org.dsv32.conformance.golden;
+package org.dsv32.conformance.golden.ops;
 
 import java.io.IOException;
 import java.util.SplittableRandom;
 import org.dsv32.conformance.CaseEval;
 import org.dsv32.conformance.CaseResult;
-import org.dsv32.conformance.RandomInputs;
+import org.dsv32.conformance.generate.RandomInputs;
+import org.dsv32.conformance.golden.GoldenCase;
+import org.dsv32.conformance.golden.GoldenCaseWriter;
+import org.dsv32.conformance.golden.GoldenConfigs;
+import org.dsv32.conformance.golden.GoldenException;
+import org.dsv32.conformance.golden.GoldenFormat;
+import org.dsv32.conformance.golden.GoldenGenerator;
 import org.dsv32.spec.tolerance.Tier;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;

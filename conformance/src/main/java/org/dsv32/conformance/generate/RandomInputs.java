@@ -1,4 +1,4 @@
-package org.dsv32.conformance;
+package org.dsv32.conformance.generate;
 
 import java.util.SplittableRandom;
 import org.dsv32.spec.tensor.TensorF64;
