@@ -20,8 +20,8 @@ import org.dsv32.spec.ops.LayerCache;
  *
  * <p>Why not convert the whole cache on every call: that is S x (kv_lora_rank + rope + index_head_dim) conversions
  * per layer per decode step, quadratic over a sequence. For the 671B shapes at 4k tokens it is 61 x 4096 x 704
- * conversions per token; on the tiny checkpoint with 400 cached tokens, re-reading the cache each call made a decode
- * step about 1.7x slower (best of 20 runs: 0.74 ms against 0.43 ms per token, one thread, on a busy 2-core machine).
+ * conversions per token; even on the tiny checkpoint with 400 cached tokens, re-reading the cache each call makes a
+ * decode step markedly slower.
  *
  * <p>Not thread-safe per cache (a {@link org.dsv32.spec.ops.ModelSession} is not either); the side table itself is
  * synchronised, so different caches may be used from different threads.

@@ -16,8 +16,7 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
  * classes or lambdas here (see {@link SimdSpecies}), and no method of ours takes or returns a vector: C2 inlines
  * plain methods only until a compilation reaches its node count cutoff (NodeCountInliningCutoff, fixed in product
  * JVMs), and a vector crossing a call that was not inlined is boxed and loses its exact type, and with it every
- * intrinsic; each of its operations then runs the Vector API's Java fallback, ten to twenty times slower (an
- * unrolled GEMV decode loop calling a one-line decode helper ran at 2.7 GB/s, written out at 42). The Vector API's
+ * intrinsic; each of its operations then runs the Vector API's Java fallback, ten to twenty times slower. The Vector API's
  * own methods are force-inlined past the cutoff, so kernels written from them alone compile the same way every
  * time.
  *

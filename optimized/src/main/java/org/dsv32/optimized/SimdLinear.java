@@ -127,8 +127,8 @@ public final class SimdLinear implements LinearOp {
             Quantized q = last;
             if (q == null || q.format() != f || q.cols() != k) {
                 // the codes are never kept, and one product's values need not be: from this thread's scratch (a
-                // prefill product quantises megabytes; allocated per call, that memory came fresh from the heap
-                // often enough, page-faulting as the heap grew, to make some 2048x7168 GEMM runs take 25 ms, not 12)
+                // prefill product quantises megabytes; allocated per call, that memory comes fresh from the heap
+                // often enough to page-fault as the heap grows, doubling some GEMMs)
                 int n = m * k;
                 SimdGemmScratch sc = SimdGemmScratch.get();
                 float[] v = scratch ? sc.actValues(n) : new float[n], s = new float[m * (k / SimdActQuant.TILE)];

@@ -224,7 +224,7 @@ public final class BenchRunner {
             dims.put("prompt", w.promptTokens());
             dims.put("decode", w.decodeTokens());
             // a decode step runs many small operations, each compiled separately: the steady state comes after several
-            // seconds of warm-up (measured: 1.8-2.4 ms per token after 2 s, 0.37-0.43 ms after 8 s on the simd backend)
+            // seconds of warm-up (a step after 2 s of warm-up is several times slower than after 8 s)
             BenchTimer timer = options.smoke() ? BenchTimer.smoke() : new BenchTimer(3, options.quick() ? 8 : 12, 5, 2, 40, 10);
             Optional<double[]> refLogits = w.lastLogits(reference);
             List<Backend> all = new ArrayList<>();
