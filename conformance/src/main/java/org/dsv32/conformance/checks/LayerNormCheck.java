@@ -52,7 +52,7 @@ public final class LayerNormCheck extends AbstractOperationCheck<LayerNormOp, La
 
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Tolerances.layerNorm(c.x().cols(), RandomInputs.layerNormCondition(c.x()));
+        return Tolerances.layerNorm(c.x().cols(), Tolerances.layerNormCondition(c.x(), EPS));
     }
 
     @Override

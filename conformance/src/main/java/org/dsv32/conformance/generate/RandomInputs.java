@@ -60,19 +60,4 @@ public final class RandomInputs {
         double u1 = 1 - rng.nextDouble(), u2 = rng.nextDouble();
         return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
     }
-
-    /** Per row of a [rows][cols] tensor: max|x| / std(x), the conditioning of a LayerNorm of the row (max over rows). */
-    public static double layerNormCondition(TensorF64 x) {
-        double worst = 1;
-        for (int r = 0; r < x.rows(); r++) {
-            double mean = 0, max = 0;
-            for (int c = 0; c < x.cols(); c++) { mean += x.at(r, c); max = Math.max(max, Math.abs(x.at(r, c))); }
-            mean /= x.cols();
-            double var = 0;
-            for (int c = 0; c < x.cols(); c++) { double d = x.at(r, c) - mean; var += d * d; }
-            double std = Math.sqrt(var / x.cols());
-            if (std > 0 && Double.isFinite(max)) worst = Math.max(worst, max / std);
-        }
-        return worst;
-    }
 }

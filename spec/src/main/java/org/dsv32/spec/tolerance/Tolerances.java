@@ -7,6 +7,7 @@ import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.format.BF16;
 import org.dsv32.spec.format.E4M3;
+import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.ScaleFormat;
 
 /**
@@ -137,7 +138,7 @@ public final class Tolerances {
 
     /**
      * LayerNorm over D: the mean (γ_D relative to mean|x|), the centred values and the variance lose relative
-     * accuracy by the input's condition c = max|x| / std(x) (a row with a large common offset cancels), so the
+     * accuracy by the input's condition c = max|x| / sqrt(var + eps) (a row with a large common offset cancels), so the
      * norm-wise error is at most (2 γ_D + 3u) c + 4u. Not gated element-wise: the bias can dominate max|y|.
      */
     public static Tolerance layerNorm(int d, double condition) {
@@ -145,6 +146,26 @@ public final class Tolerances {
         double e = (2 * gamma(d, U_FP32) + 3 * U_FP32) * c + 4 * U_FP32;
         return new Tolerance(calcDiffOf(e), Double.NaN, Double.NaN,
                 fmt("(2 gamma_D + 3u) c + 4u, D=%d, c=%.3g => eps %.3g", d, c, e));
+    }
+
+    /**
+     * The condition {@link #layerNorm} takes, from the input [rows][D]: the worst row's max|x| / sqrt(var(x) + eps),
+     * the factor by which the centring's rounding (relative to max|x|) grows once divided by the normaliser. eps
+     * bounds it: a constant row (var 0) has condition max|x| / sqrt(eps), not infinity, and its fp32 output carries
+     * the centring's rounding times 1/sqrt(eps) on top of the bias.
+     */
+    public static double layerNormCondition(TensorF64 x, double eps) {
+        double worst = 1;
+        for (int r = 0; r < x.rows(); r++) {
+            double mean = 0, max = 0;
+            for (int c = 0; c < x.cols(); c++) { mean += x.at(r, c); max = Math.max(max, Math.abs(x.at(r, c))); }
+            mean /= x.cols();
+            double var = 0;
+            for (int c = 0; c < x.cols(); c++) { double d = x.at(r, c) - mean; var += d * d; }
+            double scale = Math.sqrt(var / x.cols() + eps);
+            if (Double.isFinite(max)) worst = Math.max(worst, max / scale);
+        }
+        return worst;
     }
 
     /**

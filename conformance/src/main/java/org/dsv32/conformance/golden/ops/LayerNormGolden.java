@@ -61,7 +61,7 @@ public final class LayerNormGolden extends AbstractGoldenOp<LayerNormOp, LayerNo
 
     @Override
     public Tolerance tolerance(GoldenCase c, Prepared p, Tier tier) {
-        return Tolerances.layerNorm(p.x().cols(), RandomInputs.layerNormCondition(p.x()));
+        return Tolerances.layerNorm(p.x().cols(), Tolerances.layerNormCondition(p.x(), p.eps()));
     }
 
     @Override
