@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import org.dsv32.conformance.Progress;
 import org.dsv32.conformance.logits.LogitsMemory;
 import org.dsv32.conformance.logits.LogitsRunner;
+import org.dsv32.conformance.trace.DecisionTrace;
 import org.dsv32.conformance.logits.LogitsScript;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.Backends;
@@ -41,6 +42,13 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output safetensors file")
     Path out;
 
+    @Option(names = "--trace", description = "also write every decision (indexer selections and scores, MoE routing) per "
+            + "sequence, step and layer to this safetensors file (spec/TRACE_FORMAT.md)")
+    Path trace;
+
+    @Option(names = "--trace-hidden", description = "with --trace: also the hidden state after every block and after the final norm")
+    boolean traceHidden;
+
     @Option(names = "--allow-non-finite", description = "load weights holding NaN/inf and write NaN/inf logits "
             + "(refused by default: exit 2 for such weights, exit 1 for such logits, nothing written)")
     boolean allowNonFinite;
@@ -48,6 +56,9 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         OutputFiles.checkFile(out); // before any work: a bad --out must not cost a whole run
+        if (trace != null) OutputFiles.checkFile(trace);
+        if (traceHidden && trace == null) throw new IllegalArgumentException("--trace-hidden needs --trace FILE");
+        DecisionTrace decisions = trace == null ? null : new DecisionTrace(traceHidden);
         PrecisionMode mode = PrecisionMode.parse(precision);
         Backend b = Backends.byName(backend);
         if (!b.availability().available()) throw new IllegalStateException("backend " + b.name() + " is " + b.availability());
@@ -59,7 +70,7 @@ final class LogitsCommand implements Callable<Integer> {
         try (CheckpointLoader ckpt = CheckpointLoader.open(checkpoint, allowNonFinite)) {
             LogitsMemory.requireHeap(ckpt.config(), ckpt.files().configFile().orElseThrow(), s, script);
             for (String w : s.positionWarnings(ckpt.config().maxPositionEmbeddings())) System.err.println("dsv32 logits: warning: " + w);
-            logits = LogitsRunner.run(b, mode, ckpt.weights(), s, progress);
+            logits = LogitsRunner.run(b, mode, ckpt.weights(), s, progress, decisions);
         } finally {
             progress.finish();
         }
@@ -74,6 +85,12 @@ final class LogitsCommand implements Callable<Integer> {
         meta.put("precision", mode.label());
         meta.put("checkpoint", checkpoint.toAbsolutePath().normalize().toString());
         SafetensorsWriter.write(out, logits.values(), meta);
+        if (decisions != null) {
+            Map<String, String> traceMeta = new LinkedHashMap<>(meta);
+            traceMeta.put("format", "dsv32-trace-v1");
+            SafetensorsWriter.write(trace, decisions.tensors(), traceMeta);
+            System.out.printf("wrote %d trace tensors to %s%n", decisions.tensors().size(), Printable.of(trace));
+        }
         System.out.printf("wrote %d logits tensors to %s (%s, %s) in %.1f s%n", logits.size(), Printable.of(out), b.name(), mode.label(),
                 (System.nanoTime() - t0) / 1e9);
         return 0;

@@ -113,4 +113,29 @@ class LogitsCommandTest {
         assertTrue(r.err().startsWith("dsv32 logits: " + s + ": sequences[0].prompt: 200000: ")
                 && r.err().contains("bytes") && r.err().contains("of heap, more than"), r.err());
     }
+
+    @Test
+    void traceIsWrittenBesideTheLogitsWithTheRunsMetadata() throws IOException {
+        Path ck = checkpoint(), out = tmp.resolve("logits.safetensors"), trace = tmp.resolve("trace.safetensors");
+        CliRun r = logits(ck, script("{\"sequences\": [{\"prompt\": [1, 2, 3], \"decode\": [4]}]}"), out, "--trace", trace.toString());
+        assertEquals(0, r.exit(), r.err());
+        try (SafetensorsFile f = SafetensorsFile.open(trace)) {
+            assertEquals("dsv32-trace-v1", f.metadata().get("format"));
+            assertEquals("reference", f.metadata().get("backend"));
+            assertTrue(f.names().contains("seq0.step1.layer0.indexer.selected"), f.names().toString());
+            assertTrue(f.names().stream().noneMatch(n -> n.endsWith("hidden")), "hidden states only with --trace-hidden");
+        }
+    }
+
+    @Test
+    void aBadTraceRequestIsRefusedBeforeAnyWork() throws IOException {
+        Path ck = checkpoint(), out = tmp.resolve("logits.safetensors");
+        Path s = script("{\"sequences\": [{\"prompt\": [1]}]}");
+        CliRun hiddenAlone = logits(ck, s, out, "--trace-hidden");
+        assertEquals(2, hiddenAlone.exit());
+        assertTrue(hiddenAlone.err().contains("--trace-hidden needs --trace"), hiddenAlone.err());
+        CliRun directory = logits(ck, s, out, "--trace", tmp.toString());
+        assertEquals(2, directory.exit());
+        assertTrue(!Files.exists(out), "nothing is run when the trace path is refused");
+    }
 }

@@ -3,6 +3,8 @@ package org.dsv32.conformance.logits;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dsv32.conformance.Progress;
+import org.dsv32.conformance.trace.DecisionTrace;
+import org.dsv32.conformance.trace.TracingBackend;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.backend.PrecisionMode;
@@ -26,18 +28,31 @@ public final class LogitsRunner {
      * ({@code seq0.step12 done (13 of 101 steps)}) and a {@link Progress#report milestone} when a sequence is done.
      */
     public static Map<String, TensorData> run(Backend backend, PrecisionMode mode, ModelWeights weights, LogitsScript script, Progress progress) {
+        return run(backend, mode, weights, script, progress, null);
+    }
+
+    /**
+     * {@link #run}, recording every decision of every step into {@code trace} (null: none) — through
+     * {@link TracingBackend}, which leaves the logits' bits unchanged.
+     */
+    public static Map<String, TensorData> run(Backend backend, PrecisionMode mode, ModelWeights weights, LogitsScript script, Progress progress,
+                                              DecisionTrace trace) {
         OpContext ctx = new OpContext(weights.config(), mode);
-        ModelOp model = backend.require(ModelOp.class, ctx);
+        ModelOp model = (trace == null ? backend : TracingBackend.of(backend, trace)).require(ModelOp.class, ctx);
         Map<String, TensorData> out = new LinkedHashMap<>();
         for (int b = 0; b < script.sequences().size(); b++) {
             LogitsScript.Sequence s = script.sequences().get(b);
             ModelSession session = model.open(weights);
             int steps = 1 + s.decode().length;
+            if (trace != null) trace.at(b, 0);
             TensorF64 logits = session.forwardLast(s.prompt());
+            if (trace != null) trace.finalHidden(session.lastHidden());
             out.put(name(b, 0), lastRow("seq" + b + ".step0", logits));
             step(progress, b, 0, steps);
             for (int k = 0; k < s.decode().length; k++) {
+                if (trace != null) trace.at(b, k + 1);
                 logits = session.forwardLast(new int[] {s.decode()[k]});
+                if (trace != null) trace.finalHidden(session.lastHidden());
                 out.put(name(b, k + 1), lastRow(name(b, k + 1), logits));
                 step(progress, b, k + 1, steps);
             }
