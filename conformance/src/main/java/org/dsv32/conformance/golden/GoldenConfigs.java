@@ -31,17 +31,7 @@ public final class GoldenConfigs {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static ModelConfig operations(ScaleFormat scales) {
-        return withScales(ModelConfig.builder()
-                .vocabSize(256).hiddenSize(256).intermediateSize(384).moeIntermediateSize(128)
-                .numHiddenLayers(2).numNextnPredictLayers(1).firstKDenseReplace(1)
-                .numAttentionHeads(2).qLoraRank(128).kvLoraRank(128)
-                .qkNopeHeadDim(64).qkRopeHeadDim(64).vHeadDim(64)
-                .nRoutedExperts(8).numExpertsPerTok(2).nGroup(4).topkGroup(2).nSharedExperts(1)
-                .scoringFunc("sigmoid").topkMethod("noaux_tc").normTopkProb(true).routedScalingFactor(2.5)
-                .indexNHeads(2).indexHeadDim(128).indexTopk(4)
-                .ropeTheta(10000.0).ropeScaling(RopeScaling.deepseekV32()).rmsNormEps(1e-6)
-                .maxPositionEmbeddings(163840).quantization(QuantizationConfig.deepseekV32())
-                .build(), scales);
+        return withScales(model(scales).toBuilder().hiddenSize(256).intermediateSize(384).build(), scales);
     }
 
     public static ModelConfig model(ScaleFormat scales) {
