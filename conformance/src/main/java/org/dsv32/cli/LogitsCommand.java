@@ -7,7 +7,9 @@ import java.util.concurrent.Callable;
 import org.dsv32.conformance.Progress;
 import org.dsv32.conformance.logits.LogitsMemory;
 import org.dsv32.conformance.logits.LogitsRunner;
+import org.dsv32.conformance.trace.DecisionReplay;
 import org.dsv32.conformance.trace.DecisionTrace;
+import org.dsv32.conformance.trace.Decisions;
 import org.dsv32.conformance.logits.LogitsScript;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.Backends;
@@ -46,6 +48,10 @@ final class LogitsCommand implements Callable<Integer> {
             + "sequence, step and layer to this safetensors file (spec/TRACE_FORMAT.md)")
     Path trace;
 
+    @Option(names = "--replay", description = "force the decisions of this trace (spec/TRACE_FORMAT.md) and judge each against "
+            + "this backend's own scores: agree, exact tie, near-tie or violation; exit 1 on a violation (the logits are written)")
+    Path replay;
+
     @Option(names = "--trace-hidden", description = "with --trace: also the hidden state after every block and after the final norm")
     boolean traceHidden;
 
@@ -58,7 +64,9 @@ final class LogitsCommand implements Callable<Integer> {
         OutputFiles.checkFile(out); // before any work: a bad --out must not cost a whole run
         if (trace != null) OutputFiles.checkFile(trace);
         if (traceHidden && trace == null) throw new IllegalArgumentException("--trace-hidden needs --trace FILE");
+        if (replay != null && !java.nio.file.Files.isRegularFile(replay)) throw new java.nio.file.NoSuchFileException(replay + ": trace to replay not found");
         DecisionTrace decisions = trace == null ? null : new DecisionTrace(traceHidden);
+        DecisionReplay forced = null;
         PrecisionMode mode = PrecisionMode.parse(precision);
         Backend b = Backends.byName(backend);
         if (!b.availability().available()) throw new IllegalStateException("backend " + b.name() + " is " + b.availability());
@@ -70,9 +78,12 @@ final class LogitsCommand implements Callable<Integer> {
         try (CheckpointLoader ckpt = CheckpointLoader.open(checkpoint, allowNonFinite)) {
             LogitsMemory.requireHeap(ckpt.config(), ckpt.files().configFile().orElseThrow(), s, script);
             for (String w : s.positionWarnings(ckpt.config().maxPositionEmbeddings())) System.err.println("dsv32 logits: warning: " + w);
-            logits = LogitsRunner.run(b, mode, ckpt.weights(), s, progress, decisions);
+            if (replay != null) forced = DecisionReplay.open(replay, ckpt.config(), mode);
+            Decisions d = forced == null ? decisions : decisions == null ? forced : forced.then(decisions);
+            logits = LogitsRunner.run(b, mode, ckpt.weights(), s, progress, d);
         } finally {
             progress.finish();
+            if (forced != null) forced.close();
         }
         String nonFinite = allowNonFinite ? null : firstNonFinite(logits);
         if (nonFinite != null) {
@@ -93,6 +104,16 @@ final class LogitsCommand implements Callable<Integer> {
         }
         System.out.printf("wrote %d logits tensors to %s (%s, %s) in %.1f s%n", logits.size(), Printable.of(out), b.name(), mode.label(),
                 (System.nanoTime() - t0) / 1e9);
+        if (forced != null) {
+            System.out.println("replay of " + Printable.of(replay) + ": indexer " + forced.indexerTally().describe() + "; MoE gates "
+                    + forced.routingTally().describe() + "; " + forced.invisibleKeysDropped() + " selected keys their query cannot see dropped");
+            for (String v : forced.violations()) System.out.println("  violation: " + Printable.escape(v));
+            if (!forced.admissible()) {
+                System.out.println("replay: FAIL — a forced decision loses by more than rounding explains (a semantic difference)");
+                return 1;
+            }
+            System.out.println("replay: every forced decision is admissible under " + b.name() + "'s own scores");
+        }
         return 0;
     }
 

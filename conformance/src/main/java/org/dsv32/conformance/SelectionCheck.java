@@ -7,8 +7,9 @@ import java.util.Arrays;
  * an arithmetic difference far below any tolerance can swap two nearly tied candidates.
  *
  * <p>Given the reference's scores of all candidates and k, a candidate's selection is ADMISSIBLE when it has
- * exactly k distinct, in-range indices and each has a reference score of at least s_k - τ, s_k the reference's
- * k-th best score: each could have been chosen by a tie-break within the score tolerance τ. Admissible and equal
+ * exactly k distinct, in-range indices, each has a reference score of at least s_k - τ (s_k the reference's k-th
+ * best score), and no index left out scores more than τ above the worst chosen one: it could have been chosen by
+ * a tie-break within the score tolerance τ. Admissible and equal
  * to the reference's set: {@link Decision#AGREE}; admissible but different: {@link Decision#NEAR_TIE}; otherwise
  * {@link Decision#VIOLATION}. Downstream outputs are then compared with the reference replaying the candidate's
  * choice. Stateless.
@@ -47,6 +48,19 @@ public final class SelectionCheck {
                 return new Outcome(Decision.VIOLATION, String.format(java.util.Locale.ROOT,
                         "index %d scores %.6g, below the k-th best %.6g by %.3g > tolerance %.3g", i, s, kth, kth - s, tolerance));
             }
+        }
+        // and nothing left out may beat a chosen one by more than the tolerance: with ties at the k-th best, "every
+        // chosen index scores at least s_k - tau" alone would accept dropping a clearly better one (scores 3, 2, 0, 0
+        // with k = 3: {3, 0, 0} leaves out the 2)
+        int worst = -1, best = -1;
+        for (int i : candidateSelection) if (worst < 0 || referenceScores[i] < referenceScores[worst]) worst = i;
+        for (int i = 0; i < referenceScores.length; i++) {
+            if (!seen[i] && !Double.isNaN(referenceScores[i]) && (best < 0 || referenceScores[i] > referenceScores[best])) best = i;
+        }
+        if (best >= 0 && referenceScores[worst] < referenceScores[best] - tolerance) {
+            return new Outcome(Decision.VIOLATION, String.format(java.util.Locale.ROOT,
+                    "index %d (score %.6g) left out while index %d (score %.6g) was chosen: %.3g beyond tolerance %.3g",
+                    best, referenceScores[best], worst, referenceScores[worst], referenceScores[best] - referenceScores[worst], tolerance));
         }
         return new Outcome(Decision.NEAR_TIE, String.format(java.util.Locale.ROOT, "differs from the reference within tolerance %.3g of the k-th best %.6g", tolerance, kth));
     }

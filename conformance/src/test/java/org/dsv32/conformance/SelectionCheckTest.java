@@ -42,6 +42,16 @@ class SelectionCheckTest {
     }
 
     @Test
+    void tiesAtTheKthDoNotExcuseDroppingABetterOne() {
+        double[] s = {3.0, 0.0, 0.0, 0.0, 2.0, 0.0};
+        // the best three: 0 (3.0), 4 (2.0) and any one of the zeros
+        assertEquals(Decision.NEAR_TIE, SelectionCheck.check(s, new int[] {0, 4, 1}, new int[] {0, 4, 5}, 3, 0).decision());
+        SelectionCheck.Outcome dropped = SelectionCheck.check(s, new int[] {0, 4, 1}, new int[] {0, 1, 2}, 3, 0.5);
+        assertEquals(Decision.VIOLATION, dropped.decision(), dropped.reason());
+        assertEquals(true, dropped.reason().contains("index 4"), dropped.reason());
+    }
+
+    @Test
     void maskedCandidatesTieOnlyWhenTheKthIsMasked() {
         double[] s = {1.0, Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY};
         // k = 2 over one visible key: the k-th best is -inf, so either masked key is admissible

@@ -107,7 +107,7 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
     }
 
     /** The score scale the relative score tolerance multiplies: the largest finite |score| of the query's row. */
-    static double scale(double[] scores) {
+    public static double scale(double[] scores) {
         double m = 0;
         for (double s : scores) if (Double.isFinite(s)) m = Math.max(m, Math.abs(s));
         return m;

@@ -3,7 +3,7 @@ package org.dsv32.conformance.logits;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dsv32.conformance.Progress;
-import org.dsv32.conformance.trace.DecisionTrace;
+import org.dsv32.conformance.trace.Decisions;
 import org.dsv32.conformance.trace.TracingBackend;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
@@ -32,11 +32,12 @@ public final class LogitsRunner {
     }
 
     /**
-     * {@link #run}, recording every decision of every step into {@code trace} (null: none) — through
-     * {@link TracingBackend}, which leaves the logits' bits unchanged.
+     * {@link #run}, passing every decision of every step to {@code trace} (null: none) through {@link TracingBackend}:
+     * recorded ({@link org.dsv32.conformance.trace.DecisionTrace}, which leaves the logits' bits unchanged) or
+     * replaced ({@link org.dsv32.conformance.trace.DecisionReplay}).
      */
     public static Map<String, TensorData> run(Backend backend, PrecisionMode mode, ModelWeights weights, LogitsScript script, Progress progress,
-                                              DecisionTrace trace) {
+                                              Decisions trace) {
         OpContext ctx = new OpContext(weights.config(), mode);
         ModelOp model = (trace == null ? backend : TracingBackend.of(backend, trace)).require(ModelOp.class, ctx);
         Map<String, TensorData> out = new LinkedHashMap<>();

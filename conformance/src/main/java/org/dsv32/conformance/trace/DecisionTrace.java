@@ -9,14 +9,15 @@ import org.dsv32.spec.io.TensorData;
 import org.dsv32.spec.ops.IndexerResult;
 import org.dsv32.spec.ops.Routing;
 import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.MoeWeights;
 
 /**
  * The decisions of a logits run, per sequence, step and layer, as named tensors (spec/TRACE_FORMAT.md): the indexer's
  * selected keys and the scores of every key, the MoE routing (selection scores, group scores, kept groups, experts,
- * weights), and on request the hidden state after every block and after the final norm. Filled by
- * {@link TracingBackend} while {@link #at} names the step being run; one run, one thread.
+ * weights), and on request the hidden state after every block and after the final norm. Filled through
+ * {@link TracingBackend} while {@link #at} names the step being run; it records and changes nothing. One run, one thread.
  */
-public final class DecisionTrace {
+public final class DecisionTrace implements Decisions {
     private final boolean hidden;
     private final Map<String, TensorData> tensors = new LinkedHashMap<>();
     private String step;
@@ -24,20 +25,23 @@ public final class DecisionTrace {
     /** A trace; {@code hidden} also records the hidden states (large: T x hidden_size floats per block and step). */
     public DecisionTrace(boolean hidden) { this.hidden = hidden; }
 
-    /** Whether hidden states are recorded. */
-    public boolean recordsHidden() { return hidden; }
+    @Override
+    public boolean wantsBlockOutputs() { return hidden; }
 
     /** Names the step the next records belong to: {@code seq{sequence}.step{step}}. */
+    @Override
     public void at(int sequence, int step) { this.step = "seq" + sequence + ".step" + step; }
 
     /**
      * The indexer of {@code layer}: {@code indexer.selected} I32 [T][index_topk] (best first, −1 padded where a query
      * sees fewer keys) and {@code indexer.scores} F64 [T][S] (−inf for keys a query cannot see).
      */
-    void indexer(int layer, IndexerResult r, int topk) {
+    @Override
+    public IndexerResult indexer(int layer, IndexerResult r, int startPos, int topk) {
         String p = prefix(layer) + "indexer.";
         put(TensorData.ofInts(p + "selected", padded(r.selected(), topk), r.selected().length, topk));
         put(doubles(p + "scores", r.scores()));
+        return r;
     }
 
     /**
@@ -45,19 +49,23 @@ public final class DecisionTrace {
      * {@code moe.group_scores} F64 [T][n_group], {@code moe.groups} I32 [T][topk_group], {@code moe.experts} I32 [T][K]
      * and {@code moe.weights} F64 [T][K] (aligned with the experts).
      */
-    void routing(int layer, Routing r) {
+    @Override
+    public Routing routing(int layer, Routing r, MoeWeights w) {
         String p = prefix(layer) + "moe.";
         put(doubles(p + "selection_scores", r.selectionScores()));
         put(doubles(p + "group_scores", r.groupScores()));
         put(TensorData.ofInts(p + "groups", padded(r.groups(), width(r.groups())), r.groups().length, width(r.groups())));
         put(TensorData.ofInts(p + "experts", padded(r.experts(), width(r.experts())), r.experts().length, width(r.experts())));
         put(doubles(p + "weights", r.weights()));
+        return r;
     }
 
     /** {@code hidden} F32 [T][D]: the residual stream leaving block {@code layer}. */
-    void blockOutput(int layer, TensorF64 h) { if (hidden) put(floats(prefix(layer) + "hidden", h)); }
+    @Override
+    public void blockOutput(int layer, TensorF64 h) { if (hidden) put(floats(prefix(layer) + "hidden", h)); }
 
     /** {@code seq{b}.step{k}.final_hidden} F32 [T][D]: after the final norm, as handed to the LM head. */
+    @Override
     public void finalHidden(TensorF64 h) { if (hidden) put(floats(current() + ".final_hidden", h)); }
 
     /** Every tensor recorded, in the order of recording. */

@@ -21,8 +21,9 @@ import org.dsv32.spec.weights.LayerWeights;
 import org.dsv32.spec.weights.MoeWeights;
 
 /**
- * A backend's own operations, composed over this one, with its indexers, MoE gates (and, for hidden states, blocks)
- * handed out behind recording wrappers: every decision the composites make is written to a {@link DecisionTrace}.
+ * A backend's own operations, composed over this one, with its indexers, MoE gates (and, when asked, blocks) handed
+ * out behind wrappers that pass every decision the composites make to a {@link Decisions}: recorded into a
+ * {@link DecisionTrace}, replaced by a trace's ({@link DecisionReplay}), or both.
  * The composites then take their parts through the operation contracts instead of their own classes' fast entries;
  * for the simd backend both routes give the same bits (SimdContractPathsTest), so tracing changes no logit.
  */
@@ -30,16 +31,16 @@ public final class TracingBackend extends RegistryBackend {
     private static final Pattern LAYER = Pattern.compile("^model\\.layers\\.(\\d+)\\.");
 
     private final Backend target;
-    private final DecisionTrace trace;
+    private final Decisions trace;
 
-    private TracingBackend(RegistryBackend target, DecisionTrace trace) {
+    private TracingBackend(RegistryBackend target, Decisions trace) {
         this.target = target;
         this.trace = trace;
         for (Class<? extends Operation> op : OperationCatalog.ALL) composeOver(op, target);
     }
 
-    /** {@code backend} recording into {@code trace}; a backend not built from a registry cannot be traced. */
-    public static Backend of(Backend backend, DecisionTrace trace) {
+    /** {@code backend} passing its decisions to {@code trace}; a backend not built from a registry cannot be traced. */
+    public static Backend of(Backend backend, Decisions trace) {
         if (!(backend instanceof RegistryBackend r)) {
             throw new IllegalArgumentException("backend '" + backend.name() + "' cannot be traced: its composites do not take their parts from it");
         }
@@ -55,7 +56,7 @@ public final class TracingBackend extends RegistryBackend {
         Operation wrapped = op.get();
         if (type == IndexerOp.class) wrapped = indexer((IndexerOp) wrapped, context.config().indexTopk());
         else if (type == MoeGateOp.class) wrapped = gate((MoeGateOp) wrapped);
-        else if (type == BlockOp.class && trace.recordsHidden()) wrapped = block((BlockOp) wrapped);
+        else if (type == BlockOp.class && trace.wantsBlockOutputs()) wrapped = block((BlockOp) wrapped);
         return Optional.of(type.cast(wrapped));
     }
 
@@ -63,9 +64,7 @@ public final class TracingBackend extends RegistryBackend {
         return new IndexerOp() {
             @Override
             public IndexerResult select(TensorF64 x, TensorF64 qLatent, int startPos, IndexerWeights w, LayerCache cache) {
-                IndexerResult r = inner.select(x, qLatent, startPos, w, cache);
-                trace.indexer(layerOf(w.wk().name()), r, topk);
-                return r;
+                return trace.indexer(layerOf(w.wk().name()), inner.select(x, qLatent, startPos, w, cache), startPos, topk);
             }
         };
     }
@@ -74,9 +73,7 @@ public final class TracingBackend extends RegistryBackend {
         return new MoeGateOp() {
             @Override
             public Routing route(TensorF64 x, MoeWeights w) {
-                Routing r = inner.route(x, w);
-                trace.routing(layerOf(w.router().name()), r);
-                return r;
+                return trace.routing(layerOf(w.router().name()), inner.route(x, w), w);
             }
         };
     }

@@ -132,10 +132,10 @@ class DecisionTraceTest {
     void aDecisionBeforeAStepOrTwiceInOneStepIsRefused() {
         DecisionTrace trace = new DecisionTrace(false);
         IndexerResult r = new IndexerResult(TensorF64.zeros(1, 1), new int[][] {{0}});
-        assertThrows(IllegalStateException.class, () -> trace.indexer(0, r, 1));
+        assertThrows(IllegalStateException.class, () -> trace.indexer(0, r, 0, 1));
         trace.at(0, 0);
-        trace.indexer(0, r, 1);
-        assertThrows(IllegalStateException.class, () -> trace.indexer(0, r, 1));
+        trace.indexer(0, r, 0, 1);
+        assertThrows(IllegalStateException.class, () -> trace.indexer(0, r, 0, 1));
         trace.blockOutput(0, TensorF64.zeros(1, 4)); // hidden states not requested: nothing recorded
         assertEquals(2, trace.tensors().size());
     }

@@ -1,0 +1,51 @@
+package org.dsv32.conformance.trace;
+
+import org.dsv32.spec.ops.IndexerResult;
+import org.dsv32.spec.ops.Routing;
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.weights.MoeWeights;
+
+/**
+ * What {@link TracingBackend} does with each decision a model run makes: record it ({@link DecisionTrace}), force
+ * another one in its place ({@link DecisionReplay}), or both ({@link #then}). Called with the step being run
+ * ({@link #at}) and, for each layer, the backend's own decision; returns the decision the run goes on with.
+ */
+public interface Decisions {
+    /** The step the next decisions belong to: sequence {@code sequence} of the script, step {@code step}. */
+    void at(int sequence, int step);
+
+    /** The indexer of {@code layer} decided {@code own} for T queries from {@code startPos}; returns the one to use. */
+    IndexerResult indexer(int layer, IndexerResult own, int startPos, int topk);
+
+    /** The MoE gate of {@code layer} routed as {@code own}; returns the routing to use. */
+    Routing routing(int layer, Routing own, MoeWeights w);
+
+    /** Block {@code layer} left the residual stream {@code h}. */
+    default void blockOutput(int layer, TensorF64 h) {}
+
+    /** Whether {@link #blockOutput} wants to be called. */
+    default boolean wantsBlockOutputs() { return false; }
+
+    /** The final hidden states of the step, after the final norm. */
+    default void finalHidden(TensorF64 h) {}
+
+    /** This, then {@code next} on the decision this one returns. */
+    default Decisions then(Decisions next) {
+        Decisions first = this;
+        return new Decisions() {
+            @Override public void at(int sequence, int step) { first.at(sequence, step); next.at(sequence, step); }
+
+            @Override public IndexerResult indexer(int layer, IndexerResult own, int startPos, int topk) {
+                return next.indexer(layer, first.indexer(layer, own, startPos, topk), startPos, topk);
+            }
+
+            @Override public Routing routing(int layer, Routing own, MoeWeights w) { return next.routing(layer, first.routing(layer, own, w), w); }
+
+            @Override public void blockOutput(int layer, TensorF64 h) { first.blockOutput(layer, h); next.blockOutput(layer, h); }
+
+            @Override public boolean wantsBlockOutputs() { return first.wantsBlockOutputs() || next.wantsBlockOutputs(); }
+
+            @Override public void finalHidden(TensorF64 h) { first.finalHidden(h); next.finalHidden(h); }
+        };
+    }
+}
