@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 TinyCheckpointCommand.class,
                 AnalyzeCommand.class,
                 LogitsCommand.class,
+                ParityCommand.class,
                 BenchCommand.class,
                 ConformCommand.class,
                 MutantsCommand.class,
