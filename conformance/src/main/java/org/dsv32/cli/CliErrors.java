@@ -42,4 +42,9 @@ final class CliErrors {
     }
 
     static int exitCode(Throwable ex) { return 2; }
+
+    /** Refuses, before any work, an input {@code file} that is missing or not a regular file ("{what} not found"). */
+    static void requireInput(java.nio.file.Path file, String what) throws NoSuchFileException {
+        if (!java.nio.file.Files.isRegularFile(file)) throw new NoSuchFileException(file.toString(), null, what + " not found");
+    }
 }

@@ -64,7 +64,7 @@ final class LogitsCommand implements Callable<Integer> {
         OutputFiles.checkFile(out); // before any work: a bad --out must not cost a whole run
         if (trace != null) OutputFiles.checkFile(trace);
         if (traceHidden && trace == null) throw new IllegalArgumentException("--trace-hidden needs --trace FILE");
-        if (replay != null && !java.nio.file.Files.isRegularFile(replay)) throw new java.nio.file.NoSuchFileException(replay + ": trace to replay not found");
+        if (replay != null) CliErrors.requireInput(replay, "trace to replay");
         DecisionTrace decisions = trace == null ? null : new DecisionTrace(traceHidden);
         DecisionReplay forced = null;
         PrecisionMode mode = PrecisionMode.parse(precision);

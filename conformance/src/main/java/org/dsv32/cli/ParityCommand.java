@@ -3,8 +3,6 @@ package org.dsv32.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -60,9 +58,8 @@ final class ParityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (json != null) OutputFiles.checkFile(json);
-        for (Path p : theirsTrace == null ? new Path[] {theirs} : new Path[] {theirs, theirsTrace}) {
-            if (!Files.isRegularFile(p)) throw new NoSuchFileException(p + ": not found");
-        }
+        CliErrors.requireInput(theirs, "their logits");
+        if (theirsTrace != null) CliErrors.requireInput(theirsTrace, "their trace");
         PrecisionMode mode = PrecisionMode.parse(precision);
         Backend b = Backends.byName(backend);
         if (!b.availability().available()) throw new IllegalStateException("backend " + b.name() + " is " + b.availability());

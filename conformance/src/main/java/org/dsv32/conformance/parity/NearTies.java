@@ -69,6 +69,6 @@ public final class NearTies implements Decisions {
         for (int i : chosen) { in[i] = true; worst = Math.min(worst, scores[i]); }
         for (int i = 0; i < scores.length; i++) if (!in[i]) bestOut = Math.max(bestOut, scores[i]);
         if (Double.isInfinite(bestOut) && bestOut < 0) return; // nothing else could have been chosen
-        if (worst - bestOut <= tau) perStep.merge(step, new Count(0, 0).plus(worst == bestOut), (a, b) -> new Count(a.nearTies() + b.nearTies(), a.exactTies() + b.exactTies()));
+        if (worst - bestOut <= tau) perStep.put(step, perStep.get(step).plus(worst == bestOut));
     }
 }
