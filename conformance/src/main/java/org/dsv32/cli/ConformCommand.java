@@ -55,6 +55,9 @@ final class ConformCommand implements Callable<Integer> {
     @Option(names = "--strict", description = "Also fail on operations a backend does not implement.")
     boolean strict;
 
+    @Option(names = "--suite", split = ",", paramLabel = "NAME", description = "Only these suites (operations, golden, checkpoint, official; default: all).")
+    List<String> suiteNames;
+
     @Override
     public Integer call() throws java.io.IOException {
         PrintStream out = System.out, err = System.err;
@@ -63,6 +66,7 @@ final class ConformCommand implements Callable<Integer> {
         OutputFiles.checkDirectory(reportDir);
         OutputFiles.checkFile(json);
         OutputFiles.checkFile(html);
+        List<org.dsv32.conformance.CheckSuite> suites = ConformanceRunner.suites(suiteNames);
         Backend reference = Backends.byName("reference");
         List<Backend> candidates = backend.equals("all") ? Backends.all() : List.of(Backends.byName(backend));
         JsonNode base = baseline == null ? null : ReportJson.read(baseline);
@@ -74,7 +78,7 @@ final class ConformCommand implements Callable<Integer> {
                 Progress.DEFAULT_INTERVAL_NANOS);
         ConformanceReport report;
         try {
-            report = new ConformanceRunner(ConformanceRunner.defaultSuites()).run(candidates, reference, options, progress);
+            report = new ConformanceRunner(suites).run(candidates, reference, options, progress);
         } finally {
             progress.finish();
         }

@@ -49,6 +49,12 @@ final class MutantsCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Print every check's progress line on stderr (default: at most one line every 2 s).")
     boolean verbose;
 
+    @Option(names = "--judge", defaultValue = "reference", paramLabel = "reference|official",
+            description = "reference: the float64 reference judges each mutant through every conformance check (default); official: "
+                    + "DeepSeek's committed outputs alone judge it, as if the bug were in our definition (mutants of operations a logits "
+                    + "run never calls are listed as not reachable).")
+    String judge;
+
     @Override
     public Integer call() throws IOException {
         PrintStream out = System.out, err = System.err;
@@ -62,6 +68,12 @@ final class MutantsCommand implements Callable<Integer> {
         }
         List<Mutant> mutants = only == null ? MutantCatalogue.all() : only.stream().map(MutantCatalogue::byId).toList();
         CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, true);
+        if (!judge.equals("reference") && !judge.equals("official")) throw new IllegalArgumentException("--judge must be reference or official, got '" + judge + "'");
+        boolean official = judge.equals("official");
+        if (official && !org.dsv32.conformance.official.OfficialCases.shippedAvailable()) {
+            throw new IllegalStateException("--judge official: no committed outputs of DeepSeek's code on the class path");
+        }
+        org.dsv32.conformance.official.OfficialSuite officialSuite = official ? new org.dsv32.conformance.official.OfficialSuite() : null;
         MutantRunner runner = new MutantRunner(OperationSuite.checks(), new ReferenceBackend(), options);
         // Without --verbose the checks' lines are steps: at most one every 2 s shows that a long mutant is alive.
         // The mutant lines are printed as before; the checks' lines inside a mutant go through the limiter (the first
@@ -71,14 +83,20 @@ final class MutantsCommand implements Callable<Integer> {
         Progress progress = (verbose ? limiter : limiter.asSteps()).withPrefix("  ");
         long t0 = System.nanoTime();
 
-        err.println("dsv32 mutants: " + mutants.size() + " mutant(s), quick checks, seed " + options.seed());
+        err.println("dsv32 mutants: " + mutants.size() + " mutant(s), " + (official ? "judged by DeepSeek's own outputs" : "quick checks, seed " + options.seed()));
+        int unreachable = 0;
         List<MutantResult> results = new ArrayList<>();
         for (int i = 0; i < mutants.size(); i++) {
             Mutant m = mutants.get(i);
             err.printf(Locale.ROOT, "[%d/%d] %s (%s)%n", i + 1, mutants.size(), m.id(), m.operationLabel());
             MutantResult r;
+            if (official && !org.dsv32.conformance.mutants.OfficialJudge.reachable(m)) {
+                out.println("  " + m.id() + ": not reachable (a logits run never calls " + m.operationLabel() + ")");
+                unreachable++;
+                continue;
+            }
             try {
-                r = runner.run(m, progress);
+                r = official ? org.dsv32.conformance.mutants.OfficialJudge.run(m, officialSuite, options, progress) : runner.run(m, progress);
             } catch (IllegalStateException e) {
                 out.println("control FAILED: " + e.getMessage());
                 return 1;
@@ -88,16 +106,22 @@ final class MutantsCommand implements Callable<Integer> {
         }
         long survived = results.stream().filter(r -> !r.killed()).count();
         double secs = (System.nanoTime() - t0) / 1e9;
-        out.printf(Locale.ROOT, "mutants: %s — %d killed, %d survived of %d in %.1f s (control: the unmutated reference passes each of the %d checks that killed)%n",
-                survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(), secs, runner.controlledChecks());
-        if (json != null) writeJson(json, results, options, secs);
+        if (official) {
+            out.printf(Locale.ROOT, "mutants: %s — %d killed, %d survived of %d judged by DeepSeek's outputs (%d not reachable by a logits run) in %.1f s%n",
+                    survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(), unreachable, secs);
+        } else {
+            out.printf(Locale.ROOT, "mutants: %s — %d killed, %d survived of %d in %.1f s (control: the unmutated reference passes each of the %d checks that killed)%n",
+                    survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(), secs, runner.controlledChecks());
+        }
+        if (json != null) writeJson(json, results, options, secs, judge);
         return survived == 0 ? 0 : 1;
     }
 
-    private static void writeJson(Path file, List<MutantResult> results, CheckOptions options, double secs) throws IOException {
+    private static void writeJson(Path file, List<MutantResult> results, CheckOptions options, double secs, String judge) throws IOException {
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = om.createObjectNode();
         root.put("seed", options.seed());
+        root.put("judge", judge);
         root.put("quick", options.quick());
         root.put("seconds", secs);
         root.put("killed", results.stream().filter(MutantResult::killed).count());

@@ -91,6 +91,7 @@ final class ParityCommand implements Callable<Integer> {
         if (r.theirTrace()) {
             System.out.println("their decisions under " + r.backend() + "'s scores: indexer " + r.indexerReplay().describe()
                     + "; MoE gates " + r.routingReplay().describe());
+            System.out.println("our decisions under their scores: " + r.oursUnderTheirs().describe());
             for (String v : r.violations()) System.out.println("  violation: " + Printable.escape(v));
         }
         long proven = r.steps().stream().filter(s -> s.verdict().proven()).count();
@@ -109,6 +110,10 @@ final class ParityCommand implements Callable<Integer> {
                     .put("near_ties", s.nearTies()).put("exact_ties", s.exactTies()).put("verdict", s.verdict().name().toLowerCase(Locale.ROOT))
                     .put("detail", s.detail());
             if (!Double.isNaN(s.replayedCalcDiff())) n.put("replayed_calc_diff", s.replayedCalcDiff());
+        }
+        if (r.theirTrace()) {
+            root.put("their_decisions_indexer", r.indexerReplay().describe()).put("their_decisions_moe", r.routingReplay().describe())
+                    .put("our_decisions_under_their_scores", r.oursUnderTheirs().describe());
         }
         ArrayNode v = root.putArray("violations");
         r.violations().forEach(v::add);

@@ -21,7 +21,21 @@ public final class ConformanceRunner {
     /** The suites {@code ./dsv32 conform} runs. */
     public static List<CheckSuite> defaultSuites() {
         return List.of(new OperationSuite(), new org.dsv32.conformance.golden.GoldenSuite(),
-                new org.dsv32.conformance.checkpoint.CheckpointSuite());
+                new org.dsv32.conformance.checkpoint.CheckpointSuite(), new org.dsv32.conformance.official.OfficialSuite());
+    }
+
+    /**
+     * The default suites named in {@code names}, in their default order (null or empty: all of them); an unknown
+     * name is an IllegalArgumentException listing the known ones.
+     */
+    public static List<CheckSuite> suites(List<String> names) {
+        List<CheckSuite> all = defaultSuites();
+        if (names == null || names.isEmpty()) return all;
+        List<String> known = all.stream().map(CheckSuite::name).toList();
+        for (String n : names) {
+            if (!known.contains(n)) throw new IllegalArgumentException("unknown suite '" + n + "' (known: " + String.join(", ", known) + ")");
+        }
+        return all.stream().filter(s -> names.contains(s.name())).toList();
     }
 
     public ConformanceReport run(List<Backend> candidates, Backend reference, CheckOptions options, Progress progress) {

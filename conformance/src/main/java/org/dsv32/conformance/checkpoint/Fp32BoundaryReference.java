@@ -20,10 +20,10 @@ import org.dsv32.spec.weights.ScaleFormat;
  * decision, like a near-tied top-k choice. A few perturbed reference runs measure how far the reference itself moves
  * under admissible fp32 error; a candidate deviation inside that spread is a NEAR-TIE, beyond it a VIOLATION.
  */
-final class Fp32BoundaryReference extends ReferenceBackend {
+public final class Fp32BoundaryReference extends ReferenceBackend {
     private final long seed;
 
-    Fp32BoundaryReference(long seed) {
+    public Fp32BoundaryReference(long seed) {
         this.seed = seed;
         register(ActQuantOp.class, (ctx, self) -> new ReferenceActQuant(ctx, self) {
             private final SplittableRandom rng = new SplittableRandom(Fp32BoundaryReference.this.seed);

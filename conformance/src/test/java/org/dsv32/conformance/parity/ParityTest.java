@@ -53,8 +53,10 @@ class ParityTest {
 
     record Run(Map<String, double[]> logits, List<TensorData> trace) {}
 
-    static Run run(Backend b, DecisionReplay forced) {
-        DecisionTrace trace = new DecisionTrace(false);
+    static Run run(Backend b, DecisionReplay forced) { return run(b, forced, false); }
+
+    static Run run(Backend b, DecisionReplay forced, boolean hidden) {
+        DecisionTrace trace = new DecisionTrace(hidden);
         Map<String, TensorData> out = LogitsRunner.run(b, MODE, WEIGHTS, SCRIPT, Progress.NONE, forced == null ? trace : forced.then(trace));
         Map<String, double[]> logits = new LinkedHashMap<>();
         out.forEach((k, v) -> logits.put(k, v.toDoubles()));
@@ -97,7 +99,9 @@ class ParityTest {
         assertTrue(without.steps().stream().anyMatch(s -> s.verdict() == Parity.Verdict.MAY_BE_ADMISSIBLE && s.exactTies() > 0), without.steps().toString());
         assertEquals(1, without.exitCode(), "not proven without their trace");
 
-        Parity.Report with = Parity.run(REFERENCE, MODE, WEIGHTS, SCRIPT, theirs.logits(), theirTrace, Tolerances.LOGITS_PARITY_CALC_DIFF, Progress.NONE);
+        // Their trace as their run records it: their decisions, and scores computed in the state those decisions led to.
+        Path recorded = write(theirs.trace(), "theirs-recorded.safetensors");
+        Parity.Report with = Parity.run(REFERENCE, MODE, WEIGHTS, SCRIPT, theirs.logits(), recorded, Tolerances.LOGITS_PARITY_CALC_DIFF, Progress.NONE);
         assertTrue(with.steps().stream().anyMatch(s -> s.verdict() == Parity.Verdict.ADMISSIBLE), with.steps().toString());
         assertEquals(0, with.exitCode(), with.steps().toString());
     }
@@ -111,6 +115,41 @@ class ParityTest {
         Parity.Step first = r.steps().getFirst();
         assertEquals(Parity.Verdict.VIOLATION, first.verdict(), r.steps().toString());
         assertTrue(first.detail().matches("seq0\\.step0\\.layer\\d+\\.indexer query \\d+: .*"), first.detail());
+    }
+
+    @Test
+    void anArithmeticDifferenceNamesTheFirstBlockThatDeparts() throws IOException {
+        // Layer 0 is dense, so a mutant of the routed experts' scaling changes nothing before block 1's output.
+        Run mutant = run(MutantCatalogue.byId("routed-scale-missing").backend().get(), null, true);
+        Parity.Report r = Parity.run(REFERENCE, MODE, WEIGHTS, SCRIPT, mutant.logits(), write(mutant.trace(), "mutant-hidden.safetensors"),
+                Tolerances.LOGITS_PARITY_CALC_DIFF, Progress.NONE);
+        assertEquals(1, r.exitCode());
+        for (Parity.Step s : r.steps()) {
+            assertEquals(Parity.Verdict.UNEXPLAINED, s.verdict(), s.toString());
+            assertTrue(s.detail().contains("first departs at block 1's output"), s.detail());
+        }
+
+        // Without hidden states in their trace, nothing can be pointed at.
+        Run plain = run(MutantCatalogue.byId("routed-scale-missing").backend().get(), null, false);
+        Parity.Report r2 = Parity.run(REFERENCE, MODE, WEIGHTS, SCRIPT, plain.logits(), write(plain.trace(), "mutant-plain.safetensors"),
+                Tolerances.LOGITS_PARITY_CALC_DIFF, Progress.NONE);
+        assertTrue(r2.steps().stream().noneMatch(s -> s.detail().contains("first departs")), r2.steps().toString());
+    }
+
+    @Test
+    void ourOwnDecisionsAreJudgedUnderTheirScoresEvenThoughReplayOverridesThem() throws IOException {
+        // Their side is the reference; ours picks the worst keys from correct scores. Replaying their trace forces
+        // their (right) choice on us, so only judging OUR choices under THEIR scores can see the bug.
+        Run theirs = run(REFERENCE, null);
+        Backend mutant = MutantCatalogue.byId("indexer-picks-worst").backend().get();
+        Parity.Report r = Parity.run(mutant, MODE, WEIGHTS, SCRIPT, theirs.logits(), write(theirs.trace(), "right.safetensors"),
+                Tolerances.LOGITS_PARITY_CALC_DIFF, Progress.NONE);
+        assertEquals(1, r.exitCode());
+        assertTrue(r.oursUnderTheirs().violation() > 0, r.oursUnderTheirs().describe());
+        assertEquals(0, r.indexerReplay().violation(), "their decisions are right: " + r.indexerReplay().describe());
+        assertTrue(r.violations().stream().anyMatch(v -> v.matches("seq0\\.step0\\.layer\\d+\\.indexer query \\d+ \\(ours under their scores\\): .*")),
+                r.violations().toString());
+        assertEquals(Parity.Verdict.VIOLATION, r.steps().getFirst().verdict());
     }
 
     /** The first query whose k-th selected key ties exactly with a key left out: that key selected in its place. */

@@ -1,0 +1,47 @@
+package org.dsv32.conformance.mutants;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.dsv32.conformance.CaseResult;
+import org.dsv32.conformance.CheckOptions;
+import org.dsv32.conformance.CheckResult;
+import org.dsv32.conformance.Progress;
+import org.dsv32.conformance.Status;
+import org.dsv32.conformance.official.OfficialSuite;
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.ops.ExpertBiasUpdateOp;
+import org.dsv32.spec.ops.MtpOp;
+import org.dsv32.spec.ops.Operation;
+
+/**
+ * The catalogue judged by DeepSeek's own outputs alone ({@code ./dsv32 mutants --judge official}): each mutant is
+ * taken as if the bug were in our DEFINITION, so the reference cannot judge it (every reference-judged check would
+ * compare the bug with itself) and only the committed outputs of DeepSeek's {@code inference/model.py}
+ * ({@link OfficialSuite}) can kill it. This is what running DeepSeek's code in CI buys: a bug shared by every backend
+ * of ours still dies.
+ */
+public final class OfficialJudge {
+    private OfficialJudge() {}
+
+    /** Operations a logits run never calls: their mutants cannot act on DeepSeek's logits. */
+    public static final Set<Class<? extends Operation>> NOT_IN_A_LOGITS_RUN = Set.of(MtpOp.class, ExpertBiasUpdateOp.class);
+
+    /** Whether {@code m} can act on a logits run at all. */
+    public static boolean reachable(Mutant m) { return !NOT_IN_A_LOGITS_RUN.contains(m.operation()); }
+
+    /** Runs the official suite against {@code m} (its own judge) until a case fails. */
+    public static MutantResult run(Mutant m, OfficialSuite suite, CheckOptions options, Progress progress) {
+        long t0 = System.nanoTime();
+        Backend mutant = m.backend().get();
+        List<String> ran = new ArrayList<>();
+        for (CheckResult r : suite.run(mutant, mutant, options, progress)) {
+            ran.add(r.operation());
+            if (r.status() != Status.FAIL) continue;
+            CaseResult failed = r.cases().stream().filter(x -> !x.passed()).findFirst().orElse(null);
+            return new MutantResult(m, true, r.operation() + " " + r.mode() + "/" + r.tier().label(), failed == null ? "" : failed.name(),
+                    failed == null || failed.failures().isEmpty() ? r.note() : failed.failures().getFirst(), ran, (System.nanoTime() - t0) / 1e9);
+        }
+        return new MutantResult(m, false, "", "", "", ran, (System.nanoTime() - t0) / 1e9);
+    }
+}

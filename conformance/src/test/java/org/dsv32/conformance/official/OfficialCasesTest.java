@@ -1,0 +1,81 @@
+package org.dsv32.conformance.official;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.dsv32.conformance.CheckOptions;
+import org.dsv32.conformance.CheckResult;
+import org.dsv32.conformance.Progress;
+import org.dsv32.conformance.Status;
+import org.dsv32.conformance.golden.GoldenSource;
+import org.dsv32.conformance.mutants.MutantCatalogue;
+import org.dsv32.optimized.SimdBackend;
+import org.dsv32.reference.ReferenceBackend;
+import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.backend.PrecisionMode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The committed outputs of DeepSeek's own inference code (golden-data/.../official, made by scripts/official-cases
+ * with conformance/python/dsv32_official.py): they cover what the issue asks (both scale formats, both modes, float32
+ * activations, prompts longer than index_topk, several decode steps, exact ties), reference and simd pass all of
+ * them, and a reference with the indexer's RoPE interleaved (the bug DeepSeek fixed on 2025-11-17) is a violation at
+ * the first layer. No PyTorch needed.
+ */
+class OfficialCasesTest {
+    static Path dir;
+    static List<OfficialCase> cases;
+
+    @BeforeAll
+    static void extract() throws IOException {
+        assertTrue(OfficialCases.shippedAvailable(), "golden-data ships DeepSeek's outputs under /official/");
+        dir = OfficialCases.extractShipped();
+        cases = OfficialCases.read(dir);
+    }
+
+    @AfterAll
+    static void delete() { GoldenSource.deleteTree(dir); }
+
+    @Test
+    void theCasesCoverWhatTheyMustAndAreIntact() throws IOException {
+        assertTrue(cases.size() >= 3, cases.toString());
+        Set<String> kinds = cases.stream().map(c -> c.variant().label() + "/" + c.precision().label()).collect(Collectors.toSet());
+        assertTrue(kinds.contains("ue8m0/exact") && kinds.contains("ue8m0/fp8") && kinds.contains("plain/exact") && kinds.contains("plain/fp8"), kinds.toString());
+        assertTrue(cases.stream().anyMatch(c -> c.actDtype().equals("float32")), "one case runs float32 activations");
+        assertEquals(3, cases.stream().map(OfficialCase::seed).distinct().count(), "three checkpoints");
+        for (OfficialCase c : cases) {
+            assertEquals(List.of(), c.damaged(), c.name());
+            assertTrue(c.provenance().get("official_commit").startsWith("8631a81"), c.name() + ": made from the fixed commit");
+            assertTrue(c.provenance().containsKey("torch") && c.provenance().containsKey("model_py_sha256"), c.name());
+        }
+    }
+
+    @Test
+    void referenceAndSimdPassEveryCaseAndTiesOccur() {
+        for (Backend b : List.of(new ReferenceBackend(), new SimdBackend())) {
+            List<CheckResult> r = new OfficialSuite(dir).run(b, new ReferenceBackend(), new CheckOptions(1, true), Progress.NONE);
+            assertEquals(cases.size(), r.size());
+            for (CheckResult c : r) assertEquals(Status.PASS, c.status(), b.name() + " " + c.operation() + ": " + c.note() + " " + c.cases());
+            // torch.topk breaks exact ties its own way: some steps are admissible only through their replayed decisions
+            assertTrue(r.stream().anyMatch(c -> c.decisions().nearTie() > 0), "some step differs by a tie-break: " + r);
+            assertTrue(r.stream().anyMatch(c -> c.mode().equals(PrecisionMode.EXACT.label())) && r.stream().anyMatch(c -> c.mode().equals("fp8")));
+        }
+    }
+
+    @Test
+    void anInterleavedIndexerRopeIsAViolationAtTheFirstLayer() {
+        Backend mutant = MutantCatalogue.byId("indexer-rope-interleaved").backend().get();
+        List<CheckResult> r = new OfficialSuite(dir).run(mutant, mutant, new CheckOptions(1, true), Progress.NONE);
+        CheckResult exact = r.stream().filter(c -> c.operation().equals("official[ue8m0-exact]")).findFirst().orElseThrow();
+        assertEquals(Status.FAIL, exact.status());
+        String first = exact.cases().getFirst().failures().getFirst();
+        assertTrue(first.matches("seq0\\.step0: decision violation: violation: seq0\\.step0\\.layer0\\.indexer query \\d+.*"), first);
+    }
+}
