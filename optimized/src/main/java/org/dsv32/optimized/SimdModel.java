@@ -18,7 +18,9 @@ import org.dsv32.spec.weights.ModelWeights;
  * embedding (the bf16 table read as float32, exact), the decoder blocks with one {@link LayerCache} each, the final
  * RMSNorm and the LM head through the backend's LinearOp — for the dense bf16 head that is the fp32 GEMV/GEMM over
  * the bf16 weight, never FP8, in both modes. The hidden state stays float32 between blocks. The logits and the last
- * hidden states are returned as float64 tensors holding the float32 values.
+ * hidden states are returned as float64 tensors holding the float32 values. A ragged batch
+ * ({@link ModelOp#forward(org.dsv32.spec.ops.RaggedBatch)}, spec/SEMANTICS.md §10c) runs through the contract's default:
+ * one sequence after another, which is its result by definition (no padded layout here).
  */
 public final class SimdModel implements ModelOp {
     private final OpContext ctx;

@@ -1,12 +1,16 @@
 package org.dsv32.reference;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
+import org.dsv32.spec.ops.AttentionResult;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.MlaAttentionOp;
 import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.RaggedBatch;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.LayerWeights;
@@ -30,12 +34,34 @@ public class ReferenceBlock implements BlockOp {
 
     @Override
     public TensorF64 forward(TensorF64 x, int startPos, LayerWeights w, LayerCache cache) {
-        RmsNormOp norm = self.require(RmsNormOp.class, ctx);
-        double eps = ctx.config().rmsNormEps();
         TensorF64 residual = x.copy();
-        TensorF64 attnIn = norm.apply(residual, w.inputNorm(), eps);
+        TensorF64 attnIn = inputNorm(residual, w);
         TensorF64 attn = self.require(MlaAttentionOp.class, ctx).forward(attnIn, startPos, w.attention(), cache, null).output();
-        TensorF64 ffnIn = norm.applyWithResidual(attn, residual, w.postAttentionNorm(), eps); // residual = x + attn
+        return feedForward(residual, attn, w);
+    }
+
+    /** A ragged batch: each sequence's norms and FFN as in {@link #forward}, the attention as one {@link MlaAttentionOp#forwardRagged} call. */
+    @Override
+    public List<TensorF64> forwardRagged(List<TensorF64> x, int[] startPos, LayerWeights w, List<LayerCache> caches) {
+        RaggedBatch.checkLayerCall("block", x.size(), startPos, caches);
+        List<TensorF64> residual = new ArrayList<>(), attnIn = new ArrayList<>();
+        for (TensorF64 xb : x) {
+            residual.add(xb.copy());
+            attnIn.add(inputNorm(residual.getLast(), w));
+        }
+        List<AttentionResult> attn = self.require(MlaAttentionOp.class, ctx).forwardRagged(attnIn, startPos, w.attention(), caches);
+        List<TensorF64> out = new ArrayList<>();
+        for (int b = 0; b < x.size(); b++) out.add(feedForward(residual.get(b), attn.get(b).output(), w));
+        return out;
+    }
+
+    private TensorF64 inputNorm(TensorF64 residual, LayerWeights w) {
+        return self.require(RmsNormOp.class, ctx).apply(residual, w.inputNorm(), ctx.config().rmsNormEps());
+    }
+
+    /** residual &lt;- residual + attn + FFN(RMSNorm_post(residual + attn)); returns residual. */
+    private TensorF64 feedForward(TensorF64 residual, TensorF64 attn, LayerWeights w) {
+        TensorF64 ffnIn = self.require(RmsNormOp.class, ctx).applyWithResidual(attn, residual, w.postAttentionNorm(), ctx.config().rmsNormEps()); // residual = x + attn
         TensorF64 ffn = w.isMoe()
                 ? self.require(MoeOp.class, ctx).forward(ffnIn, w.moe(), null).output()
                 : self.require(MlpOp.class, ctx).forward(ffnIn, w.mlp());

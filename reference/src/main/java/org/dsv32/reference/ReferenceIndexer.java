@@ -3,6 +3,7 @@ package org.dsv32.reference;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.backend.PrecisionMode;
@@ -37,7 +38,11 @@ import org.dsv32.spec.weights.IndexerWeights;
  *
  * <p>Selection, per query t: the keys s &lt;= t only, the top min(index_topk, t + 1) by I(t, s), in descending order,
  * ties to the lower index. (The official demo takes min(index_topk, S) over all columns, so early queries may also
- * pick masked future keys that attention ignores; the reference leaves them out.)
+ * pick masked future keys that attention ignores; the reference leaves them out.) A chunked prefill (startPos &gt; 0,
+ * several tokens) is the same rule: query row r sits at position startPos + r and sees keys 0 .. startPos + r.
+ *
+ * <p>{@link #selectRagged} computes a ragged batch through a padded layout (see there); its result equals
+ * {@link #select} per sequence.
  *
  * <p>Each formula step is a protected method so that a mutant can change exactly one of them. Sub-operations come
  * from {@code self}, never from {@code new}. Modifies only the cache it is given (appends T keys).
@@ -57,25 +62,138 @@ public class ReferenceIndexer implements IndexerOp {
     public IndexerResult select(TensorF64 x, TensorF64 qLatent, int startPos, IndexerWeights w, LayerCache cache) {
         int tokens = x.rows();
         IndexerOp.checkInputs(x, qLatent, startPos, cache);
-        int[] positions = positions(startPos, tokens);
-        TensorF64 q = queries(qLatent, positions, w);   // [T][H][D]
-        TensorF64 k = keys(x, positions, w);            // [T][D]
-        double[][] weights = headWeights(x, w);         // [T][H], includes H^-1/2 and D^-1/2
-        double[][][] qValues = ctx.fp8() ? appendQuantized(q, k, cache) : appendExact(q, k, cache);
+        Projected p = project(x, qLatent, startPos, w, cache);
 
         int keys = startPos + tokens;
         TensorF64 scores = TensorF64.zeros(tokens, keys);
         int[][] selected = new int[tokens][];
         for (int t = 0; t < tokens; t++) {
+            int queryPos = maskPosition(startPos, t, tokens);
+            double[][] dots = new double[keys][];
             for (int s = 0; s < keys; s++) {
-                double score = isVisible(positions[t], s)
-                        ? combineHeads(headDots(qValues[t], cache, s), weights[t])
-                        : Double.NEGATIVE_INFINITY;
+                double score = Double.NEGATIVE_INFINITY;
+                if (isVisible(queryPos, s)) {
+                    dots[s] = headDots(p.queries()[t], cache, s);
+                    score = combineHeads(dots[s], p.weights()[t]);
+                }
                 scores.put(t, s, score);
             }
-            selected[t] = topK(scores.rowArray(t), positions[t]);
+            selected[t] = selectKeys(scores.rowArray(t), dots, p.weights()[t], queryPos);
         }
         return new IndexerResult(scores, selected);
+    }
+
+    /** The projected queries [T][H][D] (dequantised in fp8 mode) and folded head weights [T][H] of one call. */
+    protected record Projected(double[][][] queries, double[][] weights) {}
+
+    /** Queries, keys and head weights of T tokens at startPos..; appends the T keys to {@code cache}. */
+    protected Projected project(TensorF64 x, TensorF64 qLatent, int startPos, IndexerWeights w, LayerCache cache) {
+        int[] positions = positions(startPos, x.rows());
+        TensorF64 q = queries(qLatent, positions, w);   // [T][H][D]
+        TensorF64 k = keys(x, positions, w);            // [T][D]
+        double[][] weights = headWeights(x, w);         // [T][H], includes H^-1/2 and D^-1/2
+        return new Projected(ctx.fp8() ? appendQuantized(q, k, cache) : appendExact(q, k, cache), weights);
+    }
+
+    /**
+     * The position at which row {@code row} of a forward of {@code rows} tokens starting at {@code startPos} is masked
+     * and selects: its absolute position startPos + row, also in a chunked prefill (startPos &gt; 0, several rows), where
+     * keys are counted from 0, the first token of the sequence, not from the chunk. ({@code rows} is there because
+     * engines run a multi-token "extend" and a one-token decode through different kernels.)
+     */
+    protected int maskPosition(int startPos, int row, int rows) { return startPos + row; }
+
+    /**
+     * ONE selection per query from the head-summed score I(t, s) ({@link #topK}); {@code headDots} (per key its
+     * q_h . k dots, null for a masked key) and {@code foldedWeights} are there for a variant that looks at the heads.
+     */
+    protected int[] selectKeys(double[] scores, double[][] headDots, double[] foldedWeights, int queryPos) {
+        return topK(scores, queryPos);
+    }
+
+    // ---- ragged batches (spec/SEMANTICS.md §10c)
+
+    /**
+     * A ragged batch through a real padded layout, as a serving engine lays it out: the rows of sequence b are
+     * right-aligned in a [B][maxRows] grid (maxRows the longest chunk) and its keys in a [B][maxKeys] grid (maxKeys the
+     * longest cache), so that a shorter sequence has padding rows and padding key slots BEFORE its own. Padding holds
+     * NaN, the engine's uninitialised memory, so that any leak shows. Scores run over the whole grid, padding rows
+     * included; a key slot counts for a row only under the length mask {@link #inSequence} and causality at the row's
+     * position; the top-k of each row is taken over its padded grid row as torch.topk would (min(index_topk, maxKeys)
+     * entries, masked ones −∞) and the masked entries it picks are dropped. The sequences' rows, columns and key
+     * indices are then cut back out. Result: exactly {@link #select} per sequence (the same arithmetic, bit for bit).
+     */
+    @Override
+    public List<IndexerResult> selectRagged(List<TensorF64> x, List<TensorF64> qLatent, int[] startPos, IndexerWeights w, List<LayerCache> caches) {
+        IndexerOp.checkRagged(x, qLatent, startPos, caches);
+        int batch = x.size(), maxRows = 0, maxKeys = 0;
+        Projected[] p = new Projected[batch];
+        for (int b = 0; b < batch; b++) {
+            p[b] = project(x.get(b), qLatent.get(b), startPos[b], w, caches.get(b));
+            maxRows = Math.max(maxRows, x.get(b).rows());
+            maxKeys = Math.max(maxKeys, startPos[b] + x.get(b).rows());
+        }
+        int heads = config.indexNHeads(), dim = config.indexHeadDim();
+        List<IndexerResult> out = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            int rows = x.get(b).rows(), keys = startPos[b] + rows;
+            int firstRow = maxRows - rows, firstSlot = maxKeys - keys;
+            // the padded grids of sequence b: queries and weights per row, keys per slot (NaN where padding)
+            double[][][] q = new double[maxRows][][];
+            double[][] e = new double[maxRows][];
+            double[][] k = new double[maxKeys][];
+            for (int i = 0; i < maxRows; i++) {
+                q[i] = i < firstRow ? poison(heads, dim) : p[b].queries()[i - firstRow];
+                e[i] = i < firstRow ? poison(1, heads)[0] : p[b].weights()[i - firstRow];
+            }
+            for (int j = 0; j < maxKeys; j++) k[j] = j < firstSlot ? poison(1, dim)[0] : keyValues(caches.get(b), j - firstSlot);
+
+            double[][] grid = new double[maxRows][maxKeys];
+            boolean[][] mask = new boolean[maxRows][maxKeys];
+            int[][] slots = new int[maxRows][];
+            for (int i = 0; i < maxRows; i++) {
+                int queryPos = maskPosition(startPos[b], i - firstRow, rows);
+                for (int j = 0; j < maxKeys; j++) {
+                    mask[i][j] = inSequence(j, firstSlot) && isVisible(queryPos, j - firstSlot);
+                    grid[i][j] = mask[i][j] ? combineHeads(headDots(q[i], k[j]), e[i]) : Double.NEGATIVE_INFINITY;
+                }
+                slots[i] = paddedTopK(grid[i], mask[i], maxKeys);
+            }
+            TensorF64 scores = TensorF64.zeros(rows, keys);
+            int[][] selected = new int[rows][];
+            for (int t = 0; t < rows; t++) {
+                int i = gridRow(t, firstRow);
+                for (int s = 0; s < keys; s++) scores.put(t, s, grid[i][firstSlot + s]);
+                selected[t] = new int[slots[i].length];
+                for (int n = 0; n < slots[i].length; n++) selected[t][n] = slots[i][n] - firstSlot;
+            }
+            out.add(new IndexerResult(scores, selected));
+        }
+        return out;
+    }
+
+    /** The grid row that holds row {@code row} of a sequence whose rows start at {@code firstRow} (right-aligned). */
+    protected int gridRow(int row, int firstRow) { return firstRow + row; }
+
+    /** The length mask of the padded key grid: slot {@code slot} holds a key of the sequence whose keys start at {@code firstSlot}. */
+    protected boolean inSequence(int slot, int firstSlot) { return slot >= firstSlot; }
+
+    /**
+     * The top-k of one padded grid row as torch.topk over the row: the {@link #selectionSize} of all its slots, by
+     * descending score (masked slots −∞, so last), ties to the lower slot; then the slots the mask excludes are dropped.
+     */
+    protected int[] paddedTopK(double[] row, boolean[] mask, int slots) {
+        Integer[] order = new Integer[slots];
+        for (int j = 0; j < slots; j++) order[j] = j;
+        java.util.Arrays.sort(order, Comparator.<Integer>comparingDouble(j -> row[j]).reversed().thenComparingInt(j -> j));
+        int n = Math.min(selectionSize(slots), slots);
+        return java.util.Arrays.stream(order, 0, n).filter(j -> mask[j]).mapToInt(Integer::intValue).toArray();
+    }
+
+    private static double[][] poison(int rows, int cols) {
+        double[][] v = new double[rows][cols];
+        for (double[] r : v) java.util.Arrays.fill(r, Double.NaN);
+        return v;
     }
 
     /** Absolute positions startPos .. startPos + T - 1. */
@@ -190,8 +308,10 @@ public class ReferenceIndexer implements IndexerOp {
      * q_h . k(s) for every head. In fp8 mode from the cached codes: (sum_c q_code k_code) * q_scale * k_scale, with
      * q given dequantised; the code products and sums are exact in float64, so the order of scaling does not matter.
      */
-    protected double[] headDots(double[][] queryHeads, LayerCache cache, int s) {
-        double[] key = keyValues(cache, s);
+    protected double[] headDots(double[][] queryHeads, LayerCache cache, int s) { return headDots(queryHeads, keyValues(cache, s)); }
+
+    /** q_h . key for every head, summed over the dims in order. */
+    protected double[] headDots(double[][] queryHeads, double[] key) {
         double[] dots = new double[queryHeads.length];
         for (int h = 0; h < dots.length; h++) {
             double sum = 0;

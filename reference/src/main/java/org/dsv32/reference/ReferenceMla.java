@@ -1,5 +1,7 @@
 package org.dsv32.reference;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.config.ModelConfig;
@@ -12,6 +14,7 @@ import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlaAttentionOp;
 import org.dsv32.spec.ops.AttendedKeys;
 import org.dsv32.spec.ops.MlaChecks;
+import org.dsv32.spec.ops.RaggedBatch;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeLayout;
 import org.dsv32.spec.ops.RopeOp;
@@ -60,23 +63,59 @@ public class ReferenceMla implements MlaAttentionOp {
 
     /** {@link #forward(TensorF64, int, AttentionWeights, LayerCache, int[][])} with the attention form chosen by the caller. */
     public AttentionResult forward(TensorF64 x, int startPos, AttentionWeights w, LayerCache cache, int[][] forcedSelection, Form form) {
-        int tokens = x.rows();
+        checkCache(cache, startPos);
+        if (forcedSelection != null) MlaChecks.checkForcedSelection(forcedSelection, x.rows(), startPos + x.rows()); // before the cache changes
+        Prepared p = prepare(x, startPos, w, cache);
+        IndexerResult indexed = self.require(IndexerOp.class, ctx).select(x, p.qLatent(), startPos, w.indexer(), cache);
+        return attend(p, indexed, forcedSelection, w, cache, form);
+    }
+
+    /**
+     * A ragged batch: every sequence's queries and cache entries as in {@link #forward}, then ONE ragged indexer call
+     * for all of them ({@link IndexerOp#selectRagged}, the reference's padded layout), then each sequence's attention in
+     * the form {@link #formFor} its own chunk length picks. Equals {@link #forward} per sequence.
+     */
+    @Override
+    public List<AttentionResult> forwardRagged(List<TensorF64> x, int[] startPos, AttentionWeights w, List<LayerCache> caches) {
+        RaggedBatch.checkLayerCall("MLA", x.size(), startPos, caches);
+        for (int b = 0; b < x.size(); b++) checkCache(caches.get(b), startPos[b]);
+        List<Prepared> prepared = new ArrayList<>();
+        for (int b = 0; b < x.size(); b++) prepared.add(prepare(x.get(b), startPos[b], w, caches.get(b)));
+        List<IndexerResult> indexed = self.require(IndexerOp.class, ctx)
+                .selectRagged(x, prepared.stream().map(Prepared::qLatent).toList(), startPos, w.indexer(), caches);
+        List<AttentionResult> out = new ArrayList<>();
+        for (int b = 0; b < x.size(); b++) {
+            out.add(attend(prepared.get(b), indexed.get(b), null, w, caches.get(b), formFor(x.get(b).rows())));
+        }
+        return out;
+    }
+
+    private static void checkCache(LayerCache cache, int startPos) {
         if (cache.length() != startPos) {
             throw new IllegalArgumentException("MLA: cache holds " + cache.length() + " tokens, expected startPos " + startPos);
         }
-        if (forcedSelection != null) MlaChecks.checkForcedSelection(forcedSelection, tokens, startPos + tokens); // before the cache changes
+    }
+
+    /** One forward's queries: c_q [T][q_lora_rank], q_nope [T][H][n] and the rotated q_pe [T][H][r], at these positions. */
+    private record Prepared(int[] positions, TensorF64 qLatent, TensorF64[] q) {}
+
+    /** The queries of {@code x} at startPos..; appends the T kv-cache entries. */
+    private Prepared prepare(TensorF64 x, int startPos, AttentionWeights w, LayerCache cache) {
+        int tokens = x.rows();
         int[] positions = new int[tokens];
         for (int i = 0; i < tokens; i++) positions[i] = startPos + i;
-
         TensorF64 qLatent = queryLatent(x, w);
         TensorF64[] q = queries(qLatent, positions, w);         // q_nope [T][H][n], q_pe [T][H][r]
         appendLatents(x, positions, w, cache);
-        IndexerResult indexed = self.require(IndexerOp.class, ctx).select(x, qLatent, startPos, w.indexer(), cache);
-        int[][] selection = forcedSelection == null ? indexed.selected() : forcedSelection;
+        return new Prepared(positions, qLatent, q);
+    }
 
+    /** Attention over the selection (the indexer's, or the forced one) in {@code form}, then W_o. */
+    private AttentionResult attend(Prepared p, IndexerResult indexed, int[][] forcedSelection, AttentionWeights w, LayerCache cache, Form form) {
+        int[][] selection = forcedSelection == null ? indexed.selected() : forcedSelection;
         TensorF64 heads = form == Form.NAIVE
-                ? naive(q[0], q[1], positions, selection, w, cache)
-                : absorbed(q[0], q[1], positions, selection, w, cache);
+                ? naive(p.q()[0], p.q()[1], p.positions(), selection, w, cache)
+                : absorbed(p.q()[0], p.q()[1], p.positions(), selection, w, cache);
         TensorF64 out = self.require(LinearOp.class, ctx).apply(heads, w.o());
         return new AttentionResult(out, new IndexerResult(indexed.scores(), MlaChecks.copy(selection)));
     }

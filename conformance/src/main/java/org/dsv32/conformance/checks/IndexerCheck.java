@@ -27,13 +27,33 @@ import org.dsv32.spec.weights.IndexerWeights;
  * is causality), the keys it appends to the cache, and its top-k key selection per query, judged by
  * {@link SelectionCheck} against the reference's scores. Cases: one token; a prefill with top-k larger than, equal
  * to and smaller than the key count; prefill then decode steps; decode beyond position 4096 over a synthetic
- * cache prefix; small activations (x scaled by 1e-3), where the k_norm LayerNorm's eps is visible.
+ * cache prefix; small activations (x scaled by 1e-3), where the k_norm LayerNorm's eps is visible; a chunked
+ * prefill (chunks of 5, 4, 3 tokens: start &gt; 0 with several tokens); a ragged batch of three sequences of
+ * different lengths and cache prefixes ({@link IndexerOp#selectRagged} against each sequence alone).
  */
 public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, IndexerCheck.Case> {
-    /** {@code steps} token counts fed one after another, starting after a synthetic prefix of {@code prefix} tokens. */
+    /**
+     * {@code steps} token counts fed one after another, starting after a synthetic prefix of {@code prefix} tokens. With
+     * a non-empty {@code ragged}, the case is a ragged batch of those sequences instead (each with its own prefix, steps
+     * and inputs; this case's own are unused): step k feeds every sequence that has a k-th step in ONE
+     * {@link IndexerOp#selectRagged} call, and each sequence is judged against the reference run alone.
+     */
     public record Case(String name, ModelConfig config, int prefix, int[] steps, IndexerWeights w, TensorF64 x, TensorF64 qLatent,
-                       long cacheSeed) implements AbstractOperationCheck.Case {
-        int maxPosition() { int n = prefix; for (int s : steps) n += s; return n; }
+                       long cacheSeed, List<Case> ragged) implements AbstractOperationCheck.Case {
+        public Case(String name, ModelConfig config, int prefix, int[] steps, IndexerWeights w, TensorF64 x, TensorF64 qLatent, long cacheSeed) {
+            this(name, config, prefix, steps, w, x, qLatent, cacheSeed, List.of());
+        }
+
+        public Case {
+            ragged = List.copyOf(ragged);
+        }
+
+        int maxPosition() {
+            int n = prefix;
+            for (int s : steps) n += s;
+            for (Case c : ragged) n = Math.max(n, c.maxPosition());
+            return n;
+        }
     }
 
     public IndexerCheck() { super(IndexerOp.class); }
@@ -51,6 +71,11 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
         cases.add(make("prefill then decode", base.withIndexTopk(4), 0, new int[] {7, 1, 1}, w, rng));
         cases.add(make("decode beyond 4096", base, 4097, new int[] {1, 2}, w, rng));
         cases.add(small(make("small activations (k_norm eps visible)", base, 0, new int[] {3}, w, rng)));
+        ModelConfig chunked = base.withIndexTopk(4);
+        cases.add(make("chunked prefill (start > 0, several tokens)", chunked, 0, new int[] {5, 4, 3}, w, rng));
+        List<Case> sequences = List.of(make("a", chunked, 0, new int[] {6, 1}, w, rng), make("b", chunked, 3, new int[] {2, 4}, w, rng),
+                make("c", chunked, 9, new int[] {1, 3}, w, rng));
+        cases.add(new Case("ragged batch (3 sequences, chunks 6/2/1 then 1/4/3)", chunked, 0, new int[0], w, null, null, 0, sequences));
         return cases;
     }
 
@@ -75,6 +100,7 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
 
     @Override
     protected CaseResult runCase(Case c, IndexerOp cand, IndexerOp cand2, IndexerOp ref, ModeTier mt) {
+        if (!c.ragged().isEmpty()) return runRagged(c, cand, cand2, ref, mt);
         CaseEval ev = new CaseEval(c.name(), toleranceOf(c, mt));
         LayerCache cc = SyntheticCache.fill(c.config(), c.prefix(), c.cacheSeed());
         LayerCache cc2 = SyntheticCache.fill(c.config(), c.prefix(), c.cacheSeed());
@@ -105,6 +131,63 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
         }
         return ev.result();
     }
+
+    /**
+     * A ragged batch: at step k the candidate's {@link IndexerOp#selectRagged} over every sequence with a k-th step
+     * (twice, for determinism), the reference's {@link IndexerOp#select} per sequence alone; per sequence the scores,
+     * the appended keys and each query's selection are judged as in a single-sequence case.
+     */
+    private CaseResult runRagged(Case c, IndexerOp cand, IndexerOp cand2, IndexerOp ref, ModeTier mt) {
+        CaseEval ev = new CaseEval(c.name(), toleranceOf(c, mt));
+        List<Case> seqs = c.ragged();
+        List<LayerCache> cc = new ArrayList<>(), cc2 = new ArrayList<>(), rc = new ArrayList<>();
+        for (Case q : seqs) {
+            cc.add(SyntheticCache.fill(q.config(), q.prefix(), q.cacheSeed()));
+            cc2.add(SyntheticCache.fill(q.config(), q.prefix(), q.cacheSeed()));
+            rc.add(SyntheticCache.fill(q.config(), q.prefix(), q.cacheSeed()));
+        }
+        int[] row = new int[seqs.size()], pos = seqs.stream().mapToInt(Case::prefix).toArray();
+        int steps = seqs.stream().mapToInt(q -> q.steps().length).max().orElse(0);
+        for (int step = 0; step < steps; step++) {
+            List<Integer> in = new ArrayList<>();
+            for (int b = 0; b < seqs.size(); b++) if (step < seqs.get(b).steps().length) in.add(b);
+            List<TensorF64> xs = new ArrayList<>(), qs = new ArrayList<>();
+            int[] starts = new int[in.size()];
+            for (int i = 0; i < in.size(); i++) {
+                Case q = seqs.get(in.get(i));
+                int n = q.steps()[step];
+                xs.add(rows(q.x(), row[in.get(i)], n));
+                qs.add(rows(q.qLatent(), row[in.get(i)], n));
+                starts[i] = pos[in.get(i)];
+            }
+            List<IndexerResult> r = cand.selectRagged(copies(xs), copies(qs), starts, c.w(), in.stream().map(cc::get).toList());
+            List<IndexerResult> r2 = cand2.selectRagged(copies(xs), copies(qs), starts, c.w(), in.stream().map(cc2::get).toList());
+            if (r.size() != in.size()) {
+                ev.fail("step " + step + ": " + r.size() + " results for a ragged batch of " + in.size() + " sequences");
+                return ev.result();
+            }
+            for (int i = 0; i < in.size(); i++) {
+                int b = in.get(i), n = xs.get(i).rows();
+                String at = "step " + step + " sequence " + seqs.get(b).name() + " (pos " + pos[b] + ", " + n + " of a ragged batch)";
+                IndexerResult e = ref.select(xs.get(i).copy(), qs.get(i).copy(), pos[b], c.w(), rc.get(b));
+                ev.requireDeterministic(at + " scores", r.get(i).scores(), r2.get(i).scores());
+                if (!java.util.Arrays.deepEquals(r.get(i).selected(), r2.get(i).selected())) ev.fail(at + ": selection differs between two runs (not deterministic)");
+                ev.compare(at + " scores", r.get(i).scores(), e.scores());
+                compareKeys(ev, at, cc.get(b), rc.get(b), pos[b], n);
+                for (int t = 0; t < n; t++) {
+                    double[] scores = e.scores().rowArray(t);
+                    int[] cs = t < r.get(i).selected().length ? r.get(i).selected()[t] : null;
+                    ev.decision(at + " query " + (pos[b] + t), SelectionCheck.check(scores, e.selected()[t], cs, e.selected()[t].length,
+                            ev.tolerance().scoreRel() * scale(scores)));
+                }
+                row[b] += n;
+                pos[b] += n;
+            }
+        }
+        return ev.result();
+    }
+
+    private static List<TensorF64> copies(List<TensorF64> l) { return l.stream().map(TensorF64::copy).toList(); }
 
     /** The score scale the relative score tolerance multiplies: the largest finite |score| of the query's row. */
     public static double scale(double[] scores) {

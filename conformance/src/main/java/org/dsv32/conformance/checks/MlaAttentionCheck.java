@@ -29,7 +29,8 @@ import org.dsv32.spec.weights.AttentionWeights;
  * the reference's indexer scores ({@link SelectionCheck}); then the reference REPLAYS the candidate's selection
  * (forcedSelection) on its own cache and the outputs and the appended kv-cache entries are compared. Cases: one
  * token, a prefill with top-k above and below the key count, prefill + decode, decode beyond position 4096 over a
- * synthetic cache prefix, small activations (x scaled by 1e-3) where the latent norms' eps is visible. The cache
+ * synthetic cache prefix, small activations (x scaled by 1e-3) where the latent norms' eps is visible, a chunked
+ * prefill (chunks of 5, 4, 3 tokens: start &gt; 0 with several tokens, the naive form over a cached prefix). The cache
  * entries get their own, much tighter tolerance ({@link Tolerances#mlaCache}): a cache that skips the FP8 round trip
  * must not hide inside the output's budget.
  */
@@ -57,6 +58,7 @@ public final class MlaAttentionCheck extends AbstractOperationCheck<MlaAttention
             ModelConfig plain = ConformanceConfigs.smallPlainScales().withIndexTopk(4);
             cases.add(make("plain scales prefill then decode", plain, 0, new int[] {5, 1}, RandomWeights.attention(rng, plain, 3, plain.activationScaleFormat()), rng));
         }
+        cases.add(make("chunked prefill (start > 0, several tokens)", base.withIndexTopk(4), 0, new int[] {5, 4, 3}, w, rng));
         return cases;
     }
 

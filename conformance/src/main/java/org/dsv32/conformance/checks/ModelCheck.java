@@ -15,17 +15,35 @@ import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.ModelSession;
+import org.dsv32.spec.ops.RaggedBatch;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.ModelWeights;
 
 /**
  * The whole model (one dense and one MoE layer of the small configuration): a session fed a prefill and then
- * single-token decode steps; per step the logits and the final hidden states are compared, and the argmax of each
- * row must agree. TIGHT only, as for the block.
+ * single-token decode steps, and one fed a chunked prefill (chunks of 5, 4 and 3 tokens); per step the logits and the
+ * final hidden states are compared, and the argmax of each row must agree. A ragged-batch case feeds three sequences
+ * of different lengths step by step through the candidate's {@link ModelOp#forward(RaggedBatch)} and judges each
+ * sequence against the reference run alone (spec/SEMANTICS.md §10c). TIGHT only, as for the block.
  */
 public final class ModelCheck extends AbstractOperationCheck<ModelOp, ModelCheck.Case> {
-    public record Case(String name, ModelConfig config, ModelWeights w, int[][] steps) implements AbstractOperationCheck.Case {
-        int length() { int n = 0; for (int[] s : steps) n += s.length; return n; }
+    /**
+     * One sequence fed {@code steps} one after another; or, with a non-empty {@code ragged} (per sequence its chunks),
+     * a ragged batch whose step k holds every sequence that has a k-th chunk ({@code steps} unused).
+     */
+    public record Case(String name, ModelConfig config, ModelWeights w, int[][] steps, List<int[][]> ragged) implements AbstractOperationCheck.Case {
+        public Case(String name, ModelConfig config, ModelWeights w, int[][] steps) { this(name, config, w, steps, List.of()); }
+
+        public Case {
+            ragged = List.copyOf(ragged);
+        }
+
+        int length() {
+            int n = 0;
+            for (int[] s : steps) n += s.length;
+            for (int[][] seq : ragged) n = Math.max(n, new Case(name, config, w, seq).length());
+            return n;
+        }
     }
 
     public ModelCheck() { super(ModelOp.class); }
@@ -41,6 +59,11 @@ public final class ModelCheck extends AbstractOperationCheck<ModelOp, ModelCheck
         List<Case> cases = new ArrayList<>();
         cases.add(new Case("one token", c, w, new int[][] {tokens(rng, c, 1)}));
         cases.add(new Case("prefill then decode", c, w, new int[][] {tokens(rng, c, o.quick() ? 6 : 9), tokens(rng, c, 1), tokens(rng, c, 1)}));
+        cases.add(new Case("chunked prefill (chunks of 5, 4, 3 tokens)", c, w, new int[][] {tokens(rng, c, 5), tokens(rng, c, 4), tokens(rng, c, 3)}));
+        cases.add(new Case("ragged batch (3 sequences, chunks 6/2/1, 1/4/3, -/1/2)", c, w, new int[0][], List.of(
+                new int[][] {tokens(rng, c, 6), tokens(rng, c, 1)},
+                new int[][] {tokens(rng, c, 2), tokens(rng, c, 4), tokens(rng, c, 1)},
+                new int[][] {tokens(rng, c, 1), tokens(rng, c, 3), tokens(rng, c, 2)})));
         return cases;
     }
 
@@ -57,6 +80,7 @@ public final class ModelCheck extends AbstractOperationCheck<ModelOp, ModelCheck
 
     @Override
     protected CaseResult runCase(Case c, ModelOp cand, ModelOp cand2, ModelOp ref, ModeTier mt) {
+        if (!c.ragged().isEmpty()) return runRagged(c, cand, cand2, ref, mt);
         CaseEval ev = new CaseEval(c.name(), toleranceOf(c, mt));
         ModelSession s = cand.open(c.w()), s2 = cand2.open(c.w()), r = ref.open(c.w());
         for (int step = 0; step < c.steps().length; step++) {
@@ -73,6 +97,46 @@ public final class ModelCheck extends AbstractOperationCheck<ModelOp, ModelCheck
                 }
             }
             if (s.position() != r.position()) ev.fail(at + ": session position " + s.position() + ", reference " + r.position());
+        }
+        return ev.result();
+    }
+
+    /** The ragged batch: the candidate's {@link ModelOp#forward(RaggedBatch)} (twice, for determinism) against the reference per sequence alone. */
+    private CaseResult runRagged(Case c, ModelOp cand, ModelOp cand2, ModelOp ref, ModeTier mt) {
+        CaseEval ev = new CaseEval(c.name(), toleranceOf(c, mt));
+        List<ModelSession> s = new ArrayList<>(), s2 = new ArrayList<>(), r = new ArrayList<>();
+        for (int b = 0; b < c.ragged().size(); b++) {
+            s.add(cand.open(c.w()));
+            s2.add(cand2.open(c.w()));
+            r.add(ref.open(c.w()));
+        }
+        int steps = c.ragged().stream().mapToInt(q -> q.length).max().orElse(0);
+        for (int step = 0; step < steps; step++) {
+            List<Integer> in = new ArrayList<>();
+            for (int b = 0; b < c.ragged().size(); b++) if (step < c.ragged().get(b).length) in.add(b);
+            int k = step;
+            List<int[]> chunks = in.stream().map(b -> c.ragged().get(b)[k].clone()).toList();
+            List<TensorF64> got = cand.forward(new RaggedBatch(in.stream().map(s::get).toList(), chunks));
+            List<TensorF64> again = cand2.forward(new RaggedBatch(in.stream().map(s2::get).toList(), chunks));
+            if (got.size() != in.size()) {
+                ev.fail("step " + step + ": " + got.size() + " results for a ragged batch of " + in.size() + " sequences");
+                return ev.result();
+            }
+            for (int i = 0; i < in.size(); i++) {
+                int b = in.get(i);
+                ModelSession rb = r.get(b);
+                String at = "step " + step + " sequence " + b + " (pos " + rb.position() + ", " + chunks.get(i).length + " tokens of a ragged batch)";
+                ev.requireDeterministic(at + " logits", got.get(i), again.get(i));
+                TensorF64 refLogits = rb.forward(chunks.get(i).clone());
+                ev.compare(at + " logits", got.get(i), refLogits);
+                ev.compare(at + " final hidden", s.get(b).lastHidden(), rb.lastHidden());
+                for (int row = 0; row < chunks.get(i).length && got.get(i).rows() == refLogits.rows(); row++) {
+                    if (org.dsv32.spec.metrics.Metrics.argmax(got.get(i).rowArray(row)) != org.dsv32.spec.metrics.Metrics.argmax(refLogits.rowArray(row))) {
+                        ev.fail(at + " row " + row + ": argmax of the logits differs from the reference");
+                    }
+                }
+                if (s.get(b).position() != rb.position()) ev.fail(at + ": session position " + s.get(b).position() + ", reference " + rb.position());
+            }
         }
         return ev.result();
     }

@@ -54,7 +54,8 @@ import org.dsv32.spec.weights.ScaleFormat;
  *
  * <p>Where a reference class had no hook for a bug, the smallest protected method was extracted from its
  * existing code (behaviour unchanged): ReferenceLayerNorm.inverseStd, ReferenceMoe.routedWeight,
- * ReferenceMla.absorbedRow and ReferenceMla.absorbedRopeTerm.
+ * ReferenceMla.absorbedRow and ReferenceMla.absorbedRopeTerm; ReferenceIndexer.selectKeys, .maskPosition, and the ragged
+ * batch's .inSequence and .gridRow.
  */
 public final class MutantCatalogue {
     private MutantCatalogue() {}
@@ -212,6 +213,44 @@ public final class MutantCatalogue {
                                 .sorted(Comparator.<Integer>comparingDouble(s -> scores[s]).thenComparingInt(s -> s))
                                 .limit(selectionSize(queryPos + 1)).mapToInt(Integer::intValue).toArray();
                     }
+                });
+
+        // ---- the indexer's shapes that shipped in serving engines (sections 8, 10d)
+        add(l, "indexer-per-head-topk", "each indexer head selecting its own top-k keys",
+                "every indexer head takes its own top-k of w_h ReLU(q_h . k) and the query attends the union, instead of ONE "
+                        + "top-k of the head-summed score (mlx-lm)",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected int[] selectKeys(double[] scores, double[][] headDots, double[] foldedWeights, int queryPos) {
+                        int[] visible = IntStream.range(0, headDots.length).filter(s -> headDots[s] != null).toArray();
+                        java.util.Set<Integer> union = new java.util.TreeSet<>();
+                        for (int h = 0; h < foldedWeights.length; h++) {
+                            int head = h;
+                            Arrays.stream(visible).boxed()
+                                    .sorted(Comparator.<Integer>comparingDouble(s -> foldedWeights[head] * Math.max(headDots[s][head], 0.0))
+                                            .reversed().thenComparingInt(s -> s))
+                                    .limit(selectionSize(visible.length)).forEach(union::add);
+                        }
+                        return union.stream().sorted(Comparator.<Integer>comparingDouble(s -> scores[s]).reversed().thenComparingInt(s -> s))
+                                .mapToInt(Integer::intValue).toArray();
+                    }
+                });
+        add(l, "indexer-chunk-row-as-position", "chunked-prefill key offsets counted from the wrong origin",
+                "in a multi-token forward the indexer masks and selects row r as if it sat at position r, not startPos + r: "
+                        + "right from position 0 and in one-token decode, but a chunked prefill's query sees only keys 0..r (SGLang)",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected int maskPosition(int startPos, int row, int rows) { return rows > 1 ? row : startPos + row; }
+                });
+        add(l, "ragged-padded-keys-visible", "ragged-batch padding leaking into the indexer",
+                "the indexer of a padded ragged batch drops the length mask: a shorter sequence's padding key slots are scored "
+                        + "and selected (vLLM)",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected boolean inSequence(int slot, int firstSlot) { return true; }
+                });
+        add(l, "ragged-padded-rows-read", "ragged-batch padding leaking into the indexer",
+                "the indexer of a padded ragged batch reads a shorter sequence's rows from the top of the grid, where its padding "
+                        + "rows are, instead of from its right-aligned rows",
+                IndexerOp.class, IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self) {
+                    @Override protected int gridRow(int row, int firstRow) { return row; }
                 });
 
         // ---- MLA (sections 5, 7)

@@ -61,6 +61,9 @@ class MutantCatalogueTest {
         SECTION_12.put("decode (absorbed) path disagreeing with prefill", List.of("decode-absorbed-wrong-split", "decode-absorbed-no-rope"));
         SECTION_12.put("MTP concat order swapped", List.of("mtp-concat-swapped"));
         SECTION_12.put("MTP position-0 embedding not zeroed", List.of("mtp-position0-not-zeroed"));
+        SECTION_12.put("each indexer head selecting its own top-k keys", List.of("indexer-per-head-topk"));
+        SECTION_12.put("chunked-prefill key offsets counted from the wrong origin", List.of("indexer-chunk-row-as-position"));
+        SECTION_12.put("ragged-batch padding leaking into the indexer", List.of("ragged-padded-keys-visible", "ragged-padded-rows-read"));
     }
 
     static final List<Mutant> ALL = MutantCatalogue.all();
@@ -77,7 +80,7 @@ class MutantCatalogueTest {
 
     @Test
     void everySection12BugHasItsMutant() {
-        assertEquals(23, SECTION_12.size(), "section 12 lists 23 phrases");
+        assertEquals(26, SECTION_12.size(), "section 12 lists 26 phrases");
         List<String> missing = new ArrayList<>();
         for (var e : SECTION_12.entrySet()) {
             for (String id : e.getValue()) {

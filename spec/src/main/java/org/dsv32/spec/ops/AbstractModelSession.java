@@ -42,9 +42,18 @@ public abstract class AbstractModelSession implements ModelSession {
 
     private TensorF64 feed(int[] tokens) {
         if (tokens.length == 0) throw new IllegalArgumentException("no tokens to feed");
-        lastHidden = finalHidden(tokens, position);
-        position = positionAfter(position, tokens.length);
-        return lastHidden;
+        return advance(finalHidden(tokens, position), tokens.length);
+    }
+
+    /**
+     * Records {@code hidden} [T][D], the final hidden states of {@code fed} tokens computed at {@link #position()} by
+     * some other route (a ragged batch), and advances the position as {@link #forward} would; returns {@code hidden}.
+     */
+    protected final TensorF64 advance(TensorF64 hidden, int fed) {
+        if (hidden.rows() != fed) throw new IllegalArgumentException(fed + " tokens fed but " + hidden.rows() + " hidden rows");
+        lastHidden = hidden;
+        position = positionAfter(position, fed);
+        return hidden;
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.dsv32.spec.ops;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.AttentionWeights;
 
@@ -13,4 +15,16 @@ public interface MlaAttentionOp extends Operation {
      *                          reference). The indexer still runs and its keys are cached.
      */
     AttentionResult forward(TensorF64 x, int startPos, AttentionWeights w, LayerCache cache, int[][] forcedSelection);
+
+    /**
+     * MLA of one layer over a ragged batch (spec/SEMANTICS.md §10c), each sequence with its own indexer selection:
+     * the result of sequence b equals {@code forward(x.get(b), startPos[b], w, caches.get(b), null)} alone. This
+     * default loops over the sequences.
+     */
+    default List<AttentionResult> forwardRagged(List<TensorF64> x, int[] startPos, AttentionWeights w, List<LayerCache> caches) {
+        RaggedBatch.checkLayerCall("MLA", x.size(), startPos, caches);
+        List<AttentionResult> out = new ArrayList<>();
+        for (int b = 0; b < x.size(); b++) out.add(forward(x.get(b), startPos[b], w, caches.get(b), null));
+        return out;
+    }
 }

@@ -52,6 +52,8 @@ public final class IndexerGolden extends AbstractGoldenOp<IndexerOp, IndexerGold
         }
         for (GoldenGenerator.Variant v : ctx.modes()) {
             write(ctx, v, "decode-with-cache", 40, new int[] {1, 1}, "two decode steps over a given 40-key cache");
+            write(ctx, v, "chunked-prefill-with-cache", 40, new int[] {4, 3},
+                    "a chunked prefill over a given 40-key cache: chunks of 4 then 3 tokens (start > 0, several tokens)");
         }
     }
 

@@ -52,6 +52,8 @@ public final class MlaGolden extends AbstractGoldenOp<MlaAttentionOp, MlaGolden.
         }
         for (GoldenGenerator.Variant v : ctx.modes()) {
             write(ctx, v, "decode-with-cache", 24, new int[] {1, 1}, "two decode steps over a given 24-token cache (MLA latents and indexer keys)");
+            write(ctx, v, "chunked-prefill-with-cache", 24, new int[] {4, 3},
+                    "a chunked prefill over a given 24-token cache: chunks of 4 then 3 tokens (start > 0, several tokens)");
         }
     }
 
