@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.dsv32.conformance.checks.ActQuantCheck;
+import org.dsv32.conformance.checks.BalanceLossCheck;
 import org.dsv32.conformance.checks.BlockCheck;
 import org.dsv32.conformance.checks.ExpertBiasUpdateCheck;
 import org.dsv32.conformance.checks.HadamardCheck;
@@ -19,6 +20,7 @@ import org.dsv32.conformance.checks.MtpCheck;
 import org.dsv32.conformance.checks.RmsNormCheck;
 import org.dsv32.conformance.checks.RopeCheck;
 import org.dsv32.conformance.golden.ops.ActQuantGolden;
+import org.dsv32.conformance.golden.ops.BalanceLossGolden;
 import org.dsv32.conformance.golden.ops.BlockGolden;
 import org.dsv32.conformance.golden.ops.ExpertBiasUpdateGolden;
 import org.dsv32.conformance.golden.ops.HadamardGolden;
@@ -34,6 +36,7 @@ import org.dsv32.conformance.golden.ops.MtpGolden;
 import org.dsv32.conformance.golden.ops.RmsNormGolden;
 import org.dsv32.conformance.golden.ops.RopeGolden;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
@@ -73,6 +76,7 @@ public final class Operations {
             OperationDescriptor.of(MoeGateOp.class, new MoeGateCheck(), new MoeGateGolden()),
             OperationDescriptor.of(MoeOp.class, new MoeCheck(), new MoeGolden()),
             OperationDescriptor.of(ExpertBiasUpdateOp.class, new ExpertBiasUpdateCheck(), new ExpertBiasUpdateGolden()),
+            OperationDescriptor.of(BalanceLossOp.class, new BalanceLossCheck(), new BalanceLossGolden()),
             OperationDescriptor.of(MlpOp.class, new MlpCheck(), new MlpGolden()),
             OperationDescriptor.of(BlockOp.class, new BlockCheck(), new BlockGolden()),
             OperationDescriptor.of(ModelOp.class, new ModelCheck(), new ModelGolden()),

@@ -4,6 +4,7 @@ import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerOp;
@@ -34,6 +35,7 @@ public final class SimdBackend extends RegistryBackend {
         register(MoeGateOp.class, SimdMoeGate::new);
         register(MoeOp.class, SimdMoe::new);
         register(ExpertBiasUpdateOp.class, (ctx, self) -> new SimdExpertBiasUpdate());
+        register(BalanceLossOp.class, (ctx, self) -> new SimdBalanceLoss());
         register(BlockOp.class, SimdBlock::new);
         register(ModelOp.class, SimdModel::new);
         register(MtpOp.class, SimdMtp::new);

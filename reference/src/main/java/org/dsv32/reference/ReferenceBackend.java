@@ -4,6 +4,7 @@ import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerOp;
@@ -35,6 +36,7 @@ public class ReferenceBackend extends RegistryBackend {
         register(MoeGateOp.class, (ctx, self) -> new ReferenceMoeGate(ctx, self));
         register(MoeOp.class, (ctx, self) -> new ReferenceMoe(ctx, self));
         register(ExpertBiasUpdateOp.class, (ctx, self) -> new ReferenceExpertBiasUpdate(ctx, self));
+        register(BalanceLossOp.class, (ctx, self) -> new ReferenceBalanceLoss(ctx, self));
         register(IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self));
         register(MlaAttentionOp.class, (ctx, self) -> new ReferenceMla(ctx, self));
         register(BlockOp.class, (ctx, self) -> new ReferenceBlock(ctx, self));

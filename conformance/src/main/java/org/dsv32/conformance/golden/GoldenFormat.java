@@ -42,6 +42,7 @@ public final class GoldenFormat {
     public static final String ROPE_LAYOUT = "rope_layout";
     public static final String EPS = "eps";
     public static final String GAMMA = "gamma";
+    public static final String ALPHA = "alpha";
     public static final String FUSED_RESIDUAL = "fused_residual";
     public static final String WEIGHTS_FILE = "weights_file";
     public static final String WEIGHTS_SHA256 = "weights_sha256";

@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.dsv32.reference.ReferenceActQuant;
+import org.dsv32.reference.ReferenceBalanceLoss;
 import org.dsv32.reference.ReferenceBlock;
 import org.dsv32.reference.ReferenceExpertBiasUpdate;
 import org.dsv32.reference.ReferenceHadamard;
@@ -22,6 +23,7 @@ import org.dsv32.reference.ReferenceRmsNorm;
 import org.dsv32.reference.ReferenceRope;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
+import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
@@ -361,6 +363,61 @@ public final class MutantCatalogue {
                         + "perfectly balanced layer drifts",
                 ExpertBiasUpdateOp.class, ExpertBiasUpdateOp.class, (ctx, self) -> new ReferenceExpertBiasUpdate(ctx, self) {
                     @Override protected int direction(long total, int n, long load) { return total - n * load > 0 ? 1 : -1; }
+                });
+
+        // ---- the complementary sequence-wise balance loss (section 9b)
+        add(l, "balance-f-from-weights", null,
+                "f_i sums the tokens' gating weights (s renormalised over the selected experts) instead of counting "
+                        + "selections: scatter-adding topk_weight where ones belong",
+                BalanceLossOp.class, BalanceLossOp.class, (ctx, self) -> new ReferenceBalanceLoss(ctx, self) {
+                    @Override protected double[] frequencies(int[][] selected, double[][] s, int from, int to, int n, int k) {
+                        double[] f = new double[n];
+                        for (int t = from; t < to; t++) {
+                            double sum = 0;
+                            for (int e : selected[t]) sum += s[t][e];
+                            for (int e : selected[t]) f[e] += s[t][e] / sum * n / ((double) k * (to - from));
+                        }
+                        return f;
+                    }
+                });
+        add(l, "balance-normalised-over-selected", null,
+                "s' divides by the sum over the token's selected experts only (the gating weights' denominator) "
+                        + "instead of all N_r routed experts",
+                BalanceLossOp.class, BalanceLossOp.class, (ctx, self) -> new ReferenceBalanceLoss(ctx, self) {
+                    @Override protected double normaliser(double[] s, int[] selected) {
+                        double sum = 0;
+                        for (int e : selected) sum += s[e];
+                        return sum;
+                    }
+                });
+        add(l, "balance-batch-wise", null,
+                "f counts the selections of the whole batch instead of each sequence's own (a batch-wise balance "
+                        + "loss where the report specifies a sequence-wise one)",
+                BalanceLossOp.class, BalanceLossOp.class, (ctx, self) -> new ReferenceBalanceLoss(ctx, self) {
+                    @Override protected double[] frequencies(int[][] selected, double[][] s, int from, int to, int n, int k) {
+                        return super.frequencies(selected, s, 0, selected.length, n, k);
+                    }
+                });
+        add(l, "balance-summed-over-sequences", null,
+                "the per-sequence losses are summed instead of averaged: the loss (and its gradient) grows with the "
+                        + "number of sequences in the batch",
+                BalanceLossOp.class, BalanceLossOp.class, (ctx, self) -> new ReferenceBalanceLoss(ctx, self) {
+                    @Override protected double combine(double[] perSequence, double alpha) { return perSequence.length * super.combine(perSequence, alpha); }
+                });
+        add(l, "balance-gradient-normaliser-constant", null,
+                "the gradient treats the normaliser sum_j s_j as a constant: g_m / S instead of (g_m - sum_i g_i s'_i) / S",
+                BalanceLossOp.class, BalanceLossOp.class, (ctx, self) -> new ReferenceBalanceLoss(ctx, self) {
+                    @Override protected double[] throughNormalisation(double[] g, double[] normalised, double normaliser) {
+                        double[] d = new double[g.length];
+                        for (int m = 0; m < d.length; m++) d[m] = g[m] / normaliser;
+                        return d;
+                    }
+                });
+        add(l, "balance-gradient-wrt-scores", null,
+                "the gradient is taken with respect to the sigmoid scores s, not the router logits: the factor "
+                        + "s (1 - s) is missing",
+                BalanceLossOp.class, BalanceLossOp.class, (ctx, self) -> new ReferenceBalanceLoss(ctx, self) {
+                    @Override protected double[] throughSigmoid(double[] ds, double[] s) { return ds.clone(); }
                 });
 
         // ---- the model (section 10)

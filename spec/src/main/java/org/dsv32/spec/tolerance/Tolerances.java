@@ -206,6 +206,46 @@ public final class Tolerances {
                 fmt("u (max|b| + gamma + max|b'|) / max|b'|, max|b|=%.3g gamma=%.3g max|b'|=%.3g => eps %.3g", maxAbsBias, gamma, maxAbsResult, e));
     }
 
+    /**
+     * The float32 error of one affinity s = sigmoid(l) = 1 / (1 + e^-l) from an fp32 logit: e^-l rounded (u), 1 + e
+     * (u; relative to the sum at most u whatever e), the division (u): γ_3. The same holds for 1 - s taken as
+     * e / (1 + e).
+     */
+    static double sigmoidError() { return gamma(3, U_FP32); }
+
+    /** s'_{i,t} = s_i / Σ_j s_j over n experts: each s (ε_σ), the positive sum (ε_σ + γ_{n-1}), the division (u). */
+    static double normalisedAffinityError(int experts) { return 2 * sigmoidError() + gamma(experts - 1, U_FP32) + U_FP32; }
+
+    /**
+     * The sequence-wise balance loss's values in float32 (spec/TOLERANCES.md, balance_loss), element-wise relative:
+     * every term is positive, so relative errors add without cancellation. f_i = N c_i / (K T) is one division of
+     * exact integers (u); P_i = (1/T) Σ_t s'_{i,t} adds γ_{T-1} and the division (u) to ε_s'; a sequence's Σ_i f_i P_i
+     * adds the products (u) and γ_{n-1}; the batch's mean adds γ_{B-1} and α / B (2u). The bound of L also bounds f
+     * and P, which the same gate compares.
+     */
+    public static Tolerance balanceLoss(int experts, int maxSequenceLength, int sequences) {
+        double p = normalisedAffinityError(experts) + gamma(maxSequenceLength - 1, U_FP32) + U_FP32;
+        double e = p + U_FP32 + U_FP32 + gamma(experts - 1, U_FP32) + gamma(sequences - 1, U_FP32) + 2 * U_FP32;
+        return new Tolerance(calcDiffOf(e), e, Double.NaN,
+                fmt("eps_P + u (f) + u + gamma_{N-1} + gamma_{B-1} + 2u, eps_P = eps_s' + gamma_{T-1} + u, N=%d T<=%d B=%d => eps %.3g",
+                        experts, maxSequenceLength, sequences, e));
+    }
+
+    /**
+     * The balance loss's gradient ∂L/∂l_{m,t} = s'_{m,t} (1 − s_{m,t}) (g_m − ḡ_t), g_i = α f_i / (B T) (ε_g = u for f
+     * plus 2u), ḡ_t = Σ_i g_i s'_{i,t}. The difference g_m − ḡ_t cancels (it is exactly 0 for a balanced sequence), so
+     * the bound is absolute, per element, in units of s'_{m,t} · max_i g_i: ḡ is off by (ε_g + ε_s' + u + γ_{n-1})
+     * max g, the difference by ε_g max g more plus u; the factors s' (ε_s'), 1 − s (ε_σ) and two products (2u) add
+     * their relative errors on |g_m − ḡ| <= max g. Total ε = 2 ε_g + 2 ε_s' + γ_{n-1} + ε_σ + 5u: a check passes when
+     * |δ_{m,t}| <= ε s'_{m,t} max_i g_i for every element.
+     */
+    public static Tolerance balanceLossGradient(int experts) {
+        double g = 3 * U_FP32;
+        double e = 2 * g + 2 * normalisedAffinityError(experts) + gamma(experts - 1, U_FP32) + sigmoidError() + 5 * U_FP32;
+        return new Tolerance(calcDiffOf(e), e, Double.NaN,
+                fmt("per element, relative to s'_{m,t} max g: 2 eps_g + 2 eps_s' + gamma_{N-1} + eps_sigma + 5u, N=%d => eps %.3g", experts, e));
+    }
+
     /** SwiGLU MLP D -> I -> D: gate and up (K=D), silu and product (element-wise), down (K=I). */
     public static Tolerance mlp(int d, int intermediate, PrecisionMode mode, Tier tier) {
         ErrorBudget b = mlpBudget(d, intermediate, mode, tier);
@@ -395,6 +435,8 @@ public final class Tolerances {
         rows.add(new Row("moe_gate (scores; weights; score tol)", "D=" + c.hiddenSize(), "any", Tier.TIGHT, moeGate(c)));
         addModes(rows, "moe", "I=" + c.moeIntermediateSize(), (m, t) -> moe(c, m, t));
         rows.add(new Row("expert_bias_update", "N_r=" + c.nRoutedExperts() + ", b up to 0.1, gamma 1e-3", "any", Tier.TIGHT, expertBiasUpdate(0.1, 1e-3, 0.1)));
+        rows.add(new Row("balance_loss (L, f, P)", "N_r=" + c.nRoutedExperts() + ", T=4096, B=16", "any", Tier.TIGHT, balanceLoss(c.nRoutedExperts(), 4096, 16)));
+        rows.add(new Row("balance_loss (gradient; per s' max g)", "N_r=" + c.nRoutedExperts(), "any", Tier.TIGHT, balanceLossGradient(c.nRoutedExperts())));
         addModes(rows, "mlp", "I=" + c.intermediateSize(), (m, t) -> mlp(c.hiddenSize(), c.intermediateSize(), m, t));
         for (PrecisionMode m : PrecisionMode.values()) {
             rows.add(new Row("block (MoE layer)", "D=" + c.hiddenSize(), m.label(), Tier.TIGHT, block(c, m, Tier.TIGHT, maxPos, keys, true)));
