@@ -347,8 +347,8 @@ public final class MutantCatalogue {
                 });
 
         // ---- the MTP objective (section 10c)
-        add(l, "mtp-loss-concat-swapped", "MTP concat order swapped",
-                "the training objective feeds eh_proj [RMSNorm_h(h) ; RMSNorm_e(emb)] (the paper figure's order), so it "
+        add(l, "mtp-loss-concat-swapped", null,
+                "MTP concat order swapped in the training objective: it feeds eh_proj [RMSNorm_h(h) ; RMSNorm_e(emb)] (the paper figure's order), so it "
                         + "trains a module that serving, embedding first, does not run",
                 MtpLossOp.class, MtpLossOp.class, (ctx, self) -> new ReferenceMtpLoss(ctx, self) {
                     @Override protected TensorF64 concat(TensorF64 first, TensorF64 second) { return super.concat(second, first); }
