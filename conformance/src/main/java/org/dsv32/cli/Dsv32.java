@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 AnalyzeCommand.class,
                 LogitsCommand.class,
                 ParityCommand.class,
+                SpeculateCommand.class,
                 BenchCommand.class,
                 ConformCommand.class,
                 MutantsCommand.class,
