@@ -442,7 +442,7 @@ public final class Tolerances {
         for (PrecisionMode m : PrecisionMode.values()) {
             // a 4k-token sequence whose logits rows have norm 100 and range 30, the loss near ln V (an untrained model)
             double ln = Math.log(c.vocabSize());
-            rows.add(new Row("mtp_loss (L^1)", "T=4096, |z|=100, R=30", m.label(), Tier.TIGHT,
+            rows.add(new Row("mtp_loss (L^1)", "T=4096, norm(z)=100, R=30", m.label(), Tier.TIGHT,
                     mtpLoss(c, m, Tier.TIGHT, 4096, keys, 1, 4094, 100, 30, 1, ln)));
         }
         return rows;
