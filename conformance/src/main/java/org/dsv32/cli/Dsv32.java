@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 LogitsCommand.class,
                 ParityCommand.class,
                 BalanceCommand.class,
+                SpeculateCommand.class,
                 BenchCommand.class,
                 ConformCommand.class,
                 MutantsCommand.class,

@@ -17,6 +17,7 @@ import org.dsv32.conformance.checks.ModelCheck;
 import org.dsv32.conformance.checks.MoeCheck;
 import org.dsv32.conformance.checks.MoeGateCheck;
 import org.dsv32.conformance.checks.MtpCheck;
+import org.dsv32.conformance.checks.MtpLossCheck;
 import org.dsv32.conformance.checks.RmsNormCheck;
 import org.dsv32.conformance.checks.RopeCheck;
 import org.dsv32.conformance.golden.ops.ActQuantGolden;
@@ -33,6 +34,7 @@ import org.dsv32.conformance.golden.ops.ModelGolden;
 import org.dsv32.conformance.golden.ops.MoeGateGolden;
 import org.dsv32.conformance.golden.ops.MoeGolden;
 import org.dsv32.conformance.golden.ops.MtpGolden;
+import org.dsv32.conformance.golden.ops.MtpLossGolden;
 import org.dsv32.conformance.golden.ops.RmsNormGolden;
 import org.dsv32.conformance.golden.ops.RopeGolden;
 import org.dsv32.spec.ops.ActQuantOp;
@@ -48,6 +50,7 @@ import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.MtpLossOp;
 import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.OperationCatalog;
@@ -80,7 +83,8 @@ public final class Operations {
             OperationDescriptor.of(MlpOp.class, new MlpCheck(), new MlpGolden()),
             OperationDescriptor.of(BlockOp.class, new BlockCheck(), new BlockGolden()),
             OperationDescriptor.of(ModelOp.class, new ModelCheck(), new ModelGolden()),
-            OperationDescriptor.of(MtpOp.class, new MtpCheck(), new MtpGolden())));
+            OperationDescriptor.of(MtpOp.class, new MtpCheck(), new MtpGolden()),
+            OperationDescriptor.of(MtpLossOp.class, new MtpLossCheck(), new MtpLossGolden())));
 
     /** The descriptor of a contract. */
     public static Optional<OperationDescriptor<?>> of(Class<? extends Operation> contract) {

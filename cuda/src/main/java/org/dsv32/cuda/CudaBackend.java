@@ -18,6 +18,7 @@ import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.MtpLossOp;
 import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.RmsNormOp;
@@ -72,6 +73,7 @@ public final class CudaBackend extends RegistryBackend {
         delegateComposed(BlockOp.class, simd);
         register(ModelOp.class, (c, self) -> new CudaModel(c, gpu(), self));
         delegateComposed(MtpOp.class, simd);
+        delegateComposed(MtpLossOp.class, simd);
     }
 
     @Override public String name() { return "cuda"; }

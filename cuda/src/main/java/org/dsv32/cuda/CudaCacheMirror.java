@@ -73,6 +73,9 @@ final class CudaCacheMirror {
     private DeviceBuffer latents;     // [capacity][rank]
     private DeviceBuffer keyRopes;    // [capacity][rope]
 
+    /** The cache's {@link LayerCache#epoch} each part was read at: a truncation since means re-reading it. */
+    private int latentEpoch, indexEpoch;
+
     private CudaCacheMirror(CudaContext gpu) { this.gpu = gpu; }
 
     // ---- indexer keys ---------------------------------------------------------------------------------------------
@@ -83,7 +86,8 @@ final class CudaCacheMirror {
      */
     synchronized void syncIndexKeys(LayerCache cache, int dim, boolean fp8) {
         int n = cache.indexLength();
-        if (dim != indexDim || fp8 != indexFp8 || n < indexLength) {
+        if (dim != indexDim || fp8 != indexFp8 || n < indexLength || cache.epoch() != indexEpoch) {
+            indexEpoch = cache.epoch();
             buffers.replace(keyData, null);
             buffers.replace(keyScales, null);
             keyData = keyScales = null;
@@ -150,7 +154,8 @@ final class CudaCacheMirror {
     /** Brings the latents and k_pe up to {@code cache.length()} (fp32 copies of the cached float64 rows). */
     synchronized void syncLatents(LayerCache cache, int rank, int rope) {
         int n = cache.length();
-        if (rank != this.rank || rope != this.rope || n < length) {
+        if (rank != this.rank || rope != this.rope || n < length || cache.epoch() != latentEpoch) {
+            latentEpoch = cache.epoch();
             buffers.replace(latents, null);
             buffers.replace(keyRopes, null);
             latents = keyRopes = null;

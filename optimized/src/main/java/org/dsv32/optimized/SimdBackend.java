@@ -15,6 +15,7 @@ import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.MtpLossOp;
 import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeOp;
@@ -39,6 +40,7 @@ public final class SimdBackend extends RegistryBackend {
         register(BlockOp.class, SimdBlock::new);
         register(ModelOp.class, SimdModel::new);
         register(MtpOp.class, SimdMtp::new);
+        register(MtpLossOp.class, SimdMtpLoss::new);
     }
 
     @Override public String name() { return "simd"; }

@@ -33,6 +33,8 @@ final class SimdCacheMirror {
     static SimdCacheMirror of(LayerCache cache) { return TABLE.computeIfAbsent(cache, c -> new SimdCacheMirror()); }
 
     private int rank = -1, rope = -1, indexDim = -1;
+    /** The cache's {@link LayerCache#epoch} each part was read at: a truncation since means re-reading it. */
+    private int latentEpoch, indexEpoch;
 
     /** MLA part: tokens mirrored, latents [cap][rank], rotated k_pe [cap][rope]. */
     private int length;
@@ -50,7 +52,8 @@ final class SimdCacheMirror {
 
     /** Brings the MLA part up to the cache's length (rank and rope fixed by the first call). */
     void syncLatents(LayerCache cache, int rank, int rope) {
-        if (this.rank != rank || this.rope != rope || cache.length() < length) {
+        if (this.rank != rank || this.rope != rope || cache.length() < length || cache.epoch() != latentEpoch) {
+            latentEpoch = cache.epoch();
             this.rank = rank;
             this.rope = rope;
             length = 0;
@@ -103,7 +106,8 @@ final class SimdCacheMirror {
      * whole cache). fp8 mode needs every cached key to hold codes.
      */
     void syncIndexKeys(LayerCache cache, int dim, boolean fp8) {
-        if (indexDim != dim || indexFp8 != fp8 || cache.indexLength() < indexLength) {
+        if (indexDim != dim || indexFp8 != fp8 || cache.indexLength() < indexLength || cache.epoch() != indexEpoch) {
+            indexEpoch = cache.epoch();
             indexDim = dim;
             indexFp8 = fp8;
             indexLength = 0;

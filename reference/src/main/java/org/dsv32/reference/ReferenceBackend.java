@@ -15,6 +15,7 @@ import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.MtpLossOp;
 import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeOp;
@@ -42,6 +43,7 @@ public class ReferenceBackend extends RegistryBackend {
         register(BlockOp.class, (ctx, self) -> new ReferenceBlock(ctx, self));
         register(ModelOp.class, (ctx, self) -> new ReferenceModel(ctx, self));
         register(MtpOp.class, (ctx, self) -> new ReferenceMtp(ctx, self));
+        register(MtpLossOp.class, (ctx, self) -> new ReferenceMtpLoss(ctx, self));
     }
 
     @Override public String name() { return "reference"; }

@@ -83,6 +83,7 @@ class ReferenceRaggedTest {
             @Override public TensorF64 forward(int[] tokens) { throw new AssertionError(); }
             @Override public TensorF64 forwardLast(int[] tokens) { throw new AssertionError(); }
             @Override public TensorF64 lastHidden() { throw new AssertionError(); }
+            @Override public void rollback(int position) { throw new AssertionError(); }
             @Override public int position() { return 0; }
         };
         var e = assertThrows(IllegalArgumentException.class, () -> model.forward(new RaggedBatch(List.of(foreign), List.of(new int[] {1}))));

@@ -19,6 +19,7 @@ import org.dsv32.reference.ReferenceMoe;
 import org.dsv32.reference.ReferenceMoeGate;
 import org.dsv32.reference.ReferenceModel;
 import org.dsv32.reference.ReferenceMtp;
+import org.dsv32.reference.ReferenceMtpLoss;
 import org.dsv32.reference.ReferenceRmsNorm;
 import org.dsv32.reference.ReferenceRope;
 import org.dsv32.spec.backend.RegistryBackend;
@@ -36,6 +37,7 @@ import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
 import org.dsv32.spec.ops.ModelOp;
+import org.dsv32.spec.ops.MtpLossOp;
 import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.RmsNormOp;
@@ -438,6 +440,29 @@ public final class MutantCatalogue {
                 "the MTP module keeps the embedding input of the token at position 0 instead of zeroing it",
                 MtpOp.class, MtpOp.class, (ctx, self) -> new ReferenceMtp(ctx, self) {
                     @Override protected void zeroEmbeddingAtPositionZero(TensorF64 e, int startPos) {}
+                });
+
+        // ---- the MTP objective (section 10c)
+        add(l, "mtp-loss-concat-swapped", null,
+                "MTP concat order swapped in the training objective: it feeds eh_proj [RMSNorm_h(h) ; RMSNorm_e(emb)] (the paper figure's order), so it "
+                        + "trains a module that serving, embedding first, does not run",
+                MtpLossOp.class, MtpLossOp.class, (ctx, self) -> new ReferenceMtpLoss(ctx, self) {
+                    @Override protected TensorF64 concat(TensorF64 first, TensorF64 second) { return super.concat(second, first); }
+                });
+        add(l, "mtp-loss-target-offset", null,
+                "MTP target offset by one: module k at position i is scored on t_{i+k} (the token it was given) instead of t_{i+k+1}",
+                MtpLossOp.class, MtpLossOp.class, (ctx, self) -> new ReferenceMtpLoss(ctx, self) {
+                    @Override protected int target(int[] tokens, int i, int k) { return k == 0 ? super.target(tokens, i, k) : tokens[i + k]; }
+                });
+        add(l, "mtp-loss-lambda-twice", null,
+                "lambda applied twice: L_MTP = lambda * (lambda / D) sum_k L^k",
+                MtpLossOp.class, MtpLossOp.class, (ctx, self) -> new ReferenceMtpLoss(ctx, self) {
+                    @Override protected double combine(double lambda, double[] losses) { return lambda * super.combine(lambda, losses); }
+                });
+        add(l, "mtp-loss-not-divided-by-depth", null,
+                "L_MTP = lambda sum_k L^k, the sum over the D modules not divided by D (invisible with DeepSeek-V3's D = 1)",
+                MtpLossOp.class, MtpLossOp.class, (ctx, self) -> new ReferenceMtpLoss(ctx, self) {
+                    @Override protected double combine(double lambda, double[] losses) { return losses.length * super.combine(lambda, losses); }
                 });
         return List.copyOf(l);
     }

@@ -63,5 +63,15 @@ public abstract class AbstractModelSession implements ModelSession {
     }
 
     @Override
+    public final void rollback(int position) {
+        if (position < 0 || position > this.position) {
+            throw new IllegalArgumentException("rollback to position " + position + " of a session at position " + this.position);
+        }
+        for (LayerCache c : caches) c.truncate(position);
+        this.position = position;
+        lastHidden = null;
+    }
+
+    @Override
     public final int position() { return position; }
 }

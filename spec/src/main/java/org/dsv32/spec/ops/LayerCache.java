@@ -12,7 +12,9 @@ import org.dsv32.spec.format.E4M3;
  *   <li>the indexer key cache: per token the key after LayerNorm, RoPE and the Hadamard transform; in fp8 mode
  *       its e4m3 codes and its one fp32 scale, in exact mode its float64 values.</li>
  * </ul>
- * Operations append to it; entries are never changed afterwards.
+ * Operations append to it; entries are never changed afterwards. The one way back is {@link #truncate}, which
+ * speculative decoding uses to drop the tokens of a rejected draft; it counts as a new {@link #epoch}, so that a
+ * backend's mirror of the cache knows to re-read it.
  */
 public final class LayerCache {
     private final List<double[]> kvLatent = new ArrayList<>();
@@ -21,11 +23,37 @@ public final class LayerCache {
     private final List<byte[]> indexKeyCodes = new ArrayList<>();
     private final List<Float> indexKeyScales = new ArrayList<>();
 
+    private int epoch;
+
     /** Number of tokens in the MLA cache. */
     public int length() { return kvLatent.size(); }
 
     /** Number of tokens in the indexer key cache. */
     public int indexLength() { return indexKeys.size(); }
+
+    /**
+     * Keeps the first {@code length} tokens of both parts (a part already shorter keeps all of its own) and drops the
+     * rest: the cache becomes what it was after that many tokens. Starts a new {@link #epoch} when it drops anything.
+     */
+    public void truncate(int length) {
+        if (length < 0) throw new IllegalArgumentException("cache length " + length + " < 0");
+        boolean dropped = false;
+        while (kvLatent.size() > length) {
+            kvLatent.removeLast();
+            keyRope.removeLast();
+            dropped = true;
+        }
+        while (indexKeys.size() > length) {
+            indexKeys.removeLast();
+            indexKeyCodes.removeLast();
+            indexKeyScales.removeLast();
+            dropped = true;
+        }
+        if (dropped) epoch++;
+    }
+
+    /** How many truncations dropped entries: a mirror synced at another epoch must re-read the cache, not extend it. */
+    public int epoch() { return epoch; }
 
     public void appendLatent(double[] cKv, double[] kPe) {
         kvLatent.add(cKv.clone());

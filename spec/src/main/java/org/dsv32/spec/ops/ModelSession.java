@@ -17,6 +17,15 @@ public interface ModelSession {
     /** The final hidden states (after the final norm, as handed to the LM head) of the last {@link #forward} call, [T][D]. */
     TensorF64 lastHidden();
 
+    /**
+     * Forgets every token from {@code position} on: the caches become what they were after that many tokens and the
+     * next {@link #forward} continues there (speculative decoding's rollback of a rejected draft). {@link #lastHidden}
+     * is undefined until the next forward call.
+     *
+     * @param position 0 .. {@link #position()}
+     */
+    void rollback(int position);
+
     /** Number of tokens fed so far. */
     int position();
 }

@@ -393,21 +393,55 @@ public final class Tolerances {
      * norm and the fp32 LM head (K = D). TIGHT only, like the block.
      */
     public static Tolerance model(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
+        ErrorBudget b = modelBudget(c, mode, tier, maxPosition, maxKeys);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    static ErrorBudget modelBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
         ErrorBudget b = ErrorBudget.of(mode, tier);
         for (int i = 0; i < c.numHiddenLayers(); i++) b.merge("layer " + i, blockBudget(c, mode, tier, maxPosition, maxKeys, c.isMoeLayer(i)));
-        b.elementwise("final norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32).linear("lm_head", c.hiddenSize(), false);
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+        return b.elementwise("final norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32).linear("lm_head", c.hiddenSize(), false);
     }
 
     /** The MTP module: enorm and hnorm, eh_proj (K = 2D, bf16), one MoE block, shared_head.norm and the head (K = D). */
     public static Tolerance mtp(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
-        ErrorBudget b = ErrorBudget.of(mode, tier)
+        ErrorBudget b = mtpBudget(c, mode, tier, maxPosition, maxKeys);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    static ErrorBudget mtpBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
+        return ErrorBudget.of(mode, tier)
                 .elementwise("enorm / hnorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
                 .linear("eh_proj", 2 * c.hiddenSize(), false)
                 .merge("block", blockBudget(c, mode, tier, maxPosition, maxKeys, c.isMoeLayer(c.numHiddenLayers())))
                 .elementwise("shared_head.norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
                 .linear("head", c.hiddenSize(), false);
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    /**
+     * One loss of the MTP objective (spec/TOLERANCES.md, "mtp_loss"): the main loss, an L^k, or L_MTP. The logits of
+     * module k carry the main model's error and that of k modules, since each reads the previous one's hidden state:
+     * a norm-wise relative ε (the model's budget plus {@code modules} MTP budgets). A log-probability moves by at
+     * most 2·max_j |δ_j| under a logits error δ (its gradient e_t − p has 1-norm at most 2), and max_j |δ_j| ≤ ε·‖z‖₂,
+     * so by 2ε·maxLogitNorm. The float32 log-softmax adds, with R the largest logit range (max − min of a row) and V
+     * the vocabulary: the shifted exponent's argument u·R and the exponential u (relative, per term, so to the sum),
+     * the positive sum of V terms γ_V, the logarithm and the final difference u·(R + ln V), an NLL being at most
+     * R + ln V; the mean over {@code rows} terms adds γ_rows times that. A loss scaled by {@code weight} (λ/D·D = λ for
+     * L_MTP, 1 otherwise) scales the bound, and the combination adds (D + 2)·u relative to the result. The bound is
+     * absolute; it is returned relative to |loss|, gating the element and calc_diff.
+     */
+    public static Tolerance mtpLoss(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys, int modules, int rows,
+                                    double maxLogitNorm, double maxLogitRange, double weight, double loss) {
+        ErrorBudget b = modelBudget(c, mode, tier, maxPosition, maxKeys);
+        for (int k = 1; k <= modules; k++) b.merge("module " + k, mtpBudget(c, mode, tier, maxPosition, maxKeys));
+        double logits = 2 * b.eps() * maxLogitNorm;
+        double nllMax = maxLogitRange + Math.log(c.vocabSize());
+        double softmax = U_FP32 * (maxLogitRange + 1) + gamma(c.vocabSize(), U_FP32) + U_FP32 * nllMax;
+        double mean = gamma(rows, U_FP32) * nllMax;
+        double abs = weight * (logits + softmax + mean) + (c.numNextnPredictLayers() + 2) * U_FP32 * Math.abs(loss);
+        double rel = abs / Math.max(Math.abs(loss), Double.MIN_NORMAL);
+        return new Tolerance(calcDiffOf(rel), rel, Double.NaN, fmt("logits 2 eps max|z|_2 = 2 x %.3g x %.3g; log-softmax u(R+1) + gamma_V + u(R + ln V), R=%.3g; "
+                + "mean gamma_%d (R + ln V); weight %.3g => |dL| <= %.3g, relative to |L|=%.3g: %.3g", b.eps(), maxLogitNorm, maxLogitRange, rows, weight, abs, Math.abs(loss), rel));
     }
 
     // ---------------------------------------------------------------- the table of spec/TOLERANCES.md
@@ -446,6 +480,12 @@ public final class Tolerances {
         }
         for (PrecisionMode m : PrecisionMode.values()) {
             rows.add(new Row("mtp (logits)", "D=" + c.hiddenSize(), m.label(), Tier.TIGHT, mtp(c, m, Tier.TIGHT, maxPos, keys)));
+        }
+        for (PrecisionMode m : PrecisionMode.values()) {
+            // a 4k-token sequence whose logits rows have norm 100 and range 30, the loss near ln V (an untrained model)
+            double ln = Math.log(c.vocabSize());
+            rows.add(new Row("mtp_loss (L^1)", "T=4096, norm(z)=100, R=30", m.label(), Tier.TIGHT,
+                    mtpLoss(c, m, Tier.TIGHT, 4096, keys, 1, 4094, 100, 30, 1, ln)));
         }
         return rows;
     }

@@ -28,6 +28,8 @@ class RaggedBatchTest {
 
         @Override public TensorF64 lastHidden() { throw new UnsupportedOperationException(); }
 
+        @Override public void rollback(int to) { throw new UnsupportedOperationException(); }
+
         @Override public int position() { return position; }
     }
 
