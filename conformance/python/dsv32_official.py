@@ -295,8 +295,7 @@ if torch is not None:
             return torch.Tensor._make_subclass(cls, codes, False)
 
         def _values(self, dtype):
-            with torch._C.DisableTorchFunction():
-                return _table(dtype)[self.long()]
+            return _table(dtype)[codes_of(self).long()]
 
         def float(self, *a, **k):
             return self._values(torch.float32)
@@ -318,8 +317,11 @@ def codes_of(t):
     """The uint8 codes of an FP8 tensor (native float8, E4M3Codes or uint8), as a plain tensor."""
     if FP8_NATIVE and t.dtype == FP8_DTYPE:
         return t.view(torch.uint8)
-    with torch._C.DisableTorchFunction():
-        return t.view(torch.uint8)
+    if isinstance(t, E4M3Codes):
+        # a plain alias: a same-dtype view() may hand back the E4M3Codes object itself (e.g. in inference mode)
+        with torch._C.DisableTorchFunction():
+            return torch.Tensor.as_subclass(t, torch.Tensor)
+    return t
 
 
 def as_fp8(codes):
