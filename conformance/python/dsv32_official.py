@@ -370,9 +370,31 @@ def ue8m0_round_up(s):
 
 
 class KernelState(object):
-    """What the stand-in kernels need from the run: the mode, and the last indexer score for the trace."""
+    """What the stand-in kernels need from the run: the mode, the last indexer score for the trace, and where to put
+    act_quant's rounding decisions near a midpoint (the trace, the layer being run)."""
     mode = "exact"
     last_index_score = None
+    trace = None
+    layer = None
+
+
+# An element of x / s this close (relative) to an e4m3 rounding midpoint is a rounding DECISION: an fp32 rounding
+# upstream (the official RMSNorm, RoPE) moves it across (spec/SEMANTICS.md 10b). 2^-16 is ~100x the relative error of
+# those fp32 steps; spec/TRACE_FORMAT.md.
+MIDPOINT_REL = 2.0 ** -16
+
+
+def near_midpoints(v, codes):
+    """(flat index, x/s, chosen value) of the elements of ``v`` (= x / s) within MIDPOINT_REL of a rounding midpoint."""
+    q = e4m3_decode(codes, torch.float64)
+    a = v.to(torch.float64).abs()
+    _, exp = torch.frexp(a.clamp(max=E4M3_MAX))
+    e = torch.clamp(exp.to(torch.int64) - 1, min=-6)
+    half = torch.pow(torch.full_like(a, 2.0), (e - 4).to(torch.float64))      # half the spacing of v's binade
+    dist = ((v.to(torch.float64) - q).abs() - half).abs()
+    near = (dist <= MIDPOINT_REL * a) & (a < E4M3_MAX) & (a > 0)
+    idx = near.flatten().nonzero().flatten()
+    return idx, v.to(torch.float64).flatten()[idx], q.flatten()[idx]
 
 
 STATE = KernelState()
@@ -393,7 +415,12 @@ def act_quant(x, block_size=128, scale_fmt=None):
     s = amax.to(torch.float32) * torch.tensor(1.0 / E4M3_MAX, dtype=torch.float32)
     if scale_fmt is not None:
         s = ue8m0_round_up(s)
-    codes = e4m3_encode(xt / s.to(x.dtype).unsqueeze(-1))
+    v = xt / s.to(x.dtype).unsqueeze(-1)
+    codes = e4m3_encode(v)
+    if STATE.trace is not None and STATE.layer is not None:
+        idx, vals, chosen = near_midpoints(v, codes)
+        if idx.numel():
+            STATE.trace.act_quant(STATE.layer, n, idx % n, vals, chosen)
     return as_fp8(codes.view(x.shape)), s.view(*x.shape[:-1], tiles)
 
 
@@ -736,6 +763,18 @@ class Trace(object):
         self.tensors[base + "selected"] = sel
         self.tensors[base + "scores"] = scores
 
+    def act_quant(self, layer, k, columns, values, chosen):
+        """act_quant rounding decisions near a midpoint: rows (K, column, x/s, chosen e4m3 value), appended per layer."""
+        rows = torch.stack([torch.full_like(values, float(k)), columns.to(torch.float64), values, chosen], dim=1)
+        name = "%s.layer%d.act_quant.near_midpoint" % (self.prefix, layer)
+        self.tensors[name] = torch.cat([self.tensors[name], rows]) if name in self.tensors else rows
+
+    def hidden(self, layer, h):
+        self.tensors["%s.layer%d.hidden" % (self.prefix, layer)] = h[0].to(torch.float32).contiguous()
+
+    def final_hidden(self, h):
+        self.tensors["%s.final_hidden" % self.prefix] = h[0].to(torch.float32).contiguous()
+
     def moe(self, layer, selection, group_scores, groups, experts, weights):
         base = "%s.layer%d.moe." % (self.prefix, layer)
         self.tensors[base + "selection_scores"] = selection.to(torch.float64)
@@ -767,9 +806,24 @@ def gate_decisions(module, gate, x):
     return scores, group_scores, groups
 
 
-def instrument(module, model, trace):
-    """Wraps the instances' Indexer.forward and Gate.forward in memory to record their decisions."""
+def instrument(module, model, trace, hidden=False):
+    """Wraps the instances' Indexer.forward and Gate.forward in memory to record their decisions; Block.forward to
+    know the layer act_quant runs in (and, with ``hidden``, the residual stream leaving each block); the final norm."""
+    STATE.trace = trace
     for i, layer in enumerate(model.layers):
+        def block_forward(x, residual, start_pos, freqs_cis, mask, _orig=layer.forward, _layer=i):
+            STATE.layer = _layer
+            try:
+                out, res = _orig(x, residual, start_pos, freqs_cis, mask)
+            finally:
+                STATE.layer = None
+            if trace is not None and hidden:
+                # model.py adds a block's FFN output to the residual inside the next norm, in fp32: that sum is the
+                # stream leaving block i.
+                trace.hidden(_layer, out.float() + res.float())
+            return out, res
+
+        layer.forward = block_forward
         ix = layer.attn.indexer
 
         def indexer_forward(x, qr, start_pos, freqs_cis, mask, _orig=ix.forward, _layer=i):
@@ -793,6 +847,13 @@ def instrument(module, model, trace):
             return weights, indices
 
         gate.forward = gate_forward
+    if trace is not None and hidden:
+        def norm_forward(x, residual=None, _orig=model.norm.forward):
+            out = _orig(x, residual)
+            trace.final_hidden(out[0] if isinstance(out, tuple) else out)
+            return out
+
+        model.norm.forward = norm_forward
 
 
 # ----------------------------------------------------------------------------------------------- script
@@ -919,6 +980,7 @@ def parse_args(argv):
     p.add_argument("--act-dtype", choices=["float64", "float32"], default="float64", help="activations (fp8 mode)")
     p.add_argument("--out", help="logits safetensors file to write")
     p.add_argument("--trace", help="also write the decisions (spec/TRACE_FORMAT.md)")
+    p.add_argument("--trace-hidden", action="store_true", help="with --trace: also the hidden state after each block and the final norm")
     p.add_argument("--export-golden-linear", metavar="CASE", help="also write a golden `linear` case (spec/GOLDEN_FORMAT.md) "
                    "from the first call of --golden-weight")
     p.add_argument("--golden-weight", default="model.layers.0.self_attn.kv_a_proj_with_mqa.weight",
@@ -981,7 +1043,9 @@ def run(a, argv):
     state, raw = load_state_dict(a.checkpoint, args.n_layers)
     model = build_model(module, args, state, a.mode)
     trace = Trace(args.index_topk) if a.trace else None
-    instrument(module, model, trace)
+    if a.trace_hidden and not a.trace:
+        raise KitError("--trace-hidden needs --trace FILE")
+    instrument(module, model, trace, a.trace_hidden)
 
     captured = []
     if a.export_golden_linear:

@@ -90,7 +90,7 @@ final class ParityCommand implements Callable<Integer> {
         }
         if (r.theirTrace()) {
             System.out.println("their decisions under " + r.backend() + "'s scores: indexer " + r.indexerReplay().describe()
-                    + "; MoE gates " + r.routingReplay().describe());
+                    + "; MoE gates " + r.routingReplay().describe() + "; act_quant at a midpoint " + r.actQuantReplay().describe());
             System.out.println("our decisions under their scores: " + r.oursUnderTheirs().describe());
             for (String v : r.violations()) System.out.println("  violation: " + Printable.escape(v));
         }
@@ -113,6 +113,7 @@ final class ParityCommand implements Callable<Integer> {
         }
         if (r.theirTrace()) {
             root.put("their_decisions_indexer", r.indexerReplay().describe()).put("their_decisions_moe", r.routingReplay().describe())
+                    .put("their_act_quant_roundings", r.actQuantReplay().describe())
                     .put("our_decisions_under_their_scores", r.oursUnderTheirs().describe());
         }
         ArrayNode v = root.putArray("violations");

@@ -25,7 +25,7 @@ public final class SimdBackend extends RegistryBackend {
     public SimdBackend() {
         // One line per operation: the class that implements it.
         register(ActQuantOp.class, (ctx, self) -> new SimdActQuant());
-        register(LinearOp.class, (ctx, self) -> new SimdLinear(ctx));
+        register(LinearOp.class, (ctx, self) -> new SimdLinear(ctx, self.operation(ActQuantOp.class, ctx).orElse(null)));
         register(RmsNormOp.class, (ctx, self) -> new SimdRmsNorm());
         register(LayerNormOp.class, (ctx, self) -> new SimdLayerNorm());
         register(RopeOp.class, (ctx, self) -> new SimdRope(ctx));

@@ -2,7 +2,9 @@ package org.dsv32.optimized;
 
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.LinearChecks;
+import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.LinearOp;
+import org.dsv32.spec.ops.QuantizedActivation;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.DenseWeight;
 import org.dsv32.spec.weights.Fp8BlockWeight;
@@ -17,8 +19,20 @@ import org.dsv32.spec.weights.Weight;
  */
 public final class SimdLinear implements LinearOp {
     private final OpContext context;
+    /** The backend's act_quant when it is not simd's own (a tracing backend's, which may force rounding decisions). */
+    private final ActQuantOp quant;
 
-    public SimdLinear(OpContext context) { this.context = context; }
+    public SimdLinear(OpContext context) { this(context, null); }
+
+    /**
+     * A linear that quantises its fp8-mode inputs through {@code quant} when that is not {@link SimdActQuant} (null:
+     * simd's own kernel). The simd backend passes its registry's act_quant, so a backend composed over simd that
+     * hands out another act_quant (decision replay) reaches every linear; with simd's own the fast path runs.
+     */
+    public SimdLinear(OpContext context, ActQuantOp quant) {
+        this.context = context;
+        this.quant = quant instanceof SimdActQuant ? null : quant;
+    }
 
     @Override
     public TensorF64 apply(TensorF64 x, Weight w) {
@@ -59,7 +73,7 @@ public final class SimdLinear implements LinearOp {
                             throw new IllegalArgumentException(f.name() + ": fp8 mode needs " + SimdActQuant.TILE
                                     + "-column weight blocks to match the act_quant tiles, got " + f.blockCols());
                         }
-                        Activation.Quantized q = x.quantized(context.scaleFormat(), f.cols());
+                        Activation.Quantized q = x.quantized(context.scaleFormat(), f.cols(), quant);
                         if (m == 1) {
                             inputs[n] = q.gemv();
                             gemvs[n++] = SimdGemmProblem.fp8(q.values(), q.scales(), m, f, ys[i]);
@@ -123,8 +137,17 @@ public final class SimdLinear implements LinearOp {
         public int rows() { return m; }
 
         /** act_quant of x read as m rows of k, under {@code f}: computed on the first call, then kept. */
-        synchronized Quantized quantized(ScaleFormat f, int k) {
+        synchronized Quantized quantized(ScaleFormat f, int k) { return quantized(f, k, null); }
+
+        /** As {@link #quantized(ScaleFormat, int)}, through {@code op} when not null (its codes decoded to values). */
+        synchronized Quantized quantized(ScaleFormat f, int k, ActQuantOp op) {
             Quantized q = last;
+            if (op != null && (q == null || q.format() != f || q.cols() != k)) {
+                QuantizedActivation a = op.quantize(SimdTensors.toTensor(x, m, k), f);
+                float[] v = new float[m * k];
+                for (int i = 0; i < v.length; i++) v[i] = Fp8Codec.decodeE4M3(a.codes()[i]);
+                last = q = new Quantized(f, k, v, a.scales().clone(), new SimdGemvRows.Input(v, m, k));
+            }
             if (q == null || q.format() != f || q.cols() != k) {
                 // the codes are never kept, and one product's values need not be: from this thread's scratch (a
                 // prefill product quantises megabytes; allocated per call, that memory comes fresh from the heap

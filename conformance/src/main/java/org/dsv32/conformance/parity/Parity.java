@@ -26,7 +26,8 @@ import org.dsv32.spec.weights.ModelWeights;
  * <li>{@link Verdict#AGREE}: their logits within the bound of ours, the same argmax;</li>
  * <li>{@link Verdict#ADMISSIBLE}: their decisions were all admissible under our scores and, forced on our side, give
  * their logits within the bound — the difference is proven to be tie-breaking;</li>
- * <li>{@link Verdict#ADMISSIBLE_ROUNDING} (fp8 mode): with their decisions forced the difference remains, but it stays
+ * <li>{@link Verdict#ADMISSIBLE_ROUNDING} (fp8 mode, and only when their trace does not record act_quant's roundings at a
+ * midpoint, which replay forces like any decision): with their decisions forced the difference remains, but it stays
  * within {@link #BAND_FACTOR} times the spread of our own reference under the fp32 error a conforming implementation may
  * carry into act_quant ({@link Fp32BoundaryReference}, {@link #PERTURBED_RUNS} runs, their decisions forced too):
  * e4m3 codes at rounding midpoints taken the other way (spec/SEMANTICS.md §10b), the judgement the checkpoint suite
@@ -63,7 +64,8 @@ public final class Parity {
 
     /** The whole comparison. */
     public record Report(String backend, String precision, double bound, boolean theirTrace, List<Step> steps,
-                         DecisionReplay.Tally indexerReplay, DecisionReplay.Tally routingReplay, DecisionReplay.Tally oursUnderTheirs,
+                         DecisionReplay.Tally indexerReplay, DecisionReplay.Tally routingReplay, DecisionReplay.Tally actQuantReplay,
+                         DecisionReplay.Tally oursUnderTheirs,
                          List<String> violations) {
         /** 0 when every step agrees or is proven admissible and no decision of theirs was a violation, 1 otherwise. */
         public int exitCode() { return violations.isEmpty() && steps.stream().allMatch(s -> s.verdict().proven()) ? 0 : 1; }
@@ -127,7 +129,9 @@ public final class Parity {
             boolean argmax = Metrics.argmax(t) == Metrics.argmax(o);
             double cdReplayed = replayed == null ? Double.NaN : Metrics.calcDiff(t, replayed.get(step).toDoubles());
             Step judged = judge(step, cd, argmax, cdReplayed, nearTies, exactTies, bound, replay, violations);
-            if (judged.verdict() == Verdict.UNEXPLAINED && replay != null && mode == PrecisionMode.FP8) {
+            // The statistical fallback, for a trace without act_quant records (an exporter that does not write them);
+            // with them, their roundings at a midpoint were replayed and the remaining difference is not rounding.
+            if (judged.verdict() == Verdict.UNEXPLAINED && replay != null && mode == PrecisionMode.FP8 && !replay.wantsActQuant()) {
                 if (band == null) band = roundingBand(mode, weights, script, theirTrace, progress);
                 judged = rounding(judged, t, replayed.get(step).toDoubles(), band.get(step));
             }
@@ -137,7 +141,7 @@ public final class Parity {
         }
         return new Report(backend.name(), mode.label(), bound, theirTrace != null, steps,
                 replay == null ? null : replay.indexerTally(), replay == null ? null : replay.routingTally(),
-                mine == null ? null : mine.tally(), List.copyOf(violations));
+                replay == null ? null : replay.actQuantTally(), mine == null ? null : mine.tally(), List.copyOf(violations));
     }
 
     /**

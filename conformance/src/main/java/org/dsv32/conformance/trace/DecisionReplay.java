@@ -55,7 +55,18 @@ public final class DecisionReplay implements Decisions, AutoCloseable {
 
     private static final int KEPT_VIOLATIONS = 20;
 
+    /**
+     * An element whose x / s lies within this relative distance of an e4m3 rounding midpoint is an act_quant rounding
+     * decision (spec/TRACE_FORMAT.md, {@code act_quant.near_midpoint}): ~100x the relative error of the fp32 steps
+     * DeepSeek's code takes before act_quant (its RMSNorm, RoPE), so either rounding is admissible.
+     */
+    public static final double MIDPOINT_REL = 0x1p-16;
+
     private final SafetensorsFile trace;
+    private final boolean hasActQuant;
+    private int layer = -1;
+    private Tally actQuant = new Tally(0, 0, 0, 0);
+    private final java.util.Map<String, double[][]> nearMidpoints = new java.util.HashMap<>();
     private final ModelConfig config;
     private final double indexerScoreRel;
     private final Tolerance gateTolerance;
@@ -69,6 +80,7 @@ public final class DecisionReplay implements Decisions, AutoCloseable {
         this.config = config;
         this.indexerScoreRel = Tolerances.indexer(config, mode, Tier.TIGHT, config.maxPositionEmbeddings()).scoreRel();
         this.gateTolerance = Tolerances.moeGate(config);
+        this.hasActQuant = trace.names().stream().anyMatch(n -> n.endsWith(".act_quant.near_midpoint"));
     }
 
     /** Replays the trace in {@code file} on a model of {@code config} run in {@code mode} (whose tolerances judge). */
@@ -77,7 +89,75 @@ public final class DecisionReplay implements Decisions, AutoCloseable {
     }
 
     @Override
-    public void at(int sequence, int step) { this.step = "seq" + sequence + ".step" + step; }
+    public void at(int sequence, int step) {
+        this.step = "seq" + sequence + ".step" + step;
+        this.layer = -1;
+        nearMidpoints.clear();
+    }
+
+    @Override
+    public void blockStart(int layer) { this.layer = layer; }
+
+    @Override
+    public boolean wantsActQuant() { return hasActQuant; }
+
+    /**
+     * Takes their rounding of every element that sits at an e4m3 midpoint on both sides: an element of ours whose
+     * x / s is within {@link #MIDPOINT_REL} of a midpoint, matched with their record of the same row length and column
+     * whose x / s is within twice that of ours, is given their code when it is the other neighbour (a tie taken the
+     * other way: counted as an exact tie); their code that is neither neighbour would be a violation.
+     */
+    @Override
+    public org.dsv32.spec.ops.QuantizedActivation actQuant(org.dsv32.spec.tensor.TensorF64 x, org.dsv32.spec.weights.ScaleFormat format,
+                                                           org.dsv32.spec.ops.QuantizedActivation own) {
+        if (layer < 0) return own;
+        double[][] theirs = nearMidpoints.computeIfAbsent(step + ".layer" + layer + ".act_quant.near_midpoint", this::records);
+        if (theirs.length == 0) return own;
+        int rows = own.rows(), cols = own.cols(), tile = own.tile();
+        byte[] codes = null;
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                double v = x.at(r, c) / own.scale(r, c / tile), a = Math.abs(v);
+                if (!(a > 0) || a >= org.dsv32.spec.format.E4M3.MAX) continue;
+                byte code = own.code(r, c);
+                double q = org.dsv32.spec.format.E4M3.decode(code), half = Math.scalb(1.0, Math.max(Math.getExponent(a), -6) - 4);
+                if (Math.abs(Math.abs(v - q) - half) > MIDPOINT_REL * a) continue;
+                for (double[] rec : theirs) {
+                    if (rec[0] != cols || rec[1] != c || Math.abs(rec[2] - v) > 2 * MIDPOINT_REL * a) continue;
+                    if (rec[3] == q) {
+                        actQuant = actQuant.plus(Decision.AGREE, false);
+                    } else if (Math.abs(rec[3] - v) <= half + 2 * MIDPOINT_REL * a) {
+                        if (codes == null) codes = own.codes().clone();
+                        codes[r * cols + c] = org.dsv32.spec.format.E4M3.encode(rec[3]);
+                        actQuant = actQuant.plus(Decision.NEAR_TIE, true);
+                    } else {
+                        actQuant = actQuant.plus(Decision.VIOLATION, false);
+                        violation(String.format(Locale.ROOT, "%s.layer%d.act_quant row %d column %d of %d: x/s %.9g rounded to %s by them, not a neighbour",
+                                step, layer, r, c, cols, v, rec[3]));
+                    }
+                    break;
+                }
+            }
+        }
+        return codes == null ? own : new org.dsv32.spec.ops.QuantizedActivation(codes, own.scales(), rows, cols, tile);
+    }
+
+    /** The act_quant rounding decisions' tally so far (exact ties: elements at a midpoint taken their way). */
+    public Tally actQuantTally() { return actQuant; }
+
+    private double[][] records(String name) {
+        if (!trace.contains(name)) return new double[0][];
+        try {
+            long[] shape = trace.info(name).shape();
+            if (shape.length != 2 || shape[1] != 4) throw new IllegalArgumentException("replay: " + trace.path() + ": '" + name + "' must be [N][4]");
+            double[] flat = trace.tensor(name).toDoubles();
+            double[][] out = new double[(int) shape[0]][];
+            for (int i = 0; i < out.length; i++) out[i] = Arrays.copyOfRange(flat, 4 * i, 4 * i + 4);
+            return out;
+        } catch (SafetensorsException e) {
+            throw new IllegalArgumentException("replay: " + e.getMessage(), e);
+        }
+    }
 
     @Override
     public IndexerResult indexer(int layer, IndexerResult own, int startPos, int topk) {

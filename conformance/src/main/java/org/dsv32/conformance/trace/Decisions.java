@@ -1,9 +1,11 @@
 package org.dsv32.conformance.trace;
 
 import org.dsv32.spec.ops.IndexerResult;
+import org.dsv32.spec.ops.QuantizedActivation;
 import org.dsv32.spec.ops.Routing;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.MoeWeights;
+import org.dsv32.spec.weights.ScaleFormat;
 
 /**
  * What {@link TracingBackend} does with each decision a model run makes: record it ({@link DecisionTrace}), force
@@ -26,6 +28,18 @@ public interface Decisions {
     /** Whether {@link #blockOutput} wants to be called. */
     default boolean wantsBlockOutputs() { return false; }
 
+    /** Block {@code layer} starts (called when {@link #wantsActQuant} or {@link #wantsBlockOutputs}). */
+    default void blockStart(int layer) {}
+
+    /** Whether {@link #actQuant} wants to be called (it also needs {@link #blockStart} to know the layer). */
+    default boolean wantsActQuant() { return false; }
+
+    /**
+     * act_quant of the current block quantised {@code x} (in {@code format}) as {@code own}; returns the quantisation
+     * to use: own, or own with some codes of elements at an e4m3 rounding midpoint taken the other way.
+     */
+    default QuantizedActivation actQuant(TensorF64 x, ScaleFormat format, QuantizedActivation own) { return own; }
+
     /** The final hidden states of the step, after the final norm. */
     default void finalHidden(TensorF64 h) {}
 
@@ -44,6 +58,14 @@ public interface Decisions {
             @Override public void blockOutput(int layer, TensorF64 h) { first.blockOutput(layer, h); next.blockOutput(layer, h); }
 
             @Override public boolean wantsBlockOutputs() { return first.wantsBlockOutputs() || next.wantsBlockOutputs(); }
+
+            @Override public void blockStart(int layer) { first.blockStart(layer); next.blockStart(layer); }
+
+            @Override public boolean wantsActQuant() { return first.wantsActQuant() || next.wantsActQuant(); }
+
+            @Override public QuantizedActivation actQuant(TensorF64 x, ScaleFormat format, QuantizedActivation own) {
+                return next.actQuant(x, format, first.actQuant(x, format, own));
+            }
 
             @Override public void finalHidden(TensorF64 h) { first.finalHidden(h); next.finalHidden(h); }
         };

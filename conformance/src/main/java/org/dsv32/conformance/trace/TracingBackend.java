@@ -7,7 +7,10 @@ import org.dsv32.spec.backend.Availability;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.backend.RegistryBackend;
+import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.ops.QuantizedActivation;
+import org.dsv32.spec.weights.ScaleFormat;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.IndexerResult;
 import org.dsv32.spec.ops.LayerCache;
@@ -56,7 +59,8 @@ public final class TracingBackend extends RegistryBackend {
         Operation wrapped = op.get();
         if (type == IndexerOp.class) wrapped = indexer((IndexerOp) wrapped, context.config().indexTopk());
         else if (type == MoeGateOp.class) wrapped = gate((MoeGateOp) wrapped);
-        else if (type == BlockOp.class && trace.wantsBlockOutputs()) wrapped = block((BlockOp) wrapped);
+        else if (type == BlockOp.class && (trace.wantsBlockOutputs() || trace.wantsActQuant())) wrapped = block((BlockOp) wrapped);
+        else if (type == ActQuantOp.class && trace.wantsActQuant()) wrapped = actQuant((ActQuantOp) wrapped);
         return Optional.of(type.cast(wrapped));
     }
 
@@ -82,9 +86,19 @@ public final class TracingBackend extends RegistryBackend {
         return new BlockOp() {
             @Override
             public TensorF64 forward(TensorF64 x, int startPos, LayerWeights w, LayerCache cache) {
+                trace.blockStart(w.index());
                 TensorF64 y = inner.forward(x, startPos, w, cache);
                 trace.blockOutput(w.index(), y);
                 return y;
+            }
+        };
+    }
+
+    private ActQuantOp actQuant(ActQuantOp inner) {
+        return new ActQuantOp() {
+            @Override
+            public QuantizedActivation quantize(TensorF64 x, ScaleFormat format) {
+                return trace.actQuant(x, format, inner.quantize(x, format));
             }
         };
     }

@@ -46,6 +46,7 @@ class OfficialCasesTest {
     @Test
     void theCasesCoverWhatTheyMustAndAreIntact() throws IOException {
         assertTrue(cases.size() >= 3, cases.toString());
+        assertTrue(cases.stream().anyMatch(c -> c.name().equals("plain-fp8")), "the plain-scale fp8 case the act_quant test reads");
         Set<String> kinds = cases.stream().map(c -> c.variant().label() + "/" + c.precision().label()).collect(Collectors.toSet());
         assertTrue(kinds.contains("ue8m0/exact") && kinds.contains("ue8m0/fp8") && kinds.contains("plain/exact") && kinds.contains("plain/fp8"), kinds.toString());
         assertTrue(cases.stream().anyMatch(c -> c.actDtype().equals("float32")), "one case runs float32 activations");
@@ -66,6 +67,42 @@ class OfficialCasesTest {
             // torch.topk breaks exact ties its own way: some steps are admissible only through their replayed decisions
             assertTrue(r.stream().anyMatch(c -> c.decisions().nearTie() > 0), "some step differs by a tie-break: " + r);
             assertTrue(r.stream().anyMatch(c -> c.mode().equals(PrecisionMode.EXACT.label())) && r.stream().anyMatch(c -> c.mode().equals("fp8")));
+        }
+    }
+
+    @Test
+    void actQuantRoundingsAtAMidpointAreReplayedAndWithoutThemPlainScalesAreNotProven() throws IOException {
+        OfficialCase c = cases.stream().filter(x -> x.name().equals("plain-fp8")).findFirst().orElseThrow();
+        Path ckpt = java.nio.file.Files.createTempDirectory("dsv32-official-test-");
+        try {
+            org.dsv32.spec.checkpoint.TinyCheckpointWriter.write(ckpt, org.dsv32.spec.config.ModelPresets.byName(c.preset()), c.seed(), c.variant());
+            assertEquals(List.of(), c.checkpointDiffers(ckpt));
+            try (var loader = org.dsv32.spec.checkpoint.CheckpointLoader.open(ckpt)) {
+                var script = org.dsv32.conformance.logits.LogitsScript.read(c.script());
+                java.util.Map<String, double[]> theirs = new java.util.LinkedHashMap<>();
+                try (var f = org.dsv32.spec.io.SafetensorsFile.open(c.logits())) {
+                    for (String n : f.names()) theirs.put(n, f.tensor(n).toDoubles());
+                }
+                var with = org.dsv32.conformance.parity.Parity.run(new ReferenceBackend(), c.precision(), loader.weights(), script, theirs, c.trace(),
+                        org.dsv32.spec.tolerance.Tolerances.LOGITS_PARITY_CALC_DIFF, Progress.NONE);
+                assertEquals(0, with.exitCode(), with.steps().toString());
+                assertTrue(with.actQuantReplay().exactTie() > 0, "some element sat at a midpoint and went their way: " + with.actQuantReplay().describe());
+                assertTrue(with.steps().stream().noneMatch(s -> s.verdict() == org.dsv32.conformance.parity.Parity.Verdict.ADMISSIBLE_ROUNDING));
+
+                // The same trace without its act_quant records: the roundings cannot be forced, the replay no longer reproduces theirs.
+                Path stripped = ckpt.resolve("stripped-trace.safetensors");
+                java.util.List<org.dsv32.spec.io.TensorData> keep = new java.util.ArrayList<>();
+                try (var f = org.dsv32.spec.io.SafetensorsFile.open(c.trace())) {
+                    for (String n : f.names()) if (!n.endsWith(".act_quant.near_midpoint")) keep.add(f.tensor(n));
+                    org.dsv32.spec.io.SafetensorsWriter.write(stripped, keep, f.metadata());
+                }
+                var without = org.dsv32.conformance.parity.Parity.run(new ReferenceBackend(), c.precision(), loader.weights(), script, theirs, stripped,
+                        org.dsv32.spec.tolerance.Tolerances.LOGITS_PARITY_CALC_DIFF, Progress.NONE);
+                double worst = without.steps().stream().mapToDouble(s -> s.replayedCalcDiff()).max().orElseThrow();
+                assertTrue(worst > org.dsv32.spec.tolerance.Tolerances.LOGITS_PARITY_CALC_DIFF, "without the roundings replay leaves " + worst);
+            }
+        } finally {
+            GoldenSource.deleteTree(ckpt);
         }
     }
 
