@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
  */
 class ReadmeCommandsTest {
     private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+    /** The line a repository script that starts no Java carries (scripts/official runs the PyTorch kit). */
+    static final String NO_JAVA = "# Starts no JVM:";
 
     @Test
     void everyReadmeCommandStartsWithALauncherThatFindsTheJdk() throws IOException {
@@ -61,7 +63,12 @@ class ReadmeCommandsTest {
         Path file = REPO.resolve(program).normalize();
         if (!file.startsWith(REPO) || !Files.isRegularFile(file)) return program + " does not exist";
         if (!Files.isExecutable(file)) return program + " is not executable";
-        if (!Files.readString(file).contains("find-jdk.sh")) {
+        String text = Files.readString(file);
+        if (text.contains(NO_JAVA)) {
+            // a launcher of something else (the PyTorch kit): it must then really start no JVM and no Maven
+            return text.matches("(?s).*\\b(java|mvn|javac)\\b.*") ? program + " declares '" + NO_JAVA + "' but calls java or mvn" : null;
+        }
+        if (!text.contains("find-jdk.sh")) {
             return program + " does not source scripts/find-jdk.sh";
         }
         return null;
