@@ -18,6 +18,7 @@ import org.dsv32.conformance.checks.MoeCheck;
 import org.dsv32.conformance.checks.MoeGateCheck;
 import org.dsv32.conformance.checks.MtpCheck;
 import org.dsv32.conformance.checks.MtpLossCheck;
+import org.dsv32.conformance.checks.SpeculativeDecodingCheck;
 import org.dsv32.conformance.checks.RmsNormCheck;
 import org.dsv32.conformance.checks.RopeCheck;
 import org.dsv32.conformance.golden.ops.ActQuantGolden;
@@ -35,6 +36,7 @@ import org.dsv32.conformance.golden.ops.MoeGateGolden;
 import org.dsv32.conformance.golden.ops.MoeGolden;
 import org.dsv32.conformance.golden.ops.MtpGolden;
 import org.dsv32.conformance.golden.ops.MtpLossGolden;
+import org.dsv32.conformance.golden.ops.SpeculativeDecodingGolden;
 import org.dsv32.conformance.golden.ops.RmsNormGolden;
 import org.dsv32.conformance.golden.ops.RopeGolden;
 import org.dsv32.spec.ops.ActQuantOp;
@@ -51,6 +53,7 @@ import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
 import org.dsv32.spec.ops.MtpLossOp;
+import org.dsv32.spec.ops.SpeculativeDecodingOp;
 import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.OperationCatalog;
@@ -84,7 +87,8 @@ public final class Operations {
             OperationDescriptor.of(BlockOp.class, new BlockCheck(), new BlockGolden()),
             OperationDescriptor.of(ModelOp.class, new ModelCheck(), new ModelGolden()),
             OperationDescriptor.of(MtpOp.class, new MtpCheck(), new MtpGolden()),
-            OperationDescriptor.of(MtpLossOp.class, new MtpLossCheck(), new MtpLossGolden())));
+            OperationDescriptor.of(MtpLossOp.class, new MtpLossCheck(), new MtpLossGolden()),
+            OperationDescriptor.of(SpeculativeDecodingOp.class, new SpeculativeDecodingCheck(), new SpeculativeDecodingGolden())));
 
     /** The descriptor of a contract. */
     public static Optional<OperationDescriptor<?>> of(Class<? extends Operation> contract) {

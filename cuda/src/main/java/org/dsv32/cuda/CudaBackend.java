@@ -19,6 +19,7 @@ import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
 import org.dsv32.spec.ops.MtpLossOp;
+import org.dsv32.spec.ops.SpeculativeDecodingOp;
 import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.RmsNormOp;
@@ -74,6 +75,7 @@ public final class CudaBackend extends RegistryBackend {
         register(ModelOp.class, (c, self) -> new CudaModel(c, gpu(), self));
         delegateComposed(MtpOp.class, simd);
         delegateComposed(MtpLossOp.class, simd);
+        delegateComposed(SpeculativeDecodingOp.class, simd);
     }
 
     @Override public String name() { return "cuda"; }

@@ -16,6 +16,7 @@ import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
 import org.dsv32.spec.ops.MtpLossOp;
+import org.dsv32.spec.ops.SpeculativeDecodingOp;
 import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeOp;
@@ -41,6 +42,8 @@ public final class SimdBackend extends RegistryBackend {
         register(ModelOp.class, SimdModel::new);
         register(MtpOp.class, SimdMtp::new);
         register(MtpLossOp.class, SimdMtpLoss::new);
+        // the loop is backend-generic bookkeeping; every logit it decides on comes from simd's model and MTP module
+        register(SpeculativeDecodingOp.class, (ctx, self) -> new org.dsv32.spec.generate.SpeculativeDecoding(self, ctx));
     }
 
     @Override public String name() { return "simd"; }

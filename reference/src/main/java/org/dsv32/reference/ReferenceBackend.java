@@ -16,6 +16,7 @@ import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.MoeOp;
 import org.dsv32.spec.ops.MtpLossOp;
+import org.dsv32.spec.ops.SpeculativeDecodingOp;
 import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeOp;
@@ -44,6 +45,7 @@ public class ReferenceBackend extends RegistryBackend {
         register(ModelOp.class, (ctx, self) -> new ReferenceModel(ctx, self));
         register(MtpOp.class, (ctx, self) -> new ReferenceMtp(ctx, self));
         register(MtpLossOp.class, (ctx, self) -> new ReferenceMtpLoss(ctx, self));
+        register(SpeculativeDecodingOp.class, (ctx, self) -> new ReferenceSpeculativeDecoding(ctx, self));
     }
 
     @Override public String name() { return "reference"; }

@@ -22,6 +22,7 @@ import org.dsv32.reference.ReferenceMtp;
 import org.dsv32.reference.ReferenceMtpLoss;
 import org.dsv32.reference.ReferenceRmsNorm;
 import org.dsv32.reference.ReferenceRope;
+import org.dsv32.reference.ReferenceSpeculativeDecoding;
 import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BalanceLossOp;
@@ -43,6 +44,7 @@ import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.ops.RopeLayout;
 import org.dsv32.spec.ops.RopeOp;
+import org.dsv32.spec.ops.SpeculativeDecodingOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.LayerWeights;
@@ -449,20 +451,27 @@ public final class MutantCatalogue {
                 MtpLossOp.class, MtpLossOp.class, (ctx, self) -> new ReferenceMtpLoss(ctx, self) {
                     @Override protected TensorF64 concat(TensorF64 first, TensorF64 second) { return super.concat(second, first); }
                 });
-        add(l, "mtp-loss-target-offset", null,
+        add(l, "mtp-loss-target-offset", "MTP target offset by one",
                 "MTP target offset by one: module k at position i is scored on t_{i+k} (the token it was given) instead of t_{i+k+1}",
                 MtpLossOp.class, MtpLossOp.class, (ctx, self) -> new ReferenceMtpLoss(ctx, self) {
                     @Override protected int target(int[] tokens, int i, int k) { return k == 0 ? super.target(tokens, i, k) : tokens[i + k]; }
                 });
-        add(l, "mtp-loss-lambda-twice", null,
+        add(l, "mtp-loss-lambda-twice", "λ applied twice or not divided by D",
                 "lambda applied twice: L_MTP = lambda * (lambda / D) sum_k L^k",
                 MtpLossOp.class, MtpLossOp.class, (ctx, self) -> new ReferenceMtpLoss(ctx, self) {
                     @Override protected double combine(double lambda, double[] losses) { return lambda * super.combine(lambda, losses); }
                 });
-        add(l, "mtp-loss-not-divided-by-depth", null,
+        add(l, "mtp-loss-not-divided-by-depth", "λ applied twice or not divided by D",
                 "L_MTP = lambda sum_k L^k, the sum over the D modules not divided by D (invisible with DeepSeek-V3's D = 1)",
                 MtpLossOp.class, MtpLossOp.class, (ctx, self) -> new ReferenceMtpLoss(ctx, self) {
                     @Override protected double combine(double lambda, double[] losses) { return losses.length * super.combine(lambda, losses); }
+                });
+
+        // ---- speculative decoding (spec/SEMANTICS.md §10e)
+        add(l, "speculation-accepts-unverified", "a draft accepted without verification",
+                "every MTP draft is taken as the next token whatever the main model's greedy choice is (the verification step skipped)",
+                SpeculativeDecodingOp.class, SpeculativeDecodingOp.class, (ctx, self) -> new ReferenceSpeculativeDecoding(ctx, self) {
+                    @Override protected boolean accepts(int draft, int verified) { return true; }
                 });
         return List.copyOf(l);
     }

@@ -26,7 +26,8 @@ public final class OfficialJudge {
 
     /** Operations a logits run never calls: their mutants cannot act on DeepSeek's logits. */
     public static final Set<Class<? extends Operation>> NOT_IN_A_LOGITS_RUN =
-            Set.of(MtpOp.class, ExpertBiasUpdateOp.class, org.dsv32.spec.ops.BalanceLossOp.class, org.dsv32.spec.ops.MtpLossOp.class);
+            Set.of(MtpOp.class, ExpertBiasUpdateOp.class, org.dsv32.spec.ops.BalanceLossOp.class, org.dsv32.spec.ops.MtpLossOp.class,
+                    org.dsv32.spec.ops.SpeculativeDecodingOp.class);
 
     /** Whether {@code m} can act on a logits run at all. */
     public static boolean reachable(Mutant m) { return !NOT_IN_A_LOGITS_RUN.contains(m.operation()); }

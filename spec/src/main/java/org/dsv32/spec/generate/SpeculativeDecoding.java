@@ -8,6 +8,7 @@ import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.ops.ModelSession;
 import org.dsv32.spec.ops.MtpOp;
+import org.dsv32.spec.ops.SpeculativeDecodingOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.ModelWeights;
 
@@ -25,7 +26,7 @@ import org.dsv32.spec.weights.ModelWeights;
  * not implemented.
  * <p>Greedy: the argmax of a logits row, ties to the lower token id (Metrics.argmax).
  */
-public class SpeculativeDecoding {
+public class SpeculativeDecoding implements SpeculativeDecodingOp {
     private final Backend backend;
     private final OpContext ctx;
 
@@ -44,6 +45,10 @@ public class SpeculativeDecoding {
         for (int n = 1; n < count; n++, steps++) out[n] = argmax(s.forwardLast(new int[] {out[n - 1]}), 0);
         return new Generation(out, steps, 0, 0);
     }
+
+    /** The operation: {@link #speculative}. */
+    @Override
+    public Generation generate(ModelWeights w, int[] prompt, int count) { return speculative(w, prompt, count); }
 
     /** Greedy with one MTP draft per main step; must equal {@link #greedy} token for token. */
     public Generation speculative(ModelWeights w, int[] prompt, int count) {

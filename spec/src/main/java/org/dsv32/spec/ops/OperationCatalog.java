@@ -15,7 +15,7 @@ public final class OperationCatalog {
             ActQuantOp.class, LinearOp.class, RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class,
             IndexerOp.class, MlaAttentionOp.class, MoeGateOp.class, MoeOp.class, ExpertBiasUpdateOp.class, BalanceLossOp.class, MlpOp.class,
             BlockOp.class, ModelOp.class, MtpOp.class,
-            MtpLossOp.class);
+            MtpLossOp.class, SpeculativeDecodingOp.class);
 
     /** Short report name of an operation: "act_quant", "linear", ... */
     public static String label(Class<? extends Operation> op) {

@@ -1,0 +1,71 @@
+package org.dsv32.conformance.checks;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.dsv32.conformance.AbstractOperationCheck;
+import org.dsv32.conformance.CaseEval;
+import org.dsv32.conformance.CaseResult;
+import org.dsv32.conformance.CheckOptions;
+import org.dsv32.conformance.ModeTier;
+import org.dsv32.conformance.generate.ConformanceConfigs;
+import org.dsv32.conformance.generate.RandomWeights;
+import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.generate.Generation;
+import org.dsv32.spec.generate.SpeculativeDecoding;
+import org.dsv32.spec.ops.SpeculativeDecodingOp;
+import org.dsv32.spec.tolerance.Tolerance;
+import org.dsv32.spec.weights.ModelWeights;
+
+/**
+ * Speculative decoding's one property (spec/SEMANTICS.md §10e): the candidate's tokens with MTP drafting equal the
+ * reference's plain greedy tokens exactly, and the candidate's own bookkeeping is consistent (every accepted draft
+ * saves exactly one main step). Prompts of one token and of several, with room for several drafts. A draft accepted
+ * without verification changes the tokens (a random model's MTP module is almost never right). TIGHT only.
+ */
+public final class SpeculativeDecodingCheck extends AbstractOperationCheck<SpeculativeDecodingOp, SpeculativeDecodingCheck.Case> {
+    /** Token equality is exact: no tolerance applies (the gate is bitwise). */
+    static final Tolerance EXACT = new Tolerance(0, Double.NaN, Double.NaN, "greedy tokens equal exactly, token for token");
+
+    public record Case(String name, ModelConfig config, ModelWeights w, int[] prompt, int count) implements AbstractOperationCheck.Case {}
+
+    public SpeculativeDecodingCheck() { super(SpeculativeDecodingOp.class); }
+
+    @Override
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT); }
+
+    @Override
+    protected List<Case> cases(CheckOptions o) {
+        ModelConfig c = ConformanceConfigs.small().withIndexTopk(4);
+        SplittableRandom rng = new SplittableRandom(o.seedFor("speculative_decoding", 0));
+        ModelWeights w = RandomWeights.model(rng, c, c.activationScaleFormat());
+        int count = o.quick() ? 6 : 10;
+        return List.of(new Case("one-token prompt", c, w, ModelCheck.tokens(rng, c, 1), count),
+                new Case("prompt longer than the top-k", c, w, ModelCheck.tokens(rng, c, 7), count));
+    }
+
+    @Override
+    protected Tolerance toleranceOf(Case c, ModeTier mt) { return EXACT; }
+
+    @Override
+    protected CaseResult runCase(Case c, SpeculativeDecodingOp cand, SpeculativeDecodingOp cand2, SpeculativeDecodingOp ref, ModeTier mt) {
+        CaseEval ev = new CaseEval(c.name(), EXACT);
+        int[] prompt = c.prompt().clone();
+        Generation g = cand.generate(c.w(), prompt, c.count());
+        if (!Arrays.equals(prompt, c.prompt())) ev.fail("the prompt was modified");
+        Generation again = cand2.generate(c.w(), c.prompt().clone(), c.count());
+        if (!Arrays.equals(g.tokens(), again.tokens())) ev.fail("two runs on the same inputs differ (not deterministic)");
+        // the judge: the reference's PLAIN greedy tokens (its own speculative run must equal them too)
+        int[] greedy = ref instanceof SpeculativeDecoding s ? s.greedy(c.w(), c.prompt().clone(), c.count()).tokens()
+                : ref.generate(c.w(), c.prompt().clone(), c.count()).tokens();
+        ev.requireBitwise("tokens (speculative, candidate) vs plain greedy (reference)", doubles(g.tokens()), doubles(greedy));
+        if (g.mainSteps() != c.count() - 1 - g.accepted()) {
+            ev.fail("bookkeeping: " + g.mainSteps() + " main steps for " + c.count() + " tokens with " + g.accepted()
+                    + " accepted drafts (expected " + (c.count() - 1 - g.accepted()) + ")");
+        }
+        if (g.accepted() > g.drafts()) ev.fail("bookkeeping: " + g.accepted() + " drafts accepted of " + g.drafts());
+        return ev.result();
+    }
+
+    static double[] doubles(int[] v) { return Arrays.stream(v).asDoubleStream().toArray(); }
+}
