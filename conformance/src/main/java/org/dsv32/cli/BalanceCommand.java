@@ -33,6 +33,9 @@ final class BalanceCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", paramLabel = "DIR", description = "take the gate of a checkpoint's MoE layer (with --layer)")
     Path checkpoint;
 
+    @Option(names = "--trace", paramLabel = "FILE", description = "route the gate inputs this layer recorded in a trace (./dsv32 logits --trace FILE --trace-hidden on the same checkpoint) instead of synthetic states; needs --checkpoint and --layer")
+    Path trace;
+
     @Option(names = "--layer", paramLabel = "N", description = "the MoE layer of --checkpoint")
     Integer layer;
 
@@ -110,7 +113,14 @@ final class BalanceCommand implements Callable<Integer> {
         Backend b = Backends.byName(backend);
         if (!b.availability().available()) throw new IllegalStateException("backend " + b.name() + " is " + b.availability());
         BalanceRouter router = router();
-        HiddenBatches batches = HiddenBatches.synthetic(router.hidden(), sequences, tokens, skew, seed);
+        HiddenBatches batches;
+        if (trace != null) {
+            require(checkpoint != null, "--trace needs --checkpoint and --layer (the gate that routes the recorded states)");
+            CliErrors.requireInput(trace, "trace");
+            batches = HiddenBatches.recorded(trace, layer, router.hidden()); // refusals: IllegalArgumentException, exit 2
+        } else {
+            batches = HiddenBatches.synthetic(router.hidden(), sequences, tokens, skew, seed);
+        }
         Progress.RateLimited progress = Progress.rateLimited(line -> System.err.println("  " + line), System::nanoTime, Progress.DEFAULT_INTERVAL_NANOS);
         long t0 = System.nanoTime();
         BalanceSimulation.Result r;

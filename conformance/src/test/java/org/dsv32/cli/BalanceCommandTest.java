@@ -93,6 +93,32 @@ class BalanceCommandTest {
     }
 
     @Test
+    void aTracedRunsGateInputsAreTheBatch() throws Exception {
+        Path ckpt = tmp.resolve("tiny"), script = tmp.resolve("s.json"), logits = tmp.resolve("l.safetensors"), trace = tmp.resolve("t.safetensors");
+        Path json = tmp.resolve("b.json");
+        assertEquals(0, CliRun.of("tiny-checkpoint", "--out", ckpt.toString(), "--seed", "3").exit());
+        Files.writeString(script, "{\"sequences\": [{\"prompt\": [1, 2, 3, 4, 5, 6], \"decode\": [7, 8]}, {\"prompt\": [9, 10, 11, 12, 13], \"decode\": [14]}]}");
+        CliRun l = CliRun.of("logits", "--checkpoint", ckpt.toString(), "--script", script.toString(), "--backend", "simd", "--precision", "exact",
+                "--out", logits.toString(), "--trace", trace.toString(), "--trace-hidden");
+        assertEquals(0, l.exit(), l.err());
+        ModelConfig c = ModelPresets.tiny();
+        int layer = c.firstKDenseReplace();
+        CliRun r = CliRun.of("balance", "--checkpoint", ckpt.toString(), "--layer", Integer.toString(layer), "--trace", trace.toString(),
+                "--steps", "3", "--json", json.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("recorded in"), r.out());
+        JsonNode step = new ObjectMapper().readTree(json.toFile()).get("runs").get(0).get("steps").get(0);
+        long total = 0;
+        for (JsonNode n : step.get("load")) total += n.asLong();
+        // two sequences of 8 and 6 tokens, both cut to 6: 12 tokens, each routed to K experts
+        assertEquals(12L * c.numExpertsPerTok(), total);
+
+        CliRun dense = CliRun.of("balance", "--checkpoint", ckpt.toString(), "--layer", Integer.toString(layer), "--trace", logits.toString(), "--steps", "1");
+        assertEquals(2, dense.exit());
+        assertTrue(dense.err().contains("no layer" + layer + ".moe.input tensor"), dense.err());
+    }
+
+    @Test
     void badInputIsRefusedInOneLineNamingTheKey() throws Exception {
         Path dir = Files.createDirectory(tmp.resolve("a-directory"));
         String[][] cases = {

@@ -60,6 +60,10 @@ public final class DecisionTrace implements Decisions {
         return r;
     }
 
+    /** {@code moe.input} F32 [T][D] (with hidden states): what the MoE gate of {@code layer} routes. */
+    @Override
+    public void gateInput(int layer, TensorF64 x) { if (hidden) put(floats(prefix(layer) + "moe.input", x)); }
+
     /** {@code hidden} F32 [T][D]: the residual stream leaving block {@code layer}. */
     @Override
     public void blockOutput(int layer, TensorF64 h) { if (hidden) put(floats(prefix(layer) + "hidden", h)); }

@@ -19,6 +19,9 @@ public interface Decisions {
     /** The indexer of {@code layer} decided {@code own} for T queries from {@code startPos}; returns the one to use. */
     IndexerResult indexer(int layer, IndexerResult own, int startPos, int topk);
 
+    /** The MoE gate of {@code layer} is about to route {@code x} [T][D] (the post-attention norm's output). */
+    default void gateInput(int layer, TensorF64 x) {}
+
     /** The MoE gate of {@code layer} routed as {@code own}; returns the routing to use. */
     Routing routing(int layer, Routing own, MoeWeights w);
 
@@ -60,6 +63,8 @@ public interface Decisions {
             @Override public boolean wantsBlockOutputs() { return first.wantsBlockOutputs() || next.wantsBlockOutputs(); }
 
             @Override public void blockStart(int layer) { first.blockStart(layer); next.blockStart(layer); }
+
+            @Override public void gateInput(int layer, TensorF64 x) { first.gateInput(layer, x); next.gateInput(layer, x); }
 
             @Override public boolean wantsActQuant() { return first.wantsActQuant() || next.wantsActQuant(); }
 

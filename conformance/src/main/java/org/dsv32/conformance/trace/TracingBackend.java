@@ -77,7 +77,9 @@ public final class TracingBackend extends RegistryBackend {
         return new MoeGateOp() {
             @Override
             public Routing route(TensorF64 x, MoeWeights w) {
-                return trace.routing(layerOf(w.router().name()), inner.route(x, w), w);
+                int layer = layerOf(w.router().name());
+                trace.gateInput(layer, x);
+                return trace.routing(layer, inner.route(x, w), w);
             }
         };
     }

@@ -70,7 +70,7 @@ class DecisionTraceTest {
                         for (String n : List.of("indexer.selected", "indexer.scores", "hidden")) expected.add(l + n);
                         checkSelections(t.get(l + "indexer.selected"), t.get(l + "indexer.scores"), start, tokens, l);
                         if (layer >= CONFIG.firstKDenseReplace()) {
-                            for (String n : List.of("moe.selection_scores", "moe.group_scores", "moe.groups", "moe.experts", "moe.weights")) {
+                            for (String n : List.of("moe.input", "moe.selection_scores", "moe.group_scores", "moe.groups", "moe.experts", "moe.weights")) {
                                 expected.add(l + n);
                             }
                             checkRouting(t.get(l + "moe.experts"), t.get(l + "moe.weights"), t.get(l + "moe.selection_scores"), tokens, l);
