@@ -18,6 +18,7 @@ import org.dsv32.conformance.Shard;
 import org.dsv32.conformance.report.JUnitXml;
 import org.dsv32.conformance.mutants.Mutant;
 import org.dsv32.conformance.mutants.MutantCatalogue;
+import org.dsv32.conformance.mutants.MutantMerge;
 import org.dsv32.conformance.mutants.MutantResult;
 import org.dsv32.conformance.mutants.MutantRunner;
 import org.dsv32.conformance.mutants.MutantTable;
@@ -55,6 +56,10 @@ final class MutantsCommand implements Callable<Integer> {
     @Option(names = "--junit", paramLabel = "FILE", description = "Also write JUnit XML: one test case per mutant (SURVIVED is a failure).")
     Path junit;
 
+    @Option(names = "--merge", arity = "1..*", paramLabel = "FILE", description = "Run nothing: merge the --json files of every shard "
+            + "of one run into --json (and --junit).")
+    List<Path> merge;
+
     @Option(names = "--verbose", description = "Print every check's progress line on stderr (default: at most one line every 2 s).")
     boolean verbose;
 
@@ -71,6 +76,7 @@ final class MutantsCommand implements Callable<Integer> {
         if (markdown != null) OutputFiles.checkFile(markdown);
         if (json != null) OutputFiles.checkFile(json);
         if (junit != null) OutputFiles.checkFile(junit);
+        if (merge != null) return merge(out);
         Shard part = shard == null ? Shard.WHOLE : Shard.parse(shard);
         if (markdown != null) {
             OutputFiles.writeString(markdown, MutantTable.markdown(MutantCatalogue.all()));
@@ -132,8 +138,44 @@ final class MutantsCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "mutants: %s — %d killed, %d survived of %d in %.1f s (control: the unmutated reference passes each of the %d checks that killed)%n",
                     survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(), secs, runner.controlledChecks());
         }
-        if (json != null) writeJson(json, results, options, secs, judge, part);
+        if (json != null) writeJson(json, results, notReachable, selected, options, secs, judge, part);
         if (junit != null) OutputFiles.writeString(junit, junitXml(results, notReachable, null, null, options, judge, part));
+        return survived == 0 ? 0 : 1;
+    }
+
+    /** {@code --merge}: the shards' --json files as one, judged like a run. */
+    private int merge(PrintStream out) throws IOException {
+        if (only != null || shard != null || seed != null || markdown != null || !judge.equals("reference")) {
+            throw new IllegalArgumentException("--merge runs nothing: --only, --shard, --seed, --judge and --markdown come from the shards' files");
+        }
+        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        List<MutantMerge.Input> inputs = new ArrayList<>();
+        for (Path p : merge) {
+            CliErrors.requireInput(p, "mutants report");
+            if (json != null && java.nio.file.Files.exists(json) && java.nio.file.Files.isSameFile(p, json)) {
+                throw new IllegalArgumentException("--json " + json + " is the shard report " + p + ": the merge would overwrite it");
+            }
+            try {
+                inputs.add(new MutantMerge.Input(p, om.readTree(p.toFile())));
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                throw new IllegalArgumentException(p + ": not valid JSON at " + org.dsv32.spec.io.JsonErrors.describe(e), e);
+            }
+        }
+        ObjectNode root = MutantMerge.merge(inputs);
+        List<MutantResult> results = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode m : root.get("mutants")) results.add(MutantMerge.result(m));
+        List<Mutant> notReachable = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode m : root.get("not_reachable")) notReachable.add(MutantCatalogue.byId(m.asText()));
+        for (MutantResult r : results) out.println(r.line());
+        long survived = results.stream().filter(r -> !r.killed()).count();
+        if (json != null) OutputFiles.writeBytes(json, om.writeValueAsBytes(root));
+        if (junit != null) {
+            OutputFiles.writeString(junit, junitXml(results, notReachable, null, null, new CheckOptions(root.path("seed").asLong(),
+                    root.path("quick").asBoolean()), root.path("judge").asText(), Shard.WHOLE));
+        }
+        out.printf(Locale.ROOT, "mutants (merged %d shard files): %s — %d killed, %d survived of %d%s%n", inputs.size(),
+                survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(),
+                notReachable.isEmpty() ? "" : " (" + notReachable.size() + " not reachable)");
         return survived == 0 ? 0 : 1;
     }
 
@@ -175,7 +217,8 @@ final class MutantsCommand implements Callable<Integer> {
         return JUnitXml.render("dsv32 mutants", List.of(new JUnitXml.TestSuite("mutants", props, cases)));
     }
 
-    private static void writeJson(Path file, List<MutantResult> results, CheckOptions options, double secs, String judge, Shard part) throws IOException {
+    private static void writeJson(Path file, List<MutantResult> results, List<Mutant> notReachable, List<Mutant> selected, CheckOptions options,
+                                  double secs, String judge, Shard part) throws IOException {
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = om.createObjectNode();
         root.put("seed", options.seed());
@@ -183,6 +226,11 @@ final class MutantsCommand implements Callable<Integer> {
         ObjectNode sh = root.putObject("shard");
         sh.put("index", part.index());
         sh.put("count", part.count());
+        root.put("version", ConformCommand.version());
+        ArrayNode sel = root.putArray("selected"); // the whole run's selection, so that a merge can tell a shard is missing
+        selected.forEach(m -> sel.add(m.id()));
+        ArrayNode nr = root.putArray("not_reachable");
+        notReachable.forEach(m -> nr.add(m.id()));
         root.put("quick", options.quick());
         root.put("seconds", secs);
         root.put("killed", results.stream().filter(MutantResult::killed).count());
