@@ -140,7 +140,14 @@ final class ConformCommand implements Callable<Integer> {
         out.println("merged " + inputs.size() + " shard report(s): " + String.join(", ", inputs.stream()
                 .map(i -> Printable.of(i.file()) + " (" + i.root().path("shard").path("index").asInt(1) + "/"
                         + i.root().path("shard").path("count").asInt(1) + ")").toList()));
-        return finish(out, m.report(), m.strict(), base, List.of(), root, json, html);
+        List<String> runProblems = new java.util.ArrayList<>();
+        for (ConformanceReport.BackendInfo b : m.report().backends()) {
+            // as in a run: a backend asked for by name that could not run is not a pass
+            if (!m.report().run().backend().equals("all") && !b.available()) {
+                runProblems.add("backend '" + b.name() + "' was asked for but is unavailable (" + b.reason() + "): nothing was checked");
+            }
+        }
+        return finish(out, m.report(), m.strict(), base, runProblems, root, json, html);
     }
 
     /** Prints the table, writes the reports, applies the baseline, prints the verdict; the exit code. */

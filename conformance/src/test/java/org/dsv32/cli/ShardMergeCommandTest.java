@@ -129,6 +129,19 @@ class ShardMergeCommandTest {
         assertEquals(2, over.exit());
         assertTrue(over.err().contains("would overwrite"), over.err());
 
+        // shards of a run asked for one backend that could not run: the merge fails as the run would (exit 1)
+        for (String i : List.of("1", "2")) {
+            ObjectNode r = (ObjectNode) OM.readTree(dir.resolve("s" + i + "/report.json").toFile());
+            ((ObjectNode) r.get("backends").get(0)).put("available", false);
+            Path p = dir.resolve("gone" + i + "/report.json");
+            Files.createDirectories(p.getParent());
+            OM.writeValue(p.toFile(), r);
+        }
+        CliRun gone = CliRun.of("conform", "--merge", dir.resolve("gone1").toString(), dir.resolve("gone2").toString(),
+                "--report", dir.resolve("m6").toString());
+        assertEquals(1, gone.exit(), gone.out() + gone.err());
+        assertTrue(gone.out().contains("backend 'reference' was asked for but is unavailable"), gone.out());
+
         CliRun withOptions = CliRun.of("conform", "--merge", dir.resolve("s1").toString(), "--quick", "--report", dir.resolve("m5").toString());
         assertEquals(2, withOptions.exit());
         assertTrue(withOptions.err().contains("come from the shards' reports"), withOptions.err());

@@ -97,6 +97,20 @@ class ShardProperties {
     }
 
     @Test
+    void suitesRunOnlyTheUnitsTheyAreGiven() {
+        Backend ref = Backends.byName("reference");
+        CheckOptions quick = CheckOptions.quickDefaults();
+        assertEquals(List.of(), new org.dsv32.conformance.official.OfficialSuite().run(ref, ref, quick, Progress.NONE, u -> false));
+        assertEquals(List.of(), new org.dsv32.conformance.checkpoint.CheckpointSuite().run(ref, ref, quick, Progress.NONE, u -> false));
+        assertEquals(List.of(), new org.dsv32.conformance.golden.GoldenSuite().run(ref, ref, quick, Progress.NONE, u -> false));
+        // checkpoint unit 1: the first variant (ue8m0) in the second precision mode
+        List<CheckResult> one = new org.dsv32.conformance.checkpoint.CheckpointSuite().run(ref, ref, quick, Progress.NONE, u -> u == 1);
+        assertEquals(List.of("checkpoint/reference/logits[ue8m0]/fp8/tight"), one.stream().map(CheckResult::key).toList());
+        List<CheckResult> ops = new OperationSuite().run(ref, ref, quick, Progress.NONE, u -> u == 0);
+        assertTrue(!ops.isEmpty() && ops.stream().allMatch(c -> c.operation().equals(ops.getFirst().operation())), ops.toString());
+    }
+
+    @Test
     void parseAcceptsIOverNAndRefusesTheRest() {
         assertEquals(new Shard(2, 4), Shard.parse("2/4"));
         assertEquals(Shard.WHOLE, Shard.parse("1/1"));

@@ -60,7 +60,8 @@ class ReportMergeTest {
         assertEquals(whole.get("results"), merged.get("results"));
         assertEquals(Shard.WHOLE, m.report().run().shard());
         assertEquals(4.5, m.report().seconds(), 1e-12);
-        assertEquals(whole.get("summary").get("problems"), merged.get("summary").get("problems"));
+        assertEquals(whole.get("summary").get("problems"), merged.get("summary").get("problems"));        assertTrue(ReportHtml.render(ReportJson.parse(shard(2, 3), "s2"), false).contains("shard 2/3"));
+        assertFalse(ReportHtml.render(m.report(), false).contains("shard 1/1"));
     }
 
     @Test
