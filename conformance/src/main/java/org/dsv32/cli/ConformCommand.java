@@ -11,11 +11,15 @@ import org.dsv32.conformance.CheckResult;
 import org.dsv32.conformance.ConformanceRunner;
 import org.dsv32.conformance.DecisionCounts;
 import org.dsv32.conformance.Progress;
+import org.dsv32.conformance.Shard;
 import org.dsv32.conformance.Status;
 import org.dsv32.conformance.report.Baseline;
+import org.dsv32.conformance.report.ConformanceJUnit;
 import org.dsv32.conformance.report.ConformanceReport;
 import org.dsv32.conformance.report.ReportHtml;
 import org.dsv32.conformance.report.ReportJson;
+import org.dsv32.conformance.report.ReportMerge;
+import org.dsv32.conformance.report.RunInfo;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.Backends;
 import org.dsv32.spec.io.OutputFiles;
@@ -58,6 +62,17 @@ final class ConformCommand implements Callable<Integer> {
     @Option(names = "--suite", split = ",", paramLabel = "NAME", description = "Only these suites (operations, golden, checkpoint, official; default: all).")
     List<String> suiteNames;
 
+    @Option(names = "--shard", paramLabel = "I/N", description = "Run only part I of N (1 <= I <= N): a fixed split of the run's checks, "
+            + "the same on every machine, for a CI matrix; merge the parts with --merge.")
+    String shard;
+
+    @Option(names = "--junit", paramLabel = "FILE", description = "Also write JUnit XML: one test case per operation x backend x mode x tier.")
+    Path junit;
+
+    @Option(names = "--merge", arity = "1..*", paramLabel = "DIR", description = "Run nothing: merge the report.json of every shard "
+            + "(a --report DIR of each, or the file) into one report in --report (all shards of one run, each once).")
+    List<Path> merge;
+
     @Override
     public Integer call() throws java.io.IOException {
         PrintStream out = System.out, err = System.err;
@@ -66,44 +81,112 @@ final class ConformCommand implements Callable<Integer> {
         OutputFiles.checkDirectory(reportDir);
         OutputFiles.checkFile(json);
         OutputFiles.checkFile(html);
+        if (junit != null) OutputFiles.checkFile(junit);
+        JsonNode base = baseline == null ? null : ReportJson.read(baseline);
+        if (merge != null) return merge(out, json, html, base);
+        Shard part = shard == null ? Shard.WHOLE : Shard.parse(shard);
         List<org.dsv32.conformance.CheckSuite> suites = ConformanceRunner.suites(suiteNames);
         Backend reference = Backends.byName("reference");
         List<Backend> candidates = backend.equals("all") ? Backends.all() : List.of(Backends.byName(backend));
-        JsonNode base = baseline == null ? null : ReportJson.read(baseline);
         CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, quick);
         err.println("dsv32 conform: " + candidates.stream().map(Backend::name).toList() + (quick ? " (quick)" : "")
-                + ", seed " + options.seed());
+                + ", seed " + options.seed() + (part.whole() ? "" : ", shard " + part));
         // Each finished check is printed; the cases and decode steps inside one at most every 2 s.
         Progress.RateLimited progress = Progress.rateLimited(line -> err.println(Printable.of(line)), System::nanoTime,
                 Progress.DEFAULT_INTERVAL_NANOS);
+        RunInfo run = new RunInfo(version(), suites.stream().map(org.dsv32.conformance.CheckSuite::name).toList(), backend, part);
         ConformanceReport report;
         try {
-            report = new ConformanceRunner(suites).run(candidates, reference, options, progress);
+            report = new ConformanceRunner(suites).run(candidates, reference, options, progress, run);
         } finally {
             progress.finish();
         }
-        printTable(out, report);
-        ReportJson.write(report, strict, json);
-        ReportHtml.write(report, strict, html);
-        ConformanceReport.Summary s = report.summary(strict);
-        List<String> problems = new java.util.ArrayList<>(s.problems());
+        List<String> runProblems = new java.util.ArrayList<>();
         // A backend asked for by name that cannot run here is not a pass: a CI gate on it must notice.
         for (Backend b : candidates) {
             if (!backend.equals("all") && !b.availability().available()) {
-                problems.add("backend '" + b.name() + "' was asked for but is " + b.availability() + ": nothing was checked");
+                runProblems.add("backend '" + b.name() + "' was asked for but is " + b.availability() + ": nothing was checked");
             }
         }
+        return finish(out, report, strict, base, runProblems, ReportJson.toJson(report, strict), json, html);
+    }
+
+    /** {@code --merge}: the shards' reports as one, written and judged like a run's. */
+    private int merge(PrintStream out, Path json, Path html, JsonNode base) throws java.io.IOException {
+        // the run's options are the shards' own (the merge checks that they agree): given here, they would mislead
+        if (shard != null || quick || seed != null || strict || suiteNames != null || !backend.equals("all")) {
+            throw new IllegalArgumentException("--merge runs nothing: --shard, --quick, --seed, --strict, --suite and --backend come from the shards' reports");
+        }
+        List<ReportMerge.Input> inputs = new java.util.ArrayList<>();
+        for (Path p : merge) {
+            Path file = java.nio.file.Files.isDirectory(p) ? p.resolve("report.json") : p;
+            CliErrors.requireInput(file, "shard report");
+            // writing the merged report over a shard's would destroy an input of the merge
+            if (java.nio.file.Files.exists(json) && java.nio.file.Files.isSameFile(file, json)) {
+                throw new IllegalArgumentException("--report " + reportDir + " holds the shard report " + file + ": the merge would overwrite it");
+            }
+            inputs.add(new ReportMerge.Input(file, ReportJson.read(file)));
+        }
+        ReportMerge.Merged m = ReportMerge.merge(inputs);
+        com.fasterxml.jackson.databind.node.ObjectNode root = ReportJson.toJson(m.report(), m.strict());
+        com.fasterxml.jackson.databind.node.ArrayNode from = root.putArray("merged_from");
+        for (int i = 0; i < inputs.size(); i++) {
+            var o = from.addObject();
+            o.put("file", inputs.get(i).file().toString());
+            o.set("shard", inputs.get(i).root().path("shard"));
+            o.put("generated", inputs.get(i).root().path("generated").asText());
+            o.put("seconds", inputs.get(i).root().path("summary").path("seconds").asDouble());
+        }
+        out.println("merged " + inputs.size() + " shard report(s): " + String.join(", ", inputs.stream()
+                .map(i -> Printable.of(i.file()) + " (" + i.root().path("shard").path("index").asInt(1) + "/"
+                        + i.root().path("shard").path("count").asInt(1) + ")").toList()));
+        List<String> runProblems = new java.util.ArrayList<>();
+        for (ConformanceReport.BackendInfo b : m.report().backends()) {
+            // as in a run: a backend asked for by name that could not run is not a pass
+            if (!m.report().run().backend().equals("all") && !b.available()) {
+                runProblems.add("backend '" + b.name() + "' was asked for but is unavailable (" + b.reason() + "): nothing was checked");
+            }
+        }
+        return finish(out, m.report(), m.strict(), base, runProblems, root, json, html);
+    }
+
+    /** Prints the table, writes the reports, applies the baseline, prints the verdict; the exit code. */
+    private int finish(PrintStream out, ConformanceReport report, boolean strict, JsonNode base, List<String> runProblems,
+                       JsonNode root, Path json, Path html) throws java.io.IOException {
+        printTable(out, report);
+        ReportJson.write(root, json);
+        ReportHtml.write(report, strict, html);
+        ConformanceReport.Summary s = report.summary(strict);
+        List<String> problems = new java.util.ArrayList<>(s.problems());
+        // the problems that are not one check's FAIL (or --strict NOT IMPLEMENTED) become test cases of their own
+        List<String> extra = new java.util.ArrayList<>(s.problems().stream()
+                .filter(p -> !p.startsWith("FAIL ") && !p.startsWith("NOT IMPLEMENTED ")).toList());
+        problems.addAll(runProblems);
+        extra.addAll(runProblems);
         if (base != null) {
             List<Baseline.Regression> regs = Baseline.compare(base, report, baselineFactor);
             for (Baseline.Regression g : regs) problems.add("REGRESSION " + g);
+            for (Baseline.Regression g : regs) extra.add("REGRESSION " + g);
             if (regs.isEmpty()) out.println("baseline " + Printable.of(baseline) + ": no error grew by more than " + baselineFactor + "x");
         }
+        if (junit != null) OutputFiles.writeString(junit, ConformanceJUnit.render(report, strict, extra));
         for (String p : problems) out.println(Printable.of(p));
-        out.printf(Locale.ROOT, "conform: %s — %d pass%s, %d fail, %d not implemented, %d unavailable%s in %.1f s; reports in %s%n",
-                problems.isEmpty() ? "PASS" : "FAIL", s.pass(), s.delegated() > 0 ? " (" + s.delegated() + " delegated)" : "",
+        out.printf(Locale.ROOT, "conform%s: %s — %d pass%s, %d fail, %d not implemented, %d unavailable%s in %.1f s; reports in %s%n",
+                report.run().shard().whole() ? "" : " shard " + report.run().shard(), problems.isEmpty() ? "PASS" : "FAIL", s.pass(), s.delegated() > 0 ? " (" + s.delegated() + " delegated)" : "",
                 s.fail(), s.notImplemented(), s.unavailable(), base == null ? "" : ", baseline x" + baselineFactor,
                 report.seconds(), Printable.of(reportDir));
         return problems.isEmpty() ? 0 : 1;
+    }
+
+    /** The version Maven wrote into the jar ("unknown" when run from classes): shards of different versions do not merge. */
+    static String version() {
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.InputStream in = Dsv32.class.getResourceAsStream("/dsv32-version.properties")) {
+            if (in != null) p.load(in);
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+        return p.getProperty("version", "unknown");
     }
 
     static void printTable(PrintStream out, ConformanceReport r) {

@@ -14,8 +14,11 @@ import java.util.concurrent.Callable;
 import org.dsv32.conformance.CheckOptions;
 import org.dsv32.conformance.OperationSuite;
 import org.dsv32.conformance.Progress;
+import org.dsv32.conformance.Shard;
+import org.dsv32.conformance.report.JUnitXml;
 import org.dsv32.conformance.mutants.Mutant;
 import org.dsv32.conformance.mutants.MutantCatalogue;
+import org.dsv32.conformance.mutants.MutantMerge;
 import org.dsv32.conformance.mutants.MutantResult;
 import org.dsv32.conformance.mutants.MutantRunner;
 import org.dsv32.conformance.mutants.MutantTable;
@@ -46,6 +49,17 @@ final class MutantsCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "Base seed of the generated cases (default: " + CheckOptions.DEFAULT_SEED + ").")
     Long seed;
 
+    @Option(names = "--shard", paramLabel = "I/N", description = "Run only part I of N (1 <= I <= N) of the mutants: the k-th mutant "
+            + "of the catalogue (or of --only) belongs to part (k mod N) + 1, the same on every machine.")
+    String shard;
+
+    @Option(names = "--junit", paramLabel = "FILE", description = "Also write JUnit XML: one test case per mutant (SURVIVED is a failure).")
+    Path junit;
+
+    @Option(names = "--merge", arity = "1..*", paramLabel = "FILE", description = "Run nothing: merge the --json files of every shard "
+            + "of one run into --json (and --junit).")
+    List<Path> merge;
+
     @Option(names = "--verbose", description = "Print every check's progress line on stderr (default: at most one line every 2 s).")
     boolean verbose;
 
@@ -61,12 +75,17 @@ final class MutantsCommand implements Callable<Integer> {
         // Output paths are checked before the run (minutes): a bad --json must not cost them.
         if (markdown != null) OutputFiles.checkFile(markdown);
         if (json != null) OutputFiles.checkFile(json);
+        if (junit != null) OutputFiles.checkFile(junit);
+        if (merge != null) return merge(out);
+        Shard part = shard == null ? Shard.WHOLE : Shard.parse(shard);
         if (markdown != null) {
             OutputFiles.writeString(markdown, MutantTable.markdown(MutantCatalogue.all()));
             out.println("wrote " + Printable.of(markdown) + " (" + MutantCatalogue.all().size() + " mutants)");
             return 0;
         }
-        List<Mutant> mutants = only == null ? MutantCatalogue.all() : only.stream().map(MutantCatalogue::byId).toList();
+        List<Mutant> selected = only == null ? MutantCatalogue.all() : only.stream().map(MutantCatalogue::byId).toList();
+        if (selected.stream().map(Mutant::id).distinct().count() < selected.size()) throw new IllegalArgumentException("--only names a mutant twice: " + only);
+        List<Mutant> mutants = shardOf(selected, part);
         CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, true);
         if (!judge.equals("reference") && !judge.equals("official")) throw new IllegalArgumentException("--judge must be reference or official, got '" + judge + "'");
         boolean official = judge.equals("official");
@@ -83,9 +102,11 @@ final class MutantsCommand implements Callable<Integer> {
         Progress progress = (verbose ? limiter : limiter.asSteps()).withPrefix("  ");
         long t0 = System.nanoTime();
 
-        err.println("dsv32 mutants: " + mutants.size() + " mutant(s), " + (official ? "judged by DeepSeek's own outputs" : "quick checks, seed " + options.seed()));
+        err.println("dsv32 mutants: " + mutants.size() + " mutant(s)" + (part.whole() ? "" : " (shard " + part + " of " + selected.size() + ")")
+                + ", " + (official ? "judged by DeepSeek's own outputs" : "quick checks, seed " + options.seed()));
         int unreachable = 0;
         List<MutantResult> results = new ArrayList<>();
+        List<Mutant> notReachable = new ArrayList<>();
         for (int i = 0; i < mutants.size(); i++) {
             Mutant m = mutants.get(i);
             err.printf(Locale.ROOT, "[%d/%d] %s (%s)%n", i + 1, mutants.size(), m.id(), m.operationLabel());
@@ -93,12 +114,16 @@ final class MutantsCommand implements Callable<Integer> {
             if (official && !org.dsv32.conformance.mutants.OfficialJudge.reachable(m)) {
                 out.println("  " + m.id() + ": not reachable (a logits run never calls " + m.operationLabel() + ")");
                 unreachable++;
+                notReachable.add(m);
                 continue;
             }
             try {
                 r = official ? org.dsv32.conformance.mutants.OfficialJudge.run(m, officialSuite, options, progress) : runner.run(m, progress);
             } catch (IllegalStateException e) {
                 out.println("control FAILED: " + e.getMessage());
+                if (junit != null) {
+                    OutputFiles.writeString(junit, junitXml(results, notReachable, m, e.getMessage(), options, judge, part));
+                }
                 return 1;
             }
             results.add(r);
@@ -113,15 +138,99 @@ final class MutantsCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "mutants: %s — %d killed, %d survived of %d in %.1f s (control: the unmutated reference passes each of the %d checks that killed)%n",
                     survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(), secs, runner.controlledChecks());
         }
-        if (json != null) writeJson(json, results, options, secs, judge);
+        if (json != null) writeJson(json, results, notReachable, selected, options, secs, judge, part);
+        if (junit != null) OutputFiles.writeString(junit, junitXml(results, notReachable, null, null, options, judge, part));
         return survived == 0 ? 0 : 1;
     }
 
-    private static void writeJson(Path file, List<MutantResult> results, CheckOptions options, double secs, String judge) throws IOException {
+    /** {@code --merge}: the shards' --json files as one, judged like a run. */
+    private int merge(PrintStream out) throws IOException {
+        if (only != null || shard != null || seed != null || markdown != null || !judge.equals("reference")) {
+            throw new IllegalArgumentException("--merge runs nothing: --only, --shard, --seed, --judge and --markdown come from the shards' files");
+        }
+        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        List<MutantMerge.Input> inputs = new ArrayList<>();
+        for (Path p : merge) {
+            CliErrors.requireInput(p, "mutants report");
+            if (json != null && java.nio.file.Files.exists(json) && java.nio.file.Files.isSameFile(p, json)) {
+                throw new IllegalArgumentException("--json " + json + " is the shard report " + p + ": the merge would overwrite it");
+            }
+            try {
+                inputs.add(new MutantMerge.Input(p, om.readTree(p.toFile())));
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                throw new IllegalArgumentException(p + ": not valid JSON at " + org.dsv32.spec.io.JsonErrors.describe(e), e);
+            }
+        }
+        ObjectNode root = MutantMerge.merge(inputs);
+        List<MutantResult> results = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode m : root.get("mutants")) results.add(MutantMerge.result(m));
+        List<Mutant> notReachable = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode m : root.get("not_reachable")) notReachable.add(MutantCatalogue.byId(m.asText()));
+        for (MutantResult r : results) out.println(r.line());
+        long survived = results.stream().filter(r -> !r.killed()).count();
+        if (json != null) OutputFiles.writeBytes(json, om.writeValueAsBytes(root));
+        if (junit != null) {
+            OutputFiles.writeString(junit, junitXml(results, notReachable, null, null, new CheckOptions(root.path("seed").asLong(),
+                    root.path("quick").asBoolean()), root.path("judge").asText(), Shard.WHOLE));
+        }
+        out.printf(Locale.ROOT, "mutants (merged %d shard files): %s — %d killed, %d survived of %d%s%n", inputs.size(),
+                survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(),
+                notReachable.isEmpty() ? "" : " (" + notReachable.size() + " not reachable)");
+        return survived == 0 ? 0 : 1;
+    }
+
+    /** The mutants of shard {@code part}: the k-th of {@code all} (0-based) when part owns position k. */
+    static List<Mutant> shardOf(List<Mutant> all, Shard part) {
+        List<Mutant> out = new ArrayList<>();
+        for (int k = 0; k < all.size(); k++) if (part.owns(k)) out.add(all.get(k));
+        return out;
+    }
+
+    /**
+     * One test case per mutant, classname {@code mutants.<operation>}, name its id: killed passes (the killer in its
+     * output), SURVIVED fails, not reachable (--judge official) is skipped; a failed control is an error.
+     */
+    static String junitXml(List<MutantResult> results, List<Mutant> notReachable, Mutant controlFailedAt, String controlMessage,
+                           CheckOptions options, String judge, Shard part) {
+        List<JUnitXml.TestCase> cases = new ArrayList<>();
+        for (MutantResult r : results) {
+            Mutant m = r.mutant();
+            String cls = "mutants." + m.operationLabel();
+            cases.add(r.killed()
+                    ? new JUnitXml.TestCase(cls, m.id(), r.seconds(), JUnitXml.Outcome.PASSED, "", "", r.line().strip() + "\n")
+                    : new JUnitXml.TestCase(cls, m.id(), r.seconds(), JUnitXml.Outcome.FAILED,
+                    "SURVIVED: no check failed (expected killer: " + m.expectedKillerLabel() + ")", "SURVIVED",
+                    m.bug() + "\ninjected at " + m.injectedAt() + "\nchecks run: " + String.join(", ", r.checksRun()) + "\n"));
+        }
+        for (Mutant m : notReachable) {
+            cases.add(new JUnitXml.TestCase("mutants." + m.operationLabel(), m.id(), 0, JUnitXml.Outcome.SKIPPED,
+                    "not reachable: a logits run never calls " + m.operationLabel(), "", ""));
+        }
+        if (controlFailedAt != null) {
+            cases.add(new JUnitXml.TestCase("mutants." + controlFailedAt.operationLabel(), controlFailedAt.id(), 0, JUnitXml.Outcome.ERROR,
+                    "control FAILED: " + controlMessage, "control", controlMessage));
+        }
+        java.util.Map<String, String> props = new java.util.LinkedHashMap<>();
+        props.put("seed", Long.toString(options.seed()));
+        props.put("judge", judge);
+        props.put("shard", part.label());
+        return JUnitXml.render("dsv32 mutants", List.of(new JUnitXml.TestSuite("mutants", props, cases)));
+    }
+
+    private static void writeJson(Path file, List<MutantResult> results, List<Mutant> notReachable, List<Mutant> selected, CheckOptions options,
+                                  double secs, String judge, Shard part) throws IOException {
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = om.createObjectNode();
         root.put("seed", options.seed());
         root.put("judge", judge);
+        ObjectNode sh = root.putObject("shard");
+        sh.put("index", part.index());
+        sh.put("count", part.count());
+        root.put("version", ConformCommand.version());
+        ArrayNode sel = root.putArray("selected"); // the whole run's selection, so that a merge can tell a shard is missing
+        selected.forEach(m -> sel.add(m.id()));
+        ArrayNode nr = root.putArray("not_reachable");
+        notReachable.forEach(m -> nr.add(m.id()));
         root.put("quick", options.quick());
         root.put("seconds", secs);
         root.put("killed", results.stream().filter(MutantResult::killed).count());

@@ -13,4 +13,14 @@ public interface CheckSuite {
 
     /** Runs every check of this suite for {@code candidate}, {@code reference} being the float64 reference. */
     List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress);
+
+    /**
+     * Runs only the units of work {@code owned} selects ({@code --shard}): a unit is a 0-based position in the
+     * suite's own fixed order (an operation's check, a case), the same on every machine for the same options and
+     * version. The default treats the whole suite as unit 0; a suite with finer units overrides this.
+     */
+    default List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress,
+                                  java.util.function.IntPredicate owned) {
+        return owned.test(0) ? run(candidate, reference, options, progress) : List.of();
+    }
 }

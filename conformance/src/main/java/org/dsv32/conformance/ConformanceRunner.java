@@ -39,22 +39,37 @@ public final class ConformanceRunner {
     }
 
     public ConformanceReport run(List<Backend> candidates, Backend reference, CheckOptions options, Progress progress) {
+        return run(candidates, reference, options, progress, org.dsv32.conformance.report.RunInfo.whole(suites.stream().map(CheckSuite::name).toList()));
+    }
+
+    /**
+     * Runs the part {@code run.shard()} of the run ({@link Shard}): suite {@code s}'s unit {@code u} for backend
+     * {@code b} runs when the shard owns position {@code s * backends + b + u}; an unavailable backend's single
+     * UNAVAILABLE row belongs to the shard owning position {@code b}. Every shard lists every backend's information.
+     */
+    public ConformanceReport run(List<Backend> candidates, Backend reference, CheckOptions options, Progress progress,
+                                 org.dsv32.conformance.report.RunInfo run) {
         long t0 = System.nanoTime();
+        Shard shard = run.shard();
         List<CheckResult> results = new ArrayList<>();
         List<ConformanceReport.BackendInfo> backends = new ArrayList<>();
-        for (Backend b : candidates) {
+        for (int bi = 0; bi < candidates.size(); bi++) {
+            Backend b = candidates.get(bi);
             var avail = b.availability();
             int implemented = implementedCount(b);
             backends.add(new ConformanceReport.BackendInfo(b.name(), b.description(), avail.available(), avail.reason(),
                     implemented, OperationCatalog.ALL.size()));
             if (!avail.available()) {
+                if (!shard.owns(bi)) continue;
                 progress.report("[" + b.name() + "] unavailable: " + avail.reason());
                 results.add(CheckResult.notRun("backend", b.name(), "*", "-", Tier.TIGHT, Status.UNAVAILABLE, avail.reason()));
                 continue;
             }
-            for (CheckSuite s : suites) results.addAll(s.run(b, reference, options, progress));
+            for (int si = 0; si < suites.size(); si++) {
+                results.addAll(suites.get(si).run(b, reference, options, progress, shard.units(si, bi, candidates.size())));
+            }
         }
-        return ConformanceReport.of(options, backends, results, (System.nanoTime() - t0) / 1e9);
+        return ConformanceReport.of(options, backends, results, (System.nanoTime() - t0) / 1e9).withRun(run);
     }
 
     /** How many catalogued operations the backend provides itself or by delegation. */

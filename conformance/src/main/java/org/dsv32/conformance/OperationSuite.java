@@ -22,8 +22,15 @@ public final class OperationSuite implements CheckSuite {
 
     @Override
     public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress) {
+        return run(candidate, reference, options, progress, u -> true);
+    }
+
+    /** Unit {@code u} is the check of operation {@code u} in {@link Operations#ALL}'s order. */
+    @Override
+    public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress,
+                                 java.util.function.IntPredicate owned) {
         List<CheckResult> out = new ArrayList<>();
-        for (OperationCheck c : checks) out.addAll(c.run(candidate, reference, options, progress));
+        for (int u = 0; u < checks.size(); u++) if (owned.test(u)) out.addAll(checks.get(u).run(candidate, reference, options, progress));
         return out;
     }
 }

@@ -37,6 +37,77 @@ class MutantsCommandTest {
     }
 
     @Test
+    void shardsSplitTheSelectedMutantsAndWriteJUnit(@TempDir Path dir) throws Exception {
+        String only = "ue8m0-not-rounded,rms-norm-eps,rope-layouts-swapped";
+        java.util.List<String> ran = new java.util.ArrayList<>();
+        for (int i = 1; i <= 2; i++) {
+            Path xml = dir.resolve("m" + i + ".xml"), json = dir.resolve("m" + i + ".json");
+            CliRun r = CliRun.of("mutants", "--only", only, "--shard", i + "/2", "--junit", xml.toString(), "--json", json.toString());
+            assertEquals(0, r.exit(), r.out() + r.err());
+            assertTrue(r.err().contains("(shard " + i + "/2 of 3)"), r.err());
+            JsonNode root = new ObjectMapper().readTree(json.toFile());
+            assertEquals(i, root.get("shard").get("index").asInt());
+            assertEquals(2, root.get("shard").get("count").asInt());
+            org.w3c.dom.Element suites = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                    .parse(xml.toFile()).getDocumentElement();
+            assertEquals("0", suites.getAttribute("failures"));
+            org.w3c.dom.NodeList cases = suites.getElementsByTagName("testcase");
+            assertEquals(String.valueOf(cases.getLength()), suites.getAttribute("tests"));
+            assertEquals(root.get("mutants").size(), cases.getLength());
+            for (int k = 0; k < cases.getLength(); k++) {
+                org.w3c.dom.Element c = (org.w3c.dom.Element) cases.item(k);
+                assertTrue(c.getAttribute("classname").startsWith("mutants."), c.getAttribute("classname"));
+                assertTrue(c.getTextContent().contains("killed by"), c.getTextContent());
+                ran.add(c.getAttribute("name"));
+            }
+        }
+        // the k-th selected mutant is in shard (k mod 2) + 1: disjoint halves whose union is the selection
+        assertEquals(java.util.List.of("ue8m0-not-rounded", "rope-layouts-swapped", "rms-norm-eps"), ran);
+
+        // the halves' JSON merge into the whole selection, in its order; a missing half or a repeated one is refused
+        Path merged = dir.resolve("merged.json"), mergedXml = dir.resolve("merged.xml");
+        CliRun m = CliRun.of("mutants", "--merge", dir.resolve("m2.json").toString(), dir.resolve("m1.json").toString(),
+                "--json", merged.toString(), "--junit", mergedXml.toString());
+        assertEquals(0, m.exit(), m.out() + m.err());
+        assertTrue(m.out().contains("3 killed, 0 survived of 3"), m.out());
+        JsonNode all = new ObjectMapper().readTree(merged.toFile());
+        assertEquals(3, all.get("killed").asInt());
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        all.get("mutants").forEach(x -> ids.add(x.get("id").asText()));
+        assertEquals(java.util.List.of(only.split(",")), ids);
+        assertTrue(Files.readString(mergedXml).contains("tests=\"3\" failures=\"0\""), Files.readString(mergedXml));
+        CliRun missing = CliRun.of("mutants", "--merge", dir.resolve("m1.json").toString(), "--json", dir.resolve("x.json").toString());
+        assertEquals(2, missing.exit());
+        assertTrue(missing.err().contains("shard(s) 2/2 missing"), missing.err());
+        CliRun twice = CliRun.of("mutants", "--merge", dir.resolve("m1.json").toString(), dir.resolve("m1.json").toString());
+        assertEquals(2, twice.exit());
+        assertTrue(twice.err().contains("are both shard 1/2"), twice.err());
+    }
+
+    @Test
+    void aSurvivorIsAJUnitFailure() throws Exception {
+        var survivor = new org.dsv32.conformance.mutants.MutantResult(MutantCatalogue.byId("rms-norm-eps"), false, "", "", "",
+                java.util.List.of("rms_norm", "linear"), 0.5);
+        String xml = MutantsCommand.junitXml(java.util.List.of(survivor), java.util.List.of(MutantCatalogue.byId("mtp-loss-target-offset")),
+                null, null, org.dsv32.conformance.CheckOptions.quickDefaults(), "reference", org.dsv32.conformance.Shard.WHOLE);
+        org.w3c.dom.Element root = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new java.io.ByteArrayInputStream(xml.getBytes(java.nio.charset.StandardCharsets.UTF_8))).getDocumentElement();
+        assertEquals("2", root.getAttribute("tests"));
+        assertEquals("1", root.getAttribute("failures"));
+        assertEquals("1", root.getAttribute("skipped"));
+        org.w3c.dom.Element f = (org.w3c.dom.Element) root.getElementsByTagName("failure").item(0);
+        assertEquals("SURVIVED", f.getAttribute("type"));
+        assertTrue(f.getTextContent().contains("checks run: rms_norm, linear"), f.getTextContent());
+    }
+
+    @Test
+    void badShardIsAUsageError() {
+        CliRun r = CliRun.of("mutants", "--only", "ue8m0-not-rounded", "--shard", "2/1");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("1 <= I <= N"), r.err());
+    }
+
+    @Test
     void unknownMutantIsAUsageErrorNamingTheKnownOnes() {
         CliRun r = CliRun.of("mutants", "--only", "no-such-bug");
         assertEquals(2, r.exit());

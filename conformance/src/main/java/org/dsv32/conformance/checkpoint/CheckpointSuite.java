@@ -74,11 +74,25 @@ public final class CheckpointSuite implements CheckSuite {
 
     @Override
     public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress) {
+        return run(candidate, reference, options, progress, u -> true);
+    }
+
+    /** Unit {@code u} is one (variant, precision mode) run, variants outer, in declaration order. */
+    @Override
+    public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress,
+                                 java.util.function.IntPredicate owned) {
         List<CheckResult> out = new ArrayList<>();
-        for (TinyCheckpointWriter.Variant variant : List.of(TinyCheckpointWriter.Variant.UE8M0, TinyCheckpointWriter.Variant.PLAIN)) {
+        PrecisionMode[] modes = PrecisionMode.values();
+        List<TinyCheckpointWriter.Variant> variants = List.of(TinyCheckpointWriter.Variant.UE8M0, TinyCheckpointWriter.Variant.PLAIN);
+        for (int v = 0; v < variants.size(); v++) {
+            TinyCheckpointWriter.Variant variant = variants.get(v);
             long seed = options.seedFor("checkpoint", variant.ordinal());
-            Path dir = checkpoint(variant, seed);
-            for (PrecisionMode mode : PrecisionMode.values()) out.add(runOne(candidate, reference, options, progress, dir, variant, seed, mode));
+            Path dir = null; // written only when this shard runs one of its modes
+            for (int m = 0; m < modes.length; m++) {
+                if (!owned.test(v * modes.length + m)) continue;
+                if (dir == null) dir = checkpoint(variant, seed);
+                out.add(runOne(candidate, reference, options, progress, dir, variant, seed, modes[m]));
+            }
         }
         return out;
     }

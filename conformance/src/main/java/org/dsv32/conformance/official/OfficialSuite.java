@@ -62,19 +62,31 @@ public final class OfficialSuite implements CheckSuite {
 
     @Override
     public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress) {
+        return run(candidate, reference, options, progress, u -> true);
+    }
+
+    /**
+     * Unit {@code u} is case {@code u} of the index; an unreadable set is unit 0 (so exactly one shard reports it).
+     */
+    @Override
+    public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress,
+                                 java.util.function.IntPredicate owned) {
         Path dir = directory, extracted = null;
         try {
             if (dir == null) {
                 if (!OfficialCases.shippedAvailable()) {
+                    if (!owned.test(0)) return List.of();
                     return List.of(CheckResult.notRun(NAME, candidate.name(), "*", "-", Tier.TIGHT, Status.NOT_IMPLEMENTED,
                             "no committed outputs of DeepSeek's code on the class path"));
                 }
                 dir = extracted = OfficialCases.extractShipped();
             }
             List<CheckResult> out = new ArrayList<>();
-            for (OfficialCase c : OfficialCases.read(dir)) out.add(runOne(candidate, c, progress));
+            List<OfficialCase> cases = OfficialCases.read(dir);
+            for (int u = 0; u < cases.size(); u++) if (owned.test(u)) out.add(runOne(candidate, cases.get(u), progress));
             return out;
         } catch (IOException | RuntimeException e) {
+            if (!owned.test(0)) return List.of();
             return List.of(new CheckResult(NAME, candidate.name(), "*", "-", Tier.TIGHT, Status.FAIL, "official outputs unreadable: " + e.getMessage(),
                     null, List.of(CaseResult.failed(NAME, String.valueOf(e.getMessage()))), 0));
         } finally {

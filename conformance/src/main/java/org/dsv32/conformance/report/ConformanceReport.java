@@ -16,7 +16,7 @@ import org.dsv32.conformance.Status;
  * (or only delegates) fails, so that it can never look like a pass.
  */
 public record ConformanceReport(String generated, long seed, boolean quick, Machine machine, List<BackendInfo> backends,
-                                List<CheckResult> results, double seconds) {
+                                List<CheckResult> results, double seconds, RunInfo run) {
     public record Machine(String java, String vendor, String os, String arch, int cpus, long maxHeapMib) {
         public static Machine current() {
             return new Machine(Runtime.version().toString(), System.getProperty("java.vendor"), System.getProperty("os.name"),
@@ -36,10 +36,16 @@ public record ConformanceReport(String generated, long seed, boolean quick, Mach
     public ConformanceReport {
         backends = List.copyOf(backends);
         results = List.copyOf(results);
+        if (run == null) run = RunInfo.whole(results.stream().map(CheckResult::suite).distinct().toList());
     }
 
     public static ConformanceReport of(CheckOptions o, List<BackendInfo> backends, List<CheckResult> results, double seconds) {
-        return new ConformanceReport(Instant.now().toString(), o.seed(), o.quick(), Machine.current(), backends, results, seconds);
+        return new ConformanceReport(Instant.now().toString(), o.seed(), o.quick(), Machine.current(), backends, results, seconds, null);
+    }
+
+    /** This report with {@code r} as its run information. */
+    public ConformanceReport withRun(RunInfo r) {
+        return new ConformanceReport(generated, seed, quick, machine, backends, results, seconds, r);
     }
 
     public Summary summary() { return summary(false); }
@@ -55,7 +61,9 @@ public record ConformanceReport(String generated, long seed, boolean quick, Mach
                 case UNAVAILABLE -> un++;
             }
         }
-        for (BackendInfo b : backends) {
+        // A shard holds only some of a backend's checks: whether the backend passed anything of its own is judged on
+        // the whole run (unsharded, or the merged report), never on one part.
+        for (BackendInfo b : run.shard().whole() ? backends : List.<BackendInfo>of()) {
             if (!b.available()) continue;
             boolean ownPass = results.stream().anyMatch(r -> r.backend().equals(b.name()) && r.status() == Status.PASS && !r.note().startsWith("delegated"));
             if (!ownPass && results.stream().noneMatch(r -> r.backend().equals(b.name()) && r.status() == Status.FAIL)) {

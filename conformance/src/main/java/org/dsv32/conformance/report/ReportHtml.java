@@ -37,6 +37,7 @@ public final class ReportHtml {
             h.append("</ul>\n");
         }
         h.append("<p>Generated ").append(esc(r.generated())).append(", seed ").append(r.seed()).append(r.quick() ? ", quick" : "")
+                .append(r.run().shard().whole() ? "" : ", <b>shard " + r.run().shard() + "</b> (part of a run: merge with --merge)")
                 .append(String.format(Locale.ROOT, ", %.1f s", r.seconds())).append(". Java ").append(esc(r.machine().java()))
                 .append(" (").append(esc(r.machine().vendor())).append("), ").append(esc(r.machine().os())).append(' ')
                 .append(esc(r.machine().arch())).append(", ").append(r.machine().cpus()).append(" CPUs.</p>\n");

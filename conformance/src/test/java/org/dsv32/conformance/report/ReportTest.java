@@ -41,7 +41,7 @@ class ReportTest {
     @Test
     void jsonHasTheStableKeys() {
         JsonNode j = ReportJson.toJson(report(result("reference", "linear", Status.PASS, 1e-6, "")), false);
-        assertEquals(Set.of("format", "generated", "seed", "quick", "machine", "backends", "results", "summary"), keys(j));
+        assertEquals(Set.of("format", "generated", "seed", "quick", "shard", "run", "machine", "backends", "results", "summary"), keys(j));
         JsonNode r = j.get("results").get(0);
         assertTrue(keys(r).containsAll(Set.of("backend", "operation", "precision", "tier", "cases", "worst_calc_diff", "worst_ulps",
                 "decisions", "status", "tolerance", "histogram", "case_details")), keys(r).toString());

@@ -1,0 +1,122 @@
+package org.dsv32.conformance.mutants;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Merges the {@code --json} files of the shards of one {@code ./dsv32 mutants} run ({@code mutants --merge FILE...})
+ * into the file of the whole run, mutants in the selection's order. Refused, naming the file: a file that is not a
+ * mutants report of a sharded-capable version (no {@code selected} list), shards of different runs (seed, judge,
+ * version, selection, number of shards), a repeated or missing shard, a mutant in two files, or a selected mutant
+ * in none.
+ */
+public final class MutantMerge {
+    private MutantMerge() {}
+
+    /** One shard's JSON as read from {@code file}. */
+    public record Input(Path file, JsonNode root) {}
+
+    public static ObjectNode merge(List<Input> inputs) {
+        if (inputs.isEmpty()) throw new IllegalArgumentException("--merge: no mutants reports given");
+        for (Input in : inputs) {
+            if (!in.root().path("mutants").isArray() || !in.root().path("selected").isArray() || !in.root().path("shard").isObject()) {
+                throw new IllegalArgumentException(in.file() + ": not a mutants --json report with shard and selection (written by an older version?)");
+            }
+        }
+        Input first = inputs.getFirst();
+        for (Input in : inputs.subList(1, inputs.size())) {
+            for (String key : List.of("seed", "judge", "quick", "version", "selected")) same(in, first, key, first.root().path(key), in.root().path(key));
+            same(in, first, "number of shards", first.root().path("shard").path("count"), in.root().path("shard").path("count"));
+        }
+        int n = first.root().path("shard").path("count").asInt();
+        Map<Integer, Input> byIndex = new HashMap<>();
+        for (Input in : inputs) {
+            Input other = byIndex.putIfAbsent(in.root().path("shard").path("index").asInt(), in);
+            if (other != null) {
+                throw new IllegalArgumentException(in.file() + " and " + other.file() + " are both shard "
+                        + in.root().path("shard").path("index").asInt() + "/" + n + ": overlapping shards");
+            }
+        }
+        TreeSet<Integer> missing = new TreeSet<>();
+        for (int i = 1; i <= n; i++) if (!byIndex.containsKey(i)) missing.add(i);
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("shard(s) " + String.join(", ", missing.stream().map(i -> i + "/" + n).toList())
+                    + " missing: " + inputs.size() + " of " + n + " report(s) given");
+        }
+        Map<String, JsonNode> byId = new HashMap<>();
+        Map<String, Input> owner = new HashMap<>();
+        Set<String> notReachable = new LinkedHashSet<>();
+        double seconds = 0;
+        for (Input in : inputs) {
+            List<String> ids = new ArrayList<>();
+            for (JsonNode m : in.root().path("mutants")) { ids.add(m.path("id").asText()); byId.put(m.path("id").asText(), m); }
+            for (JsonNode m : in.root().path("not_reachable")) ids.add(m.asText());
+            for (JsonNode m : in.root().path("not_reachable")) notReachable.add(m.asText());
+            for (String id : ids) {
+                Input other = owner.putIfAbsent(id, in);
+                if (other != null) throw new IllegalArgumentException(in.file() + ": mutant " + id + " is also in " + other.file() + ": overlapping shards");
+            }
+            seconds += in.root().path("seconds").asDouble();
+        }
+        List<String> absent = new ArrayList<>();
+        for (JsonNode s : first.root().path("selected")) if (!owner.containsKey(s.asText())) absent.add(s.asText());
+        if (!absent.isEmpty()) throw new IllegalArgumentException("selected mutant(s) " + absent + " in none of the reports");
+        ObjectNode root = new ObjectMapper().createObjectNode();
+        for (String key : List.of("seed", "judge", "quick", "version")) root.set(key, first.root().path(key));
+        ObjectNode sh = root.putObject("shard");
+        sh.put("index", 1);
+        sh.put("count", 1);
+        root.set("selected", first.root().path("selected"));
+        root.put("seconds", seconds);
+        ArrayNode arr = new ObjectMapper().createArrayNode();
+        long killed = 0;
+        for (JsonNode s : first.root().path("selected")) {
+            JsonNode m = byId.get(s.asText());
+            if (m == null) continue;
+            arr.add(m);
+            if ("killed".equals(m.path("status").asText())) killed++;
+        }
+        root.put("killed", killed);
+        root.put("survived", arr.size() - killed);
+        ArrayNode nr = root.putArray("not_reachable");
+        for (JsonNode s : first.root().path("selected")) if (notReachable.contains(s.asText())) nr.add(s.asText());
+        root.set("mutants", arr);
+        ArrayNode from = root.putArray("merged_from");
+        for (Input in : inputs) {
+            ObjectNode o = from.addObject();
+            o.put("file", in.file().toString());
+            o.set("shard", in.root().path("shard"));
+            o.put("seconds", in.root().path("seconds").asDouble());
+        }
+        return root;
+    }
+
+    /** A mutant's result as written in the JSON, for the JUnit XML of a merge. */
+    public static MutantResult result(JsonNode m) {
+        Mutant mutant = MutantCatalogue.byId(m.path("id").asText());
+        boolean killed = "killed".equals(m.path("status").asText());
+        JsonNode k = m.path("killed_by");
+        List<String> ran = new ArrayList<>();
+        for (JsonNode c : m.path("checks_run")) ran.add(c.asText());
+        return new MutantResult(mutant, killed, killed ? k.path("check").asText() : "", killed ? k.path("case").asText() : "",
+                killed ? k.path("reason").asText() : "", ran, m.path("seconds").asDouble());
+    }
+
+    private static void same(Input in, Input first, String what, JsonNode mine, JsonNode theirs) {
+        if (!Objects.equals(mine, theirs)) {
+            throw new IllegalArgumentException(in.file() + ": " + what + " " + theirs + " but " + first.file() + " has " + mine
+                    + ": shards of different runs cannot be merged");
+        }
+    }
+}
