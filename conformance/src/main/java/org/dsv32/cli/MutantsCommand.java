@@ -128,19 +128,25 @@ final class MutantsCommand implements Callable<Integer> {
             }
             results.add(r);
             out.println(r.line());
+            String invisible = org.dsv32.conformance.mutants.OfficialJudge.INVISIBLE_END_TO_END.get(m.id());
+            if (official && !r.killed() && invisible != null) out.println("  (invisible end to end: " + invisible + ")");
         }
         long survived = results.stream().filter(r -> !r.killed()).count();
+        // under the official judge a mutant documented as invisible end to end is no failure of the suite
+        long failing = official ? results.stream().filter(r -> !r.killed()
+                && !org.dsv32.conformance.mutants.OfficialJudge.INVISIBLE_END_TO_END.containsKey(r.mutant().id())).count() : survived;
         double secs = (System.nanoTime() - t0) / 1e9;
         if (official) {
-            out.printf(Locale.ROOT, "mutants: %s — %d killed, %d survived of %d judged by DeepSeek's outputs (%d not reachable by a logits run) in %.1f s%n",
-                    survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(), unreachable, secs);
+            out.printf(Locale.ROOT, "mutants: %s — %d killed, %d survived (%d of them invisible end to end, as documented) of %d judged by DeepSeek's"
+                            + " outputs (%d not reachable by a logits run) in %.1f s%n",
+                    failing == 0 ? "PASS" : "FAIL", results.size() - survived, survived, survived - failing, results.size(), unreachable, secs);
         } else {
             out.printf(Locale.ROOT, "mutants: %s — %d killed, %d survived of %d in %.1f s (control: the unmutated reference passes each of the %d checks that killed)%n",
                     survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(), secs, runner.controlledChecks());
         }
         if (json != null) writeJson(json, results, notReachable, selected, options, secs, judge, part);
         if (junit != null) OutputFiles.writeString(junit, junitXml(results, notReachable, null, null, options, judge, part));
-        return survived == 0 ? 0 : 1;
+        return failing == 0 ? 0 : 1;
     }
 
     /** {@code --merge}: the shards' --json files as one, judged like a run. */

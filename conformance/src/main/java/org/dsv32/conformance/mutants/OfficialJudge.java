@@ -29,6 +29,17 @@ public final class OfficialJudge {
             Set.of(MtpOp.class, ExpertBiasUpdateOp.class, org.dsv32.spec.ops.BalanceLossOp.class, org.dsv32.spec.ops.MtpLossOp.class,
                     org.dsv32.spec.ops.SpeculativeDecodingOp.class);
 
+    /**
+     * Mutants that act on a logits run but cannot be seen in one, with why: each survives the official suite and
+     * OfficialCasesTest proves it (the mutant's logits of every committed case stay within the parity bound). The
+     * reference-judged operation checks kill them.
+     */
+    public static final java.util.Map<String, String> INVISIBLE_END_TO_END = java.util.Map.of(
+            "layer-norm-eps", "the indexer key's LayerNorm with eps 1e-5 instead of 1e-6 rescales every key of a unit-variance row by the"
+                    + " same factor (1 - 4.5e-6): the scores keep their order, so no selection and no logit moves",
+            "indexer-key-norm-eps", "the same eps change, injected through the indexer: every key rescaled alike, no selection moves",
+            "amax-floor-missing", "only an all-zero act_quant tile reaches the 1e-4 amax floor; no activation of a logits run is all zero");
+
     /** Whether {@code m} can act on a logits run at all. */
     public static boolean reachable(Mutant m) { return !NOT_IN_A_LOGITS_RUN.contains(m.operation()); }
 

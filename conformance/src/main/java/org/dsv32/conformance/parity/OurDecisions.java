@@ -24,7 +24,8 @@ import org.dsv32.spec.tolerance.Tolerances;
  * says nothing about how we decide, because the replay overrides it. A port whose scores are right but whose top-k
  * picks the wrong keys would pass the replay alone. So each of our indexer selections, kept groups and experts is
  * checked with {@link SelectionCheck} against the scores their trace records (spec/TRACE_FORMAT.md): agree, a tie
- * within the derived score tolerance, or a violation.
+ * within the derived score tolerance, or a violation. The scores themselves are compared too (calc_diff within the
+ * operation's TIGHT bound): a uniform rescaling of every indexer score selects the same keys and changes no logit.
  */
 public final class OurDecisions {
     private OurDecisions() {}
@@ -38,8 +39,9 @@ public final class OurDecisions {
 
     /** Judges the decisions recorded in {@code ours} (a {@code DecisionTrace}'s tensors) under the scores of {@code theirTrace}. */
     public static Result judge(List<TensorData> ours, Path theirTrace, ModelConfig config, PrecisionMode mode) throws IOException {
-        double indexerRel = Tolerances.indexer(config, mode, Tier.TIGHT, config.maxPositionEmbeddings()).scoreRel();
-        double gateRel = Tolerances.moeGate(config).scoreRel();
+        org.dsv32.spec.tolerance.Tolerance indexerTol = Tolerances.indexer(config, mode, Tier.TIGHT, config.maxPositionEmbeddings());
+        org.dsv32.spec.tolerance.Tolerance gateTol = Tolerances.moeGate(config);
+        double indexerRel = indexerTol.scoreRel(), gateRel = gateTol.scoreRel();
         Map<String, TensorData> mine = new LinkedHashMap<>();
         for (TensorData t : ours) mine.put(t.name(), t);
         int[] counts = new int[4]; // agree, exact tie, near tie, violation
@@ -47,6 +49,10 @@ public final class OurDecisions {
         try (SafetensorsFile f = SafetensorsFile.open(theirTrace)) {
             for (var e : mine.entrySet()) {
                 String name = e.getKey();
+                // The scores themselves, in the run that follows their decisions: a uniform rescaling of every score
+                // (a missing head-weight factor) changes no selection, hence no logit, yet is a different indexer.
+                if (name.endsWith(".indexer.scores")) scores(f, name, e.getValue(), indexerTol.calcDiff(), counts, violations);
+                if (name.endsWith(".moe.selection_scores")) scores(f, name, e.getValue(), gateTol.calcDiff(), counts, violations);
                 if (name.endsWith(".indexer.selected")) {
                     String prefix = name.substring(0, name.length() - "selected".length());
                     TensorData scores = need(f, prefix + "scores");
@@ -82,6 +88,30 @@ public final class OurDecisions {
             }
         }
         return new Result(new DecisionReplay.Tally(counts[0], counts[1], counts[2], counts[3]), violations);
+    }
+
+    /** Their scores against ours on the entries both hold finite: calc_diff within the operation's bound, or a violation. */
+    private static void scores(SafetensorsFile f, String name, TensorData ours, double bound, int[] counts, List<String> violations) throws IOException {
+        if (!f.contains(name)) return; // an exporter may leave scores out; the decisions are still judged
+        double[] theirs = f.tensor(name).toDoubles(), mine = ours.toDoubles();
+        if (theirs.length != mine.length) {
+            counts[3]++;
+            if (violations.size() < KEPT) violations.add(name + " " + MARK + ": " + theirs.length + " scores, ours " + mine.length);
+            return;
+        }
+        int n = 0;
+        double[] a = new double[mine.length], b = new double[mine.length];
+        for (int i = 0; i < mine.length; i++) {
+            if (Double.isFinite(theirs[i]) && Double.isFinite(mine[i])) { a[n] = mine[i]; b[n] = theirs[i]; n++; }
+        }
+        double cd = org.dsv32.spec.metrics.Metrics.calcDiff(Arrays.copyOf(a, n), Arrays.copyOf(b, n));
+        if (cd <= bound) counts[0]++;
+        else {
+            counts[3]++;
+            if (violations.size() < KEPT) {
+                violations.add(String.format(java.util.Locale.ROOT, "%s %s: calc_diff %.3g between their scores and ours > %.3g", name, MARK, cd, bound));
+            }
+        }
     }
 
     private static Decision tally(int[] counts, List<String> violations, double[] scores, int[] theirs, int[] ours, int k, double tau, String where) {
