@@ -8,8 +8,8 @@ import org.dsv32.spec.tensor.TensorF64;
 /**
  * The lightning indexer's training loss, the reference (spec/SEMANTICS.md §8b; the contract states the formulas and
  * the decisions). Float64, one protected method per step so that a mutant replaces exactly one: a query's position,
- * its key set K_t, the head sum and the L1 normalisation of the target, the scores, the log-softmax, the divergence,
- * the sum over queries, ∂L/∂I, the ReLU's derivative, and the gradient into the main attention (none: detached).
+ * its key set K_t, the head sum and the L1 normalisation of the target, the scores, the log-softmax, the divergence
+ * with ∂L/∂I, the sum over queries, the ReLU's derivative, and the gradient into the main attention (none: detached).
  */
 public class ReferenceIndexerLoss implements IndexerLossOp {
     protected final OpContext context;
@@ -36,8 +36,9 @@ public class ReferenceIndexerLoss implements IndexerLossOp {
             double[] score = scores(z, w.rowArray(t), c);
             double[] p = normalise(headSum(attention, t, set));
             double[] logQ = logSoftmax(score, set);
-            kl[t] = divergence(p, logQ);
-            double[] g = scoreGradient(p, logQ);
+            Divergence div = divergence(p, logQ);
+            kl[t] = div.value();
+            double[] g = div.scoreGradient();
             double[] ga = attentionGradient(attention, t, set, p, logQ, kl[t]);
             for (int s = 0; s < keys; s++) scores.put(t, s, score[s]);
             for (int j = 0; j < set.length; j++) {
@@ -136,11 +137,19 @@ public class ReferenceIndexerLoss implements IndexerLossOp {
         return out;
     }
 
-    /** KL(p ‖ q) = Σ p (log p − log q), a term with p = 0 contributing 0. */
-    protected double divergence(double[] p, double[] logQ) {
+    /** A query's divergence and its derivative with respect to the scores on K_t. */
+    public record Divergence(double value, double[] scoreGradient) {}
+
+    /**
+     * KL(p ‖ q) = Σ p (log p − log q), a term with p = 0 contributing 0, and ∂KL/∂I_s = q_s − p_s over K_t (Σ p = 1):
+     * one step, so that the direction of the divergence is one decision.
+     */
+    protected Divergence divergence(double[] p, double[] logQ) {
         double sum = 0;
         for (int j = 0; j < p.length; j++) if (p[j] > 0) sum += p[j] * (Math.log(p[j]) - logQ[j]);
-        return sum;
+        double[] g = new double[p.length];
+        for (int j = 0; j < g.length; j++) g[j] = Math.exp(logQ[j]) - p[j];
+        return new Divergence(sum, g);
     }
 
     /** L_I = Σ_t KL_t. */
@@ -148,13 +157,6 @@ public class ReferenceIndexerLoss implements IndexerLossOp {
         double sum = 0;
         for (double v : perQuery) sum += v;
         return sum;
-    }
-
-    /** ∂KL/∂I_s = q_s − p_s over K_t (Σ p = 1). */
-    protected double[] scoreGradient(double[] p, double[] logQ) {
-        double[] g = new double[p.length];
-        for (int j = 0; j < g.length; j++) g[j] = Math.exp(logQ[j]) - p[j];
-        return g;
     }
 
     /**

@@ -429,17 +429,12 @@ public final class MutantCatalogue {
                 "the KL divergence taken the other way round, KL(Softmax(I) || p) instead of KL(p || Softmax(I)) "
                         + "(torch's kl_div(input, target) fed with its arguments swapped): value and gradient",
                 IndexerLossOp.class, IndexerLossOp.class, (ctx, self) -> new ReferenceIndexerLoss(ctx, self) {
-                    @Override protected double divergence(double[] p, double[] logQ) {
-                        double sum = 0;
-                        for (int j = 0; j < p.length; j++) sum += Math.exp(logQ[j]) * (logQ[j] - Math.log(p[j]));
-                        return sum;
-                    }
-
-                    @Override protected double[] scoreGradient(double[] p, double[] logQ) {
-                        double kl = divergence(p, logQ);
-                        double[] g = new double[p.length];
+                    @Override protected Divergence divergence(double[] p, double[] logQ) {
+                        double kl = 0;
+                        for (int j = 0; j < p.length; j++) kl += Math.exp(logQ[j]) * (logQ[j] - Math.log(p[j]));
+                        double[] g = new double[p.length]; // d/dI of sum q (log q - log p) = q (log q - log p - KL)
                         for (int j = 0; j < g.length; j++) g[j] = Math.exp(logQ[j]) * (logQ[j] - Math.log(p[j]) - kl);
-                        return g;
+                        return new Divergence(kl, g);
                     }
                 });
         add(l, "indexer-loss-target-not-normalised", null,

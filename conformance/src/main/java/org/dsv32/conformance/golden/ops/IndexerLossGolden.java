@@ -21,8 +21,8 @@ import org.dsv32.spec.tolerance.Tolerance;
  * {@code expected.loss} [1], {@code expected.per_query} [T], {@code expected.target} [T][S], {@code expected.scores}
  * [T][S], {@code expected.score_gradient} [T][S], {@code expected.query_gradient} [T][H][d],
  * {@code expected.key_gradient} [S][d], {@code expected.weight_gradient} [T][H]; the gradient into the main attention
- * is 0 by contract and not stored. The shipped cases: the dense warm-up and the sparse stage (the indexer's top-4,
- * early rows selecting masked keys) of a chunk of 6 queries after 4 cached keys, with the real indexer's 64 heads of
+ * is 0 by contract and not stored. The shipped cases: the dense warm-up and the sparse stage (the indexer's top-5,
+ * early rows selecting masked keys) of a chunk of 4 queries after 3 cached keys, with the real indexer's 64 heads of
  * 128 and 16 main heads.
  */
 public final class IndexerLossGolden extends AbstractGoldenOp<IndexerLossOp, IndexerLossGolden.Prepared> {
@@ -37,16 +37,16 @@ public final class IndexerLossGolden extends AbstractGoldenOp<IndexerLossOp, Ind
             IndexerLossOp ref = ctx.reference(IndexerLossOp.class, cfg, v.mode());
 
             long seed = ctx.seed("indexer_loss-dense");
-            IndexerLossCheck.Case c = IndexerLossCheck.dense("", cfg, new SplittableRandom(seed), 6, 10, 64, 128, 16);
-            write(ctx, v, cfg, "dense", seed, "dense warm-up: 6 queries after 4 cached keys, 64 indexer heads of 128, 16 main heads",
+            IndexerLossCheck.Case c = IndexerLossCheck.dense("", cfg, new SplittableRandom(seed), 4, 7, 64, 128, 16);
+            write(ctx, v, cfg, "dense", seed, "dense warm-up: 4 queries after 3 cached keys, 64 indexer heads of 128, 16 main heads",
                     c.attention(), c, null, ref);
 
             seed = ctx.seed("indexer_loss-sparse");
             SplittableRandom rng = new SplittableRandom(seed);
-            c = IndexerLossCheck.dense("", cfg, rng, 6, 10, 64, 128, 16);
-            int[][] selection = IndexerLossCheck.topK(c, 4);
-            write(ctx, v, cfg, "sparse", seed, "sparse stage: the indexer's top-4 of 6 queries after 4 cached keys, the main attention over S_t",
-                    IndexerLossCheck.attention(rng, 6, 16, 10, selection), c, selection, ref);
+            c = IndexerLossCheck.dense("", cfg, rng, 4, 7, 64, 128, 16);
+            int[][] selection = IndexerLossCheck.topK(c, 5);
+            write(ctx, v, cfg, "sparse", seed, "sparse stage: the indexer's top-5 of 4 queries after 3 cached keys, the main attention over S_t",
+                    IndexerLossCheck.attention(rng, 4, 16, 7, selection), c, selection, ref);
         }
     }
 
