@@ -8,6 +8,7 @@ import org.dsv32.conformance.checks.BalanceLossCheck;
 import org.dsv32.conformance.checks.BlockCheck;
 import org.dsv32.conformance.checks.ExpertBiasUpdateCheck;
 import org.dsv32.conformance.checks.HadamardCheck;
+import org.dsv32.conformance.checks.IndexerLossCheck;
 import org.dsv32.conformance.checks.IndexerCheck;
 import org.dsv32.conformance.checks.LayerNormCheck;
 import org.dsv32.conformance.checks.LinearCheck;
@@ -26,6 +27,7 @@ import org.dsv32.conformance.golden.ops.BalanceLossGolden;
 import org.dsv32.conformance.golden.ops.BlockGolden;
 import org.dsv32.conformance.golden.ops.ExpertBiasUpdateGolden;
 import org.dsv32.conformance.golden.ops.HadamardGolden;
+import org.dsv32.conformance.golden.ops.IndexerLossGolden;
 import org.dsv32.conformance.golden.ops.IndexerGolden;
 import org.dsv32.conformance.golden.ops.LayerNormGolden;
 import org.dsv32.conformance.golden.ops.LinearGolden;
@@ -44,6 +46,7 @@ import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.IndexerLossOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.ops.LinearOp;
@@ -83,6 +86,7 @@ public final class Operations {
             OperationDescriptor.of(MoeOp.class, new MoeCheck(), new MoeGolden()),
             OperationDescriptor.of(ExpertBiasUpdateOp.class, new ExpertBiasUpdateCheck(), new ExpertBiasUpdateGolden()),
             OperationDescriptor.of(BalanceLossOp.class, new BalanceLossCheck(), new BalanceLossGolden()),
+            OperationDescriptor.of(IndexerLossOp.class, new IndexerLossCheck(), new IndexerLossGolden()),
             OperationDescriptor.of(MlpOp.class, new MlpCheck(), new MlpGolden()),
             OperationDescriptor.of(BlockOp.class, new BlockCheck(), new BlockGolden()),
             OperationDescriptor.of(ModelOp.class, new ModelCheck(), new ModelGolden()),

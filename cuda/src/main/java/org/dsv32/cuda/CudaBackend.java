@@ -10,6 +10,7 @@ import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.IndexerLossOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.ops.LinearOp;
@@ -71,6 +72,7 @@ public final class CudaBackend extends RegistryBackend {
         delegateComposed(MlpOp.class, simd);
         delegate(ExpertBiasUpdateOp.class, simd);
         delegate(BalanceLossOp.class, simd);
+        delegate(IndexerLossOp.class, simd); // O(T H S d) next to the indexer forward: the float32 CPU loss serves
         delegateComposed(BlockOp.class, simd);
         register(ModelOp.class, (c, self) -> new CudaModel(c, gpu(), self));
         delegateComposed(MtpOp.class, simd);

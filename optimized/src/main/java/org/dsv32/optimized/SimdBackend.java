@@ -7,6 +7,7 @@ import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.IndexerLossOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.ops.LinearOp;
@@ -38,6 +39,7 @@ public final class SimdBackend extends RegistryBackend {
         register(MoeOp.class, SimdMoe::new);
         register(ExpertBiasUpdateOp.class, (ctx, self) -> new SimdExpertBiasUpdate());
         register(BalanceLossOp.class, (ctx, self) -> new SimdBalanceLoss());
+        register(IndexerLossOp.class, (ctx, self) -> new SimdIndexerLoss());
         register(BlockOp.class, SimdBlock::new);
         register(ModelOp.class, SimdModel::new);
         register(MtpOp.class, SimdMtp::new);

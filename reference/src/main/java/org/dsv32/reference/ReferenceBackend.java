@@ -7,6 +7,7 @@ import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.IndexerLossOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.ops.LinearOp;
@@ -39,6 +40,7 @@ public class ReferenceBackend extends RegistryBackend {
         register(MoeOp.class, (ctx, self) -> new ReferenceMoe(ctx, self));
         register(ExpertBiasUpdateOp.class, (ctx, self) -> new ReferenceExpertBiasUpdate(ctx, self));
         register(BalanceLossOp.class, (ctx, self) -> new ReferenceBalanceLoss(ctx, self));
+        register(IndexerLossOp.class, (ctx, self) -> new ReferenceIndexerLoss(ctx, self));
         register(IndexerOp.class, (ctx, self) -> new ReferenceIndexer(ctx, self));
         register(MlaAttentionOp.class, (ctx, self) -> new ReferenceMla(ctx, self));
         register(BlockOp.class, (ctx, self) -> new ReferenceBlock(ctx, self));

@@ -10,6 +10,7 @@ import org.dsv32.reference.ReferenceBalanceLoss;
 import org.dsv32.reference.ReferenceBlock;
 import org.dsv32.reference.ReferenceExpertBiasUpdate;
 import org.dsv32.reference.ReferenceHadamard;
+import org.dsv32.reference.ReferenceIndexerLoss;
 import org.dsv32.reference.ReferenceIndexer;
 import org.dsv32.reference.ReferenceLayerNorm;
 import org.dsv32.reference.ReferenceLinear;
@@ -29,6 +30,7 @@ import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
 import org.dsv32.spec.ops.HadamardOp;
+import org.dsv32.spec.ops.IndexerLossOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.LayerNormOp;
@@ -422,6 +424,68 @@ public final class MutantCatalogue {
                         + "s (1 - s) is missing",
                 BalanceLossOp.class, BalanceLossOp.class, (ctx, self) -> new ReferenceBalanceLoss(ctx, self) {
                     @Override protected double[] throughSigmoid(double[] ds, double[] s) { return ds.clone(); }
+                });
+
+        // ---- the lightning indexer's training loss (section 8b)
+        add(l, "indexer-loss-kl-reversed", null,
+                "the KL divergence taken the other way round, KL(Softmax(I) || p) instead of KL(p || Softmax(I)) "
+                        + "(torch's kl_div(input, target) fed with its arguments swapped): value and gradient",
+                IndexerLossOp.class, IndexerLossOp.class, (ctx, self) -> new ReferenceIndexerLoss(ctx, self) {
+                    @Override protected Divergence divergence(double[] p, double[] logQ) {
+                        double kl = 0;
+                        for (int j = 0; j < p.length; j++) kl += Math.exp(logQ[j]) * (logQ[j] - Math.log(p[j]));
+                        double[] g = new double[p.length]; // d/dI of sum q (log q - log p) = q (log q - log p - KL)
+                        for (int j = 0; j < g.length; j++) g[j] = Math.exp(logQ[j]) * (logQ[j] - Math.log(p[j]) - kl);
+                        return new Divergence(kl, g);
+                    }
+                });
+        add(l, "indexer-loss-target-not-normalised", null,
+                "the target is the main attention's probabilities summed over the heads without the L1 normalisation "
+                        + "(it sums to the number of heads, not 1)",
+                IndexerLossOp.class, IndexerLossOp.class, (ctx, self) -> new ReferenceIndexerLoss(ctx, self) {
+                    @Override protected double[] normalise(double[] x) { return x.clone(); }
+                });
+        add(l, "indexer-loss-sparse-over-all-keys", null,
+                "the sparse stage's loss runs over every causal key instead of the selected set S_t (the dense "
+                        + "warm-up's loss kept after the switch)",
+                IndexerLossOp.class, IndexerLossOp.class, (ctx, self) -> new ReferenceIndexerLoss(ctx, self) {
+                    @Override protected int[] keySet(int t, int pos, int[] selected) { return super.keySet(t, pos, null); }
+                });
+        add(l, "indexer-loss-not-detached", null,
+                "the indexer's input and target are not detached: the loss also sends its gradient into the main "
+                        + "attention's probabilities (and through them the main model)",
+                IndexerLossOp.class, IndexerLossOp.class, (ctx, self) -> new ReferenceIndexerLoss(ctx, self) {
+                    @Override protected double[] attentionGradient(org.dsv32.spec.tensor.TensorF64 attention, int t, int[] set, double[] p,
+                                                                   double[] logQ, double kl) {
+                        double mass = 0;
+                        for (double a : headSum(attention, t, set)) mass += a;
+                        double[] g = new double[set.length];
+                        for (int j = 0; j < g.length; j++) g[j] = p[j] > 0 ? (Math.log(p[j]) - logQ[j] - kl) / mass : 0;
+                        return g;
+                    }
+                });
+        add(l, "indexer-loss-relu-gradient-ungated", null,
+                "the backward pass forgets the ReLU: heads with q . k <= 0 pass the score's gradient to q, k as if "
+                        + "ReLU'(z) were 1",
+                IndexerLossOp.class, IndexerLossOp.class, (ctx, self) -> new ReferenceIndexerLoss(ctx, self) {
+                    @Override protected double reluDerivative(double z) { return 1; }
+                });
+        add(l, "indexer-loss-causal-mask-missing", null,
+                "the loss forgets the causal mask: the softmax and the target run over the future keys too",
+                IndexerLossOp.class, IndexerLossOp.class, (ctx, self) -> new ReferenceIndexerLoss(ctx, self) {
+                    @Override protected int position(int t, int tokens, int keys) { return keys - 1; }
+                });
+        add(l, "indexer-loss-chunk-origin", null,
+                "a chunk's queries are placed at positions 0 .. T-1 instead of after the cached keys (S - T + t): "
+                        + "they lose the keys their rows see",
+                IndexerLossOp.class, IndexerLossOp.class, (ctx, self) -> new ReferenceIndexerLoss(ctx, self) {
+                    @Override protected int position(int t, int tokens, int keys) { return t; }
+                });
+        add(l, "indexer-loss-mean-over-queries", null,
+                "the loss is averaged over the queries instead of summed (a mean reduction where the paper sums over t): "
+                        + "the reported loss shrinks by T",
+                IndexerLossOp.class, IndexerLossOp.class, (ctx, self) -> new ReferenceIndexerLoss(ctx, self) {
+                    @Override protected double combine(double[] perQuery) { return super.combine(perQuery) / perQuery.length; }
                 });
 
         // ---- the model (section 10)

@@ -246,6 +246,53 @@ public final class Tolerances {
                 fmt("per element, relative to s'_{m,t} max g: 2 eps_g + 2 eps_s' + gamma_{N-1} + eps_sigma + 5u, N=%d => eps %.3g", experts, e));
     }
 
+    /**
+     * The indexer's scores I_{t,s} = Σ_h w_h d^-1/2 ReLU(q_h · k_s) in float32 (spec/TOLERANCES.md, indexer_loss): the
+     * dot product γ_d (relative to Σ_i |q_i k_i|), the factors w_h d^-1/2 and the product with ReLU(z) (2u) and the sum
+     * over H heads γ_{H-1}: per element |δI_{t,s}| <= ε_I M_{t,s}, M_{t,s} = d^-1/2 Σ_h |w_h(t)| Σ_i |q_{h,i}(t) k_i(s)|.
+     */
+    public static Tolerance indexerLossScores(int headDim, int heads) {
+        double e = gamma(headDim, U_FP32) + gamma(heads + 1, U_FP32);
+        return new Tolerance(calcDiffOf(e), e, Double.NaN,
+                fmt("per element, relative to M = d^-1/2 sum_h |w_h| sum_i |q_i k_i|: gamma_d + gamma_{H+1}, d=%d H=%d => eps %.3g", headDim, heads, e));
+    }
+
+    /**
+     * The indexer loss's values in float32, per query absolutely in units of U_t = 1 + σ_t + Σ_s p_s (|log p_s| +
+     * |log q_s|) + |log Σ_s a_s| + KL_t (σ_t = max over K_t of M_{t,s}; a_s the head sums of the main attention): a
+     * score error moves log q by at most 2 ε_I σ_t (its own and the log-sum-exp's); exp, the sum over n keys, the log
+     * and two subtractions add γ_{n+1} + 4u |log q|; the head sums (γ_{H_a}) and their total (γ_n + γ_{H_a}) give p
+     * ε_p = 2γ_{H_a} + γ_n + u, and log p = log a − log Σ a adds 2u (|log p| + |log Σ a|); the products and the sum of
+     * a KL add (ε_p + γ_{n+1}) Σ p |log p − log q|, the sum over T queries γ_T Σ KL_t (all terms ≥ 0). One ε_L =
+     * 2ε_I + 4γ_{H_a} + 5γ_{n+2} + γ_T + 6u covers every coefficient; the target p (relative ε_p < ε_L) and each KL_t
+     * are gated by it too.
+     */
+    public static Tolerance indexerLoss(int headDim, int heads, int mainHeads, int keys, int queries) {
+        double e = 2 * indexerLossScores(headDim, heads).maxErrInf() + 4 * gamma(mainHeads, U_FP32) + 5 * gamma(keys + 2, U_FP32)
+                + gamma(queries, U_FP32) + 6 * U_FP32;
+        return new Tolerance(calcDiffOf(e), e, Double.NaN,
+                fmt("per query, in units of 1 + sigma_t + sum p(|log p|+|log q|) + |log sum a| + KL_t: 2 eps_I + 4 gamma_Ha + 5 gamma_{n+2} + gamma_T + 6u,"
+                        + " d=%d H=%d Ha=%d n=%d T=%d => eps %.3g", headDim, heads, mainHeads, keys, queries, e));
+    }
+
+    /**
+     * The indexer loss's gradients in float32. ∂L/∂I = q − p cancels (exactly 0 when Softmax(I) = p), so every
+     * gradient is gated absolutely, per element, in a unit built from G_{t,s} = (q_s + p_s)(1 + σ_t + |log q_s|) +
+     * |g_s|: q_s = e_s / Σ e carries 2 ε_I σ_t + γ_{n+1} + u |log q_s| relatively, p_s ε_p, the subtraction u |g_s|,
+     * so |δg_{t,s}| <= ε_L G_{t,s}. Through the head sum: ∂L/∂w_h = d^-1/2 Σ_s g_s ReLU(z) adds γ_d (z) and γ_{n+2}
+     * (two products, the sum) in units of d^-1/2 Σ_s G_s Σ_i |q_i k_i|; ∂L/∂q_h = Σ_s g_s d^-1/2 w_h k_s adds γ_{n+3}
+     * in units of d^-1/2 |w_h| Σ_s G_s |k_s|; ∂L/∂k_s = Σ_{t,h} (…) q_h(t) adds γ_{TH+3} in units of
+     * d^-1/2 Σ_{t,h} |w_h(t)| G_{t,s} |q_h(t)|. One ε_G = ε_L + γ_d + γ_{max(n, T H)+3} gates all four. A ReLU decision
+     * is not covered: inputs with |z| within the dot's error of 0 are kept out of the checks.
+     */
+    public static Tolerance indexerLossGradient(int headDim, int heads, int mainHeads, int keys, int queries) {
+        double e = indexerLoss(headDim, heads, mainHeads, keys, queries).maxErrInf() + gamma(headDim, U_FP32)
+                + gamma(Math.max(keys, (long) queries * heads) + 3, U_FP32);
+        return new Tolerance(calcDiffOf(e), e, Double.NaN,
+                fmt("per element, in units built from G = (q+p)(1 + sigma + |log q|) + |g|: eps_L + gamma_d + gamma_{max(n,TH)+3}, d=%d H=%d n=%d T=%d => eps %.3g",
+                        headDim, heads, keys, queries, e));
+    }
+
     /** SwiGLU MLP D -> I -> D: gate and up (K=D), silu and product (element-wise), down (K=I). */
     public static Tolerance mlp(int d, int intermediate, PrecisionMode mode, Tier tier) {
         ErrorBudget b = mlpBudget(d, intermediate, mode, tier);
@@ -471,6 +518,12 @@ public final class Tolerances {
         rows.add(new Row("expert_bias_update", "N_r=" + c.nRoutedExperts() + ", b up to 0.1, gamma 1e-3", "any", Tier.TIGHT, expertBiasUpdate(0.1, 1e-3, 0.1)));
         rows.add(new Row("balance_loss (L, f, P)", "N_r=" + c.nRoutedExperts() + ", T=4096, B=16", "any", Tier.TIGHT, balanceLoss(c.nRoutedExperts(), 4096, 16)));
         rows.add(new Row("balance_loss (gradient; per s' max g)", "N_r=" + c.nRoutedExperts(), "any", Tier.TIGHT, balanceLossGradient(c.nRoutedExperts())));
+        rows.add(new Row("indexer_loss (scores; per M)", "d=" + c.indexHeadDim() + ", H=" + c.indexNHeads(), "any", Tier.TIGHT,
+                indexerLossScores(c.indexHeadDim(), c.indexNHeads())));
+        rows.add(new Row("indexer_loss (L, KL_t, p; per U_t)", "S=4096, H_a=" + c.numAttentionHeads() + ", T=4096", "any", Tier.TIGHT,
+                indexerLoss(c.indexHeadDim(), c.indexNHeads(), c.numAttentionHeads(), 4096, 4096)));
+        rows.add(new Row("indexer_loss (gradients; per G unit)", "S=4096, T=4096", "any", Tier.TIGHT,
+                indexerLossGradient(c.indexHeadDim(), c.indexNHeads(), c.numAttentionHeads(), 4096, 4096)));
         addModes(rows, "mlp", "I=" + c.intermediateSize(), (m, t) -> mlp(c.hiddenSize(), c.intermediateSize(), m, t));
         for (PrecisionMode m : PrecisionMode.values()) {
             rows.add(new Row("block (MoE layer)", "D=" + c.hiddenSize(), m.label(), Tier.TIGHT, block(c, m, Tier.TIGHT, maxPos, keys, true)));
