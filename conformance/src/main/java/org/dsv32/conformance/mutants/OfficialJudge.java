@@ -27,7 +27,7 @@ public final class OfficialJudge {
     /** Operations a logits run never calls: their mutants cannot act on DeepSeek's logits. */
     public static final Set<Class<? extends Operation>> NOT_IN_A_LOGITS_RUN =
             Set.of(MtpOp.class, ExpertBiasUpdateOp.class, org.dsv32.spec.ops.BalanceLossOp.class, org.dsv32.spec.ops.MtpLossOp.class,
-                    org.dsv32.spec.ops.SpeculativeDecodingOp.class);
+                    org.dsv32.spec.ops.SpeculativeDecodingOp.class, org.dsv32.spec.ops.IndexerLossOp.class);
 
     /**
      * Mutants that act on a logits run but cannot be seen in one, with why: each survives the official suite and
