@@ -10,8 +10,6 @@ import org.dsv32.conformance.Progress;
 import org.dsv32.conformance.Status;
 import org.dsv32.conformance.official.OfficialSuite;
 import org.dsv32.spec.backend.Backend;
-import org.dsv32.spec.ops.ExpertBiasUpdateOp;
-import org.dsv32.spec.ops.MtpOp;
 import org.dsv32.spec.ops.Operation;
 
 /**
@@ -24,10 +22,32 @@ import org.dsv32.spec.ops.Operation;
 public final class OfficialJudge {
     private OfficialJudge() {}
 
-    /** Operations a logits run never calls: their mutants cannot act on DeepSeek's logits. */
-    public static final Set<Class<? extends Operation>> NOT_IN_A_LOGITS_RUN =
-            Set.of(MtpOp.class, ExpertBiasUpdateOp.class, org.dsv32.spec.ops.BalanceLossOp.class, org.dsv32.spec.ops.MtpLossOp.class,
-                    org.dsv32.spec.ops.SpeculativeDecodingOp.class, org.dsv32.spec.ops.IndexerLossOp.class);
+    /**
+     * The operations a logits run calls, found by running the model (prefill and a decode step, both modes) on a
+     * reference that records every operation its composites request: a mutant of any other operation cannot act on
+     * DeepSeek's logits. Derived, so a new operation needs no entry here.
+     */
+    public static final Set<Class<? extends Operation>> IN_A_LOGITS_RUN = usedByTheModel();
+
+    private static Set<Class<? extends Operation>> usedByTheModel() {
+        Set<Class<? extends Operation>> used = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Backend recording = new org.dsv32.reference.ReferenceBackend() {
+            @Override
+            public <T extends Operation> java.util.Optional<T> operation(Class<T> type, org.dsv32.spec.backend.OpContext context) {
+                used.add(type);
+                return super.operation(type, context);
+            }
+        };
+        org.dsv32.spec.config.ModelConfig c = org.dsv32.conformance.generate.ConformanceConfigs.small();
+        org.dsv32.spec.weights.ModelWeights w = org.dsv32.conformance.generate.RandomWeights.model(new java.util.SplittableRandom(1), c,
+                c.activationScaleFormat());
+        for (org.dsv32.spec.backend.PrecisionMode mode : org.dsv32.spec.backend.PrecisionMode.values()) {
+            org.dsv32.spec.ops.ModelSession s = recording.require(org.dsv32.spec.ops.ModelOp.class, new org.dsv32.spec.backend.OpContext(c, mode)).open(w);
+            s.forwardLast(new int[] {1, 2, 3});
+            s.forwardLast(new int[] {4});
+        }
+        return Set.copyOf(used);
+    }
 
     /**
      * Mutants that act on a logits run but cannot be seen in one, with why: each survives the official suite and
@@ -41,7 +61,7 @@ public final class OfficialJudge {
             "amax-floor-missing", "only an all-zero act_quant tile reaches the 1e-4 amax floor; no activation of a logits run is all zero");
 
     /** Whether {@code m} can act on a logits run at all. */
-    public static boolean reachable(Mutant m) { return !NOT_IN_A_LOGITS_RUN.contains(m.operation()); }
+    public static boolean reachable(Mutant m) { return IN_A_LOGITS_RUN.contains(m.operation()); }
 
     /** Runs the official suite against {@code m} (its own judge) until a case fails. */
     public static MutantResult run(Mutant m, OfficialSuite suite, CheckOptions options, Progress progress) {
