@@ -58,7 +58,12 @@ public final class OfficialJudge {
             "layer-norm-eps", "the indexer key's LayerNorm with eps 1e-5 instead of 1e-6 rescales every key of a unit-variance row by the"
                     + " same factor (1 - 4.5e-6): the scores keep their order, so no selection and no logit moves",
             "indexer-key-norm-eps", "the same eps change, injected through the indexer: every key rescaled alike, no selection moves",
-            "amax-floor-missing", "only an all-zero act_quant tile reaches the 1e-4 amax floor; no activation of a logits run is all zero");
+            "amax-floor-missing", "only an all-zero act_quant tile reaches the 1e-4 amax floor; no activation of a logits run is all zero",
+            "indexer-chunk-row-as-position", "acts only on a forward of several tokens after cached ones (a chunked prefill); a logits run"
+                    + " prefills from position 0 and decodes one token at a time, as DeepSeek's inference code does (its prefill mask assumes"
+                    + " start 0)",
+            "ragged-padded-keys-visible", "acts only on a ragged batch; a logits run, like DeepSeek's code here, runs one sequence at a time",
+            "ragged-padded-rows-read", "acts only on a ragged batch; a logits run, like DeepSeek's code here, runs one sequence at a time");
 
     /** Whether {@code m} can act on a logits run at all. */
     public static boolean reachable(Mutant m) { return IN_A_LOGITS_RUN.contains(m.operation()); }

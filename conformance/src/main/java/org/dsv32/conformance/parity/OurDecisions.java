@@ -99,10 +99,23 @@ public final class OurDecisions {
             if (violations.size() < KEPT) violations.add(name + " " + MARK + ": " + theirs.length + " scores, ours " + mine.length);
             return;
         }
-        int n = 0;
+        int n = 0, oneSided = 0, first = -1;
         double[] a = new double[mine.length], b = new double[mine.length];
         for (int i = 0; i < mine.length; i++) {
             if (Double.isFinite(theirs[i]) && Double.isFinite(mine[i])) { a[n] = mine[i]; b[n] = theirs[i]; n++; }
+            else if (Double.isFinite(theirs[i]) != Double.isFinite(mine[i]) || Double.isNaN(theirs[i]) != Double.isNaN(mine[i])) {
+                oneSided++;
+                if (first < 0) first = i;
+            }
+        }
+        if (oneSided > 0) {
+            // a key masked on one side only, or an expert of a dropped group scored 0 instead of -inf
+            counts[3]++;
+            if (violations.size() < KEPT) {
+                violations.add(String.format(java.util.Locale.ROOT, "%s %s: %d scores finite on one side only (first: element %d, theirs %s, ours %s)",
+                        name, MARK, oneSided, first, theirs[first], mine[first]));
+            }
+            return;
         }
         double cd = org.dsv32.spec.metrics.Metrics.calcDiff(Arrays.copyOf(a, n), Arrays.copyOf(b, n));
         if (cd <= bound) counts[0]++;
