@@ -9,6 +9,7 @@ import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
+import org.dsv32.spec.ops.Fp8BackwardOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerOp;
 import org.dsv32.spec.ops.LayerNormOp;
@@ -68,6 +69,8 @@ public final class CudaBackend extends RegistryBackend {
                 new CudaMla(c, gpu(), self, () -> CudaComposed.of(MlaAttentionOp.class, simd, self, c)));
         register(MoeOp.class, (c, self) -> new CudaMoe(c, gpu(), self));
         delegateComposed(MlpOp.class, simd);
+        // the FP8 backward GEMMs run on simd until the tensor-core Dgrad/Wgrad kernels exist (issue 15, item 3)
+        delegate(Fp8BackwardOp.class, simd);
         delegate(ExpertBiasUpdateOp.class, simd);
         delegate(BalanceLossOp.class, simd);
         delegateComposed(BlockOp.class, simd);
