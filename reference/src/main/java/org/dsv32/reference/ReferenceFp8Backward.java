@@ -98,7 +98,7 @@ public class ReferenceFp8Backward implements Fp8BackwardOp {
     // ---------------------------------------------------------------- the operands of each GEMM
 
     /** Dgrad's dY: 1x128 tiles per token along N (the inner dimension). */
-    protected Operand dgradGradientOperand(TensorF64 dy) { return quantizeAlongRows(dy); }
+    protected Operand dgradGradientOperand(TensorF64 dy) { return gradientOperand(dy, true); }
 
     /** Dgrad's W [N][K] read transposed: row k holds column k's codes; block b's scale is W's S[b][k / 128]. */
     protected Operand dgradWeightOperand(Fp8BlockWeight w) {
@@ -115,10 +115,19 @@ public class ReferenceFp8Backward implements Fp8BackwardOp {
     protected double dgradWeightScale(Fp8BlockWeight w, int k, int b) { return w.scale(b, k / w.blockCols()); }
 
     /** Wgrad's dY [M][N]: 128x1 tiles (128 tokens of one channel), laid out as N rows along the tokens. */
-    protected Operand wgradGradientOperand(TensorF64 dy) { return quantizeAlongColumns(dy); }
+    protected Operand wgradGradientOperand(TensorF64 dy) { return gradientOperand(dy, false); }
 
     /** Wgrad's X [M][K]: 128x1 tiles, laid out as K rows along the tokens (the same quantiser as dY's). */
-    protected Operand wgradActivationOperand(TensorF64 x) { return quantizeAlongColumns(x); }
+    protected Operand wgradActivationOperand(TensorF64 x) { return wgradTiles(x); }
+
+    /**
+     * The gradient dY of either backward GEMM, quantised like every other tensor (E4M3, act_quant's rule): along its
+     * rows for Dgrad, in Wgrad's 128x1 tiles otherwise.
+     */
+    protected Operand gradientOperand(TensorF64 dy, boolean alongRows) { return alongRows ? quantizeAlongRows(dy) : wgradTiles(dy); }
+
+    /** Wgrad's tiling of an [M][C] operand: 128x1 down the tokens ({@link #quantizeAlongColumns}). */
+    protected Operand wgradTiles(TensorF64 a) { return quantizeAlongColumns(a); }
 
     // ---------------------------------------------------------------- the quantisers, per tile shape
 

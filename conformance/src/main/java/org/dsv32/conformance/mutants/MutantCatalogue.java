@@ -128,11 +128,7 @@ public final class MutantCatalogue {
                 "Wgrad quantises dY and X in 1x128 tiles per token along the channels (the forward's act_quant reused) "
                         + "instead of 128x1 tiles of 128 tokens along its inner dimension",
                 Fp8BackwardOp.class, Fp8BackwardOp.class, (ctx, self) -> new ReferenceFp8Backward(ctx, self) {
-                    @Override protected Operand wgradGradientOperand(TensorF64 dy) { return alongChannels(dy); }
-
-                    @Override protected Operand wgradActivationOperand(TensorF64 x) { return alongChannels(x); }
-
-                    private Operand alongChannels(TensorF64 a) {
+                    @Override protected Operand wgradTiles(TensorF64 a) {
                         Operand q = quantizeAlongRows(a);
                         int m = a.rows(), c = a.cols();
                         double[] v = new double[m * c];
@@ -162,26 +158,21 @@ public final class MutantCatalogue {
                 "the gradient dY is quantised to E5M2 with scale amax/57344 (the hybrid recipe of other FP8 stacks) "
                         + "instead of E4M3 with amax/448 on every tensor",
                 Fp8BackwardOp.class, Fp8BackwardOp.class, (ctx, self) -> new ReferenceFp8Backward(ctx, self) {
-                    private boolean gradient;
-
-                    @Override protected Operand dgradGradientOperand(TensorF64 dy) { return asGradient(() -> super.dgradGradientOperand(dy)); }
-
-                    @Override protected Operand wgradGradientOperand(TensorF64 dy) { return asGradient(() -> super.wgradGradientOperand(dy)); }
-
-                    private Operand asGradient(java.util.function.Supplier<Operand> q) {
-                        gradient = true;
-                        try {
-                            return q.get();
-                        } finally {
-                            gradient = false;
+                    @Override protected Operand gradientOperand(TensorF64 dy, boolean alongRows) {
+                        int rows = alongRows ? dy.rows() : dy.cols(), inner = alongRows ? dy.cols() : dy.rows(), blocks = (inner + 127) / 128;
+                        double[] v = new double[rows * inner], s = new double[rows * blocks];
+                        for (int r = 0; r < rows; r++) {
+                            for (int b = 0; b < blocks; b++) {
+                                int from = b * 128, to = Math.min(inner, from + 128);
+                                double amax = 0;
+                                for (int t = from; t < to; t++) amax = Math.max(amax, Math.abs(alongRows ? dy.at(r, t) : dy.at(t, r)));
+                                float sc = (float) Math.max(amax, 1e-4) * (float) (1 / E5M2.MAX);
+                                s[r * blocks + b] = sc;
+                                for (int t = from; t < to; t++) v[r * inner + t] = E5M2.round((alongRows ? dy.at(r, t) : dy.at(t, r)) / sc);
+                            }
                         }
+                        return new Operand(v, s, rows, inner);
                     }
-
-                    @Override protected float tileScale(double amax) {
-                        return gradient ? (float) Math.max(amax, 1e-4) * (float) (1 / E5M2.MAX) : super.tileScale(amax);
-                    }
-
-                    @Override protected double quantize(double x, float s) { return gradient ? E5M2.round(x / s) : super.quantize(x, s); }
                 });
 
         // ---- norms (section 6)
