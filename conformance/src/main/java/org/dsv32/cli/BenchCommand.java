@@ -39,7 +39,7 @@ final class BenchCommand implements Callable<Integer> {
     List<String> backends = new ArrayList<>();
 
     @Option(names = "--ops", split = ",", paramLabel = "OP",
-            description = "Only these operations: fp8_gemm, mla_decode, indexer, moe, tiny_decode (default: all).")
+            description = "Only these operations: fp8_gemm, fp8_dgrad, fp8_wgrad, mla_decode, indexer, moe, tiny_decode (default: all).")
     List<String> ops;
 
     @Option(names = "--m", split = ",", paramLabel = "M", description = "FP8 GEMM row counts (default: 1,16,128).")

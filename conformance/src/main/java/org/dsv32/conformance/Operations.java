@@ -7,6 +7,7 @@ import org.dsv32.conformance.checks.ActQuantCheck;
 import org.dsv32.conformance.checks.BalanceLossCheck;
 import org.dsv32.conformance.checks.BlockCheck;
 import org.dsv32.conformance.checks.ExpertBiasUpdateCheck;
+import org.dsv32.conformance.checks.Fp8BackwardCheck;
 import org.dsv32.conformance.checks.HadamardCheck;
 import org.dsv32.conformance.checks.IndexerLossCheck;
 import org.dsv32.conformance.checks.IndexerCheck;
@@ -26,6 +27,7 @@ import org.dsv32.conformance.golden.ops.ActQuantGolden;
 import org.dsv32.conformance.golden.ops.BalanceLossGolden;
 import org.dsv32.conformance.golden.ops.BlockGolden;
 import org.dsv32.conformance.golden.ops.ExpertBiasUpdateGolden;
+import org.dsv32.conformance.golden.ops.Fp8BackwardGolden;
 import org.dsv32.conformance.golden.ops.HadamardGolden;
 import org.dsv32.conformance.golden.ops.IndexerLossGolden;
 import org.dsv32.conformance.golden.ops.IndexerGolden;
@@ -45,6 +47,7 @@ import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
+import org.dsv32.spec.ops.Fp8BackwardOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerLossOp;
 import org.dsv32.spec.ops.IndexerOp;
@@ -76,6 +79,7 @@ public final class Operations {
     public static final List<OperationDescriptor<?>> ALL = inCatalogueOrder(List.of(
             OperationDescriptor.of(ActQuantOp.class, new ActQuantCheck(), new ActQuantGolden()),
             OperationDescriptor.of(LinearOp.class, new LinearCheck(), new LinearGolden()),
+            OperationDescriptor.of(Fp8BackwardOp.class, new Fp8BackwardCheck(), new Fp8BackwardGolden()),
             OperationDescriptor.of(RmsNormOp.class, new RmsNormCheck(), new RmsNormGolden()),
             OperationDescriptor.of(LayerNormOp.class, new LayerNormCheck(), new LayerNormGolden()),
             OperationDescriptor.of(RopeOp.class, new RopeCheck(), new RopeGolden()),

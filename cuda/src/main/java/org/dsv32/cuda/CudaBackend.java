@@ -9,6 +9,7 @@ import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
+import org.dsv32.spec.ops.Fp8BackwardOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerLossOp;
 import org.dsv32.spec.ops.IndexerOp;
@@ -70,6 +71,8 @@ public final class CudaBackend extends RegistryBackend {
                 new CudaMla(c, gpu(), self, () -> CudaComposed.of(MlaAttentionOp.class, simd, self, c)));
         register(MoeOp.class, (c, self) -> new CudaMoe(c, gpu(), self));
         delegateComposed(MlpOp.class, simd);
+        // the FP8 backward GEMMs run on simd until the tensor-core Dgrad/Wgrad kernels exist (issue 15, item 3)
+        delegate(Fp8BackwardOp.class, simd);
         delegate(ExpertBiasUpdateOp.class, simd);
         delegate(BalanceLossOp.class, simd);
         delegate(IndexerLossOp.class, simd); // O(T H S d) next to the indexer forward: the float32 CPU loss serves

@@ -6,6 +6,7 @@ import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
+import org.dsv32.spec.ops.Fp8BackwardOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerLossOp;
 import org.dsv32.spec.ops.IndexerOp;
@@ -28,6 +29,7 @@ public final class SimdBackend extends RegistryBackend {
         // One line per operation: the class that implements it.
         register(ActQuantOp.class, (ctx, self) -> new SimdActQuant());
         register(LinearOp.class, (ctx, self) -> new SimdLinear(ctx, self.operation(ActQuantOp.class, ctx).orElse(null)));
+        register(Fp8BackwardOp.class, (ctx, self) -> new SimdFp8Backward(ctx));
         register(RmsNormOp.class, (ctx, self) -> new SimdRmsNorm());
         register(LayerNormOp.class, (ctx, self) -> new SimdLayerNorm());
         register(RopeOp.class, (ctx, self) -> new SimdRope(ctx));

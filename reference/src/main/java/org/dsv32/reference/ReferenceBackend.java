@@ -6,6 +6,7 @@ import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BlockOp;
 import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
+import org.dsv32.spec.ops.Fp8BackwardOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerLossOp;
 import org.dsv32.spec.ops.IndexerOp;
@@ -31,6 +32,7 @@ public class ReferenceBackend extends RegistryBackend {
         // One line per operation: the class that implements it.
         register(ActQuantOp.class, (ctx, self) -> new ReferenceActQuant(ctx, self));
         register(LinearOp.class, (ctx, self) -> new ReferenceLinear(ctx, self));
+        register(Fp8BackwardOp.class, (ctx, self) -> new ReferenceFp8Backward(ctx, self));
         register(RmsNormOp.class, (ctx, self) -> new ReferenceRmsNorm(ctx, self));
         register(LayerNormOp.class, (ctx, self) -> new ReferenceLayerNorm(ctx, self));
         register(RopeOp.class, (ctx, self) -> new ReferenceRope(ctx, self));

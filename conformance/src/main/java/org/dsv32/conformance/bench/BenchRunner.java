@@ -24,7 +24,7 @@ import org.dsv32.spec.metrics.Metrics;
  */
 public final class BenchRunner {
     /** The operations, in the order they run. */
-    public static final List<String> OPS = List.of("fp8_gemm", "mla_decode", "indexer", "moe", "tiny_decode");
+    public static final List<String> OPS = List.of("fp8_gemm", "fp8_dgrad", "fp8_wgrad", "mla_decode", "indexer", "moe", "tiny_decode");
 
     /**
      * What to run.
@@ -85,6 +85,7 @@ public final class BenchRunner {
         }
 
         if (options.ops().contains("fp8_gemm")) gemms(report, candidates);
+        for (String op : List.of("fp8_dgrad", "fp8_wgrad")) if (options.ops().contains(op)) backward(op, report, candidates);
         ModelConfig layerConfig = options.smoke() ? ModelPresets.tiny() : ModelPresets.deepseekV32();
         if (options.ops().contains("mla_decode")) {
             layer(report, reference, candidates, () -> new MlaDecodeWorkload(layerConfig, options.smoke() ? 16 : 4096, options.seed() + 1));
@@ -157,6 +158,40 @@ public final class BenchRunner {
                     }
                 } catch (OutOfMemoryError e) {
                     report.skip("fp8_gemm", "all", "M=" + m + " " + shape.label() + ": out of memory (" + e.getMessage() + ")");
+                }
+            }
+        }
+    }
+
+    // ---- FP8 training GEMMs (spec/SEMANTICS.md §5b)
+
+    private void backward(String op, BenchReport report, List<Backend> candidates) {
+        List<Fp8GemmWorkload.Shape> shapes = options.shapes() != null ? options.shapes()
+                : options.smoke() ? List.of(new Fp8GemmWorkload.Shape(256, 200)) : Fp8BackwardWorkload.SHAPES;
+        List<Integer> ms = options.ms() != null ? options.ms() : List.of(options.smoke() ? 130 : Fp8BackwardWorkload.TOKENS);
+        BenchTimer timer = options.timer();
+        for (Fp8GemmWorkload.Shape shape : shapes) {
+            for (int m : ms) {
+                say("%s m=%d %s", op, m, shape.label());
+                try (Fp8BackwardWorkload w = new Fp8BackwardWorkload(op, m, shape, options.seed())) {
+                    Map<String, Object> dims = new LinkedHashMap<>();
+                    dims.put("m", m);
+                    dims.put("n", shape.n());
+                    dims.put("k", shape.k());
+                    BenchTimer.Timing ref = timer.slow(0, 1).time(w.referencePart()).scaled(w.partScale());
+                    report.add(new BenchResult(op, dims, "reference", ref, w.flops(), w.bytes(),
+                            "float64, measured on " + Fp8BackwardWorkload.PART + (op.equals("fp8_wgrad") ? " channels" : " tokens") + ", scaled"));
+                    for (Backend b : candidates) {
+                        String name = b.name();
+                        if (!checked(op + " " + w.label(), name, report, op, () -> w.check(name))) continue;
+                        boolean simd = name.equals("simd");
+                        BenchTimer.Timing t = timer.time(simd ? w::runSimd : w.contract(b));
+                        String note = simd ? "quantisation included" : "Fp8BackwardOp contract (float64 tensors in and out)";
+                        note = join(b.delegateOf(org.dsv32.spec.ops.Fp8BackwardOp.class).map(d -> "computed by " + d).orElse(""), note);
+                        report.add(new BenchResult(op, dims, name, t, w.flops(), w.bytes(), note));
+                    }
+                } catch (OutOfMemoryError e) {
+                    report.skip(op, "all", "m=" + m + " " + shape.label() + ": out of memory (" + e.getMessage() + ")");
                 }
             }
         }

@@ -9,6 +9,7 @@ import org.dsv32.reference.ReferenceActQuant;
 import org.dsv32.reference.ReferenceBalanceLoss;
 import org.dsv32.reference.ReferenceBlock;
 import org.dsv32.reference.ReferenceExpertBiasUpdate;
+import org.dsv32.reference.ReferenceFp8Backward;
 import org.dsv32.reference.ReferenceHadamard;
 import org.dsv32.reference.ReferenceIndexerLoss;
 import org.dsv32.reference.ReferenceIndexer;
@@ -28,7 +29,9 @@ import org.dsv32.spec.backend.RegistryBackend;
 import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.BalanceLossOp;
 import org.dsv32.spec.ops.BlockOp;
+import org.dsv32.spec.format.E5M2;
 import org.dsv32.spec.ops.ExpertBiasUpdateOp;
+import org.dsv32.spec.ops.Fp8BackwardOp;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.ops.IndexerLossOp;
 import org.dsv32.spec.ops.IndexerOp;
@@ -122,6 +125,58 @@ public final class MutantCatalogue {
                 "an FP8 linear in fp8 mode multiplies the unquantised activation by the dequantised weight (no act_quant)",
                 LinearOp.class, LinearOp.class, (ctx, self) -> new ReferenceLinear(ctx, self) {
                     @Override protected TensorF64 fp8Product(TensorF64 x, Fp8BlockWeight w) { return exactProduct(x, w); }
+                });
+
+        // ---- the FP8 training GEMMs (section 5b)
+        add(l, "wgrad-tiles-along-channels", null,
+                "Wgrad quantises dY and X in 1x128 tiles per token along the channels (the forward's act_quant reused) "
+                        + "instead of 128x1 tiles of 128 tokens along its inner dimension",
+                Fp8BackwardOp.class, Fp8BackwardOp.class, (ctx, self) -> new ReferenceFp8Backward(ctx, self) {
+                    @Override protected Operand wgradTiles(TensorF64 a) {
+                        Operand q = quantizeAlongRows(a);
+                        int m = a.rows(), c = a.cols();
+                        double[] v = new double[m * c];
+                        for (int r = 0; r < m; r++) for (int j = 0; j < c; j++) v[j * m + r] = q.value(r, j) * q.scale(r, j / 128);
+                        return Operand.exact(v, c, m);
+                    }
+                });
+        add(l, "dgrad-weight-scales-transposed", null,
+                "Dgrad reads W transposed but also transposes its block-scale grid: row block b, column block kb takes "
+                        + "S[kb][b] instead of the same block's S[b][kb]",
+                Fp8BackwardOp.class, Fp8BackwardOp.class, (ctx, self) -> new ReferenceFp8Backward(ctx, self) {
+                    @Override protected double dgradWeightScale(Fp8BlockWeight w, int k, int b) { return w.scale(k / w.blockCols(), b); }
+                });
+        add(l, "backward-single-promotion", null,
+                "the backward GEMMs accumulate the whole inner dimension in the tensor core's limited accumulator (about "
+                        + "14 significant bits, DeepSeek-V3 report 3.3.2) and promote to fp32 once at the end, not every 128 products",
+                Fp8BackwardOp.class, Fp8BackwardOp.class, (ctx, self) -> new ReferenceFp8Backward(ctx, self) {
+                    @Override protected double dot(Operand a, int i, Operand b, int j) {
+                        double acc = 0;
+                        for (int t = 0; t < a.inner(); t++) {
+                            acc = significantBits(acc + a.value(i, t) * b.value(j, t) * a.scale(i, t / 128) * b.scale(j, t / 128), 14);
+                        }
+                        return acc;
+                    }
+                });
+        add(l, "backward-gradients-e5m2", null,
+                "the gradient dY is quantised to E5M2 with scale amax/57344 (the hybrid recipe of other FP8 stacks) "
+                        + "instead of E4M3 with amax/448 on every tensor",
+                Fp8BackwardOp.class, Fp8BackwardOp.class, (ctx, self) -> new ReferenceFp8Backward(ctx, self) {
+                    @Override protected Operand gradientOperand(TensorF64 dy, boolean alongRows) {
+                        int rows = alongRows ? dy.rows() : dy.cols(), inner = alongRows ? dy.cols() : dy.rows(), blocks = (inner + 127) / 128;
+                        double[] v = new double[rows * inner], s = new double[rows * blocks];
+                        for (int r = 0; r < rows; r++) {
+                            for (int b = 0; b < blocks; b++) {
+                                int from = b * 128, to = Math.min(inner, from + 128);
+                                double amax = 0;
+                                for (int t = from; t < to; t++) amax = Math.max(amax, Math.abs(alongRows ? dy.at(r, t) : dy.at(t, r)));
+                                float sc = (float) Math.max(amax, 1e-4) * (float) (1 / E5M2.MAX);
+                                s[r * blocks + b] = sc;
+                                for (int t = from; t < to; t++) v[r * inner + t] = E5M2.round((alongRows ? dy.at(r, t) : dy.at(t, r)) / sc);
+                            }
+                        }
+                        return new Operand(v, s, rows, inner);
+                    }
                 });
 
         // ---- norms (section 6)
@@ -538,6 +593,13 @@ public final class MutantCatalogue {
                     @Override protected boolean accepts(int draft, int verified) { return true; }
                 });
         return List.copyOf(l);
+    }
+
+    /** x rounded to {@code bits} significant bits (nearest, ties away): a narrow accumulator's register. */
+    static double significantBits(double x, int bits) {
+        if (x == 0 || !Double.isFinite(x)) return x;
+        int e = Math.getExponent(x);
+        return Math.scalb(Math.rint(Math.scalb(x, bits - 1 - e)), e - bits + 1);
     }
 
     private static <T extends Operation> void add(List<Mutant> l, String id, String factSheet, String detail, Class<T> op,

@@ -12,7 +12,7 @@ public final class OperationCatalog {
     private OperationCatalog() {}
 
     public static final List<Class<? extends Operation>> ALL = List.of(
-            ActQuantOp.class, LinearOp.class, RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class,
+            ActQuantOp.class, LinearOp.class, Fp8BackwardOp.class, RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class,
             IndexerOp.class, MlaAttentionOp.class, MoeGateOp.class, MoeOp.class, ExpertBiasUpdateOp.class, BalanceLossOp.class, IndexerLossOp.class, MlpOp.class,
             BlockOp.class, ModelOp.class, MtpOp.class,
             MtpLossOp.class, SpeculativeDecodingOp.class);

@@ -63,6 +63,21 @@ public final class ErrorBudget {
         return this;
     }
 
+    /**
+     * A block-scaled FP8 GEMM of inner length K whose {@code quantised} operands are quantised at this point in fp8
+     * mode (the training GEMMs, spec/SEMANTICS.md §5b: Dgrad quantises dY, its weight is FP8 in both modes, so 1;
+     * Wgrad quantises dY and X, so 2): each operand is a rounding point (TIGHT: the first one sees exact inputs, no
+     * flips; LOOSE: u8 each, independent), then the per-128-block promoted fp32 dot product, condition sqrt(K). In
+     * exact mode the plain fp32 dot product of length K.
+     */
+    public ErrorBudget fp8Gemm(String name, int k, int quantised) {
+        if (!fp8()) return reduction(name, k);
+        for (int i = 0; i < quantised; i++) roundingPoint(name + " operand " + (i + 1) + " quantised");
+        add(name + " (fp8 GEMM, inner " + k + ", block-promoted)", Tolerances.promotedDotWorst(k, Tolerances.U_FP32) * Tolerances.kappa(k),
+                Tolerances.dotTypical(Math.min(k, Tolerances.PROMOTION_BLOCK), Tolerances.U_FP32) + Tolerances.dotTypical((k + 127) / 128, Tolerances.U_FP32));
+        return this;
+    }
+
     /** A dot product or sum of length K whose terms are of one sign (no cancellation: condition 1). */
     public ErrorBudget positiveSum(String name, int k) {
         add(name + " (positive sum, K=" + k + ")", Tolerances.dotWorst(k, Tolerances.U_FP32), Tolerances.dotTypical(k, Tolerances.U_FP32));

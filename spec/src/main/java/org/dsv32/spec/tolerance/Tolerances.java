@@ -126,6 +126,28 @@ public final class Tolerances {
     }
 
     /**
+     * The FP8 Dgrad dX = dY W (spec/SEMANTICS.md §5b), inner length N: dY quantised in 1x128 tiles along N is one
+     * rounding point (W is FP8 in both modes, as in the forward linear), then the block-promoted GEMM. The same
+     * budget as a linear of K = N: the tile shape does not change the per-element rounding (u8) or the promotion.
+     * A dense weight is the exact product in both modes.
+     */
+    public static Tolerance fp8Dgrad(int n, boolean fp8Weight, PrecisionMode mode, Tier tier) {
+        ErrorBudget b = fp8Weight ? ErrorBudget.of(mode, tier).fp8Gemm("dgrad", n, 1)
+                : ErrorBudget.of(PrecisionMode.EXACT, Tier.TIGHT).reduction("dgrad, dense weight (exact in both modes)", n);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    /**
+     * The FP8 Wgrad dW = dY^T X (spec/SEMANTICS.md §5b), inner length M (tokens): dY and X, both in 128x1 tiles, are
+     * two independent rounding points (LOOSE: sqrt(2) u8; TIGHT: neither sees a candidate's upstream error, no
+     * flips), then the block-promoted GEMM over M. Exact mode: a plain fp32 dot product of length M.
+     */
+    public static Tolerance fp8Wgrad(int m, PrecisionMode mode, Tier tier) {
+        ErrorBudget b = ErrorBudget.of(mode, tier).fp8Gemm("wgrad", m, 2);
+        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+    }
+
+    /**
      * RMSNorm over D: the mean of squares is a positive sum (γ_D, no cancellation), the square root halves its
      * relative error, then a division, a product with w and the eps add a few u: every element is within
      * (γ_D/2 + 4u) of the reference, relative to itself. {@code fused}: the residual add rounds once more.
@@ -506,6 +528,8 @@ public final class Tolerances {
         }
         for (PrecisionMode m : PrecisionMode.values()) rows.add(new Row("linear", "K=" + c.hiddenSize(), m.label(), Tier.TIGHT, linear(c.hiddenSize(), true, m, Tier.TIGHT)));
         rows.add(new Row("linear", "K=" + c.hiddenSize(), "fp8 vs exact", Tier.LOOSE, linear(c.hiddenSize(), true, PrecisionMode.FP8, Tier.LOOSE)));
+        addModes(rows, "fp8_backward (dgrad, 1x128 dY, 128x128 W)", "N=" + c.hiddenSize(), (m, t) -> fp8Dgrad(c.hiddenSize(), true, m, t));
+        addModes(rows, "fp8_backward (wgrad, 128x1 dY and X)", "M=4096 tokens", (m, t) -> fp8Wgrad(4096, m, t));
         rows.add(new Row("rms_norm", "D=" + c.hiddenSize(), "any", Tier.TIGHT, rmsNorm(c.hiddenSize(), false)));
         rows.add(new Row("rms_norm (fused residual)", "D=" + c.hiddenSize(), "any", Tier.TIGHT, rmsNorm(c.hiddenSize(), true)));
         rows.add(new Row("layer_norm", "D=" + c.indexHeadDim() + ", c=4", "any", Tier.TIGHT, layerNorm(c.indexHeadDim(), 4)));

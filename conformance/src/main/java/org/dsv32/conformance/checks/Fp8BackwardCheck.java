@@ -1,0 +1,128 @@
+package org.dsv32.conformance.checks;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.dsv32.conformance.AbstractOperationCheck;
+import org.dsv32.conformance.CaseEval;
+import org.dsv32.conformance.CaseResult;
+import org.dsv32.conformance.CheckOptions;
+import org.dsv32.conformance.ModeTier;
+import org.dsv32.conformance.generate.ConformanceConfigs;
+import org.dsv32.conformance.generate.RandomInputs;
+import org.dsv32.conformance.generate.RandomWeights;
+import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.ops.Fp8BackwardOp;
+import org.dsv32.spec.tensor.TensorF64;
+import org.dsv32.spec.tolerance.Tolerance;
+import org.dsv32.spec.tolerance.Tolerances;
+import org.dsv32.spec.weights.Fp8BlockWeight;
+import org.dsv32.spec.weights.ScaleFormat;
+import org.dsv32.spec.weights.Weight;
+
+/**
+ * The backward GEMMs of an FP8 linear (spec/SEMANTICS.md §5b), Dgrad and Wgrad, with ue8m0 and with plain scales, in
+ * all three comparisons (exact/tight, fp8/tight, fp8 vs exact). Inputs have tokens of very different magnitude
+ * (0.01 to 100), so a tile along the wrong axis changes the scales and with them the codes; weights have block scales
+ * that differ from block to block (a Gaussian weight's ue8m0 scales are mostly all equal), so a transposed scale grid
+ * reads other values. Edges: one token, K = 128 (one block), ragged N, K and M (partial tiles and blocks on every
+ * axis), a square 2 x 2 block grid, all-zero tiles, a dense weight (exact in both modes).
+ */
+public final class Fp8BackwardCheck extends AbstractOperationCheck<Fp8BackwardOp, Fp8BackwardCheck.Case> {
+    /** Which product a case runs. */
+    public enum Kind { DGRAD, WGRAD }
+
+    /** Dgrad: dY [M][N] and w [N][K]; Wgrad: dY [M][N] and x [M][K] (the other is null). */
+    public record Case(String name, ModelConfig config, Kind kind, TensorF64 dy, Weight w, TensorF64 x) implements AbstractOperationCheck.Case {
+        public static Case dgrad(String name, ModelConfig config, TensorF64 dy, Weight w) { return new Case(name, config, Kind.DGRAD, dy, w, null); }
+
+        public static Case wgrad(String name, ModelConfig config, TensorF64 dy, TensorF64 x) { return new Case(name, config, Kind.WGRAD, dy, null, x); }
+
+        /** The GEMM's inner length: N for Dgrad, the token count M for Wgrad. */
+        public int inner() { return kind == Kind.DGRAD ? dy.cols() : dy.rows(); }
+    }
+
+    public Fp8BackwardCheck() { super(Fp8BackwardOp.class); }
+
+    @Override
+    protected List<Case> cases(CheckOptions o) {
+        List<Case> cases = new ArrayList<>();
+        int i = 0;
+        for (ModelConfig cfg : List.of(ConformanceConfigs.small(), ConformanceConfigs.smallPlainScales())) {
+            String sf = cfg.activationScaleFormat().label();
+            ScaleFormat wsf = cfg.activationScaleFormat();
+            SplittableRandom rng = new SplittableRandom(o.seedFor("fp8_backward", i++));
+            // Dgrad
+            cases.add(Case.dgrad(sf + " dgrad one token N=128 K=128", cfg, RandomInputs.gaussian(rng, 1, 1, 128), weight(rng, "test.fp8_128x128.weight", 128, 128, wsf)));
+            Weight square = weight(rng, "test.fp8_256x256.weight", 256, 256, wsf);
+            TensorF64 dy = tokens(rng, 7, 256);
+            cases.add(Case.dgrad(sf + " dgrad 2x2 blocks", cfg, dy, square));
+            cases.add(Case.dgrad(sf + " dgrad all-zero dY tile", cfg, RandomInputs.zeroTile(dy, 2, 1), square));
+            cases.add(Case.dgrad(sf + " dgrad ragged N=320 K=200", cfg, tokens(rng, o.quick() ? 3 : 6, 320), weight(rng, "test.fp8_320x200.weight", 320, 200, wsf)));
+            // Wgrad
+            cases.add(Case.wgrad(sf + " wgrad one token", cfg, tokens(rng, 1, 96), tokens(rng, 1, 160)));
+            cases.add(Case.wgrad(sf + " wgrad M=128 K=128", cfg, tokens(rng, 128, 128), tokens(rng, 128, 128)));
+            TensorF64 dy2 = tokens(rng, 200, 96), x2 = tokens(rng, 200, 160);
+            cases.add(Case.wgrad(sf + " wgrad ragged M=200 N=96 K=160", cfg, dy2, x2));
+            cases.add(Case.wgrad(sf + " wgrad all-zero 128x1 tiles", cfg, zeroColumnTile(dy2, 5, 0), zeroColumnTile(x2, 17, 1)));
+        }
+        SplittableRandom rng = new SplittableRandom(o.seedFor("fp8_backward", 99));
+        ModelConfig cfg = ConformanceConfigs.small();
+        Weight dense = RandomWeights.bf16(rng, "test.weights_proj.weight", 12, 320, 0, 1 / Math.sqrt(320));
+        cases.add(Case.dgrad("bf16 dense dgrad (never quantised)", cfg, tokens(rng, 3, 12), dense));
+        return cases;
+    }
+
+    /** M tokens of C channels, each token scaled by a factor log-uniform in [0.01, 100] (gradients of very different size). */
+    public static TensorF64 tokens(SplittableRandom rng, int m, int c) {
+        return RandomInputs.rowScaled(rng, RandomInputs.gaussian(rng, 1, m, c), 0.01, 100);
+    }
+
+    /** An FP8 weight whose 128x128 blocks have scales that differ by powers of two (2^-3 .. 2^3 from block to block). */
+    public static Fp8BlockWeight weight(SplittableRandom rng, String name, int rows, int cols, ScaleFormat sf) {
+        Fp8BlockWeight w = RandomWeights.fp8(rng, name, rows, cols, 1 / Math.sqrt(rows), sf);
+        ValueLayout.OfFloat f32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        MemorySegment s = MemorySegment.ofArray(new byte[(int) w.scales().byteSize()]);
+        for (int b = 0; b < w.scaleRows() * w.scaleCols(); b++) {
+            s.set(f32, 4L * b, w.scales().get(f32, 4L * b) * (float) Math.scalb(1.0, rng.nextInt(7) - 3));
+        }
+        return new Fp8BlockWeight(name, w.codes(), s, rows, cols, w.blockRows(), w.blockCols());
+    }
+
+    /** Sets column c of token block {@code block} (128 tokens of one channel) to zero: an all-zero 128x1 tile. */
+    public static TensorF64 zeroColumnTile(TensorF64 x, int c, int block) {
+        TensorF64 y = x.copy();
+        for (int r = block * 128; r < Math.min((block + 1) * 128, y.rows()); r++) y.put(r, c, 0.0);
+        return y;
+    }
+
+    @Override
+    protected Tolerance toleranceOf(Case c, ModeTier mt) { return tolerance(c, mt.candidateMode(), mt.tier()); }
+
+    /** The derived gate of a case (spec/TOLERANCES.md, fp8_backward). */
+    public static Tolerance tolerance(Case c, org.dsv32.spec.backend.PrecisionMode mode, org.dsv32.spec.tolerance.Tier tier) {
+        return c.kind() == Kind.DGRAD ? Tolerances.fp8Dgrad(c.inner(), c.w() instanceof Fp8BlockWeight, mode, tier)
+                : Tolerances.fp8Wgrad(c.inner(), mode, tier);
+    }
+
+    /** Runs the case's product on {@code op} (inputs copied). */
+    public static TensorF64 run(Case c, Fp8BackwardOp op) {
+        return c.kind() == Kind.DGRAD ? op.dgrad(c.dy().copy(), c.w()) : op.wgrad(c.dy().copy(), c.x().copy());
+    }
+
+    @Override
+    protected CaseResult runCase(Case c, Fp8BackwardOp cand, Fp8BackwardOp cand2, Fp8BackwardOp ref, ModeTier mt) {
+        CaseEval ev = new CaseEval(c.name(), toleranceOf(c, mt));
+        TensorF64 dy = c.dy().copy(), x = c.x() == null ? null : c.x().copy();
+        TensorF64 y = c.kind() == Kind.DGRAD ? cand.dgrad(dy, c.w()) : cand.wgrad(dy, x);
+        ev.requireUnchanged("dY", c.dy(), dy);
+        if (x != null) ev.requireUnchanged("X", c.x(), x);
+        String what = c.kind() == Kind.DGRAD ? "dX" : "dW";
+        ev.requireDeterministic(what, y, run(c, cand2));
+        ev.compare(what, y, run(c, ref));
+        return ev.result();
+    }
+}
