@@ -165,8 +165,8 @@ public final class OfficialSuite implements CheckSuite {
         long rounding = r.steps().stream().filter(s -> s.verdict() == Parity.Verdict.ADMISSIBLE_ROUNDING).count();
         double worst = r.steps().stream().mapToDouble(s -> Double.isNaN(s.replayedCalcDiff()) ? s.calcDiff() : s.replayedCalcDiff()).max().orElse(0);
         String commit = c.provenance().getOrDefault("official_commit", "unknown");
-        return String.format(Locale.ROOT, "DeepSeek's model.py @ %s (%s, act %s), %s seed %d; %d of %d steps agree, %d admissible (tie-breaks, proven), %d e4m3 rounding"
-                        + " decisions; worst calc_diff (with their decisions) %.3g; their decisions under ours: indexer %s; MoE %s; act_quant at a midpoint %s; ours under theirs: %s",
+        return String.format(Locale.ROOT, "DeepSeek's model.py @ %s (%s, act %s), %s seed %d; %d of %d steps agree, %d admissible (decisions replayed, proven), %d admissible by the statistical rounding band"
+                        + "; worst calc_diff (with their decisions) %.3g; their decisions under ours: indexer %s; MoE %s; act_quant at a midpoint %s; ours under theirs: %s",
                 commit.length() > 12 ? commit.substring(0, 12) : commit, c.precision().label(), c.actDtype(), c.variant().label(), c.seed(),
                 r.steps().stream().filter(s -> s.verdict() == Parity.Verdict.AGREE).count(), r.steps().size(), admissible, rounding, worst,
                 r.indexerReplay() == null ? "-" : r.indexerReplay().describe(), r.routingReplay() == null ? "-" : r.routingReplay().describe(),
