@@ -23,6 +23,9 @@ import org.dsv32.spec.metrics.Metrics;
  * reported and not timed, and {@link #failures} names it.
  */
 public final class BenchRunner {
+    /** MLA decode's cached keys, indexer keys and MoE token counts measured (full and --quick; the sizes). */
+    static final int[] MLA_CACHED = {4096, 32768}, INDEXER_KEYS = {8192, 65536}, MOE_TOKENS = {1, 16, 64, 256};
+
     /** The operations, in the order they run. */
     public static final List<String> OPS = List.of("fp8_gemm", "mla_decode", "indexer", "moe", "tiny_decode");
 
@@ -85,16 +88,21 @@ public final class BenchRunner {
         }
 
         if (options.ops().contains("fp8_gemm")) gemms(report, candidates);
+        if (peer != null) peer.run(report, options.timer(), failures, this::say);
         ModelConfig layerConfig = options.smoke() ? ModelPresets.tiny() : ModelPresets.deepseekV32();
         if (options.ops().contains("mla_decode")) {
-            layer(report, reference, candidates, () -> new MlaDecodeWorkload(layerConfig, options.smoke() ? 16 : 4096, options.seed() + 1));
+            for (int cached : options.smoke() ? new int[] {16} : MLA_CACHED) {
+                layer(report, reference, candidates, () -> new MlaDecodeWorkload(layerConfig, cached, options.seed() + 1));
+            }
         }
         if (options.ops().contains("indexer")) {
-            layer(report, reference, candidates, () -> new IndexerWorkload(layerConfig, options.smoke() ? 32 : 8192, options.seed() + 2));
+            for (int keys : options.smoke() ? new int[] {32} : INDEXER_KEYS) {
+                layer(report, reference, candidates, () -> new IndexerWorkload(layerConfig, keys, options.seed() + 2));
+            }
         }
         if (options.ops().contains("moe")) {
             int distinct = options.smoke() ? layerConfig.nRoutedExperts() : options.quick() ? 8 : 16;
-            for (int tokens : options.smoke() ? new int[] {1, 4} : new int[] {1, 64}) {
+            for (int tokens : options.smoke() ? new int[] {1, 4} : MOE_TOKENS) {
                 layer(report, reference, candidates, () -> new MoeWorkload(layerConfig, tokens, distinct, options.seed() + 3));
             }
         }
@@ -155,11 +163,33 @@ public final class BenchRunner {
                             w.releaseEjml();
                         }
                     }
+                    if (m == 1) firstUseGemv(report, w, dims, timer);
+                    if (peer != null) peer.add(w);
                 } catch (OutOfMemoryError e) {
                     report.skip("fp8_gemm", "all", "M=" + m + " " + shape.label() + ": out of memory (" + e.getMessage() + ")");
                 }
             }
         }
+    }
+
+    /** The {@code fp8_gemv_first_use} row of a GEMV workload ({@link FirstUseGemv}). */
+    private void firstUseGemv(BenchReport report, Fp8GemmWorkload w, Map<String, Object> dims, BenchTimer timer) {
+        FirstUseGemv f = new FirstUseGemv(w);
+        if (!checked("fp8_gemv_first_use " + w.label(), "simd", report, "fp8_gemv_first_use", f::check)) return;
+        say("fp8_gemv_first_use M=1 %dx%d", w.n, w.k);
+        BenchTimer.Timing t = timer.time(f::before, f::run);
+        if (!checked("fp8_gemv_first_use " + w.label(), "simd", report, "fp8_gemv_first_use", f::verifyNothingRepacked)) return;
+        report.add(new BenchResult("fp8_gemv_first_use", dims, "simd", t, w.flops(), w.weightBytes(), f.note()));
+    }
+
+    // ---- a peer (PyTorch) on the same shapes
+
+    private TorchPeer peer;
+
+    /** Also runs the GEMM/GEMV shapes on {@code peer} (after simd's rows; see {@link TorchPeer}). */
+    public BenchRunner peer(TorchPeer peer) {
+        this.peer = peer;
+        return this;
     }
 
     // ---- layers
@@ -269,7 +299,7 @@ public final class BenchRunner {
 
     private final long started = System.nanoTime();
 
-    private void say(String format, Object... args) {
+    void say(String format, Object... args) {
         if (progress != null) {
             progress.println(String.format(Locale.ROOT, "[%6.1f s] ", (System.nanoTime() - started) / 1e9) + String.format(Locale.ROOT, format, args));
         }

@@ -123,6 +123,9 @@ public final class Fp8GemmWorkload implements AutoCloseable {
         simd.multiply(x, m, w, ySimd);
     }
 
+    /** Copy {@code i} of W (0: W itself), as {@link #runSimd} cycles through them. */
+    Fp8BlockWeight weightCopy(int i) { return rotation[i]; }
+
     /** How many copies of W {@link #runSimd} cycles through. */
     public int weightCopies() { return rotation.length; }
 
@@ -164,7 +167,7 @@ public final class Fp8GemmWorkload implements AutoCloseable {
     public void releaseEjml() { ejmlA = ejmlWt = ejmlC = null; }
 
     /** a = decode(q) * s of act_quant(x) [M][K], float32 (exact: a power-of-two scale times an e4m3 value). */
-    private float[] quantizedActivation() {
+    float[] quantizedActivation() {
         int tiles = k / SimdActQuant.TILE;
         byte[] codes = new byte[m * k];
         float[] scales = new float[m * tiles], values = new float[m * k];
@@ -221,13 +224,7 @@ public final class Fp8GemmWorkload implements AutoCloseable {
      * within the sum of their tolerances (simd is checked first if it was not yet).
      */
     public void check(String variant) {
-        if (checked == null) {
-            Part p = part(Math.min(m, 2), Math.min(n, 128));
-            Backend refBackend = Backends.byName("reference");
-            checkedReference = linear(refBackend).apply(p.x(), p.w());
-            checkedAbs = absProducts(refBackend.require(ActQuantOp.class, context).quantize(p.x(), ScaleFormat.UE8M0), p.w());
-            checked = p;
-        }
+        expected();
         switch (variant) {
             case "simd" -> {
                 simd.multiply(x, m, weight, ySimd); // W itself: the copies hold its values as they were made
@@ -251,17 +248,60 @@ public final class Fp8GemmWorkload implements AutoCloseable {
     }
 
     private void compareToReference(String who, float[] y, int ldy, Part p, TensorF64 ref, double[] t, double factor) {
-        for (int i = 0; i < p.rows(); i++) {
-            for (int j = 0; j < p.weightRows(); j++) {
-                double e = ref.at(i, j), tol = factor * t[i * p.weightRows() + j];
-                double got = y[i * ldy + j];
-                if (!(Math.abs(got - e) <= tol)) {
-                    throw new IllegalStateException(String.format(Locale.ROOT,
-                            "fp8_gemm %s: %s disagrees with the float64 reference at y[%d][%d]: %.9g vs %.9g (tolerance %.3g)",
-                            label(), who, i, j, got, e, tol));
+        expected().compare(who, y, factor);
+    }
+
+    /**
+     * The float64 reference on the checked part (the first rows of x against the first 128 rows of W) with the sums
+     * of absolute products T: what any output of this product is compared with, kept after the workload is closed
+     * (a peer's outputs arrive later).
+     *
+     * @param label  the product's label (M x N x K)
+     * @param rows   checked rows of y
+     * @param cols   checked columns of y (leading rows of W)
+     * @param n      the full row length of the y compared
+     * @param k      K
+     * @param ref    the reference, rows x cols
+     * @param abs    T, rows x cols
+     */
+    public record Expected(String label, int rows, int cols, int n, int k, double[] ref, double[] abs) {
+        /**
+         * Throws {@link IllegalStateException}, naming the first element that disagrees, unless every checked
+         * element of {@code y} [M][n] is within {@code factor} T of the reference.
+         */
+        public void compare(String who, float[] y, double factor) {
+            if (y.length < (long) (rows - 1) * n + cols) {
+                throw new IllegalStateException(String.format(Locale.ROOT, "fp8_gemm %s: %s gave %d values, fewer than the %d x %d checked",
+                        label, who, y.length, rows, n));
+            }
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    double e = ref[i * cols + j], tol = factor * abs[i * cols + j];
+                    double got = y[i * n + j];
+                    if (!(Math.abs(got - e) <= tol)) {
+                        throw new IllegalStateException(String.format(Locale.ROOT,
+                                "fp8_gemm %s: %s disagrees with the float64 reference at y[%d][%d]: %.9g vs %.9g (tolerance %.3g)",
+                                label, who, i, j, got, e, tol));
+                    }
                 }
             }
         }
+    }
+
+    private Expected expected;
+
+    /** The reference on the checked part (computed on first call). */
+    public Expected expected() {
+        if (expected == null) {
+            Part p = part(Math.min(m, 2), Math.min(n, 128));
+            Backend refBackend = Backends.byName("reference");
+            TensorF64 ref = linear(refBackend).apply(p.x(), p.w());
+            checkedAbs = absProducts(refBackend.require(ActQuantOp.class, context).quantize(p.x(), ScaleFormat.UE8M0), p.w());
+            checkedReference = ref;
+            checked = p;
+            expected = new Expected(label(), p.rows(), p.weightRows(), n, k, ref.toArray(), checkedAbs.clone());
+        }
+        return expected;
     }
 
     /** simd vs ejml everywhere: T from EJML's product of |a| and |W| (fp32, inflated for its own rounding). */
