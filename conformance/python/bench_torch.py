@@ -119,7 +119,7 @@ def main(argv):
                 a = as_dtype(a32, dt)
                 per = 4 if dt == "fp32" else 2
                 copies = max(1, (int(case["copies_fp32"]) * 4 + per - 1) // per)
-                copies = min(copies, 64)
+                copies = min(copies, 1024)
                 ws = [as_dtype(w32, dt).clone() for _ in range(copies)]
                 with torch.no_grad():
                     best, median, runs, share = timed(lambda i: torch.matmul(a, ws[i].t()), copies, m)

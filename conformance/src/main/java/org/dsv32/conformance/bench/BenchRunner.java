@@ -24,7 +24,8 @@ import org.dsv32.spec.metrics.Metrics;
  */
 public final class BenchRunner {
     /** MLA decode's cached keys, indexer keys and MoE token counts measured (full and --quick; the sizes). */
-    static final int[] MLA_CACHED = {4096, 32768}, INDEXER_KEYS = {8192, 65536}, MOE_TOKENS = {1, 16, 64, 256};
+    static final int[] MLA_CACHED = {4096, 32768}, INDEXER_KEYS = {8192, 65536}, MOE_TOKENS = {1, 16, 64, 256},
+            QUICK_MOE_TOKENS = {16, 64, 256};
 
     /** The operations, in the order they run. */
     public static final List<String> OPS = List.of("fp8_gemm", "mla_decode", "indexer", "moe", "tiny_decode");
@@ -67,8 +68,9 @@ public final class BenchRunner {
 
     public BenchReport run() {
         int threads = SimdThreads.threads();
-        long buffer = options.smoke() ? 16L << 20 : options.quick() ? 512L << 20 : 1L << 30;
-        say("machine limits: fp32 FMA peak and streaming bandwidth (%d threads, %d MiB buffer)", threads, buffer >> 20);
+        // larger than the last-level cache (twice it), or part of the stream would come from the cache
+        long buffer = options.smoke() ? 16L << 20 : Math.max(options.quick() ? 512L << 20 : 1L << 30, LastLevelCache.coldBytes());
+        say("machine limits: fp32 FMA peak and streaming bandwidth (%d threads, %d MiB buffer; last-level cache %s, weights cycle through %d MiB)", threads, buffer >> 20, LastLevelCache.describe(), LastLevelCache.coldBytes() >> 20);
         int passes = options.smoke() ? 2 : options.quick() ? 15 : 40;
         MachineLimits limits = MachineLimits.measure(threads, buffer, passes);
         say("  fp32 peak %.1f GFLOP/s, bandwidth %.1f GB/s", limits.fp32PeakGflops(), limits.bandwidthGbPerS());
@@ -101,8 +103,11 @@ public final class BenchRunner {
             }
         }
         if (options.ops().contains("moe")) {
-            int distinct = options.smoke() ? layerConfig.nRoutedExperts() : options.quick() ? 8 : 16;
-            for (int tokens : options.smoke() ? new int[] {1, 4} : MOE_TOKENS) {
+            // enough distinct experts that their weights do not fit the last-level cache (twice it)
+            long expertBytes = 3L * layerConfig.hiddenSize() * layerConfig.moeIntermediateSize();
+            int distinct = options.smoke() ? layerConfig.nRoutedExperts()
+                    : (int) Math.min(layerConfig.nRoutedExperts(), Math.max(options.quick() ? 8 : 16, (LastLevelCache.coldBytes() + expertBytes - 1) / expertBytes));
+            for (int tokens : options.smoke() ? new int[] {1, 4} : options.quick() ? QUICK_MOE_TOKENS : MOE_TOKENS) {
                 layer(report, reference, candidates, () -> new MoeWorkload(layerConfig, tokens, distinct, options.seed() + 3));
             }
         }

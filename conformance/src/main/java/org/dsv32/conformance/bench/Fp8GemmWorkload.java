@@ -71,14 +71,16 @@ public final class Fp8GemmWorkload implements AutoCloseable {
     private final float[] ySimd;
     /**
      * Copies of W (same codes and scales, separate memory) that {@link #runSimd} takes in turn: at least
-     * {@link #COLD_BYTES} in all, so every timed product reads a weight that is not in the caches, as a decode step
+     * {@link #COLD_BYTES} in all (up to {@link #MAX_COPIES}), so every timed product reads a weight that is not in the caches, as a decode step
      * reads each layer's weights once. With one weight, a 4-15 MB W partly stays in a server's 32 MB L3 between
      * calls and the GEMV measured above the streaming bandwidth.
      */
     private final Fp8BlockWeight[] rotation;
     private int turn;
-    /** The bytes of weight copies {@link #runSimd} cycles through: twice a 32 MB L3. */
-    static final long COLD_BYTES = 64L << 20;
+    /** The bytes of weight copies {@link #runSimd} cycles through: twice the last-level cache, at least 64 MiB. */
+    static final long COLD_BYTES = LastLevelCache.coldBytes();
+    /** At most this many copies (tiny test shapes would otherwise make thousands). */
+    static final int MAX_COPIES = 1024;
     private final int threads;
     private FMatrixRMaj ejmlA, ejmlWt, ejmlC;
 
@@ -92,7 +94,7 @@ public final class Fp8GemmWorkload implements AutoCloseable {
         this.weight = BenchData.fp8(arena, "bench.fp8_gemm." + n + "x" + k, n, k, seed);
         this.x = BenchData.gaussian(m * k, 1.0, BenchData.mix(seed, 1));
         long bytes = (long) n * k;
-        this.rotation = new Fp8BlockWeight[(int) Math.max(1, Math.min(64, (COLD_BYTES + bytes - 1) / bytes))];
+        this.rotation = new Fp8BlockWeight[(int) Math.max(1, Math.min(MAX_COPIES, (COLD_BYTES + bytes - 1) / bytes))];
         rotation[0] = weight;
         for (int i = 1; i < rotation.length; i++) {
             MemorySegment codes = arena.allocate(weight.codes().byteSize(), 64).copyFrom(weight.codes());

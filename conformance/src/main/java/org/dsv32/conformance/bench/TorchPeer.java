@@ -153,7 +153,7 @@ public final class TorchPeer {
         dims.put("m", w.m);
         dims.put("n", w.n);
         dims.put("k", w.k);
-        int copies = (int) Math.max(1, Math.min(64, (Fp8GemmWorkload.COLD_BYTES + 4L * w.n * w.k - 1) / (4L * w.n * w.k)));
+        int copies = (int) Math.max(1, Math.min(Fp8GemmWorkload.MAX_COPIES, (Fp8GemmWorkload.COLD_BYTES + 4L * w.n * w.k - 1) / (4L * w.n * w.k)));
         cases.add(new Case(name, in, out, dims, w.flops(), (double) w.n * w.k, w.expected(), copies));
     }
 
