@@ -151,9 +151,12 @@ public final class BenchRunner {
                         BenchTimer.Timing t;
                         String note;
                         if (name.equals("simd")) {
+                            int packed = w.repackCopies();
                             t = timer.time(w::runSimd);
                             String copies = w.weightCopies() > 1 ? ", cycling through " + w.weightCopies() + " copies of W (cold weights)" : "";
-                            note = (m == 1 ? "GEMV, act_quant included" : "act_quant included") + copies;
+                            String repacked = m != 1 ? "" : packed == w.weightCopies() ? ", codes repacked before timing"
+                                    : ", ONLY " + packed + " of " + w.weightCopies() + " copies repacked (-Ddsv32.weightCacheMiB): a mix of the two GEMV paths";
+                            note = (m == 1 ? "GEMV, act_quant included" : "act_quant included") + copies + repacked;
                         } else {
                             var op = w.linear(b);
                             var x = w.xTensor(m);
