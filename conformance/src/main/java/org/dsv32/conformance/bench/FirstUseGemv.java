@@ -19,7 +19,7 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
  * <p>The one-time scan a weight gets on first use ({@link SimdWeightProbe#scan}: NaN codes, largest scale; kept for
  * the weight's lifetime, so a weight beyond the repack budget pays it once) is made before timing, {@code lead}
  * calls ahead of the call that uses it: between the scan of a copy and its timed call, about twice lead other
- * copies are read (at least the 64 MiB of {@link Fp8GemmWorkload#COLD_BYTES} when there are two copies or more), so
+ * copies are read (about {@link Fp8GemmWorkload#COLD_BYTES}, twice the last-level cache, when there are two copies or more), so
  * the timed call still reads W from memory. With a single copy (a W of 64 MiB or more) the scan runs just before the
  * call and part of W may still be cached; the note says so.
  */
