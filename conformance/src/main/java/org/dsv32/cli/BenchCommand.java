@@ -13,6 +13,8 @@ import java.util.concurrent.Callable;
 import org.dsv32.conformance.bench.BenchReport;
 import org.dsv32.conformance.bench.BenchRunner;
 import org.dsv32.conformance.bench.Fp8GemmWorkload;
+import org.dsv32.conformance.bench.LastLevelCache;
+import org.dsv32.conformance.bench.TorchPeer;
 import org.dsv32.spec.io.OutputFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -52,11 +54,22 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of every random input (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--peer", split = ",", paramLabel = "NAME",
+            description = "Also run the FP8 GEMM/GEMV shapes on a peer: torch (torch.matmul in fp32 and bf16, cold weights, checked against "
+                    + "the reference first) in the first python that imports torch: $DSV32_PYTHON, else python3, else /usr/bin/python3. "
+                    + "Without one the run says so and goes on.")
+    List<String> peers = new ArrayList<>();
+
     @Option(names = "--smoke", hidden = true, description = "Tiny shapes and the tiny configuration, seconds in all (tests).")
     boolean smoke;
 
     @Override
     public Integer call() throws Exception {
+        // the GEMV rows cycle through weight copies of twice the last-level cache and time the repacked path: the
+        // repack budget must hold them all (read once, when the simd weight cache is first used, after this line)
+        if (System.getProperty(REPACK_BUDGET) == null) {
+            System.setProperty(REPACK_BUDGET, Long.toString(512 + (LastLevelCache.coldBytes() >> 20)));
+        }
         Set<String> selected = new LinkedHashSet<>(ops == null ? BenchRunner.OPS : ops);
         for (String op : selected) {
             if (!BenchRunner.OPS.contains(op)) throw new IllegalArgumentException("unknown op '" + op + "' (known: " + String.join(", ", BenchRunner.OPS) + ")");
@@ -80,8 +93,16 @@ final class BenchCommand implements Callable<Integer> {
         if (json != null && !jsonToStdout) OutputFiles.checkFile(Path.of(json));
         PrintStream table = jsonToStdout ? System.err : System.out;
 
+        for (String p : peers) if (!p.equals("torch")) throw new IllegalArgumentException("unknown peer '" + p + "' (known: torch)");
         BenchRunner runner = new BenchRunner(new BenchRunner.Options(size, backends, selected, gemmMs, gemmShapes, seed), System.err);
-        BenchReport report = runner.run();
+        Path peerDir = peers.isEmpty() ? null : torchPeer(runner, selected);
+        BenchReport report;
+        try {
+            report = runner.run();
+        } finally {
+            if (peerDir != null) deleteTree(peerDir);
+        }
+        if (!peers.isEmpty() && peerDir == null) report.skip("fp8_gemm", "torch", "NO PYTHON WITH PYTORCH: " + noTorch);
         table.println();
         report.printTable(table);
         table.println("(wall-clock medians on a machine possibly shared with other work; fractions are of the limits measured in this run)");
@@ -97,6 +118,38 @@ final class BenchCommand implements Callable<Integer> {
         }
         for (String f : runner.failures()) System.err.println("dsv32 bench: " + f);
         return runner.failures().isEmpty() ? 0 : 1;
+    }
+
+    private String noTorch;
+
+    /** The simd path's repack budget in MiB (SimdWeightCache; default 512). */
+    static final String REPACK_BUDGET = "dsv32.weightCacheMiB";
+
+    /** Attaches the torch peer to the runner, or says loudly why there is none; its working folder, or null. */
+    private Path torchPeer(BenchRunner runner, Set<String> selected) throws java.io.IOException {
+        if (!selected.contains("fp8_gemm")) {
+            noTorch = "the torch peer runs the fp8_gemm shapes, which --ops left out";
+            System.err.println("dsv32 bench: --peer torch: " + noTorch);
+            return null;
+        }
+        StringBuilder why = new StringBuilder();
+        var launch = TorchPeer.find(System.getenv("DSV32_PYTHON"), why);
+        if (launch.isEmpty()) {
+            noTorch = why.toString();
+            System.err.println("dsv32 bench: --peer torch: NO PYTORCH, the torch rows are left out: " + noTorch);
+            return null;
+        }
+        Path dir = Files.createTempDirectory("dsv32-bench-torch");
+        runner.peer(new TorchPeer(launch.get(), dir));
+        return dir;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var s = Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException e) {
+            System.err.println("dsv32 bench: could not remove " + dir + ": " + e.getMessage());
+        }
     }
 
     /** The machine description of the JSON (the measured limits are added by the report). */

@@ -35,7 +35,7 @@ class BenchCommandTest {
         Set<String> gemms = new HashSet<>(), ops = new HashSet<>();
         for (JsonNode res : j.get("results")) {
             for (String k : RESULT) assertTrue(res.has(k), k + " in " + res);
-            for (String k : List.of("seconds", "gflops", "gbytes_per_s", "median_seconds")) {
+            for (String k : List.of("seconds", "gflops", "gbytes_per_s", "median_seconds", "roofline_efficiency")) {
                 assertTrue(res.get(k).asDouble() > 0 && Double.isFinite(res.get(k).asDouble()), k + " in " + res);
             }
             ops.add(res.get("op").asText());
@@ -50,6 +50,13 @@ class BenchCommandTest {
             }
         }
         assertTrue(ops.containsAll(List.of("mla_decode", "indexer", "moe", "tiny_decode")), ops.toString());
+        // the GEMV on a weight never used before (codes not repacked) is its own row for every shape
+        Set<String> firstUse = new HashSet<>();
+        for (JsonNode res : j.get("results")) {
+            if (res.get("op").asText().equals("fp8_gemv_first_use")) firstUse.add(res.get("m").asInt() + " " + res.get("n").asInt() + " " + res.get("k").asInt());
+        }
+        assertEquals(Set.of("1 256 256", "1 192 384"), firstUse);
+        assertTrue(r.out().contains("%roof"), r.out());
         assertEquals(4, j.get("targets").size());
     }
 

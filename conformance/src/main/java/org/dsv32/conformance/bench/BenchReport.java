@@ -47,11 +47,45 @@ public final class BenchReport {
 
     public void add(BenchResult r) { results.add(r); }
 
+    /**
+     * Adds {@code r} after the last result of the same op and shape, so the table shows it in that group (a peer's
+     * rows come after the whole GEMM pass); at the end when there is none.
+     */
+    public void addAfterGroup(BenchResult r) {
+        for (int i = results.size() - 1; i >= 0; i--) {
+            BenchResult o = results.get(i);
+            if (o.op().equals(r.op()) && o.shape().equals(r.shape())) {
+                results.add(i + 1, r);
+                return;
+            }
+        }
+        results.add(r);
+    }
+
     public void skip(String op, String backend, String reason) { skipped.add(new Skipped(op, backend, reason)); }
 
     public double fractionOfPeak(BenchResult r) { return r.gflops() / limits.fp32PeakGflops(); }
 
     public double fractionOfBandwidth(BenchResult r) { return r.gbytesPerS() / limits.bandwidthGbPerS(); }
+
+    /** {@link #rooflineEfficiency(double, double, double, MachineLimits)} of a result with this run's limits. */
+    public double rooflineEfficiency(BenchResult r) { return rooflineEfficiency(r.flops(), r.bytes(), r.seconds(), limits); }
+
+    /**
+     * How close a call came to this machine's roofline, as a fraction: the least time the call could take, bound
+     * by whichever limit it meets first, over the time it took,
+     * <pre>  roofline_efficiency = max(bytes / bandwidth, flops / peak) / seconds</pre>
+     * with bytes and flops as the result counts them (weight and cache bytes read; a multiply-add is 2 flops),
+     * bandwidth and peak the streaming bandwidth and fp32 FMA peak measured in the same run, and seconds the best
+     * call (as for every other rate and fraction of the table). 1 means the call ran at the limit that binds it; a
+     * value above 1 means a count or a limit is off (e.g. a weight that stayed in the caches). The one place this is
+     * computed.
+     */
+    public static double rooflineEfficiency(double flops, double bytes, double seconds, MachineLimits limits) {
+        if (!(seconds > 0)) throw new IllegalArgumentException("a call's time must be positive, got " + seconds + " s");
+        double memory = bytes / (limits.bandwidthGbPerS() * 1e9), compute = flops / (limits.fp32PeakGflops() * 1e9);
+        return Math.max(memory, compute) / seconds;
+    }
 
     /** The first result of {@code op} on {@code backend} whose shape contains every given entry. */
     public Optional<BenchResult> find(String op, String backend, Map<String, Object> shape) {
@@ -78,21 +112,21 @@ public final class BenchReport {
     // ---- table
 
     public void printTable(PrintStream o) {
-        o.printf(Locale.ROOT, "%-11s %-28s %-9s %11s %11s %5s %5s %9s %6s %8s %6s  %s%n",
-                "op", "shape", "backend", "best", "median", "runs", "cpu%", "GFLOP/s", "%peak", "GB/s", "%bw", "note");
+        o.printf(Locale.ROOT, "%-18s %-28s %-9s %11s %11s %5s %5s %9s %6s %8s %6s %6s  %s%n",
+                "op", "shape", "backend", "best", "median", "runs", "cpu%", "GFLOP/s", "%peak", "GB/s", "%bw", "%roof", "note");
         String last = null;
         for (BenchResult r : results) {
             String group = r.op() + " " + r.shapeLabel();
             if (last != null && !group.equals(last)) o.println();
             last = group;
-            o.printf(Locale.ROOT, "%-11s %-28s %-9s %11s %11s %5d %5s %9.2f %5.1f%% %8.2f %5.1f%%  %s%n",
+            o.printf(Locale.ROOT, "%-18s %-28s %-9s %11s %11s %5d %5s %9.2f %5.1f%% %8.2f %5.1f%% %5.1f%%  %s%n",
                     r.op(), r.shapeLabel(), r.backend(), duration(r.seconds()), duration(r.timing().median()), r.timing().runs(),
                     Double.isNaN(r.timing().cpuShare()) ? "-" : String.format(Locale.ROOT, "%.0f", 100 * r.timing().cpuShare()), r.gflops(),
-                    100 * fractionOfPeak(r), r.gbytesPerS(), 100 * fractionOfBandwidth(r), r.note());
+                    100 * fractionOfPeak(r), r.gbytesPerS(), 100 * fractionOfBandwidth(r), 100 * rooflineEfficiency(r), r.note());
         }
         if (!skipped.isEmpty()) {
             o.println();
-            for (Skipped s : skipped) o.printf("%-11s %-9s %s%n", s.op(), s.backend(), s.reason());
+            for (Skipped s : skipped) o.printf("%-18s %-9s %s%n", s.op(), s.backend(), s.reason());
         }
         o.println();
         o.println("Targets (this machine, this run):");
@@ -125,6 +159,7 @@ public final class BenchReport {
         root.put("timing", "wall clock per call after warm-up: seconds is the best of runs calls (rates and fractions use it), "
                 + "median_seconds the median; cpu_share is the CPU time of the process's threads over wall time x threads while timed; "
                 + "GB/s counts the weight bytes read (1 per e4m3 code plus the fp32 scales; layers add their caches in the FP8 layout); "
+                + "roofline_efficiency = max(bytes / bandwidth, flops / peak) / seconds with this run's limits; "
                 + "the limits are the better of a measurement at the start and one at the end of the run");
         ArrayNode arr = root.putArray("results");
         for (BenchResult r : results) {
@@ -137,6 +172,7 @@ public final class BenchReport {
             n.put("gbytes_per_s", r.gbytesPerS());
             n.put("fraction_of_peak", fractionOfPeak(r));
             n.put("fraction_of_bandwidth", fractionOfBandwidth(r));
+            n.put("roofline_efficiency", rooflineEfficiency(r));
             n.put("median_seconds", r.timing().median());
             n.put("runs", r.timing().runs());
             if (!Double.isNaN(r.timing().cpuShare())) n.put("cpu_share", r.timing().cpuShare());

@@ -23,6 +23,10 @@ import org.dsv32.spec.metrics.Metrics;
  * reported and not timed, and {@link #failures} names it.
  */
 public final class BenchRunner {
+    /** MLA decode's cached keys, indexer keys and MoE token counts measured (full and --quick; the sizes). */
+    static final int[] MLA_CACHED = {4096, 32768}, INDEXER_KEYS = {8192, 65536}, MOE_TOKENS = {1, 16, 64, 256},
+            QUICK_MOE_TOKENS = {16, 64, 256};
+
     /** The operations, in the order they run. */
     public static final List<String> OPS = List.of("fp8_gemm", "fp8_dgrad", "fp8_wgrad", "mla_decode", "indexer", "moe", "tiny_decode");
 
@@ -64,8 +68,9 @@ public final class BenchRunner {
 
     public BenchReport run() {
         int threads = SimdThreads.threads();
-        long buffer = options.smoke() ? 16L << 20 : options.quick() ? 512L << 20 : 1L << 30;
-        say("machine limits: fp32 FMA peak and streaming bandwidth (%d threads, %d MiB buffer)", threads, buffer >> 20);
+        // larger than the last-level cache (twice it), or part of the stream would come from the cache
+        long buffer = options.smoke() ? 16L << 20 : Math.max(options.quick() ? 512L << 20 : 1L << 30, LastLevelCache.coldBytes());
+        say("machine limits: fp32 FMA peak and streaming bandwidth (%d threads, %d MiB buffer; last-level cache %s, weights cycle through %d MiB)", threads, buffer >> 20, LastLevelCache.describe(), LastLevelCache.coldBytes() >> 20);
         int passes = options.smoke() ? 2 : options.quick() ? 15 : 40;
         MachineLimits limits = MachineLimits.measure(threads, buffer, passes);
         say("  fp32 peak %.1f GFLOP/s, bandwidth %.1f GB/s", limits.fp32PeakGflops(), limits.bandwidthGbPerS());
@@ -86,16 +91,24 @@ public final class BenchRunner {
 
         if (options.ops().contains("fp8_gemm")) gemms(report, candidates);
         for (String op : List.of("fp8_dgrad", "fp8_wgrad")) if (options.ops().contains(op)) backward(op, report, candidates);
+        if (peer != null) peer.run(report, options.timer(), failures, this::say);
         ModelConfig layerConfig = options.smoke() ? ModelPresets.tiny() : ModelPresets.deepseekV32();
         if (options.ops().contains("mla_decode")) {
-            layer(report, reference, candidates, () -> new MlaDecodeWorkload(layerConfig, options.smoke() ? 16 : 4096, options.seed() + 1));
+            for (int cached : options.smoke() ? new int[] {16} : MLA_CACHED) {
+                layer(report, reference, candidates, () -> new MlaDecodeWorkload(layerConfig, cached, options.seed() + 1));
+            }
         }
         if (options.ops().contains("indexer")) {
-            layer(report, reference, candidates, () -> new IndexerWorkload(layerConfig, options.smoke() ? 32 : 8192, options.seed() + 2));
+            for (int keys : options.smoke() ? new int[] {32} : INDEXER_KEYS) {
+                layer(report, reference, candidates, () -> new IndexerWorkload(layerConfig, keys, options.seed() + 2));
+            }
         }
         if (options.ops().contains("moe")) {
-            int distinct = options.smoke() ? layerConfig.nRoutedExperts() : options.quick() ? 8 : 16;
-            for (int tokens : options.smoke() ? new int[] {1, 4} : new int[] {1, 64}) {
+            // enough distinct experts that their weights do not fit the last-level cache (twice it)
+            long expertBytes = 3L * layerConfig.hiddenSize() * layerConfig.moeIntermediateSize();
+            int distinct = options.smoke() ? layerConfig.nRoutedExperts()
+                    : (int) Math.min(layerConfig.nRoutedExperts(), Math.max(options.quick() ? 8 : 16, (LastLevelCache.coldBytes() + expertBytes - 1) / expertBytes));
+            for (int tokens : options.smoke() ? new int[] {1, 4} : options.quick() ? QUICK_MOE_TOKENS : MOE_TOKENS) {
                 layer(report, reference, candidates, () -> new MoeWorkload(layerConfig, tokens, distinct, options.seed() + 3));
             }
         }
@@ -139,9 +152,12 @@ public final class BenchRunner {
                         BenchTimer.Timing t;
                         String note;
                         if (name.equals("simd")) {
+                            int packed = w.repackCopies();
                             t = timer.time(w::runSimd);
                             String copies = w.weightCopies() > 1 ? ", cycling through " + w.weightCopies() + " copies of W (cold weights)" : "";
-                            note = (m == 1 ? "GEMV, act_quant included" : "act_quant included") + copies;
+                            String repacked = m != 1 ? "" : packed == w.weightCopies() ? ", codes repacked before timing"
+                                    : ", ONLY " + packed + " of " + w.weightCopies() + " copies repacked (-Ddsv32.weightCacheMiB): a mix of the two GEMV paths";
+                            note = (m == 1 ? "GEMV, act_quant included" : "act_quant included") + copies + repacked;
                         } else {
                             var op = w.linear(b);
                             var x = w.xTensor(m);
@@ -156,6 +172,8 @@ public final class BenchRunner {
                             w.releaseEjml();
                         }
                     }
+                    if (m == 1) firstUseGemv(report, w, dims, timer);
+                    if (peer != null) peer.add(w);
                 } catch (OutOfMemoryError e) {
                     report.skip("fp8_gemm", "all", "M=" + m + " " + shape.label() + ": out of memory (" + e.getMessage() + ")");
                 }
@@ -195,6 +213,26 @@ public final class BenchRunner {
                 }
             }
         }
+    }
+
+    /** The {@code fp8_gemv_first_use} row of a GEMV workload ({@link FirstUseGemv}). */
+    private void firstUseGemv(BenchReport report, Fp8GemmWorkload w, Map<String, Object> dims, BenchTimer timer) {
+        FirstUseGemv f = new FirstUseGemv(w);
+        if (!checked("fp8_gemv_first_use " + w.label(), "simd", report, "fp8_gemv_first_use", f::check)) return;
+        say("fp8_gemv_first_use M=1 %dx%d", w.n, w.k);
+        BenchTimer.Timing t = timer.time(f::before, f::run);
+        if (!checked("fp8_gemv_first_use " + w.label(), "simd", report, "fp8_gemv_first_use", f::verifyNothingRepacked)) return;
+        report.add(new BenchResult("fp8_gemv_first_use", dims, "simd", t, w.flops(), w.weightBytes(), f.note()));
+    }
+
+    // ---- a peer (PyTorch) on the same shapes
+
+    private TorchPeer peer;
+
+    /** Also runs the GEMM/GEMV shapes on {@code peer} (after simd's rows; see {@link TorchPeer}). */
+    public BenchRunner peer(TorchPeer peer) {
+        this.peer = peer;
+        return this;
     }
 
     // ---- layers
@@ -304,7 +342,7 @@ public final class BenchRunner {
 
     private final long started = System.nanoTime();
 
-    private void say(String format, Object... args) {
+    void say(String format, Object... args) {
         if (progress != null) {
             progress.println(String.format(Locale.ROOT, "[%6.1f s] ", (System.nanoTime() - started) / 1e9) + String.format(Locale.ROOT, format, args));
         }

@@ -71,14 +71,16 @@ public final class Fp8GemmWorkload implements AutoCloseable {
     private final float[] ySimd;
     /**
      * Copies of W (same codes and scales, separate memory) that {@link #runSimd} takes in turn: at least
-     * {@link #COLD_BYTES} in all, so every timed product reads a weight that is not in the caches, as a decode step
+     * {@link #COLD_BYTES} in all (up to {@link #MAX_COPIES}), so every timed product reads a weight that is not in the caches, as a decode step
      * reads each layer's weights once. With one weight, a 4-15 MB W partly stays in a server's 32 MB L3 between
      * calls and the GEMV measured above the streaming bandwidth.
      */
     private final Fp8BlockWeight[] rotation;
     private int turn;
-    /** The bytes of weight copies {@link #runSimd} cycles through: twice a 32 MB L3. */
-    static final long COLD_BYTES = 64L << 20;
+    /** The bytes of weight copies {@link #runSimd} cycles through: twice the last-level cache, at least 64 MiB. */
+    static final long COLD_BYTES = LastLevelCache.coldBytes();
+    /** At most this many copies (tiny test shapes would otherwise make thousands). */
+    static final int MAX_COPIES = 1024;
     private final int threads;
     private FMatrixRMaj ejmlA, ejmlWt, ejmlC;
 
@@ -92,7 +94,7 @@ public final class Fp8GemmWorkload implements AutoCloseable {
         this.weight = BenchData.fp8(arena, "bench.fp8_gemm." + n + "x" + k, n, k, seed);
         this.x = BenchData.gaussian(m * k, 1.0, BenchData.mix(seed, 1));
         long bytes = (long) n * k;
-        this.rotation = new Fp8BlockWeight[(int) Math.max(1, Math.min(64, (COLD_BYTES + bytes - 1) / bytes))];
+        this.rotation = new Fp8BlockWeight[(int) Math.max(1, Math.min(MAX_COPIES, (COLD_BYTES + bytes - 1) / bytes))];
         rotation[0] = weight;
         for (int i = 1; i < rotation.length; i++) {
             MemorySegment codes = arena.allocate(weight.codes().byteSize(), 64).copyFrom(weight.codes());
@@ -122,6 +124,23 @@ public final class Fp8GemmWorkload implements AutoCloseable {
         turn = (turn + 1) % rotation.length;
         simd.multiply(x, m, w, ySimd);
     }
+
+    /**
+     * For a GEMV (M = 1): runs the simd product twice on every copy of W, untimed, so that the GEMV's repacking of a
+     * weight's codes (made on its second use, within {@code -Ddsv32.weightCacheMiB}) is done before timing rather
+     * than inside timed calls; returns how many copies are now repacked (all of them unless the budget is too small).
+     * M > 1 reads W as stored and needs nothing.
+     */
+    public int repackCopies() {
+        if (m != 1) return 0;
+        for (int i = 0; i < 2 * rotation.length; i++) runSimd();
+        int packed = 0;
+        for (Fp8BlockWeight c : rotation) if (org.dsv32.optimized.SimdWeightProbe.repacked(c)) packed++;
+        return packed;
+    }
+
+    /** Copy {@code i} of W (0: W itself), as {@link #runSimd} cycles through them. */
+    Fp8BlockWeight weightCopy(int i) { return rotation[i]; }
 
     /** How many copies of W {@link #runSimd} cycles through. */
     public int weightCopies() { return rotation.length; }
@@ -164,7 +183,7 @@ public final class Fp8GemmWorkload implements AutoCloseable {
     public void releaseEjml() { ejmlA = ejmlWt = ejmlC = null; }
 
     /** a = decode(q) * s of act_quant(x) [M][K], float32 (exact: a power-of-two scale times an e4m3 value). */
-    private float[] quantizedActivation() {
+    float[] quantizedActivation() {
         int tiles = k / SimdActQuant.TILE;
         byte[] codes = new byte[m * k];
         float[] scales = new float[m * tiles], values = new float[m * k];
@@ -221,13 +240,7 @@ public final class Fp8GemmWorkload implements AutoCloseable {
      * within the sum of their tolerances (simd is checked first if it was not yet).
      */
     public void check(String variant) {
-        if (checked == null) {
-            Part p = part(Math.min(m, 2), Math.min(n, 128));
-            Backend refBackend = Backends.byName("reference");
-            checkedReference = linear(refBackend).apply(p.x(), p.w());
-            checkedAbs = absProducts(refBackend.require(ActQuantOp.class, context).quantize(p.x(), ScaleFormat.UE8M0), p.w());
-            checked = p;
-        }
+        expected();
         switch (variant) {
             case "simd" -> {
                 simd.multiply(x, m, weight, ySimd); // W itself: the copies hold its values as they were made
@@ -251,17 +264,60 @@ public final class Fp8GemmWorkload implements AutoCloseable {
     }
 
     private void compareToReference(String who, float[] y, int ldy, Part p, TensorF64 ref, double[] t, double factor) {
-        for (int i = 0; i < p.rows(); i++) {
-            for (int j = 0; j < p.weightRows(); j++) {
-                double e = ref.at(i, j), tol = factor * t[i * p.weightRows() + j];
-                double got = y[i * ldy + j];
-                if (!(Math.abs(got - e) <= tol)) {
-                    throw new IllegalStateException(String.format(Locale.ROOT,
-                            "fp8_gemm %s: %s disagrees with the float64 reference at y[%d][%d]: %.9g vs %.9g (tolerance %.3g)",
-                            label(), who, i, j, got, e, tol));
+        expected().compare(who, y, factor);
+    }
+
+    /**
+     * The float64 reference on the checked part (the first rows of x against the first 128 rows of W) with the sums
+     * of absolute products T: what any output of this product is compared with, kept after the workload is closed
+     * (a peer's outputs arrive later).
+     *
+     * @param label  the product's label (M x N x K)
+     * @param rows   checked rows of y
+     * @param cols   checked columns of y (leading rows of W)
+     * @param n      the full row length of the y compared
+     * @param k      K
+     * @param ref    the reference, rows x cols
+     * @param abs    T, rows x cols
+     */
+    public record Expected(String label, int rows, int cols, int n, int k, double[] ref, double[] abs) {
+        /**
+         * Throws {@link IllegalStateException}, naming the first element that disagrees, unless every checked
+         * element of {@code y} [M][n] is within {@code factor} T of the reference.
+         */
+        public void compare(String who, float[] y, double factor) {
+            if (y.length < (long) (rows - 1) * n + cols) {
+                throw new IllegalStateException(String.format(Locale.ROOT, "fp8_gemm %s: %s gave %d values, fewer than the %d x %d checked",
+                        label, who, y.length, rows, n));
+            }
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    double e = ref[i * cols + j], tol = factor * abs[i * cols + j];
+                    double got = y[i * n + j];
+                    if (!(Math.abs(got - e) <= tol)) {
+                        throw new IllegalStateException(String.format(Locale.ROOT,
+                                "fp8_gemm %s: %s disagrees with the float64 reference at y[%d][%d]: %.9g vs %.9g (tolerance %.3g)",
+                                label, who, i, j, got, e, tol));
+                    }
                 }
             }
         }
+    }
+
+    private Expected expected;
+
+    /** The reference on the checked part (computed on first call). */
+    public Expected expected() {
+        if (expected == null) {
+            Part p = part(Math.min(m, 2), Math.min(n, 128));
+            Backend refBackend = Backends.byName("reference");
+            TensorF64 ref = linear(refBackend).apply(p.x(), p.w());
+            checkedAbs = absProducts(refBackend.require(ActQuantOp.class, context).quantize(p.x(), ScaleFormat.UE8M0), p.w());
+            checkedReference = ref;
+            checked = p;
+            expected = new Expected(label(), p.rows(), p.weightRows(), n, k, ref.toArray(), checkedAbs.clone());
+        }
+        return expected;
     }
 
     /** simd vs ejml everywhere: T from EJML's product of |a| and |W| (fp32, inflated for its own rounding). */
