@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -16,7 +15,6 @@ import org.dsv32.spec.backend.Backends;
 import org.dsv32.spec.backend.PrecisionMode;
 import org.dsv32.spec.checkpoint.CheckpointLoader;
 import org.dsv32.spec.io.OutputFiles;
-import org.dsv32.spec.io.SafetensorsFile;
 import org.dsv32.spec.tolerance.Tolerances;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -64,10 +62,7 @@ final class ParityCommand implements Callable<Integer> {
         Backend b = Backends.byName(backend);
         if (!b.availability().available()) throw new IllegalStateException("backend " + b.name() + " is " + b.availability());
         LogitsScript s = LogitsScript.read(script);
-        Map<String, double[]> their = new LinkedHashMap<>();
-        try (SafetensorsFile f = SafetensorsFile.open(theirs)) {
-            for (String n : f.names()) their.put(n, f.tensor(n).toDoubles());
-        }
+        Map<String, double[]> their = Parity.readLogits(theirs);
         double bound = maxCalcDiff != null ? maxCalcDiff : Tolerances.LOGITS_PARITY_CALC_DIFF;
         Parity.Report r;
         Progress.RateLimited progress = Progress.rateLimited(line -> System.err.println("  " + line), System::nanoTime, Progress.DEFAULT_INTERVAL_NANOS);

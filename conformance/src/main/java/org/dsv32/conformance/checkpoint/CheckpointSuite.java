@@ -190,11 +190,17 @@ public final class CheckpointSuite implements CheckSuite {
     private static final Map<String, Path> WRITTEN = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The tiny checkpoint of this variant and seed, written once per process into a temporary directory. */
-    static Path checkpoint(TinyCheckpointWriter.Variant variant, long seed) {
-        return WRITTEN.computeIfAbsent(variant + "-" + seed, k -> {
+    static Path checkpoint(TinyCheckpointWriter.Variant variant, long seed) { return checkpoint("tiny", variant, seed); }
+
+    /**
+     * The checkpoint of a preset ({@link ModelPresets#byName}), variant and seed, written once per process into a
+     * temporary directory deleted at exit (the official suite regenerates the checkpoints DeepSeek's runs used).
+     */
+    public static Path checkpoint(String preset, TinyCheckpointWriter.Variant variant, long seed) {
+        return WRITTEN.computeIfAbsent(preset + "-" + variant + "-" + seed, k -> {
             try {
-                Path dir = Files.createTempDirectory("dsv32-tiny-" + k + "-");
-                TinyCheckpointWriter.write(dir, ModelPresets.tiny(), seed, variant);
+                Path dir = Files.createTempDirectory("dsv32-" + k + "-");
+                TinyCheckpointWriter.write(dir, ModelPresets.byName(preset), seed, variant);
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(dir)));
                 return dir;
             } catch (IOException e) {

@@ -1,14 +1,11 @@
 package org.dsv32.conformance.official;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.dsv32.conformance.CaseEval;
 import org.dsv32.conformance.CaseResult;
 import org.dsv32.conformance.CheckOptions;
@@ -25,9 +22,6 @@ import org.dsv32.conformance.parity.Parity;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.checkpoint.CheckpointLoader;
-import org.dsv32.spec.checkpoint.TinyCheckpointWriter;
-import org.dsv32.spec.config.ModelPresets;
-import org.dsv32.spec.io.SafetensorsFile;
 import org.dsv32.spec.ops.ModelOp;
 import org.dsv32.spec.tolerance.Tier;
 import org.dsv32.spec.tolerance.Tolerance;
@@ -49,7 +43,6 @@ public final class OfficialSuite implements CheckSuite {
                     + " and equal argmax per step, directly or with their decisions forced (each admissible under our scores)");
 
     private final Path directory;
-    private final Map<String, Path> checkpoints = new ConcurrentHashMap<>();
 
     /** The committed cases from the class path. */
     public OfficialSuite() { this(null); }
@@ -103,7 +96,7 @@ public final class OfficialSuite implements CheckSuite {
         try {
             List<String> damaged = c.damaged();
             if (!damaged.isEmpty()) return failed(candidate, c, "case damaged: " + String.join("; ", damaged), t0);
-            Path ckptDir = checkpoint(c);
+            Path ckptDir = org.dsv32.conformance.checkpoint.CheckpointSuite.checkpoint(c.preset(), c.variant(), c.seed());
             List<String> differs = c.checkpointDiffers(ckptDir);
             if (!differs.isEmpty()) {
                 return failed(candidate, c, "the tiny checkpoint generator no longer writes the checkpoint their run used ("
@@ -115,10 +108,7 @@ public final class OfficialSuite implements CheckSuite {
                             "backend '" + candidate.name() + "' does not implement ModelOp");
                 }
                 LogitsScript script = LogitsScript.read(c.script());
-                Map<String, double[]> theirs = new LinkedHashMap<>();
-                try (SafetensorsFile f = SafetensorsFile.open(c.logits())) {
-                    for (String n : f.names()) theirs.put(n, f.tensor(n).toDoubles());
-                }
+                Map<String, double[]> theirs = Parity.readLogits(c.logits());
                 Progress steps = progress.asSteps().withPrefix("[" + candidate.name() + "] " + op + " " + mode + ": ");
                 Parity.Report r = Parity.run(candidate, c.precision(), ckpt.weights(), script, theirs, c.trace(), GATE.calcDiff(), steps);
                 List<CaseResult> cases = cases(r, theirs, script);
@@ -176,17 +166,5 @@ public final class OfficialSuite implements CheckSuite {
     private CheckResult failed(Backend candidate, OfficialCase c, String why, long t0) {
         return new CheckResult(NAME, candidate.name(), label(c), c.precision().label(), Tier.TIGHT, Status.FAIL, why, GATE,
                 List.of(CaseResult.failed(c.name(), why)), (System.nanoTime() - t0) / 1e9);
-    }
-
-    /** The case's tiny checkpoint, regenerated once per suite into a temporary directory deleted at exit. */
-    private Path checkpoint(OfficialCase c) throws IOException {
-        String key = c.preset() + "-" + c.seed() + "-" + c.variant().label();
-        Path have = checkpoints.get(key);
-        if (have != null) return have;
-        Path dir = Files.createTempDirectory("dsv32-official-ckpt-");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> GoldenSource.deleteTree(dir)));
-        TinyCheckpointWriter.write(dir, ModelPresets.byName(c.preset()), c.seed(), c.variant());
-        checkpoints.put(key, dir);
-        return dir;
     }
 }

@@ -56,7 +56,7 @@ public final class OurDecisions {
                 if (name.endsWith(".indexer.selected")) {
                     String prefix = name.substring(0, name.length() - "selected".length());
                     TensorData scores = need(f, prefix + "scores");
-                    int[][] sel = rows(e.getValue()), theirSel = rows(need(f, prefix + "selected"));
+                    int[][] sel = DecisionReplay.rows(e.getValue()), theirSel = DecisionReplay.rows(need(f, prefix + "selected"));
                     String where = name.substring(0, name.length() - ".selected".length()) + " ";
                     int t = sel.length, keys = (int) scores.shape()[1], start = keys - t;
                     double[] flat = scores.toDoubles();
@@ -70,8 +70,8 @@ public final class OurDecisions {
                 } else if (name.endsWith(".moe.experts")) {
                     String prefix = name.substring(0, name.length() - "experts".length());
                     String where = name.substring(0, name.length() - ".experts".length()) + " token ";
-                    int[][] groups = rows(mine.get(prefix + "groups")), theirGroups = rows(need(f, prefix + "groups"));
-                    int[][] experts = rows(e.getValue()), theirExperts = rows(need(f, prefix + "experts"));
+                    int[][] groups = DecisionReplay.rows(mine.get(prefix + "groups")), theirGroups = DecisionReplay.rows(need(f, prefix + "groups"));
+                    int[][] experts = DecisionReplay.rows(e.getValue()), theirExperts = DecisionReplay.rows(need(f, prefix + "experts"));
                     double[] gs = need(f, prefix + "group_scores").toDoubles(), ss = need(f, prefix + "selection_scores").toDoubles();
                     int g = config.nGroup(), n = config.nRoutedExperts();
                     for (int t = 0; t < experts.length; t++) {
@@ -148,15 +148,5 @@ public final class OurDecisions {
     private static TensorData need(SafetensorsFile f, String name) throws IOException {
         if (!f.contains(name)) throw new IllegalArgumentException(f.path() + " has no tensor '" + name + "' (spec/TRACE_FORMAT.md)");
         return f.tensor(name);
-    }
-
-    private static int[][] rows(TensorData t) {
-        double[] flat = t.toDoubles();
-        int rows = (int) t.shape()[0], w = (int) t.shape()[1];
-        int[][] out = new int[rows][];
-        for (int r = 0; r < rows; r++) {
-            out[r] = Arrays.stream(Arrays.copyOfRange(flat, r * w, (r + 1) * w)).mapToInt(v -> (int) v).filter(v -> v >= 0).toArray();
-        }
-        return out;
     }
 }

@@ -76,6 +76,15 @@ public final class Parity {
      * {@code script}; {@code theirTrace} (may be null) is replayed. Refuses (IllegalArgumentException) their logits
      * when a step is missing or has another length.
      */
+    /** Every tensor of a logits file ({@code seq{b}.step{k}}, as {@code ./dsv32 logits} writes them) by name, widened to double. */
+    public static Map<String, double[]> readLogits(Path file) throws IOException {
+        Map<String, double[]> out = new java.util.LinkedHashMap<>();
+        try (org.dsv32.spec.io.SafetensorsFile f = org.dsv32.spec.io.SafetensorsFile.open(file)) {
+            for (String n : f.names()) out.put(n, f.tensor(n).toDoubles());
+        }
+        return out;
+    }
+
     /** Perturbed reference runs that measure the spread of act_quant rounding decisions (fp8 mode only). */
     public static final int PERTURBED_RUNS = 3;
     /** A remaining difference up to this multiple of that spread is a rounding decision. */

@@ -229,16 +229,21 @@ public final class DecisionReplay implements Decisions, AutoCloseable {
                 throw new IllegalArgumentException("replay: " + trace.path() + ": '" + name + "' has shape " + Arrays.toString(shape)
                         + ", this run has " + tokens + " tokens there");
             }
-            double[] flat = trace.tensor(name).toDoubles();
-            int w = (int) shape[1];
-            int[][] out = new int[tokens][];
-            for (int t = 0; t < tokens; t++) {
-                out[t] = Arrays.stream(Arrays.copyOfRange(flat, t * w, (t + 1) * w)).mapToInt(v -> (int) v).filter(v -> v >= 0).toArray();
-            }
-            return out;
+            return rows(trace.tensor(name));
         } catch (SafetensorsException e) {
             throw new IllegalArgumentException("replay: " + e.getMessage(), e);
         }
+    }
+
+    /** The rows of an I32 [rows][w] trace tensor (selected keys, groups, experts), its −1 padding removed. */
+    public static int[][] rows(org.dsv32.spec.io.TensorData t) {
+        double[] flat = t.toDoubles();
+        int rows = (int) t.shape()[0], w = (int) t.shape()[1];
+        int[][] out = new int[rows][];
+        for (int r = 0; r < rows; r++) {
+            out[r] = Arrays.stream(Arrays.copyOfRange(flat, r * w, (r + 1) * w)).mapToInt(v -> (int) v).filter(v -> v >= 0).toArray();
+        }
+        return out;
     }
 
     /** Whether the forced and own choices differ only in candidates scoring exactly the k-th best. */
