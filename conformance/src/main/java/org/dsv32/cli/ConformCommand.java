@@ -44,6 +44,10 @@ final class ConformCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Fewer and smaller cases (a couple of minutes on 2 cores).")
     boolean quick;
 
+    @Option(names = "--dims", defaultValue = "small", paramLabel = "small|real",
+            description = "The shapes of the generated cases: the harness's small configurations (default) or the 671B model's.")
+    String dims;
+
     @Option(names = "--report", defaultValue = "conform-report", paramLabel = "DIR", description = "Where report.json and report.html go (default: ${DEFAULT-VALUE}).")
     Path reportDir;
 
@@ -88,13 +92,14 @@ final class ConformCommand implements Callable<Integer> {
         List<org.dsv32.conformance.CheckSuite> suites = ConformanceRunner.suites(suiteNames);
         Backend reference = Backends.byName("reference");
         List<Backend> candidates = backend.equals("all") ? Backends.all() : List.of(Backends.byName(backend));
-        CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, quick);
+        CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, quick, org.dsv32.conformance.Dims.parse(dims));
         err.println("dsv32 conform: " + candidates.stream().map(Backend::name).toList() + (quick ? " (quick)" : "")
+                + (options.realDims() ? ", real dims" : "")
                 + ", seed " + options.seed() + (part.whole() ? "" : ", shard " + part));
         // Each finished check is printed; the cases and decode steps inside one at most every 2 s.
         Progress.RateLimited progress = Progress.rateLimited(line -> err.println(Printable.of(line)), System::nanoTime,
                 Progress.DEFAULT_INTERVAL_NANOS);
-        RunInfo run = new RunInfo(version(), suites.stream().map(org.dsv32.conformance.CheckSuite::name).toList(), backend, part);
+        RunInfo run = new RunInfo(version(), suites.stream().map(org.dsv32.conformance.CheckSuite::name).toList(), backend, part, options.dims());
         ConformanceReport report;
         try {
             report = new ConformanceRunner(suites).run(candidates, reference, options, progress, run);
@@ -114,8 +119,8 @@ final class ConformCommand implements Callable<Integer> {
     /** {@code --merge}: the shards' reports as one, written and judged like a run's. */
     private int merge(PrintStream out, Path json, Path html, JsonNode base) throws java.io.IOException {
         // the run's options are the shards' own (the merge checks that they agree): given here, they would mislead
-        if (shard != null || quick || seed != null || strict || suiteNames != null || !backend.equals("all")) {
-            throw new IllegalArgumentException("--merge runs nothing: --shard, --quick, --seed, --strict, --suite and --backend come from the shards' reports");
+        if (shard != null || quick || seed != null || strict || suiteNames != null || !backend.equals("all") || !dims.equals("small")) {
+            throw new IllegalArgumentException("--merge runs nothing: --shard, --quick, --seed, --strict, --suite, --backend and --dims come from the shards' reports");
         }
         List<ReportMerge.Input> inputs = new java.util.ArrayList<>();
         for (Path p : merge) {

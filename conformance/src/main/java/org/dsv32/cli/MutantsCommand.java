@@ -49,6 +49,10 @@ final class MutantsCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "Base seed of the generated cases (default: " + CheckOptions.DEFAULT_SEED + ").")
     Long seed;
 
+    @Option(names = "--dims", defaultValue = "small", paramLabel = "small|real",
+            description = "The shapes of the checks' cases: the harness's small configurations (default) or the 671B model's.")
+    String dims;
+
     @Option(names = "--shard", paramLabel = "I/N", description = "Run only part I of N (1 <= I <= N) of the mutants: the k-th mutant "
             + "of the catalogue (or of --only) belongs to part (k mod N) + 1, the same on every machine.")
     String shard;
@@ -86,7 +90,7 @@ final class MutantsCommand implements Callable<Integer> {
         List<Mutant> selected = only == null ? MutantCatalogue.all() : only.stream().map(MutantCatalogue::byId).toList();
         if (selected.stream().map(Mutant::id).distinct().count() < selected.size()) throw new IllegalArgumentException("--only names a mutant twice: " + only);
         List<Mutant> mutants = shardOf(selected, part);
-        CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, true);
+        CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, true, org.dsv32.conformance.Dims.parse(dims));
         if (!judge.equals("reference") && !judge.equals("official")) throw new IllegalArgumentException("--judge must be reference or official, got '" + judge + "'");
         boolean official = judge.equals("official");
         if (official && !org.dsv32.conformance.official.OfficialCases.shippedAvailable()) {
@@ -177,7 +181,7 @@ final class MutantsCommand implements Callable<Integer> {
         if (json != null) OutputFiles.writeBytes(json, om.writeValueAsBytes(root));
         if (junit != null) {
             OutputFiles.writeString(junit, junitXml(results, notReachable, null, null, new CheckOptions(root.path("seed").asLong(),
-                    root.path("quick").asBoolean()), root.path("judge").asText(), Shard.WHOLE));
+                    root.path("quick").asBoolean(), org.dsv32.conformance.Dims.parse(root.path("dims").asText("small"))), root.path("judge").asText(), Shard.WHOLE));
         }
         out.printf(Locale.ROOT, "mutants (merged %d shard files): %s — %d killed, %d survived of %d%s%n", inputs.size(),
                 survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(),
@@ -238,6 +242,7 @@ final class MutantsCommand implements Callable<Integer> {
         ArrayNode nr = root.putArray("not_reachable");
         notReachable.forEach(m -> nr.add(m.id()));
         root.put("quick", options.quick());
+        root.put("dims", options.dims().label());
         root.put("seconds", secs);
         root.put("killed", results.stream().filter(MutantResult::killed).count());
         root.put("survived", results.stream().filter(r -> !r.killed()).count());

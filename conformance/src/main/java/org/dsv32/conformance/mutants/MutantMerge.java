@@ -36,7 +36,7 @@ public final class MutantMerge {
         }
         Input first = inputs.getFirst();
         for (Input in : inputs.subList(1, inputs.size())) {
-            for (String key : List.of("seed", "judge", "quick", "version", "selected")) same(in, first, key, first.root().path(key), in.root().path(key));
+            for (String key : List.of("seed", "judge", "quick", "dims", "version", "selected")) same(in, first, key, first.root().path(key), in.root().path(key));
             same(in, first, "number of shards", first.root().path("shard").path("count"), in.root().path("shard").path("count"));
         }
         int n = first.root().path("shard").path("count").asInt();
@@ -73,7 +73,7 @@ public final class MutantMerge {
         for (JsonNode s : first.root().path("selected")) if (!owner.containsKey(s.asText())) absent.add(s.asText());
         if (!absent.isEmpty()) throw new IllegalArgumentException("selected mutant(s) " + absent + " in none of the reports");
         ObjectNode root = new ObjectMapper().createObjectNode();
-        for (String key : List.of("seed", "judge", "quick", "version")) root.set(key, first.root().path(key));
+        for (String key : List.of("seed", "judge", "quick", "dims", "version")) root.set(key, first.root().path(key));
         ObjectNode sh = root.putObject("shard");
         sh.put("index", 1);
         sh.put("count", 1);

@@ -44,6 +44,7 @@ public final class ReportJson {
         ArrayNode su = run.putArray("suites");
         r.run().suites().forEach(su::add);
         run.put("backend", r.run().backend());
+        run.put("dims", r.run().dims().label());
         ObjectNode m = root.putObject("machine");
         m.put("java", r.machine().java());
         m.put("vendor", r.machine().vendor());
@@ -182,7 +183,8 @@ public final class ReportJson {
         List<String> suites = new ArrayList<>();
         for (JsonNode n : run.path("suites")) suites.add(n.asText());
         if (run.isMissingNode()) suites = results.stream().map(CheckResult::suite).distinct().toList();
-        RunInfo info = new RunInfo(run.path("version").asText("unknown"), suites, run.path("backend").asText("all"), shard);
+        RunInfo info = new RunInfo(run.path("version").asText("unknown"), suites, run.path("backend").asText("all"), shard,
+                org.dsv32.conformance.Dims.parse(run.path("dims").asText("small")));
         return new ConformanceReport(root.path("generated").asText(), root.path("seed").asLong(), root.path("quick").asBoolean(),
                 machine, backends, results, root.path("summary").path("seconds").asDouble(), info);
     }

@@ -49,6 +49,7 @@ public final class ReportMerge {
             same(in, first, "version", a.run().version(), b.run().version());
             same(in, first, "suites", a.run().suites(), b.run().suites());
             same(in, first, "backend", a.run().backend(), b.run().backend());
+            same(in, first, "dims", a.run().dims(), b.run().dims());
             same(in, first, "number of shards", a.run().shard().count(), b.run().shard().count());
             same(in, first, "backends (name: available)", availability(a), availability(b));
         }

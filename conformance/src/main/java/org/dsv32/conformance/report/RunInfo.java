@@ -1,6 +1,7 @@
 package org.dsv32.conformance.report;
 
 import java.util.List;
+import org.dsv32.conformance.Dims;
 import org.dsv32.conformance.Shard;
 
 /**
@@ -10,18 +11,23 @@ import org.dsv32.conformance.Shard;
  * @param suites  the suites run, in order
  * @param backend the --backend asked for ("all" or a name)
  * @param shard   which part of the run this is ({@link Shard#WHOLE} for an unsharded or merged run)
+ * @param dims    the shapes the cases were generated at
  */
-public record RunInfo(String version, List<String> suites, String backend, Shard shard) {
+public record RunInfo(String version, List<String> suites, String backend, Shard shard, Dims dims) {
     public RunInfo {
         suites = List.copyOf(suites);
         if (version == null || version.isBlank()) version = "unknown";
         if (backend == null || backend.isBlank()) backend = "all";
         if (shard == null) shard = Shard.WHOLE;
+        if (dims == null) dims = Dims.SMALL;
     }
+
+    /** A run at the small shapes. */
+    public RunInfo(String version, List<String> suites, String backend, Shard shard) { this(version, suites, backend, shard, Dims.SMALL); }
 
     /** A whole run of {@code suites}, version unknown, every backend (tests, library callers). */
     public static RunInfo whole(List<String> suites) { return new RunInfo("unknown", suites, "all", Shard.WHOLE); }
 
     /** The same run as another part. */
-    public RunInfo withShard(Shard s) { return new RunInfo(version, suites, backend, s); }
+    public RunInfo withShard(Shard s) { return new RunInfo(version, suites, backend, s, dims); }
 }
