@@ -70,6 +70,15 @@ final class ConformCommand implements Callable<Integer> {
             + "the same on every machine, for a CI matrix; merge the parts with --merge.")
     String shard;
 
+    @Option(names = "--shard-costs", paramLabel = "FILE", description = "Balance --shard by these costs: a report.json of an earlier "
+            + "whole run, or a table written by --write-shard-costs (default: the committed table for --dims and --quick, else equal costs). "
+            + "Every shard of a run must use the same table.")
+    Path shardCosts;
+
+    @Option(names = "--write-shard-costs", paramLabel = "FILE", description = "After the run, write each unit's seconds as a cost table "
+            + "for --shard-costs (tab-separated: suite, backend, unit, seconds).")
+    Path writeShardCosts;
+
     @Option(names = "--junit", paramLabel = "FILE", description = "Also write JUnit XML: one test case per operation x backend x mode x tier.")
     Path junit;
 
@@ -86,6 +95,7 @@ final class ConformCommand implements Callable<Integer> {
         OutputFiles.checkFile(json);
         OutputFiles.checkFile(html);
         if (junit != null) OutputFiles.checkFile(junit);
+        if (writeShardCosts != null) OutputFiles.checkFile(writeShardCosts);
         JsonNode base = baseline == null ? null : ReportJson.read(baseline);
         if (merge != null) return merge(out, json, html, base);
         Shard part = shard == null ? Shard.WHOLE : Shard.parse(shard);
@@ -102,7 +112,9 @@ final class ConformCommand implements Callable<Integer> {
         RunInfo run = new RunInfo(version(), suites.stream().map(org.dsv32.conformance.CheckSuite::name).toList(), backend, part, options.dims());
         ConformanceReport report;
         try {
-            report = new ConformanceRunner(suites).run(candidates, reference, options, progress, run);
+            org.dsv32.conformance.ShardCosts costs = shardCosts == null ? org.dsv32.conformance.ShardCosts.builtIn(options)
+                    : org.dsv32.conformance.ShardCosts.read(shardCosts, suites);
+            report = new ConformanceRunner(suites).run(candidates, reference, options, progress, run, costs);
         } finally {
             progress.finish();
         }
@@ -113,14 +125,21 @@ final class ConformCommand implements Callable<Integer> {
                 runProblems.add("backend '" + b.name() + "' was asked for but is " + b.availability() + ": nothing was checked");
             }
         }
+        if (writeShardCosts != null) {
+            org.dsv32.conformance.ShardCosts measured = org.dsv32.conformance.ShardCosts.fromResults(report.results(), suites, "this run");
+            OutputFiles.writeString(writeShardCosts, measured.tsv());
+            err.println("wrote " + Printable.of(writeShardCosts) + " (" + measured.seconds().size() + " units, digest " + measured.digest() + ")");
+        }
         return finish(out, report, strict, base, runProblems, ReportJson.toJson(report, strict), json, html);
     }
 
     /** {@code --merge}: the shards' reports as one, written and judged like a run's. */
     private int merge(PrintStream out, Path json, Path html, JsonNode base) throws java.io.IOException {
         // the run's options are the shards' own (the merge checks that they agree): given here, they would mislead
-        if (shard != null || quick || seed != null || strict || suiteNames != null || !backend.equals("all") || !dims.equals("small")) {
-            throw new IllegalArgumentException("--merge runs nothing: --shard, --quick, --seed, --strict, --suite, --backend and --dims come from the shards' reports");
+        if (shard != null || quick || seed != null || strict || suiteNames != null || !backend.equals("all") || !dims.equals("small")
+                || shardCosts != null || writeShardCosts != null) {
+            throw new IllegalArgumentException("--merge runs nothing: --shard, --quick, --seed, --strict, --suite, --backend, --dims and the "
+                    + "shard costs come from the shards' reports (pass a merged report.json to --shard-costs of a later run)");
         }
         List<ReportMerge.Input> inputs = new java.util.ArrayList<>();
         for (Path p : merge) {

@@ -23,4 +23,17 @@ public interface CheckSuite {
                                   java.util.function.IntPredicate owned) {
         return owned.test(0) ? run(candidate, reference, options, progress) : List.of();
     }
+
+    /**
+     * The names of this suite's units of work, in the order {@link #run(Backend, Backend, CheckOptions, Progress,
+     * java.util.function.IntPredicate)} numbers them (unit u is element u): what a shard plan deals and what its cost
+     * table ({@link ShardCosts}) is keyed by. The default is the whole suite as one unit.
+     */
+    default List<String> unitKeys(CheckOptions options) { return List.of(WHOLE_UNIT); }
+
+    /** The unit of work a result of this suite came from (one of {@link #unitKeys}); how a report's times become costs. */
+    default String unitKeyOf(CheckResult result) { return WHOLE_UNIT; }
+
+    /** The key of a suite that is one unit. */
+    String WHOLE_UNIT = "*";
 }

@@ -43,14 +43,28 @@ public final class ConformanceRunner {
     }
 
     /**
-     * Runs the part {@code run.shard()} of the run ({@link Shard}): suite {@code s}'s unit {@code u} for backend
-     * {@code b} runs when the shard owns position {@code s * backends + b + u}; an unavailable backend's single
-     * UNAVAILABLE row belongs to the shard owning position {@code b}. Every shard lists every backend's information.
+     * Runs the part {@code run.shard()} of the run, dealt by the committed cost table for the options
+     * ({@link ShardCosts#builtIn}, uniform where none is committed).
      */
     public ConformanceReport run(List<Backend> candidates, Backend reference, CheckOptions options, Progress progress,
                                  org.dsv32.conformance.report.RunInfo run) {
+        return run(candidates, reference, options, progress, run, ShardCosts.builtIn(options));
+    }
+
+    /**
+     * Runs the part {@code run.shard()} of the run as a {@link ShardPlan} over {@code costs} deals it: every unit of
+     * every suite for every available backend, and each unavailable backend's single UNAVAILABLE row. Every shard
+     * lists every backend's information. The report's run info records the table's digest, so that only shards
+     * dealt alike merge.
+     */
+    public ConformanceReport run(List<Backend> candidates, Backend reference, CheckOptions options, Progress progress,
+                                 org.dsv32.conformance.report.RunInfo run, ShardCosts costs) {
         long t0 = System.nanoTime();
-        Shard shard = run.shard();
+        List<String> suiteNames = suites.stream().map(CheckSuite::name).toList();
+        List<List<String>> keys = suites.stream().map(su -> su.unitKeys(options)).toList();
+        List<List<List<String>>> unitKeys = new ArrayList<>();
+        for (Backend b : candidates) unitKeys.add(b.availability().available() ? keys : List.of());
+        ShardPlan plan = new ShardPlan(run.shard(), costs, candidates.stream().map(Backend::name).toList(), suiteNames, unitKeys);
         List<CheckResult> results = new ArrayList<>();
         List<ConformanceReport.BackendInfo> backends = new ArrayList<>();
         for (int bi = 0; bi < candidates.size(); bi++) {
@@ -60,16 +74,16 @@ public final class ConformanceRunner {
             backends.add(new ConformanceReport.BackendInfo(b.name(), b.description(), avail.available(), avail.reason(),
                     implemented, OperationCatalog.ALL.size()));
             if (!avail.available()) {
-                if (!shard.owns(bi)) continue;
+                if (!plan.ownsUnavailable(bi)) continue;
                 progress.report("[" + b.name() + "] unavailable: " + avail.reason());
                 results.add(CheckResult.notRun("backend", b.name(), "*", "-", Tier.TIGHT, Status.UNAVAILABLE, avail.reason()));
                 continue;
             }
             for (int si = 0; si < suites.size(); si++) {
-                results.addAll(suites.get(si).run(b, reference, options, progress, shard.units(si, bi, candidates.size())));
+                results.addAll(suites.get(si).run(b, reference, options, progress, plan.units(si, bi)));
             }
         }
-        return ConformanceReport.of(options, backends, results, (System.nanoTime() - t0) / 1e9).withRun(run);
+        return ConformanceReport.of(options, backends, results, (System.nanoTime() - t0) / 1e9).withRun(run.withShardCosts(costs.digest()));
     }
 
     /** How many catalogued operations the backend provides itself or by delegation. */

@@ -25,6 +25,14 @@ public final class OperationSuite implements CheckSuite {
         return run(candidate, reference, options, progress, u -> true);
     }
 
+    @Override
+    public List<String> unitKeys(CheckOptions options) {
+        return checks.stream().map(c -> org.dsv32.spec.ops.OperationCatalog.label(c.operation())).toList();
+    }
+
+    @Override
+    public String unitKeyOf(CheckResult result) { return result.operation(); }
+
     /** Unit {@code u} is the check of operation {@code u} in {@link Operations#ALL}'s order. */
     @Override
     public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress,

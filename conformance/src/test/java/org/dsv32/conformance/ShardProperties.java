@@ -39,6 +39,14 @@ class ShardProperties {
     /** A suite with a fixed number of units that reports one result per unit it runs (no computation). */
     record CountingSuite(String name, int units) implements CheckSuite {
         @Override
+        public List<String> unitKeys(CheckOptions options) {
+            return java.util.stream.IntStream.range(0, units).mapToObj(u -> "unit" + u).toList();
+        }
+
+        @Override
+        public String unitKeyOf(CheckResult result) { return result.operation(); }
+
+        @Override
         public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress) {
             return run(candidate, reference, options, progress, u -> true);
         }
@@ -87,6 +95,93 @@ class ShardProperties {
             int min = Integer.MAX_VALUE, max = 0;
             for (int c : e.getValue()) { min = Math.min(min, c); max = Math.max(max, c); }
             assertTrue(max - min <= 1, e.getKey() + " " + java.util.Arrays.toString(e.getValue()));
+        }
+    }
+
+    /**
+     * Balanced by time: for random costs, the shards of a run are still disjoint and cover it, and the planned load of
+     * the longest shard is at most the average plus the longest unit (the longest-processing-time rule's guarantee).
+     */
+    @Property(tries = 60)
+    void costBalancedShardsAreDisjointCoverTheRunAndAreBalanced(@ForAll @IntRange(min = 1, max = 6) int n,
+                                                                @ForAll @Size(min = 1, max = 3) List<@IntRange(min = 0, max = 12) Integer> unitCounts,
+                                                                @ForAll @Size(min = 36, max = 36) List<@IntRange(min = 0, max = 1000) Integer> costList) {
+        List<CheckSuite> suites = new ArrayList<>();
+        for (int i = 0; i < unitCounts.size(); i++) suites.add(new CountingSuite("s" + i, unitCounts.get(i)));
+        List<Backend> backends = List.of(Backends.byName("reference"), Backends.byName("simd"));
+        java.util.Map<String, Double> m = new java.util.HashMap<>();
+        int c = 0;
+        for (int si = 0; si < unitCounts.size(); si++) {
+            for (int u = 0; u < unitCounts.get(si); u++) m.put(ShardCosts.key("s" + si, "simd", "unit" + u), (double) costList.get(c++ % costList.size()));
+        }
+        ShardCosts costs = new ShardCosts("test", m); // the reference's units fall back to the median
+        ConformanceRunner runner = new ConformanceRunner(suites);
+        RunInfo whole = RunInfo.whole(suites.stream().map(CheckSuite::name).toList());
+        Set<String> all = keys(runner.run(backends, backends.getFirst(), CheckOptions.quickDefaults(), Progress.NONE, whole, costs));
+        Set<String> union = new HashSet<>();
+        for (int i = 1; i <= n; i++) {
+            ConformanceReport part = runner.run(backends, backends.getFirst(), CheckOptions.quickDefaults(), Progress.NONE, whole.withShard(new Shard(i, n)), costs);
+            assertEquals(costs.digest(), part.run().shardCosts());
+            for (String key : keys(part)) assertTrue(union.add(key), "in two shards: " + key);
+        }
+        assertEquals(all, union);
+        List<List<String>> perSuite = suites.stream().map(su -> su.unitKeys(CheckOptions.quickDefaults())).toList();
+        ShardPlan plan = new ShardPlan(new Shard(1, n), costs, backends.stream().map(Backend::name).toList(),
+                suites.stream().map(CheckSuite::name).toList(), List.of(perSuite, perSuite));
+        double total = 0, longest = 0;
+        for (Backend b : backends) {
+            for (int si = 0; si < suites.size(); si++) {
+                for (String k : perSuite.get(si)) {
+                    double x = costs.cost("s" + si, b.name(), k);
+                    total += x;
+                    longest = Math.max(longest, x);
+                }
+            }
+        }
+        for (double load : plan.loads()) assertTrue(load <= total / n + longest + 1e-9, java.util.Arrays.toString(plan.loads()) + " total " + total);
+    }
+
+    /** A shard of a long unit gets nothing else when the rest fits beside it: what round-robin could not do. */
+    @Test
+    void theLongestUnitGetsAShardOfItsOwn() {
+        ShardCosts costs = new ShardCosts("test", java.util.Map.of(ShardCosts.key("s0", "simd", "unit0"), 100.0,
+                ShardCosts.key("s0", "simd", "unit1"), 10.0, ShardCosts.key("s0", "simd", "unit2"), 10.0, ShardCosts.key("s0", "simd", "unit3"), 10.0));
+        List<List<List<String>>> keys = List.of(List.of(List.of("unit0", "unit1", "unit2", "unit3")));
+        ShardPlan first = new ShardPlan(new Shard(1, 2), costs, List.of("simd"), List.of("s0"), keys);
+        ShardPlan second = new ShardPlan(new Shard(2, 2), costs, List.of("simd"), List.of("s0"), keys);
+        assertEquals(List.of(0), java.util.stream.IntStream.range(0, 4).filter(first.units(0, 0)).boxed().toList());
+        assertEquals(List.of(1, 2, 3), java.util.stream.IntStream.range(0, 4).filter(second.units(0, 0)).boxed().toList());
+        assertEquals(100.0, first.loads()[0]);
+        assertEquals(30.0, first.loads()[1]);
+    }
+
+    /** A cost table survives its TSV form, refuses malformed lines naming the line, and its digest names its content. */
+    @Test
+    void costTablesRoundTripAndRefuseBadLines() {
+        ShardCosts t = new ShardCosts("test", java.util.Map.of(ShardCosts.key("operations", "simd", "linear"), 1.25, ShardCosts.key("golden", "simd", "*"), 3.0));
+        ShardCosts back = ShardCosts.parseTsv(t.tsv(), "again");
+        assertEquals(t.seconds(), back.seconds());
+        assertEquals(t.digest(), back.digest());
+        assertEquals("uniform", ShardCosts.uniform().digest());
+        assertEquals(2.0, new ShardCosts("m", java.util.Map.of("a\tb\tc", 1.0, "a\tb\td", 2.0, "a\tb\te", 9.0)).cost("x", "y", "z"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ShardCosts.parseTsv("# h\nops\tsimd\tlinear\n", "f.tsv"));
+        assertTrue(e.getMessage().startsWith("f.tsv:2:"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ShardCosts.parseTsv("ops\tsimd\tlinear\tfast\n", "f.tsv"));
+        assertTrue(e.getMessage().contains("'fast'"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new ShardCosts("neg", java.util.Map.of("a\tb\tc", -1.0)));
+    }
+
+    /** The committed tables parse and name only units the current suites have (a stale table would deal blindly). */
+    @Test
+    void committedCostTablesNameRealUnits() {
+        for (CheckOptions o : List.of(CheckOptions.quickDefaults(), CheckOptions.defaults())) {
+            ShardCosts t = ShardCosts.builtIn(o);
+            assertTrue(!t.seconds().isEmpty(), "no committed table " + ShardCosts.builtInName(o));
+            Set<String> known = new HashSet<>();
+            for (CheckSuite s : ConformanceRunner.suites(null)) {
+                for (String b : List.of("reference", "simd", "cuda")) for (String u : s.unitKeys(o)) known.add(ShardCosts.key(s.name(), b, u));
+            }
+            for (String k : t.seconds().keySet()) assertTrue(known.contains(k), ShardCosts.builtInName(o) + " names an unknown unit: " + k);
         }
     }
 

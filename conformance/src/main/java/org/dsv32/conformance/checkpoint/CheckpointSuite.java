@@ -77,13 +77,27 @@ public final class CheckpointSuite implements CheckSuite {
         return run(candidate, reference, options, progress, u -> true);
     }
 
+    @Override
+    public List<String> unitKeys(CheckOptions options) {
+        List<String> keys = new ArrayList<>();
+        for (TinyCheckpointWriter.Variant v : VARIANTS) for (PrecisionMode m : PrecisionMode.values()) keys.add(label(v) + "/" + m.label());
+        return keys;
+    }
+
+    @Override
+    public String unitKeyOf(CheckResult result) { return result.operation() + "/" + result.mode(); }
+
+    private static final List<TinyCheckpointWriter.Variant> VARIANTS = List.of(TinyCheckpointWriter.Variant.UE8M0, TinyCheckpointWriter.Variant.PLAIN);
+
+    private static String label(TinyCheckpointWriter.Variant v) { return "logits[" + v.name().toLowerCase(java.util.Locale.ROOT) + "]"; }
+
     /** Unit {@code u} is one (variant, precision mode) run, variants outer, in declaration order. */
     @Override
     public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress,
                                  java.util.function.IntPredicate owned) {
         List<CheckResult> out = new ArrayList<>();
         PrecisionMode[] modes = PrecisionMode.values();
-        List<TinyCheckpointWriter.Variant> variants = List.of(TinyCheckpointWriter.Variant.UE8M0, TinyCheckpointWriter.Variant.PLAIN);
+        List<TinyCheckpointWriter.Variant> variants = VARIANTS;
         for (int v = 0; v < variants.size(); v++) {
             TinyCheckpointWriter.Variant variant = variants.get(v);
             long seed = options.seedFor("checkpoint", variant.ordinal());
@@ -99,7 +113,7 @@ public final class CheckpointSuite implements CheckSuite {
 
     private CheckResult runOne(Backend candidate, Backend reference, CheckOptions options, Progress progress, Path dir,
                                TinyCheckpointWriter.Variant variant, long seed, PrecisionMode mode) {
-        String op = "logits[" + variant.name().toLowerCase(java.util.Locale.ROOT) + "]";
+        String op = label(variant);
         long t0 = System.nanoTime();
         try (CheckpointLoader ckpt = CheckpointLoader.open(dir)) {
             OpContext ctx = new OpContext(ckpt.config(), mode);

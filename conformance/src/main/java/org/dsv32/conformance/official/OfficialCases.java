@@ -28,6 +28,18 @@ public final class OfficialCases {
     /** Whether the class path holds committed official outputs. */
     public static boolean shippedAvailable() { return OfficialCases.class.getResource(RESOURCE_ROOT + INDEX) != null; }
 
+    /** The case names of the index of {@code dir} (null: the committed cases); empty when there is none or it is unreadable. */
+    public static List<String> caseNames(Path dir) {
+        try {
+            if (dir != null) return names(Files.readAllBytes(dir.resolve(INDEX)), dir.resolve(INDEX).toString());
+            try (InputStream in = OfficialCases.class.getResourceAsStream(RESOURCE_ROOT + INDEX)) {
+                return in == null ? List.of() : names(in.readAllBytes(), "class path " + RESOURCE_ROOT + INDEX);
+            }
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
     /** The case names of an index. */
     static List<String> names(byte[] index, String source) throws IOException {
         JsonNode root = new ObjectMapper().readTree(index);

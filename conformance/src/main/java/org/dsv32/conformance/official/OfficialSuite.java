@@ -58,6 +58,16 @@ public final class OfficialSuite implements CheckSuite {
         return run(candidate, reference, options, progress, u -> true);
     }
 
+    /** The cases of the index; an unreadable or missing set is one unit (it reports itself as such). */
+    @Override
+    public List<String> unitKeys(CheckOptions options) {
+        List<String> names = OfficialCases.caseNames(directory);
+        return names.isEmpty() ? List.of(WHOLE_UNIT) : names.stream().map(n -> "official[" + n + "]").toList();
+    }
+
+    @Override
+    public String unitKeyOf(CheckResult result) { return result.operation(); }
+
     /**
      * Unit {@code u} is case {@code u} of the index; an unreadable set is unit 0 (so exactly one shard reports it).
      */

@@ -45,6 +45,7 @@ public final class ReportJson {
         r.run().suites().forEach(su::add);
         run.put("backend", r.run().backend());
         run.put("dims", r.run().dims().label());
+        run.put("shard_costs", r.run().shardCosts());
         ObjectNode m = root.putObject("machine");
         m.put("java", r.machine().java());
         m.put("vendor", r.machine().vendor());
@@ -184,7 +185,7 @@ public final class ReportJson {
         for (JsonNode n : run.path("suites")) suites.add(n.asText());
         if (run.isMissingNode()) suites = results.stream().map(CheckResult::suite).distinct().toList();
         RunInfo info = new RunInfo(run.path("version").asText("unknown"), suites, run.path("backend").asText("all"), shard,
-                org.dsv32.conformance.Dims.parse(run.path("dims").asText("small")));
+                org.dsv32.conformance.Dims.parse(run.path("dims").asText("small")), run.path("shard_costs").asText("uniform"));
         return new ConformanceReport(root.path("generated").asText(), root.path("seed").asLong(), root.path("quick").asBoolean(),
                 machine, backends, results, root.path("summary").path("seconds").asDouble(), info);
     }

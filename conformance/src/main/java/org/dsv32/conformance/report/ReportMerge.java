@@ -50,6 +50,7 @@ public final class ReportMerge {
             same(in, first, "suites", a.run().suites(), b.run().suites());
             same(in, first, "backend", a.run().backend(), b.run().backend());
             same(in, first, "dims", a.run().dims(), b.run().dims());
+            same(in, first, "shard cost table", a.run().shardCosts(), b.run().shardCosts());
             same(in, first, "number of shards", a.run().shard().count(), b.run().shard().count());
             same(in, first, "backends (name: available)", availability(a), availability(b));
         }
