@@ -36,8 +36,11 @@ class TrainStepCommandTest {
         assertEquals(16 * 3 + 3 + 1 + 2 + 5 + 2 + 5, j.get("tensors").size());
         for (JsonNode t : j.get("tensors")) {
             if (t.get("exact_norm").asDouble() == 0) continue; // an expert no token chose
-            double rel = t.get("rel_norm").asDouble();
+            double rel = t.get("rel_norm").asDouble(), gemms = t.get("rel_norm_fp8_gemms_only").asDouble();
             assertTrue(rel > 0 && rel < 0.5, t.toString());
+            // the FP8 GEMMs alone: a share of the error; none for tensors whose gradient passes through no FP8 GEMM
+            boolean viaFp8Gemm = !t.get("name").asText().matches(".*(k_norm|weights_proj).*");
+            assertTrue(viaFp8Gemm ? gemms > 0 && gemms < rel : gemms == 0, t.toString());
             assertTrue(!t.get("name").asText().endsWith("e_score_correction_bias"), "the correction bias gets no gradient");
         }
         assertTrue(j.get("losses").get("exact").get("indexer").asDouble() > 0);

@@ -21,17 +21,25 @@ import org.dsv32.spec.weights.Weight;
  */
 public class BackwardSteps {
     protected final OpContext ctx;
+    /** The backward GEMMs' mode: normally the forward's; exact forward with FP8 GEMMs isolates the GEMMs' error. */
+    protected final OpContext backward;
     protected final Backend self;
     private final OpContext exact;
     private final double[] frequencies;
 
-    public BackwardSteps(OpContext ctx, Backend self) {
+    public BackwardSteps(OpContext ctx, Backend self) { this(ctx, ctx, self); }
+
+    /** Forward ops in {@code ctx}, the linear backward's Dgrad and Wgrad in {@code backward} (same configuration). */
+    public BackwardSteps(OpContext ctx, OpContext backward, Backend self) {
+        if (!ctx.config().equals(backward.config())) throw new IllegalArgumentException("backward steps: the forward and backward contexts differ in configuration");
         this.ctx = ctx;
+        this.backward = backward;
         this.self = self;
         this.exact = new OpContext(ctx.config(), PrecisionMode.EXACT);
         this.frequencies = ctx.config().ropeFrequencies();
     }
 
+    /** The forward's context (its mode is the model's forward precision). */
     public OpContext context() { return ctx; }
 
     /** y = x W^T as the model's forward computes it in this mode (act_quant in fp8 mode for an FP8 weight). */
@@ -46,7 +54,7 @@ public class BackwardSteps {
      */
     public TensorF64 linearBackward(TensorF64 dy, TensorF64 x, Weight w, Gradients grads) {
         if (grads != null) grads.add(w.name(), wgrad(dy, x, w));
-        return self.require(Fp8BackwardOp.class, ctx).dgrad(dy, w);
+        return self.require(Fp8BackwardOp.class, backward).dgrad(dy, w);
     }
 
     /** The backward of {@link #exactLinear}: both GEMMs exact. */
@@ -57,7 +65,7 @@ public class BackwardSteps {
 
     /** Wgrad of one weight: FP8 (128x1 tiles) for an FP8 weight in fp8 mode, exact for a dense one. */
     protected TensorF64 wgrad(TensorF64 dy, TensorF64 x, Weight w) {
-        OpContext c = ctx.fp8() && w instanceof Fp8BlockWeight ? ctx : exact;
+        OpContext c = backward.fp8() && w instanceof Fp8BlockWeight ? backward : exact;
         return self.require(Fp8BackwardOp.class, c).wgrad(dy, x);
     }
 

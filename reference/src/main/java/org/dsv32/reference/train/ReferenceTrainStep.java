@@ -58,10 +58,16 @@ public class ReferenceTrainStep {
     protected final BlockBackward block;
     protected final IndexerBackward indexer;
 
-    public ReferenceTrainStep(OpContext ctx, Backend self) {
+    public ReferenceTrainStep(OpContext ctx, Backend self) { this(ctx, ctx, self); }
+
+    /**
+     * The forward in {@code ctx}'s mode and every linear's Dgrad/Wgrad in {@code backward}'s: (exact, fp8) separates
+     * the FP8 backward GEMMs' share of the gradients' error from the fp8 forward's.
+     */
+    public ReferenceTrainStep(OpContext ctx, OpContext backward, Backend self) {
         this.ctx = ctx;
         this.self = self;
-        this.steps = new BackwardSteps(ctx, self);
+        this.steps = new BackwardSteps(ctx, backward, self);
         this.block = new BlockBackward(steps, self);
         this.indexer = new IndexerBackward(steps, self);
     }
