@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 ParityCommand.class,
                 BalanceCommand.class,
                 SpeculateCommand.class,
+                TrainStepCommand.class,
                 BenchCommand.class,
                 ConformCommand.class,
                 MutantsCommand.class,

@@ -50,6 +50,10 @@ class BenchCommandTest {
             }
         }
         assertTrue(ops.containsAll(List.of("mla_decode", "indexer", "moe", "tiny_decode")), ops.toString());
+        // the MoE experts' k-grouped Wgrad: ragged groups, checked and timed like every row
+        Set<String> grouped = new HashSet<>();
+        for (JsonNode res : j.get("results")) if (res.get("op").asText().equals("fp8_wgrad") && res.has("groups")) grouped.add(res.get("backend").asText());
+        assertEquals(Set.of("reference", "simd"), grouped);
         // the GEMV on a weight never used before (codes not repacked) is its own row for every shape
         Set<String> firstUse = new HashSet<>();
         for (JsonNode res : j.get("results")) {

@@ -7,8 +7,10 @@ import org.dsv32.spec.tensor.TensorF64;
  * The lightning indexer's training loss and its gradients in float32, as a training framework computes them next to
  * an fp32 indexer: every dot product, score, exponential, sum and product is a float (spec/TOLERANCES.md,
  * indexer_loss, bounds the result). The log-softmax is the stable one (I − max − log Σ exp(I − max)) and log p is
- * log(a_s) − log(Σ a), so no quotient underflows before its logarithm. Scalar float loops in a fixed order
- * (deterministic): the work is O(T H S d), the indexer forward's own, and the forward's kernels serve inference.
+ * log(a_s) − log(Σ a), so no quotient underflows before its logarithm. The O(T H S d) parts (the dot products
+ * z = q_h · k(s), and the gradients' accumulations ∂q += e k(s), ∂k(s) += e q_h) run on the vector kernels
+ * ({@link SimdAttentionKernels#dots} and {@link SimdAttentionKernels#axpy}: per-lane FMA, a fixed reduction tree), the
+ * rest in scalar floats; one thread, every loop in a fixed order, so the result is deterministic.
  */
 public final class SimdIndexerLoss implements IndexerLossOp {
     @Override
@@ -21,17 +23,11 @@ public final class SimdIndexerLoss implements IndexerLossOp {
         float[] dq = new float[tokens * heads * d], dk = new float[keys * d], dw = new float[tokens * heads];
         float[] z = new float[heads * keys];
         float total = 0;
+        SimdAttentionKernels kr = SimdAttentionKernels.current();
         for (int t = 0; t < tokens; t++) {
             int pos = IndexerLossOp.position(t, tokens, keys);
             int[] set = keySet(pos, selection == null ? null : selection[t]);
-            for (int h = 0; h < heads; h++) {
-                int qo = (t * heads + h) * d;
-                for (int s = 0; s < keys; s++) {
-                    float sum = 0;
-                    for (int i = 0; i < d; i++) sum += qf[qo + i] * kf[s * d + i];
-                    z[h * keys + s] = sum;
-                }
-            }
+            for (int h = 0; h < heads; h++) kr.dots(kf, 0, d, keys, qf, (t * heads + h) * d, d, z, h * keys); // z[h][s] = q_h . k(s)
             for (int s = 0; s < keys; s++) {
                 float sum = 0;
                 for (int h = 0; h < heads; h++) sum += wf[t * heads + h] * c * Math.max(z[h * keys + s], 0f);
@@ -70,10 +66,8 @@ public final class SimdIndexerLoss implements IndexerLossOp {
                     if (!(zs > 0)) continue; // ReLU(z) = 0 and ReLU'(z) = 0 (at the kink too)
                     sum += g[j] * c * zs;
                     float ez = g[j] * c * wh;
-                    for (int i = 0; i < d; i++) {
-                        dq[qo + i] += ez * kf[s * d + i];
-                        dk[s * d + i] += ez * qf[qo + i];
-                    }
+                    kr.axpy(ez, kf, s * d, dq, qo, d);
+                    kr.axpy(ez, qf, qo, dk, s * d, d);
                 }
                 dw[t * heads + h] = sum;
             }

@@ -213,6 +213,46 @@ public final class BenchRunner {
                 }
             }
         }
+        // the grouped row has its own shapes: not run when --shape or --m asked for particular plain GEMMs (--smoke sets both)
+        if (op.equals("fp8_wgrad") && (options.smoke() || options.shapes() == null && options.ms() == null)) groupedWgrad(report, candidates);
+    }
+
+    /**
+     * The MoE experts' k-grouped Wgrad ({@link GroupedWgradWorkload}): 4096 tokens routed top-8 among 256 experts
+     * through 2048x7168 (an expert's gate/up projection); --quick computes the first 32 groups, --smoke 4 experts at
+     * top-2 through the smoke shape. Checked against the reference on three groups before timing.
+     */
+    private void groupedWgrad(BenchReport report, List<Backend> candidates) {
+        Fp8GemmWorkload.Shape shape = options.smoke() ? new Fp8GemmWorkload.Shape(256, 200) : new Fp8GemmWorkload.Shape(2048, 7168);
+        int tokens = options.smoke() ? 130 : Fp8BackwardWorkload.TOKENS, experts = options.smoke() ? 4 : 256, topK = options.smoke() ? 2 : 8;
+        int groups = options.smoke() ? 4 : options.quick() ? 32 : 256;
+        GroupedWgradWorkload w;
+        try {
+            w = new GroupedWgradWorkload(tokens, experts, topK, groups, shape, options.seed());
+        } catch (OutOfMemoryError e) {
+            report.skip("fp8_wgrad", "all", "grouped: out of memory (" + e.getMessage() + ")");
+            return;
+        }
+        say("fp8_wgrad grouped %s", w.label());
+        Map<String, Object> dims = new LinkedHashMap<>();
+        dims.put("groups", groups);
+        dims.put("rows", w.routedRows());
+        dims.put("m_e", w.groupSizes());
+        dims.put("n", shape.n());
+        dims.put("k", shape.k());
+        BenchTimer timer = options.timer();
+        BenchTimer.Timing ref = timer.slow(0, 1).time(w.referencePart()).scaled(w.partScale());
+        String routing = tokens + " tokens top-" + topK + " of " + experts + " experts";
+        report.add(new BenchResult("fp8_wgrad", dims, "reference", ref, w.flops(), w.bytes(),
+                "k-grouped (" + routing + "); float64, measured on one group's " + Fp8BackwardWorkload.PART + " channels, scaled"));
+        for (Backend b : candidates) {
+            String name = b.name();
+            if (!checked("fp8_wgrad grouped " + w.label(), name, report, "fp8_wgrad", () -> w.check(name))) continue;
+            boolean simd = name.equals("simd");
+            BenchTimer.Timing t = timer.time(simd ? w::runSimd : w.contract(b));
+            report.add(new BenchResult("fp8_wgrad", dims, name, t, w.flops(), w.bytes(),
+                    "k-grouped (" + routing + "), one group after another; " + (simd ? "gather and quantisation included" : "Fp8BackwardOp contract")));
+        }
     }
 
     /** The {@code fp8_gemv_first_use} row of a GEMV workload ({@link FirstUseGemv}). */
