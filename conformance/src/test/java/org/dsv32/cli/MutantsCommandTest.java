@@ -88,7 +88,9 @@ class MutantsCommandTest {
     void aSurvivorIsAJUnitFailure() throws Exception {
         var survivor = new org.dsv32.conformance.mutants.MutantResult(MutantCatalogue.byId("rms-norm-eps"), false, "", "", "",
                 java.util.List.of("rms_norm", "linear"), 0.5);
-        String xml = MutantsCommand.junitXml(java.util.List.of(survivor), java.util.List.of(MutantCatalogue.byId("mtp-loss-target-offset")),
+        var unreachable = org.dsv32.conformance.mutants.MutantResult.notReachable(MutantCatalogue.byId("mtp-loss-target-offset"),
+                "a logits run never calls mtp_loss", java.util.List.of(), 0);
+        String xml = MutantsCommand.junitXml(java.util.List.of(survivor), java.util.List.of(unreachable),
                 null, null, org.dsv32.conformance.CheckOptions.quickDefaults(), "reference", org.dsv32.conformance.Shard.WHOLE);
         org.w3c.dom.Element root = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
                 .parse(new java.io.ByteArrayInputStream(xml.getBytes(java.nio.charset.StandardCharsets.UTF_8))).getDocumentElement();

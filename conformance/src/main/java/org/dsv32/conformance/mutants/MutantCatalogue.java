@@ -85,6 +85,14 @@ public final class MutantCatalogue {
         throw new IllegalArgumentException("unknown mutant '" + id + "' (known: " + ALL.stream().map(Mutant::id).toList() + ")");
     }
 
+    /**
+     * Why a mutant's kill is narrower than {@link org.dsv32.conformance.Margin#TARGET} gates, where that is understood
+     * (printed beside it by {@code ./dsv32 mutants}); null for one without an entry.
+     */
+    public static String lowMarginWhy(String id) { return LOW_MARGIN_WHY.get(id); }
+
+    private static final java.util.Map<String, String> LOW_MARGIN_WHY = java.util.Map.of();
+
     private static List<Mutant> build() {
         List<Mutant> l = new ArrayList<>();
 
