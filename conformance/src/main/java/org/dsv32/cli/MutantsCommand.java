@@ -137,6 +137,7 @@ final class MutantsCommand implements Callable<Integer> {
                 continue;
             }
             results.add(r);
+            if (r.survived() && !official && MutantCatalogue.lowMarginWhy(m.id()) != null) out.println("  (why: " + MutantCatalogue.lowMarginWhy(m.id()) + ")");
             String invisible = org.dsv32.conformance.mutants.OfficialJudge.INVISIBLE_END_TO_END.get(m.id());
             if (official && !r.killed() && invisible != null) out.println("  (invisible end to end: " + invisible + ")");
         }
