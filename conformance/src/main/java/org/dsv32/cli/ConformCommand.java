@@ -214,16 +214,19 @@ final class ConformCommand implements Callable<Integer> {
     }
 
     static void printTable(PrintStream out, ConformanceReport r) {
-        out.printf(Locale.ROOT, "%-10s %-18s %-10s %-12s %5s %11s %10s %15s  %s%n", "suite", "operation", "backend", "precision",
-                "cases", "calc_diff", "ulps", "agree/tie/viol", "status");
+        out.printf(Locale.ROOT, "%-10s %-18s %-10s %-12s %5s %11s %10s %15s %9s  %s%n", "suite", "operation", "backend", "precision",
+                "cases", "calc_diff", "ulps", "agree/tie/viol", "headroom", "status");
         for (CheckResult c : r.results()) {
             DecisionCounts d = c.decisions();
             String status = c.status().display() + (c.note().isEmpty() ? "" : " (" + c.note() + ")");
             if (c.status() == Status.FAIL) status += " — " + c.failedCases() + " failed case(s)";
-            out.printf(Locale.ROOT, "%-10s %-18s %-10s %-12s %5d %11s %10s %15s  %s%n", c.suite(), c.operation(), c.backend(),
+            // headroom of a pass (gate / error, org.dsv32.conformance.Margin); a FAIL shows its margin instead
+            String room = c.status() == Status.FAIL ? "fail " + org.dsv32.conformance.Margin.format(c.margin())
+                    : org.dsv32.conformance.Margin.format(c.headroom());
+            out.printf(Locale.ROOT, "%-10s %-18s %-10s %-12s %5d %11s %10s %15s %9s  %s%n", c.suite(), c.operation(), c.backend(),
                     c.mode() + "/" + c.tier().label(), c.cases().size(), c.cases().isEmpty() ? "-" : sci(c.worstCalcDiff()),
                     c.cases().isEmpty() ? "-" : sci(c.worstUlps()),
-                    d.total() == 0 ? "-" : d.agree() + "/" + d.nearTie() + "/" + d.violation(), Printable.of(status));
+                    d.total() == 0 ? "-" : d.agree() + "/" + d.nearTie() + "/" + d.violation(), room, Printable.of(status));
         }
     }
 

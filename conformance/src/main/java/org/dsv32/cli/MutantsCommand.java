@@ -110,7 +110,7 @@ final class MutantsCommand implements Callable<Integer> {
                 + ", " + (official ? "judged by DeepSeek's own outputs" : "quick checks, seed " + options.seed()));
         int unreachable = 0;
         List<MutantResult> results = new ArrayList<>();
-        List<Mutant> notReachable = new ArrayList<>();
+        List<MutantResult> notReachable = new ArrayList<>();
         for (int i = 0; i < mutants.size(); i++) {
             Mutant m = mutants.get(i);
             err.printf(Locale.ROOT, "[%d/%d] %s (%s)%n", i + 1, mutants.size(), m.id(), m.operationLabel());
@@ -118,7 +118,7 @@ final class MutantsCommand implements Callable<Integer> {
             if (official && !org.dsv32.conformance.mutants.OfficialJudge.reachable(m)) {
                 out.println("  " + m.id() + ": not reachable (a logits run never calls " + m.operationLabel() + ")");
                 unreachable++;
-                notReachable.add(m);
+                notReachable.add(MutantResult.notReachable(m, "a logits run never calls " + m.operationLabel(), List.of(), 0));
                 continue;
             }
             try {
@@ -130,8 +130,14 @@ final class MutantsCommand implements Callable<Integer> {
                 }
                 return 1;
             }
-            results.add(r);
             out.println(r.line());
+            if (!r.reachable()) {
+                unreachable++;
+                notReachable.add(r);
+                continue;
+            }
+            results.add(r);
+            if (r.survived() && !official && MutantCatalogue.lowMarginWhy(m.id()) != null) out.println("  (why: " + MutantCatalogue.lowMarginWhy(m.id()) + ")");
             String invisible = org.dsv32.conformance.mutants.OfficialJudge.INVISIBLE_END_TO_END.get(m.id());
             if (official && !r.killed() && invisible != null) out.println("  (invisible end to end: " + invisible + ")");
         }
@@ -145,12 +151,31 @@ final class MutantsCommand implements Callable<Integer> {
                             + " outputs (%d not reachable by a logits run) in %.1f s%n",
                     failing == 0 ? "PASS" : "FAIL", results.size() - survived, survived, survived - failing, results.size(), unreachable, secs);
         } else {
-            out.printf(Locale.ROOT, "mutants: %s — %d killed, %d survived of %d in %.1f s (control: the unmutated reference passes each of the %d checks that killed)%n",
-                    survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(), secs, runner.controlledChecks());
+            out.printf(Locale.ROOT, "mutants: %s — %d killed, %d survived of %d%s in %.1f s (control: the unmutated reference passes each of the %d checks that killed)%n",
+                    survived == 0 ? "PASS" : "FAIL", results.size() - survived, survived, results.size(),
+                    unreachable == 0 ? "" : " (" + unreachable + " not reachable at " + options.dims().label() + " dims)", secs, runner.controlledChecks());
         }
+        printMargins(out, results);
         if (json != null) writeJson(json, results, notReachable, selected, options, secs, judge, part);
         if (junit != null) OutputFiles.writeString(junit, junitXml(results, notReachable, null, null, options, judge, part));
         return failing == 0 ? 0 : 1;
+    }
+
+    /**
+     * The kills narrower than {@link org.dsv32.conformance.Margin#TARGET} gates, each with what its killing case
+     * measured (the why), and the smallest margin of the run.
+     */
+    static void printMargins(PrintStream out, List<MutantResult> results) {
+        List<MutantResult> below = results.stream().filter(MutantResult::belowTarget).toList();
+        results.stream().filter(r -> r.killed() && !Double.isNaN(r.margin()))
+                .min(java.util.Comparator.comparingDouble(MutantResult::margin))
+                .ifPresent(r -> out.println("margins: smallest " + org.dsv32.conformance.Margin.format(r.margin()) + " (" + r.mutant().id() + "); "
+                        + below.size() + " kill(s) below " + org.dsv32.conformance.Margin.format(org.dsv32.conformance.Margin.TARGET)
+                        + (below.isEmpty() ? "" : ":")));
+        for (MutantResult r : below) {
+            out.println("  " + r.mutant().id() + " " + org.dsv32.conformance.Margin.format(r.margin()) + " by " + r.killer() + ", case '"
+                    + r.caseName() + "': " + r.reason() + (MutantCatalogue.lowMarginWhy(r.mutant().id()) == null ? "" : " — " + MutantCatalogue.lowMarginWhy(r.mutant().id())));
+        }
     }
 
     /** {@code --merge}: the shards' --json files as one, judged like a run. */
@@ -172,11 +197,20 @@ final class MutantsCommand implements Callable<Integer> {
             }
         }
         ObjectNode root = MutantMerge.merge(inputs);
-        List<MutantResult> results = new ArrayList<>();
-        for (com.fasterxml.jackson.databind.JsonNode m : root.get("mutants")) results.add(MutantMerge.result(m));
-        List<Mutant> notReachable = new ArrayList<>();
-        for (com.fasterxml.jackson.databind.JsonNode m : root.get("not_reachable")) notReachable.add(MutantCatalogue.byId(m.asText()));
+        List<MutantResult> results = new ArrayList<>(), notReachable = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode m : root.get("mutants")) {
+            MutantResult r = MutantMerge.result(m);
+            (r.reachable() ? results : notReachable).add(r);
+        }
+        java.util.Set<String> listed = new java.util.HashSet<>();
+        notReachable.forEach(r -> listed.add(r.mutant().id()));
+        for (com.fasterxml.jackson.databind.JsonNode m : root.get("not_reachable")) {
+            // an older shard file lists a not-reachable mutant only here
+            if (listed.add(m.asText())) notReachable.add(MutantResult.notReachable(MutantCatalogue.byId(m.asText()), "not reachable", List.of(), 0));
+        }
         for (MutantResult r : results) out.println(r.line());
+        for (MutantResult r : notReachable) out.println(r.line());
+        printMargins(out, results);
         long survived = results.stream().filter(r -> !r.killed()).count();
         if (json != null) OutputFiles.writeBytes(json, om.writeValueAsBytes(root));
         if (junit != null) {
@@ -200,7 +234,7 @@ final class MutantsCommand implements Callable<Integer> {
      * One test case per mutant, classname {@code mutants.<operation>}, name its id: killed passes (the killer in its
      * output), SURVIVED fails, not reachable (--judge official) is skipped; a failed control is an error.
      */
-    static String junitXml(List<MutantResult> results, List<Mutant> notReachable, Mutant controlFailedAt, String controlMessage,
+    static String junitXml(List<MutantResult> results, List<MutantResult> notReachable, Mutant controlFailedAt, String controlMessage,
                            CheckOptions options, String judge, Shard part) {
         List<JUnitXml.TestCase> cases = new ArrayList<>();
         for (MutantResult r : results) {
@@ -212,9 +246,10 @@ final class MutantsCommand implements Callable<Integer> {
                     "SURVIVED: no check failed (expected killer: " + m.expectedKillerLabel() + ")", "SURVIVED",
                     m.bug() + "\ninjected at " + m.injectedAt() + "\nchecks run: " + String.join(", ", r.checksRun()) + "\n"));
         }
-        for (Mutant m : notReachable) {
+        for (MutantResult r : notReachable) {
+            Mutant m = r.mutant();
             cases.add(new JUnitXml.TestCase("mutants." + m.operationLabel(), m.id(), 0, JUnitXml.Outcome.SKIPPED,
-                    "not reachable: a logits run never calls " + m.operationLabel(), "", ""));
+                    "not reachable: " + r.notReachable(), "", ""));
         }
         if (controlFailedAt != null) {
             cases.add(new JUnitXml.TestCase("mutants." + controlFailedAt.operationLabel(), controlFailedAt.id(), 0, JUnitXml.Outcome.ERROR,
@@ -227,7 +262,7 @@ final class MutantsCommand implements Callable<Integer> {
         return JUnitXml.render("dsv32 mutants", List.of(new JUnitXml.TestSuite("mutants", props, cases)));
     }
 
-    private static void writeJson(Path file, List<MutantResult> results, List<Mutant> notReachable, List<Mutant> selected, CheckOptions options,
+    private static void writeJson(Path file, List<MutantResult> results, List<MutantResult> notReachable, List<Mutant> selected, CheckOptions options,
                                   double secs, String judge, Shard part) throws IOException {
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = om.createObjectNode();
@@ -240,14 +275,16 @@ final class MutantsCommand implements Callable<Integer> {
         ArrayNode sel = root.putArray("selected"); // the whole run's selection, so that a merge can tell a shard is missing
         selected.forEach(m -> sel.add(m.id()));
         ArrayNode nr = root.putArray("not_reachable");
-        notReachable.forEach(m -> nr.add(m.id()));
+        notReachable.forEach(r -> nr.add(r.mutant().id()));
         root.put("quick", options.quick());
         root.put("dims", options.dims().label());
         root.put("seconds", secs);
         root.put("killed", results.stream().filter(MutantResult::killed).count());
         root.put("survived", results.stream().filter(r -> !r.killed()).count());
         ArrayNode arr = root.putArray("mutants");
-        for (MutantResult r : results) {
+        List<MutantResult> all = new ArrayList<>(results);
+        all.addAll(notReachable);
+        for (MutantResult r : all) {
             Mutant m = r.mutant();
             ObjectNode n = arr.addObject();
             n.put("id", m.id());
@@ -257,7 +294,9 @@ final class MutantsCommand implements Callable<Integer> {
             n.put("operation", m.operationLabel());
             n.put("injected_at", m.injectedAt());
             n.put("expected_killer", m.expectedKillerLabel());
-            n.put("status", r.killed() ? "killed" : "survived");
+            n.put("status", r.status());
+            n.put("killed", r.killed());
+            MutantMerge.putMargin(n, r);
             if (r.killed()) {
                 ObjectNode k = n.putObject("killed_by");
                 k.put("check", r.killer());

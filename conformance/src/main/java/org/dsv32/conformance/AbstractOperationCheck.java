@@ -49,6 +49,9 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
      */
     protected List<C> realCases(CheckOptions options) { return null; }
 
+    /** Why {@link #realCases} is null: the note of the NOT IMPLEMENTED results at {@code --dims real}. */
+    protected String noRealCasesReason() { return "the " + OperationCatalog.label(type) + " check has no cases at --dims real yet"; }
+
     /**
      * Runs one case: {@code candidate} and {@code candidateAgain} are two instances of the candidate's operation
      * (for the determinism check), {@code reference} the reference's in {@link ModeTier#referenceMode()}.
@@ -64,7 +67,7 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
         if (cases == null) {
             for (ModeTier mt : comparisons()) {
                 out.add(CheckResult.notRun(SUITE, candidate.name(), op, mt.candidateMode().label(), mt.tier(),
-                        Status.NOT_IMPLEMENTED, "the " + op + " check has no cases at --dims real yet"));
+                        Status.NOT_IMPLEMENTED, noRealCasesReason()));
             }
             return out;
         }

@@ -17,6 +17,8 @@ public final class CaseEval {
     private ErrorStats stats = ErrorStats.NONE;
     private DecisionCounts decisions = DecisionCounts.NONE;
     private final List<String> failures = new ArrayList<>();
+    /** The largest {@link Margin} ratio over the gates applied so far (0: none measured yet). */
+    private double ratio;
 
     public CaseEval(String name, Tolerance tolerance) {
         this.name = name;
@@ -47,10 +49,11 @@ public final class CaseEval {
         }
         ErrorStats s = ErrorStats.of(candidate, reference);
         stats = stats == ErrorStats.NONE ? s : stats.worst(s);
-        if (s.nonFiniteMismatches() > 0) fail(what + ": " + s.nonFiniteMismatches() + " NaN/inf positions differ from the reference");
-        if (!(s.calcDiff() <= t.calcDiff())) fail(String.format(Locale.ROOT, "%s: calc_diff %.3g > %.3g", what, s.calcDiff(), t.calcDiff()));
+        ratio = Math.max(ratio, Margin.of(s, t));
+        if (s.nonFiniteMismatches() > 0) gateFail(what + ": " + s.nonFiniteMismatches() + " NaN/inf positions differ from the reference");
+        if (!(s.calcDiff() <= t.calcDiff())) gateFail(String.format(Locale.ROOT, "%s: calc_diff %.3g > %.3g", what, s.calcDiff(), t.calcDiff()));
         if (t.gatesMaxErr() && !(s.maxErrInf() <= t.maxErrInf())) {
-            fail(String.format(Locale.ROOT, "%s: max|x-y|/max|y| %.3g > %.3g", what, s.maxErrInf(), t.maxErrInf()));
+            gateFail(String.format(Locale.ROOT, "%s: max|x-y|/max|y| %.3g > %.3g", what, s.maxErrInf(), t.maxErrInf()));
         }
         return s;
     }
@@ -79,14 +82,30 @@ public final class CaseEval {
 
     public void decision(String what, SelectionCheck.Outcome o) {
         decisions = decisions.plus(o.decision());
-        if (o.decision() == Decision.VIOLATION) fail(what + ": decision violation: " + o.reason());
+        if (o.decision() == Decision.VIOLATION) fail(what + ": decision violation: " + o.reason(), o.margin());
     }
 
-    public void fail(String why) {
+    /**
+     * Fails the case for a violated exact contract (a shape, a count, determinism, an input modified, a cache
+     * length): no tolerance to measure against, so its {@link Margin} ratio is +∞.
+     */
+    public void fail(String why) { fail(why, Margin.EXACT); }
+
+    /** Fails the case for a gate this check applies itself, {@code margin} its {@link Margin} ratio (above 1). */
+    public void fail(String why, double margin) {
+        ratio = Math.max(ratio, Double.isNaN(margin) ? Margin.EXACT : margin);
+        gateFail(why);
+    }
+
+    /** A failure whose ratio {@link #compare} has already recorded. */
+    private void gateFail(String why) {
         if (failures.size() < 20) failures.add(why);
     }
 
+    /** The largest {@link Margin} ratio over the gates applied so far. */
+    public double ratio() { return ratio; }
+
     public boolean failed() { return !failures.isEmpty(); }
 
-    public CaseResult result() { return new CaseResult(name, stats, decisions, failures); }
+    public CaseResult result() { return new CaseResult(name, stats, decisions, failures, ratio); }
 }

@@ -43,6 +43,23 @@ public record CheckResult(String suite, String backend, String operation, String
         return d;
     }
 
+    /**
+     * The kill margin ({@link Margin}): the largest ratio over the failed cases; NaN when none failed or none of them
+     * measured one.
+     */
+    public double margin() {
+        return cases.stream().filter(c -> !c.passed()).mapToDouble(CaseResult::ratio).filter(r -> !Double.isNaN(r)).max().orElse(Double.NaN);
+    }
+
+    /**
+     * The headroom of a passing check ({@link Margin}): gate / measured error, 1 / the largest ratio over its cases;
+     * NaN unless it passed with every case measured.
+     */
+    public double headroom() {
+        if (status != Status.PASS || cases.isEmpty() || cases.stream().anyMatch(c -> Double.isNaN(c.ratio()))) return Double.NaN;
+        return Margin.headroom(cases.stream().mapToDouble(CaseResult::ratio).max().orElse(0));
+    }
+
     public long failedCases() { return cases.stream().filter(c -> !c.passed()).count(); }
 
     /** A stable identifier: suite/backend/operation/mode/tier. */

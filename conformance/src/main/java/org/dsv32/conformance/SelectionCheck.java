@@ -17,8 +17,15 @@ import java.util.Arrays;
 public final class SelectionCheck {
     private SelectionCheck() {}
 
-    /** The result of one decision, with a human-readable reason when it is not AGREE. */
-    public record Outcome(Decision decision, String reason) {}
+    /**
+     * The result of one decision, with a human-readable reason when it is not AGREE, and its {@link Margin} ratio: the
+     * score deficit over τ (at most 1 for an admissible choice, 0 for AGREE), +∞ for a malformed choice (wrong count,
+     * duplicate or out-of-range index, none).
+     */
+    public record Outcome(Decision decision, String reason, double margin) {
+        /** An outcome without a measured deficit: 0 unless it is a violation (+∞, a malformed choice). */
+        public Outcome(Decision decision, String reason) { this(decision, reason, decision == Decision.VIOLATION ? Margin.EXACT : 0); }
+    }
 
     /**
      * @param referenceScores the reference's score of every candidate index (−∞ allowed: masked candidates)
@@ -46,7 +53,8 @@ public final class SelectionCheck {
             boolean ok = s >= threshold || (s == kth); // s == kth covers kth = -inf (any masked one ties with it)
             if (!ok || Double.isNaN(s)) {
                 return new Outcome(Decision.VIOLATION, String.format(java.util.Locale.ROOT,
-                        "index %d scores %.6g, below the k-th best %.6g by %.3g > tolerance %.3g", i, s, kth, kth - s, tolerance));
+                        "index %d scores %.6g, below the k-th best %.6g by %.3g > tolerance %.3g", i, s, kth, kth - s, tolerance),
+                        Margin.decision(kth - s, tolerance));
             }
         }
         // and nothing left out may beat a chosen one by more than the tolerance: with ties at the k-th best, "every
@@ -60,9 +68,12 @@ public final class SelectionCheck {
         if (best >= 0 && referenceScores[worst] < referenceScores[best] - tolerance) {
             return new Outcome(Decision.VIOLATION, String.format(java.util.Locale.ROOT,
                     "index %d (score %.6g) left out while index %d (score %.6g) was chosen: %.3g beyond tolerance %.3g",
-                    best, referenceScores[best], worst, referenceScores[worst], referenceScores[best] - referenceScores[worst], tolerance));
+                    best, referenceScores[best], worst, referenceScores[worst], referenceScores[best] - referenceScores[worst], tolerance),
+                    Margin.decision(referenceScores[best] - referenceScores[worst], tolerance));
         }
-        return new Outcome(Decision.NEAR_TIE, String.format(java.util.Locale.ROOT, "differs from the reference within tolerance %.3g of the k-th best %.6g", tolerance, kth));
+        double deficit = Math.max(kth - referenceScores[worst], best < 0 ? 0 : referenceScores[best] - referenceScores[worst]);
+        return new Outcome(Decision.NEAR_TIE, String.format(java.util.Locale.ROOT, "differs from the reference within tolerance %.3g of the k-th best %.6g", tolerance, kth),
+                Math.min(1, Margin.decision(deficit, tolerance)));
     }
 
     /** The k-th largest value (k >= 1), NaN treated as smallest; −∞ when k exceeds the count of finite values and −∞ fills. */

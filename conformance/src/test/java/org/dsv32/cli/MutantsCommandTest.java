@@ -34,6 +34,32 @@ class MutantsCommandTest {
         assertEquals("ue8m0 not rounded or rounded down", first.get("fact_sheet").asText());
         assertEquals("ReferenceActQuant.roundScale()", first.get("injected_at").asText());
         assertTrue(first.get("killed_by").get("check").asText().startsWith("act_quant "));
+        // every kill has its margin: a number of gates, or "Infinity" for an exact contract broken
+        for (JsonNode m : root.get("mutants")) {
+            assertTrue(m.get("killed").asBoolean(), m.toString());
+            double margin = m.get("margin").isNumber() ? m.get("margin").asDouble() : Double.parseDouble(m.get("margin").asText());
+            assertTrue(margin > 1, m.toString());
+        }
+        assertTrue(r.out().contains(", margin "), r.out());
+    }
+
+    @Test
+    void atRealDimsAMutantWhoseCheckHasNoRealCasesIsNotReachableNeverSurvived(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("real.json"), xml = dir.resolve("real.xml");
+        CliRun r = CliRun.of("mutants", "--dims", "real", "--only", "model-position-not-advanced", "--json", json.toString(), "--junit", xml.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("model-position-not-advanced") && r.out().contains("not reachable: not run at --dims real"), r.out());
+        assertTrue(r.out().contains("0 killed, 0 survived of 0 (1 not reachable at real dims)"), r.out());
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertEquals("real", root.get("dims").asText());
+        assertEquals(0, root.get("survived").asInt());
+        JsonNode m = root.get("mutants").get(0);
+        assertEquals("not_reachable", m.get("status").asText());
+        assertEquals(false, m.get("killed").asBoolean());
+        assertTrue(m.get("margin").isNull());
+        assertTrue(m.get("reason").asText().contains("61 layers"), m.toString());
+        assertEquals("model-position-not-advanced", root.get("not_reachable").get(0).asText());
+        assertTrue(Files.readString(xml).contains("skipped=\"1\""), Files.readString(xml));
     }
 
     @Test
@@ -88,7 +114,9 @@ class MutantsCommandTest {
     void aSurvivorIsAJUnitFailure() throws Exception {
         var survivor = new org.dsv32.conformance.mutants.MutantResult(MutantCatalogue.byId("rms-norm-eps"), false, "", "", "",
                 java.util.List.of("rms_norm", "linear"), 0.5);
-        String xml = MutantsCommand.junitXml(java.util.List.of(survivor), java.util.List.of(MutantCatalogue.byId("mtp-loss-target-offset")),
+        var unreachable = org.dsv32.conformance.mutants.MutantResult.notReachable(MutantCatalogue.byId("mtp-loss-target-offset"),
+                "a logits run never calls mtp_loss", java.util.List.of(), 0);
+        String xml = MutantsCommand.junitXml(java.util.List.of(survivor), java.util.List.of(unreachable),
                 null, null, org.dsv32.conformance.CheckOptions.quickDefaults(), "reference", org.dsv32.conformance.Shard.WHOLE);
         org.w3c.dom.Element root = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
                 .parse(new java.io.ByteArrayInputStream(xml.getBytes(java.nio.charset.StandardCharsets.UTF_8))).getDocumentElement();

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import org.dsv32.conformance.AbstractOperationCheck;
 import org.dsv32.conformance.CaseEval;
+import org.dsv32.conformance.Margin;
 import org.dsv32.conformance.CaseResult;
 import org.dsv32.conformance.CheckOptions;
 import org.dsv32.conformance.ModeTier;
@@ -155,7 +156,7 @@ public final class BalanceLossCheck extends AbstractOperationCheck<BalanceLossOp
         }
         if (!(worst <= eps)) {
             ev.fail(String.format(Locale.ROOT, "gradient: token %d expert %d off by %.3g s' max g > %.3g (got %.6g, expected %.6g)",
-                    worstT, worstM, worst, eps, candidate.at(worstT, worstM), expected.at(worstT, worstM)));
+                    worstT, worstM, worst, eps, candidate.at(worstT, worstM), expected.at(worstT, worstM)), Margin.elementwise(worst, eps));
         }
     }
 }

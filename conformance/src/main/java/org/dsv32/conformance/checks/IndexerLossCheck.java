@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import org.dsv32.conformance.AbstractOperationCheck;
 import org.dsv32.conformance.CaseEval;
+import org.dsv32.conformance.Margin;
 import org.dsv32.conformance.CaseResult;
 import org.dsv32.conformance.CheckOptions;
 import org.dsv32.conformance.ModeTier;
@@ -269,7 +270,7 @@ public final class IndexerLossCheck extends AbstractOperationCheck<IndexerLossOp
         }
         if (!(worst <= eps)) {
             ev.fail(String.format(Locale.ROOT, "%s: element %d off by %.3g units > %.3g (got %.9g, expected %.9g)", what, at, worst, eps,
-                    candidate[at], expected[at]));
+                    candidate[at], expected[at]), Margin.elementwise(worst, eps));
         }
     }
 

@@ -106,6 +106,6 @@ public final class GoldenSuite implements CheckSuite {
     }
 
     private static CaseResult rename(CaseResult r, String name) {
-        return new CaseResult(name, r.stats(), r.decisions(), r.failures());
+        return new CaseResult(name, r.stats(), r.decisions(), r.failures(), r.ratio());
     }
 }

@@ -59,7 +59,7 @@ public final class MutantMerge {
         Set<String> notReachable = new LinkedHashSet<>();
         double seconds = 0;
         for (Input in : inputs) {
-            List<String> ids = new ArrayList<>();
+            Set<String> ids = new LinkedHashSet<>(); // a not-reachable mutant is in both lists of its file
             for (JsonNode m : in.root().path("mutants")) { ids.add(m.path("id").asText()); byId.put(m.path("id").asText(), m); }
             for (JsonNode m : in.root().path("not_reachable")) ids.add(m.asText());
             for (JsonNode m : in.root().path("not_reachable")) notReachable.add(m.asText());
@@ -80,15 +80,16 @@ public final class MutantMerge {
         root.set("selected", first.root().path("selected"));
         root.put("seconds", seconds);
         ArrayNode arr = new ObjectMapper().createArrayNode();
-        long killed = 0;
+        long killed = 0, survived = 0;
         for (JsonNode s : first.root().path("selected")) {
             JsonNode m = byId.get(s.asText());
             if (m == null) continue;
             arr.add(m);
             if ("killed".equals(m.path("status").asText())) killed++;
+            if ("survived".equals(m.path("status").asText())) survived++;
         }
         root.put("killed", killed);
-        root.put("survived", arr.size() - killed);
+        root.put("survived", survived);
         ArrayNode nr = root.putArray("not_reachable");
         for (JsonNode s : first.root().path("selected")) if (notReachable.contains(s.asText())) nr.add(s.asText());
         root.set("mutants", arr);
@@ -109,8 +110,34 @@ public final class MutantMerge {
         JsonNode k = m.path("killed_by");
         List<String> ran = new ArrayList<>();
         for (JsonNode c : m.path("checks_run")) ran.add(c.asText());
+        if ("not_reachable".equals(m.path("status").asText())) {
+            return MutantResult.notReachable(mutant, m.path("reason").asText("not reachable"), ran, m.path("seconds").asDouble());
+        }
         return new MutantResult(mutant, killed, killed ? k.path("check").asText() : "", killed ? k.path("case").asText() : "",
-                killed ? k.path("reason").asText() : "", ran, m.path("seconds").asDouble());
+                killed ? k.path("reason").asText() : "", ran, m.path("seconds").asDouble(), margin(m.path("margin")), null);
+    }
+
+    /**
+     * Writes {@code margin} of one mutant's JSON entry: a number, the string "Infinity" for an exact contract broken,
+     * or null with a {@code reason} (not killed, or not reachable at these shapes, or no margin measured).
+     */
+    public static void putMargin(ObjectNode n, MutantResult r) {
+        double m = r.margin();
+        if (r.killed() && Double.isFinite(m)) {
+            n.put("margin", m);
+        } else if (r.killed() && m == Double.POSITIVE_INFINITY) {
+            n.put("margin", "Infinity");
+        } else {
+            n.putNull("margin");
+            n.put("reason", !r.reachable() ? r.notReachable() : !r.killed() ? "survived: no check failed" : "the killing check measured no margin");
+        }
+    }
+
+    /** Reads a margin written by {@link #putMargin}: a number, "Infinity", or null / absent (NaN). */
+    static double margin(JsonNode n) {
+        if (n == null || n.isNull() || n.isMissingNode()) return Double.NaN;
+        if (n.isNumber()) return n.asDouble();
+        return Double.parseDouble(n.asText());
     }
 
     private static void same(Input in, Input first, String what, JsonNode mine, JsonNode theirs) {

@@ -20,7 +20,12 @@ import org.dsv32.spec.ops.OperationCatalog;
  * (NOT_IMPLEMENTED never kills). A kill counts only if the unmutated reference passes that same check (run once
  * per check and remembered): otherwise {@link #run} throws, since the check would fail anything. With
  * {@link CheckOptions#quickDefaults()} the whole catalogue takes well under a minute on two cores, because a
- * mutant is almost always killed by the check of its own operation. Not thread-safe.
+ * mutant is almost always killed by the check of its own operation. Each kill carries its {@link
+ * org.dsv32.conformance.Margin}: the largest measure / bound over the killing check's failed cases.
+ *
+ * <p>At {@code --dims real} a mutant goes through its own operation's check and the check the catalogue expects to
+ * kill it, no others (a real-dims check costs minutes): when none of them has cases at the real shapes, the mutant is
+ * <em>not reachable</em> (neither killed nor SURVIVED), with the checks' reason. Not thread-safe.
  */
 public final class MutantRunner {
     private final List<OperationCheck> checks;
@@ -50,9 +55,16 @@ public final class MutantRunner {
         long t0 = System.nanoTime();
         Backend candidate = m.backend().get();
         List<String> ran = new ArrayList<>();
+        List<String> notImplemented = new ArrayList<>();
+        boolean judged = false;
         for (OperationCheck c : ordered(m)) {
             ran.add(OperationCatalog.label(c.operation()));
             for (CheckResult r : c.run(candidate, reference, options, progress)) {
+                if (r.status() == Status.NOT_IMPLEMENTED) {
+                    if (!notImplemented.contains(r.note())) notImplemented.add(r.note());
+                    continue;
+                }
+                judged = true;
                 if (r.status() != Status.FAIL) continue;
                 List<String> refFails = controlFailures(c);
                 if (!refFails.isEmpty()) {
@@ -61,17 +73,25 @@ public final class MutantRunner {
                 CaseResult failed = r.cases().stream().filter(x -> !x.passed()).findFirst().orElse(null);
                 return new MutantResult(m, true, r.operation() + " " + r.mode() + "/" + r.tier().label(),
                         failed == null ? "" : failed.name(), failed == null ? r.note() : failed.failures().get(0),
-                        ran, seconds(t0));
+                        ran, seconds(t0), r.margin(), null);
             }
+        }
+        if (!judged && options.realDims()) {
+            return MutantResult.notReachable(m, String.join("; ", notImplemented), ran, seconds(t0)); // the notes say why (no real cases)
         }
         return new MutantResult(m, false, "", "", "", ran, seconds(t0));
     }
 
-    /** The checks every mutant goes through, in the order tried for {@code m}: its own operation's check first. */
+    /**
+     * The checks every mutant goes through, in the order tried for {@code m}: its own operation's check first, then
+     * every other (at {@code --dims real} only the expected killer's).
+     */
     public List<OperationCheck> ordered(Mutant m) {
         List<OperationCheck> out = new ArrayList<>();
         for (OperationCheck c : checks) if (c.operation() == m.operation()) out.add(c);
-        for (OperationCheck c : checks) if (c.operation() != m.operation()) out.add(c);
+        for (OperationCheck c : checks) {
+            if (c.operation() != m.operation() && (!options.realDims() || c.operation() == m.expectedKiller())) out.add(c);
+        }
         return out;
     }
 

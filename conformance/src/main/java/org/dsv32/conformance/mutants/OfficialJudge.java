@@ -78,7 +78,8 @@ public final class OfficialJudge {
             if (r.status() != Status.FAIL) continue;
             CaseResult failed = r.cases().stream().filter(x -> !x.passed()).findFirst().orElse(null);
             return new MutantResult(m, true, r.operation() + " " + r.mode() + "/" + r.tier().label(), failed == null ? "" : failed.name(),
-                    failed == null || failed.failures().isEmpty() ? r.note() : failed.failures().getFirst(), ran, (System.nanoTime() - t0) / 1e9);
+                    failed == null || failed.failures().isEmpty() ? r.note() : failed.failures().getFirst(), ran, (System.nanoTime() - t0) / 1e9,
+                    r.margin(), null);
         }
         return new MutantResult(m, false, "", "", "", ran, (System.nanoTime() - t0) / 1e9);
     }

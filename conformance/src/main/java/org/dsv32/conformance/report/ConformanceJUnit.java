@@ -70,13 +70,15 @@ public final class ConformanceJUnit {
     static String failureMessage(CheckResult c) {
         CaseResult first = c.cases().stream().filter(x -> !x.passed()).findFirst().orElse(null);
         String head = first == null ? (c.note().isEmpty() ? "failed" : c.note()) : "case '" + first.name() + "': " + first.failures().getFirst();
-        return head + " (" + c.failedCases() + " of " + c.cases().size() + " case(s) failed)";
+        return head + " (" + c.failedCases() + " of " + c.cases().size() + " case(s) failed; margin "
+                + org.dsv32.conformance.Margin.format(c.margin()) + ")";
     }
 
     static String summaryLine(CheckResult c) {
         Tolerance t = c.tolerance();
-        return String.format(Locale.ROOT, "%d case(s); worst calc_diff %s (bound %s), worst ulps %s, worst max_err %s%s",
+        return String.format(Locale.ROOT, "%d case(s); worst calc_diff %s (bound %s), worst ulps %s, worst max_err %s%s%s",
                 c.cases().size(), sci(c.worstCalcDiff()), t == null ? "-" : sci(t.calcDiff()), sci(c.worstUlps()), sci(c.worstMaxErrInf()),
+                c.status() == Status.PASS ? "; headroom " + org.dsv32.conformance.Margin.format(c.headroom()) : "",
                 c.note().isEmpty() ? "" : "; " + c.note());
     }
 
@@ -96,6 +98,7 @@ public final class ConformanceJUnit {
             b.append(cr.passed() ? "  pass " : "  FAIL ").append(cr.name()).append(": calc_diff ").append(sci(cr.stats().calcDiff()))
                     .append(", ulps ").append(sci(cr.stats().ulps())).append(", max_rel ").append(sci(cr.stats().maxRel()))
                     .append(", max_err ").append(sci(cr.stats().maxErrInf()));
+            b.append(", ratio ").append(org.dsv32.conformance.Margin.format(cr.ratio()));
             if (cr.stats().nonFiniteMismatches() > 0) b.append(", non-finite mismatches ").append(cr.stats().nonFiniteMismatches());
             if (d.total() > 0) b.append(", decisions ").append(d.agree()).append(" agree / ").append(d.nearTie()).append(" near-tie / ")
                     .append(d.violation()).append(" violation");

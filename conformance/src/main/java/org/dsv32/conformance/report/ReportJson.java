@@ -22,7 +22,9 @@ import org.dsv32.spec.tolerance.Tolerance;
  * backend}, machine, backends, results, summary (and merged_from, in a merged report).
  * Each result: suite, backend, operation, precision, tier, status, note, cases, failed_cases, worst_calc_diff,
  * worst_ulps, worst_max_rel, worst_max_err, decisions {agree, near_tie, violation}, tolerance, seconds,
- * histogram, case_details. Non-finite numbers are written as strings ("NaN", "Infinity").
+ * histogram, case_details, and (added later, absent in older reports) headroom and margin
+ * ({@link org.dsv32.conformance.Margin}: a pass's gate / error, a FAIL's error / gate; NaN otherwise) and each case's
+ * gate ratio. Non-finite numbers are written as strings ("NaN", "Infinity").
  */
 public final class ReportJson {
     private ReportJson() {}
@@ -110,6 +112,8 @@ public final class ReportJson {
         } else {
             o.putNull("tolerance");
         }
+        num(o, "headroom", c.headroom());
+        num(o, "margin", c.margin());
         o.put("seconds", c.seconds());
         Histogram h = Histogram.of(c);
         ObjectNode hn = o.putObject("histogram");
@@ -128,6 +132,7 @@ public final class ReportJson {
             num(cn, "max_rel", cr.stats().maxRel());
             num(cn, "max_err", cr.stats().maxErrInf());
             cn.put("non_finite_mismatches", cr.stats().nonFiniteMismatches());
+            num(cn, "ratio", cr.ratio());
             ObjectNode cd = cn.putObject("decisions");
             cd.put("agree", cr.decisions().agree());
             cd.put("near_tie", cr.decisions().nearTie());
@@ -215,7 +220,8 @@ public final class ReportJson {
             List<String> failures = new ArrayList<>();
             for (JsonNode f : c.path("failures")) failures.add(f.asText());
             cases.add(new CaseResult(c.path("name").asText(), st,
-                    new DecisionCounts(d.path("agree").asInt(), d.path("near_tie").asInt(), d.path("violation").asInt()), failures));
+                    new DecisionCounts(d.path("agree").asInt(), d.path("near_tie").asInt(), d.path("violation").asInt()), failures,
+                    number(c.get("ratio"))));
         }
         return new CheckResult(r.path("suite").asText(), r.path("backend").asText(), r.path("operation").asText(),
                 r.path("precision").asText(), tier, status, r.path("note").asText(), tol, cases, r.path("seconds").asDouble());

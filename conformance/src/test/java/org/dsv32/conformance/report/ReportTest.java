@@ -55,6 +55,31 @@ class ReportTest {
     }
 
     @Test
+    void headroomAndMarginAreWrittenAndReadBack() {
+        Tolerance t = new Tolerance(1e-4, Double.NaN, Double.NaN, "test");
+        CheckResult pass = new CheckResult("operations", "simd", "linear", "fp8", Tier.TIGHT, Status.PASS, "", t,
+                List.of(new CaseResult("a", ErrorStats.NONE, DecisionCounts.NONE, List.of(), 0.25),
+                        new CaseResult("b", ErrorStats.NONE, DecisionCounts.NONE, List.of(), 0.05)), 0.1);
+        CheckResult fail = new CheckResult("operations", "simd", "rope", "fp8", Tier.TIGHT, Status.FAIL, "", t,
+                List.of(new CaseResult("a", ErrorStats.NONE, DecisionCounts.NONE, List.of("calc_diff"), 30.0),
+                        new CaseResult("b", ErrorStats.NONE, DecisionCounts.NONE, List.of("bits"), Double.POSITIVE_INFINITY)), 0.1);
+        JsonNode j = ReportJson.toJson(report(pass, fail), false);
+        JsonNode p = j.get("results").get(0), f = j.get("results").get(1);
+        assertEquals(4.0, p.get("headroom").asDouble(), 1e-12); // 1 / the largest ratio, 0.25
+        assertEquals("NaN", p.get("margin").asText());
+        assertEquals("Infinity", f.get("margin").asText()); // an exact contract broken in one case
+        assertEquals("NaN", f.get("headroom").asText());
+        assertEquals(0.25, p.get("case_details").get(0).get("ratio").asDouble());
+        ConformanceReport back = ReportJson.parse(j, "r.json");
+        assertEquals(4.0, back.results().get(0).headroom(), 1e-12);
+        assertEquals(Double.POSITIVE_INFINITY, back.results().get(1).margin());
+        // a report of an older version (no ratio) reads back with the headroom unknown
+        ((com.fasterxml.jackson.databind.node.ObjectNode) j.get("results").get(0).get("case_details").get(0)).remove("ratio");
+        assertTrue(Double.isNaN(ReportJson.parse(j, "old.json").results().get(0).headroom()));
+        assertTrue(ConformanceJUnit.summaryLine(pass).contains("headroom 4.00x"), ConformanceJUnit.summaryLine(pass));
+    }
+
+    @Test
     void htmlHasTheTableAndAnInlineSvgAndNoScripts() {
         String html = ReportHtml.render(report(result("reference", "linear", Status.PASS, 1e-6, ""),
                 result("reference", "rope", Status.FAIL, 1e-2, "")), false);
