@@ -83,6 +83,16 @@ public final class CudaBackend extends RegistryBackend {
         delegateComposed(SpeculativeDecodingOp.class, simd);
     }
 
+    /**
+     * No operation in bf16 precision mode: the GPU kernels place the FP8 rounding points only, not the bf16 ones of
+     * spec/SEMANTICS.md §5c, so a bf16-mode run reports this backend as not implementing the operation rather than
+     * running fp8 arithmetic under a bf16 label.
+     */
+    @Override
+    public <T extends org.dsv32.spec.ops.Operation> java.util.Optional<T> operation(Class<T> type, org.dsv32.spec.backend.OpContext context) {
+        return context.bf16() ? java.util.Optional.empty() : super.operation(type, context);
+    }
+
     @Override public String name() { return "cuda"; }
 
     @Override public String description() { return "NVIDIA GPU through JCuda's driver API (PTX for sm_90, FP8 tensor cores)"; }
