@@ -11,6 +11,7 @@ import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.ModeTier;
 import org.dsv32.conformance.generate.RandomInputs;
 import org.dsv32.conformance.generate.RandomWeights;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -31,7 +32,7 @@ public final class MtpCheck extends AbstractOperationCheck<MtpOp, MtpCheck.Case>
     public MtpCheck() { super(MtpOp.class); }
 
     @Override
-    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT); }
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.BF16_TIGHT); }
 
     @Override
     protected List<Case> cases(CheckOptions o) {
@@ -47,7 +48,8 @@ public final class MtpCheck extends AbstractOperationCheck<MtpOp, MtpCheck.Case>
 
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Tolerances.mtp(c.config(), mt.candidateMode(), mt.tier(), c.hidden().rows(), Math.min(c.config().indexTopk(), c.hidden().rows()));
+        return Bf16Tolerance.of(Tolerances.mtp(c.config(), mt.candidateMode(), mt.tier(), c.hidden().rows(), Math.min(c.config().indexTopk(), c.hidden().rows())),
+                mt.candidateMode(), 2 * c.config().hiddenSize(), 21, 7, Bf16Tolerance.softmaxAmplification());
     }
 
     @Override
