@@ -44,7 +44,7 @@ final class ParityCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "reference", description = "our side (default: ${DEFAULT-VALUE})")
     String backend;
 
-    @Option(names = "--precision", defaultValue = "exact", description = "exact or fp8 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--precision", defaultValue = "exact", description = "exact, fp8 or bf16 (spec/SEMANTICS.md §5, §5c; default: ${DEFAULT-VALUE})")
     String precision;
 
     @Option(names = "--max-calc-diff", paramLabel = "X", description = "the agreement bound per step (default: the derived logits parity bound)")
