@@ -5,7 +5,7 @@ its decisions in this project's formats, so that ``./dsv32 parity`` can judge it
 Usage::
 
     /usr/bin/python3 conformance/python/dsv32_official.py --official DIR --checkpoint CKPT --script S.json \\
-        --mode exact|fp8 [--act-dtype float64|float32] --out LOGITS.safetensors [--trace TRACE.safetensors] \\
+        --mode exact|fp8 [--act-dtype float64|float32|bfloat16] --out LOGITS.safetensors [--trace TRACE.safetensors] \\
         [--export-golden-linear CASE.safetensors [--golden-weight HF_NAME]]
     /usr/bin/python3 conformance/python/dsv32_official.py --print-e4m3-table
 
@@ -42,6 +42,12 @@ Modes:
   two when the config's ``quantization_config.scale_fmt`` is set), the kv latent's FP8 round trip (model.py's own),
   the indexer's q and k as e4m3 codes with the FP8 key cache. Activations in ``--act-dtype`` float64 (default) or
   float32; the stand-in GEMMs compute in that dtype (float32 = the kernels' fp32 accumulation).
+- ``fp8`` with ``--act-dtype bfloat16``: the deployment itself, this project's ``--precision bf16`` (spec/SEMANTICS.md
+  §5c): torch's default dtype bfloat16, as model.py's own ``__main__`` sets it, so every tensor model.py creates
+  without a dtype (activations, the kv and pe caches, the masks, the bf16 weights) is bf16 and every operation of
+  model.py rounds where DeepSeek's code rounds. The stand-ins behave as the TileLang kernels do with bf16 activations:
+  act_quant divides in fp32, fp8_gemm accumulates in fp32 and stores bf16, fp8_index returns fp32 scores, the Hadamard
+  transform computes in fp32 and stores bf16 once. The logits file's ``precision`` is ``bf16``.
 
 Stand-ins, written from spec/SEMANTICS.md and injected through ``sys.modules`` before model.py is executed:
 ``kernel`` (``act_quant``, ``fp8_gemm``, ``fp8_index`` — the TileLang kernels), ``fast_hadamard_transform``
@@ -67,6 +73,13 @@ TRAPS handled knowingly (in memory, nothing on disk):
    (``requires_grad=False``) and keeps FP8 tensors as :class:`E4M3Codes`, a uint8 tensor whose ``float()`` and
    ``double()`` decode e4m3 (model.py calls ``.float()`` on FP8 tensors in the kv round trip and in
    ``weight_dequant``). On PyTorch 2.x the real ``torch.float8_e4m3fn`` is used and nothing of this applies.
+
+7. bf16 times a Python scalar (``--act-dtype bfloat16``): PyTorch 1.13 on the CPU rounds the scalar to bf16 before it
+   multiplies a bf16 tensor, while CUDA kernels (the deployment) keep it in fp32 (their "opmath" type); model.py's
+   ``scores.mul_(self.softmax_scale)`` and ``(...) * self.softmax_scale`` would then scale every attention logit by a
+   factor off by up to 2^-9. The kit replaces each MLA's ``softmax_scale`` float in memory by :class:`Fp32Scalar`,
+   which multiplies in fp32 and stores in the tensor's dtype, as the GPU does. (Measured: 47% of bf16 products differ
+   between the two ways.)
 
 Config mapping (Hugging Face config.json -> official ``ModelArgs``): vocab_size -> vocab_size, hidden_size -> dim,
 intermediate_size -> inter_dim, moe_intermediate_size -> moe_inter_dim, num_hidden_layers -> n_layers,
@@ -415,7 +428,10 @@ def act_quant(x, block_size=128, scale_fmt=None):
     s = amax.to(torch.float32) * torch.tensor(1.0 / E4M3_MAX, dtype=torch.float32)
     if scale_fmt is not None:
         s = ue8m0_round_up(s)
-    v = xt / s.to(x.dtype).unsqueeze(-1)
+    if x.dtype == torch.bfloat16:
+        v = xt.float() / s.unsqueeze(-1)  # the kernel: bf16 loaded, divided by the fp32 scale in fp32
+    else:
+        v = xt / s.to(x.dtype).unsqueeze(-1)
     codes = e4m3_encode(v)
     if STATE.trace is not None and STATE.layer is not None:
         idx, vals, chosen = near_midpoints(v, codes)
@@ -428,8 +444,12 @@ def fp8_gemm(a, a_s, b, b_s):
     """Stand-in for kernel.fp8_gemm: y = a W^T with W[n][k] = e4m3(b[n][k]) * b_s[n/128][k/128], output in torch's
     default dtype. With FP8 activations (fp8 mode): per 128-wide k block, (sum of code products) * a_s * b_s, added
     block by block (in float32: the scales multiplied first and the partial sums in fp32, as the kernel). With
-    unquantised activations (exact mode): the float64 product with the exactly dequantised weight."""
-    dt = torch.get_default_dtype()
+    unquantised activations (exact mode): the float64 product with the exactly dequantised weight. With bf16 as the
+    default dtype: computed as with float32 and stored bf16 (the kernel's fp32 accumulator, bf16 output)."""
+    out = torch.get_default_dtype()
+    if out == torch.bfloat16:
+        return _with_default(torch.float32, lambda: fp8_gemm(a, a_s, b, b_s)).to(torch.bfloat16)
+    dt = out
     k = a.size(-1)
     m = a.numel() // k
     n = b.size(0)
@@ -458,6 +478,8 @@ def fp8_index(q, q_s, k, k_s):
     in torch's default dtype (q and k as e4m3 codes in fp8 mode, values in exact mode). The result is also kept
     for the trace (before model.py adds its causal mask in place)."""
     dt = torch.get_default_dtype()
+    if dt == torch.bfloat16:
+        dt = torch.float32  # the kernel's fp32 logits and scores
     qv = e4m3_decode(q, dt) if is_fp8(q) else q.to(dt)
     kv = e4m3_decode(k, dt) if is_fp8(k) else k.to(dt)
     bsz, m, h, _ = qv.shape
@@ -478,6 +500,8 @@ def hadamard_transform(x, scale=1.0):
     n = x.size(-1)
     if n & (n - 1):
         raise ValueError("hadamard_transform: %d is not a power of two" % n)
+    if x.dtype == torch.bfloat16:  # the kernel: fp32 inside, the scaled result stored bf16 once
+        return hadamard_transform(x.float(), scale).to(torch.bfloat16)
     key = (n, x.dtype)
     if key not in _HADAMARD:
         h = torch.ones(1, 1, dtype=torch.float64)
@@ -485,6 +509,53 @@ def hadamard_transform(x, scale=1.0):
             h = torch.cat([torch.cat([h, h], 1), torch.cat([h, -h], 1)], 0)
         _HADAMARD[key] = h.to(x.dtype)
     return (x @ _HADAMARD[key]) * scale
+
+
+def _with_default(dtype, fn):
+    """fn() with torch's default dtype set to ``dtype`` for its duration."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        return fn()
+    finally:
+        torch.set_default_dtype(old)
+
+
+class Fp32Scalar(object):
+    """A Python float that multiplies a tensor as CUDA kernels do (TRAP 7): in fp32, the result in the tensor's dtype."""
+
+    def __init__(self, value):
+        self.value = float(value)
+
+    def __float__(self):
+        return self.value
+
+    def __mul__(self, other):
+        return Fp32Scalar(self.value * float(other)) if not isinstance(other, torch.Tensor) else _scalar_mul(other, self.value)
+
+    __rmul__ = __mul__
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        names = {"mul", "__mul__", "__rmul__", "mul_", "__imul__"}
+        name = getattr(func, "__name__", "")
+        if name in names and len(args) == 2 and not kwargs:
+            t, v = (args[0], args[1]) if isinstance(args[0], torch.Tensor) else (args[1], args[0])
+            out = _scalar_mul(t, float(v))
+            if name in ("mul_", "__imul__"):
+                with torch._C.DisableTorchFunction():
+                    return t.copy_(out)
+            return out
+        return NotImplemented
+
+
+def _scalar_mul(t, v):
+    """t * v computed in fp32 (or t's dtype when wider) and returned in t's dtype."""
+    with torch._C.DisableTorchFunction():
+        if t.dtype in (torch.bfloat16, torch.float16):
+            return (t.float() * v).to(t.dtype)
+        return t * v
 
 
 def _no_collectives(*args, **kwargs):
@@ -718,6 +789,9 @@ def build_model(module, args, state, mode):
         for layer in model.layers:
             ix = layer.attn.indexer
             ix.k_cache = torch.zeros(ix.k_cache.shape, dtype=torch.get_default_dtype())
+    if torch.get_default_dtype() == torch.bfloat16:
+        for layer in model.layers:
+            layer.attn.softmax_scale = Fp32Scalar(layer.attn.softmax_scale)  # TRAP 7
     expected = set(model.state_dict().keys())
     missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
     if missing or unexpected:
@@ -948,7 +1022,7 @@ def golden_linear_case(model, hf_weight, raw, config_text, mode, act_dtype, capt
         "input.x": x2.to(torch.float32) if in_f32 else x2.to(torch.float64),
         hf_weight: raw[hf_weight][1],
         hf_weight + "_scale_inv": raw[hf_weight + "_scale_inv"][1],
-        "expected.y": y.reshape(x2.size(0), -1).contiguous(),
+        "expected.y": y.reshape(x2.size(0), -1).to(torch.float32 if y.dtype == torch.bfloat16 else y.dtype).contiguous(),
     }
     dtypes = {hf_weight: "F8_E4M3"}
     cfg = json.loads(config_text)
@@ -965,6 +1039,11 @@ def golden_linear_case(model, hf_weight, raw, config_text, mode, act_dtype, capt
     return tensors, meta, dtypes
 
 
+def precision_label(mode, act_dtype):
+    """This project's precision mode of a run: ``bf16`` for fp8 with bfloat16 activations, else the mode."""
+    return "bf16" if mode == "fp8" and act_dtype == "bfloat16" else mode
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
 
@@ -977,7 +1056,8 @@ def parse_args(argv):
     p.add_argument("--checkpoint", help="Hugging Face-layout checkpoint directory (./dsv32 tiny-checkpoint)")
     p.add_argument("--script", help="logits script JSON {\"sequences\": [{\"prompt\": [...], \"decode\": [...]}]}")
     p.add_argument("--mode", choices=["exact", "fp8"], help="exact (float64, no activation quantisation) or fp8")
-    p.add_argument("--act-dtype", choices=["float64", "float32"], default="float64", help="activations (fp8 mode)")
+    p.add_argument("--act-dtype", choices=["float64", "float32", "bfloat16"], default="float64",
+                   help="activations (fp8 mode); bfloat16 = the deployment's dtype (this project's --precision bf16)")
     p.add_argument("--out", help="logits safetensors file to write")
     p.add_argument("--trace", help="also write the decisions (spec/TRACE_FORMAT.md)")
     p.add_argument("--trace-hidden", action="store_true", help="with --trace: also the hidden state after each block and the final norm")
@@ -994,7 +1074,7 @@ def parse_args(argv):
         if getattr(a, opt) is None:
             p.error("--%s is required" % opt.replace("_", "-"))
     if a.mode == "exact" and a.act_dtype != "float64":
-        p.error("--mode exact computes in float64; --act-dtype float32 needs --mode fp8")
+        p.error("--mode exact computes in float64; --act-dtype %s needs --mode fp8" % a.act_dtype)
     for opt in ("out", "trace", "export_golden_linear"):
         v = getattr(a, opt)
         if v is not None:
@@ -1035,7 +1115,7 @@ def run(a, argv):
         if bad is not None:
             raise KitError("%s: sequences[%d] has token id %d, past the vocabulary (%d)" % (a.script, b, bad, vocab))
     positions = max(len(p) + len(d) for p, d in script)
-    act = torch.float64 if a.act_dtype == "float64" else torch.float32
+    act = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16}[a.act_dtype]
     torch.set_default_dtype(act)
     STATE.mode = a.mode
     module = load_official(model_py, source)
@@ -1079,7 +1159,7 @@ def run(a, argv):
         "act_dtype": a.act_dtype,
         "kit": "conformance/python/dsv32_official.py",
     }
-    meta = {"format": "dsv32-logits-v1", "backend": BACKEND, "precision": a.mode,
+    meta = {"format": "dsv32-logits-v1", "backend": BACKEND, "precision": precision_label(a.mode, a.act_dtype),
             "checkpoint": os.path.abspath(a.checkpoint)}
     meta.update(provenance)
     write_safetensors(a.out, logits, meta)
@@ -1090,7 +1170,7 @@ def run(a, argv):
         write_safetensors(a.trace, trace.tensors, tmeta)
         print("wrote %d trace tensors to %s" % (len(trace.tensors), a.trace))
     if a.export_golden_linear:
-        tensors, gmeta, dtypes = golden_linear_case(model, a.golden_weight, raw, config_text, a.mode, a.act_dtype,
+        tensors, gmeta, dtypes = golden_linear_case(model, a.golden_weight, raw, config_text, precision_label(a.mode, a.act_dtype), a.act_dtype,
                                                     captured[0], provenance)
         write_safetensors(a.export_golden_linear, tensors, gmeta, dtypes)
         print("wrote golden linear case %s (%s)" % (a.export_golden_linear, a.golden_weight))

@@ -153,6 +153,75 @@ class ActQuantTest(unittest.TestCase):
 
 
 @needs_torch
+class Bfloat16StandInTest(unittest.TestCase):
+    """--act-dtype bfloat16: the stand-ins behave as the kernels do on bf16 activations (spec/SEMANTICS.md §5c)."""
+
+    def setUp(self):
+        self.mode, self.dtype = kit.STATE.mode, torch.get_default_dtype()
+        kit.STATE.mode = "fp8"
+        torch.set_default_dtype(torch.bfloat16)
+
+    def tearDown(self):
+        kit.STATE.mode = self.mode
+        torch.set_default_dtype(self.dtype)
+
+    def test_act_quant_divides_in_fp32_not_in_bf16(self):
+        # x / s with a plain (non power of two) scale: bf16 division would round the quotient to 8 bits first
+        torch.manual_seed(3)
+        x = torch.randn(4, 128, dtype=torch.bfloat16)
+        q, s = kit.act_quant(x, 128, None)
+        want = kit.e4m3_encode(x.float() / s)
+        self.assertTrue(torch.equal(kit.codes_of(q), want))
+        self.assertEqual(s.dtype, torch.float32)
+
+    def test_fp8_gemm_accumulates_in_fp32_and_stores_bf16(self):
+        torch.manual_seed(4)
+        a = torch.randn(3, 256, dtype=torch.bfloat16)
+        kit.STATE.mode = "fp8"
+        qa, sa = kit.act_quant(a, 128, "ue8m0")
+        w = kit.e4m3_encode(torch.randn(5, 256, dtype=torch.float64))
+        ws = torch.tensor([[0.5, 0.25]], dtype=torch.float32)
+        y = kit.fp8_gemm(qa, sa, kit.as_fp8(w), ws)
+        torch.set_default_dtype(torch.float32)
+        wide = kit.fp8_gemm(qa, sa, kit.as_fp8(w), ws)
+        self.assertEqual(y.dtype, torch.bfloat16)
+        self.assertTrue(torch.equal(y, wide.to(torch.bfloat16)))
+
+    def test_fp8_index_scores_are_fp32(self):
+        q = kit.as_fp8(kit.e4m3_encode(torch.ones(1, 2, 4, 128)))
+        k = kit.as_fp8(kit.e4m3_encode(torch.ones(1, 3, 128)))
+        score = kit.fp8_index(q, torch.full((1, 2, 4), 0.5), k, torch.ones(1, 3))
+        self.assertEqual(score.dtype, torch.float32)
+        self.assertEqual(score[0, 0, 0].item(), 4 * 128 * 0.5)
+
+    def test_hadamard_rounds_once_after_the_scale(self):
+        torch.manual_seed(5)
+        x = torch.randn(6, 128, dtype=torch.bfloat16)
+        y = kit.hadamard_transform(x, scale=128 ** -0.5)
+        self.assertEqual(y.dtype, torch.bfloat16)
+        self.assertTrue(torch.equal(y, kit.hadamard_transform(x.float(), scale=128 ** -0.5).to(torch.bfloat16)))
+
+    def test_fp32_scalar_multiplies_as_cuda_does(self):
+        torch.manual_seed(6)
+        v = 192 ** -0.5 * 1.2345
+        x = torch.randn(2000, dtype=torch.bfloat16)
+        want = (x.float() * v).to(torch.bfloat16)
+        s = kit.Fp32Scalar(v)
+        y = x.clone()
+        y.mul_(s)
+        self.assertTrue(torch.equal(y, want))
+        self.assertTrue(torch.equal(x * s, want))
+        self.assertTrue(torch.equal(s * x, want))
+        # the trap itself: PyTorch's CPU scalar path rounds v to bf16 first, so many products differ
+        self.assertGreater(int(((x * v) != want).sum()), 100)
+
+    def test_precision_label(self):
+        self.assertEqual(kit.precision_label("fp8", "bfloat16"), "bf16")
+        self.assertEqual(kit.precision_label("fp8", "float32"), "fp8")
+        self.assertEqual(kit.precision_label("exact", "float64"), "exact")
+
+
+@needs_torch
 class SafetensorsTest(unittest.TestCase):
     def test_round_trip(self):
         tensors = {
@@ -303,6 +372,22 @@ class EndToEndTest(unittest.TestCase):
         (_, meta, _), fp8, _, _ = self.run_mode("fp8", "float32")
         self.assertEqual((meta["precision"], meta["act_dtype"]), ("fp8", "float32"))
         self.assertFalse(torch.equal(exact["seq0.step0"][1], fp8["seq0.step0"][1]))
+
+    def test_bfloat16_runs_as_precision_bf16_and_differs_from_fp8(self):
+        _, fp8, _, _ = self.run_mode("fp8", "float32")
+        (_, meta, _), bf16, _, trace = self.run_mode("fp8", "bfloat16")
+        self.assertEqual((meta["precision"], meta["act_dtype"]), ("bf16", "bfloat16"))
+        for name, (dt, t) in bf16.items():
+            self.assertEqual(dt, "F32", name)  # the LM head is fp32 in bf16 mode too
+            self.assertTrue(torch.isfinite(t).all(), name)
+        self.assertFalse(torch.equal(fp8["seq0.step0"][1], bf16["seq0.step0"][1]))
+        self.assertIn("seq0.step0.layer0.indexer.scores", trace)
+
+    def test_bfloat16_needs_fp8_mode(self):
+        r = run_kit("--official", OFFICIAL, "--checkpoint", self.ckpt, "--script", self.script, "--mode", "exact",
+                    "--act-dtype", "bfloat16", "--out", os.path.join(self.tmp.name, "x.safetensors"))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--act-dtype bfloat16 needs --mode fp8", r.stderr)
 
 
 if __name__ == "__main__":

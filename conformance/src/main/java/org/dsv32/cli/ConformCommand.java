@@ -32,8 +32,8 @@ import picocli.CommandLine.Option;
  * passes (see {@link ConformanceReport} for the policy), 1 when it fails, 2 on a usage or I/O error.
  */
 @Command(name = "conform", mixinStandardHelpOptions = true,
-        description = {"Check backends against the float64 reference, operation by operation, in both precision modes.",
-                "TIGHT: candidate and reference in the same mode; LOOSE: candidate fp8 vs reference exact (spec/TOLERANCES.md).",
+        description = {"Check backends against the float64 reference, operation by operation, in the exact, fp8 and bf16 precision modes.",
+                "TIGHT: candidate and reference in the same mode; LOOSE: candidate fp8 vs reference exact; bf16/tight is gated statistically (spec/TOLERANCES.md §5b).",
                 "Not-implemented operations are listed but do not fail the run unless --strict;",
                 "a backend that passes nothing of its own always fails.",
                 "Exit code: 0 pass, 1 fail (or a baseline regression), 2 usage or I/O error."})

@@ -38,7 +38,7 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "reference", description = "backend name (default: ${DEFAULT-VALUE})")
     String backend;
 
-    @Option(names = "--precision", defaultValue = "exact", description = "exact or fp8 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--precision", defaultValue = "exact", description = "exact, fp8 or bf16 (spec/SEMANTICS.md §5, §5c; default: ${DEFAULT-VALUE})")
     String precision;
 
     @Option(names = "--out", required = true, description = "output safetensors file")

@@ -3,6 +3,7 @@ package org.dsv32.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -44,7 +45,7 @@ final class ParityCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "reference", description = "our side (default: ${DEFAULT-VALUE})")
     String backend;
 
-    @Option(names = "--precision", defaultValue = "exact", description = "exact or fp8 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--precision", defaultValue = "exact", description = "exact, fp8 or bf16 (spec/SEMANTICS.md §5, §5c; default: ${DEFAULT-VALUE})")
     String precision;
 
     @Option(names = "--max-calc-diff", paramLabel = "X", description = "the agreement bound per step (default: the derived logits parity bound)")
@@ -63,6 +64,7 @@ final class ParityCommand implements Callable<Integer> {
         if (!b.availability().available()) throw new IllegalStateException("backend " + b.name() + " is " + b.availability());
         LogitsScript s = LogitsScript.read(script);
         Map<String, double[]> their = Parity.readLogits(theirs);
+        warnOnPrecisionMismatch(theirs, mode);
         double bound = maxCalcDiff != null ? maxCalcDiff : Tolerances.LOGITS_PARITY_CALC_DIFF;
         Parity.Report r;
         Progress.RateLimited progress = Progress.rateLimited(line -> System.err.println("  " + line), System::nanoTime, Progress.DEFAULT_INTERVAL_NANOS);
@@ -74,6 +76,22 @@ final class ParityCommand implements Callable<Integer> {
         print(r);
         if (json != null) OutputFiles.writeBytes(json, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(toJson(r)));
         return r.exitCode();
+    }
+
+    /**
+     * A logits file that names its precision (the kit writes {@code precision}: exact, fp8, or bf16 for fp8 with bf16
+     * activations) compared in another mode almost surely differs for that reason alone: say so on stderr.
+     */
+    private static void warnOnPrecisionMismatch(Path file, PrecisionMode mode) {
+        try (org.dsv32.spec.io.SafetensorsFile f = org.dsv32.spec.io.SafetensorsFile.open(file)) {
+            String theirs = f.metadata().get("precision");
+            if (theirs != null && !theirs.equalsIgnoreCase(mode.label())) {
+                System.err.println("parity: warning: " + file + " says precision " + Printable.escape(theirs) + ", ours runs "
+                        + mode.label() + " (pass --precision " + Printable.escape(theirs) + " to compare like with like)");
+            }
+        } catch (IOException | RuntimeException e) {
+            // Parity.readLogits already read the file; a metadata problem is not worth failing over
+        }
     }
 
     private static void print(Parity.Report r) {

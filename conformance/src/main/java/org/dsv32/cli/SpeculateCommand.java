@@ -37,7 +37,7 @@ final class SpeculateCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "reference", description = "backend name (default: ${DEFAULT-VALUE})")
     String backend;
 
-    @Option(names = "--precision", defaultValue = "exact", description = "exact or fp8 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--precision", defaultValue = "exact", description = "exact, fp8 or bf16 (spec/SEMANTICS.md §5, §5c; default: ${DEFAULT-VALUE})")
     String precision;
 
     @Option(names = "--tokens", defaultValue = "16", description = "tokens to generate per sequence (default: ${DEFAULT-VALUE})")

@@ -11,6 +11,8 @@ public record ModeTier(PrecisionMode candidateMode, Tier tier) {
     public static final ModeTier EXACT_TIGHT = new ModeTier(PrecisionMode.EXACT, Tier.TIGHT);
     public static final ModeTier FP8_TIGHT = new ModeTier(PrecisionMode.FP8, Tier.TIGHT);
     public static final ModeTier FP8_LOOSE = new ModeTier(PrecisionMode.FP8, Tier.LOOSE);
+    /** bf16 candidate against the bf16 reference: the statistical gate of spec/TOLERANCES.md §5b. */
+    public static final ModeTier BF16_TIGHT = new ModeTier(PrecisionMode.BF16, Tier.TIGHT);
 
     public ModeTier {
         if (tier == Tier.LOOSE && candidateMode != PrecisionMode.FP8) throw new IllegalArgumentException("LOOSE is fp8 against exact");

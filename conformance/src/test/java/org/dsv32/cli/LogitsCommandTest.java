@@ -138,4 +138,21 @@ class LogitsCommandTest {
         assertEquals(2, directory.exit());
         assertTrue(!Files.exists(out), "nothing is run when the trace path is refused");
     }
+
+    @Test
+    void bf16LogitsAreLabelledAndParityWarnsOnAnotherMode() throws IOException {
+        Path ck = checkpoint(), out = tmp.resolve("bf16.safetensors");
+        Path s = script("{\"sequences\": [{\"prompt\": [1, 2, 3], \"decode\": [4]}]}");
+        CliRun r = logits(ck, s, out, "--precision", "bf16", "--backend", "simd");
+        org.junit.jupiter.api.Assertions.assertEquals(0, r.exit(), r.err());
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            org.junit.jupiter.api.Assertions.assertEquals("bf16", f.metadata().get("precision"));
+        }
+        String[] parity = {"parity", "--checkpoint", ck.toString(), "--script", s.toString(), "--theirs", out.toString()};
+        CliRun same = CliRun.of(java.util.stream.Stream.concat(java.util.Arrays.stream(parity), java.util.stream.Stream.of("--precision", "bf16")).toArray(String[]::new));
+        org.junit.jupiter.api.Assertions.assertEquals(0, same.exit(), same.out() + same.err());
+        org.junit.jupiter.api.Assertions.assertFalse(same.err().contains("warning"), same.err());
+        CliRun other = CliRun.of(java.util.stream.Stream.concat(java.util.Arrays.stream(parity), java.util.stream.Stream.of("--precision", "fp8")).toArray(String[]::new));
+        org.junit.jupiter.api.Assertions.assertTrue(other.err().contains("says precision bf16, ours runs fp8"), other.err());
+    }
 }

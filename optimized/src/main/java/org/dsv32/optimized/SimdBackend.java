@@ -30,10 +30,10 @@ public final class SimdBackend extends RegistryBackend {
         register(ActQuantOp.class, (ctx, self) -> new SimdActQuant());
         register(LinearOp.class, (ctx, self) -> new SimdLinear(ctx, self.operation(ActQuantOp.class, ctx).orElse(null)));
         register(Fp8BackwardOp.class, (ctx, self) -> new SimdFp8Backward(ctx));
-        register(RmsNormOp.class, (ctx, self) -> new SimdRmsNorm());
-        register(LayerNormOp.class, (ctx, self) -> new SimdLayerNorm());
+        register(RmsNormOp.class, (ctx, self) -> new SimdRmsNorm(ctx.bf16()));
+        register(LayerNormOp.class, (ctx, self) -> new SimdLayerNorm(ctx.bf16()));
         register(RopeOp.class, (ctx, self) -> new SimdRope(ctx));
-        register(HadamardOp.class, (ctx, self) -> new SimdHadamard());
+        register(HadamardOp.class, (ctx, self) -> new SimdHadamard(ctx.bf16()));
         register(MlpOp.class, SimdMlp::new);
         register(IndexerOp.class, SimdIndexer::new);
         register(MlaAttentionOp.class, SimdMla::new);

@@ -1,5 +1,6 @@
 package org.dsv32.optimized;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.BlockOp;
@@ -41,8 +42,10 @@ public final class SimdBlock implements BlockOp {
         int dim = x.length / tokens;
         double eps = ctx.config().rmsNormEps();
         RmsNormOp norm = parts.get(RmsNormOp.class);
+        float[] attnIn = SimdOps.rmsNorm(norm, x, tokens, dim, w.inputNorm(), eps);
         float[] residual = x.clone();
-        float[] attnIn = SimdOps.rmsNorm(norm, residual, tokens, dim, w.inputNorm(), eps);
+        // bf16 mode: the norm read x (the previous block's fp32 sum), the stream keeps it stored bf16 (§5c)
+        if (ctx.bf16()) Bf16Rounding.roundInPlace(residual);
         MlaAttentionOp mla = parts.get(MlaAttentionOp.class);
         float[] attn;
         if (mla instanceof SimdMla m) {

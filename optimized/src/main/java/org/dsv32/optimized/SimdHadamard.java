@@ -1,5 +1,6 @@
 package org.dsv32.optimized;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.ops.HadamardOp;
 import org.dsv32.spec.tensor.TensorF64;
 
@@ -9,10 +10,20 @@ import org.dsv32.spec.tensor.TensorF64;
  * order at every vector width, so all widths agree bitwise.
  */
 public final class SimdHadamard implements HadamardOp {
+    /** bf16 mode (spec/SEMANTICS.md §5c): the scaled transform rounded to bf16 once, as the deployment's kernel stores it. */
+    private final boolean bf16;
+
+    public SimdHadamard() { this(false); }
+
+    public SimdHadamard(boolean bf16) { this.bf16 = bf16; }
+
+    /** In bf16 mode, x rounded to bf16 in place. */
+    void store(float[] x) { if (bf16) Bf16Rounding.roundInPlace(x); }
     @Override
     public TensorF64 apply(TensorF64 x) {
         float[] f = SimdTensors.toFloats(x);
         transform(f, x.rows(), x.cols());
+        store(f);
         return SimdTensors.toTensor(f, x.shape());
     }
 

@@ -1,5 +1,6 @@
 package org.dsv32.optimized;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.ops.LayerNormOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.Weight;
@@ -9,11 +10,21 @@ import org.dsv32.spec.weights.Weight;
  * r = 1 / sqrt(var + eps), y = fma((x - mean) * r, w, b). Inputs are rounded to fp32 on entry.
  */
 public final class SimdLayerNorm implements LayerNormOp {
+    /** bf16 mode (spec/SEMANTICS.md §5c): the output rounded to bf16. */
+    private final boolean bf16;
+
+    public SimdLayerNorm() { this(false); }
+
+    public SimdLayerNorm(boolean bf16) { this.bf16 = bf16; }
+
+    /** In bf16 mode, y rounded to bf16 in place. */
+    void store(float[] y) { if (bf16) Bf16Rounding.roundInPlace(y); }
     @Override
     public TensorF64 apply(TensorF64 x, Weight w, Weight b, double eps) {
         int rows = x.rows(), cols = x.cols();
         float[] y = new float[rows * cols];
         normalize(SimdTensors.toFloats(x), rows, cols, SimdTensors.vector(w, cols), SimdTensors.vector(b, cols), (float) eps, y);
+        store(y);
         return SimdTensors.toTensor(y, x.shape());
     }
 

@@ -1,5 +1,6 @@
 package org.dsv32.optimized;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.LinearChecks;
 import org.dsv32.spec.ops.ActQuantOp;
@@ -94,6 +95,7 @@ public final class SimdLinear implements LinearOp {
             }
         }
         if (n > 0) SimdGemmDriver.gemvAll(java.util.Arrays.copyOf(gemvs, n), java.util.Arrays.copyOf(inputs, n));
+        if (context.bf16()) for (float[] y : ys) Bf16Rounding.roundInPlace(y); // bf16 mode: stored bf16 (§5c)
     }
 
     /**

@@ -1,5 +1,7 @@
 package org.dsv32.optimized;
 
+import org.dsv32.spec.format.Bf16Rounding;
+import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.config.ModelConfig;
@@ -43,7 +45,8 @@ import org.dsv32.spec.weights.Weight;
  * after the query dropped, ascending key order), never the others. A forced selection (decision replay) replaces the
  * indexer's, which still runs and caches its keys. The cache receives the latents and k_pe exactly as the contract
  * says (float64 rows; in fp8 mode the exact dequantised values); the float32 mirror ({@link SimdCacheMirror}) is
- * what this operation reads. Parallel units are heads (absorbed) or (token, head) pairs (naive), each computed in a
+ * what this operation reads. In bf16 mode the rounding points of spec/SEMANTICS.md §5c are those of
+ * {@code ReferenceMla}, each form its own. Parallel units are heads (absorbed) or (token, head) pairs (naive), each computed in a
  * fixed order: results do not depend on the thread count. Modifies only the cache.
  */
 public final class SimdMla implements MlaAttentionOp {
@@ -58,9 +61,12 @@ public final class SimdMla implements MlaAttentionOp {
     private final ModelConfig config;
     /** fp32(softmaxScale()), with the YaRN mscale^2 (derived from the config on every call otherwise). */
     private final float scale;
+    /** bf16 mode: the attention's bf16 rounding points (spec/SEMANTICS.md §5c), as in {@code ReferenceMla}. */
+    private final boolean bf16;
 
     public SimdMla(OpContext ctx, Backend self) {
         this.ctx = ctx;
+        this.bf16 = ctx.bf16();
         this.parts = new SimdParts(self, ctx);
         this.config = ctx.config();
         this.scale = (float) config.softmaxScale();
@@ -164,6 +170,10 @@ public final class SimdMla implements MlaAttentionOp {
                 latent[i] = c * s;
                 exact[i] = c * (double) s;
             }
+            if (bf16) { // bf16 mode: code x scale (fp32) stored bf16 in the cache (§5c)
+                Bf16Rounding.roundInPlace(latent);
+                for (int i = 0; i < latent.length; i++) exact[i] = latent[i];
+            }
         }
         SimdOps.rope(parts.get(RopeOp.class), ctx, kPe, tokens, rope, positions, RopeLayout.INTERLEAVED);
         mirror.syncLatents(cache, rank, rope);
@@ -185,12 +195,16 @@ public final class SimdMla implements MlaAttentionOp {
             SimdAttentionKernels k = SimdAttentionKernels.current();
             float[] wkv; // W_uk[h] rows then W_uv[h] rows, from offset base
             int base;
-            if (whole != null) {
+            if (whole != null && bf16 && kvB instanceof Fp8BlockWeight) { // the deployment's bf16 copy of the dequantised kv_b
+                wkv = Bf16Rounding.roundInPlace(java.util.Arrays.copyOfRange(whole, h * kvWidth * rank, (h + 1) * kvWidth * rank));
+                base = 0;
+            } else if (whole != null) {
                 wkv = whole;
                 base = h * kvWidth * rank;
             } else {
                 wkv = new float[kvWidth * rank];
                 SimdDequant.rows(kvB, h * kvWidth, kvWidth, wkv);
+                if (bf16 && kvB instanceof Fp8BlockWeight) Bf16Rounding.roundInPlace(wkv);
                 base = 0;
             }
             float[] qTilde = new float[rank], oTilde = new float[rank];
@@ -213,14 +227,27 @@ public final class SimdMla implements MlaAttentionOp {
         java.util.Arrays.fill(qTilde, 0f);
         k.axpyRows(q, qOff, nope, wkv, base, rank, qTilde, 0, rank); // qTilde += q[d] W_uk[h][d] for d ascending
         float[] p = new float[keys.length];
-        for (int j = 0; j < keys.length; j++) {
-            int s = keys[j];
-            p[j] = (k.dot(qTilde, 0, latents, s * rank, rank) + k.dot(qPe, peOff, kPes, s * rope, rope)) * scale;
+        if (bf16) { // each product stored bf16, their sum, then the scaled score (§5c)
+            Bf16Rounding.roundInPlace(qTilde);
+            for (int j = 0; j < keys.length; j++) {
+                int s = keys[j];
+                float sum = Bf16Rounding.round(Bf16Rounding.round(k.dot(qTilde, 0, latents, s * rank, rank))
+                        + Bf16Rounding.round(k.dot(qPe, peOff, kPes, s * rope, rope)));
+                p[j] = Bf16Rounding.round(Bf16Rounding.round(sum) * scale);
+            }
+        } else {
+            for (int j = 0; j < keys.length; j++) {
+                int s = keys[j];
+                p[j] = (k.dot(qTilde, 0, latents, s * rank, rank) + k.dot(qPe, peOff, kPes, s * rope, rope)) * scale;
+            }
         }
         softmax(p);
+        if (bf16) Bf16Rounding.roundInPlace(p);
         java.util.Arrays.fill(oTilde, 0f);
         for (int j = 0; j < keys.length; j++) k.axpy(p[j], latents, keys[j] * rank, oTilde, 0, rank);
+        if (bf16) Bf16Rounding.roundInPlace(oTilde);
         k.dots(wkv, base + nope * rank, rank, vDim, oTilde, 0, rank, out, oOff); // W_uv[h] oTilde
+        if (bf16) Bf16Rounding.roundInPlace(out, oOff, oOff + vDim);
     }
 
     /** Naive form: the attended latents through the kv_b LinearOp, then per (token, head) attention. Returns [T][H*v]. */
@@ -247,11 +274,15 @@ public final class SimdMla implements MlaAttentionOp {
             int qOff = (t * heads + h) * width, peOff = (t * heads + h) * rope;
             for (int j = 0; j < ks.length; j++) {
                 int s = ks[j];
-                p[j] = (k.dot(q, qOff, kvUp, row[s] * upWidth + h * kvWidth, nope) + k.dot(qPe, peOff, kPes, s * rope, rope)) * scale;
+                float dot = k.dot(q, qOff, kvUp, row[s] * upWidth + h * kvWidth, nope) + k.dot(qPe, peOff, kPes, s * rope, rope);
+                // bf16 mode: the q.k product stored bf16, then the scaled score (§5c)
+                p[j] = bf16 ? Bf16Rounding.round(Bf16Rounding.round(dot) * scale) : dot * scale;
             }
             softmax(p);
+            if (bf16) Bf16Rounding.roundInPlace(p);
             int oOff = (t * heads + h) * vDim;
             for (int j = 0; j < ks.length; j++) k.axpy(p[j], kvUp, row[ks[j]] * upWidth + h * kvWidth + nope, out, oOff, vDim);
+            if (bf16) Bf16Rounding.roundInPlace(out, oOff, oOff + vDim);
         });
         return out;
     }

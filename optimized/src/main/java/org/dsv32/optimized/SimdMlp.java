@@ -1,5 +1,6 @@
 package org.dsv32.optimized;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.LinearOp;
@@ -13,15 +14,26 @@ import org.dsv32.spec.weights.MlpWeights;
  */
 public final class SimdMlp implements MlpOp {
     private final LinearOp linear;
+    /** bf16 mode (spec/SEMANTICS.md §5c): the gated product silu(g) * u rounded to bf16. */
+    private final boolean bf16;
 
-    public SimdMlp(OpContext context, Backend self) { this.linear = self.require(LinearOp.class, context); }
+    public SimdMlp(OpContext context, Backend self) {
+        this.linear = self.require(LinearOp.class, context);
+        this.bf16 = context.bf16();
+    }
+
+    /** h = silu(g) * u elementwise (h may be g), rounded to bf16 in bf16 mode (the deployment's fp32 product stored bf16). */
+    void gated(float[] g, float[] u, float[] h) {
+        siluMul(g, u, h);
+        if (bf16) Bf16Rounding.roundInPlace(h);
+    }
 
     @Override
     public TensorF64 forward(TensorF64 x, MlpWeights w) {
         TensorF64 g = linear.apply(x, w.gate());
         TensorF64 u = linear.apply(x, w.up());
         float[] h = SimdTensors.toFloats(g);
-        siluMul(h, SimdTensors.toFloats(u), h);
+        gated(h, SimdTensors.toFloats(u), h);
         return linear.apply(SimdTensors.toTensor(h, g.shape()), w.down());
     }
 

@@ -24,11 +24,12 @@ import org.dsv32.spec.weights.ModelWeights;
  */
 public final class SimdModel implements ModelOp {
     private final OpContext ctx;
-    private final SimdParts parts;
+    private final SimdParts parts, headParts;
 
     public SimdModel(OpContext ctx, Backend self) {
         this.ctx = ctx;
         this.parts = new SimdParts(self, ctx);
+        this.headParts = new SimdParts(self, ctx.fp32Island());
     }
 
     @Override
@@ -48,7 +49,8 @@ public final class SimdModel implements ModelOp {
 
         @Override
         protected TensorF64 head(TensorF64 hidden) {
-            float[] logits = SimdOps.linear(parts.get(LinearOp.class), SimdTensors.toFloats(hidden), hidden.rows(), weights.lmHead());
+            // the LM head is an fp32 island in bf16 mode too (§5c)
+            float[] logits = SimdOps.linear(headParts.get(LinearOp.class), SimdTensors.toFloats(hidden), hidden.rows(), weights.lmHead());
             return SimdTensors.toTensor(logits, hidden.rows(), weights.lmHead().rows());
         }
     }

@@ -1,5 +1,6 @@
 package org.dsv32.optimized;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.LinearOp;
@@ -32,9 +33,12 @@ public final class SimdMoe implements MoeOp {
     record Result(float[] output, Routing routing) {}
 
     private final SimdParts parts;
+    /** bf16 mode (spec/SEMANTICS.md §5c): the fp32 accumulator stored bf16. */
+    private final boolean bf16;
 
     public SimdMoe(OpContext ctx, Backend self) {
         this.parts = new SimdParts(self, ctx);
+        this.bf16 = ctx.bf16();
     }
 
     @Override
@@ -98,9 +102,9 @@ public final class SimdMoe implements MoeOp {
             }
             outs[u] = SimdOps.mlp(mlp, linear, batch, w.experts().get(e));
         };
-        if (tokens == 1 && mlp instanceof SimdMlp) {
+        if (tokens == 1 && mlp instanceof SimdMlp s) {
             // a decode token: every expert reads x, one row; each phase's GEMVs, of all experts, run as one loop
-            expertsTogether(linear, whole, active, units, w, outs);
+            expertsTogether(s, linear, whole, active, units, w, outs);
         } else if (splitExperts(w)) {
             // products too small to split across threads: the experts are split instead, each on one thread
             SimdThreads.parallelFor(units, (long) tokens * 3 * dim * w.experts().get(0).gate().rows(), expert);
@@ -121,6 +125,7 @@ public final class SimdMoe implements MoeOp {
                 k.axpy(weight, outs[u], r * dim, y, t * dim, dim);
             }
         }
+        if (bf16) Bf16Rounding.roundInPlace(y);
         return new Result(y, routing);
     }
 
@@ -129,7 +134,7 @@ public final class SimdMoe implements MoeOp {
      * bits), phase by phase: the gate and up GEMVs of all experts as one parallel loop, silu(g) * u, then the down
      * GEMVs as another. A tiny expert's product is one or two GEMV units: run by themselves they leave a core idle.
      */
-    private static void expertsTogether(LinearOp linear, SimdLinear.Activation x, int[] active, int units, MoeWeights w, float[][] outs) {
+    private static void expertsTogether(SimdMlp mlp, LinearOp linear, SimdLinear.Activation x, int[] active, int units, MoeWeights w, float[][] outs) {
         Weight[] gateUp = new Weight[2 * units], down = new Weight[units];
         for (int u = 0; u < units; u++) {
             MlpWeights e = active[u] < 0 ? w.shared() : w.experts().get(active[u]);
@@ -140,7 +145,7 @@ public final class SimdMoe implements MoeOp {
         float[][] gu = SimdOps.linears(linear, x, gateUp);
         SimdLinear.Activation[] hidden = new SimdLinear.Activation[units];
         for (int u = 0; u < units; u++) {
-            SimdMlp.siluMul(gu[2 * u], gu[2 * u + 1], gu[2 * u]);
+            mlp.gated(gu[2 * u], gu[2 * u + 1], gu[2 * u]);
             hidden[u] = new SimdLinear.Activation(gu[2 * u], 1);
         }
         float[][] ys = SimdOps.linears(linear, hidden, down);

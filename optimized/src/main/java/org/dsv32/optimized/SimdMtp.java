@@ -51,6 +51,7 @@ public final class SimdMtp implements MtpOp {
         float[] g = SimdBlock.run(self.require(BlockOp.class, ctx), u, t, startPos, m.block(), cache);
         float[] gn = SimdOps.rmsNorm(norm, g, t, d, m.headNorm(), eps);
         var head = m.head() != null ? m.head() : weights.lmHead();
-        return SimdTensors.toTensor(SimdOps.linear(linear, gn, t, head), t, head.rows());
+        LinearOp headLinear = self.require(LinearOp.class, ctx.fp32Island()); // fp32 in bf16 mode too (§5c)
+        return SimdTensors.toTensor(SimdOps.linear(headLinear, gn, t, head), t, head.rows());
     }
 }

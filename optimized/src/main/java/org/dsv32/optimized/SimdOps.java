@@ -64,16 +64,20 @@ final class SimdOps {
     /** RMSNorm of each row of x [rows][cols] into a new array; x is not modified. */
     static float[] rmsNorm(RmsNormOp op, float[] x, int rows, int cols, Weight w, double eps) {
         float[] y = new float[rows * cols];
-        if (op instanceof SimdRmsNorm) SimdRmsNorm.normalize(x, rows, cols, SimdWeightCache.vector(w, cols), (float) eps, y);
-        else toFloats(op.apply(SimdTensors.toTensor(x, rows, cols), w, eps), y);
+        if (op instanceof SimdRmsNorm s) {
+            SimdRmsNorm.normalize(x, rows, cols, SimdWeightCache.vector(w, cols), (float) eps, y);
+            s.store(y);
+        } else toFloats(op.apply(SimdTensors.toTensor(x, rows, cols), w, eps), y);
         return y;
     }
 
     /** residual += x (residual MODIFIED), returns RMSNorm(residual). */
     static float[] rmsNormWithResidual(RmsNormOp op, float[] x, float[] residual, int rows, int cols, Weight w, double eps) {
         float[] y = new float[rows * cols];
-        if (op instanceof SimdRmsNorm) {
+        if (op instanceof SimdRmsNorm s) {
             SimdRmsNorm.normalizeWithResidual(x, residual, rows, cols, SimdWeightCache.vector(w, cols), (float) eps, y);
+            s.store(y);
+            s.store(residual);
         } else {
             TensorF64 res = SimdTensors.toTensor(residual, rows, cols);
             toFloats(op.applyWithResidual(SimdTensors.toTensor(x, rows, cols), res, w, eps), y);
@@ -85,8 +89,9 @@ final class SimdOps {
     /** LayerNorm of each row into a new array; x is not modified. */
     static float[] layerNorm(LayerNormOp op, float[] x, int rows, int cols, Weight w, Weight b, double eps) {
         float[] y = new float[rows * cols];
-        if (op instanceof SimdLayerNorm) {
+        if (op instanceof SimdLayerNorm s) {
             SimdLayerNorm.normalize(x, rows, cols, SimdWeightCache.vector(w, cols), SimdWeightCache.vector(b, cols), (float) eps, y);
+            s.store(y);
         } else {
             toFloats(op.apply(SimdTensors.toTensor(x, rows, cols), w, b, eps), y);
         }
@@ -95,8 +100,10 @@ final class SimdOps {
 
     /** Rotates each row of x [rows][d] in place at positions[r] (x MODIFIED). */
     static void rope(RopeOp op, OpContext ctx, float[] x, int rows, int d, int[] positions, RopeLayout layout) {
-        if (op instanceof SimdRope) SimdRope.rotate(x, rows, d, positions, frequencies(ctx.config()), layout);
-        else toFloats(op.apply(SimdTensors.toTensor(x, rows, d), positions, layout), x);
+        if (op instanceof SimdRope s) {
+            SimdRope.rotate(x, rows, d, positions, frequencies(ctx.config()), layout);
+            s.store(x);
+        } else toFloats(op.apply(SimdTensors.toTensor(x, rows, d), positions, layout), x);
     }
 
     /** The last configuration's RoPE frequencies (computing them costs as much as rotating a decode step's rows). */
@@ -115,8 +122,10 @@ final class SimdOps {
 
     /** n^-1/2 H_n of each row of x [rows][n] in place (x MODIFIED). */
     static void hadamard(HadamardOp op, float[] x, int rows, int n) {
-        if (op instanceof SimdHadamard) SimdHadamard.transform(x, rows, n);
-        else toFloats(op.apply(SimdTensors.toTensor(x, rows, n)), x);
+        if (op instanceof SimdHadamard s) {
+            SimdHadamard.transform(x, rows, n);
+            s.store(x);
+        } else toFloats(op.apply(SimdTensors.toTensor(x, rows, n)), x);
     }
 
     /**
@@ -146,10 +155,10 @@ final class SimdOps {
     /** {@link #mlp(MlpOp, LinearOp, float[], int, MlpWeights)} for an input shared with other products. */
     static float[] mlp(MlpOp op, LinearOp linear, SimdLinear.Activation x, MlpWeights w) {
         int m = x.rows();
-        if (op instanceof SimdMlp) {
+        if (op instanceof SimdMlp s) {
             float[][] gu = linears(linear, x, w.gate(), w.up());
             float[] g = gu[0], u = gu[1];
-            SimdMlp.siluMul(g, u, g);
+            s.gated(g, u, g);
             return linear(linear, g, m, w.down());
         }
         int d = x.values().length / m;

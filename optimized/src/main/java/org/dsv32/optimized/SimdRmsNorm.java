@@ -1,5 +1,6 @@
 package org.dsv32.optimized;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.Weight;
@@ -9,11 +10,21 @@ import org.dsv32.spec.weights.Weight;
  * rounded), y = (x * r) * w. Inputs, weight and eps are rounded to fp32 on entry.
  */
 public final class SimdRmsNorm implements RmsNormOp {
+    /** bf16 mode (spec/SEMANTICS.md §5c): outputs and the stored residual rounded to bf16. */
+    private final boolean bf16;
+
+    public SimdRmsNorm() { this(false); }
+
+    public SimdRmsNorm(boolean bf16) { this.bf16 = bf16; }
+
+    /** In bf16 mode, y rounded to bf16 in place (the deployment stores the norm's fp32 result as bf16). */
+    void store(float[] y) { if (bf16) Bf16Rounding.roundInPlace(y); }
     @Override
     public TensorF64 apply(TensorF64 x, Weight w, double eps) {
         int rows = x.rows(), cols = x.cols();
         float[] y = new float[rows * cols];
         normalize(SimdTensors.toFloats(x), rows, cols, SimdTensors.vector(w, cols), (float) eps, y);
+        store(y);
         return SimdTensors.toTensor(y, x.shape());
     }
 
@@ -30,6 +41,8 @@ public final class SimdRmsNorm implements RmsNormOp {
         float[] res = SimdTensors.toFloats(residual);
         float[] y = new float[rows * cols];
         normalizeWithResidual(SimdTensors.toFloats(x), res, rows, cols, SimdTensors.vector(w, cols), (float) eps, y);
+        store(y);
+        store(res); // the norm read the fp32 sum; the stream keeps it as bf16
         SimdTensors.copyInto(res, residual);
         return SimdTensors.toTensor(y, x.shape());
     }

@@ -1,5 +1,6 @@
 package org.dsv32.optimized;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.RopeLayout;
 import org.dsv32.spec.ops.RopeOp;
@@ -12,8 +13,16 @@ import org.dsv32.spec.tensor.TensorF64;
  */
 public final class SimdRope implements RopeOp {
     private final double[] frequencies;
+    /** bf16 mode (spec/SEMANTICS.md §5c): the rotated rows rounded to bf16. */
+    private final boolean bf16;
 
-    public SimdRope(OpContext context) { this.frequencies = context.config().ropeFrequencies(); }
+    public SimdRope(OpContext context) {
+        this.frequencies = context.config().ropeFrequencies();
+        this.bf16 = context.bf16();
+    }
+
+    /** In bf16 mode, x rounded to bf16 in place. */
+    void store(float[] x) { if (bf16) Bf16Rounding.roundInPlace(x); }
 
     @Override
     public TensorF64 apply(TensorF64 x, int[] positions, RopeLayout layout) {
@@ -23,6 +32,7 @@ public final class SimdRope implements RopeOp {
         }
         float[] f = SimdTensors.toFloats(x);
         rotate(f, rows, d, positions, frequencies, layout);
+        store(f);
         return SimdTensors.toTensor(f, x.shape());
     }
 

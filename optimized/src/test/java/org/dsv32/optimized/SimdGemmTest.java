@@ -103,7 +103,8 @@ class SimdGemmTest {
         DenseWeight w = SimdTestData.denseWeight(rnd, 130, k, DType.valueOf(dtype));
         for (int m : M_VALUES) {
             float[] x = SimdTestData.gaussian(rnd, m * k, 1f);
-            for (PrecisionMode mode : PrecisionMode.values()) {
+            // bf16 mode rounds the output: not a float64 product any more (the reference comparison covers it)
+            for (PrecisionMode mode : new PrecisionMode[] {PrecisionMode.EXACT, PrecisionMode.FP8}) {
                 float[] y = linear(SimdTestData.context(mode), x, m, w);
                 assertClose(SimdTestData.linearFloat64(x, m, w), y, k, SimdGemmProblem.DENSE_BLOCK, dtype + " M=" + m + " " + mode);
             }

@@ -39,7 +39,7 @@ class SimdIndexerTest {
     record Run(IndexerResult result, LayerCache cache) {}
 
     static Run run(org.dsv32.spec.backend.Backend b, PrecisionMode mode, TensorF64 x, TensorF64 cq, int startPos, long cacheSeed) {
-        LayerCache cache = startPos == 0 ? new LayerCache() : SimdLayerFixtures.randomCache(cacheSeed, startPos, mode == PrecisionMode.FP8);
+        LayerCache cache = startPos == 0 ? new LayerCache() : SimdLayerFixtures.randomCache(cacheSeed, startPos, mode.hasFp8RoundingPoints());
         IndexerResult r = b.require(IndexerOp.class, SimdLayerFixtures.context(mode)).select(x, cq, startPos, weights(), cache);
         return new Run(r, cache);
     }
@@ -81,7 +81,7 @@ class SimdIndexerTest {
         TensorF64 x = SimdLayerFixtures.activation(rnd, tokens, c.hiddenSize());
         TensorF64 cq = SimdLayerFixtures.activation(rnd, tokens, c.qLoraRank());
         Run simd = run(SimdLayerFixtures.SIMD, mode, x, cq, 0, 0), ref = run(SimdLayerFixtures.REFERENCE, mode, x, cq, 0, 0);
-        compare(simd, ref, mode == PrecisionMode.FP8 ? FP8_TOL : EXACT_TOL, "prefill " + mode);
+        compare(simd, ref, mode.hasFp8RoundingPoints() ? FP8_TOL : EXACT_TOL, "prefill " + mode);
         compareKeys(simd.cache(), ref.cache(), mode);
         for (int t = 0; t < tokens; t++) assertEquals(Math.min(c.indexTopk(), t + 1), simd.result().selected()[t].length, "selection size of query " + t);
     }
@@ -95,7 +95,7 @@ class SimdIndexerTest {
             TensorF64 x = SimdLayerFixtures.activation(rnd, tokens, c.hiddenSize());
             TensorF64 cq = SimdLayerFixtures.activation(rnd, tokens, c.qLoraRank());
             Run simd = run(SimdLayerFixtures.SIMD, mode, x, cq, 30, 77), ref = run(SimdLayerFixtures.REFERENCE, mode, x, cq, 30, 77);
-            compare(simd, ref, mode == PrecisionMode.FP8 ? FP8_TOL : EXACT_TOL, tokens + " tokens after 30, " + mode);
+            compare(simd, ref, mode.hasFp8RoundingPoints() ? FP8_TOL : EXACT_TOL, tokens + " tokens after 30, " + mode);
             assertEquals(30 + tokens, simd.cache().indexLength());
         }
     }
@@ -105,7 +105,7 @@ class SimdIndexerTest {
         assertEquals(ref.indexLength(), simd.indexLength(), "cached keys");
         int codes = 0, differing = 0;
         for (int s = 0; s < ref.indexLength(); s++) {
-            if (mode == PrecisionMode.FP8) {
+            if (mode.hasFp8RoundingPoints()) {
                 byte[] a = simd.indexKeyCodes(s), e = ref.indexKeyCodes(s);
                 assertEquals(ref.indexKeyScale(s), simd.indexKeyScale(s), "scale of key " + s);
                 for (int j = 0; j < e.length; j++) {

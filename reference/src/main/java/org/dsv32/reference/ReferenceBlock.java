@@ -1,5 +1,6 @@
 package org.dsv32.reference;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import java.util.ArrayList;
 import java.util.List;
 import org.dsv32.spec.backend.Backend;
@@ -21,7 +22,9 @@ import org.dsv32.spec.weights.LayerWeights;
  *   h   = x + Attn(RMSNorm_in(x))
  *   out = h + FFN(RMSNorm_post(h))      FFN = dense SwiGLU MLP, or the MoE for layers &gt;= first_k_dense_replace
  * </pre>
- * The residual stream is the running sum; the norms use rms_norm_eps.
+ * The residual stream is the running sum; the norms use rms_norm_eps. In bf16 mode (spec/SEMANTICS.md §5c) the
+ * input norm reads x as given and the stream stores it in bf16; the returned stream is the unrounded sum of the
+ * stored residual and the FFN output (the next block's norm stores it).
  */
 public class ReferenceBlock implements BlockOp {
     private final OpContext ctx;
@@ -34,8 +37,8 @@ public class ReferenceBlock implements BlockOp {
 
     @Override
     public TensorF64 forward(TensorF64 x, int startPos, LayerWeights w, LayerCache cache) {
-        TensorF64 residual = x.copy();
-        TensorF64 attnIn = inputNorm(residual, w);
+        TensorF64 attnIn = inputNorm(x, w);
+        TensorF64 residual = storedResidual(x);
         TensorF64 attn = self.require(MlaAttentionOp.class, ctx).forward(attnIn, startPos, w.attention(), cache, null).output();
         return feedForward(residual, attn, w);
     }
@@ -46,13 +49,22 @@ public class ReferenceBlock implements BlockOp {
         RaggedBatch.checkLayerCall("block", x.size(), startPos, caches);
         List<TensorF64> residual = new ArrayList<>(), attnIn = new ArrayList<>();
         for (TensorF64 xb : x) {
-            residual.add(xb.copy());
-            attnIn.add(inputNorm(residual.getLast(), w));
+            attnIn.add(inputNorm(xb, w));
+            residual.add(storedResidual(xb));
         }
         List<AttentionResult> attn = self.require(MlaAttentionOp.class, ctx).forwardRagged(attnIn, startPos, w.attention(), caches);
         List<TensorF64> out = new ArrayList<>();
         for (int b = 0; b < x.size(); b++) out.add(feedForward(residual.get(b), attn.get(b).output(), w));
         return out;
+    }
+
+    /**
+     * The residual stream as the block keeps it: x itself, or in bf16 mode x stored in bf16 (the deployment adds the
+     * previous block's output in fp32 inside this block's input norm, normalises that sum and stores it bf16, §5c).
+     */
+    private TensorF64 storedResidual(TensorF64 x) {
+        TensorF64 r = x.copy();
+        return ctx.bf16() ? Bf16Rounding.roundInPlace(r) : r;
     }
 
     private TensorF64 inputNorm(TensorF64 residual, LayerWeights w) {

@@ -1,5 +1,6 @@
 package org.dsv32.reference;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.HadamardOp;
@@ -38,7 +39,7 @@ public class ReferenceHadamard implements HadamardOp {
                 y.put(r, i, scale * sum);
             }
         }
-        return y;
+        return context.bf16() ? Bf16Rounding.roundInPlace(y) : y; // bf16 mode: stored bf16 (§5c)
     }
 
     /** H[i][j] = (-1)^popcount(i &amp; j), Sylvester order. */

@@ -1,5 +1,6 @@
 package org.dsv32.reference;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.LayerNormOp;
@@ -33,7 +34,7 @@ public class ReferenceLayerNorm implements LayerNormOp {
             double inv = inverseStd(variance(x, r, mean), eps);
             for (int c = 0; c < x.cols(); c++) y.put(r, c, (x.at(r, c) - mean) * inv * w.get(c) + b.get(c));
         }
-        return y;
+        return context.bf16() ? Bf16Rounding.roundInPlace(y) : y; // bf16 mode: stored bf16 (§5c)
     }
 
     /** (1/D) sum_c x[r][c]. */

@@ -1,5 +1,6 @@
 package org.dsv32.reference;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.format.E4M3;
@@ -26,6 +27,9 @@ import org.dsv32.spec.weights.Weight;
  *       n / blockRows, so a ragged last block (N = 576) uses the scale of its own partial block.</li>
  * </ul>
  *
+ * In bf16 mode (spec/SEMANTICS.md §5c) the output is rounded to bf16, whatever the weight; the deployment's fp32
+ * linears (router, indexer weights projection, LM head) are not run through a bf16 context.
+ *
  * Everything accumulates in float64: the partial sums of e4m3 products are exact, and the reference does not
  * place the deployment's fp32 accumulator or its bf16 output rounding (they are not among the rounding points of
  * section 5). x and W are not modified.
@@ -42,8 +46,8 @@ public class ReferenceLinear implements LinearOp {
     @Override
     public TensorF64 apply(TensorF64 x, Weight w) {
         checkShapes(x, w);
-        if (w instanceof Fp8BlockWeight fp8 && context.fp8()) return fp8Product(x, fp8);
-        return exactProduct(x, w);
+        TensorF64 y = w instanceof Fp8BlockWeight fp8 && context.fp8() ? fp8Product(x, fp8) : exactProduct(x, w);
+        return context.bf16() ? Bf16Rounding.roundInPlace(y) : y; // bf16 mode: the output as the bf16 GEMM stores it (§5c)
     }
 
     /** y[m][n] = sum_k x[m][k] W[n][k] in float64 with the dequantised weight. */

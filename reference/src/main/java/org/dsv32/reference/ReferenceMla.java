@@ -5,6 +5,7 @@ import java.util.List;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.config.ModelConfig;
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.ops.ActQuantOp;
 import org.dsv32.spec.ops.AttentionResult;
 import org.dsv32.spec.ops.IndexerOp;
@@ -20,6 +21,7 @@ import org.dsv32.spec.ops.RopeLayout;
 import org.dsv32.spec.ops.RopeOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.AttentionWeights;
+import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.Weight;
 
 /**
@@ -38,7 +40,10 @@ import org.dsv32.spec.weights.Weight;
  * fp8 mode) into per-head keys and values; {@link Form#ABSORBED} folds W_uk[h] into the query (q~ = W_uk[h]^T q_nope),
  * attends the latents directly and expands the average (o_h = W_uv[h] o~), with the dequantised W_kvb and no
  * act_quant. Like the official demo, {@link #forward} uses NAIVE for a prefill (T &gt; 1) and ABSORBED for a one-token
- * decode. Both forms are equal in real arithmetic.
+ * decode. Both forms are equal in real arithmetic. In bf16 mode each form rounds where the deployment's form does
+ * (spec/SEMANTICS.md §5c): naive — the q.k product, the scaled score, the probabilities, the value sum; absorbed — the
+ * bf16 copy of the dequantised W_kvb, q~, each of the two score products and their sum, the scaled score, the
+ * probabilities, o~ and W_uv o~; both — the kv latent after its FP8 round trip.
  *
  * <p>Each formula step is a protected method so that a mutant can change exactly one. Modifies only the cache.
  */
@@ -184,7 +189,8 @@ public class ReferenceMla implements MlaAttentionOp {
     /** fp8 mode: dequant(act_quant(c_kv)), the FP8 KV cache simulated (spec/SEMANTICS.md §5); exact mode: c_kv. */
     protected TensorF64 roundTripLatent(TensorF64 latent) {
         if (!ctx.fp8()) return latent;
-        return self.require(ActQuantOp.class, ctx).quantize(latent, ctx.scaleFormat()).dequantize();
+        TensorF64 back = self.require(ActQuantOp.class, ctx).quantize(latent, ctx.scaleFormat()).dequantize();
+        return ctx.bf16() ? Bf16Rounding.roundInPlace(back) : back; // bf16 mode: code x scale stored bf16 (§5c)
     }
 
     /** The softmax scale: (nope + rope)^-1/2 * mscale^2 ({@link ModelConfig#softmaxScale()}). */
@@ -218,13 +224,13 @@ public class ReferenceMla implements MlaAttentionOp {
                     double dot = 0;
                     for (int d = 0; d < nope; d++) dot += qNope.get(t, h, d) * kvUp.at(s, h * width + d);
                     dot += ropeDot(qPe, t, h, cache.keyRope(s));
-                    scores[s] = dot * softmaxScale();
+                    scores[s] = bf(bf(dot) * softmaxScale()); // bf16 mode: the product, then the scaled score (§5c)
                 }
-                double[] p = softmax(scores, attended);
+                double[] p = bf(softmax(scores, attended));
                 for (int j = 0; j < vDim; j++) {
                     double o = 0;
                     for (int s = 0; s < keys; s++) if (attended[s]) o += p[s] * kvUp.at(s, h * width + nope + j);
-                    out.put(t, h * vDim + j, o);
+                    out.put(t, h * vDim + j, bf(o));
                 }
             }
         }
@@ -244,8 +250,8 @@ public class ReferenceMla implements MlaAttentionOp {
         for (int h = 0; h < heads; h++) {
             double[][] uk = new double[nope][];
             double[][] uv = new double[vDim][];
-            for (int d = 0; d < nope; d++) uk[d] = kvB.row(absorbedRow(h, d));
-            for (int j = 0; j < vDim; j++) uv[j] = kvB.row(absorbedRow(h, nope + j));
+            for (int d = 0; d < nope; d++) uk[d] = absorbedWeightRow(kvB, absorbedRow(h, d));
+            for (int j = 0; j < vDim; j++) uv[j] = absorbedWeightRow(kvB, absorbedRow(h, nope + j));
             for (int t = 0; t < positions.length; t++) {
                 boolean[] attended = attended(selection[t], positions[t], keys);
                 double[] qTilde = new double[rank];
@@ -253,31 +259,50 @@ public class ReferenceMla implements MlaAttentionOp {
                     double qd = qNope.get(t, h, d);
                     for (int c = 0; c < rank; c++) qTilde[c] += uk[d][c] * qd;
                 }
+                bf(qTilde);
                 double[] scores = new double[keys];
                 for (int s = 0; s < keys; s++) {
                     if (!attended[s]) continue;
                     double[] latent = cache.latent(s);
                     double dot = 0;
                     for (int c = 0; c < rank; c++) dot += qTilde[c] * latent[c];
-                    dot += absorbedRopeTerm(qPe, t, h, cache.keyRope(s));
-                    scores[s] = dot * softmaxScale();
+                    // bf16 mode: each product stored, their sum, then the scaled score (§5c)
+                    dot = bf(bf(dot) + bf(absorbedRopeTerm(qPe, t, h, cache.keyRope(s))));
+                    scores[s] = bf(dot * softmaxScale());
                 }
-                double[] p = softmax(scores, attended);
+                double[] p = bf(softmax(scores, attended));
                 double[] oTilde = new double[rank];
                 for (int s = 0; s < keys; s++) {
                     if (!attended[s]) continue;
                     double[] latent = cache.latent(s);
                     for (int c = 0; c < rank; c++) oTilde[c] += p[s] * latent[c];
                 }
+                bf(oTilde);
                 for (int j = 0; j < vDim; j++) {
                     double o = 0;
                     for (int c = 0; c < rank; c++) o += uv[j][c] * oTilde[c];
-                    out.put(t, h * vDim + j, o);
+                    out.put(t, h * vDim + j, bf(o));
                 }
             }
         }
         return out;
     }
+
+    /**
+     * Row i of the absorbed form's W_kvb: the dequantised row; in bf16 mode an FP8 weight's dequantisation
+     * (code x scale, fp32) stored bf16, as the deployment's one-time dequantised copy (§5c). A dense weight is taken
+     * as given.
+     */
+    protected double[] absorbedWeightRow(Weight kvB, int i) {
+        double[] row = kvB.row(i);
+        return ctx.bf16() && kvB instanceof Fp8BlockWeight ? Bf16Rounding.roundInPlace(row.clone()) : row;
+    }
+
+    /** v rounded to bf16 in bf16 mode (spec/SEMANTICS.md §5c), v otherwise. */
+    protected final double bf(double v) { return ctx.bf16() ? Bf16Rounding.round(v) : v; }
+
+    /** Every element of a rounded to bf16 in bf16 mode, in place; returns a. */
+    protected final double[] bf(double[] a) { return ctx.bf16() ? Bf16Rounding.roundInPlace(a) : a; }
 
     /**
      * The row of W_kvb that the absorbed form takes as row i of head h's [W_uk[h] ; W_uv[h]] (i &lt; nope: W_uk):

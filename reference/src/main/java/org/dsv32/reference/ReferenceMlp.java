@@ -1,5 +1,6 @@
 package org.dsv32.reference;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.LinearOp;
@@ -35,6 +36,7 @@ public class ReferenceMlp implements MlpOp {
         for (int r = 0; r < h.rows(); r++) {
             for (int c = 0; c < h.cols(); c++) h.put(r, c, silu(gate.at(r, c)) * up.at(r, c));
         }
+        if (context.bf16()) Bf16Rounding.roundInPlace(h); // bf16 mode: the wide silu product stored bf16 (§5c)
         return linear.apply(h, w.down());
     }
 

@@ -83,7 +83,9 @@ public class ReferenceModel implements ModelOp {
         }
 
         @Override
-        protected TensorF64 head(TensorF64 hidden) { return self.require(LinearOp.class, ctx).apply(hidden, weights.lmHead()); }
+        protected TensorF64 head(TensorF64 hidden) {
+            return self.require(LinearOp.class, ctx.fp32Island()).apply(hidden, weights.lmHead()); // fp32 in bf16 mode too
+        }
 
         @Override
         protected int positionAfter(int position, int fed) { return ReferenceModel.this.positionAfter(position, fed); }

@@ -1,5 +1,6 @@
 package org.dsv32.reference;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import java.util.ArrayList;
 import java.util.List;
 import org.dsv32.spec.backend.Backend;
@@ -61,6 +62,7 @@ public class ReferenceMoe implements MoeOp {
             double scale = sharedExpertScale();
             for (int t = 0; t < tokens; t++) for (int d = 0; d < dim; d++) y[t * dim + d] += scale * shared.at(t, d);
         }
+        if (context.bf16()) Bf16Rounding.roundInPlace(y); // bf16 mode: the wide accumulator stored bf16 (§5c)
         return new MoeResult(TensorF64.wrap(y, x.shape()), routing);
     }
 

@@ -44,7 +44,7 @@ public class ReferenceMtp implements MtpOp {
         TensorF64 u = self.require(LinearOp.class, ctx).apply(concat(e, h, d), m.ehProj());
         TensorF64 g = self.require(BlockOp.class, ctx).forward(u, startPos, m.block(), cache);
         TensorF64 gn = norm.apply(g, m.headNorm(), eps);
-        return self.require(LinearOp.class, ctx).apply(gn, m.head() != null ? m.head() : weights.lmHead());
+        return self.require(LinearOp.class, ctx.fp32Island()).apply(gn, m.head() != null ? m.head() : weights.lmHead());
     }
 
     /** The token at position 0 has no predecessor: its embedding input is zero (after the norm, as vLLM masks it). */

@@ -1,5 +1,6 @@
 package org.dsv32.reference;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.RmsNormOp;
@@ -13,7 +14,8 @@ import org.dsv32.spec.weights.Weight;
  * </pre>
  * in float64; eps is the caller's ({@code rms_norm_eps}, 1e-6 for V3.2). The fused form adds x into the residual
  * stream first: {@code residual <- residual + x} (residual is MODIFIED), then returns RMSNorm(residual).
- * {@link #apply} does not modify x.
+ * {@link #apply} does not modify x. In bf16 mode (spec/SEMANTICS.md §5c) the output is rounded to bf16, and the fused
+ * form normalises the unrounded sum, then stores the residual rounded to bf16.
  */
 public class ReferenceRmsNorm implements RmsNormOp {
     protected final OpContext context;
@@ -32,7 +34,7 @@ public class ReferenceRmsNorm implements RmsNormOp {
             double inv = inverseRms(meanSquare(x, r), eps);
             for (int c = 0; c < x.cols(); c++) y.put(r, c, w.get(c) * (x.at(r, c) * inv));
         }
-        return y;
+        return context.bf16() ? Bf16Rounding.roundInPlace(y) : y; // bf16 mode: computed wide, stored bf16 (§5c)
     }
 
     @Override
@@ -44,7 +46,10 @@ public class ReferenceRmsNorm implements RmsNormOp {
         for (int r = 0; r < x.rows(); r++) {
             for (int c = 0; c < x.cols(); c++) residual.put(r, c, residual.at(r, c) + x.at(r, c));
         }
-        return apply(residual, w, eps);
+        TensorF64 y = apply(residual, w, eps);
+        // bf16 mode: the norm reads the wide sum, the stream keeps the sum stored in bf16 (§5c)
+        if (context.bf16()) Bf16Rounding.roundInPlace(residual);
+        return y;
     }
 
     /** (1/D) sum_c x[r][c]^2. */

@@ -1,5 +1,6 @@
 package org.dsv32.reference;
 
+import org.dsv32.spec.format.Bf16Rounding;
 import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.RopeLayout;
@@ -51,7 +52,7 @@ public class ReferenceRope implements RopeOp {
                 y.put(r, second, a * sin + b * cos);
             }
         }
-        return y;
+        return context.bf16() ? Bf16Rounding.roundInPlace(y) : y; // bf16 mode: stored bf16 (§5c)
     }
 
     /** θ = p * f_i. */

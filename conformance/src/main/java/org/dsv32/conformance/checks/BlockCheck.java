@@ -17,6 +17,7 @@ import org.dsv32.conformance.ModeTier;
 import org.dsv32.conformance.generate.RandomInputs;
 import org.dsv32.conformance.generate.RandomWeights;
 import org.dsv32.conformance.generate.SyntheticCache;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -83,7 +84,7 @@ public final class BlockCheck extends AbstractOperationCheck<BlockOp, BlockCheck
     }
 
     @Override
-    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT); }
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.BF16_TIGHT); }
 
     @Override
     protected List<Case> cases(CheckOptions o) {
@@ -107,7 +108,8 @@ public final class BlockCheck extends AbstractOperationCheck<BlockOp, BlockCheck
 
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Tolerances.block(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition(), Math.min(c.config().indexTopk(), c.maxPosition()), c.w().isMoe());
+        return Bf16Tolerance.of(Tolerances.block(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition(), Math.min(c.config().indexTopk(), c.maxPosition()), c.w().isMoe()),
+                mt.candidateMode(), c.config().hiddenSize(), 18, 6, Bf16Tolerance.softmaxAmplification());
     }
 
     @Override

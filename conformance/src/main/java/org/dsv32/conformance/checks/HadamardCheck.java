@@ -10,6 +10,7 @@ import org.dsv32.conformance.CheckOptions;
 import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.ModeTier;
 import org.dsv32.conformance.generate.RandomInputs;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -23,7 +24,7 @@ public final class HadamardCheck extends AbstractOperationCheck<HadamardOp, Hada
     public HadamardCheck() { super(HadamardOp.class); }
 
     @Override
-    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT); }
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.BF16_TIGHT); }
 
     @Override
     protected List<Case> cases(CheckOptions o) {
@@ -44,7 +45,10 @@ public final class HadamardCheck extends AbstractOperationCheck<HadamardOp, Hada
     }
 
     @Override
-    protected Tolerance toleranceOf(Case c, ModeTier mt) { return Tolerances.hadamard(c.x().cols()); }
+    protected Tolerance toleranceOf(Case c, ModeTier mt) {
+        return Bf16Tolerance.of(Tolerances.hadamard(c.x().cols()),
+                mt.candidateMode(), c.x().cols(), 1, 0, 1.0);
+    }
 
     @Override
     protected CaseResult runCase(Case c, HadamardOp cand, HadamardOp cand2, HadamardOp ref, ModeTier mt) {

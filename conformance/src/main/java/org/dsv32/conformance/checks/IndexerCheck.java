@@ -13,6 +13,7 @@ import org.dsv32.conformance.generate.RandomInputs;
 import org.dsv32.conformance.generate.RandomWeights;
 import org.dsv32.conformance.SelectionCheck;
 import org.dsv32.conformance.generate.SyntheticCache;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -94,8 +95,12 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
     }
 
     @Override
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.FP8_LOOSE, ModeTier.BF16_TIGHT); }
+
+    @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Tolerances.indexer(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition());
+        return Bf16Tolerance.of(Tolerances.indexer(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition()),
+                mt.candidateMode(), c.config().hiddenSize(), 4, 2, 1.0);
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.ModeTier;
 import org.dsv32.conformance.generate.RandomInputs;
 import org.dsv32.conformance.generate.RandomWeights;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -32,7 +33,7 @@ public final class LayerNormCheck extends AbstractOperationCheck<LayerNormOp, La
     public LayerNormCheck() { super(LayerNormOp.class); }
 
     @Override
-    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT); }
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.BF16_TIGHT); }
 
     @Override
     protected List<Case> cases(CheckOptions o) {
@@ -52,7 +53,8 @@ public final class LayerNormCheck extends AbstractOperationCheck<LayerNormOp, La
 
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Tolerances.layerNorm(c.x().cols(), Tolerances.layerNormCondition(c.x(), EPS));
+        return Bf16Tolerance.of(Tolerances.layerNorm(c.x().cols(), Tolerances.layerNormCondition(c.x(), EPS)),
+                mt.candidateMode(), c.x().cols(), 1, 0, 1.0);
     }
 
     @Override

@@ -12,6 +12,7 @@ import org.dsv32.conformance.ModeTier;
 import org.dsv32.conformance.generate.RandomInputs;
 import org.dsv32.conformance.generate.RandomWeights;
 import org.dsv32.spec.tolerance.Tier;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -62,8 +63,12 @@ public final class LinearCheck extends AbstractOperationCheck<LinearOp, LinearCh
     }
 
     @Override
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.FP8_LOOSE, ModeTier.BF16_TIGHT); }
+
+    @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Tolerances.linear(c.w().cols(), c.w() instanceof Fp8BlockWeight, mt.candidateMode(), mt.tier());
+        return Bf16Tolerance.of(Tolerances.linear(c.w().cols(), c.w() instanceof Fp8BlockWeight, mt.candidateMode(), mt.tier()),
+                mt.candidateMode(), c.w().cols(), 1, 0, 1.0);
     }
 
     @Override

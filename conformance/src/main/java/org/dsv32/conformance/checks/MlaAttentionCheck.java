@@ -14,6 +14,7 @@ import org.dsv32.conformance.generate.RandomInputs;
 import org.dsv32.conformance.generate.RandomWeights;
 import org.dsv32.conformance.SelectionCheck;
 import org.dsv32.conformance.generate.SyntheticCache;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -76,9 +77,13 @@ public final class MlaAttentionCheck extends AbstractOperationCheck<MlaAttention
     }
 
     @Override
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.FP8_LOOSE, ModeTier.BF16_TIGHT); }
+
+    @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Tolerances.mla(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition(), Math.min(c.config().indexTopk(), c.maxPosition()))
-                .withScoreRel(Tolerances.indexer(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition()).scoreRel());
+        return Bf16Tolerance.of(Tolerances.mla(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition(), Math.min(c.config().indexTopk(), c.maxPosition()))
+                .withScoreRel(Tolerances.indexer(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition()).scoreRel()),
+                mt.candidateMode(), c.config().hiddenSize(), 12, 4, Bf16Tolerance.softmaxAmplification());
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.ModeTier;
 import org.dsv32.conformance.generate.RandomInputs;
 import org.dsv32.conformance.generate.RandomWeights;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -43,8 +44,12 @@ public final class MlpCheck extends AbstractOperationCheck<MlpOp, MlpCheck.Case>
     }
 
     @Override
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.FP8_LOOSE, ModeTier.BF16_TIGHT); }
+
+    @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Tolerances.mlp(c.w().down().rows(), c.w().intermediateSize(), mt.candidateMode(), mt.tier());
+        return Bf16Tolerance.of(Tolerances.mlp(c.w().down().rows(), c.w().intermediateSize(), mt.candidateMode(), mt.tier()),
+                mt.candidateMode(), c.w().intermediateSize(), 3, 1, 1.0);
     }
 
     @Override

@@ -10,6 +10,7 @@ import org.dsv32.conformance.CheckOptions;
 import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.ModeTier;
 import org.dsv32.conformance.generate.RandomWeights;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -49,7 +50,7 @@ public final class ModelCheck extends AbstractOperationCheck<ModelOp, ModelCheck
     public ModelCheck() { super(ModelOp.class); }
 
     @Override
-    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT); }
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.BF16_TIGHT); }
 
     @Override
     protected List<Case> cases(CheckOptions o) {
@@ -86,7 +87,8 @@ public final class ModelCheck extends AbstractOperationCheck<ModelOp, ModelCheck
 
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Tolerances.model(c.config(), mt.candidateMode(), mt.tier(), c.length(), Math.min(c.config().indexTopk(), c.length()));
+        return Bf16Tolerance.of(Tolerances.model(c.config(), mt.candidateMode(), mt.tier(), c.length(), Math.min(c.config().indexTopk(), c.length())),
+                mt.candidateMode(), c.config().hiddenSize(), 18 * c.config().numHiddenLayers() + 1, 6 * c.config().numHiddenLayers(), Bf16Tolerance.softmaxAmplification());
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.ModeTier;
 import org.dsv32.conformance.generate.RandomInputs;
 import org.dsv32.conformance.generate.RandomWeights;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -46,8 +47,12 @@ public final class MoeCheck extends AbstractOperationCheck<MoeOp, MoeCheck.Case>
     }
 
     @Override
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.FP8_LOOSE, ModeTier.BF16_TIGHT); }
+
+    @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Tolerances.moe(c.config(), mt.candidateMode(), mt.tier()).withScoreRel(Tolerances.moeGate(c.config()).scoreRel());
+        return Bf16Tolerance.of(Tolerances.moe(c.config(), mt.candidateMode(), mt.tier()).withScoreRel(Tolerances.moeGate(c.config()).scoreRel()),
+                mt.candidateMode(), c.config().hiddenSize(), 4, 1, 1.0);
     }
 
     @Override

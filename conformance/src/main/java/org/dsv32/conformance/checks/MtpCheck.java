@@ -17,6 +17,7 @@ import org.dsv32.conformance.generate.RandomWeights;
 import org.dsv32.conformance.generate.SyntheticCache;
 import org.dsv32.conformance.trace.DecisionTape;
 import org.dsv32.spec.backend.Backend;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.metrics.Metrics;
 import org.dsv32.spec.ops.LayerCache;
@@ -56,7 +57,7 @@ public final class MtpCheck extends AbstractOperationCheck<MtpOp, MtpCheck.Case>
     public MtpCheck() { super(MtpOp.class); }
 
     @Override
-    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT); }
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.BF16_TIGHT); }
 
     @Override
     public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress) {
@@ -95,7 +96,12 @@ public final class MtpCheck extends AbstractOperationCheck<MtpOp, MtpCheck.Case>
 
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
+<<<<<<< HEAD
         return Tolerances.mtp(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition(), Math.min(c.config().indexTopk(), c.maxPosition()));
+=======
+        return Bf16Tolerance.of(Tolerances.mtp(c.config(), mt.candidateMode(), mt.tier(), c.hidden().rows(), Math.min(c.config().indexTopk(), c.hidden().rows())),
+                mt.candidateMode(), 2 * c.config().hiddenSize(), 21, 7, Bf16Tolerance.softmaxAmplification());
+>>>>>>> bf16
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.ModeTier;
 import org.dsv32.conformance.generate.RandomInputs;
 import org.dsv32.conformance.generate.RandomWeights;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -29,7 +30,7 @@ public final class RmsNormCheck extends AbstractOperationCheck<RmsNormOp, RmsNor
     public RmsNormCheck() { super(RmsNormOp.class); }
 
     @Override
-    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT); }
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.BF16_TIGHT); }
 
     @Override
     protected List<Case> cases(CheckOptions o) {
@@ -49,7 +50,10 @@ public final class RmsNormCheck extends AbstractOperationCheck<RmsNormOp, RmsNor
     }
 
     @Override
-    protected Tolerance toleranceOf(Case c, ModeTier mt) { return Tolerances.rmsNorm(c.config().hiddenSize(), c.residual() != null); }
+    protected Tolerance toleranceOf(Case c, ModeTier mt) {
+        return Bf16Tolerance.of(Tolerances.rmsNorm(c.config().hiddenSize(), c.residual() != null),
+                mt.candidateMode(), c.config().hiddenSize(), 1, 0, 1.0);
+    }
 
     @Override
     protected CaseResult runCase(Case c, RmsNormOp cand, RmsNormOp cand2, RmsNormOp ref, ModeTier mt) {

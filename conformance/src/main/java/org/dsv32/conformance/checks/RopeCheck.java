@@ -11,6 +11,7 @@ import org.dsv32.conformance.CheckOptions;
 import org.dsv32.conformance.generate.ConformanceConfigs;
 import org.dsv32.conformance.ModeTier;
 import org.dsv32.conformance.generate.RandomInputs;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -30,7 +31,7 @@ public final class RopeCheck extends AbstractOperationCheck<RopeOp, RopeCheck.Ca
     public RopeCheck() { super(RopeOp.class); }
 
     @Override
-    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT); }
+    protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.BF16_TIGHT); }
 
     @Override
     protected List<Case> cases(CheckOptions o) {
@@ -53,7 +54,8 @@ public final class RopeCheck extends AbstractOperationCheck<RopeOp, RopeCheck.Ca
 
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Tolerances.rope(Arrays.stream(c.positions()).max().orElse(0), c.config().ropeFrequencies()[0]);
+        return Bf16Tolerance.of(Tolerances.rope(Arrays.stream(c.positions()).max().orElse(0), c.config().ropeFrequencies()[0]),
+                mt.candidateMode(), 2, 1, 0, 1.0);
     }
 
     @Override

@@ -117,6 +117,16 @@ public final class GoldenGenerator {
             return v;
         }
 
+        /**
+         * {@link #variants(boolean)} plus bf16 mode with ue8m0 scales (spec/SEMANTICS.md §5c), for the operations whose
+         * bf16 cases are shipped (mlp, block, model).
+         */
+        public List<Variant> variantsWithBf16(boolean withExactPlain) {
+            List<Variant> v = new ArrayList<>(variants(withExactPlain));
+            v.add(new Variant(PrecisionMode.BF16, ScaleFormat.UE8M0));
+            return v;
+        }
+
         /** Both modes with ue8m0 scales (operations that do not quantise). */
         public List<Variant> modes() {
             return List.of(new Variant(PrecisionMode.EXACT, ScaleFormat.UE8M0), new Variant(PrecisionMode.FP8, ScaleFormat.UE8M0));

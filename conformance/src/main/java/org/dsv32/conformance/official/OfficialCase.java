@@ -27,7 +27,7 @@ import org.dsv32.spec.io.JsonErrors;
  * <pre>{@code
  * {"format": "dsv32-official-case-v1", "description": "...",
  *  "checkpoint": {"preset": "tiny", "seed": 1, "variant": "ue8m0", "files": {"config.json": "<sha256>", ...}},
- *  "precision": "exact" | "fp8", "act_dtype": "float64" | "float32",
+ *  "precision": "exact" | "fp8" | "bf16", "act_dtype": "float64" | "float32" | "bfloat16",
  *  "files": {"script.json": "<sha256>", "logits.safetensors": "<sha256>", "trace.safetensors": "<sha256>"},
  *  "provenance": {"official_commit": "...", "torch": "...", "command": "...", ...}}
  * }</pre>

@@ -140,7 +140,7 @@ public final class Parity {
             Step judged = judge(step, cd, argmax, cdReplayed, nearTies, exactTies, bound, replay, violations);
             // The statistical fallback, for a trace without act_quant records (an exporter that does not write them);
             // with them, their roundings at a midpoint were replayed and the remaining difference is not rounding.
-            if (judged.verdict() == Verdict.UNEXPLAINED && replay != null && mode == PrecisionMode.FP8 && !replay.wantsActQuant()) {
+            if (judged.verdict() == Verdict.UNEXPLAINED && replay != null && mode.hasFp8RoundingPoints() && !replay.wantsActQuant()) {
                 if (band == null) band = roundingBand(mode, weights, script, theirTrace, progress);
                 judged = rounding(judged, t, replayed.get(step).toDoubles(), band.get(step));
             }

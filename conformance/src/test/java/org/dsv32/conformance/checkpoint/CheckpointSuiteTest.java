@@ -21,7 +21,7 @@ class CheckpointSuiteTest {
     @Test
     void referencePassesAgainstItselfInBothModesAndVariants() {
         List<CheckResult> results = suite.run(reference, reference, CheckOptions.quickDefaults(), Progress.NONE);
-        assertEquals(4, results.size(), "ue8m0 and plain, exact and fp8");
+        assertEquals(6, results.size(), "ue8m0 and plain, exact, fp8 and bf16");
         for (CheckResult r : results) assertEquals(Status.PASS, r.status(), r.key() + " " + r.note());
     }
 
@@ -31,7 +31,9 @@ class CheckpointSuiteTest {
         List<CheckResult> results = suite.run(simd, reference, CheckOptions.quickDefaults(), Progress.NONE);
         for (CheckResult r : results) {
             assertEquals(Status.PASS, r.status(), r.key() + " " + r.note());
-            if (r.operation().contains("ue8m0")) {
+            // bf16 mode: an fp32-vs-float64 difference flips a bf16 store now and then, and a flipped value moves e4m3 codes
+            // downstream even with ue8m0 scales (spec/TOLERANCES.md §5b): those steps are judged by the reference's spread
+            if (r.operation().contains("ue8m0") && !r.mode().equals("bf16")) {
                 // ue8m0 scales make x/s exact in fp32 too: no E4M3 rounding flips, so every step is within 1e-6.
                 assertEquals(0, r.decisions().nearTie(), r.key() + ": " + r.note());
                 assertTrue(r.worstCalcDiff() <= CheckpointSuite.LOGITS_CALC_DIFF, r.key());

@@ -50,6 +50,8 @@ class OfficialCasesTest {
         Set<String> kinds = cases.stream().map(c -> c.variant().label() + "/" + c.precision().label()).collect(Collectors.toSet());
         assertTrue(kinds.contains("ue8m0/exact") && kinds.contains("ue8m0/fp8") && kinds.contains("plain/exact") && kinds.contains("plain/fp8"), kinds.toString());
         assertTrue(cases.stream().anyMatch(c -> c.actDtype().equals("float32")), "one case runs float32 activations");
+        assertTrue(cases.stream().anyMatch(c -> c.precision() == PrecisionMode.BF16 && c.actDtype().equals("bfloat16")),
+                "one case runs the bf16 deployment (spec/SEMANTICS.md §5c)");
         assertEquals(3, cases.stream().map(OfficialCase::seed).distinct().count(), "three checkpoints");
         for (OfficialCase c : cases) {
             assertEquals(List.of(), c.damaged(), c.name());
@@ -113,6 +115,34 @@ class OfficialCasesTest {
             Backend mutant = MutantCatalogue.byId(id).backend().get();
             for (CheckResult c : new OfficialSuite(dir).run(mutant, mutant, new CheckOptions(1, true), Progress.NONE)) {
                 assertEquals(Status.PASS, c.status(), id + " " + c.operation() + ": " + c.note());
+            }
+        }
+    }
+
+    /** The reference with one group of bf16 stores dropped: that operation computes as in fp8 mode (wide). */
+    static final class WithoutBf16Stores extends ReferenceBackend {
+        private final String name;
+
+        WithoutBf16Stores(String name, Class<? extends org.dsv32.spec.ops.Operation> which) {
+            this.name = name;
+            if (which == org.dsv32.spec.ops.RmsNormOp.class) {
+                register(org.dsv32.spec.ops.RmsNormOp.class, (ctx, self) -> new org.dsv32.reference.ReferenceRmsNorm(ctx.fp32Island(), self));
+            } else {
+                register(org.dsv32.spec.ops.MlpOp.class, (ctx, self) -> new org.dsv32.reference.ReferenceMlp(ctx.fp32Island(), self));
+            }
+        }
+
+        @Override public String name() { return name; }
+    }
+
+    @Test
+    void theBf16CaseSeesAMissingBf16Store() {
+        for (Backend mutant : List.of(new WithoutBf16Stores("no-bf16-norm-store", org.dsv32.spec.ops.RmsNormOp.class),
+                new WithoutBf16Stores("no-bf16-mlp-store", org.dsv32.spec.ops.MlpOp.class))) {
+            List<CheckResult> r = new OfficialSuite(dir).run(mutant, new ReferenceBackend(), new CheckOptions(1, true), Progress.NONE);
+            for (CheckResult c : r) {
+                // with their decisions replayed the bf16 case is reproduced to ~1e-14; a dropped store moves it far past 1e-6
+                assertEquals(c.mode().equals("bf16") ? Status.FAIL : Status.PASS, c.status(), mutant.name() + " " + c.operation() + ": " + c.note());
             }
         }
     }

@@ -113,11 +113,13 @@ class OfficialKitTest {
         Path script = tmp.resolve("script.json");
         Files.writeString(script, "{\"sequences\": [{\"prompt\": " + prompt + ", \"decode\": [33, 140, 71]}]}");
         LogitsScript s = LogitsScript.read(script);
-        for (PrecisionMode mode : List.of(PrecisionMode.EXACT, PrecisionMode.FP8)) {
+        // bf16: the kit's fp8 run with bf16 activations (the deployment, spec/SEMANTICS.md §5c)
+        for (PrecisionMode mode : List.of(PrecisionMode.EXACT, PrecisionMode.FP8, PrecisionMode.BF16)) {
+            String kitMode = mode == PrecisionMode.BF16 ? "fp8" : mode.label(), act = mode == PrecisionMode.BF16 ? "bfloat16" : "float64";
             Path logits = tmp.resolve(mode.label() + ".safetensors"), trace = tmp.resolve(mode.label() + ".trace.safetensors");
             Path golden = Files.createDirectories(tmp.resolve("golden-" + mode.label()));
             Result r = run(List.of(py.get(), kit().toString(), "--official", official, "--checkpoint", ckpt.toString(), "--script",
-                    script.toString(), "--mode", mode.label(), "--out", logits.toString(), "--trace", trace.toString(), "--quiet",
+                    script.toString(), "--mode", kitMode, "--act-dtype", act, "--out", logits.toString(), "--trace", trace.toString(), "--quiet",
                     "--export-golden-linear", golden.resolve("linear-kv_a.safetensors").toString()));
             assertEquals(0, r.exit(), r.output());
             // spec/GOLDEN_FORMAT.md §10: the exported case (its seal computed in Python) verifies against the reference

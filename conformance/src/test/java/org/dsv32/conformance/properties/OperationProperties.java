@@ -65,6 +65,8 @@ public abstract class OperationProperties<K extends AbstractOperationCheck<?, ?>
         assertFalse(candidates.isEmpty(), () -> "no backend but the reference implements " + check.operation().getSimpleName());
         Backend reference = reference();
         for (Backend b : candidates) {
+            // a backend may lack a mode (cuda has no bf16 arithmetic): then it has nothing to compare in this one
+            if (b.operation(check.operation(), new OpContext(ConformanceConfigs.small(), mt.candidateMode())).isEmpty()) continue;
             CaseResult r = check.runOne(c, b, reference, mt);
             if (r == null) continue;
             assertTrue(r.passed(), () -> b.name() + " " + mt.label() + " " + r.name() + ": " + r.failures());

@@ -44,7 +44,7 @@ public final class ErrorBudget {
     }
 
     /** Whether the candidate in this comparison quantises activations. */
-    public boolean fp8() { return mode == PrecisionMode.FP8; }
+    public boolean fp8() { return mode.hasFp8RoundingPoints(); }
 
     public Tier tier() { return tier; }
 

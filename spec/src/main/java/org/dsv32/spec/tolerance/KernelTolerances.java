@@ -128,13 +128,13 @@ public final class KernelTolerances {
     public static final double EXACT_ROW_CALC_DIFF = 1e-9;
 
     /** The row calc_diff bound of a precision mode: {@link #FP8_FLIP_ROW_CALC_DIFF} or {@link #EXACT_ROW_CALC_DIFF}. */
-    public static double rowCalcDiff(PrecisionMode mode) { return mode == PrecisionMode.FP8 ? FP8_FLIP_ROW_CALC_DIFF : EXACT_ROW_CALC_DIFF; }
+    public static double rowCalcDiff(PrecisionMode mode) { return mode.hasFp8RoundingPoints() ? FP8_FLIP_ROW_CALC_DIFF : EXACT_ROW_CALC_DIFF; }
 
     /** The element-wise row bound of indexer scores: {@link #FP8_FLIP_ROW} or {@link #scoreRowExact}. */
-    public static double scoreRow(PrecisionMode mode) { return mode == PrecisionMode.FP8 ? FP8_FLIP_ROW : scoreRowExact(); }
+    public static double scoreRow(PrecisionMode mode) { return mode.hasFp8RoundingPoints() ? FP8_FLIP_ROW : scoreRowExact(); }
 
     /** The element-wise row bound of MLA and MoE outputs: {@link #FP8_FLIP_ROW} or {@link #outputRowExact}. */
-    public static double outputRow(PrecisionMode mode) { return mode == PrecisionMode.FP8 ? FP8_FLIP_ROW : outputRowExact(); }
+    public static double outputRow(PrecisionMode mode) { return mode.hasFp8RoundingPoints() ? FP8_FLIP_ROW : outputRowExact(); }
 
     /**
      * The benchmark's layer check (MLA decode, indexer scores, MoE at the real dimensions, fp8 mode, decisions

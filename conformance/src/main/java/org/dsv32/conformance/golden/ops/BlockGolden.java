@@ -16,6 +16,7 @@ import org.dsv32.conformance.golden.GoldenException;
 import org.dsv32.conformance.golden.GoldenFormat;
 import org.dsv32.conformance.golden.GoldenGenerator;
 import org.dsv32.spec.tolerance.Tier;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.backend.OpContext;
@@ -42,7 +43,7 @@ public final class BlockGolden extends AbstractGoldenOp<BlockOp, BlockGolden.Pre
     public void generate(GoldenGenerator.Context ctx) throws IOException {
         int[] steps = {6, 1};
         int t = Arrays.stream(steps).sum();
-        for (GoldenGenerator.Variant v : ctx.variants(false)) {
+        for (GoldenGenerator.Variant v : ctx.variantsWithBf16(false)) {
             GoldenGenerator.SharedWeights sw = ctx.modelWeights(v.scales());
             ModelConfig cfg = sw.config();
             for (int layer = 0; layer < cfg.numHiddenLayers(); layer++) {
@@ -99,7 +100,8 @@ public final class BlockGolden extends AbstractGoldenOp<BlockOp, BlockGolden.Pre
     @Override
     public Tolerance tolerance(GoldenCase c, Prepared p, Tier tier) {
         long maxPos = p.start() + p.x().rows();
-        return Tolerances.block(c.config(), c.mode(), tier, maxPos, (int) Math.min(c.config().indexTopk(), maxPos), p.w().isMoe());
+        return Bf16Tolerance.of(Tolerances.block(c.config(), c.mode(), tier, maxPos, (int) Math.min(c.config().indexTopk(), maxPos), p.w().isMoe()),
+                c.mode(), c.config().hiddenSize(), 18, 6, Bf16Tolerance.softmaxAmplification()); // the bf16 tier of BlockCheck
     }
 
     @Override

@@ -12,6 +12,7 @@ import org.dsv32.conformance.golden.GoldenException;
 import org.dsv32.conformance.golden.GoldenFormat;
 import org.dsv32.conformance.golden.GoldenGenerator;
 import org.dsv32.spec.tolerance.Tier;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.config.ModelConfig;
@@ -31,7 +32,7 @@ public final class MlpGolden extends AbstractGoldenOp<MlpOp, MlpGolden.Prepared>
 
     @Override
     public void generate(GoldenGenerator.Context ctx) throws IOException {
-        for (GoldenGenerator.Variant v : ctx.variants(false)) {
+        for (GoldenGenerator.Variant v : ctx.variantsWithBf16(false)) {
             ModelConfig cfg = GoldenConfigs.operations(v.scales());
             long seed = ctx.seed("mlp-expert-" + v.scales().label());
             SplittableRandom rng = new SplittableRandom(seed);
@@ -55,7 +56,8 @@ public final class MlpGolden extends AbstractGoldenOp<MlpOp, MlpGolden.Prepared>
 
     @Override
     public Tolerance tolerance(GoldenCase c, Prepared p, Tier tier) {
-        return Tolerances.mlp(p.x().cols(), p.w().intermediateSize(), c.mode(), tier);
+        return Bf16Tolerance.of(Tolerances.mlp(p.x().cols(), p.w().intermediateSize(), c.mode(), tier), c.mode(),
+                p.w().intermediateSize(), 3, 1, 1.0); // the bf16 tier of MlpCheck
     }
 
     @Override

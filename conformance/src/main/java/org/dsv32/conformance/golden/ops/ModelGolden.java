@@ -13,6 +13,7 @@ import org.dsv32.conformance.golden.GoldenException;
 import org.dsv32.conformance.golden.GoldenFormat;
 import org.dsv32.conformance.golden.GoldenGenerator;
 import org.dsv32.spec.tolerance.Tier;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.backend.OpContext;
@@ -36,7 +37,7 @@ public final class ModelGolden extends AbstractGoldenOp<ModelOp, ModelGolden.Pre
     public void generate(GoldenGenerator.Context ctx) throws IOException {
         int[] steps = {6, 1, 1};
         int t = Arrays.stream(steps).sum();
-        for (GoldenGenerator.Variant v : ctx.variants(false)) {
+        for (GoldenGenerator.Variant v : ctx.variantsWithBf16(false)) {
             GoldenGenerator.SharedWeights sw = ctx.modelWeights(v.scales());
             ModelConfig cfg = sw.config();
             for (int attempt = 0; ; attempt++) {
@@ -89,7 +90,9 @@ public final class ModelGolden extends AbstractGoldenOp<ModelOp, ModelGolden.Pre
     @Override
     public Tolerance tolerance(GoldenCase c, Prepared p, Tier tier) {
         int n = p.tokens().length;
-        return Tolerances.model(c.config(), c.mode(), tier, n, Math.min(c.config().indexTopk(), n));
+        return Bf16Tolerance.of(Tolerances.model(c.config(), c.mode(), tier, n, Math.min(c.config().indexTopk(), n)), c.mode(),
+                c.config().hiddenSize(), 18 * c.config().numHiddenLayers() + 1, 6 * c.config().numHiddenLayers(),
+                Bf16Tolerance.softmaxAmplification()); // the bf16 tier of ModelCheck
     }
 
     @Override
