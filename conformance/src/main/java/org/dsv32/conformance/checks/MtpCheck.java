@@ -96,12 +96,8 @@ public final class MtpCheck extends AbstractOperationCheck<MtpOp, MtpCheck.Case>
 
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-<<<<<<< HEAD
-        return Tolerances.mtp(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition(), Math.min(c.config().indexTopk(), c.maxPosition()));
-=======
-        return Bf16Tolerance.of(Tolerances.mtp(c.config(), mt.candidateMode(), mt.tier(), c.hidden().rows(), Math.min(c.config().indexTopk(), c.hidden().rows())),
+        return Bf16Tolerance.of(Tolerances.mtp(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition(), Math.min(c.config().indexTopk(), c.maxPosition())),
                 mt.candidateMode(), 2 * c.config().hiddenSize(), 21, 7, Bf16Tolerance.softmaxAmplification());
->>>>>>> bf16
     }
 
     @Override
