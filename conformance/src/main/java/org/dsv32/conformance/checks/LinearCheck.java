@@ -65,7 +65,8 @@ public final class LinearCheck extends AbstractOperationCheck<LinearOp, LinearCh
      * Real dims: every projection of the 671B layer at its real shape (N x K, out x in): q_a 1536x7168, q_b 24576x1536,
      * kv_a 576x7168 (ragged last row block), kv_b 32768x512, o 7168x16384, wq_b 8192x1536, wk 128x7168, an expert's
      * gate 2048x7168 and down 7168x2048, the dense MLP's down 7168x18432; the bf16 router 256x7168 and weights_proj
-     * 64x7168. ue8m0 activation scales, q_a and o also in plain scales; decode-sized token counts (the GEMM's inner
+     * 64x7168 (--quick: q_a, q_b, kv_a, o, wk and the expert's down only). ue8m0 activation scales, q_a and o also
+     * in plain scales; decode-sized token counts (the GEMM's inner
      * length K is what the error grows with), an all-zero tile, an outlier and NaN / inf (TIGHT only).
      */
     @Override
@@ -78,10 +79,13 @@ public final class LinearCheck extends AbstractOperationCheck<LinearOp, LinearCh
         record Shape(String name, int n, int k) {}
         List<Shape> shapes = new ArrayList<>(List.of(new Shape("q_a_proj", cfg.qLoraRank(), d),
                 new Shape("q_b_proj", h * cfg.qkHeadDim(), cfg.qLoraRank()), new Shape("kv_a_proj_with_mqa", cfg.kvCacheWidth(), d),
-                new Shape("kv_b_proj", h * (cfg.qkNopeHeadDim() + cfg.vHeadDim()), cfg.kvLoraRank()), new Shape("o_proj", d, h * cfg.vHeadDim()),
-                new Shape("indexer.wq_b", cfg.indexNHeads() * cfg.indexHeadDim(), cfg.qLoraRank()), new Shape("indexer.wk", cfg.indexHeadDim(), d),
-                new Shape("experts.0.gate_proj", cfg.moeIntermediateSize(), d), new Shape("experts.0.down_proj", d, cfg.moeIntermediateSize())));
-        if (!o.quick()) shapes.add(new Shape("mlp.down_proj", d, cfg.intermediateSize()));
+                new Shape("o_proj", d, h * cfg.vHeadDim()), new Shape("indexer.wk", cfg.indexHeadDim(), d),
+                new Shape("experts.0.down_proj", d, cfg.moeIntermediateSize())));
+        if (!o.quick()) {
+            shapes.addAll(List.of(new Shape("kv_b_proj", h * (cfg.qkNopeHeadDim() + cfg.vHeadDim()), cfg.kvLoraRank()),
+                    new Shape("indexer.wq_b", cfg.indexNHeads() * cfg.indexHeadDim(), cfg.qLoraRank()),
+                    new Shape("experts.0.gate_proj", cfg.moeIntermediateSize(), d), new Shape("mlp.down_proj", d, cfg.intermediateSize())));
+        }
         Weight qa = null, oproj = null;
         for (Shape s : shapes) {
             Weight w = org.dsv32.conformance.generate.RealWeights.fp8("model.layers.3." + s.name() + ".weight", s.n(), s.k(), seed++);

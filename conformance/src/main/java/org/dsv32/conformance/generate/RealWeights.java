@@ -67,6 +67,19 @@ public final class RealWeights {
                 moe ? moe(c, seed + 3000) : null);
     }
 
+    private record ModelKey(ModelConfig config, long seed) {}
+
+    /** The last model built: mtp_loss and speculative_decoding share one (about 1 GB, several seconds to generate). */
+    private static final java.util.Map<ModelKey, ModelWeights> LAST_MODEL = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(2, 0.75f, true) {
+                @Override protected boolean removeEldestEntry(java.util.Map.Entry<ModelKey, ModelWeights> e) { return size() > 1; }
+            });
+
+    /** {@link #model} of {@code c} and {@code seed}, built once while it is the last one asked for. */
+    public static ModelWeights sharedModel(ModelConfig c, long seed) {
+        return LAST_MODEL.computeIfAbsent(new ModelKey(c, seed), k -> model(c, seed));
+    }
+
     /** A whole model: bf16 embedding and LM head, the main layers, the final norm and the MTP modules (head shared). */
     public static ModelWeights model(ModelConfig c, long seed) {
         int d = c.hiddenSize();
