@@ -99,10 +99,17 @@ final class ConformCommand implements Callable<Integer> {
         JsonNode base = baseline == null ? null : ReportJson.read(baseline);
         if (merge != null) return merge(out, json, html, base);
         Shard part = shard == null ? Shard.WHOLE : Shard.parse(shard);
+        org.dsv32.conformance.Dims dimsAsked = org.dsv32.conformance.Dims.parse(dims);
         List<org.dsv32.conformance.CheckSuite> suites = ConformanceRunner.suites(suiteNames);
+        if (suiteNames == null && dimsAsked == org.dsv32.conformance.Dims.REAL) {
+            // golden, checkpoint and official cases are fixed files at small shapes: --dims does not change them
+            suites = ConformanceRunner.suites(List.of(org.dsv32.conformance.AbstractOperationCheck.SUITE));
+            err.println("dsv32 conform: --dims real runs the operations suite only; the golden, checkpoint and official suites are "
+                    + "fixed small cases (name them with --suite to run them too)");
+        }
         Backend reference = Backends.byName("reference");
         List<Backend> candidates = backend.equals("all") ? Backends.all() : List.of(Backends.byName(backend));
-        CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, quick, org.dsv32.conformance.Dims.parse(dims));
+        CheckOptions options = new CheckOptions(seed == null ? CheckOptions.DEFAULT_SEED : seed, quick, dimsAsked);
         err.println("dsv32 conform: " + candidates.stream().map(Backend::name).toList() + (quick ? " (quick)" : "")
                 + (options.realDims() ? ", real dims" : "")
                 + ", seed " + options.seed() + (part.whole() ? "" : ", shard " + part));

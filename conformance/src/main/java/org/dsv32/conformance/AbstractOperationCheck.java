@@ -96,8 +96,9 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
                 } catch (RuntimeException | StackOverflowError e) {
                     r = CaseResult.failed(c.name(), "threw " + e.getClass().getSimpleName() + ": " + e.getMessage());
                 }
-                progress.step(String.format(java.util.Locale.ROOT, "[%s] %-18s %-11s case %d of %d", candidate.name(), op, mt.label(),
-                        ++done, cases.size()));
+                ++done;
+                progress.step(String.format(java.util.Locale.ROOT, "[%s] %-18s %-11s %s case %d of %d", candidate.name(), op, mt.label(),
+                        bar(done, cases.size()), done, cases.size()));
                 if (r == null) continue;
                 results.add(r);
                 if (tol == null) tol = toleranceOf(c, mt);
@@ -117,6 +118,15 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
             out.add(res);
         }
         return out;
+    }
+
+    /** Width of {@link #bar} between its brackets. */
+    static final int BAR_WIDTH = 10;
+
+    /** A text progress bar, {@code [####......]} for 4 of 10 done: a long real-dims check shows how far it is. */
+    public static String bar(int done, int total) {
+        int filled = total <= 0 ? BAR_WIDTH : (int) ((long) Math.max(0, Math.min(done, total)) * BAR_WIDTH / total);
+        return "[" + "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled) + "]";
     }
 
     /** Thrown by {@link #runOne} when the candidate lacks the operation. */

@@ -32,6 +32,16 @@ class ConformCommandTest {
     }
 
     @Test
+    void realDimsRunOnlyTheOperationsSuiteUnlessASuiteIsNamed(@TempDir Path dir) throws Exception {
+        // shard 4 of 20 with one backend is the operations suite's 4th check alone (rms_norm): seconds at real dims
+        assertEquals(0, Dsv32.execute("conform", "--dims", "real", "--quick", "--backend", "simd", "--shard", "4/20",
+                "--report", dir.toString()));
+        com.fasterxml.jackson.databind.JsonNode run = org.dsv32.conformance.report.ReportJson.read(dir.resolve("report.json")).path("run");
+        assertEquals("[\"operations\"]", run.path("suites").toString());
+        assertEquals("real", run.path("dims").asText());
+    }
+
+    @Test
     void unknownBackendIsAUsageError(@TempDir Path dir) {
         assertEquals(2, Dsv32.execute("conform", "--backend", "nosuch", "--report", dir.toString()));
     }

@@ -53,6 +53,37 @@ public final class ActQuantCheck extends AbstractOperationCheck<ActQuantOp, ActQ
         return cases;
     }
 
+    /**
+     * Real dims: the activations act_quant meets in the model, per token: x before q_a / kv_a / wk / the experts
+     * (D = 7168, 56 tiles), the q latent before q_b and wq_b (1536), the kv latent (512), o_proj's input (16384) and
+     * the expert down_proj's (2048); rows of mixed magnitude, an all-zero tile, values at the top of the range and
+     * NaN / inf (TIGHT only), in ue8m0 and plain scales.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        List<Case> cases = new ArrayList<>();
+        int i = 0;
+        int tokens = o.quick() ? 2 : 8;
+        for (ModelConfig cfg : List.of(ConformanceConfigs.real(), ConformanceConfigs.realPlainScales())) {
+            String sf = cfg.activationScaleFormat().label();
+            SplittableRandom rng = new SplittableRandom(o.seedFor("act_quant", i++));
+            int d = cfg.hiddenSize();
+            TensorF64 x = RandomInputs.rowScaled(rng, RandomInputs.gaussian(rng, 1, tokens, d), 1e-3, 1e3);
+            cases.add(new Case(sf + " x: " + tokens + " tokens of D=" + d + ", mixed magnitude", cfg, x, true));
+            cases.add(new Case(sf + " x: all-zero tile 55 (the last)", cfg, RandomInputs.zeroTile(x, 1, d / 128 - 1), true));
+            TensorF64 big = RandomInputs.with(RandomInputs.with(x, 0, 7000, 1e4), 1, 5, -E4M3.MAX * 3.5);
+            cases.add(new Case(sf + " x: values at +-448 scale", cfg, big, true));
+            TensorF64 nf = RandomInputs.with(RandomInputs.with(RandomInputs.with(x, 0, 3, Double.NaN), 1, 4000, Double.POSITIVE_INFINITY), 0, 7167, Double.NEGATIVE_INFINITY);
+            cases.add(new Case(sf + " x: NaN and inf", cfg, nf, false));
+            for (int width : new int[] {cfg.qLoraRank(), cfg.kvLoraRank(), cfg.numAttentionHeads() * cfg.vHeadDim(), cfg.moeIntermediateSize()}) {
+                if (o.quick() && width != cfg.numAttentionHeads() * cfg.vHeadDim()) continue;
+                cases.add(new Case(sf + " " + tokens + " tokens of " + width, cfg,
+                        RandomInputs.rowScaled(rng, RandomInputs.gaussian(rng, 1, tokens, width), 1e-2, 1e2), true));
+            }
+        }
+        return cases;
+    }
+
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) { return Tolerances.actQuant(mt.tier(), c.config().activationScaleFormat()); }
 

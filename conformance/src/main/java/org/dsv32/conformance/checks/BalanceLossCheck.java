@@ -58,6 +58,29 @@ public final class BalanceLossCheck extends AbstractOperationCheck<BalanceLossOp
         return cases;
     }
 
+    /**
+     * Real dims: 256 experts with top-8, sequences of training length: one of 4096 tokens (512 in --quick), four of
+     * unequal lengths (1024, 512, 7, 2048), every expert selected equally often (f = 1), saturated logits; α as
+     * DeepSeek-V3's and 1.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig cfg = ConformanceConfigs.real();
+        int n = cfg.nRoutedExperts(), k = cfg.numExpertsPerTok();
+        SplittableRandom rng = new SplittableRandom(o.seedFor("balance_loss", 1000));
+        List<Case> cases = new ArrayList<>();
+        int len = o.quick() ? 512 : 4096;
+        cases.add(batch("skewed router, one sequence of " + len, cfg, rng, new int[] {len}, n, k, 2, 1.0, DEEPSEEK_V3_ALPHA));
+        if (!o.quick()) cases.add(batch("four sequences of 1024, 512, 7 and 2048 tokens", cfg, rng, new int[] {1024, 512, 7, 2048}, n, k, 2, 1.0, 1.0));
+        TensorF64 logits = RandomInputs.gaussian(rng, 2, 2 * n, n);
+        int[][] balanced = new int[2 * n][];
+        int[][] once = ExpertBiasUpdateCheck.balancedRouting(n, k);
+        for (int t = 0; t < 2 * n; t++) balanced[t] = once[t % n].clone();
+        cases.add(new Case("every expert selected equally often (f = 1, L = alpha)", cfg, logits, balanced, new int[] {n, n}, 0.5));
+        cases.add(batch("saturated logits (s near 0 and 1)", cfg, rng, new int[] {64, 32}, n, k, 12, 0.5, 1.0));
+        return cases;
+    }
+
     /** Gaussian logits (std {@code std}, fp32 values) and the biased top-k selection of a router skewed by {@code skew}. */
     static Case batch(String name, ModelConfig cfg, SplittableRandom rng, int[] lengths, int n, int k, double std, double skew, double alpha) {
         int tokens = 0;

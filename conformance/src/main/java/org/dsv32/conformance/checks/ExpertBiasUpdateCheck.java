@@ -53,6 +53,26 @@ public final class ExpertBiasUpdateCheck extends AbstractOperationCheck<ExpertBi
         return cases;
     }
 
+    /**
+     * Real dims: the real layer's 256 experts with top-8 routing over a training step's worth of tokens (8192; 1024 in
+     * --quick): a skewed load, every expert at the mean, two experts off it, γ = 0, a large bias with a small γ.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig cfg = ConformanceConfigs.real();
+        int n = cfg.nRoutedExperts(), k = cfg.numExpertsPerTok(), tokens = o.quick() ? 1024 : 8192;
+        SplittableRandom rng = new SplittableRandom(o.seedFor("expert_bias_update", 1000));
+        List<Case> cases = new ArrayList<>();
+        cases.add(new Case("skewed load, " + tokens + " tokens", cfg, bias(rng, n, 1e-2), skewedRouting(rng, tokens, n, k), DEEPSEEK_V3_GAMMA));
+        cases.add(new Case("every expert at the mean (sign 0)", cfg, bias(rng, n, 1e-2), balancedRouting(n, k), DEEPSEEK_V3_GAMMA));
+        int[][] nearMean = balancedRouting(n, k);
+        nearMean[0][0] = (nearMean[0][0] + k) % n;
+        cases.add(new Case("two experts off the mean, the rest at it", cfg, bias(rng, n, 1e-2), nearMean, DEEPSEEK_V3_GAMMA));
+        cases.add(new Case("gamma 0 freezes the bias", cfg, bias(rng, n, 1e-2), skewedRouting(rng, 256, n, k), 0));
+        cases.add(new Case("large bias, small gamma, " + tokens + " tokens", cfg, bias(rng, n, 1), skewedRouting(rng, tokens, n, k), 1e-5));
+        return cases;
+    }
+
     /** A bias of fp32 values (the parameter's dtype) with standard deviation {@code std}. */
     public static TensorF64 bias(SplittableRandom rng, int n, double std) {
         TensorF64 b = TensorF64.zeros(n);

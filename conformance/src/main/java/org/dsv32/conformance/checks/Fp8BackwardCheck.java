@@ -94,6 +94,49 @@ public final class Fp8BackwardCheck extends AbstractOperationCheck<Fp8BackwardOp
         return true;
     }
 
+    /**
+     * Real dims, the backward GEMMs of the real projections. Dgrad (inner length N = the projection's output width):
+     * q_b 24576x1536 (N = 24576, the longest reduction of the layer), o_proj 7168x16384, an expert's down 7168x2048,
+     * q_a 1536x7168 and kv_a 576x7168 (ragged block row), ue8m0 and (q_a) plain scales, plus the dense weights_proj
+     * 64x7168. Wgrad (inner length M = tokens): the indexer's wk 128x7168 over 512 tokens (4 token tiles) and kv_a
+     * 576x7168 over 128 tokens with an all-zero 128x1 tile. Tokens of very different magnitude throughout. --quick: one
+     * token for q_b, no o_proj, no zero-tile or plain q_a case, wk over 128 tokens, no kv_a wgrad.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig cfg = ConformanceConfigs.real(), plain = ConformanceConfigs.realPlainScales();
+        int d = cfg.hiddenSize(), h = cfg.numAttentionHeads(), m = o.quick() ? 1 : 2;
+        SplittableRandom rng = new SplittableRandom(o.seedFor("fp8_backward", 1000));
+        long seed = o.seedFor("fp8_backward", 1001);
+        List<Case> cases = new ArrayList<>();
+        Weight qa = org.dsv32.conformance.generate.RealWeights.fp8("model.layers.3.self_attn.q_a_proj.weight", cfg.qLoraRank(), d, seed++);
+        Weight qb = org.dsv32.conformance.generate.RealWeights.fp8("model.layers.3.self_attn.q_b_proj.weight", h * cfg.qkHeadDim(), cfg.qLoraRank(), seed++);
+        Weight kva = org.dsv32.conformance.generate.RealWeights.fp8("model.layers.3.self_attn.kv_a_proj_with_mqa.weight", cfg.kvCacheWidth(), d, seed++);
+        Weight down = org.dsv32.conformance.generate.RealWeights.fp8("model.layers.3.mlp.experts.0.down_proj.weight", d, cfg.moeIntermediateSize(), seed++);
+        cases.add(Case.dgrad("ue8m0 dgrad q_b_proj N=" + qb.rows() + " K=" + qb.cols(), cfg, tokens(rng, m, qb.rows()), qb));
+        if (!o.quick()) {
+            Weight op = org.dsv32.conformance.generate.RealWeights.fp8("model.layers.3.self_attn.o_proj.weight", d, h * cfg.vHeadDim(), seed++);
+            cases.add(Case.dgrad("ue8m0 dgrad o_proj N=" + op.rows() + " K=" + op.cols(), cfg, tokens(rng, m, op.rows()), op));
+        }
+        cases.add(Case.dgrad("ue8m0 dgrad experts.0.down_proj N=" + down.rows() + " K=" + down.cols(), cfg, tokens(rng, m, down.rows()), down));
+        TensorF64 dyA = tokens(rng, 4, qa.rows());
+        cases.add(Case.dgrad("ue8m0 dgrad q_a_proj N=" + qa.rows() + " K=" + qa.cols(), cfg, dyA, qa));
+        if (!o.quick()) {
+            cases.add(Case.dgrad("ue8m0 dgrad q_a_proj all-zero dY tile", cfg, RandomInputs.zeroTile(dyA, 2, 5), qa));
+            cases.add(Case.dgrad("plain dgrad q_a_proj N=" + qa.rows() + " K=" + qa.cols(), plain, dyA, qa));
+        }
+        cases.add(Case.dgrad("ue8m0 dgrad kv_a_proj_with_mqa ragged N=" + kva.rows(), cfg, tokens(rng, 4, kva.rows()), kva));
+        Weight wp = org.dsv32.conformance.generate.RealWeights.bf16("model.layers.3.self_attn.indexer.weights_proj.weight", cfg.indexNHeads(), d, 0, 1 / Math.sqrt(d), seed++);
+        cases.add(Case.dgrad("bf16 dense dgrad weights_proj N=64 K=" + d + " (never quantised)", cfg, tokens(rng, 2, wp.rows()), wp));
+        int mw = o.quick() ? 128 : 512;
+        cases.add(Case.wgrad("ue8m0 wgrad indexer.wk M=" + mw + " N=" + cfg.indexHeadDim() + " K=" + d, cfg, tokens(rng, mw, cfg.indexHeadDim()), tokens(rng, mw, d)));
+        if (!o.quick()) {
+            cases.add(Case.wgrad("plain wgrad kv_a_proj_with_mqa M=128 N=" + kva.rows() + " K=" + d + ", all-zero 128x1 tiles", plain,
+                    zeroColumnTile(tokens(rng, 128, kva.rows()), 17, 0), zeroColumnTile(tokens(rng, 128, d), 4000, 0)));
+        }
+        return cases;
+    }
+
     /** M tokens of C channels, each token scaled by a factor log-uniform in [0.01, 100] (gradients of very different size). */
     public static TensorF64 tokens(SplittableRandom rng, int m, int c) {
         return RandomInputs.rowScaled(rng, RandomInputs.gaussian(rng, 1, m, c), 0.01, 100);

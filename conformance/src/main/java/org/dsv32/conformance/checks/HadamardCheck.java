@@ -44,6 +44,27 @@ public final class HadamardCheck extends AbstractOperationCheck<HadamardOp, Hada
         return cases;
     }
 
+    /**
+     * Real dims: the indexer rotates its 64 query heads of 128 per token and one key of 128 per token; a decode step's
+     * 64 heads for 16 tokens (4 in --quick), a 2048-key prefill's keys, and the 128 unit vectors.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig cfg = ConformanceConfigs.real();
+        int d = cfg.indexHeadDim();
+        SplittableRandom rng = new SplittableRandom(o.seedFor("hadamard", 1000));
+        List<Case> cases = new ArrayList<>();
+        int tokens = o.quick() ? 4 : 16;
+        cases.add(new Case(cfg.indexNHeads() + " query heads x " + tokens + " tokens, n=" + d, cfg,
+                RandomInputs.rowScaled(rng, RandomInputs.gaussian(rng, 1, cfg.indexNHeads() * tokens, d), 1e-3, 1e3)));
+        cases.add(new Case((o.quick() ? 256 : 2048) + " keys, n=" + d, cfg, RandomInputs.gaussian(rng, 1, o.quick() ? 256 : 2048, d)));
+        TensorF64 unit = TensorF64.zeros(d, d);
+        for (int i = 0; i < d; i++) unit.put(i, i, 1.0);
+        cases.add(new Case("unit vectors n=" + d, cfg, unit));
+        cases.add(new Case("NaN", cfg, RandomInputs.with(RandomInputs.gaussian(rng, 1, 64, d), 1, 17, Double.NaN)));
+        return cases;
+    }
+
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
         return Bf16Tolerance.of(Tolerances.hadamard(c.x().cols()),

@@ -80,6 +80,27 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
         return cases;
     }
 
+    /**
+     * Real dims: 64 index heads of 128 with top-2048 over real context lengths: decode queries at 4096 cached keys
+     * (the first position beyond original_max_position_embeddings, where selection first bites: 2048 of 4097) and at
+     * 32768 cached keys, a prefill chunk of 4 tokens after 4096 cached keys, and a prefill of 16 tokens from 0 (top-k
+     * above the key count). --quick: the decode at 4096 and the short prefill.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig cfg = ConformanceConfigs.real();
+        SplittableRandom rng = new SplittableRandom(o.seedFor("indexer", 1000));
+        IndexerWeights w = org.dsv32.conformance.generate.RealWeights.indexer(cfg, o.seedFor("indexer", 1001));
+        List<Case> cases = new ArrayList<>();
+        cases.add(make("prefill of 16 tokens from 0 (top-2048 > keys)", cfg, 0, new int[] {16}, w, rng));
+        cases.add(make("decode at 4096 cached keys (top-2048 of 4097)", cfg, 4096, o.quick() ? new int[] {1} : new int[] {1, 1}, w, rng));
+        if (!o.quick()) {
+            cases.add(make("prefill chunk of 4 tokens after 4096 cached keys", cfg, 4096, new int[] {4}, w, rng));
+            cases.add(make("decode at 32768 cached keys (top-2048 of 32769)", cfg, 32768, new int[] {1}, w, rng));
+        }
+        return cases;
+    }
+
     private static Case make(String name, ModelConfig c, int prefix, int[] steps, IndexerWeights w, SplittableRandom rng) {
         int t = 0;
         for (int s : steps) t += s;

@@ -58,6 +58,33 @@ public final class IndexerLossCheck extends AbstractOperationCheck<IndexerLossOp
         return cases;
     }
 
+    /**
+     * Real dims: the real indexer (64 heads of 128) under the real main attention's 128 heads. Every q_h(t) · k(s)
+     * must stay off the ReLU's kink ({@link #KINK_MARGIN}), and the chance that a random head clears every key falls
+     * as e^(-0.006 keys), so the key counts are a few hundred, not the 2048 a top-2048 needs: the dense warm-up over
+     * a chunk of 8 queries after 248 cached keys (504 in the full run), the sparse stage with the indexer's own top-64
+     * (early rows select masked keys) and with every causal key, exact zeros in the target, and a target equal to
+     * Softmax(I).
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig cfg = ConformanceConfigs.real();
+        int heads = cfg.indexNHeads(), d = cfg.indexHeadDim(), main = cfg.numAttentionHeads();
+        int keys = o.quick() ? 256 : 512, queries = 8;
+        SplittableRandom rng = new SplittableRandom(o.seedFor("indexer_loss", 1000));
+        List<Case> cases = new ArrayList<>();
+        cases.add(dense("dense warm-up: 8 queries after " + (keys - queries) + " cached keys, 64 heads x 128, 128 main heads", cfg, rng,
+                queries, keys, heads, d, main));
+        if (!o.quick()) {
+            Case base = dense("", cfg, rng, 16, 16 + 64, heads, d, main);
+            cases.add(withSelection("sparse stage, the indexer's top-64 (early rows select masked keys)", base, topK(base, 64)));
+            cases.add(withSelection("sparse stage selecting every causal key", base, everyCausalKey(16, 16 + 64)));
+            cases.add(withAttention("sparse main attention: exact zeros outside S_t (0 log 0)", base, topK(base, 64)));
+        }
+        cases.add(matchedTarget("target equal to Softmax(I): KL 0, gradients 0", cfg, rng, 4, 64, heads, d, main));
+        return cases;
+    }
+
     /** A dense case: fp32 q, k (off the ReLU's kinks), w, and per main head a softmax over the causal keys. */
     public static Case dense(String name, ModelConfig cfg, SplittableRandom rng, int queries, int keys, int heads, int d, int mainHeads) {
         TensorF64 k = RandomInputs.gaussian(rng, 1, keys, d);

@@ -51,6 +51,26 @@ public final class LayerNormCheck extends AbstractOperationCheck<LayerNormOp, La
         return cases;
     }
 
+    /**
+     * Real dims: the indexer's k_norm is 128 wide in the real model too; what grows is the row count: one key per
+     * token of a 4096-token prefill (512 in --quick), with rows of mixed magnitude, a common offset, tiny variance
+     * and NaN / inf.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig cfg = ConformanceConfigs.real();
+        int d = cfg.indexHeadDim(), rows = o.quick() ? 512 : 4096;
+        SplittableRandom rng = new SplittableRandom(o.seedFor("layer_norm", 1000));
+        Weight w = RandomWeights.normWeight(rng, "model.layers.3.self_attn.indexer.k_norm.weight", d);
+        Weight b = RandomWeights.bf16(rng, "model.layers.3.self_attn.indexer.k_norm.bias", 1, d, 0, 0.1);
+        List<Case> cases = new ArrayList<>();
+        cases.add(new Case(rows + " keys of mixed magnitude", cfg, RandomInputs.rowScaled(rng, RandomInputs.gaussian(rng, 1, rows, d), 1e-2, 1e2), w, b));
+        cases.add(new Case(rows + " keys, one with a common offset", cfg, RandomInputs.offsetRow(RandomInputs.gaussian(rng, 1, rows, d), rows / 2, 8), w, b));
+        cases.add(new Case("tiny variance (eps visible)", cfg, RandomInputs.gaussian(rng, 1e-3, 64, d), w, b));
+        cases.add(new Case("NaN and inf", cfg, RandomInputs.with(RandomInputs.with(RandomInputs.gaussian(rng, 1, 64, d), 0, 5, Double.NaN), 40, 9, Double.NEGATIVE_INFINITY), w, b));
+        return cases;
+    }
+
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
         return Bf16Tolerance.of(Tolerances.layerNorm(c.x().cols(), Tolerances.layerNormCondition(c.x(), EPS)),

@@ -62,6 +62,54 @@ public final class LinearCheck extends AbstractOperationCheck<LinearOp, LinearCh
         return cases;
     }
 
+    /**
+     * Real dims: every projection of the 671B layer at its real shape (N x K, out x in): q_a 1536x7168, q_b 24576x1536,
+     * kv_a 576x7168 (ragged last row block), kv_b 32768x512, o 7168x16384, wq_b 8192x1536, wk 128x7168, an expert's
+     * gate 2048x7168 and down 7168x2048, the dense MLP's down 7168x18432; the bf16 router 256x7168 and weights_proj
+     * 64x7168 (--quick: q_a, q_b, kv_a, o, wk and the expert's down only). ue8m0 activation scales, q_a and o also
+     * in plain scales; decode-sized token counts (the GEMM's inner
+     * length K is what the error grows with), an all-zero tile, an outlier and NaN / inf (TIGHT only).
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig cfg = ConformanceConfigs.real();
+        int d = cfg.hiddenSize(), h = cfg.numAttentionHeads(), tokens = o.quick() ? 1 : 3;
+        List<Case> cases = new ArrayList<>();
+        SplittableRandom rng = new SplittableRandom(o.seedFor("linear", 1000));
+        long seed = o.seedFor("linear", 1001);
+        record Shape(String name, int n, int k) {}
+        List<Shape> shapes = new ArrayList<>(List.of(new Shape("q_a_proj", cfg.qLoraRank(), d),
+                new Shape("q_b_proj", h * cfg.qkHeadDim(), cfg.qLoraRank()), new Shape("kv_a_proj_with_mqa", cfg.kvCacheWidth(), d),
+                new Shape("o_proj", d, h * cfg.vHeadDim()), new Shape("indexer.wk", cfg.indexHeadDim(), d),
+                new Shape("experts.0.down_proj", d, cfg.moeIntermediateSize())));
+        if (!o.quick()) {
+            shapes.addAll(List.of(new Shape("kv_b_proj", h * (cfg.qkNopeHeadDim() + cfg.vHeadDim()), cfg.kvLoraRank()),
+                    new Shape("indexer.wq_b", cfg.indexNHeads() * cfg.indexHeadDim(), cfg.qLoraRank()),
+                    new Shape("experts.0.gate_proj", cfg.moeIntermediateSize(), d), new Shape("mlp.down_proj", d, cfg.intermediateSize())));
+        }
+        Weight qa = null, oproj = null;
+        for (Shape s : shapes) {
+            Weight w = org.dsv32.conformance.generate.RealWeights.fp8("model.layers.3." + s.name() + ".weight", s.n(), s.k(), seed++);
+            TensorF64 x = RandomInputs.rowScaled(rng, RandomInputs.gaussian(rng, 1, tokens, s.k()), 0.1, 10);
+            cases.add(new Case("ue8m0 fp8 " + s.name() + " " + s.n() + "x" + s.k() + ", " + tokens + " token(s)", cfg, x, w, true));
+            if (s.name().equals("q_a_proj")) qa = w;
+            if (s.name().equals("o_proj")) oproj = w;
+        }
+        TensorF64 x = RandomInputs.gaussian(rng, 1, 2, d);
+        cases.add(new Case("ue8m0 fp8 q_a_proj all-zero tile", cfg, RandomInputs.zeroTile(x, 1, 20), qa, true));
+        cases.add(new Case("ue8m0 fp8 q_a_proj outlier at 448 scale", cfg, RandomInputs.with(x, 0, 1234, 3e3), qa, true));
+        cases.add(new Case("ue8m0 fp8 q_a_proj NaN and inf", cfg, RandomInputs.with(RandomInputs.with(x, 0, 3, Double.NaN), 1, 7000, Double.POSITIVE_INFINITY), qa, false));
+        ModelConfig plain = ConformanceConfigs.realPlainScales();
+        cases.add(new Case("plain fp8 q_a_proj " + qa.rows() + "x" + qa.cols(), plain, RandomInputs.gaussian(rng, 1, tokens, d), qa, true));
+        if (!o.quick()) cases.add(new Case("plain fp8 o_proj " + oproj.rows() + "x" + oproj.cols(), plain,
+                RandomInputs.gaussian(rng, 1, tokens, oproj.cols()), oproj, true));
+        Weight router = org.dsv32.conformance.generate.RealWeights.bf16("model.layers.3.mlp.gate.weight", cfg.nRoutedExperts(), d, 0, 1 / Math.sqrt(d), seed++);
+        cases.add(new Case("bf16 dense router 256x7168", cfg, RandomInputs.gaussian(rng, 1, tokens, d), router, true));
+        Weight wp = org.dsv32.conformance.generate.RealWeights.bf16("model.layers.3.self_attn.indexer.weights_proj.weight", cfg.indexNHeads(), d, 0, 1 / Math.sqrt(d), seed++);
+        cases.add(new Case("bf16 dense weights_proj 64x7168", cfg, RandomInputs.gaussian(rng, 1, tokens, d), wp, true));
+        return cases;
+    }
+
     @Override
     protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.FP8_LOOSE, ModeTier.BF16_TIGHT); }
 

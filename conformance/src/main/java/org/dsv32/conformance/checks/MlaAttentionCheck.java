@@ -63,6 +63,26 @@ public final class MlaAttentionCheck extends AbstractOperationCheck<MlaAttention
         return cases;
     }
 
+    /**
+     * Real dims: 128 heads (nope 128 + rope 64, value 128), q_lora 1536, kv_lora 512, the indexer's top-2048: decode
+     * steps at 4096 cached keys (2048 of 4097 selected, the absorbed form) and at 32768 cached keys, and a prefill of
+     * 4 tokens from 0 (the naive form; a longer prefill expands every latent through kv_b, 16.7 M multiply-adds a key,
+     * which the float64 reference cannot afford here). --quick: one decode step at 4096.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig cfg = ConformanceConfigs.real();
+        SplittableRandom rng = new SplittableRandom(o.seedFor("mla_attention", 1000));
+        AttentionWeights w = org.dsv32.conformance.generate.RealWeights.attention(cfg, o.seedFor("mla_attention", 1001));
+        List<Case> cases = new ArrayList<>();
+        cases.add(make("decode at 4096 cached keys (top-2048 of 4097)", cfg, 4096, o.quick() ? new int[] {1} : new int[] {1, 1}, w, rng));
+        if (!o.quick()) {
+            cases.add(make("decode at 32768 cached keys (top-2048 of 32769)", cfg, 32768, new int[] {1}, w, rng));
+            cases.add(make("prefill of 4 tokens from 0 (naive form)", cfg, 0, new int[] {4}, w, rng));
+        }
+        return cases;
+    }
+
     private static Case make(String name, ModelConfig c, int prefix, int[] steps, AttentionWeights w, SplittableRandom rng) {
         int t = 0;
         for (int s : steps) t += s;

@@ -43,6 +43,26 @@ public final class MlpCheck extends AbstractOperationCheck<MlpOp, MlpCheck.Case>
         return cases;
     }
 
+    /**
+     * Real dims: the dense MLP of the first three layers (7168 -> 18432 -> 7168) and a routed expert (7168 -> 2048 ->
+     * 7168, the shared expert's shape too), ue8m0 and plain scales, a zero tile. --quick: the ue8m0 dense and expert cases.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        List<Case> cases = new ArrayList<>();
+        ModelConfig cfg = ConformanceConfigs.real();
+        int d = cfg.hiddenSize();
+        SplittableRandom rng = new SplittableRandom(o.seedFor("mlp", 1000));
+        MlpWeights dense = org.dsv32.conformance.generate.RealWeights.mlp("model.layers.0.mlp", d, cfg.intermediateSize(), o.seedFor("mlp", 1001));
+        MlpWeights expert = org.dsv32.conformance.generate.RealWeights.mlp("model.layers.3.mlp.experts.0", d, cfg.moeIntermediateSize(), o.seedFor("mlp", 1002));
+        cases.add(new Case("ue8m0 dense I=" + cfg.intermediateSize() + ", one token", cfg, RandomInputs.gaussian(rng, 1, 1, d), dense));
+        TensorF64 x = RandomInputs.gaussian(rng, 1, 2, d);
+        cases.add(new Case("ue8m0 expert I=" + cfg.moeIntermediateSize() + ", " + x.rows() + " tokens", cfg, x, expert));
+        if (!o.quick()) cases.add(new Case("ue8m0 expert zero tile", cfg, RandomInputs.zeroTile(x, 0, 30), expert));
+        if (!o.quick()) cases.add(new Case("plain expert I=" + cfg.moeIntermediateSize(), ConformanceConfigs.realPlainScales(), IndexerCheck.rows(x, 0, 1), expert));
+        return cases;
+    }
+
     @Override
     protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.FP8_LOOSE, ModeTier.BF16_TIGHT); }
 

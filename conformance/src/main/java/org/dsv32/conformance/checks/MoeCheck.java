@@ -46,6 +46,24 @@ public final class MoeCheck extends AbstractOperationCheck<MoeOp, MoeCheck.Case>
         return cases;
     }
 
+    /**
+     * Real dims: D = 7168, 256 routed experts of width 2048 (8 groups, top-4 groups, top-8) and one shared expert, all
+     * 256 addressable by the router; their weights cycle through {@link org.dsv32.conformance.generate.RealWeights#DISTINCT_EXPERTS}
+     * distinct sets (256 distinct experts would take 11 GB). One token, and two tokens with an all-zero tile (each
+     * token costs the float64 reference about 0.4 G multiply-adds, twice: its own run and the replay). --quick: one token.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig c = ConformanceConfigs.real();
+        SplittableRandom rng = new SplittableRandom(o.seedFor("moe", 1000));
+        int d = c.hiddenSize();
+        MoeWeights w = org.dsv32.conformance.generate.RealWeights.moe(c, o.seedFor("moe", 1001));
+        List<Case> cases = new ArrayList<>();
+        cases.add(new Case("one token", c, w, RandomInputs.gaussian(rng, 1, 1, d)));
+        if (!o.quick()) cases.add(new Case("all-zero tile, 2 tokens", c, w, RandomInputs.zeroTile(RandomInputs.gaussian(rng, 1, 2, d), 1, 17)));
+        return cases;
+    }
+
     @Override
     protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.FP8_LOOSE, ModeTier.BF16_TIGHT); }
 

@@ -54,6 +54,29 @@ public final class MoeGateCheck extends AbstractOperationCheck<MoeGateOp, MoeGat
         return cases;
     }
 
+    /**
+     * Real dims: the router over D = 7168 into 256 experts in 8 groups (top-4 groups, top-8 experts): tokens without
+     * and with a strong bias, exact ties (duplicated router rows), and every s + bias negative. The gate reads only
+     * the router and the bias, so the cases carry no expert weights.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig c = ConformanceConfigs.real();
+        SplittableRandom rng = new SplittableRandom(o.seedFor("moe_gate", 1000));
+        int d = c.hiddenSize(), n = c.nRoutedExperts(), tokens = o.quick() ? 16 : 64;
+        String p = "model.layers.3.mlp.gate.";
+        org.dsv32.spec.weights.Weight router = org.dsv32.conformance.generate.RealWeights.bf16(p + "weight", n, d, 0, 1 / Math.sqrt(d), o.seedFor("moe_gate", 1001));
+        MoeWeights plain = new MoeWeights(router, RandomWeights.fp32(rng, p + "e_score_correction_bias", 1, n, 0, 0), List.of(), null);
+        List<Case> cases = new ArrayList<>();
+        cases.add(new Case(tokens + " tokens, no bias", c, plain, RandomInputs.gaussian(rng, 1, tokens, d)));
+        cases.add(new Case(tokens + " tokens, strong bias", c, new MoeWeights(router, RandomWeights.fp32(rng, p + "e_score_correction_bias", 1, n, 0, 0.3),
+                List.of(), null), RandomInputs.gaussian(rng, 1, tokens, d)));
+        cases.add(new Case("exact ties (duplicated router rows)", c, withDuplicatedRows(plain, c), RandomInputs.gaussian(rng, 1, 8, d)));
+        cases.add(new Case("negative bias (every s + bias < 0)", c, new MoeWeights(router, RandomWeights.fp32(rng, p + "e_score_correction_bias", 1, n, -1.5, 0.1),
+                List.of(), null), RandomInputs.gaussian(rng, 1, 8, d)));
+        return cases;
+    }
+
     /** Router rows of experts 1 and 2 copied from expert 0, and group 1's copied from group 0: exact score ties. */
     private static MoeWeights withDuplicatedRows(MoeWeights w, ModelConfig c) {
         int e = c.nRoutedExperts(), d = c.hiddenSize(), per = c.expertsPerGroup();

@@ -58,6 +58,27 @@ public final class MtpLossCheck extends AbstractOperationCheck<MtpLossOp, MtpLos
         return cases;
     }
 
+    /**
+     * Real dims: {@link ConformanceConfigs#realModel()}, every layer width of the 671B model (a dense main layer of
+     * width 18432, the MTP module's MoE layer with 256 experts) with one main layer and a vocabulary of 8192: D = 1
+     * with λ = 0.3 over 4 tokens, and λ = 0 over the shortest sequence (T = 3; the only case in --quick). Each token
+     * costs the float64 reference about 1.4 G multiply-adds, so the sequences are short; D = 2 (a second MoE module)
+     * stays a small-dims case.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig c = ConformanceConfigs.realModel();
+        SplittableRandom rng = new SplittableRandom(o.seedFor("mtp_loss", 1000));
+        ModelWeights w = org.dsv32.conformance.generate.RealWeights.sharedModel(c, realModelSeed(o));
+        List<Case> cases = new ArrayList<>();
+        if (!o.quick()) cases.add(new Case("D = 1, lambda 0.3, 4 tokens", c, w, ModelCheck.tokens(rng, c, 4), DEEPSEEK_V3_LAMBDA));
+        cases.add(new Case("lambda 0, the shortest sequence (T = D + 2)", c, w, ModelCheck.tokens(rng, c, 3), 0));
+        return cases;
+    }
+
+    /** The seed of the real-dims model mtp_loss and speculative_decoding share (so one run generates it once). */
+    static long realModelSeed(CheckOptions o) { return o.seedFor("real_model", 0); }
+
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
         MtpLoss r = references.get(key(c, mt));

@@ -49,6 +49,35 @@ public final class RmsNormCheck extends AbstractOperationCheck<RmsNormOp, RmsNor
         return cases;
     }
 
+    /**
+     * Real dims: the model's three norms at their widths (the layer norms over D = 7168, q_a_layernorm over 1536,
+     * kv_a_layernorm over 512), a prefill's worth of rows, rows of rms 1e-3 (eps visible), mixed magnitudes, NaN / inf,
+     * and the fused residual add at D = 7168. The case's configuration carries the width ({@code hiddenSize}), which
+     * the tolerance reads.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        SplittableRandom rng = new SplittableRandom(o.seedFor("rms_norm", 1000));
+        ModelConfig real = ConformanceConfigs.real();
+        int rows = o.quick() ? 16 : 128;
+        List<Case> cases = new ArrayList<>();
+        for (int d : new int[] {real.hiddenSize(), real.qLoraRank(), real.kvLoraRank()}) {
+            ModelConfig cfg = d == real.hiddenSize() ? real : real.toBuilder().hiddenSize(d).build();
+            Weight w = RandomWeights.normWeight(rng, "model.layers.3." + (d == real.hiddenSize() ? "input_layernorm" : d == real.qLoraRank()
+                    ? "self_attn.q_a_layernorm" : "self_attn.kv_a_layernorm") + ".weight", d);
+            cases.add(new Case("D=" + d + ", " + rows + " rows of mixed magnitude", cfg,
+                    RandomInputs.rowScaled(rng, RandomInputs.gaussian(rng, 1, rows, d), 1e-4, 1e4), null, w));
+            cases.add(new Case("D=" + d + ", rows of rms 1e-3 (eps visible)", cfg, RandomInputs.gaussian(rng, 1e-3, 4, d), null, w));
+            if (d == real.hiddenSize()) {
+                cases.add(new Case("D=" + d + ", NaN and inf", cfg, RandomInputs.with(RandomInputs.with(RandomInputs.gaussian(rng, 1, 3, d), 0, 5, Double.NaN),
+                        2, 7000, Double.POSITIVE_INFINITY), null, w));
+                cases.add(new Case("D=" + d + ", fused residual, " + rows + " rows", cfg, RandomInputs.gaussian(rng, 1, rows, d),
+                        RandomInputs.gaussian(rng, 3, rows, d), w));
+            }
+        }
+        return cases;
+    }
+
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
         return Bf16Tolerance.of(Tolerances.rmsNorm(c.config().hiddenSize(), c.residual() != null),

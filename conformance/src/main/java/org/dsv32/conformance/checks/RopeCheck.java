@@ -52,6 +52,33 @@ public final class RopeCheck extends AbstractOperationCheck<RopeOp, RopeCheck.Ca
         return cases;
     }
 
+    /**
+     * Real dims: the rotary part of every head of a decode step (MLA: 128 query heads of 64, interleaved; indexer: 64
+     * heads of 64, half-split; the shared k_pe) at the real context positions 4095, 4096, 32767 and the last one
+     * (163839), plus a prefill of 512 positions from 0. Rows are heads: each row carries its token's position.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig cfg = ConformanceConfigs.real();
+        int d = cfg.qkRopeHeadDim();
+        List<Case> cases = new ArrayList<>();
+        int far = cfg.maxPositionEmbeddings() - 1;
+        for (RopeLayout layout : RopeLayout.values()) {
+            SplittableRandom rng = new SplittableRandom(o.seedFor("rope", 1000 + layout.ordinal()));
+            String l = layout.name().toLowerCase(java.util.Locale.ROOT);
+            int heads = layout == RopeLayout.INTERLEAVED ? cfg.numAttentionHeads() : cfg.indexNHeads();
+            int[] decode = o.quick() ? new int[] {4096, far} : new int[] {4095, 4096, 32767, far};
+            int[] pos = new int[decode.length * heads];
+            for (int t = 0; t < decode.length; t++) java.util.Arrays.fill(pos, t * heads, (t + 1) * heads, decode[t]);
+            cases.add(new Case(l + " " + heads + " heads at positions " + Arrays.toString(decode), cfg, RandomInputs.gaussian(rng, 1, pos.length, d), pos, layout));
+            int n = o.quick() ? 64 : 512;
+            int[] prefill = new int[n];
+            for (int t = 0; t < n; t++) prefill[t] = t;
+            cases.add(new Case(l + " a prefill of " + n + " positions from 0", cfg, RandomInputs.gaussian(rng, 1, n, d), prefill, layout));
+        }
+        return cases;
+    }
+
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
         return Bf16Tolerance.of(Tolerances.rope(Arrays.stream(c.positions()).max().orElse(0), c.config().ropeFrequencies()[0]),

@@ -44,6 +44,21 @@ public final class SpeculativeDecodingCheck extends AbstractOperationCheck<Specu
                 new Case("prompt longer than the top-k", c, w, ModelCheck.tokens(rng, c, 7), count));
     }
 
+    /**
+     * Real dims: the model of {@link ConformanceConfigs#realModel()} (real widths, one dense main layer, the MoE MTP
+     * module, vocabulary 8192), shared with mtp_loss: a 2-token prompt with 4 tokens to generate (a 1-token prompt and
+     * 3 in --quick). A random model's draft is almost never accepted, so the check mainly proves that verification
+     * keeps the greedy tokens at the real shapes.
+     */
+    @Override
+    protected List<Case> realCases(CheckOptions o) {
+        ModelConfig c = ConformanceConfigs.realModel();
+        SplittableRandom rng = new SplittableRandom(o.seedFor("speculative_decoding", 1000));
+        ModelWeights w = org.dsv32.conformance.generate.RealWeights.sharedModel(c, MtpLossCheck.realModelSeed(o));
+        return o.quick() ? List.of(new Case("one-token prompt, 3 tokens", c, w, ModelCheck.tokens(rng, c, 1), 3))
+                : List.of(new Case("two-token prompt, 4 tokens", c, w, ModelCheck.tokens(rng, c, 2), 4));
+    }
+
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) { return EXACT; }
 

@@ -33,6 +33,32 @@ public final class ConformanceConfigs {
                 .build();
     }
 
+    /**
+     * The published 671B configuration ({@link ModelConfig#deepseekV32()}): D = 7168, q_lora 1536, kv_lora 512, 128
+     * heads of nope 128 + rope 64 (value 128), 256 routed experts of width 2048 in 8 groups (top-4 groups, top-8) plus
+     * one shared, dense width 18432, indexer 64 heads x 128 with top-2048, vocabulary 129280. The {@code --dims real}
+     * cases bind their operations to it.
+     */
+    public static ModelConfig real() { return ModelConfig.deepseekV32(); }
+
+    /** {@link #real()} with plain (not power-of-two) activation scales. */
+    public static ModelConfig realPlainScales() {
+        return real().withQuantization(new QuantizationConfig("e4m3", 128, 128, ScaleFormat.PLAIN, "dynamic"));
+    }
+
+    /** The vocabulary of {@link #realModel()}: the real 129280 rows would make each reference logit row cost 0.9 G multiply-adds. */
+    public static final int REAL_MODEL_VOCAB = 8192;
+
+    /**
+     * A whole model at the real layer dimensions for the checks that need one (mtp_loss, speculative_decoding): every
+     * width of {@link #real()}, but one main layer (dense, width 18432), the one MTP module (an MoE layer, 256
+     * experts) and a vocabulary of {@value #REAL_MODEL_VOCAB} instead of 129280 (the LM head is a plain bf16 GEMV whose
+     * row count does not change the per-row arithmetic; the full one would dominate the reference's time).
+     */
+    public static ModelConfig realModel() {
+        return real().toBuilder().vocabSize(REAL_MODEL_VOCAB).numHiddenLayers(1).firstKDenseReplace(1).numNextnPredictLayers(1).build();
+    }
+
     /** {@link #small()} with plain (not power-of-two) activation scales. */
     public static ModelConfig smallPlainScales() {
         return small().withQuantization(new QuantizationConfig("e4m3", 128, 128, ScaleFormat.PLAIN, "dynamic"));
