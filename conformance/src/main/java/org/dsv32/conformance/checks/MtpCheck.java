@@ -135,12 +135,23 @@ public final class MtpCheck extends AbstractOperationCheck<MtpOp, MtpCheck.Case>
      */
     static void argmaxes(CaseEval ev, String at, TensorF64 logits, TensorF64 reference) {
         if (logits == null || logits.rows() != reference.rows() || logits.cols() != reference.cols()) return; // compare() failed it
+        int[] chosen = new int[logits.rows()];
+        for (int i = 0; i < chosen.length; i++) chosen[i] = Metrics.argmax(logits.rowArray(i));
+        argmaxes(ev, at, chosen, reference);
+    }
+
+    /** The same judgment for tokens chosen elsewhere: {@code chosen[i]} against row i of the reference's logits. */
+    static void argmaxes(CaseEval ev, String at, int[] chosen, TensorF64 reference) {
+        if (chosen.length != reference.rows()) {
+            ev.fail(at + ": " + chosen.length + " tokens, reference " + reference.rows());
+            return;
+        }
         double norm = 0;
         for (int i = 0; i < reference.size(); i++) if (Double.isFinite(reference.getFlat(i))) norm += reference.getFlat(i) * reference.getFlat(i);
         double tau = 2 * Math.sqrt(ev.tolerance().calcDiff()) * Math.sqrt(norm);
         for (int i = 0; i < reference.rows(); i++) {
             double[] z = reference.rowArray(i);
-            int mine = Metrics.argmax(logits.rowArray(i));
+            int mine = chosen[i];
             ev.decision(at + " row " + i + " argmax", SelectionCheck.check(z, new int[] {Metrics.argmax(z)}, new int[] {mine}, 1, tau));
         }
     }

@@ -46,6 +46,24 @@ public class SpeculativeDecoding implements SpeculativeDecodingOp {
         return new Generation(out, steps, 0, 0);
     }
 
+    /**
+     * The logits a greedy decoder sees along a given continuation: row n is the last-position logits after the prompt
+     * and {@code tokens[0..n-1]} (so its argmax is what plain greedy would choose for token n on that path). A checker
+     * judges another backend's tokens with it, one decision per row, and follows the other backend's path after an
+     * admissible near-tie instead of diverging from it.
+     */
+    public TensorF64 teacherForced(ModelWeights w, int[] prompt, int[] tokens) {
+        check(prompt, tokens.length);
+        ModelSession s = backend.require(ModelOp.class, ctx).open(w);
+        TensorF64 first = s.forwardLast(prompt.clone());
+        TensorF64 out = TensorF64.zeros(tokens.length, first.cols());
+        for (int n = 0; n < tokens.length; n++) {
+            TensorF64 z = n == 0 ? first : s.forwardLast(new int[] {tokens[n - 1]});
+            for (int j = 0; j < z.cols(); j++) out.put(n, j, z.get(0, j));
+        }
+        return out;
+    }
+
     /** The operation: {@link #speculative}. */
     @Override
     public Generation generate(ModelWeights w, int[] prompt, int count) { return speculative(w, prompt, count); }
