@@ -32,6 +32,7 @@ public final class ErrorBudget {
     private double typical;
     private double quantSq;
     private double var;
+    private boolean flips;
     private final Accumulator acc;
     private final List<String> steps = new ArrayList<>();
 
@@ -138,7 +139,10 @@ public final class ErrorBudget {
         if (!fp8()) return this;
         if (tier == Tier.TIGHT) {
             double flip = Tolerances.flip(typical);
-            if (flip > 0) add(name + " (code flips)", flip, flip, Predictive.flipVar(var));
+            if (flip > 0) {
+                add(name + " (code flips)", flip, flip, Predictive.flipVar(var));
+                flips = true;
+            }
         } else {
             quantSq += Tolerances.U_E4M3 * Tolerances.U_E4M3;
             var += Predictive.e4m3Var();
@@ -173,6 +177,7 @@ public final class ErrorBudget {
         typical += other.typical;
         quantSq += other.quantSq;
         var += other.var;
+        flips |= other.flips;
         steps.add(name + ": [" + String.join("; ", other.steps) + "]");
         return this;
     }
@@ -197,9 +202,20 @@ public final class ErrorBudget {
 
     /**
      * The tolerance with a score tolerance: the predictive one ({@link Predictive#scoreRel} of the predicted mean
-     * square, capped by {@code rigorousScoreRel}) gates, the rigorous one is context. NaN: no decisions.
+     * square, capped by {@code rigorousScoreRel}) gates, the rigorous one is context; a chain with code flips
+     * ({@link #flips}) keeps the rigorous one. NaN: no decisions.
      */
-    public Tolerance tolerance(double rigorousScoreRel) { return tolerance(rigorousScoreRel, Math.min(Predictive.scoreRel(var), rigorousScoreRel)); }
+    public Tolerance tolerance(double rigorousScoreRel) {
+        return tolerance(rigorousScoreRel, flips ? rigorousScoreRel : Math.min(Predictive.scoreRel(var), rigorousScoreRel));
+    }
+
+    /**
+     * Whether the chain has E4M3 code flips (TIGHT, fp8, a rounding point after the candidate's own error): one flip
+     * moves a single downstream value by up to a code step of one of its terms, a heavy-tailed per-element error the
+     * Gaussian union bound does not cover, so such a chain keeps the rigorous score tolerance (its calc_diff, a mean
+     * over many elements, stays predictive).
+     */
+    public boolean flips() { return flips; }
 
     private Tolerance tolerance(double rigorousScoreRel, double scoreGate) {
         double cd = predictiveCalcDiff();

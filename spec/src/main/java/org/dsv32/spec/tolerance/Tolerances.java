@@ -240,6 +240,25 @@ public final class Tolerances {
                 new Tolerance.Rigorous(calcDiffOf(e), 2 * e, Double.NaN));
     }
 
+    /**
+     * RoPE's predicted relative mean square: the angle p·f from a frequency rounded once and a product rounded once,
+     * each (u P f)²/3 (a rotation by δθ moves a pair by δθ times its norm), and 4 roundings of the rotation.
+     */
+    static double ropeVar(long maxPosition, double maxFrequency) {
+        double a = U_FP32 * maxPosition * maxFrequency;
+        return 2 * a * a / 3 + Predictive.fp32Var(4);
+    }
+
+    /**
+     * {@link #ropeVar(long, double)} over the configuration's frequencies: the pairs rotate at frequencies that fall
+     * geometrically from the largest, so the norm-wise mean square takes the mean of f² over the pairs, not f_max².
+     */
+    static double ropeVar(long maxPosition, double[] frequencies) {
+        double meanSq = 0;
+        for (double f : frequencies) meanSq += f * f;
+        return ropeVar(maxPosition, Math.sqrt(meanSq / frequencies.length));
+    }
+
     /** Absolute error of the fp32 angle p f: 2u P f. */
     public static double angleError(long maxPosition, double maxFrequency) { return angleError(maxPosition, maxFrequency, U_FP32); }
 
@@ -365,7 +384,7 @@ public final class Tolerances {
     static ErrorBudget mlpBudget(int d, int intermediate, PrecisionMode mode, Tier tier) {
         return ErrorBudget.of(mode, tier)
                 .linear("gate/up", d, true)
-                .elementwise("silu(g)*u", 6 * U_FP32)
+                .elementwise("silu(g)*u", 6 * U_FP32, Predictive.fp32Var(6))
                 .linear("down", intermediate, true);
     }
 
@@ -387,14 +406,15 @@ public final class Tolerances {
         double rope = angleError(maxPosition, maxF) + 4 * U_FP32;
         int d = c.indexHeadDim();
         double had = gamma(d, U_FP32) * kappa(d) + U_FP32;
+        double hadVar = Predictive.sumVar(d, Accumulator.FP32) + Predictive.fp32Var(1), ropeVar = ropeVar(maxPosition, c.ropeFrequencies());
         ErrorBudget q = ErrorBudget.of(mode, tier)
                 .linear("wq_b", c.qLoraRank(), true)
-                .elementwise("q rope", rope).elementwise("q hadamard", had)
+                .elementwise("q rope", rope, ropeVar).elementwise("q hadamard", had, hadVar)
                 .roundingPoint("q act_quant");
         ErrorBudget k = ErrorBudget.of(mode, tier)
                 .linear("wk", c.hiddenSize(), true)
-                .elementwise("k layernorm", 2 * gamma(d, U_FP32) + 7 * U_FP32)
-                .elementwise("k rope", rope).elementwise("k hadamard", had)
+                .elementwise("k layernorm", 2 * gamma(d, U_FP32) + 7 * U_FP32, 4 * Predictive.sumVar(d, Accumulator.FP32) + Predictive.fp32Var(7))
+                .elementwise("k rope", rope, ropeVar).elementwise("k hadamard", had, hadVar)
                 .roundingPoint("k act_quant");
         return ErrorBudget.of(mode, tier)
                 .merge("q", q).merge("k", k)
@@ -419,9 +439,9 @@ public final class Tolerances {
         double rope = angleError(maxPosition, c.ropeFrequencies()[0]) + 4 * U_FP32;
         ErrorBudget q = ErrorBudget.of(mode, tier)
                 .linear("q_a_proj", c.hiddenSize(), true)
-                .elementwise("q_a_layernorm", gamma(c.qLoraRank(), U_FP32) / 2 + 4 * U_FP32)
+                .elementwise("q_a_layernorm", gamma(c.qLoraRank(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.qLoraRank(), false))
                 .linear("q_b_proj", c.qLoraRank(), true)
-                .elementwise("q rope", rope);
+                .elementwise("q rope", rope, ropeVar(maxPosition, c.ropeFrequencies()));
         ErrorBudget k = mlaCacheBudget(c, mode, tier, maxPosition);
         return ErrorBudget.of(mode, tier)
                 .merge("query", q).merge("key", k)
@@ -447,9 +467,9 @@ public final class Tolerances {
         double rope = angleError(maxPosition, c.ropeFrequencies()[0]) + 4 * U_FP32;
         return ErrorBudget.of(mode, tier)
                 .linear("kv_a_proj", c.hiddenSize(), true)
-                .elementwise("kv_a_layernorm", gamma(c.kvLoraRank(), U_FP32) / 2 + 4 * U_FP32)
+                .elementwise("kv_a_layernorm", gamma(c.kvLoraRank(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.kvLoraRank(), false))
                 .roundingPoint("kv latent fp8 round trip")
-                .elementwise("k rope", rope);
+                .elementwise("k rope", rope, ropeVar(maxPosition, c.ropeFrequencies()));
     }
 
     /**
@@ -512,9 +532,9 @@ public final class Tolerances {
                         .reduction("sum over experts", c.numExpertsPerTok() + c.nSharedExperts())
                 : mlpBudget(c.hiddenSize(), c.intermediateSize(), mode, tier);
         return ErrorBudget.of(mode, tier)
-                .elementwise("input_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .elementwise("input_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.hiddenSize(), false))
                 .merge("attention", mlaBudget(c, mode, tier, maxPosition, maxKeys))
-                .elementwise("residual add + post_attention_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 5 * U_FP32)
+                .elementwise("residual add + post_attention_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 5 * U_FP32, rmsNormVar(c.hiddenSize(), true))
                 .merge(moe ? "moe" : "mlp", ffn)
                 .elementwise("residual add", U_FP32);
     }
@@ -531,7 +551,7 @@ public final class Tolerances {
     static ErrorBudget modelBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
         ErrorBudget b = ErrorBudget.of(mode, tier);
         for (int i = 0; i < c.numHiddenLayers(); i++) b.merge("layer " + i, blockBudget(c, mode, tier, maxPosition, maxKeys, c.isMoeLayer(i)));
-        return b.elementwise("final norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32).linear("lm_head", c.hiddenSize(), false);
+        return b.elementwise("final norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.hiddenSize(), false)).linear("lm_head", c.hiddenSize(), false);
     }
 
     /** The MTP module: enorm and hnorm, eh_proj (K = 2D, bf16), one MoE block, shared_head.norm and the head (K = D). */
@@ -542,10 +562,10 @@ public final class Tolerances {
 
     static ErrorBudget mtpBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
         return ErrorBudget.of(mode, tier)
-                .elementwise("enorm / hnorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .elementwise("enorm / hnorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.hiddenSize(), false))
                 .linear("eh_proj", 2 * c.hiddenSize(), false)
                 .merge("block", blockBudget(c, mode, tier, maxPosition, maxKeys, c.isMoeLayer(c.numHiddenLayers())))
-                .elementwise("shared_head.norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .elementwise("shared_head.norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.hiddenSize(), false))
                 .linear("head", c.hiddenSize(), false);
     }
 

@@ -59,6 +59,13 @@ class PredictiveTest {
         assertTrue(norm.maxErrInf() < norm.rigorous().maxErrInf() / 10);
         Tolerance gate = Tolerances.moeGate(org.dsv32.spec.config.ModelConfig.deepseekV32());
         assertTrue(gate.scoreRel() < gate.rigorous().scoreRel() / 100);
+        // decisions: predictive without code flips; a chain with flips (fp8 TIGHT past a shared rounding point) keeps the rigorous tau
+        var c = org.dsv32.spec.config.ModelConfig.deepseekV32();
+        Tolerance idxExact = Tolerances.indexer(c, PrecisionMode.EXACT, Tier.TIGHT, 4096);
+        assertTrue(idxExact.scoreRel() < idxExact.rigorous().scoreRel() / 5, idxExact.derivation());
+        Tolerance idxFp8 = Tolerances.indexer(c, PrecisionMode.FP8, Tier.TIGHT, 4096);
+        assertEquals(idxFp8.rigorous().scoreRel(), idxFp8.scoreRel(), 0);
+        assertTrue(idxFp8.calcDiff() < idxFp8.rigorous().calcDiff() / 10);
         // no predictive model: the gate is the rigorous bound
         assertEquals(null, Tolerances.balanceLossGradient(256).rigorous());
     }
@@ -94,7 +101,7 @@ class PredictiveTest {
         assertEquals(KernelTolerances.tensorCore(7168, 128), KernelTolerances.gemm("cuda", 7168, 128), 0);
         for (int k : new int[] {128, 384, 7168}) {
             assertTrue(KernelTolerances.tensorCore(k, 128) < KernelTolerances.TENSOR_CORE_SUM, "K=" + k);
-            assertTrue(KernelTolerances.tensorCore(k, 128) > 100 * KernelTolerances.fp8GemmBlocked(k, 128));
+            assertTrue(KernelTolerances.tensorCore(k, 128) > 10 * KernelTolerances.fp8GemmBlocked(k, 128), "K=" + k);
         }
         assertTrue(KernelTolerances.tensorCore(7168, 128) < KernelTolerances.tensorCore(128, 128));
         assertEquals(128 * 0x1p-13 + 57 * U, KernelTolerances.fp8GemmBlocked(7168, 128, Accumulator.TENSOR_CORE_FP8), 1e-18);
