@@ -100,10 +100,18 @@ public final class Predictive {
     public static double maxErr(double var) { return ELEMENT_FACTOR * Math.sqrt(var); }
 
     /**
-     * The predictive score tolerance of a top-k decision: the candidate prefers i to j when its scores say so, which
-     * the reference's scores contradict by at most |δ_i| + |δ_j|: twice the per-element gate.
+     * A top-k score tolerance is relative to the largest |score| of the row, the per-element gate to the RMS: a
+     * selection happens only in a row of more than k >= 8 candidates, and the largest |score| of n >= 9 roughly
+     * Gaussian scores is at least a quarter of their RMS except with probability P(|Z| < 1/4)^9 = 0.197^9 ≈ 5·10⁻⁷.
      */
-    public static double scoreRel(double var) { return 2 * maxErr(var); }
+    public static final double ROW_MAX_FACTOR = 4;
+
+    /**
+     * The predictive score tolerance of a top-k decision, relative to the row's largest |score|: the candidate prefers
+     * i to j when its scores say so, which the reference's scores contradict by at most |δ_i| + |δ_j|, each within the
+     * per-element gate times {@link #ROW_MAX_FACTOR}.
+     */
+    public static double scoreRel(double var) { return 2 * ROW_MAX_FACTOR * maxErr(var); }
 
     /** Tail quantiles, computed from the regularised incomplete gamma function. */
     static final class Stats {

@@ -30,7 +30,7 @@ class PredictiveTest {
     void gateFactorsFollowFromTheConfidence() {
         assertEquals(4 * 2.1142455834 / 0.3589230703, Predictive.calcDiffFactor(), 1e-6);
         assertEquals(2 * 8.120136, Predictive.elementFactor(), 1e-3);
-        assertEquals(2 * Predictive.maxErr(1e-12), Predictive.scoreRel(1e-12), 0);
+        assertEquals(2 * 4 * Predictive.maxErr(1e-12), Predictive.scoreRel(1e-12), 0);
     }
 
     /** The random-walk growth: a sum's predicted RMS grows like sqrt(K) u, far below the worst case's K^1.5 u norm-wise. */
