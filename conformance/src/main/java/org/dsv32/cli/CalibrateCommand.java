@@ -40,6 +40,15 @@ final class CalibrateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
         if (!dims.equals("real") && !dims.equals("small")) throw new IllegalArgumentException("--dims must be real or small, got '" + dims + "'");
+        String begin = begin(dims), end = end(dims);
+        if (write != null) { // refuse a file without markers before measuring for minutes
+            String text = Files.readString(write);
+            int a = text.indexOf(begin), b = text.indexOf(end);
+            if (a < 0 || b < a) {
+                System.err.println("calibrate: " + write + " has no calibration markers (" + begin + " ... " + end + ")");
+                return 2;
+            }
+        }
         Backend cand = Backends.byName(backend), ref = Backends.byName("reference");
         List<Calibration.Row> rows = Calibration.run(cand, ref, new Calibration.Plan(dims.equals("real"), seeds), System.out::println);
         String table = Calibration.markdown(rows);
@@ -47,10 +56,9 @@ final class CalibrateCommand implements Callable<Integer> {
         System.out.print(table);
         if (write != null) {
             String text = Files.readString(write);
-            String begin = begin(dims), end = end(dims);
             int a = text.indexOf(begin), b = text.indexOf(end);
             if (a < 0 || b < a) {
-                System.err.println("calibrate: " + write + " has no calibration markers (" + begin + " ... " + end + ")");
+                System.err.println("calibrate: " + write + " lost its calibration markers while measuring");
                 return 2;
             }
             Files.writeString(write, text.substring(0, a + begin.length()) + "\n" + table + text.substring(b));
