@@ -33,7 +33,7 @@ final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--dims", description = "real (the 671B reduction lengths, default) or small (the harness's shapes).", defaultValue = "real")
     String dims;
 
-    @Option(names = "--write", paramLabel = "DOC", description = "Replace the table between the calibration markers of DOC (spec/TOLERANCES.md).")
+    @Option(names = "--write", paramLabel = "DOC", description = "Replace the table of these --dims between its calibration markers in DOC (spec/TOLERANCES.md).")
     Path write;
 
     @Override

@@ -21,6 +21,8 @@ import org.dsv32.spec.ops.IndexerResult;
 import org.dsv32.spec.ops.LayerCache;
 import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlpOp;
+import org.dsv32.spec.ops.MoeOp;
+import org.dsv32.spec.ops.MoeResult;
 import org.dsv32.spec.ops.QuantizedActivation;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.tensor.TensorF64;
@@ -32,6 +34,7 @@ import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.IndexerWeights;
 import org.dsv32.spec.weights.MlpWeights;
+import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.ScaleFormat;
 import org.dsv32.spec.weights.Weight;
 
@@ -59,6 +62,8 @@ public final class Calibration {
     private static final int[] REAL_K = {7168, 1536, 512, 2048, 18432, 16384};
     private static final int[] SMALL_K = {128, 256, 384};
     private static final int OUT = 256, TOKENS = 2;
+    /** Distinct expert weight sets of the MoE rows (the 671B layer's 256 experts reuse them, as the benchmark does). */
+    private static final int MOE_DISTINCT_EXPERTS = 4;
 
     /** The rows of a plan with their bounds, unmeasured (samples 0, NaN percentiles). */
     public static List<Row> plan(Plan p) {
@@ -158,6 +163,20 @@ public final class Calibration {
                 rows.add(row("mlp", "D=" + d + ", I=" + inter, label(m, t), "calc_diff", tol.calcDiff(), tol.rigorous().calcDiff(),
                         seed -> mlp(seed, d, inter, m, t)));
             }
+            ModelConfig mc = plan.real() ? real : org.dsv32.conformance.generate.ConformanceConfigs.small();
+            int distinct = Math.min(mc.nRoutedExperts(), MOE_DISTINCT_EXPERTS);
+            String moeShape = "D=" + mc.hiddenSize() + ", I=" + mc.moeIntermediateSize() + ", " + mc.nRoutedExperts() + " experts ("
+                    + distinct + " distinct), top-" + mc.numExpertsPerTok();
+            List<Object[]> moeModes = List.of(new Object[] {PrecisionMode.EXACT, Tier.TIGHT}, new Object[] {PrecisionMode.FP8, Tier.TIGHT},
+                    new Object[] {PrecisionMode.FP8, Tier.LOOSE});
+            for (int i = 0; i < moeModes.size(); i++) {
+                PrecisionMode m = (PrecisionMode) moeModes.get(i)[0];
+                Tier t = (Tier) moeModes.get(i)[1];
+                Tolerance tol = Tolerances.moe(mc, m, t);
+                int which = i;
+                rows.add(row("moe (experts replayed)", moeShape, label(m, t), "calc_diff", tol.calcDiff(), tol.rigorous().calcDiff(),
+                        seed -> moeMemo.computeIfAbsent(seed, k -> moe(seed, mc, distinct))[which]));
+            }
             ModelConfig ic = plan.real() ? real : org.dsv32.conformance.generate.ConformanceConfigs.small();
             int tokens = plan.real() ? 32 : 16;
             for (PrecisionMode m : PrecisionMode.values()) {
@@ -184,7 +203,7 @@ public final class Calibration {
         private Row row(String op, String shape, String comparison, String metric, double gate, double rigorous, Sample s) {
             if (!measure) return new Row(op, shape, comparison, metric, 0, Double.NaN, Double.NaN, Double.NaN, gate, rigorous);
             double[] v = new double[plan.seeds()];
-            for (int i = 0; i < v.length; i++) v[i] = s.measure(seedOf(op + shape + comparison, i));
+            for (int i = 0; i < v.length; i++) v[i] = s.measure(seedOf(op + shape, i));
             Arrays.sort(v);
             Row r = new Row(op, shape, comparison, metric, v.length, percentile(v, 0.5), percentile(v, 0.99), v[v.length - 1], gate, rigorous);
             if (progress != null) {
@@ -194,7 +213,41 @@ public final class Calibration {
             return r;
         }
 
+        /** The seeds of a row: by operation and shape, so that the comparisons of one shape measure the same inputs. */
         private static long seedOf(String key, int i) { return 0x5eedL * 31 + key.hashCode() * 1_000_003L + i; }
+
+        private final java.util.Map<Long, double[]> moeMemo = new java.util.HashMap<>();
+
+        /**
+         * One MoE layer's output for 4 tokens in the three comparisons (exact/tight, fp8/tight, fp8/loose), the reference
+         * replaying the candidate's routing: every one of the configuration's experts is addressable, their weights
+         * {@code distinct} sets repeated (as the benchmark does), so the 671B layer fits in memory.
+         */
+        private double[] moe(long seed, ModelConfig c, int distinct) {
+            SplittableRandom rng = new SplittableRandom(seed);
+            String p = "calibrate.moe.";
+            int d = c.hiddenSize();
+            Weight router = RandomWeights.bf16(rng, p + "gate.weight", c.nRoutedExperts(), d, 0, 1 / Math.sqrt(d));
+            Weight bias = RandomWeights.fp32(rng, p + "gate.e_score_correction_bias", 1, c.nRoutedExperts(), 0, 0.01);
+            List<MlpWeights> sets = new ArrayList<>();
+            for (int e = 0; e < distinct; e++) sets.add(RandomWeights.mlp(rng, p + "experts." + e, d, c.moeIntermediateSize(), c.activationScaleFormat()));
+            List<MlpWeights> experts = new ArrayList<>();
+            for (int e = 0; e < c.nRoutedExperts(); e++) experts.add(sets.get(e % distinct));
+            MlpWeights shared = RandomWeights.mlp(rng, p + "shared_experts", d, c.moeIntermediateSize() * Math.max(1, c.nSharedExperts()), c.activationScaleFormat());
+            MoeWeights w = new MoeWeights(router, bias, experts, shared);
+            TensorF64 x = RandomInputs.gaussian(rng, 1, 4, d);
+            double[] out = new double[3];
+            int i = 0;
+            for (var mt : List.of(new Object[] {PrecisionMode.EXACT, Tier.TIGHT}, new Object[] {PrecisionMode.FP8, Tier.TIGHT},
+                    new Object[] {PrecisionMode.FP8, Tier.LOOSE})) {
+                PrecisionMode m = (PrecisionMode) mt[0];
+                PrecisionMode rm = mt[1] == Tier.LOOSE ? PrecisionMode.EXACT : m;
+                MoeResult r = op(cand, MoeOp.class, c, m).forward(x.copy(), w, null);
+                MoeResult e = op(ref, MoeOp.class, c, rm).forward(x.copy(), w, r.routing());
+                out[i++] = ErrorStats.of(r.output().toArray(), e.output().toArray()).calcDiff();
+            }
+            return out;
+        }
 
         private <T extends org.dsv32.spec.ops.Operation> T op(Backend b, Class<T> type, ModelConfig c, PrecisionMode m) {
             return b.require(type, new OpContext(c, m));
