@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
                 ConformCommand.class,
                 MutantsCommand.class,
                 GoldenCommand.class,
+                CalibrateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dsv32 implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -8,6 +8,7 @@ import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.OperationCatalog;
+import org.dsv32.spec.tolerance.Accumulator;
 import org.dsv32.spec.tolerance.Tolerance;
 
 /**
@@ -59,8 +60,16 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
      */
     protected abstract CaseResult runCase(C c, T candidate, T candidateAgain, T reference, ModeTier mt);
 
+    /**
+     * Runs the check with the candidate's FP8 GEMM accumulator bound ({@link Accumulator#FP8_GEMM}), so that every
+     * tolerance its cases derive uses that backend's GEMM tier (spec/TOLERANCES.md §10).
+     */
     @Override
     public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress) {
+        return ScopedValue.where(Accumulator.FP8_GEMM, candidate.fp8GemmAccumulator()).call(() -> runBound(candidate, reference, options, progress));
+    }
+
+    private List<CheckResult> runBound(Backend candidate, Backend reference, CheckOptions options, Progress progress) {
         String op = OperationCatalog.label(type);
         List<C> cases = options.realDims() ? realCases(options) : cases(options);
         List<CheckResult> out = new ArrayList<>();
@@ -139,6 +148,10 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
      * to {@code mt}; throws {@link NotImplemented} when the candidate lacks the operation.
      */
     public final CaseResult runOne(C c, Backend candidate, Backend reference, ModeTier mt) {
+        return ScopedValue.where(Accumulator.FP8_GEMM, candidate.fp8GemmAccumulator()).call(() -> runOneBound(c, candidate, reference, mt));
+    }
+
+    private CaseResult runOneBound(C c, Backend candidate, Backend reference, ModeTier mt) {
         Optional<T> cand = bind(candidate, c, mt.candidateMode());
         if (cand.isEmpty()) {
             throw new NotImplemented("NOT IMPLEMENTED: backend '" + candidate.name() + "' does not implement " + type.getSimpleName());

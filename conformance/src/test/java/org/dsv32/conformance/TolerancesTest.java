@@ -80,7 +80,34 @@ class TolerancesTest {
         assertEquals(Tolerances.promotedDotWorst(256, Tolerances.U_FP32) * 16, b.eps(), 1e-18);
     }
 
-    /** An fp32 linear of random-sign data stays within the TIGHT exact-mode bound. */
+    /**
+     * A sequential fp32 dot product (the predictive model's worst order) of random-sign data over at least
+     * MIN_ELEMENTS outputs stays within the predictive calc_diff gate.
+     */
+    @Property(tries = 40, seed = "13")
+    void sequentialFp32LinearStaysWithinThePredictiveGate(@ForAll @IntRange(min = 1, max = 4096) int k,
+                                                          @ForAll @IntRange(min = 64, max = 256) int n, @ForAll long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[] y = new double[n], x = new double[n];
+        double[] a = new double[k];
+        for (int i = 0; i < k; i++) a[i] = (float) RandomInputs.gauss(rng);
+        for (int r = 0; r < n; r++) {
+            float acc = 0;
+            double exact = 0;
+            for (int i = 0; i < k; i++) {
+                float w = (float) (RandomInputs.gauss(rng) / Math.sqrt(k));
+                acc += (float) a[i] * w;
+                exact += a[i] * (double) w;
+            }
+            x[r] = acc;
+            y[r] = exact;
+        }
+        double cd = Metrics.calcDiff(x, y);
+        Tolerance t = Tolerances.linear(k, false, PrecisionMode.EXACT, Tier.TIGHT);
+        assertTrue(cd <= t.calcDiffFor(n), () -> "calc_diff " + cd + " K=" + k + " gate " + t.calcDiff());
+    }
+
+    /** An fp32 linear of random-sign data stays within the TIGHT exact-mode rigorous bound, for any number of outputs. */
     @Property(tries = 40, seed = "11")
     void fp32LinearStaysWithinTheBound(@ForAll @IntRange(min = 1, max = 2048) int k, @ForAll @IntRange(min = 1, max = 8) int n, @ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
@@ -99,7 +126,7 @@ class TolerancesTest {
             y[r] = exact;
         }
         double cd = Metrics.calcDiff(x, y);
-        assertTrue(cd <= Tolerances.linear(k, false, PrecisionMode.EXACT, Tier.TIGHT).calcDiff(), () -> "calc_diff " + cd + " K=" + k);
+        assertTrue(cd <= Tolerances.linear(k, false, PrecisionMode.EXACT, Tier.TIGHT).rigorous().calcDiff(), () -> "calc_diff " + cd + " K=" + k);
     }
 
     /** E4M3 rounding of an activation row stays within the LOOSE act_quant bound (u8 per element). */
@@ -115,6 +142,45 @@ class TolerancesTest {
         Tolerance t = Tolerances.actQuant(Tier.LOOSE, ScaleFormat.UE8M0);
         assertTrue(Metrics.calcDiff(q, x) <= t.calcDiff());
         assertTrue(Metrics.maxAbs(q, x) / amax <= t.maxErrInf());
+    }
+
+    /**
+     * CaseEval gates a tensor by the predictive calc_diff and names the rigorous bound; a tensor of fewer than
+     * MIN_ELEMENTS elements (no concentration) by the rigorous one.
+     */
+    @Test
+    void caseEvalGatesByThePredictiveBoundAndFallsBackForSmallTensors() {
+        Tolerance t = Tolerances.linear(7168, true, PrecisionMode.EXACT, Tier.TIGHT);
+        double eps = Math.sqrt(2 * Math.sqrt(t.calcDiff() * t.rigorous().calcDiff())); // calc_diff between the two bounds
+        for (int n : new int[] {org.dsv32.spec.tolerance.Predictive.MIN_ELEMENTS - 1, 256}) {
+            double[] y = new double[n], x = new double[n];
+            for (int i = 0; i < n; i++) { y[i] = 1 + i % 3; x[i] = y[i] * (1 + (i % 2 == 0 ? eps : -eps)); }
+            CaseEval ev = new CaseEval("c", t);
+            ev.compare("y", x, y, t);
+            if (n < org.dsv32.spec.tolerance.Predictive.MIN_ELEMENTS) {
+                assertTrue(!ev.failed(), "a small tensor is gated by the rigorous bound: " + ev.result().failures());
+            } else {
+                assertTrue(ev.failed());
+                assertTrue(ev.result().failures().get(0).contains("predictive gate; rigorous bound"), ev.result().failures().toString());
+            }
+        }
+    }
+
+    /** spec/TOLERANCES.md §10's measured table carries the bounds the code gives now (regenerated when the model changes). */
+    @Test
+    void calibrationTableCarriesTheCurrentBounds() throws Exception {
+        String text = Files.readString(Path.of("..", "spec", "TOLERANCES.md"));
+        var plans = java.util.List.of(new org.dsv32.conformance.calibrate.Calibration.Plan(true, 16), new org.dsv32.conformance.calibrate.Calibration.Plan(false, 16));
+        for (var row : plans.stream().flatMap(p -> org.dsv32.conformance.calibrate.Calibration.plan(p).stream()).toList()) {
+            String key = org.dsv32.conformance.calibrate.Calibration.boundsKey(row);
+            String[] f = key.split(" \\| ");
+            String prefix = "| " + f[0] + " | " + f[1] + " | " + f[2] + " | " + f[3] + " | ";
+            String line = text.lines().filter(l -> l.startsWith(prefix)).findFirst().orElse(null);
+            assertTrue(line != null, "spec/TOLERANCES.md §10 lacks the row " + prefix + "; regenerate it with ./dsv32 calibrate --write spec/TOLERANCES.md");
+            String[] cells = line.split(" \\| ");
+            assertEquals(f[4], cells[8].trim(), "gate of " + prefix + "(regenerate with ./dsv32 calibrate --write spec/TOLERANCES.md)");
+            assertEquals(f[5], cells[10].replace("|", "").trim(), "rigorous bound of " + prefix);
+        }
     }
 
     /** spec/TOLERANCES.md holds the table these formulas give for the published 671B configuration. */

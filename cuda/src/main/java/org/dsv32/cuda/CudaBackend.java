@@ -85,6 +85,9 @@ public final class CudaBackend extends RegistryBackend {
 
     @Override public String name() { return "cuda"; }
 
+    /** The FP8 GEMM (fp8_gemm.cu) sums each 128-block on the tensor cores (mma.sync e4m3) before its fp32 promotion. */
+    @Override public org.dsv32.spec.tolerance.Accumulator fp8GemmAccumulator() { return org.dsv32.spec.tolerance.Accumulator.TENSOR_CORE_FP8; }
+
     @Override public String description() { return "NVIDIA GPU through JCuda's driver API (PTX for sm_90, FP8 tensor cores)"; }
 
     /**

@@ -179,7 +179,9 @@ public final class GoldenVerifier {
         }
         Tolerance tol;
         try {
-            Tolerance harness = op.tolerance(c, p, gt.tier());
+            // the candidate's FP8 GEMM accumulator is a parameter of the GEMM bounds (spec/TOLERANCES.md §10.4)
+            Tolerance harness = ScopedValue.where(org.dsv32.spec.tolerance.Accumulator.FP8_GEMM, candidate.fp8GemmAccumulator())
+                    .call(() -> op.tolerance(c, p, gt.tier()));
             tol = !gt.isCustom() ? harness
                     : gt.custom().hasDecisions() || !harness.hasDecisions() ? gt.custom() : gt.custom().withScoreRel(harness.scoreRel());
         } catch (RuntimeException e) {

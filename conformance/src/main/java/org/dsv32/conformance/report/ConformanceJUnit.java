@@ -90,6 +90,7 @@ public final class ConformanceJUnit {
             b.append("bounds: calc_diff <= ").append(sci(t.calcDiff()));
             if (t.gatesMaxErr()) b.append(", max_err <= ").append(sci(t.maxErrInf()));
             if (t.hasDecisions()) b.append(", score_rel ").append(sci(t.scoreRel()));
+            if (t.predictive()) b.append(" [predictive; rigorous calc_diff ").append(sci(t.rigorous().calcDiff())).append(']');
             b.append(" (").append(t.derivation()).append(")\n");
         }
         b.append(summaryLine(c)).append('\n');

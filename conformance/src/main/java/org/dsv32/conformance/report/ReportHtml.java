@@ -48,7 +48,7 @@ public final class ReportHtml {
                     .append("</td><td>").append(esc(b.description())).append("</td></tr>\n");
         }
         h.append("</table>\n<h2>Results</h2>\n<table><tr><th>suite</th><th>operation</th><th>backend</th><th>precision</th><th>tier</th>")
-                .append("<th>cases</th><th>worst calc_diff</th><th>bound</th><th>worst ulps</th><th>agree / near-tie / violation</th><th>status</th><th>note</th></tr>\n");
+                .append("<th>cases</th><th>worst calc_diff</th><th>gate</th><th>rigorous bound</th><th>worst ulps</th><th>agree / near-tie / violation</th><th>status</th><th>note</th></tr>\n");
         for (CheckResult c : r.results()) {
             DecisionCounts d = c.decisions();
             h.append("<tr class=\"").append(c.status().key()).append("\"><td>").append(esc(c.suite())).append("</td><td>")
@@ -56,6 +56,8 @@ public final class ReportHtml {
                     .append("</td><td>").append(c.tier().label()).append("</td><td class=\"num\">").append(c.cases().size())
                     .append("</td><td class=\"num\">").append(sci(c.worstCalcDiff())).append("</td><td class=\"num\">")
                     .append(c.tolerance() == null ? "" : sci(c.tolerance().calcDiff())).append("</td><td class=\"num\">")
+                    .append(c.tolerance() == null ? "" : sci(c.tolerance().predictive() ? c.tolerance().rigorous().calcDiff() : c.tolerance().calcDiff()))
+                    .append("</td><td class=\"num\">")
                     .append(sci(c.worstUlps())).append("</td><td class=\"num\">")
                     .append(d.total() == 0 ? "" : d.agree() + " / " + d.nearTie() + " / " + d.violation()).append("</td><td>")
                     .append(c.status().display()).append("</td><td>").append(esc(note(c))).append("</td></tr>\n");

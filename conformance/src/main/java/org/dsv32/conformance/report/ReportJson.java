@@ -109,6 +109,13 @@ public final class ReportJson {
             num(tn, "max_err", t.maxErrInf());
             num(tn, "score_rel", t.scoreRel());
             tn.put("derivation", t.derivation());
+            if (t.predictive()) {
+                // the gates above are predictive (spec/TOLERANCES.md §10); the rigorous worst-case bounds as context
+                ObjectNode rn = tn.putObject("rigorous");
+                num(rn, "calc_diff", t.rigorous().calcDiff());
+                num(rn, "max_err", t.rigorous().maxErrInf());
+                num(rn, "score_rel", t.rigorous().scoreRel());
+            }
         } else {
             o.putNull("tolerance");
         }
@@ -208,8 +215,10 @@ public final class ReportJson {
                 .filter(t -> t.key().equals(statusKey)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown status '" + statusKey + "'"));
         JsonNode t = r.path("tolerance");
+        JsonNode rig = t.path("rigorous");
         Tolerance tol = t.isObject() ? new Tolerance(number(t.get("calc_diff")), number(t.get("max_err")), number(t.get("score_rel")),
-                t.path("derivation").asText()) : null;
+                t.path("derivation").asText(), rig.isObject()
+                        ? new Tolerance.Rigorous(number(rig.get("calc_diff")), number(rig.get("max_err")), number(rig.get("score_rel"))) : null) : null;
         double[] rel = histogramSamples(r.path("histogram"));
         List<CaseResult> cases = new ArrayList<>();
         for (JsonNode c : r.path("case_details")) {

@@ -54,6 +54,24 @@ class ReportTest {
         assertEquals("pass", j.get("summary").get("verdict").asText());
     }
 
+    /** A predictive gate carries the rigorous bound as context: in report.json (and back), the HTML table and JUnit text. */
+    @Test
+    void predictiveGatesReportTheRigorousBound() {
+        CheckResult base = result("reference", "linear", Status.PASS, 1e-12, "");
+        Tolerance predictive = new Tolerance(2e-11, Double.NaN, 3e-4, "predictive", new Tolerance.Rigorous(6e-4, Double.NaN, 0.5));
+        CheckResult c = new CheckResult(base.suite(), base.backend(), base.operation(), base.mode(), base.tier(), base.status(), base.note(),
+                predictive, base.cases(), base.seconds());
+        JsonNode t = ReportJson.toJson(report(c), false).get("results").get(0).get("tolerance");
+        assertEquals(2e-11, t.get("calc_diff").asDouble(), 0);
+        assertEquals(6e-4, t.get("rigorous").get("calc_diff").asDouble(), 0);
+        assertEquals(0.5, t.get("rigorous").get("score_rel").asDouble(), 0);
+        Tolerance back = ReportJson.parseResult(ReportJson.result(c)).tolerance();
+        assertEquals(predictive.rigorous(), back.rigorous());
+        assertFalse(ReportJson.result(base).get("tolerance").has("rigorous"), "a rigorous-only gate has no separate rigorous bound");
+        String html = ReportHtml.render(report(c), false);
+        assertTrue(html.contains("rigorous bound") && html.contains("6.00e-04"), "the HTML table shows the rigorous bound");
+    }
+
     @Test
     void headroomAndMarginAreWrittenAndReadBack() {
         Tolerance t = new Tolerance(1e-4, Double.NaN, Double.NaN, "test");

@@ -30,6 +30,13 @@ public interface Backend {
      */
     default Optional<String> delegateOf(Class<? extends Operation> type) { return Optional.empty(); }
 
+    /**
+     * The accumulator this backend's FP8 GEMMs sum a 128-product block in before the fp32 promotion: the parameter of
+     * the GEMM bounds its conformance gates are derived with (spec/TOLERANCES.md §10). fp32 unless the backend runs
+     * them on tensor cores.
+     */
+    default org.dsv32.spec.tolerance.Accumulator fp8GemmAccumulator() { return org.dsv32.spec.tolerance.Accumulator.FP32; }
+
     /** Convenience: the operation, or an {@link UnsupportedOperationException} naming backend and operation. */
     default <T extends Operation> T require(Class<T> type, OpContext context) {
         return operation(type, context).orElseThrow(() -> new UnsupportedOperationException(

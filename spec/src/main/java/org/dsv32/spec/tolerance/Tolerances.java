@@ -79,6 +79,18 @@ public final class Tolerances {
         return a + b + a * b + u; // + u: the multiplication by the two scales (ue8m0 scales make it exact)
     }
 
+    /**
+     * {@link #promotedDotWorst(long, double)} with the block sums accumulated in {@code acc} (spec/TOLERANCES.md §10):
+     * γ_128 of the accumulator's unit roundoff (a truncating one errs by up to a whole unit in the last place), then the
+     * fp32 promotion as before. {@link Accumulator#FP32} gives exactly the fp32 bound.
+     */
+    public static double promotedDotWorst(long k, Accumulator acc) {
+        long block = Math.min(k, PROMOTION_BLOCK);
+        long blocks = (k + PROMOTION_BLOCK - 1) / PROMOTION_BLOCK;
+        double a = gamma(block, acc.unitRoundoff()), b = gamma(blocks, U_FP32);
+        return a + b + a * b + U_FP32;
+    }
+
     /** Condition of a random-sign reduction of length K: Σ|x_k w_k| <= sqrt(K) RMS(Σ x_k w_k). */
     public static double kappa(long k) { return Math.sqrt(k); }
 
@@ -122,7 +134,7 @@ public final class Tolerances {
     /** A linear layer with reduction length K; {@code fp8Weight} for an FP8 block-scaled weight. */
     public static Tolerance linear(int k, boolean fp8Weight, PrecisionMode mode, Tier tier) {
         ErrorBudget b = ErrorBudget.of(mode, tier).linear("linear", k, fp8Weight);
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+        return b.tolerance();
     }
 
     /**
@@ -134,7 +146,7 @@ public final class Tolerances {
     public static Tolerance fp8Dgrad(int n, boolean fp8Weight, PrecisionMode mode, Tier tier) {
         ErrorBudget b = fp8Weight ? ErrorBudget.of(mode, tier).fp8Gemm("dgrad", n, 1)
                 : ErrorBudget.of(PrecisionMode.EXACT, Tier.TIGHT).reduction("dgrad, dense weight (exact in both modes)", n);
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+        return b.tolerance();
     }
 
     /**
@@ -144,7 +156,7 @@ public final class Tolerances {
      */
     public static Tolerance fp8Wgrad(int m, PrecisionMode mode, Tier tier) {
         ErrorBudget b = ErrorBudget.of(mode, tier).fp8Gemm("wgrad", m, 2);
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+        return b.tolerance();
     }
 
     /**
@@ -154,8 +166,30 @@ public final class Tolerances {
      */
     public static Tolerance rmsNorm(int d, boolean fused) {
         double e = gamma(d, U_FP32) / 2 + (fused ? 5 : 4) * U_FP32;
-        return new Tolerance(calcDiffOf(e), e, Double.NaN,
+        return elementwise(e, rmsNormVar(d, fused), true,
                 fmt("gamma_D/2 + %du, D=%d => element-wise %.3g", fused ? 5 : 4, d, e));
+    }
+
+    /**
+     * RMSNorm's predicted relative mean square per element: the positive sum of D squares, halved in RMS by the square
+     * root ({@link Predictive#positiveSumVar} / 4), and 4 (fused: 5) roundings.
+     */
+    static double rmsNormVar(int d, boolean fused) { return Predictive.positiveSumVar(d) / 4 + Predictive.fp32Var(fused ? 5 : 4); }
+
+    /**
+     * The tolerance of an element-wise computation whose error is relative to each element (or shared by a row, as a
+     * normaliser's): rigorous ε per element, predicted mean square {@code var}. The per-element gate is
+     * {@link Predictive#maxErr}; calc_diff is gated by its square over 2 (the per-element bound holds for every
+     * element at once, so it needs no concentration over a row whose error may be one shared value); each capped by
+     * the rigorous bound.
+     */
+    static Tolerance elementwise(double rigorousEps, double var, boolean gateMaxErr, String derivation) {
+        double me = Math.min(Predictive.maxErr(var), rigorousEps);
+        double cd = Math.min(calcDiffOf(Predictive.maxErr(var)), calcDiffOf(rigorousEps));
+        return new Tolerance(cd, gateMaxErr ? me : Double.NaN, Double.NaN,
+                derivation + fmt("; predictive: RMS %.3g => element-wise %.3g (x%.3g: union over 2^31 elements at p=%.0e, safety %.0f), calc_diff %.3g",
+                        Math.sqrt(var), me, Predictive.elementFactor(), Predictive.P_CHECK, Predictive.SAFETY, cd),
+                new Tolerance.Rigorous(calcDiffOf(rigorousEps), gateMaxErr ? rigorousEps : Double.NaN, Double.NaN));
     }
 
     /**
@@ -166,8 +200,9 @@ public final class Tolerances {
     public static Tolerance layerNorm(int d, double condition) {
         double c = Math.max(1, condition);
         double e = (2 * gamma(d, U_FP32) + 3 * U_FP32) * c + 4 * U_FP32;
-        return new Tolerance(calcDiffOf(e), Double.NaN, Double.NaN,
-                fmt("(2 gamma_D + 3u) c + 4u, D=%d, c=%.3g => eps %.3g", d, c, e));
+        // predictive: the mean and the variance (two sums of D) and 3 roundings, scaled by the condition; 4 roundings
+        double var = (4 * Predictive.sumVar(d, Accumulator.FP32) + Predictive.fp32Var(3)) * c * c + Predictive.fp32Var(4);
+        return elementwise(e, var, false, fmt("(2 gamma_D + 3u) c + 4u, D=%d, c=%.3g => eps %.3g", d, c, e));
     }
 
     /**
@@ -197,8 +232,31 @@ public final class Tolerances {
      */
     public static Tolerance rope(long maxPosition, double maxFrequency) {
         double e = angleError(maxPosition, maxFrequency) + 4 * U_FP32;
-        return new Tolerance(calcDiffOf(e), 2 * e, Double.NaN,
-                fmt("2u P f + 4u, P=%d, f=%.3g => eps %.3g", maxPosition, maxFrequency, e));
+        // predictive: the frequency's and the product's roundings of the angle (each (u P f)²/3), 4 roundings; x2 element-wise
+        double a = U_FP32 * maxPosition * maxFrequency;
+        Tolerance t = elementwise(2 * e, 4 * (2 * a * a / 3 + Predictive.fp32Var(4)), true,
+                fmt("2u P f + 4u, P=%d, f=%.3g => eps %.3g, element-wise 2 eps", maxPosition, maxFrequency, e));
+        return new Tolerance(Math.min(t.calcDiff(), calcDiffOf(e)), t.maxErrInf(), Double.NaN, t.derivation(),
+                new Tolerance.Rigorous(calcDiffOf(e), 2 * e, Double.NaN));
+    }
+
+    /**
+     * RoPE's predicted relative mean square: the angle p·f from a frequency rounded once and a product rounded once,
+     * each (u P f)²/3 (a rotation by δθ moves a pair by δθ times its norm), and 4 roundings of the rotation.
+     */
+    static double ropeVar(long maxPosition, double maxFrequency) {
+        double a = U_FP32 * maxPosition * maxFrequency;
+        return 2 * a * a / 3 + Predictive.fp32Var(4);
+    }
+
+    /**
+     * {@link #ropeVar(long, double)} over the configuration's frequencies: the pairs rotate at frequencies that fall
+     * geometrically from the largest, so the norm-wise mean square takes the mean of f² over the pairs, not f_max².
+     */
+    static double ropeVar(long maxPosition, double[] frequencies) {
+        double meanSq = 0;
+        for (double f : frequencies) meanSq += f * f;
+        return ropeVar(maxPosition, Math.sqrt(meanSq / frequencies.length));
     }
 
     /** Absolute error of the fp32 angle p f: 2u P f. */
@@ -212,8 +270,10 @@ public final class Tolerances {
      * the fast transform), then the scale n^-1/2: ε = γ_n sqrt(n) + u, as for a linear layer.
      */
     public static Tolerance hadamard(int n) {
-        double e = gamma(n, U_FP32) * kappa(n) + U_FP32;
-        return new Tolerance(calcDiffOf(e), Double.NaN, Double.NaN, fmt("gamma_n sqrt(n) + u, n=%d => eps %.3g", n, e));
+        ErrorBudget b = ErrorBudget.of(PrecisionMode.EXACT, Tier.TIGHT)
+                .elementwise(fmt("hadamard gamma_n sqrt(n) + u, n=%d", n), gamma(n, U_FP32) * kappa(n) + U_FP32,
+                        Predictive.sumVar(n, Accumulator.FP32) + Predictive.fp32Var(1));
+        return b.tolerance();
     }
 
     /**
@@ -318,13 +378,13 @@ public final class Tolerances {
     /** SwiGLU MLP D -> I -> D: gate and up (K=D), silu and product (element-wise), down (K=I). */
     public static Tolerance mlp(int d, int intermediate, PrecisionMode mode, Tier tier) {
         ErrorBudget b = mlpBudget(d, intermediate, mode, tier);
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+        return b.tolerance();
     }
 
     static ErrorBudget mlpBudget(int d, int intermediate, PrecisionMode mode, Tier tier) {
         return ErrorBudget.of(mode, tier)
                 .linear("gate/up", d, true)
-                .elementwise("silu(g)*u", 6 * U_FP32)
+                .elementwise("silu(g)*u", 6 * U_FP32, Predictive.fp32Var(6))
                 .linear("down", intermediate, true);
     }
 
@@ -338,7 +398,7 @@ public final class Tolerances {
      */
     public static Tolerance indexer(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
         ErrorBudget b = indexerBudget(c, mode, tier, maxPosition);
-        return new Tolerance(b.calcDiff(), Double.NaN, b.eps(), b.describe());
+        return b.tolerance(b.eps());
     }
 
     static ErrorBudget indexerBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
@@ -346,21 +406,22 @@ public final class Tolerances {
         double rope = angleError(maxPosition, maxF) + 4 * U_FP32;
         int d = c.indexHeadDim();
         double had = gamma(d, U_FP32) * kappa(d) + U_FP32;
+        double hadVar = Predictive.sumVar(d, Accumulator.FP32) + Predictive.fp32Var(1), ropeVar = ropeVar(maxPosition, c.ropeFrequencies());
         ErrorBudget q = ErrorBudget.of(mode, tier)
                 .linear("wq_b", c.qLoraRank(), true)
-                .elementwise("q rope", rope).elementwise("q hadamard", had)
+                .elementwise("q rope", rope, ropeVar).elementwise("q hadamard", had, hadVar)
                 .roundingPoint("q act_quant");
         ErrorBudget k = ErrorBudget.of(mode, tier)
                 .linear("wk", c.hiddenSize(), true)
-                .elementwise("k layernorm", 2 * gamma(d, U_FP32) + 7 * U_FP32)
-                .elementwise("k rope", rope).elementwise("k hadamard", had)
+                .elementwise("k layernorm", 2 * gamma(d, U_FP32) + 7 * U_FP32, 4 * Predictive.sumVar(d, Accumulator.FP32) + Predictive.fp32Var(7))
+                .elementwise("k rope", rope, ropeVar).elementwise("k hadamard", had, hadVar)
                 .roundingPoint("k act_quant");
         return ErrorBudget.of(mode, tier)
                 .merge("q", q).merge("k", k)
                 .reduction("q.k", d)
                 .linear("weights_proj", c.hiddenSize(), false)
                 .reduction("sum over heads", c.indexNHeads())
-                .amplify("random-sign head weights (condition sqrt(H))", kappa(c.indexNHeads()));
+                .amplify("random-sign head weights (condition sqrt(H))", kappa(c.indexNHeads()), 1);
     }
 
     /**
@@ -371,16 +432,16 @@ public final class Tolerances {
      */
     public static Tolerance mla(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
         ErrorBudget b = mlaBudget(c, mode, tier, maxPosition, maxKeys);
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+        return b.tolerance();
     }
 
     static ErrorBudget mlaBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
         double rope = angleError(maxPosition, c.ropeFrequencies()[0]) + 4 * U_FP32;
         ErrorBudget q = ErrorBudget.of(mode, tier)
                 .linear("q_a_proj", c.hiddenSize(), true)
-                .elementwise("q_a_layernorm", gamma(c.qLoraRank(), U_FP32) / 2 + 4 * U_FP32)
+                .elementwise("q_a_layernorm", gamma(c.qLoraRank(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.qLoraRank(), false))
                 .linear("q_b_proj", c.qLoraRank(), true)
-                .elementwise("q rope", rope);
+                .elementwise("q rope", rope, ropeVar(maxPosition, c.ropeFrequencies()));
         ErrorBudget k = mlaCacheBudget(c, mode, tier, maxPosition);
         return ErrorBudget.of(mode, tier)
                 .merge("query", q).merge("key", k)
@@ -399,16 +460,16 @@ public final class Tolerances {
      */
     public static Tolerance mlaCache(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
         ErrorBudget b = mlaCacheBudget(c, mode, tier, maxPosition);
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+        return b.tolerance();
     }
 
     static ErrorBudget mlaCacheBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition) {
         double rope = angleError(maxPosition, c.ropeFrequencies()[0]) + 4 * U_FP32;
         return ErrorBudget.of(mode, tier)
                 .linear("kv_a_proj", c.hiddenSize(), true)
-                .elementwise("kv_a_layernorm", gamma(c.kvLoraRank(), U_FP32) / 2 + 4 * U_FP32)
+                .elementwise("kv_a_layernorm", gamma(c.kvLoraRank(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.kvLoraRank(), false))
                 .roundingPoint("kv latent fp8 round trip")
-                .elementwise("k rope", rope);
+                .elementwise("k rope", rope, ropeVar(maxPosition, c.ropeFrequencies()));
     }
 
     /**
@@ -420,18 +481,39 @@ public final class Tolerances {
     public static Tolerance moeGate(ModelConfig c) {
         double logit = dotWorst(c.hiddenSize(), U_FP32) * kappa(c.hiddenSize());
         double s = logit * GATE_MAX_LOGIT + 4 * U_FP32;
-        double w = 2 * s + gamma(c.numExpertsPerTok(), U_FP32) + 2 * U_FP32;
-        return new Tolerance(calcDiffOf(s), w, s,
+        double w = moeGateWeightsRigorous(c);
+        double varS = moeGateScoreVar(c), varW = moeGateWeightsVar(c);
+        double cd = Math.min(Predictive.calcDiff(varS), calcDiffOf(s));
+        double me = Math.min(Predictive.maxErr(varW), w);
+        double sr = Math.min(Predictive.scoreRel(varS), s);
+        return new Tolerance(cd, me, sr,
                 fmt("logit gamma_D sqrt(D), D=%d: %.3g; sigmoid x%.3g: %.3g; weights 2 eps_s + gamma_k: %.3g",
-                        c.hiddenSize(), logit, GATE_MAX_LOGIT, s, w));
+                        c.hiddenSize(), logit, GATE_MAX_LOGIT, s, w)
+                        + fmt("; predictive: score RMS %.3g, weights RMS %.3g => calc_diff %.3g, weights %.3g, score tol %.3g",
+                        Math.sqrt(varS), Math.sqrt(varW), cd, me, sr),
+                new Tolerance.Rigorous(calcDiffOf(s), w, s));
     }
+
+    /** The router's routing weights, rigorous: 2 eps_s + gamma_k + 2u (the scores' bound twice: s_i and the sum). */
+    static double moeGateWeightsRigorous(ModelConfig c) {
+        double s = dotWorst(c.hiddenSize(), U_FP32) * kappa(c.hiddenSize()) * GATE_MAX_LOGIT + 4 * U_FP32;
+        return 2 * s + gamma(c.numExpertsPerTok(), U_FP32) + 2 * U_FP32;
+    }
+
+    /** The affinities' predicted relative mean square: the logit's dot product times the sigmoid's gain GATE_MAX_LOGIT², 4 roundings. */
+    static double moeGateScoreVar(ModelConfig c) {
+        return Predictive.dotVar(c.hiddenSize()) * GATE_MAX_LOGIT * GATE_MAX_LOGIT + Predictive.fp32Var(4);
+    }
+
+    /** The routing weights' predicted mean square: s_i and the sum's (at most s's each, independent), k + 2 roundings. */
+    static double moeGateWeightsVar(ModelConfig c) { return 2 * moeGateScoreVar(c) + Predictive.fp32Var(c.numExpertsPerTok() + 2); }
 
     /** The MoE output given the same routing (replayed): an expert MLP, the routing weights, the sum over top-k + shared. */
     public static Tolerance moe(ModelConfig c, PrecisionMode mode, Tier tier) {
         ErrorBudget b = mlpBudget(c.hiddenSize(), c.moeIntermediateSize(), mode, tier)
-                .elementwise("routing weights", moeGate(c).maxErrInf())
+                .elementwise("routing weights", moeGateWeightsRigorous(c), moeGateWeightsVar(c))
                 .reduction("sum over experts", c.numExpertsPerTok() + c.nSharedExperts());
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+        return b.tolerance();
     }
 
     /**
@@ -441,18 +523,18 @@ public final class Tolerances {
      */
     public static Tolerance block(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys, boolean moe) {
         ErrorBudget b = blockBudget(c, mode, tier, maxPosition, maxKeys, moe);
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+        return b.tolerance();
     }
 
     static ErrorBudget blockBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys, boolean moe) {
         ErrorBudget ffn = moe
-                ? mlpBudget(c.hiddenSize(), c.moeIntermediateSize(), mode, tier).elementwise("routing weights", moeGate(c).maxErrInf())
+                ? mlpBudget(c.hiddenSize(), c.moeIntermediateSize(), mode, tier).elementwise("routing weights", moeGateWeightsRigorous(c), moeGateWeightsVar(c))
                         .reduction("sum over experts", c.numExpertsPerTok() + c.nSharedExperts())
                 : mlpBudget(c.hiddenSize(), c.intermediateSize(), mode, tier);
         return ErrorBudget.of(mode, tier)
-                .elementwise("input_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .elementwise("input_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.hiddenSize(), false))
                 .merge("attention", mlaBudget(c, mode, tier, maxPosition, maxKeys))
-                .elementwise("residual add + post_attention_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 5 * U_FP32)
+                .elementwise("residual add + post_attention_layernorm", gamma(c.hiddenSize(), U_FP32) / 2 + 5 * U_FP32, rmsNormVar(c.hiddenSize(), true))
                 .merge(moe ? "moe" : "mlp", ffn)
                 .elementwise("residual add", U_FP32);
     }
@@ -463,27 +545,27 @@ public final class Tolerances {
      */
     public static Tolerance model(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
         ErrorBudget b = modelBudget(c, mode, tier, maxPosition, maxKeys);
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+        return b.tolerance();
     }
 
     static ErrorBudget modelBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
         ErrorBudget b = ErrorBudget.of(mode, tier);
         for (int i = 0; i < c.numHiddenLayers(); i++) b.merge("layer " + i, blockBudget(c, mode, tier, maxPosition, maxKeys, c.isMoeLayer(i)));
-        return b.elementwise("final norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32).linear("lm_head", c.hiddenSize(), false);
+        return b.elementwise("final norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.hiddenSize(), false)).linear("lm_head", c.hiddenSize(), false);
     }
 
     /** The MTP module: enorm and hnorm, eh_proj (K = 2D, bf16), one MoE block, shared_head.norm and the head (K = D). */
     public static Tolerance mtp(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
         ErrorBudget b = mtpBudget(c, mode, tier, maxPosition, maxKeys);
-        return new Tolerance(b.calcDiff(), Double.NaN, Double.NaN, b.describe());
+        return b.tolerance();
     }
 
     static ErrorBudget mtpBudget(ModelConfig c, PrecisionMode mode, Tier tier, long maxPosition, int maxKeys) {
         return ErrorBudget.of(mode, tier)
-                .elementwise("enorm / hnorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .elementwise("enorm / hnorm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.hiddenSize(), false))
                 .linear("eh_proj", 2 * c.hiddenSize(), false)
                 .merge("block", blockBudget(c, mode, tier, maxPosition, maxKeys, c.isMoeLayer(c.numHiddenLayers())))
-                .elementwise("shared_head.norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32)
+                .elementwise("shared_head.norm", gamma(c.hiddenSize(), U_FP32) / 2 + 4 * U_FP32, rmsNormVar(c.hiddenSize(), false))
                 .linear("head", c.hiddenSize(), false);
     }
 
@@ -577,18 +659,25 @@ public final class Tolerances {
         rows.add(new Row(op, red, "fp8 vs exact", Tier.LOOSE, f.of(PrecisionMode.FP8, Tier.LOOSE)));
     }
 
-    /** The table as Markdown (pasted into spec/TOLERANCES.md, which a test keeps in step). */
+    /**
+     * The table as Markdown (pasted into spec/TOLERANCES.md, which a test keeps in step): each gate, and beside it the
+     * rigorous worst-case bound ("=" where the gate is the rigorous bound itself).
+     */
     public static String markdownTable(ModelConfig c) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| operation | reduction | mode | tier | max calc_diff | max err (∞-norm rel.) | = fp32 ulps | score tol. (rel.) |\n");
-        sb.append("|---|---|---|---|---|---|---|---|\n");
+        sb.append("| operation | reduction | mode | tier | calc_diff gate | rigorous | max err gate (∞-norm rel.) | = fp32 ulps | rigorous | score tol. gate (rel.) | rigorous |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : table(c)) {
             Tolerance t = r.tolerance();
+            Tolerance.Rigorous g = t.rigorous();
             sb.append("| ").append(r.operation()).append(" | ").append(r.reduction()).append(" | ").append(r.mode())
                     .append(" | ").append(r.tier().label()).append(" | ").append(sci(t.calcDiff()))
+                    .append(" | ").append(g == null ? "=" : sci(g.calcDiff()))
                     .append(" | ").append(t.gatesMaxErr() ? sci(t.maxErrInf()) : "—")
                     .append(" | ").append(t.gatesMaxErr() ? sci(t.maxErrInf() / U_FP32) : "—")
-                    .append(" | ").append(t.hasDecisions() ? sci(t.scoreRel()) : "—").append(" |\n");
+                    .append(" | ").append(!t.gatesMaxErr() ? "—" : g == null ? "=" : sci(g.maxErrInf()))
+                    .append(" | ").append(t.hasDecisions() ? sci(t.scoreRel()) : "—")
+                    .append(" | ").append(!t.hasDecisions() ? "—" : g == null ? "=" : sci(g.scoreRel())).append(" |\n");
         }
         return sb.toString();
     }

@@ -15,7 +15,7 @@ class KernelTolerancesTest {
     void gemmBoundsByVariant() {
         assertEquals((128 + 56 + 3) * U, KernelTolerances.gemm("simd", 7168, 128), 0);
         assertEquals((7168 + 2) * U, KernelTolerances.gemm("ejml", 7168, 128), 0);
-        assertEquals(0x1p-9, KernelTolerances.gemm("cuda", 7168, 128), 0);
+        assertEquals(KernelTolerances.tensorCore(7168, 128), KernelTolerances.gemm("cuda", 7168, 128), 0);
         assertEquals((128 + 1 + 3) * U, KernelTolerances.fp8GemmBlocked(100, 128), 0, "a partial block counts as one");
     }
 
