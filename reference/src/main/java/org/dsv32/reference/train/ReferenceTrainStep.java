@@ -65,6 +65,12 @@ public class ReferenceTrainStep {
      * the FP8 backward GEMMs' share of the gradients' error from the fp8 forward's.
      */
     public ReferenceTrainStep(OpContext ctx, OpContext backward, Backend self) {
+        // Training runs exact or FP8 (the report's recipe); the bf16 deployment tier's stores have no backward defined here.
+        for (OpContext c : new OpContext[] {ctx, backward}) {
+            if (c.mode() == org.dsv32.spec.backend.PrecisionMode.BF16) {
+                throw new IllegalArgumentException("train-step: precision mode bf16 is a deployment tier; training runs exact or fp8");
+            }
+        }
         this.ctx = ctx;
         this.self = self;
         this.steps = new BackwardSteps(ctx, backward, self);

@@ -47,7 +47,7 @@ class ReferenceTrainStepTinyTest {
     static void close() throws Exception { ckpt.close(); }
 
     @ParameterizedTest
-    @EnumSource(PrecisionMode.class)
+    @EnumSource(value = PrecisionMode.class, names = {"EXACT", "FP8"})
     void theBlockForwardIsTheModelsBlock(PrecisionMode mode) {
         OpContext ctx = new OpContext(ckpt.config(), mode);
         ModelWeights w = ckpt.weights();
@@ -61,7 +61,7 @@ class ReferenceTrainStepTinyTest {
     }
 
     @ParameterizedTest
-    @EnumSource(PrecisionMode.class)
+    @EnumSource(value = PrecisionMode.class, names = {"EXACT", "FP8"})
     void theLossesAreTheMtpObjectivesOnTheSparseModel(PrecisionMode mode) {
         OpContext ctx = new OpContext(ckpt.config(), mode);
         MtpLoss expected = REFERENCE.require(MtpLossOp.class, ctx).loss(TOKENS, ckpt.weights(), 0.3);
@@ -70,6 +70,13 @@ class ReferenceTrainStepTinyTest {
         assertEquals(expected.mainLoss(), r.mainLoss(), 1e-12);
         assertEquals(expected.mtpLoss(), r.mtpLoss(), 1e-12);
         assertTrue(r.indexerLoss() > 0);
+    }
+
+    @Test
+    void theBf16DeploymentTierIsRefused() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new ReferenceTrainStep(new OpContext(ckpt.config(), PrecisionMode.BF16), REFERENCE));
+        assertTrue(e.getMessage().contains("bf16"), e.getMessage());
     }
 
     @Test
