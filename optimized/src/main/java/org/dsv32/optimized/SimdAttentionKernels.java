@@ -45,6 +45,13 @@ interface SimdAttentionKernels {
      */
     void dots(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff);
 
+    /**
+     * out[outOff + r] = {@link #dot(double[], int, double[], int, int)}(a, aOff + r * aStride, b, bOff, n) for r in
+     * [0, rows): bitwise the same as the separate calls, several rows sharing each load of b and running as
+     * independent FMA chains (one dot of 128 doubles is a single chain of dependent FMAs).
+     */
+    void dots(double[] a, int aOff, int aStride, int rows, double[] b, int bOff, int n, double[] out, int outOff);
+
     /** x_i *= s (x is MODIFIED). */
     void scale(float[] x, int off, int n, float s);
 }
