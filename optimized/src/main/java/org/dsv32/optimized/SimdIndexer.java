@@ -174,7 +174,7 @@ public final class SimdIndexer implements IndexerOp {
             int t = u / blocks, s0 = (u % blocks) * KEYS_PER_UNIT, s1 = Math.min(keys, s0 + KEYS_PER_UNIT);
             int seen = Math.min(s1, Math.max(s0, AttendedKeys.visiblePrefix(positions[t], keys)));
             for (int s = seen; s < s1; s++) scores[t * keys + s] = Double.NEGATIVE_INFINITY;
-            double[] dots = new double[KEY_TILE], fdots = qCodes != null ? null : new double[KEY_TILE];
+            double[] dots = new double[2 * KEY_TILE], fdots = qCodes != null ? null : new double[KEY_TILE];
             float[] fd = qCodes != null ? null : new float[KEY_TILE];
             double[] sums = new double[KEY_TILE];
             for (int a = s0; a < seen; a += KEY_TILE) {
@@ -186,6 +186,15 @@ public final class SimdIndexer implements IndexerOp {
                     int qOff = (t * heads + h) * dim;
                     double[] d = dots;
                     if (qCodes != null) {
+                        if (h + 1 < heads) {
+                            // two heads at once (exact sums: the same values), then their terms in ascending h
+                            kern.dots2(codes, a * dim, dim, n, qCodes, qOff, qOff + dim, dim, dots, 0, KEY_TILE);
+                            double eh = e[t * heads + h], eh1 = e[t * heads + h + 1];
+                            for (int j = 0; j < n; j++) sums[j] += eh * Math.max(dots[j], 0.0);
+                            for (int j = 0; j < n; j++) sums[j] += eh1 * Math.max(dots[KEY_TILE + j], 0.0);
+                            h++;
+                            continue;
+                        }
                         kern.dots(codes, a * dim, dim, n, qCodes, qOff, dim, dots, 0);
                     } else {
                         kern.dots(values, a * dim, dim, n, q, qOff, dim, fd, 0);

@@ -67,7 +67,7 @@ class SimdKernelOrderTest {
     /**
      * The double dots (the indexer's fp8 scores, a tile of keys against one head's q) are the single double dots bit
      * for bit, at every width, on values whose sums are not exact (so an order change would show), before outOff
-     * untouched.
+     * untouched; and the two-row dots2 likewise.
      */
     @Property(tries = 30, seed = "29")
     void batchedDoubleDotsAreTheSingleDots(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
@@ -86,6 +86,18 @@ class SimdKernelOrderTest {
                 assertEquals(single, out[1 + r], 0.0, "row " + r + ", width " + bits);
             }
             assertEquals(0.0, out[0], 0.0, "dots wrote before outOff");
+            // against two b rows at once (the second at bOff + 1): each output the single dot of its pair
+            double[] pair = new double[2 * rows + 1];
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dots2(a, aOff, stride, rows, b, bOff, bOff - 1, n - 1 > 0 ? n - 1 : n, pair, 1, 1 + rows));
+            int m = n - 1 > 0 ? n - 1 : n;
+            for (int r = 0; r < rows; r++) {
+                int row = aOff + r * stride;
+                double first = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff, m));
+                double second = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff - 1, m));
+                assertEquals(first, pair[1 + r], 0.0, "dots2 first, row " + r + ", width " + bits);
+                assertEquals(second, pair[1 + rows + r], 0.0, "dots2 second, row " + r + ", width " + bits);
+            }
+            assertEquals(0.0, pair[0], 0.0, "dots2 wrote before outOff");
         }
     }
 
