@@ -45,6 +45,20 @@ interface SimdAttentionKernels {
      */
     void dots(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff);
 
+    /**
+     * out[outOff + r] = {@link #dot(double[], int, double[], int, int)}(a, aOff + r * aStride, b, bOff, n) for r in
+     * [0, rows): bitwise the same as the separate calls, several rows sharing each load of b and running as
+     * independent FMA chains (one dot of 128 doubles is a single chain of dependent FMAs).
+     */
+    void dots(double[] a, int aOff, int aStride, int rows, double[] b, int bOff, int n, double[] out, int outOff);
+
+    /**
+     * The double {@link #dots} of the same a rows against two b rows, b at bOff and bOff2: out[outOff + r] against
+     * the first, out[outOff2 + r] against the second; bitwise the separate dots, each load of an a row shared by both
+     * (the indexer's heads in pairs: twice the FMAs per load).
+     */
+    void dots2(double[] a, int aOff, int aStride, int rows, double[] b, int bOff, int bOff2, int n, double[] out, int outOff, int outOff2);
+
     /** x_i *= s (x is MODIFIED). */
     void scale(float[] x, int off, int n, float s);
 }

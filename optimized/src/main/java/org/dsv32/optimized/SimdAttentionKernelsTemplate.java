@@ -194,6 +194,126 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     @Override
+    public void dots(double[] a, int aOff, int aStride, int rows, double[] b, int bOff, int n, double[] out, int outOff) {
+        int r = 0;
+        if (D != null) for (; r + 4 <= rows; r += 4) dots4(a, aOff + r * aStride, aStride, b, bOff, n, out, outOff + r);
+        for (; r < rows; r++) out[outOff + r] = dot(a, aOff + r * aStride, b, bOff, n);
+    }
+
+    /** Four rows of the double {@link #dots}: each the lane accumulation, lane tree (FOLD) and scalar tail of the double {@link #dot}. */
+    private static void dots4(double[] a, int aOff, int aStride, double[] b, int bOff, int n, double[] out, int outOff) {
+        int o0 = aOff, o1 = aOff + aStride, o2 = aOff + 2 * aStride, o3 = aOff + 3 * aStride;
+        DoubleVector c0 = DoubleVector.zero(D), c1 = c0, c2 = c0, c3 = c0;
+        int i = 0;
+        for (int ub = D.loopBound(n); i < ub; i += LD) {
+            DoubleVector vb = DoubleVector.fromArray(D, b, bOff + i);
+            c0 = DoubleVector.fromArray(D, a, o0 + i).fma(vb, c0);
+            c1 = DoubleVector.fromArray(D, a, o1 + i).fma(vb, c1);
+            c2 = DoubleVector.fromArray(D, a, o2 + i).fma(vb, c2);
+            c3 = DoubleVector.fromArray(D, a, o3 + i).fma(vb, c3);
+        }
+        if (LD >= 8) c0 = c0.add(c0.rearrange(DX4));
+        if (LD >= 4) c0 = c0.add(c0.rearrange(DX2));
+        if (LD >= 2) c0 = c0.add(c0.rearrange(DX1));
+        if (LD >= 8) c1 = c1.add(c1.rearrange(DX4));
+        if (LD >= 4) c1 = c1.add(c1.rearrange(DX2));
+        if (LD >= 2) c1 = c1.add(c1.rearrange(DX1));
+        if (LD >= 8) c2 = c2.add(c2.rearrange(DX4));
+        if (LD >= 4) c2 = c2.add(c2.rearrange(DX2));
+        if (LD >= 2) c2 = c2.add(c2.rearrange(DX1));
+        if (LD >= 8) c3 = c3.add(c3.rearrange(DX4));
+        if (LD >= 4) c3 = c3.add(c3.rearrange(DX2));
+        if (LD >= 2) c3 = c3.add(c3.rearrange(DX1));
+        double s0 = c0.lane(0), s1 = c1.lane(0), s2 = c2.lane(0), s3 = c3.lane(0); // FOLD
+        for (; i < n; i++) {
+            double vb = b[bOff + i];
+            s0 = Math.fma(a[o0 + i], vb, s0);
+            s1 = Math.fma(a[o1 + i], vb, s1);
+            s2 = Math.fma(a[o2 + i], vb, s2);
+            s3 = Math.fma(a[o3 + i], vb, s3);
+        }
+        out[outOff] = s0;
+        out[outOff + 1] = s1;
+        out[outOff + 2] = s2;
+        out[outOff + 3] = s3;
+    }
+
+    @Override
+    public void dots2(double[] a, int aOff, int aStride, int rows, double[] b, int bOff, int bOff2, int n, double[] out, int outOff, int outOff2) {
+        int r = 0;
+        if (D != null) for (; r + 4 <= rows; r += 4) dots2x4(a, aOff + r * aStride, aStride, b, bOff, bOff2, n, out, outOff + r, outOff2 + r);
+        for (; r < rows; r++) {
+            out[outOff + r] = dot(a, aOff + r * aStride, b, bOff, n);
+            out[outOff2 + r] = dot(a, aOff + r * aStride, b, bOff2, n);
+        }
+    }
+
+    /** Four a rows against two b rows: eight chains of the double {@link #dot}'s lane accumulation, fold and tail. */
+    private static void dots2x4(double[] a, int aOff, int aStride, double[] b, int bOff, int bOff2, int n, double[] out, int outOff, int outOff2) {
+        int o0 = aOff, o1 = aOff + aStride, o2 = aOff + 2 * aStride, o3 = aOff + 3 * aStride;
+        DoubleVector c0 = DoubleVector.zero(D), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+        int i = 0;
+        for (int ub = D.loopBound(n); i < ub; i += LD) {
+            DoubleVector vb = DoubleVector.fromArray(D, b, bOff + i), wb = DoubleVector.fromArray(D, b, bOff2 + i);
+            DoubleVector a0 = DoubleVector.fromArray(D, a, o0 + i), a1 = DoubleVector.fromArray(D, a, o1 + i);
+            DoubleVector a2 = DoubleVector.fromArray(D, a, o2 + i), a3 = DoubleVector.fromArray(D, a, o3 + i);
+            c0 = a0.fma(vb, c0);
+            c1 = a1.fma(vb, c1);
+            c2 = a2.fma(vb, c2);
+            c3 = a3.fma(vb, c3);
+            d0 = a0.fma(wb, d0);
+            d1 = a1.fma(wb, d1);
+            d2 = a2.fma(wb, d2);
+            d3 = a3.fma(wb, d3);
+        }
+        if (LD >= 8) c0 = c0.add(c0.rearrange(DX4));
+        if (LD >= 4) c0 = c0.add(c0.rearrange(DX2));
+        if (LD >= 2) c0 = c0.add(c0.rearrange(DX1));
+        if (LD >= 8) c1 = c1.add(c1.rearrange(DX4));
+        if (LD >= 4) c1 = c1.add(c1.rearrange(DX2));
+        if (LD >= 2) c1 = c1.add(c1.rearrange(DX1));
+        if (LD >= 8) c2 = c2.add(c2.rearrange(DX4));
+        if (LD >= 4) c2 = c2.add(c2.rearrange(DX2));
+        if (LD >= 2) c2 = c2.add(c2.rearrange(DX1));
+        if (LD >= 8) c3 = c3.add(c3.rearrange(DX4));
+        if (LD >= 4) c3 = c3.add(c3.rearrange(DX2));
+        if (LD >= 2) c3 = c3.add(c3.rearrange(DX1));
+        if (LD >= 8) d0 = d0.add(d0.rearrange(DX4));
+        if (LD >= 4) d0 = d0.add(d0.rearrange(DX2));
+        if (LD >= 2) d0 = d0.add(d0.rearrange(DX1));
+        if (LD >= 8) d1 = d1.add(d1.rearrange(DX4));
+        if (LD >= 4) d1 = d1.add(d1.rearrange(DX2));
+        if (LD >= 2) d1 = d1.add(d1.rearrange(DX1));
+        if (LD >= 8) d2 = d2.add(d2.rearrange(DX4));
+        if (LD >= 4) d2 = d2.add(d2.rearrange(DX2));
+        if (LD >= 2) d2 = d2.add(d2.rearrange(DX1));
+        if (LD >= 8) d3 = d3.add(d3.rearrange(DX4));
+        if (LD >= 4) d3 = d3.add(d3.rearrange(DX2));
+        if (LD >= 2) d3 = d3.add(d3.rearrange(DX1));
+        double s0 = c0.lane(0), s1 = c1.lane(0), s2 = c2.lane(0), s3 = c3.lane(0); // FOLD
+        double t0 = d0.lane(0), t1 = d1.lane(0), t2 = d2.lane(0), t3 = d3.lane(0); // FOLD
+        for (; i < n; i++) {
+            double vb = b[bOff + i], wb = b[bOff2 + i];
+            s0 = Math.fma(a[o0 + i], vb, s0);
+            s1 = Math.fma(a[o1 + i], vb, s1);
+            s2 = Math.fma(a[o2 + i], vb, s2);
+            s3 = Math.fma(a[o3 + i], vb, s3);
+            t0 = Math.fma(a[o0 + i], wb, t0);
+            t1 = Math.fma(a[o1 + i], wb, t1);
+            t2 = Math.fma(a[o2 + i], wb, t2);
+            t3 = Math.fma(a[o3 + i], wb, t3);
+        }
+        out[outOff] = s0;
+        out[outOff + 1] = s1;
+        out[outOff + 2] = s2;
+        out[outOff + 3] = s3;
+        out[outOff2] = t0;
+        out[outOff2 + 1] = t1;
+        out[outOff2 + 2] = t2;
+        out[outOff2 + 3] = t3;
+    }
+
+    @Override
     public void scale(float[] x, int off, int n, float s) {
         int i = 0;
         if (F != null) {

@@ -49,6 +49,11 @@ import org.dsv32.spec.weights.IndexerWeights;
 public final class SimdIndexer implements IndexerOp {
     /** Keys scored by one parallel unit. */
     static final int KEYS_PER_UNIT = 256;
+    /**
+     * Keys scored together, head by head (16 keys of 128 doubles: 16 KB, in L1 while the 64 heads' q rows pass
+     * over them); a key's score is the same sum in the same order whatever the tile.
+     */
+    static final int KEY_TILE = 16;
 
     private final OpContext ctx;
     private final SimdParts parts, exactParts;
@@ -167,19 +172,39 @@ public final class SimdIndexer implements IndexerOp {
         SimdOps.forEach(tokens * blocks, (long) KEYS_PER_UNIT * heads * dim, u -> {
             SimdAttentionKernels kern = SimdAttentionKernels.current();
             int t = u / blocks, s0 = (u % blocks) * KEYS_PER_UNIT, s1 = Math.min(keys, s0 + KEYS_PER_UNIT);
-            int p = positions[t];
-            for (int s = s0; s < s1; s++) {
-                if (!AttendedKeys.visible(p, s)) {
-                    scores[t * keys + s] = Double.NEGATIVE_INFINITY;
-                    continue;
-                }
-                double sum = 0;
+            int seen = Math.min(s1, Math.max(s0, AttendedKeys.visiblePrefix(positions[t], keys)));
+            for (int s = seen; s < s1; s++) scores[t * keys + s] = Double.NEGATIVE_INFINITY;
+            double[] dots = new double[2 * KEY_TILE], fdots = qCodes != null ? null : new double[KEY_TILE];
+            float[] fd = qCodes != null ? null : new float[KEY_TILE];
+            double[] sums = new double[KEY_TILE];
+            for (int a = s0; a < seen; a += KEY_TILE) {
+                int n = Math.min(KEY_TILE, seen - a);
+                java.util.Arrays.fill(sums, 0, n, 0.0);
+                // heads outermost within a tile: each head's q row is loaded once for the tile's keys (which stay
+                // in L1), not once per key; each key still adds its heads' terms in ascending h
                 for (int h = 0; h < heads; h++) {
                     int qOff = (t * heads + h) * dim;
-                    double dot = qCodes != null ? kern.dot(qCodes, qOff, codes, s * dim, dim) : kern.dot(q, qOff, values, s * dim, dim);
-                    sum += (double) e[t * heads + h] * Math.max(dot, 0.0);
+                    double[] d = dots;
+                    if (qCodes != null) {
+                        if (h + 1 < heads) {
+                            // two heads at once (exact sums: the same values), then their terms in ascending h
+                            kern.dots2(codes, a * dim, dim, n, qCodes, qOff, qOff + dim, dim, dots, 0, KEY_TILE);
+                            double eh = e[t * heads + h], eh1 = e[t * heads + h + 1];
+                            for (int j = 0; j < n; j++) sums[j] += eh * Math.max(dots[j], 0.0);
+                            for (int j = 0; j < n; j++) sums[j] += eh1 * Math.max(dots[KEY_TILE + j], 0.0);
+                            h++;
+                            continue;
+                        }
+                        kern.dots(codes, a * dim, dim, n, qCodes, qOff, dim, dots, 0);
+                    } else {
+                        kern.dots(values, a * dim, dim, n, q, qOff, dim, fd, 0);
+                        for (int j = 0; j < n; j++) fdots[j] = fd[j];
+                        d = fdots;
+                    }
+                    double eh = e[t * heads + h];
+                    for (int j = 0; j < n; j++) sums[j] += eh * Math.max(d[j], 0.0);
                 }
-                scores[t * keys + s] = qCodes != null ? sum * kScales[s] : sum;
+                for (int j = 0; j < n; j++) scores[t * keys + a + j] = qCodes != null ? sums[j] * kScales[a + j] : sums[j];
             }
         });
         int[][] selected = new int[tokens][];

@@ -191,63 +191,85 @@ public final class SimdMla implements MlaAttentionOp {
         // in units of the GEMVs' multiply-adds, which read one byte of weight each: the float32 copy of kv_b moves
         // four per multiply-add (measured: the tiny decode's four heads run faster on two cores, 4 of 4 runs)
         long work = 4L * tokens * rank * (nope + vDim + 2L * maxKeys(attended));
-        SimdOps.forEach(heads, work, h -> {
+        // a few heads (a tiny model's four) stay one per unit, so that both cores still get some
+        int group = forcedHeadGroup > 0 ? forcedHeadGroup : heads >= 8 * HEAD_GROUP ? HEAD_GROUP : 1, groups = (heads + group - 1) / group;
+        SimdOps.forEach(groups, work * group, g -> {
             SimdAttentionKernels k = SimdAttentionKernels.current();
-            float[] wkv; // W_uk[h] rows then W_uv[h] rows, from offset base
+            int h0 = g * group, n = Math.min(heads, h0 + group) - h0;
+            float[] wkv; // W_uk[h] rows then W_uv[h] rows of the group's heads, head h's from base + (h - h0) * kvWidth * rank
             int base;
             if (whole != null && bf16 && kvB instanceof Fp8BlockWeight) { // the deployment's bf16 copy of the dequantised kv_b
-                wkv = Bf16Rounding.roundInPlace(java.util.Arrays.copyOfRange(whole, h * kvWidth * rank, (h + 1) * kvWidth * rank));
+                wkv = Bf16Rounding.roundInPlace(java.util.Arrays.copyOfRange(whole, h0 * kvWidth * rank, (h0 + n) * kvWidth * rank));
                 base = 0;
             } else if (whole != null) {
                 wkv = whole;
-                base = h * kvWidth * rank;
+                base = h0 * kvWidth * rank;
             } else {
-                wkv = new float[kvWidth * rank];
-                SimdDequant.rows(kvB, h * kvWidth, kvWidth, wkv);
+                wkv = new float[n * kvWidth * rank];
+                SimdDequant.rows(kvB, h0 * kvWidth, n * kvWidth, wkv);
                 if (bf16 && kvB instanceof Fp8BlockWeight) Bf16Rounding.roundInPlace(wkv);
                 base = 0;
             }
-            float[] qTilde = new float[rank], oTilde = new float[rank];
+            float[] qTilde = new float[n * rank], oTilde = new float[rank];
             for (int t = 0; t < tokens; t++) {
-                int u = t * heads + h;
-                absorbedQuery(k, q, u * width, qPe, u * rope, attended[t], wkv, base, latents, kPes, scale, qTilde, oTilde, out, u * vDim);
+                absorbedQueries(k, q, qPe, t, h0, n, attended[t], wkv, base, latents, kPes, scale, qTilde, oTilde, out);
             }
         });
         return out;
     }
 
     /**
-     * One query of one head in the absorbed form (a method of its own, kept small so that C2 compiles the vector
-     * kernels it calls as intrinsics): q~ = W_uk[h]^T q_nope, scores over the attended keys, softmax,
-     * o~ = sum p c_kv, out[oOff ..] = W_uv[h] o~. qTilde and oTilde are scratch of kv_lora_rank floats.
+     * Heads scored together in the absorbed form (models of at least 32 heads): each cached latent a query attends
+     * is loaded once for the group's q~ rows (four FMA chains, {@link SimdAttentionKernels#dots}) instead of once per
+     * head. Each head's scores are the same bits as one head at a time, whatever the grouping.
      */
-    private void absorbedQuery(SimdAttentionKernels k, float[] q, int qOff, float[] qPe, int peOff, int[] keys, float[] wkv, int base,
-                               float[] latents, float[] kPes, float scale, float[] qTilde, float[] oTilde, float[] out, int oOff) {
-        int nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank(), vDim = config.vHeadDim();
-        java.util.Arrays.fill(qTilde, 0f);
-        k.axpyRows(q, qOff, nope, wkv, base, rank, qTilde, 0, rank); // qTilde += q[d] W_uk[h][d] for d ascending
-        float[] p = new float[keys.length];
-        if (bf16) { // each product stored bf16, their sum, then the scaled score (§5c)
-            Bf16Rounding.roundInPlace(qTilde);
-            for (int j = 0; j < keys.length; j++) {
-                int s = keys[j];
-                float sum = Bf16Rounding.round(Bf16Rounding.round(k.dot(qTilde, 0, latents, s * rank, rank))
-                        + Bf16Rounding.round(k.dot(qPe, peOff, kPes, s * rope, rope)));
-                p[j] = Bf16Rounding.round(Bf16Rounding.round(sum) * scale);
-            }
-        } else {
-            for (int j = 0; j < keys.length; j++) {
-                int s = keys[j];
-                p[j] = (k.dot(qTilde, 0, latents, s * rank, rank) + k.dot(qPe, peOff, kPes, s * rope, rope)) * scale;
+    static final int HEAD_GROUP = 4;
+
+    /** For tests: heads per unit of the absorbed form when positive (any grouping gives the same bits); 0: automatic. */
+    static volatile int forcedHeadGroup = 0;
+
+    /**
+     * Token t's queries of heads h0 .. h0 + n - 1 in the absorbed form (a method of its own, kept small so that C2
+     * compiles the vector kernels it calls as intrinsics): per head q~ = W_uk[h]^T q_nope; the scores over the
+     * attended keys, all heads of the group per key; then per head softmax, o~ = sum p c_kv, W_uv[h] o~. qTilde: n
+     * rows of kv_lora_rank floats, oTilde one row (scratch).
+     */
+    private void absorbedQueries(SimdAttentionKernels k, float[] q, float[] qPe, int t, int h0, int n, int[] keys, float[] wkv, int base,
+                                 float[] latents, float[] kPes, float scale, float[] qTilde, float[] oTilde, float[] out) {
+        int heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank();
+        int vDim = config.vHeadDim(), width = nope + rope, headWeights = (nope + vDim) * rank;
+        java.util.Arrays.fill(qTilde, 0, n * rank, 0f);
+        for (int i = 0; i < n; i++) {
+            // qTilde_i += q[d] W_uk[h][d] for d ascending
+            k.axpyRows(q, (t * heads + h0 + i) * width, nope, wkv, base + i * headWeights, rank, qTilde, i * rank, rank);
+        }
+        if (bf16) Bf16Rounding.roundInPlace(qTilde, 0, n * rank);
+        float[][] p = new float[n][keys.length];
+        float[] d = new float[n];
+        for (int j = 0; j < keys.length; j++) {
+            int s = keys[j];
+            k.dots(qTilde, 0, rank, n, latents, s * rank, rank, d, 0);
+            for (int i = 0; i < n; i++) {
+                float pe = k.dot(qPe, (t * heads + h0 + i) * rope, kPes, s * rope, rope);
+                if (bf16) { // each product stored bf16, their sum, then the scaled score (§5c)
+                    float sum = Bf16Rounding.round(Bf16Rounding.round(d[i]) + Bf16Rounding.round(pe));
+                    p[i][j] = Bf16Rounding.round(sum * scale);
+                } else {
+                    p[i][j] = (d[i] + pe) * scale;
+                }
             }
         }
-        softmax(p);
-        if (bf16) Bf16Rounding.roundInPlace(p);
-        java.util.Arrays.fill(oTilde, 0f);
-        for (int j = 0; j < keys.length; j++) k.axpy(p[j], latents, keys[j] * rank, oTilde, 0, rank);
-        if (bf16) Bf16Rounding.roundInPlace(oTilde);
-        k.dots(wkv, base + nope * rank, rank, vDim, oTilde, 0, rank, out, oOff); // W_uv[h] oTilde
-        if (bf16) Bf16Rounding.roundInPlace(out, oOff, oOff + vDim);
+        for (int i = 0; i < n; i++) {
+            softmax(p[i]);
+            if (bf16) Bf16Rounding.roundInPlace(p[i]);
+            java.util.Arrays.fill(oTilde, 0f);
+            for (int j = 0; j < keys.length; j++) k.axpy(p[i][j], latents, keys[j] * rank, oTilde, 0, rank);
+            if (bf16) Bf16Rounding.roundInPlace(oTilde);
+            // W_uv[h] oTilde
+            int oOff = (t * heads + h0 + i) * vDim;
+            k.dots(wkv, base + i * headWeights + nope * rank, rank, vDim, oTilde, 0, rank, out, oOff);
+            if (bf16) Bf16Rounding.roundInPlace(out, oOff, oOff + vDim);
+        }
     }
 
     /** Naive form: the attended latents through the kv_b LinearOp, then per (token, head) attention. Returns [T][H*v]. */

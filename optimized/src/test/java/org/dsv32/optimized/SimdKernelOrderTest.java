@@ -64,6 +64,43 @@ class SimdKernelOrderTest {
         }
     }
 
+    /**
+     * The double dots (the indexer's fp8 scores, a tile of keys against one head's q) are the single double dots bit
+     * for bit, at every width, on values whose sums are not exact (so an order change would show), before outOff
+     * untouched; and the two-row dots2 likewise.
+     */
+    @Property(tries = 30, seed = "29")
+    void batchedDoubleDotsAreTheSingleDots(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
+                                           @ForAll @IntRange(min = 1, max = 11) int rows) {
+        Random rnd = new Random(seed);
+        int stride = n + 3, aOff = 2, bOff = 5;
+        double[] a = new double[aOff + rows * stride], b = new double[bOff + n];
+        for (int i = 0; i < a.length; i++) a[i] = rnd.nextGaussian();
+        for (int i = 0; i < b.length; i++) b[i] = rnd.nextGaussian() * 1e6;
+        for (int bits : SimdSpecies.supportedBits()) {
+            double[] out = new double[rows + 1];
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dots(a, aOff, stride, rows, b, bOff, n, out, 1));
+            for (int r = 0; r < rows; r++) {
+                int row = aOff + r * stride;
+                double single = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff, n));
+                assertEquals(single, out[1 + r], 0.0, "row " + r + ", width " + bits);
+            }
+            assertEquals(0.0, out[0], 0.0, "dots wrote before outOff");
+            // against two b rows at once (the second at bOff + 1): each output the single dot of its pair
+            double[] pair = new double[2 * rows + 1];
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dots2(a, aOff, stride, rows, b, bOff, bOff - 1, n - 1 > 0 ? n - 1 : n, pair, 1, 1 + rows));
+            int m = n - 1 > 0 ? n - 1 : n;
+            for (int r = 0; r < rows; r++) {
+                int row = aOff + r * stride;
+                double first = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff, m));
+                double second = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff - 1, m));
+                assertEquals(first, pair[1 + r], 0.0, "dots2 first, row " + r + ", width " + bits);
+                assertEquals(second, pair[1 + rows + r], 0.0, "dots2 second, row " + r + ", width " + bits);
+            }
+            assertEquals(0.0, pair[0], 0.0, "dots2 wrote before outOff");
+        }
+    }
+
     /** y_i = fma(x_{r,i}, alpha_r, y_i) for r ascending: the per-element FMA chain of repeated axpys. */
     @Property(tries = 30, seed = "23")
     void axpyRowsIsTheChainOfAxpys(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
