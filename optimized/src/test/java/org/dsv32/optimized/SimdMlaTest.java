@@ -170,7 +170,7 @@ class SimdMlaTest {
                     SimdMla.forcedHeadGroup = group;
                     try {
                         SimdMla mla = (SimdMla) op(SimdLayerFixtures.SIMD, mode);
-                        double[] out = mla.forward(x, start, weights(), SimdLayerFixtures.randomCache(53, start, mode == PrecisionMode.FP8), all,
+                        double[] out = mla.forward(x, start, weights(), SimdLayerFixtures.randomCache(53, start, mode.hasFp8RoundingPoints()), all,
                                 SimdMla.Form.ABSORBED).output().toArray();
                         if (single == null) single = out;
                         else assertArrayEquals(single, out, mode + ", " + tokens + " tokens, " + group + " heads per unit");
