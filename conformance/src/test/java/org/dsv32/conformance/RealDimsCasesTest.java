@@ -25,8 +25,6 @@ import org.junit.jupiter.api.Test;
 class RealDimsCasesTest {
     /** Checks without real-dims cases in this harness, and why. */
     static final Map<Class<? extends Operation>, String> OUT_OF_SCOPE = Map.of(
-            BlockOp.class, "a whole decoder layer at real dims is the block/MTP real-dims work (issue 17, item 4)",
-            MtpOp.class, "the MTP layer at real dims is the block/MTP real-dims work (issue 17, item 4)",
             ModelOp.class, "a 61-layer model does not fit; the real-shape model checks are mtp_loss and speculative_decoding");
 
     private static final CheckOptions REAL_QUICK = new CheckOptions(CheckOptions.DEFAULT_SEED, true, Dims.REAL);
