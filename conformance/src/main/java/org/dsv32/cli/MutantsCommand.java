@@ -284,29 +284,7 @@ final class MutantsCommand implements Callable<Integer> {
         ArrayNode arr = root.putArray("mutants");
         List<MutantResult> all = new ArrayList<>(results);
         all.addAll(notReachable);
-        for (MutantResult r : all) {
-            Mutant m = r.mutant();
-            ObjectNode n = arr.addObject();
-            n.put("id", m.id());
-            if (m.factSheet() != null) n.put("fact_sheet", m.factSheet());
-            else n.putNull("fact_sheet");
-            n.put("detail", m.detail());
-            n.put("operation", m.operationLabel());
-            n.put("injected_at", m.injectedAt());
-            n.put("expected_killer", m.expectedKillerLabel());
-            n.put("status", r.status());
-            n.put("killed", r.killed());
-            MutantMerge.putMargin(n, r);
-            if (r.killed()) {
-                ObjectNode k = n.putObject("killed_by");
-                k.put("check", r.killer());
-                k.put("case", r.caseName());
-                k.put("reason", r.reason());
-            }
-            ArrayNode ran = n.putArray("checks_run");
-            r.checksRun().forEach(ran::add);
-            n.put("seconds", r.seconds());
-        }
+        for (MutantResult r : all) arr.add(MutantMerge.entry(r));
         OutputFiles.writeBytes(file, om.writeValueAsBytes(root));
     }
 }

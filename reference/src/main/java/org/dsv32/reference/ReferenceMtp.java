@@ -52,8 +52,14 @@ public class ReferenceMtp implements MtpOp {
         if (startPos == 0) for (int c = 0; c < e.cols(); c++) e.put(0, c, 0.0);
     }
 
-    /** [first ; second] per row — the order is part of the semantics (embedding first). */
-    protected TensorF64 concat(TensorF64 first, TensorF64 second, int d) {
+    /** [first ; second] per row — the order is part of the semantics (embedding first). A mutant's hook. */
+    protected TensorF64 concat(TensorF64 first, TensorF64 second, int d) { return embeddingThenHidden(first, second, d); }
+
+    /**
+     * [first ; second] per row, each of width d: the MTP module's input before eh_proj, embedding first as the
+     * inference code orders it. One definition for the module, its loss and its training step.
+     */
+    public static TensorF64 embeddingThenHidden(TensorF64 first, TensorF64 second, int d) {
         TensorF64 out = TensorF64.zeros(first.rows(), 2 * d);
         for (int r = 0; r < first.rows(); r++) {
             for (int c = 0; c < d; c++) {

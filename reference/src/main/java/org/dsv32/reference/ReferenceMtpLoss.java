@@ -77,17 +77,7 @@ public class ReferenceMtpLoss implements MtpLossOp {
     }
 
     /** [embedding ; hidden] per row: the order is part of the semantics (embedding first, as the inference code). */
-    protected TensorF64 concat(TensorF64 first, TensorF64 second) {
-        int d = first.cols();
-        TensorF64 out = TensorF64.zeros(first.rows(), 2 * d);
-        for (int r = 0; r < first.rows(); r++) {
-            for (int c = 0; c < d; c++) {
-                out.put(r, c, first.at(r, c));
-                out.put(r, d + c, second.at(r, c));
-            }
-        }
-        return out;
-    }
+    protected TensorF64 concat(TensorF64 first, TensorF64 second) { return ReferenceMtp.embeddingThenHidden(first, second, first.cols()); }
 
     /** h^k = Block_k(h'^k), over the sequence from position 0 with a fresh cache. */
     protected TensorF64 moduleBlock(TensorF64 input, MtpWeights m) {

@@ -118,6 +118,35 @@ public final class MutantMerge {
     }
 
     /**
+     * One mutant's entry of a {@code mutants --json} file: its catalogue facts, status, margin (see {@link #putMargin}),
+     * killer, the checks run and the time. What {@link #result} reads back.
+     */
+    public static com.fasterxml.jackson.databind.node.ObjectNode entry(MutantResult r) {
+        Mutant m = r.mutant();
+        com.fasterxml.jackson.databind.node.ObjectNode n = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        n.put("id", m.id());
+        if (m.factSheet() != null) n.put("fact_sheet", m.factSheet());
+        else n.putNull("fact_sheet");
+        n.put("detail", m.detail());
+        n.put("operation", m.operationLabel());
+        n.put("injected_at", m.injectedAt());
+        n.put("expected_killer", m.expectedKillerLabel());
+        n.put("status", r.status());
+        n.put("killed", r.killed());
+        putMargin(n, r);
+        if (r.killed()) {
+            com.fasterxml.jackson.databind.node.ObjectNode k = n.putObject("killed_by");
+            k.put("check", r.killer());
+            k.put("case", r.caseName());
+            k.put("reason", r.reason());
+        }
+        com.fasterxml.jackson.databind.node.ArrayNode ran = n.putArray("checks_run");
+        r.checksRun().forEach(ran::add);
+        n.put("seconds", r.seconds());
+        return n;
+    }
+
+    /**
      * Writes {@code margin} of one mutant's JSON entry: a number, the string "Infinity" for an exact contract broken,
      * or null with a {@code reason} (not killed, or not reachable at these shapes, or no margin measured).
      */

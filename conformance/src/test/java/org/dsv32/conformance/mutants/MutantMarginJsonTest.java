@@ -18,23 +18,6 @@ import org.junit.jupiter.api.Test;
 class MutantMarginJsonTest {
     private static final ObjectMapper OM = new ObjectMapper();
 
-    private static ObjectNode entry(MutantResult r) {
-        ObjectNode n = OM.createObjectNode();
-        n.put("id", r.mutant().id());
-        n.put("status", r.status());
-        n.put("killed", r.killed());
-        MutantMerge.putMargin(n, r);
-        if (r.killed()) {
-            ObjectNode k = n.putObject("killed_by");
-            k.put("check", r.killer());
-            k.put("case", r.caseName());
-            k.put("reason", r.reason());
-        }
-        n.putArray("checks_run");
-        n.put("seconds", 0.0);
-        return n;
-    }
-
     private static MutantMerge.Input shard(int index, List<String> selected, List<MutantResult> results) {
         ObjectNode root = OM.createObjectNode();
         root.put("seed", 1);
@@ -47,7 +30,7 @@ class MutantMarginJsonTest {
         var nr = root.putArray("not_reachable");
         var arr = root.putArray("mutants");
         for (MutantResult r : results) {
-            arr.add(entry(r));
+            arr.add(MutantMerge.entry(r)); // the entry the command writes
             if (!r.reachable()) nr.add(r.mutant().id());
         }
         root.put("seconds", 1.0);
@@ -87,7 +70,7 @@ class MutantMarginJsonTest {
     @Test
     void aSurvivorHasANullMarginWithAReason() {
         MutantResult s = new MutantResult(MutantCatalogue.byId("rms-norm-eps"), false, "", "", "", List.of("rms_norm"), 0);
-        ObjectNode n = entry(s);
+        ObjectNode n = MutantMerge.entry(s);
         assertTrue(n.get("margin").isNull());
         assertTrue(n.get("reason").asText().startsWith("survived"), n.toString());
         assertEquals("survived", n.get("status").asText());

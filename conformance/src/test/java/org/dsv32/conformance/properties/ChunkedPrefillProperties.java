@@ -22,12 +22,17 @@ import org.dsv32.spec.tolerance.KernelTolerances;
  * sequence — on every backend that runs the model, the reference included. Chunks of one token are decode steps,
  * so this extends decode-equals-prefill. The bound is the row calc_diff of the existing decode-equals-prefill tests:
  * {@link KernelTolerances#EXACT_ROW_CALC_DIFF} in exact mode; in fp8 mode {@link KernelTolerances#rowCalcDiff}, since a
- * float32 backend's two paths may land an activation on the two sides of an e4m3 midpoint.
+ * float32 backend's two paths may land an activation on the two sides of an e4m3 midpoint. Not in bf16 mode: there a
+ * prefill (the naive attention form) and a decode step (the absorbed form) store bf16 at different points by design
+ * (spec/SEMANTICS.md §5c, B8 and B9), so their logits differ by bf16 roundings, not by a bug.
  */
 class ChunkedPrefillProperties {
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<PrecisionMode> modes() { return net.jqwik.api.Arbitraries.of(PrecisionMode.EXACT, PrecisionMode.FP8); }
+
     @Property(tries = 24, seed = "1017")
     void anySplitIntoChunksGivesTheLogitsOfOnePrefill(@ForAll @Size(min = 1, max = 5) List<@IntRange(min = 1, max = 5) Integer> chunks,
-                                                      @ForAll long seed, @ForAll PrecisionMode mode) {
+                                                      @ForAll long seed, @ForAll("modes") PrecisionMode mode) {
         int n = chunks.stream().mapToInt(Integer::intValue).sum();
         int[] tokens = SequenceFixture.tokens(seed, n);
         for (Backend b : SequenceFixture.backends()) {

@@ -235,15 +235,7 @@ public class ReferenceTrainStep {
 
     /** [first ; second] per row (the MTP module's order: embedding first). */
     private static TensorF64 concat(TensorF64 first, TensorF64 second) {
-        int d = first.cols();
-        TensorF64 out = TensorF64.zeros(first.rows(), 2 * d);
-        for (int r = 0; r < first.rows(); r++) {
-            for (int c = 0; c < d; c++) {
-                out.put(r, c, first.at(r, c));
-                out.put(r, d + c, second.at(r, c));
-            }
-        }
-        return out;
+        return org.dsv32.reference.ReferenceMtp.embeddingThenHidden(first, second, first.cols());
     }
 
     /** a[r] += b[r] for the rows of b (b may have fewer rows: a shorter module range). */
