@@ -51,6 +51,12 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
     protected List<C> realCases(CheckOptions options) { return null; }
 
     /** Why {@link #realCases} is null: the note of the NOT IMPLEMENTED results at {@code --dims real}. */
+    /**
+     * Why comparison {@code mt} cannot be judged at --dims real (it is then reported NOT IMPLEMENTED with the reason,
+     * never run and never passed), or null when it can. Default: every comparison can.
+     */
+    protected String notJudgedAtRealDims(ModeTier mt) { return null; }
+
     protected String noRealCasesReason() { return "the " + OperationCatalog.label(type) + " check has no cases at --dims real yet"; }
 
     /**
@@ -81,6 +87,11 @@ public abstract class AbstractOperationCheck<T extends Operation, C extends Abst
             return out;
         }
         for (ModeTier mt : comparisons()) {
+            String notJudged = options.realDims() ? notJudgedAtRealDims(mt) : null;
+            if (notJudged != null) {
+                out.add(CheckResult.notRun(SUITE, candidate.name(), op, mt.candidateMode().label(), mt.tier(), Status.NOT_IMPLEMENTED, notJudged));
+                continue;
+            }
             long t0 = System.nanoTime();
             List<CaseResult> results = new ArrayList<>();
             CheckResult notRun = null;

@@ -41,8 +41,29 @@ class DimsTest {
         }
     }
 
+    @Test
+    void aComparisonNotJudgedAtRealDimsIsReportedWithItsReasonAndNotRun() {
+        // real cases exist, but the exact comparison declares it cannot be judged at real dims
+        SmallOnly declined = new SmallOnly() {
+            @Override
+            protected List<HadamardCheck.Case> realCases(CheckOptions o) { return cases(o); }
+
+            @Override
+            protected String notJudgedAtRealDims(ModeTier mt) { return "cannot judge " + mt.label() + " here"; }
+
+            @Override
+            protected CaseResult runCase(HadamardCheck.Case c, HadamardOp cand, HadamardOp cand2, HadamardOp ref, ModeTier mt) {
+                throw new AssertionError("a comparison not judged at real dims must not run");
+            }
+        };
+        List<CheckResult> real = declined.run(new SimdBackend(), new ReferenceBackend(), new CheckOptions(1, true, Dims.REAL), Progress.NONE);
+        assertEquals(1, real.size());
+        assertEquals(Status.NOT_IMPLEMENTED, real.getFirst().status());
+        assertTrue(real.getFirst().note().startsWith("cannot judge"), real.getFirst().note());
+    }
+
     /** A check that knows only small shapes (it does not override realCases). */
-    private static final class SmallOnly extends AbstractOperationCheck<HadamardOp, HadamardCheck.Case> {
+    private static class SmallOnly extends AbstractOperationCheck<HadamardOp, HadamardCheck.Case> {
         SmallOnly() { super(HadamardOp.class); }
 
         @Override
