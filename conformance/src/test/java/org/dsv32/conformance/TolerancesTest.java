@@ -87,6 +87,13 @@ class TolerancesTest {
     @Property(tries = 40, seed = "13")
     void sequentialFp32LinearStaysWithinThePredictiveGate(@ForAll @IntRange(min = 1, max = 4096) int k,
                                                           @ForAll @IntRange(min = 64, max = 256) int n, @ForAll long seed) {
+        double cd = sequentialFp32LinearCalcDiff(k, n, seed);
+        Tolerance t = Tolerances.linear(k, false, PrecisionMode.EXACT, Tier.TIGHT);
+        assertTrue(cd <= t.calcDiffFor(n), () -> "calc_diff " + cd + " K=" + k + " gate " + t.calcDiff());
+    }
+
+    /** calc_diff of n outputs of a K-long fp32 linear summed sequentially (no FMA) against float64, on random-sign data. */
+    private static double sequentialFp32LinearCalcDiff(int k, int n, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         double[] y = new double[n], x = new double[n];
         double[] a = new double[k];
@@ -103,29 +110,13 @@ class TolerancesTest {
             y[r] = exact;
         }
         double cd = Metrics.calcDiff(x, y);
-        Tolerance t = Tolerances.linear(k, false, PrecisionMode.EXACT, Tier.TIGHT);
-        assertTrue(cd <= t.calcDiffFor(n), () -> "calc_diff " + cd + " K=" + k + " gate " + t.calcDiff());
+        return cd;
     }
 
     /** An fp32 linear of random-sign data stays within the TIGHT exact-mode rigorous bound, for any number of outputs. */
     @Property(tries = 40, seed = "11")
     void fp32LinearStaysWithinTheBound(@ForAll @IntRange(min = 1, max = 2048) int k, @ForAll @IntRange(min = 1, max = 8) int n, @ForAll long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        double[] y = new double[n], x = new double[n];
-        double[] a = new double[k];
-        for (int i = 0; i < k; i++) a[i] = (float) RandomInputs.gauss(rng);
-        for (int r = 0; r < n; r++) {
-            float acc = 0;
-            double exact = 0;
-            for (int i = 0; i < k; i++) {
-                float w = (float) (RandomInputs.gauss(rng) / Math.sqrt(k));
-                acc += (float) a[i] * w;
-                exact += a[i] * (double) w;
-            }
-            x[r] = acc;
-            y[r] = exact;
-        }
-        double cd = Metrics.calcDiff(x, y);
+        double cd = sequentialFp32LinearCalcDiff(k, n, seed);
         assertTrue(cd <= Tolerances.linear(k, false, PrecisionMode.EXACT, Tier.TIGHT).rigorous().calcDiff(), () -> "calc_diff " + cd + " K=" + k);
     }
 

@@ -86,16 +86,8 @@ public final class BlockCheck extends AbstractOperationCheck<BlockOp, BlockCheck
     @Override
     protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.BF16_TIGHT); }
 
-    /**
-     * bf16 at real dims: the deployment's bf16 stores are decisions this harness does not replay yet, and across a
-     * whole 671B layer a flipped store moves a router score past the bf16 tier's score tolerance (measured: a
-     * routing deficit of 1.02 tolerances on a correct simd, full real run, default seed). Judged at the small shapes.
-     */
     @Override
-    protected String notJudgedAtRealDims(ModeTier mt) {
-        return mt == ModeTier.BF16_TIGHT ? "bf16 at real dims needs the bf16 stores replayed as decisions (not yet): a flipped store "
-                + "moves a router score past the bf16 score tolerance across a 671B layer; judged at --dims small" : null;
-    }
+    protected String notJudgedAtRealDims(ModeTier mt) { return Replayed.notReplayable(mt); }
 
     @Override
     protected List<Case> cases(CheckOptions o) {
