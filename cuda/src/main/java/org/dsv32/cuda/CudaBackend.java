@@ -37,7 +37,8 @@ import org.dsv32.spec.backend.OpContext;
  * LayerNorm, RoPE (both layouts), Hadamard, the MoE gate, the indexer (score with exact FP8 code dots and the top-k
  * selection, over a device key cache), MLA attention for decode steps (sparse absorbed attention over the selected
  * keys, latent cache on the device; prefill goes to simd's MLA composed over this backend), the MoE layer (grouped
- * expert GEMM, fp8 mode; the exact mode composes the MLP per expert) and the model (embedding lookup, LM head).
+ * expert GEMM, fp8 mode; the exact mode composes the MLP per expert), the model (embedding lookup, LM head) and the
+ * FP8 backward GEMMs (Dgrad and Wgrad in fp32 with simd's order, so simd's bits).
  * Delegated to {@code simd}, composed over this backend (their parts come from here): the MLP, block and MTP;
  * reports name them through {@link #delegateOf}.
  *
@@ -52,7 +53,7 @@ public final class CudaBackend extends RegistryBackend {
      */
     public static final List<Class<? extends Operation>> ON_GPU = List.of(ActQuantOp.class, LinearOp.class,
             RmsNormOp.class, LayerNormOp.class, RopeOp.class, HadamardOp.class, MoeGateOp.class, IndexerOp.class,
-            MlaAttentionOp.class, MoeOp.class, ModelOp.class);
+            MlaAttentionOp.class, MoeOp.class, ModelOp.class, Fp8BackwardOp.class);
 
     private static volatile Availability availability;
 
@@ -71,8 +72,7 @@ public final class CudaBackend extends RegistryBackend {
                 new CudaMla(c, gpu(), self, () -> CudaComposed.of(MlaAttentionOp.class, simd, self, c)));
         register(MoeOp.class, (c, self) -> new CudaMoe(c, gpu(), self));
         delegateComposed(MlpOp.class, simd);
-        // the FP8 backward GEMMs run on simd until the tensor-core Dgrad/Wgrad kernels exist (issue 15, item 3)
-        delegate(Fp8BackwardOp.class, simd);
+        register(Fp8BackwardOp.class, (c, self) -> new CudaFp8Backward(c, gpu()));
         delegate(ExpertBiasUpdateOp.class, simd);
         delegate(BalanceLossOp.class, simd);
         delegate(IndexerLossOp.class, simd); // O(T H S d) next to the indexer forward: the float32 CPU loss serves

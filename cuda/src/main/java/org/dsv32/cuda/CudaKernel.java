@@ -39,7 +39,16 @@ enum CudaKernel {
     MLA_EXPAND_V("mla_decode", "dsv32_mla_expand_v", Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32,
             Param.I32, Param.I32),
     SWIGLU("moe", "dsv32_swiglu", Param.PTR, Param.PTR, Param.PTR, Param.I32),
-    MOE_COMBINE("moe", "dsv32_moe_combine", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32);
+    MOE_COMBINE("moe", "dsv32_moe_combine", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32),
+    // the backward GEMMs: a, sa, b, sb, c, then rows, inner, cols, aRow, aInner, saRow, saBlock, sbBlock, sbColDiv, aScaled, bScaled
+    BWD_GEMM_Q8Q8("fp8_backward", "dsv32_bwd_gemm_q8q8", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32,
+            Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32),
+    BWD_GEMM_F32Q8("fp8_backward", "dsv32_bwd_gemm_f32q8", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32,
+            Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32),
+    BWD_GEMM_F32F32("fp8_backward", "dsv32_bwd_gemm_f32f32", Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32,
+            Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32, Param.I32),
+    BWD_QUANT("fp8_backward", "dsv32_bwd_quant", Param.PTR, Param.PTR, Param.PTR, Param.I32, Param.I32, Param.I32, Param.I32,
+            Param.I32, Param.I32, Param.I32);
 
     /** A kernel parameter: a device pointer ({@link DeviceBuffer}), a 32-bit int or an fp32 float. */
     enum Param {
