@@ -87,9 +87,6 @@ public final class BlockCheck extends AbstractOperationCheck<BlockOp, BlockCheck
     protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.BF16_TIGHT); }
 
     @Override
-    protected String notJudgedAtRealDims(ModeTier mt) { return Replayed.notReplayable(mt); }
-
-    @Override
     protected List<Case> cases(CheckOptions o) {
         ModelConfig c = ConformanceConfigs.small().withIndexTopk(4);
         SplittableRandom rng = new SplittableRandom(o.seedFor("block", 0));

@@ -102,7 +102,7 @@ public final class MlaAttentionCheck extends AbstractOperationCheck<MlaAttention
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
         return Bf16Tolerance.of(Tolerances.mla(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition(), Math.min(c.config().indexTopk(), c.maxPosition()))
-                .withScoreRel(Tolerances.indexer(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition()).scoreRel()),
+                .withScoreOf(Tolerances.indexer(c.config(), mt.candidateMode(), mt.tier(), c.maxPosition())),
                 mt.candidateMode(), c.config().hiddenSize(), 12, 4, Bf16Tolerance.softmaxAmplification());
     }
 

@@ -69,7 +69,7 @@ public final class MoeCheck extends AbstractOperationCheck<MoeOp, MoeCheck.Case>
 
     @Override
     protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Bf16Tolerance.of(Tolerances.moe(c.config(), mt.candidateMode(), mt.tier()).withScoreRel(Tolerances.moeGate(c.config()).scoreRel()),
+        return Bf16Tolerance.of(Tolerances.moe(c.config(), mt.candidateMode(), mt.tier()).withScoreOf(Tolerances.moeGate(c.config())),
                 mt.candidateMode(), c.config().hiddenSize(), 4, 1, 1.0);
     }
 

@@ -60,9 +60,6 @@ public final class MtpCheck extends AbstractOperationCheck<MtpOp, MtpCheck.Case>
     protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.BF16_TIGHT); }
 
     @Override
-    protected String notJudgedAtRealDims(ModeTier mt) { return Replayed.notReplayable(mt); }
-
-    @Override
     public List<CheckResult> run(Backend candidate, Backend reference, CheckOptions options, Progress progress) {
         if (!options.realDims()) return super.run(candidate, reference, options, progress);
         return Replayed.run(MtpOp.class, comparisons(), candidate, reference, t -> tape = t, (c, r) -> super.run(c, r, options, progress));

@@ -14,6 +14,8 @@ import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.Operation;
 import org.dsv32.spec.ops.OperationCatalog;
+import org.dsv32.spec.backend.PrecisionMode;
+import org.dsv32.spec.tolerance.Bf16Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 
 /**
@@ -22,17 +24,6 @@ import org.dsv32.spec.tolerance.Tolerances;
  */
 final class Replayed {
     private Replayed() {}
-
-    /**
-     * Why comparison {@code mt} cannot be judged through the tape, or null when it can. The tape replays indexer
-     * selections and routings, not the deployment's bf16 stores: across a whole 671B layer one flipped store moves a
-     * router score past the bf16 tier's score tolerance (measured: a routing deficit of 1.02 tolerances on a correct
-     * simd, full real run, default seed), so bf16 is judged at the small shapes only.
-     */
-    static String notReplayable(ModeTier mt) {
-        return mt == ModeTier.BF16_TIGHT ? "bf16 at real dims needs the bf16 stores replayed as decisions (not yet): a flipped store "
-                + "moves a router score past the bf16 score tolerance across a 671B layer; judged at --dims small" : null;
-    }
 
     /**
      * Runs {@code checked} (the check's own run) on the traced candidate and reference, {@code setTape} handing the
@@ -66,16 +57,35 @@ final class Replayed {
         String own = candidate.delegateOf(type).map(d -> "delegated to " + d).orElse("");
         String replayed = String.format(java.util.Locale.ROOT, "decisions replayed into the reference: %d indexer selection(s), %d routing(s)",
                 tape.replayedSelections(), tape.replayedRoutings());
+        String bf16 = String.format(java.util.Locale.ROOT, " (%d routing(s) of the bf16 rows judged on the candidate's router input)", tape.routedOnCandidateInput());
         List<CheckResult> out = new ArrayList<>();
         for (CheckResult x : results) {
-            String note = x.status() == Status.PASS || x.status() == Status.FAIL ? (own.isEmpty() ? replayed : own + "; " + replayed) : x.note();
+            String mine = x.mode().equals(PrecisionMode.BF16.label()) ? replayed + bf16 : replayed;
+            String note = x.status() == Status.PASS || x.status() == Status.FAIL ? (own.isEmpty() ? mine : own + "; " + mine) : x.note();
             out.add(new CheckResult(x.suite(), x.backend(), x.operation(), x.mode(), x.tier(), x.status(), note, x.tolerance(), x.cases(), x.seconds()));
         }
         return out;
     }
 
-    /** Arms {@code tape} for one step of a case of {@code config} in comparison {@code mt}, judging with the derived score tolerances. */
+    /**
+     * bf16 rounding points on the indexer's longest path inside a block: the {@link IndexerCheck}'s four, plus the two
+     * bf16 stores its q latent went through before it (q_a_proj's output, B1, and q_a_layernorm's, B2).
+     */
+    static final int BLOCK_INDEXER_BF16_POINTS = 6;
+
+    /**
+     * Arms {@code tape} for one step of a case of {@code config} in comparison {@code mt}, judging with the derived
+     * score tolerances: the indexer's of the comparison's tier (in bf16 widened by {@link Bf16Tolerance} for the
+     * flips on its path, as {@link IndexerCheck} does, with {@link #BLOCK_INDEXER_BF16_POINTS}); the router's own
+     * (fp32), and in bf16 each routing judged on the candidate's router input (see {@link DecisionTape}).
+     */
     static void arm(DecisionTape tape, CaseEval ev, String at, ModelConfig config, ModeTier mt, long maxPosition) {
-        tape.arm(ev, at, config, Tolerances.indexer(config, mt.candidateMode(), mt.tier(), maxPosition).scoreRel(), Tolerances.moeGate(config));
+        tape.arm(ev, at, config, indexerScoreRel(config, mt, maxPosition), Tolerances.moeGate(config), mt.candidateMode() == PrecisionMode.BF16);
+    }
+
+    /** The indexer selections' score tolerance inside a block or MTP module (relative to the query's score scale). */
+    static double indexerScoreRel(ModelConfig config, ModeTier mt, long maxPosition) {
+        return Bf16Tolerance.of(Tolerances.indexer(config, mt.candidateMode(), mt.tier(), maxPosition), mt.candidateMode(),
+                config.hiddenSize(), BLOCK_INDEXER_BF16_POINTS, 2, 1.0).scoreRel();
     }
 }

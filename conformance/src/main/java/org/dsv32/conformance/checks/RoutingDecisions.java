@@ -28,7 +28,6 @@ final class RoutingDecisions {
             ev.fail(at + ": candidate routing missing or for the wrong number of tokens");
             return null;
         }
-        double[][] weights = new double[tokens][];
         boolean replayable = true;
         for (int t = 0; t < tokens; t++) {
             double[] s = ref.scores()[t];
@@ -48,13 +47,22 @@ final class RoutingDecisions {
             int[] ce = cand.experts()[t];
             SelectionCheck.Outcome o = SelectionCheck.check(masked, refExperts, ce, ref.experts()[t].length, tau);
             ev.decision(at + " token " + t + " experts", o);
-            if (ce == null || Arrays.stream(ce).anyMatch(e -> e < 0 || e >= experts)) { replayable = false; continue; }
-            weights[t] = referenceWeights(c, s, ce);
+            if (ce == null || Arrays.stream(ce).anyMatch(e -> e < 0 || e >= experts)) replayable = false;
         }
         if (!replayable) {
             ev.fail(at + ": the candidate's experts cannot be replayed (missing or out of range)");
             return null;
         }
+        return replay(c, cand, ref);
+    }
+
+    /**
+     * The candidate's experts and groups with weights recomputed by the reference's formula from {@code ref}'s sigmoid
+     * scores (and {@code ref}'s scores kept): what the reference goes on with. The experts must be in range.
+     */
+    static Routing replay(ModelConfig c, Routing cand, Routing ref) {
+        double[][] weights = new double[ref.experts().length][];
+        for (int t = 0; t < weights.length; t++) weights[t] = referenceWeights(c, ref.scores()[t], cand.experts()[t]);
         return new Routing(cand.experts(), weights, ref.scores(), ref.selectionScores(), ref.groupScores(), cand.groups());
     }
 

@@ -22,6 +22,15 @@ public final class RoutingJudge {
         return RoutingDecisions.judge(ev, at, c, w, candidate, reference, tol);
     }
 
+    /**
+     * The routing the reference goes on with after a judgement (from {@link #judge} on whatever scores): the
+     * candidate's experts and groups, weighted by the reference's formula on {@code reference}'s own sigmoid scores.
+     * Call only when {@link #judge} returned non-null (the experts are in range).
+     */
+    public static Routing replay(ModelConfig c, Routing candidate, Routing reference) {
+        return RoutingDecisions.replay(c, candidate, reference);
+    }
+
     /** The candidate's routing weights against {@code replay}'s (from {@link #judge}) under {@code weightTol}. */
     public static void compareWeights(CaseEval ev, String at, ModelConfig c, Routing candidate, Routing replay, Tolerance weightTol) {
         RoutingDecisions.compareWeights(ev, at, c, candidate, replay, weightTol);

@@ -9,7 +9,9 @@ import org.dsv32.conformance.checks.IndexerCheck;
 import org.dsv32.conformance.checks.RoutingJudge;
 import org.dsv32.spec.config.ModelConfig;
 import org.dsv32.spec.ops.IndexerResult;
+import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.Routing;
+import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.weights.MoeWeights;
 
@@ -22,11 +24,25 @@ import org.dsv32.spec.weights.MoeWeights;
  * weights are the reference's formula on the candidate's experts). Every judgement goes into the case's
  * {@link CaseEval}, so a decision outside the score tolerance fails the case with its margin, and what remains
  * between the outputs is rounding only. A decision the reference makes that the candidate did not (or the reverse)
- * fails the case. One case at a time; not thread-safe.
+ * fails the case.
+ *
+ * <p>Armed {@linkplain #arm(CaseEval, String, ModelConfig, double, Tolerance, boolean) on the candidate's router input}
+ * (the bf16 tier), a routing is judged where it is made: against the reference's gate evaluated on the router input
+ * the CANDIDATE's gate received (its post-attention norm output, recorded beside the routing), with the gate's own
+ * score tolerance; that input is compared norm-wise with the reference's own under the case's tolerance. In bf16 the
+ * two inputs differ by the flipped bf16 stores of the whole attention above (spec/TOLERANCES.md §5b), a difference of
+ * the value gate's kind that a router score tolerance of fp32 size cannot admit and a widened one would admit any
+ * near-tie; judged on the candidate's input, the routing's remaining difference is the router's own fp32 rounding.
+ * The reference still goes on with its own values (the candidate's experts, weighted from its own scores): no value
+ * of the candidate's is adopted. One case at a time; not thread-safe.
  */
 public final class DecisionTape {
     private final Deque<int[][]> selections = new ArrayDeque<>();
     private final Deque<Routing> routings = new ArrayDeque<>();
+    private final Deque<TensorF64> gateInputs = new ArrayDeque<>();
+    private boolean onCandidateInput;
+    private TensorF64 referenceGateInput;
+    private int routedOnCandidateInput;
     private boolean recording;
     private CaseEval ev;
     private String at = "";
@@ -37,8 +53,19 @@ public final class DecisionTape {
 
     /** Starts recording the candidate's decisions of one step; {@code ev} will receive the judgements of its replay. */
     public void arm(CaseEval ev, String at, ModelConfig config, double indexerScoreRel, Tolerance gateTolerance) {
+        arm(ev, at, config, indexerScoreRel, gateTolerance, false);
+    }
+
+    /**
+     * {@link #arm(CaseEval, String, ModelConfig, double, Tolerance)}, with each routing judged on the candidate's own
+     * router input when {@code onCandidateInput} (see the class comment), on the reference's otherwise.
+     */
+    public void arm(CaseEval ev, String at, ModelConfig config, double indexerScoreRel, Tolerance gateTolerance, boolean onCandidateInput) {
         selections.clear();
         routings.clear();
+        gateInputs.clear();
+        this.onCandidateInput = onCandidateInput;
+        this.referenceGateInput = null;
         this.ev = ev;
         this.at = at;
         this.config = config;
@@ -58,12 +85,17 @@ public final class DecisionTape {
         }
         selections.clear();
         routings.clear();
+        gateInputs.clear();
+        referenceGateInput = null;
     }
 
     /** How many indexer selections and routings were forced on the reference so far (for reports and tests). */
     public int replayedSelections() { return replayedSelections; }
 
     public int replayedRoutings() { return replayedRoutings; }
+
+    /** How many of {@link #replayedRoutings} were judged on the candidate's router input. */
+    public int routedOnCandidateInput() { return routedOnCandidateInput; }
 
     /** What the candidate's {@link TracingBackend} passes its decisions to. */
     public Decisions recorder() {
@@ -77,6 +109,10 @@ public final class DecisionTape {
                     selections.addLast(copy);
                 }
                 return own;
+            }
+
+            @Override public void gateInput(int layer, TensorF64 x) {
+                if (recording && onCandidateInput) gateInputs.addLast(x.copy());
             }
 
             @Override public Routing routing(int layer, Routing own, MoeWeights w) {
@@ -126,6 +162,35 @@ public final class DecisionTape {
                 replayedRoutings++;
                 return replay;
             }
+
+            @Override public void gateInput(int layer, TensorF64 x) { referenceGateInput = x.copy(); }
+
+            @Override public Routing routing(int layer, Routing own, MoeWeights w, MoeGateOp gate) {
+                if (ev == null || !onCandidateInput) return routing(layer, own, w);
+                TensorF64 mine = referenceGateInput, theirs = gateInputs.pollFirst();
+                referenceGateInput = null;
+                String where = at + " layer " + layer;
+                if (theirs == null || mine == null || theirs.rows() != mine.rows() || theirs.cols() != mine.cols()) {
+                    ev.fail(where + ": the candidate's router input " + shape(theirs) + " does not match the reference's " + shape(mine)
+                            + "; its routing is judged on the reference's input");
+                    return routing(layer, own, w);
+                }
+                ev.compare(where + " router input (the candidate's, on which its routing is judged)", theirs, mine);
+                Routing forced = routings.pollFirst();
+                if (forced == null) {
+                    ev.fail(where + ": the candidate made no routing where the reference's run routes");
+                    return own;
+                }
+                Routing onTheirs = gate.route(theirs.copy(), w);
+                if (RoutingJudge.judge(ev, where + " routing (reference gate on the candidate's router input)", config, w, forced, onTheirs, gateTolerance) == null) {
+                    return own; // not replayable: the case has failed
+                }
+                replayedRoutings++;
+                routedOnCandidateInput++;
+                return RoutingJudge.replay(config, forced, own);
+            }
         };
     }
+
+    private static String shape(TensorF64 t) { return t == null ? "(none)" : "[" + t.rows() + "][" + t.cols() + "]"; }
 }

@@ -1,6 +1,7 @@
 package org.dsv32.conformance.trace;
 
 import org.dsv32.spec.ops.IndexerResult;
+import org.dsv32.spec.ops.MoeGateOp;
 import org.dsv32.spec.ops.QuantizedActivation;
 import org.dsv32.spec.ops.Routing;
 import org.dsv32.spec.tensor.TensorF64;
@@ -24,6 +25,12 @@ public interface Decisions {
 
     /** The MoE gate of {@code layer} routed as {@code own}; returns the routing to use. */
     Routing routing(int layer, Routing own, MoeWeights w);
+
+    /**
+     * {@link #routing(int, Routing, MoeWeights)} with the gate that routed, for a judge that evaluates it on another
+     * input too (a {@link MoeGateOp} is pure: routing an input changes no state). By default the gate is not used.
+     */
+    default Routing routing(int layer, Routing own, MoeWeights w, MoeGateOp gate) { return routing(layer, own, w); }
 
     /** Block {@code layer} left the residual stream {@code h}. */
     default void blockOutput(int layer, TensorF64 h) {}
@@ -57,6 +64,10 @@ public interface Decisions {
             }
 
             @Override public Routing routing(int layer, Routing own, MoeWeights w) { return next.routing(layer, first.routing(layer, own, w), w); }
+
+            @Override public Routing routing(int layer, Routing own, MoeWeights w, MoeGateOp gate) {
+                return next.routing(layer, first.routing(layer, own, w, gate), w, gate);
+            }
 
             @Override public void blockOutput(int layer, TensorF64 h) { first.blockOutput(layer, h); next.blockOutput(layer, h); }
 

@@ -79,7 +79,7 @@ public final class TracingBackend extends RegistryBackend {
             public Routing route(TensorF64 x, MoeWeights w) {
                 int layer = layerOf(w.router().name());
                 trace.gateInput(layer, x);
-                return trace.routing(layer, inner.route(x, w), w);
+                return trace.routing(layer, inner.route(x, w), w, inner);
             }
         };
     }

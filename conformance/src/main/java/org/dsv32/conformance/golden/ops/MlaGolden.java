@@ -112,7 +112,7 @@ public final class MlaGolden extends AbstractGoldenOp<MlaAttentionOp, MlaGolden.
     public Tolerance tolerance(GoldenCase c, Prepared p, Tier tier) {
         int maxPos = p.start() + p.x().rows();
         return Tolerances.mla(c.config(), c.mode(), tier, maxPos, Math.min(c.config().indexTopk(), maxPos))
-                .withScoreRel(Tolerances.indexer(c.config(), c.mode(), tier, maxPos).scoreRel());
+                .withScoreOf(Tolerances.indexer(c.config(), c.mode(), tier, maxPos));
     }
 
     @Override

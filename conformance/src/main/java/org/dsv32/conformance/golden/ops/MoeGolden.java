@@ -63,7 +63,7 @@ public final class MoeGolden extends AbstractGoldenOp<MoeOp, MoeGolden.Prepared>
 
     @Override
     public Tolerance tolerance(GoldenCase c, Prepared p, Tier tier) {
-        return Tolerances.moe(c.config(), c.mode(), tier).withScoreRel(Tolerances.moeGate(c.config()).scoreRel());
+        return Tolerances.moe(c.config(), c.mode(), tier).withScoreOf(Tolerances.moeGate(c.config()));
     }
 
     @Override
