@@ -1,7 +1,6 @@
 package org.dsv32.optimized;
 
 import java.lang.invoke.MethodHandles;
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -14,13 +13,9 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     static final int BITS = SimdSpecies.templateBits(MethodHandles.lookup());
     static final VectorSpecies<Float> F = SimdSpecies.floatSpecies(BITS);
     static final int L = F == null ? 1 : F.length();
-    /** Doubles of the same vector shape (half the lanes); null when scalar or when only one double would fit. */
-    static final VectorSpecies<Double> D = F == null || BITS < 128 ? null : VectorSpecies.of(double.class, F.vectorShape());
-    static final int LD = D == null ? 1 : D.length();
 
     /** Partner lanes i ^ h of the reduction steps (null where h >= the lane count). */
     static final VectorShuffle<Float> FX1 = xorF(1), FX2 = xorF(2), FX4 = xorF(4), FX8 = xorF(8);
-    static final VectorShuffle<Double> DX1 = xorD(1), DX2 = xorD(2), DX4 = xorD(4);
 
     SimdAttentionKernelsTemplate() {}
 
@@ -29,13 +24,6 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         int[] idx = new int[L];
         for (int i = 0; i < L; i++) idx[i] = i ^ h;
         return VectorShuffle.fromArray(F, idx, 0);
-    }
-
-    private static VectorShuffle<Double> xorD(int h) {
-        if (D == null || h >= LD) return null;
-        int[] idx = new int[LD];
-        for (int i = 0; i < LD; i++) idx[i] = i ^ h;
-        return VectorShuffle.fromArray(D, idx, 0);
     }
 
     /*
@@ -62,24 +50,6 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
             if (L >= 8) acc = acc.add(acc.rearrange(FX4));
             if (L >= 4) acc = acc.add(acc.rearrange(FX2));
             if (L >= 2) acc = acc.add(acc.rearrange(FX1));
-            s = acc.lane(0); // FOLD
-        }
-        for (; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
-        return s;
-    }
-
-    @Override
-    public double dot(double[] a, int aOff, double[] b, int bOff, int n) {
-        int i = 0;
-        double s = 0;
-        if (D != null) {
-            DoubleVector acc = DoubleVector.zero(D);
-            for (int ub = D.loopBound(n); i < ub; i += LD) {
-                acc = DoubleVector.fromArray(D, a, aOff + i).fma(DoubleVector.fromArray(D, b, bOff + i), acc);
-            }
-            if (LD >= 8) acc = acc.add(acc.rearrange(DX4));
-            if (LD >= 4) acc = acc.add(acc.rearrange(DX2));
-            if (LD >= 2) acc = acc.add(acc.rearrange(DX1));
             s = acc.lane(0); // FOLD
         }
         for (; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
@@ -194,131 +164,87 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     @Override
-    public void dots(double[] a, int aOff, int aStride, int rows, double[] b, int bOff, int n, double[] out, int outOff) {
-        int r = 0;
-        if (D != null) for (; r + 4 <= rows; r += 4) dots4(a, aOff + r * aStride, aStride, b, bOff, n, out, outOff + r);
-        for (; r < rows; r++) out[outOff + r] = dot(a, aOff + r * aStride, b, bOff, n);
-    }
-
-    /** Four rows of the double {@link #dots}: each the lane accumulation, lane tree (FOLD) and scalar tail of the double {@link #dot}. */
-    private static void dots4(double[] a, int aOff, int aStride, double[] b, int bOff, int n, double[] out, int outOff) {
-        int o0 = aOff, o1 = aOff + aStride, o2 = aOff + 2 * aStride, o3 = aOff + 3 * aStride;
-        DoubleVector c0 = DoubleVector.zero(D), c1 = c0, c2 = c0, c3 = c0;
-        int i = 0;
-        for (int ub = D.loopBound(n); i < ub; i += LD) {
-            DoubleVector vb = DoubleVector.fromArray(D, b, bOff + i);
-            c0 = DoubleVector.fromArray(D, a, o0 + i).fma(vb, c0);
-            c1 = DoubleVector.fromArray(D, a, o1 + i).fma(vb, c1);
-            c2 = DoubleVector.fromArray(D, a, o2 + i).fma(vb, c2);
-            c3 = DoubleVector.fromArray(D, a, o3 + i).fma(vb, c3);
-        }
-        if (LD >= 8) c0 = c0.add(c0.rearrange(DX4));
-        if (LD >= 4) c0 = c0.add(c0.rearrange(DX2));
-        if (LD >= 2) c0 = c0.add(c0.rearrange(DX1));
-        if (LD >= 8) c1 = c1.add(c1.rearrange(DX4));
-        if (LD >= 4) c1 = c1.add(c1.rearrange(DX2));
-        if (LD >= 2) c1 = c1.add(c1.rearrange(DX1));
-        if (LD >= 8) c2 = c2.add(c2.rearrange(DX4));
-        if (LD >= 4) c2 = c2.add(c2.rearrange(DX2));
-        if (LD >= 2) c2 = c2.add(c2.rearrange(DX1));
-        if (LD >= 8) c3 = c3.add(c3.rearrange(DX4));
-        if (LD >= 4) c3 = c3.add(c3.rearrange(DX2));
-        if (LD >= 2) c3 = c3.add(c3.rearrange(DX1));
-        double s0 = c0.lane(0), s1 = c1.lane(0), s2 = c2.lane(0), s3 = c3.lane(0); // FOLD
-        for (; i < n; i++) {
-            double vb = b[bOff + i];
-            s0 = Math.fma(a[o0 + i], vb, s0);
-            s1 = Math.fma(a[o1 + i], vb, s1);
-            s2 = Math.fma(a[o2 + i], vb, s2);
-            s3 = Math.fma(a[o3 + i], vb, s3);
-        }
-        out[outOff] = s0;
-        out[outOff + 1] = s1;
-        out[outOff + 2] = s2;
-        out[outOff + 3] = s3;
-    }
-
-    @Override
-    public void dots2(double[] a, int aOff, int aStride, int rows, double[] b, int bOff, int bOff2, int n, double[] out, int outOff, int outOff2) {
-        int r = 0;
-        if (D != null) for (; r + 4 <= rows; r += 4) dots2x4(a, aOff + r * aStride, aStride, b, bOff, bOff2, n, out, outOff + r, outOff2 + r);
-        for (; r < rows; r++) {
-            out[outOff + r] = dot(a, aOff + r * aStride, b, bOff, n);
-            out[outOff2 + r] = dot(a, aOff + r * aStride, b, bOff2, n);
-        }
-    }
-
-    /** Four a rows against two b rows: eight chains of the double {@link #dot}'s lane accumulation, fold and tail. */
-    private static void dots2x4(double[] a, int aOff, int aStride, double[] b, int bOff, int bOff2, int n, double[] out, int outOff, int outOff2) {
-        int o0 = aOff, o1 = aOff + aStride, o2 = aOff + 2 * aStride, o3 = aOff + 3 * aStride;
-        DoubleVector c0 = DoubleVector.zero(D), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
-        int i = 0;
-        for (int ub = D.loopBound(n); i < ub; i += LD) {
-            DoubleVector vb = DoubleVector.fromArray(D, b, bOff + i), wb = DoubleVector.fromArray(D, b, bOff2 + i);
-            DoubleVector a0 = DoubleVector.fromArray(D, a, o0 + i), a1 = DoubleVector.fromArray(D, a, o1 + i);
-            DoubleVector a2 = DoubleVector.fromArray(D, a, o2 + i), a3 = DoubleVector.fromArray(D, a, o3 + i);
-            c0 = a0.fma(vb, c0);
-            c1 = a1.fma(vb, c1);
-            c2 = a2.fma(vb, c2);
-            c3 = a3.fma(vb, c3);
-            d0 = a0.fma(wb, d0);
-            d1 = a1.fma(wb, d1);
-            d2 = a2.fma(wb, d2);
-            d3 = a3.fma(wb, d3);
-        }
-        if (LD >= 8) c0 = c0.add(c0.rearrange(DX4));
-        if (LD >= 4) c0 = c0.add(c0.rearrange(DX2));
-        if (LD >= 2) c0 = c0.add(c0.rearrange(DX1));
-        if (LD >= 8) c1 = c1.add(c1.rearrange(DX4));
-        if (LD >= 4) c1 = c1.add(c1.rearrange(DX2));
-        if (LD >= 2) c1 = c1.add(c1.rearrange(DX1));
-        if (LD >= 8) c2 = c2.add(c2.rearrange(DX4));
-        if (LD >= 4) c2 = c2.add(c2.rearrange(DX2));
-        if (LD >= 2) c2 = c2.add(c2.rearrange(DX1));
-        if (LD >= 8) c3 = c3.add(c3.rearrange(DX4));
-        if (LD >= 4) c3 = c3.add(c3.rearrange(DX2));
-        if (LD >= 2) c3 = c3.add(c3.rearrange(DX1));
-        if (LD >= 8) d0 = d0.add(d0.rearrange(DX4));
-        if (LD >= 4) d0 = d0.add(d0.rearrange(DX2));
-        if (LD >= 2) d0 = d0.add(d0.rearrange(DX1));
-        if (LD >= 8) d1 = d1.add(d1.rearrange(DX4));
-        if (LD >= 4) d1 = d1.add(d1.rearrange(DX2));
-        if (LD >= 2) d1 = d1.add(d1.rearrange(DX1));
-        if (LD >= 8) d2 = d2.add(d2.rearrange(DX4));
-        if (LD >= 4) d2 = d2.add(d2.rearrange(DX2));
-        if (LD >= 2) d2 = d2.add(d2.rearrange(DX1));
-        if (LD >= 8) d3 = d3.add(d3.rearrange(DX4));
-        if (LD >= 4) d3 = d3.add(d3.rearrange(DX2));
-        if (LD >= 2) d3 = d3.add(d3.rearrange(DX1));
-        double s0 = c0.lane(0), s1 = c1.lane(0), s2 = c2.lane(0), s3 = c3.lane(0); // FOLD
-        double t0 = d0.lane(0), t1 = d1.lane(0), t2 = d2.lane(0), t3 = d3.lane(0); // FOLD
-        for (; i < n; i++) {
-            double vb = b[bOff + i], wb = b[bOff2 + i];
-            s0 = Math.fma(a[o0 + i], vb, s0);
-            s1 = Math.fma(a[o1 + i], vb, s1);
-            s2 = Math.fma(a[o2 + i], vb, s2);
-            s3 = Math.fma(a[o3 + i], vb, s3);
-            t0 = Math.fma(a[o0 + i], wb, t0);
-            t1 = Math.fma(a[o1 + i], wb, t1);
-            t2 = Math.fma(a[o2 + i], wb, t2);
-            t3 = Math.fma(a[o3 + i], wb, t3);
-        }
-        out[outOff] = s0;
-        out[outOff + 1] = s1;
-        out[outOff + 2] = s2;
-        out[outOff + 3] = s3;
-        out[outOff2] = t0;
-        out[outOff2 + 1] = t1;
-        out[outOff2 + 2] = t2;
-        out[outOff2 + 3] = t3;
-    }
-
-    @Override
     public void scale(float[] x, int off, int n, float s) {
         int i = 0;
         if (F != null) {
             for (int ub = F.loopBound(n); i < ub; i += L) FloatVector.fromArray(F, x, off + i).mul(s).intoArray(x, off + i);
         }
         for (; i < n; i++) x[off + i] *= s;
+    }
+
+    @Override
+    public void indexScores(float[] keys, int key0, int n, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] out, int outOff) {
+        if (F == null || L > KEY_TILE) {
+            indexScoresScalar(keys, key0, n, dim, q, qOff, heads, w, wOff, out, outOff);
+            return;
+        }
+        float[] last = new float[2 * L];
+        for (int j = 0; j < n; j += 2 * L) {
+            int kb = key0 + j, kb1 = kb + L;
+            int o0 = (kb / KEY_TILE) * KEY_TILE * dim + kb % KEY_TILE, o1 = (kb1 / KEY_TILE) * KEY_TILE * dim + kb1 % KEY_TILE;
+            FloatVector zero = FloatVector.zero(F), s0 = zero, s1 = zero;
+            int h = 0;
+            for (; h + 4 <= heads; h += 4) { // four heads x two key vectors: eight independent chains per loaded key vector
+                int q0 = qOff + h * dim, q1 = q0 + dim, q2 = q1 + dim, q3 = q2 + dim;
+                FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+                for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
+                    FloatVector k0 = FloatVector.fromArray(F, keys, o0 + kd), k1 = FloatVector.fromArray(F, keys, o1 + kd);
+                    FloatVector v0 = FloatVector.broadcast(F, q[q0 + d]), v1 = FloatVector.broadcast(F, q[q1 + d]);
+                    FloatVector v2 = FloatVector.broadcast(F, q[q2 + d]), v3 = FloatVector.broadcast(F, q[q3 + d]);
+                    a0 = k0.fma(v0, a0);
+                    b0 = k1.fma(v0, b0);
+                    a1 = k0.fma(v1, a1);
+                    b1 = k1.fma(v1, b1);
+                    a2 = k0.fma(v2, a2);
+                    b2 = k1.fma(v2, b2);
+                    a3 = k0.fma(v3, a3);
+                    b3 = k1.fma(v3, b3);
+                }
+                FloatVector w0 = FloatVector.broadcast(F, w[wOff + h]), w1 = FloatVector.broadcast(F, w[wOff + h + 1]);
+                FloatVector w2 = FloatVector.broadcast(F, w[wOff + h + 2]), w3 = FloatVector.broadcast(F, w[wOff + h + 3]);
+                s0 = a0.max(zero).fma(w0, s0);
+                s1 = b0.max(zero).fma(w0, s1);
+                s0 = a1.max(zero).fma(w1, s0);
+                s1 = b1.max(zero).fma(w1, s1);
+                s0 = a2.max(zero).fma(w2, s0);
+                s1 = b2.max(zero).fma(w2, s1);
+                s0 = a3.max(zero).fma(w3, s0);
+                s1 = b3.max(zero).fma(w3, s1);
+            }
+            for (; h < heads; h++) {
+                int q0 = qOff + h * dim;
+                FloatVector a0 = zero, b0 = zero;
+                for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
+                    FloatVector v0 = FloatVector.broadcast(F, q[q0 + d]);
+                    a0 = FloatVector.fromArray(F, keys, o0 + kd).fma(v0, a0);
+                    b0 = FloatVector.fromArray(F, keys, o1 + kd).fma(v0, b0);
+                }
+                FloatVector w0 = FloatVector.broadcast(F, w[wOff + h]);
+                s0 = a0.max(zero).fma(w0, s0);
+                s1 = b0.max(zero).fma(w0, s1);
+            }
+            if (j + 2 * L <= n) {
+                s0.intoArray(out, outOff + j);
+                s1.intoArray(out, outOff + j + L);
+            } else { // the last, partial pass: its lanes past n are dropped
+                s0.intoArray(last, 0);
+                s1.intoArray(last, L);
+                System.arraycopy(last, 0, out, outOff + j, n - j);
+            }
+        }
+    }
+
+    /** {@link #indexScores} one key at a time: the sequence each vector lane performs. */
+    private static void indexScoresScalar(float[] keys, int key0, int n, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] out, int outOff) {
+        for (int j = 0; j < n; j++) {
+            int s = key0 + j, o = (s / KEY_TILE) * KEY_TILE * dim + s % KEY_TILE;
+            float sum = 0f;
+            for (int h = 0; h < heads; h++) {
+                float dot = 0f;
+                for (int d = 0; d < dim; d++) dot = Math.fma(keys[o + d * KEY_TILE], q[qOff + h * dim + d], dot);
+                sum = Math.fma(Math.max(dot, 0f), w[wOff + h], sum);
+            }
+            out[outOff + j] = sum;
+        }
     }
 }

@@ -65,39 +65,38 @@ class SimdKernelOrderTest {
     }
 
     /**
-     * The double dots (the indexer's fp8 scores, a tile of keys against one head's q) are the single double dots bit
-     * for bit, at every width, on values whose sums are not exact (so an order change would show), before outOff
-     * untouched; and the two-row dots2 likewise.
+     * The indexer's score kernel: every key's score is the scalar sequence (per head an FMA chain over the dims from
+     * +0, ReLU, an FMA chain over the heads from +0) bit for bit, at every width, for any key range starting on a
+     * tile, any head count (groups of four and the rest) and any key count (partial passes); outputs outside the
+     * range untouched. Values are Gaussian, so the sums round and an order change would show.
      */
-    @Property(tries = 30, seed = "29")
-    void batchedDoubleDotsAreTheSingleDots(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
-                                           @ForAll @IntRange(min = 1, max = 11) int rows) {
+    @Property(tries = 30, seed = "31")
+    void indexScoresAreTheScalarSequenceAtEveryWidth(@ForAll long seed, @ForAll @IntRange(min = 1, max = 100) int n,
+                                                     @ForAll @IntRange(min = 1, max = 9) int heads, @ForAll @IntRange(min = 0, max = 3) int tile) {
         Random rnd = new Random(seed);
-        int stride = n + 3, aOff = 2, bOff = 5;
-        double[] a = new double[aOff + rows * stride], b = new double[bOff + n];
-        for (int i = 0; i < a.length; i++) a[i] = rnd.nextGaussian();
-        for (int i = 0; i < b.length; i++) b[i] = rnd.nextGaussian() * 1e6;
+        int dim = 8 + rnd.nextInt(40), key0 = tile * SimdAttentionKernels.KEY_TILE;
+        int padded = key0 + (n + 31) / 32 * 32; // the layout holds n rounded up to 32 keys from key0
+        float[] rows = SimdTestData.gaussian(rnd, padded * dim, 1f), keys = new float[padded * dim];
+        for (int s = 0; s < padded; s++) for (int d = 0; d < dim; d++) keys[SimdAttentionKernels.tiled(s, d, dim)] = rows[s * dim + d];
+        int qOff = 3, wOff = 2;
+        float[] q = SimdTestData.gaussian(rnd, qOff + heads * dim, 1f), w = SimdTestData.gaussian(rnd, wOff + heads, 1f);
+        float[] expected = new float[n];
+        for (int j = 0; j < n; j++) {
+            float sum = 0f;
+            for (int h = 0; h < heads; h++) {
+                float dot = 0f;
+                for (int d = 0; d < dim; d++) dot = Math.fma(q[qOff + h * dim + d], rows[(key0 + j) * dim + d], dot);
+                sum = Math.fma(w[wOff + h], Math.max(dot, 0f), sum);
+            }
+            expected[j] = sum;
+        }
         for (int bits : SimdSpecies.supportedBits()) {
-            double[] out = new double[rows + 1];
-            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dots(a, aOff, stride, rows, b, bOff, n, out, 1));
-            for (int r = 0; r < rows; r++) {
-                int row = aOff + r * stride;
-                double single = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff, n));
-                assertEquals(single, out[1 + r], 0.0, "row " + r + ", width " + bits);
-            }
-            assertEquals(0.0, out[0], 0.0, "dots wrote before outOff");
-            // against two b rows at once (the second at bOff + 1): each output the single dot of its pair
-            double[] pair = new double[2 * rows + 1];
-            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dots2(a, aOff, stride, rows, b, bOff, bOff - 1, n - 1 > 0 ? n - 1 : n, pair, 1, 1 + rows));
-            int m = n - 1 > 0 ? n - 1 : n;
-            for (int r = 0; r < rows; r++) {
-                int row = aOff + r * stride;
-                double first = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff, m));
-                double second = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff - 1, m));
-                assertEquals(first, pair[1 + r], 0.0, "dots2 first, row " + r + ", width " + bits);
-                assertEquals(second, pair[1 + rows + r], 0.0, "dots2 second, row " + r + ", width " + bits);
-            }
-            assertEquals(0.0, pair[0], 0.0, "dots2 wrote before outOff");
+            float[] out = new float[n + 2];
+            out[0] = out[n + 1] = 7f;
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().indexScores(keys, key0, n, dim, q, qOff, heads, w, wOff, out, 1));
+            for (int j = 0; j < n; j++) assertEquals(expected[j], out[1 + j], 0f, "key " + (key0 + j) + ", width " + bits);
+            assertEquals(7f, out[0], 0f, "wrote before outOff");
+            assertEquals(7f, out[n + 1], 0f, "wrote past n");
         }
     }
 
