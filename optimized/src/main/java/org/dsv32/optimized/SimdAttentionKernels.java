@@ -38,6 +38,26 @@ interface SimdAttentionKernels {
      */
     void dots(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff);
 
+    /**
+     * The float {@link #dots} of the same a rows against two b rows, b at bOff and bOff2: out[outOff + r] against the
+     * first, out[outOff2 + r] against the second; bitwise the separate {@link #dot}s, each load of an a row shared
+     * by both (the absorbed MLA's q~ rows against two cached latents: eight independent FMA chains, where one b row
+     * gives four).
+     */
+    void dots2(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int bOff2, int n, float[] out, int outOff, int outOff2);
+
+    /**
+     * Weighted sums of gathered rows: for r in [0, rows) and i in [0, n),
+     * {@code y[yOff + r * yStride + i] = fma chain over j = 0 .. m-1 ascending of p[pOff + r * pStride + j] * x[idx[idxOff + j] * xStride + i]},
+     * starting from y's value when {@code accumulate}, else from +0 (y is MODIFIED): bitwise the same as calling
+     * {@link #axpy}(p_rj, x, idx[idxOff + j] * xStride, y_r, ...) for j ascending (after zeroing y's rows unless
+     * accumulating), with the rows' sums held in registers across the m gathered x rows (the absorbed MLA's o~ = sum_j
+     * p_j c_kv(s_j) of four heads at once, each latent loaded once for the four). A chain split into consecutive
+     * calls, the later ones accumulating, gives the same bits as one call.
+     */
+    void gatherSums(float[] p, int pOff, int pStride, int rows, int[] idx, int idxOff, int m, float[] x, int xStride,
+                    float[] y, int yOff, int yStride, int n, boolean accumulate);
+
     /** x_i *= s (x is MODIFIED). */
     void scale(float[] x, int off, int n, float s);
 

@@ -164,6 +164,164 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     @Override
+    public void dots2(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int bOff2, int n, float[] out, int outOff, int outOff2) {
+        int r = 0;
+        if (F != null) for (; r + 4 <= rows; r += 4) dots2x4(a, aOff + r * aStride, aStride, b, bOff, bOff2, n, out, outOff + r, outOff2 + r);
+        for (; r < rows; r++) {
+            out[outOff + r] = dot(a, aOff + r * aStride, b, bOff, n);
+            out[outOff2 + r] = dot(a, aOff + r * aStride, b, bOff2, n);
+        }
+    }
+
+    /** Four a rows against two b rows: eight chains of {@link #dot}'s lane accumulation, fold (FOLD) and tail. */
+    private static void dots2x4(float[] a, int aOff, int aStride, float[] b, int bOff, int bOff2, int n, float[] out, int outOff, int outOff2) {
+        int o0 = aOff, o1 = aOff + aStride, o2 = aOff + 2 * aStride, o3 = aOff + 3 * aStride;
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector vb = FloatVector.fromArray(F, b, bOff + i), wb = FloatVector.fromArray(F, b, bOff2 + i);
+            FloatVector a0 = FloatVector.fromArray(F, a, o0 + i), a1 = FloatVector.fromArray(F, a, o1 + i);
+            FloatVector a2 = FloatVector.fromArray(F, a, o2 + i), a3 = FloatVector.fromArray(F, a, o3 + i);
+            c0 = a0.fma(vb, c0);
+            d0 = a0.fma(wb, d0);
+            c1 = a1.fma(vb, c1);
+            d1 = a1.fma(wb, d1);
+            c2 = a2.fma(vb, c2);
+            d2 = a2.fma(wb, d2);
+            c3 = a3.fma(vb, c3);
+            d3 = a3.fma(wb, d3);
+        }
+        if (L >= 16) c0 = c0.add(c0.rearrange(FX8));
+        if (L >= 8) c0 = c0.add(c0.rearrange(FX4));
+        if (L >= 4) c0 = c0.add(c0.rearrange(FX2));
+        if (L >= 2) c0 = c0.add(c0.rearrange(FX1));
+        if (L >= 16) c1 = c1.add(c1.rearrange(FX8));
+        if (L >= 8) c1 = c1.add(c1.rearrange(FX4));
+        if (L >= 4) c1 = c1.add(c1.rearrange(FX2));
+        if (L >= 2) c1 = c1.add(c1.rearrange(FX1));
+        if (L >= 16) c2 = c2.add(c2.rearrange(FX8));
+        if (L >= 8) c2 = c2.add(c2.rearrange(FX4));
+        if (L >= 4) c2 = c2.add(c2.rearrange(FX2));
+        if (L >= 2) c2 = c2.add(c2.rearrange(FX1));
+        if (L >= 16) c3 = c3.add(c3.rearrange(FX8));
+        if (L >= 8) c3 = c3.add(c3.rearrange(FX4));
+        if (L >= 4) c3 = c3.add(c3.rearrange(FX2));
+        if (L >= 2) c3 = c3.add(c3.rearrange(FX1));
+        if (L >= 16) d0 = d0.add(d0.rearrange(FX8));
+        if (L >= 8) d0 = d0.add(d0.rearrange(FX4));
+        if (L >= 4) d0 = d0.add(d0.rearrange(FX2));
+        if (L >= 2) d0 = d0.add(d0.rearrange(FX1));
+        if (L >= 16) d1 = d1.add(d1.rearrange(FX8));
+        if (L >= 8) d1 = d1.add(d1.rearrange(FX4));
+        if (L >= 4) d1 = d1.add(d1.rearrange(FX2));
+        if (L >= 2) d1 = d1.add(d1.rearrange(FX1));
+        if (L >= 16) d2 = d2.add(d2.rearrange(FX8));
+        if (L >= 8) d2 = d2.add(d2.rearrange(FX4));
+        if (L >= 4) d2 = d2.add(d2.rearrange(FX2));
+        if (L >= 2) d2 = d2.add(d2.rearrange(FX1));
+        if (L >= 16) d3 = d3.add(d3.rearrange(FX8));
+        if (L >= 8) d3 = d3.add(d3.rearrange(FX4));
+        if (L >= 4) d3 = d3.add(d3.rearrange(FX2));
+        if (L >= 2) d3 = d3.add(d3.rearrange(FX1));
+        float s0 = c0.lane(0), s1 = c1.lane(0), s2 = c2.lane(0), s3 = c3.lane(0); // FOLD
+        float t0 = d0.lane(0), t1 = d1.lane(0), t2 = d2.lane(0), t3 = d3.lane(0); // FOLD
+        for (; i < n; i++) {
+            float vb = b[bOff + i], wb = b[bOff2 + i];
+            s0 = Math.fma(a[o0 + i], vb, s0);
+            s1 = Math.fma(a[o1 + i], vb, s1);
+            s2 = Math.fma(a[o2 + i], vb, s2);
+            s3 = Math.fma(a[o3 + i], vb, s3);
+            t0 = Math.fma(a[o0 + i], wb, t0);
+            t1 = Math.fma(a[o1 + i], wb, t1);
+            t2 = Math.fma(a[o2 + i], wb, t2);
+            t3 = Math.fma(a[o3 + i], wb, t3);
+        }
+        out[outOff] = s0;
+        out[outOff + 1] = s1;
+        out[outOff + 2] = s2;
+        out[outOff + 3] = s3;
+        out[outOff2] = t0;
+        out[outOff2 + 1] = t1;
+        out[outOff2 + 2] = t2;
+        out[outOff2 + 3] = t3;
+    }
+
+    @Override
+    public void gatherSums(float[] p, int pOff, int pStride, int rows, int[] idx, int idxOff, int m, float[] x, int xStride,
+                           float[] y, int yOff, int yStride, int n, boolean accumulate) {
+        int r = 0;
+        if (F != null) {
+            int ub = F.loopBound(n);
+            for (; r + 4 <= rows; r += 4) {
+                int i = 0;
+                for (; i + 2 * L <= ub; i += 2 * L) {
+                    gatherSums4x2(p, pOff + r * pStride, pStride, idx, idxOff, m, x, xStride, y, yOff + r * yStride + i, yStride, i, accumulate);
+                }
+                for (int q = 0; q < 4; q++) gatherSumsRow(p, pOff + (r + q) * pStride, idx, idxOff, m, x, xStride, y, yOff + (r + q) * yStride, i, n, accumulate);
+            }
+        }
+        for (; r < rows; r++) gatherSumsRow(p, pOff + r * pStride, idx, idxOff, m, x, xStride, y, yOff + r * yStride, 0, n, accumulate);
+    }
+
+    /** {@link #gatherSums} of four rows on the 2L values from column i0 (y at yOff is row 0's column i0). */
+    private static void gatherSums4x2(float[] p, int pOff, int pStride, int[] idx, int idxOff, int m, float[] x, int xStride,
+                                      float[] y, int yOff, int yStride, int i0, boolean accumulate) {
+        int y1 = yOff + yStride, y2 = y1 + yStride, y3 = y2 + yStride;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        if (accumulate) {
+            a0 = FloatVector.fromArray(F, y, yOff);
+            a1 = FloatVector.fromArray(F, y, yOff + L);
+            b0 = FloatVector.fromArray(F, y, y1);
+            b1 = FloatVector.fromArray(F, y, y1 + L);
+            c0 = FloatVector.fromArray(F, y, y2);
+            c1 = FloatVector.fromArray(F, y, y2 + L);
+            d0 = FloatVector.fromArray(F, y, y3);
+            d1 = FloatVector.fromArray(F, y, y3 + L);
+        }
+        int p1 = pOff + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
+        for (int j = 0; j < m; j++) {
+            int xo = idx[idxOff + j] * xStride + i0;
+            FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + L);
+            FloatVector w0 = FloatVector.broadcast(F, p[pOff + j]), w1 = FloatVector.broadcast(F, p[p1 + j]);
+            FloatVector w2 = FloatVector.broadcast(F, p[p2 + j]), w3 = FloatVector.broadcast(F, p[p3 + j]);
+            a0 = x0.fma(w0, a0);
+            a1 = x1.fma(w0, a1);
+            b0 = x0.fma(w1, b0);
+            b1 = x1.fma(w1, b1);
+            c0 = x0.fma(w2, c0);
+            c1 = x1.fma(w2, c1);
+            d0 = x0.fma(w3, d0);
+            d1 = x1.fma(w3, d1);
+        }
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
+        b0.intoArray(y, y1);
+        b1.intoArray(y, y1 + L);
+        c0.intoArray(y, y2);
+        c1.intoArray(y, y2 + L);
+        d0.intoArray(y, y3);
+        d1.intoArray(y, y3 + L);
+    }
+
+    /** {@link #gatherSums} of one row on columns [i0, n): whole vectors, then scalar. */
+    private static void gatherSumsRow(float[] p, int pOff, int[] idx, int idxOff, int m, float[] x, int xStride, float[] y, int yOff,
+                                      int i0, int n, boolean accumulate) {
+        int i = i0;
+        if (F != null) {
+            for (int ub = F.loopBound(n); i < ub; i += L) {
+                FloatVector acc = accumulate ? FloatVector.fromArray(F, y, yOff + i) : FloatVector.zero(F);
+                for (int j = 0; j < m; j++) acc = FloatVector.fromArray(F, x, idx[idxOff + j] * xStride + i).fma(FloatVector.broadcast(F, p[pOff + j]), acc);
+                acc.intoArray(y, yOff + i);
+            }
+        }
+        for (; i < n; i++) {
+            float acc = accumulate ? y[yOff + i] : 0f;
+            for (int j = 0; j < m; j++) acc = Math.fma(x[idx[idxOff + j] * xStride + i], p[pOff + j], acc);
+            y[yOff + i] = acc;
+        }
+    }
+
+    @Override
     public void scale(float[] x, int off, int n, float s) {
         int i = 0;
         if (F != null) {

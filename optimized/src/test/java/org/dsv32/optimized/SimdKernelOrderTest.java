@@ -100,6 +100,69 @@ class SimdKernelOrderTest {
         }
     }
 
+    /** The float dots against two b rows at once are the single dots bit for bit, at every width, before outOff untouched. */
+    @Property(tries = 30, seed = "37")
+    void pairedDotsAreTheSingleDots(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
+                                    @ForAll @IntRange(min = 1, max = 11) int rows) {
+        Random rnd = new Random(seed);
+        int stride = n + 3, aOff = 2, bOff = 5, bOff2 = bOff + n + 1;
+        float[] a = SimdTestData.gaussian(rnd, aOff + rows * stride, 1f), b = SimdTestData.gaussian(rnd, bOff2 + n, 100f);
+        for (int bits : SimdSpecies.supportedBits()) {
+            float[] pair = new float[2 * rows + 1];
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dots2(a, aOff, stride, rows, b, bOff, bOff2, n, pair, 1, 1 + rows));
+            for (int r = 0; r < rows; r++) {
+                int row = aOff + r * stride;
+                float first = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff, n));
+                float second = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff2, n));
+                assertEquals(first, pair[1 + r], 0f, "first, row " + r + ", width " + bits);
+                assertEquals(second, pair[1 + rows + r], 0f, "second, row " + r + ", width " + bits);
+            }
+            assertEquals(0f, pair[0], 0f, "dots2 wrote before outOff");
+        }
+    }
+
+    /**
+     * gatherSums is the chain of axpys over the gathered rows (the absorbed MLA's o~ before it): each y element the
+     * FMA chain over j ascending from +0, the same bits at every width and for any row count (blocks of four and the
+     * rest), columns past n and rows' padding untouched; and the chain split at {@code split} into a call from +0
+     * and an accumulating one gives the same bits.
+     */
+    @Property(tries = 30, seed = "43")
+    void gatherSumsIsTheChainOfAxpys(@ForAll long seed, @ForAll @IntRange(min = 1, max = 200) int n,
+                                     @ForAll @IntRange(min = 1, max = 9) int rows, @ForAll @IntRange(min = 0, max = 40) int m,
+                                     @ForAll @IntRange(min = 0, max = 40) int split) {
+        Random rnd = new Random(seed);
+        int cut = Math.min(split, m);
+        int xStride = n + 5, xRows = 50, pOff = 1, pStride = m + 2, yOff = 3, yStride = n + 4, idxOff = 2;
+        float[] x = SimdTestData.gaussian(rnd, xRows * xStride, 1f), p = SimdTestData.gaussian(rnd, pOff + rows * pStride, 1f);
+        int[] idx = new int[idxOff + m];
+        for (int j = 0; j < m; j++) idx[idxOff + j] = rnd.nextInt(xRows);
+        float[] expected = new float[yOff + rows * yStride];
+        java.util.Arrays.fill(expected, 9f);
+        for (int r = 0; r < rows; r++) {
+            java.util.Arrays.fill(expected, yOff + r * yStride, yOff + r * yStride + n, 0f);
+            for (int j = 0; j < m; j++) {
+                for (int i = 0; i < n; i++) {
+                    int e = yOff + r * yStride + i;
+                    expected[e] = Math.fma(x[idx[idxOff + j] * xStride + i], p[pOff + r * pStride + j], expected[e]);
+                }
+            }
+        }
+        for (int bits : SimdSpecies.supportedBits()) {
+            float[] y = new float[expected.length], z = new float[expected.length];
+            java.util.Arrays.fill(y, 9f);
+            java.util.Arrays.fill(z, 9f);
+            SimdSpecies.withBits(bits, () -> {
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                k.gatherSums(p, pOff, pStride, rows, idx, idxOff, m, x, xStride, y, yOff, yStride, n, false);
+                k.gatherSums(p, pOff, pStride, rows, idx, idxOff, cut, x, xStride, z, yOff, yStride, n, false);
+                k.gatherSums(p, pOff + cut, pStride, rows, idx, idxOff + cut, m - cut, x, xStride, z, yOff, yStride, n, true);
+            });
+            for (int i = 0; i < y.length; i++) assertEquals(expected[i], y[i], 0f, "element " + i + ", width " + bits);
+            for (int i = 0; i < z.length; i++) assertEquals(expected[i], z[i], 0f, "split at " + cut + ", element " + i + ", width " + bits);
+        }
+    }
+
     /** y_i = fma(x_{r,i}, alpha_r, y_i) for r ascending: the per-element FMA chain of repeated axpys. */
     @Property(tries = 30, seed = "23")
     void axpyRowsIsTheChainOfAxpys(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
