@@ -336,60 +336,127 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
             indexScoresScalar(keys, key0, n, dim, q, qOff, heads, w, wOff, out, outOff);
             return;
         }
-        float[] last = new float[2 * L];
+        float[] sums = new float[2 * L];
         for (int j = 0; j < n; j += 2 * L) {
             int kb = key0 + j, kb1 = kb + L;
             int o0 = (kb / KEY_TILE) * KEY_TILE * dim + kb % KEY_TILE, o1 = (kb1 / KEY_TILE) * KEY_TILE * dim + kb1 % KEY_TILE;
-            FloatVector zero = FloatVector.zero(F), s0 = zero, s1 = zero;
             int h = 0;
-            for (; h + 4 <= heads; h += 4) { // four heads x two key vectors: eight independent chains per loaded key vector
-                int q0 = qOff + h * dim, q1 = q0 + dim, q2 = q1 + dim, q3 = q2 + dim;
-                FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
-                for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
-                    FloatVector k0 = FloatVector.fromArray(F, keys, o0 + kd), k1 = FloatVector.fromArray(F, keys, o1 + kd);
-                    FloatVector v0 = FloatVector.broadcast(F, q[q0 + d]), v1 = FloatVector.broadcast(F, q[q1 + d]);
-                    FloatVector v2 = FloatVector.broadcast(F, q[q2 + d]), v3 = FloatVector.broadcast(F, q[q3 + d]);
-                    a0 = k0.fma(v0, a0);
-                    b0 = k1.fma(v0, b0);
-                    a1 = k0.fma(v1, a1);
-                    b1 = k1.fma(v1, b1);
-                    a2 = k0.fma(v2, a2);
-                    b2 = k1.fma(v2, b2);
-                    a3 = k0.fma(v3, a3);
-                    b3 = k1.fma(v3, b3);
+            if (L >= 16 && heads % 8 == 0) { // the real model's 64 heads with 32 vector registers: eight per pass, sums in registers
+                FloatVector z = FloatVector.zero(F), s0 = z, s1 = z;
+                for (; h < heads; h += 8) {
+                    int qh = qOff + h * dim, wh = wOff + h;
+                    FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+                    FloatVector e0 = z, e1 = z, f0 = z, f1 = z, g0 = z, g1 = z, i0 = z, i1 = z;
+                    for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
+                        FloatVector k0 = FloatVector.fromArray(F, keys, o0 + kd), k1 = FloatVector.fromArray(F, keys, o1 + kd);
+                        FloatVector v = FloatVector.broadcast(F, q[qh + d]);
+                        a0 = k0.fma(v, a0);
+                        a1 = k1.fma(v, a1);
+                        v = FloatVector.broadcast(F, q[qh + dim + d]);
+                        b0 = k0.fma(v, b0);
+                        b1 = k1.fma(v, b1);
+                        v = FloatVector.broadcast(F, q[qh + 2 * dim + d]);
+                        c0 = k0.fma(v, c0);
+                        c1 = k1.fma(v, c1);
+                        v = FloatVector.broadcast(F, q[qh + 3 * dim + d]);
+                        d0 = k0.fma(v, d0);
+                        d1 = k1.fma(v, d1);
+                        v = FloatVector.broadcast(F, q[qh + 4 * dim + d]);
+                        e0 = k0.fma(v, e0);
+                        e1 = k1.fma(v, e1);
+                        v = FloatVector.broadcast(F, q[qh + 5 * dim + d]);
+                        f0 = k0.fma(v, f0);
+                        f1 = k1.fma(v, f1);
+                        v = FloatVector.broadcast(F, q[qh + 6 * dim + d]);
+                        g0 = k0.fma(v, g0);
+                        g1 = k1.fma(v, g1);
+                        v = FloatVector.broadcast(F, q[qh + 7 * dim + d]);
+                        i0 = k0.fma(v, i0);
+                        i1 = k1.fma(v, i1);
+                    }
+                    FloatVector wv = FloatVector.broadcast(F, w[wh]);
+                    s0 = a0.max(z).fma(wv, s0);
+                    s1 = a1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 1]);
+                    s0 = b0.max(z).fma(wv, s0);
+                    s1 = b1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 2]);
+                    s0 = c0.max(z).fma(wv, s0);
+                    s1 = c1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 3]);
+                    s0 = d0.max(z).fma(wv, s0);
+                    s1 = d1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 4]);
+                    s0 = e0.max(z).fma(wv, s0);
+                    s1 = e1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 5]);
+                    s0 = f0.max(z).fma(wv, s0);
+                    s1 = f1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 6]);
+                    s0 = g0.max(z).fma(wv, s0);
+                    s1 = g1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 7]);
+                    s0 = i0.max(z).fma(wv, s0);
+                    s1 = i1.max(z).fma(wv, s1);
                 }
-                FloatVector w0 = FloatVector.broadcast(F, w[wOff + h]), w1 = FloatVector.broadcast(F, w[wOff + h + 1]);
-                FloatVector w2 = FloatVector.broadcast(F, w[wOff + h + 2]), w3 = FloatVector.broadcast(F, w[wOff + h + 3]);
-                s0 = a0.max(zero).fma(w0, s0);
-                s1 = b0.max(zero).fma(w0, s1);
-                s0 = a1.max(zero).fma(w1, s0);
-                s1 = b1.max(zero).fma(w1, s1);
-                s0 = a2.max(zero).fma(w2, s0);
-                s1 = b2.max(zero).fma(w2, s1);
-                s0 = a3.max(zero).fma(w3, s0);
-                s1 = b3.max(zero).fma(w3, s1);
+                s0.intoArray(sums, 0);
+                s1.intoArray(sums, L);
+            } else { // other head counts and widths: four heads per pass (eight chains), then one at a time
+                java.util.Arrays.fill(sums, 0f);
+                for (; h + 4 <= heads; h += 4) indexHeads4(keys, o0, o1, dim, q, qOff + h * dim, w, wOff + h, sums);
+                for (; h < heads; h++) indexHeads1(keys, o0, o1, dim, q, qOff + h * dim, w[wOff + h], sums);
             }
-            for (; h < heads; h++) {
-                int q0 = qOff + h * dim;
-                FloatVector a0 = zero, b0 = zero;
-                for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
-                    FloatVector v0 = FloatVector.broadcast(F, q[q0 + d]);
-                    a0 = FloatVector.fromArray(F, keys, o0 + kd).fma(v0, a0);
-                    b0 = FloatVector.fromArray(F, keys, o1 + kd).fma(v0, b0);
-                }
-                FloatVector w0 = FloatVector.broadcast(F, w[wOff + h]);
-                s0 = a0.max(zero).fma(w0, s0);
-                s1 = b0.max(zero).fma(w0, s1);
-            }
-            if (j + 2 * L <= n) {
-                s0.intoArray(out, outOff + j);
-                s1.intoArray(out, outOff + j + L);
-            } else { // the last, partial pass: its lanes past n are dropped
-                s0.intoArray(last, 0);
-                s1.intoArray(last, L);
-                System.arraycopy(last, 0, out, outOff + j, n - j);
-            }
+            System.arraycopy(sums, 0, out, outOff + j, Math.min(2 * L, n - j)); // lanes past n dropped
         }
+    }
+
+    /** Four heads of {@link #indexScores}, on the two key vectors at o0 and o1: eight dot chains, then each head's ReLU term added to the running sums (sums[0, L) for o0's keys, [L, 2L) for o1's), heads in ascending order. */
+    private static void indexHeads4(float[] keys, int o0, int o1, int dim, float[] q, int qh, float[] w, int wh, float[] sums) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+        for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
+            FloatVector k0 = FloatVector.fromArray(F, keys, o0 + kd), k1 = FloatVector.fromArray(F, keys, o1 + kd);
+            FloatVector v = FloatVector.broadcast(F, q[qh + d]);
+            a0 = k0.fma(v, a0);
+            a1 = k1.fma(v, a1);
+            v = FloatVector.broadcast(F, q[qh + dim + d]);
+            b0 = k0.fma(v, b0);
+            b1 = k1.fma(v, b1);
+            v = FloatVector.broadcast(F, q[qh + 2 * dim + d]);
+            c0 = k0.fma(v, c0);
+            c1 = k1.fma(v, c1);
+            v = FloatVector.broadcast(F, q[qh + 3 * dim + d]);
+            d0 = k0.fma(v, d0);
+            d1 = k1.fma(v, d1);
+        }
+        FloatVector s0 = FloatVector.fromArray(F, sums, 0), s1 = FloatVector.fromArray(F, sums, L);
+        FloatVector wv = FloatVector.broadcast(F, w[wh]);
+        s0 = a0.max(z).fma(wv, s0);
+        s1 = a1.max(z).fma(wv, s1);
+        wv = FloatVector.broadcast(F, w[wh + 1]);
+        s0 = b0.max(z).fma(wv, s0);
+        s1 = b1.max(z).fma(wv, s1);
+        wv = FloatVector.broadcast(F, w[wh + 2]);
+        s0 = c0.max(z).fma(wv, s0);
+        s1 = c1.max(z).fma(wv, s1);
+        wv = FloatVector.broadcast(F, w[wh + 3]);
+        s0 = d0.max(z).fma(wv, s0);
+        s1 = d1.max(z).fma(wv, s1);
+        s0.intoArray(sums, 0);
+        s1.intoArray(sums, L);
+    }
+
+    /** One head of {@link #indexScores}, as {@link #indexHeads4}: two chains. */
+    private static void indexHeads1(float[] keys, int o0, int o1, int dim, float[] q, int qh, float wh, float[] sums) {
+        FloatVector z = FloatVector.zero(F), a0 = z, a1 = z;
+        for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
+            FloatVector v = FloatVector.broadcast(F, q[qh + d]);
+            a0 = FloatVector.fromArray(F, keys, o0 + kd).fma(v, a0);
+            a1 = FloatVector.fromArray(F, keys, o1 + kd).fma(v, a1);
+        }
+        FloatVector wv = FloatVector.broadcast(F, wh);
+        a0.max(z).fma(wv, FloatVector.fromArray(F, sums, 0)).intoArray(sums, 0);
+        a1.max(z).fma(wv, FloatVector.fromArray(F, sums, L)).intoArray(sums, L);
     }
 
     /** {@link #indexScores} one key at a time: the sequence each vector lane performs. */
