@@ -46,7 +46,7 @@ import org.dsv32.spec.weights.Weight;
  * indexer's, which still runs and caches its keys. The cache receives the latents and k_pe exactly as the contract
  * says (float64 rows; in fp8 mode the exact dequantised values); the float32 mirror ({@link SimdCacheMirror}) is
  * what this operation reads. In bf16 mode the rounding points of spec/SEMANTICS.md §5c are those of
- * {@code ReferenceMla}, each form its own. Parallel units are heads (absorbed) or (token, head) pairs (naive), each computed in a
+ * {@code ReferenceMla}, each form its own. Parallel units are groups of heads (absorbed; any grouping gives the same bits) or (token, head) pairs (naive), each computed in a
  * fixed order: results do not depend on the thread count. Modifies only the cache.
  */
 public final class SimdMla implements MlaAttentionOp {
@@ -180,7 +180,7 @@ public final class SimdMla implements MlaAttentionOp {
         mirror.appendLatents(cache, latent, exact, kPe, tokens);
     }
 
-    /** Absorbed form, one parallel unit per head: returns [T][H*v]. */
+    /** Absorbed form, one parallel unit per group of heads: returns [T][H*v]. */
     private float[] absorbed(float[] q, float[] qPe, int[][] attended, AttentionWeights w, SimdCacheMirror mirror) {
         int tokens = attended.length, heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
         int vDim = config.vHeadDim(), rank = config.kvLoraRank(), width = nope + rope, kvWidth = nope + vDim;
