@@ -4,7 +4,9 @@ package org.dsv32.optimized;
  * Vector kernels of the layer operations (attention, indexer) for one vector width: obtain with {@link #current()}.
  * Dot products accumulate per lane with FMA, reduce the lanes once in a fixed tree order (never reduceLanes, whose
  * order differs between the interpreter and compiled code), then add a scalar FMA tail; so a result depends on the
- * vector width (the lane split) but never on the thread count or on the JIT's progress.
+ * vector width (the lane split) but never on the thread count or on the JIT's progress. The kernels whose lanes run
+ * across outputs instead ({@link #axpy}, {@link #axpyRows}, {@link #gatherSums}, {@link #indexScores}) give the same
+ * bits at every width: each lane performs the scalar sequence.
  */
 interface SimdAttentionKernels {
     static SimdAttentionKernels current() { return Slot.KERNELS.get(); }
