@@ -4,7 +4,9 @@ package org.dsv32.optimized;
  * Vector kernels of the layer operations (attention, indexer) for one vector width: obtain with {@link #current()}.
  * Dot products accumulate per lane with FMA, reduce the lanes once in a fixed tree order (never reduceLanes, whose
  * order differs between the interpreter and compiled code), then add a scalar FMA tail; so a result depends on the
- * vector width (the lane split) but never on the thread count or on the JIT's progress.
+ * vector width (the lane split) but never on the thread count or on the JIT's progress. The kernels whose lanes run
+ * across outputs instead ({@link #axpy}, {@link #axpyRows}, {@link #gatherSums}, {@link #indexScores}) give the same
+ * bits at every width: each lane performs the scalar sequence.
  */
 interface SimdAttentionKernels {
     static SimdAttentionKernels current() { return Slot.KERNELS.get(); }
@@ -21,13 +23,6 @@ interface SimdAttentionKernels {
 
     /** sum a_i b_i over n floats. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
-
-    /**
-     * sum a_i b_i over n doubles. For e4m3 code values (at most 4 significant bits each, magnitudes in
-     * [2^-9, 448]) every product is exact and every partial sum of fewer than 2^17 of them is a multiple of 2^-18
-     * below 2^35 (43 significant bits), so the whole sum is exact whatever the order: the indexer's fp8 dot products use this.
-     */
-    double dot(double[] a, int aOff, double[] b, int bOff, int n);
 
     /** y_i = fma(alpha, x_i, y_i) (y is MODIFIED). */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
@@ -46,19 +41,49 @@ interface SimdAttentionKernels {
     void dots(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff);
 
     /**
-     * out[outOff + r] = {@link #dot(double[], int, double[], int, int)}(a, aOff + r * aStride, b, bOff, n) for r in
-     * [0, rows): bitwise the same as the separate calls, several rows sharing each load of b and running as
-     * independent FMA chains (one dot of 128 doubles is a single chain of dependent FMAs).
+     * The float {@link #dots} of the same a rows against two b rows, b at bOff and bOff2: out[outOff + r] against the
+     * first, out[outOff2 + r] against the second; bitwise the separate {@link #dot}s, each load of an a row shared
+     * by both (the absorbed MLA's q~ rows against two cached latents: eight independent FMA chains, where one b row
+     * gives four).
      */
-    void dots(double[] a, int aOff, int aStride, int rows, double[] b, int bOff, int n, double[] out, int outOff);
+    void dots2(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int bOff2, int n, float[] out, int outOff, int outOff2);
 
     /**
-     * The double {@link #dots} of the same a rows against two b rows, b at bOff and bOff2: out[outOff + r] against
-     * the first, out[outOff2 + r] against the second; bitwise the separate dots, each load of an a row shared by both
-     * (the indexer's heads in pairs: twice the FMAs per load).
+     * Weighted sums of gathered rows: for r in [0, rows) and i in [0, n),
+     * {@code y[yOff + r * yStride + i] = fma chain over j = 0 .. m-1 ascending of p[pOff + r * pStride + j] * x[idx[idxOff + j] * xStride + i]},
+     * starting from y's value when {@code accumulate}, else from +0 (y is MODIFIED): bitwise the same as calling
+     * {@link #axpy}(p_rj, x, idx[idxOff + j] * xStride, y_r, ...) for j ascending (after zeroing y's rows unless
+     * accumulating), with the rows' sums held in registers across the m gathered x rows (the absorbed MLA's o~ = sum_j
+     * p_j c_kv(s_j) of four heads at once, each latent loaded once for the four). A chain split into consecutive
+     * calls, the later ones accumulating, gives the same bits as one call.
      */
-    void dots2(double[] a, int aOff, int aStride, int rows, double[] b, int bOff, int bOff2, int n, double[] out, int outOff, int outOff2);
+    void gatherSums(float[] p, int pOff, int pStride, int rows, int[] idx, int idxOff, int m, float[] x, int xStride,
+                    float[] y, int yOff, int yStride, int n, boolean accumulate);
 
     /** x_i *= s (x is MODIFIED). */
     void scale(float[] x, int off, int n, float s);
+
+    /**
+     * Keys per tile of the indexer's transposed key layout: key s, dim d of a [keys][dim] set lives at
+     * {@code (s / KEY_TILE) * KEY_TILE * dim + d * KEY_TILE + s % KEY_TILE}, so that KEY_TILE keys' values of one
+     * dim are contiguous (one 512-bit vector) and vector lanes can run across keys.
+     */
+    int KEY_TILE = 16;
+
+    /** Where key s, dim d lives in the {@link #KEY_TILE} layout. */
+    static int tiled(int s, int d, int dim) { return (s / KEY_TILE) * KEY_TILE * dim + d * KEY_TILE + s % KEY_TILE; }
+
+    /**
+     * The lightning indexer's head-weighted scores of keys [key0, key0 + n) for one query, before the key's scale:
+     * <pre>
+     *   dot_h(s) = fma chain over d = 0 .. dim-1 ascending of q[qOff + h dim + d] * k_s[d], from +0
+     *   out[outOff + s - key0] = fma chain over h = 0 .. heads-1 ascending of w[wOff + h] * max(dot_h(s), 0), from +0
+     * </pre>
+     * all in float32, keys in the {@link #KEY_TILE} layout of {@code keys} (key0 a multiple of KEY_TILE; the
+     * layout must hold the keys from key0 up to n rounded up to 32: lanes past n read there and are dropped). Vector lanes
+     * run across keys, each lane doing exactly the scalar sequence above: the result is the same bits at every vector
+     * width and for any split of the keys. For e4m3 code values every product is exact in float32, only the sums
+     * round.
+     */
+    void indexScores(float[] keys, int key0, int n, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] out, int outOff);
 }

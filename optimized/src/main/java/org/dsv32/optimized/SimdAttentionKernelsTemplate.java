@@ -1,7 +1,6 @@
 package org.dsv32.optimized;
 
 import java.lang.invoke.MethodHandles;
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -14,13 +13,9 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     static final int BITS = SimdSpecies.templateBits(MethodHandles.lookup());
     static final VectorSpecies<Float> F = SimdSpecies.floatSpecies(BITS);
     static final int L = F == null ? 1 : F.length();
-    /** Doubles of the same vector shape (half the lanes); null when scalar or when only one double would fit. */
-    static final VectorSpecies<Double> D = F == null || BITS < 128 ? null : VectorSpecies.of(double.class, F.vectorShape());
-    static final int LD = D == null ? 1 : D.length();
 
     /** Partner lanes i ^ h of the reduction steps (null where h >= the lane count). */
     static final VectorShuffle<Float> FX1 = xorF(1), FX2 = xorF(2), FX4 = xorF(4), FX8 = xorF(8);
-    static final VectorShuffle<Double> DX1 = xorD(1), DX2 = xorD(2), DX4 = xorD(4);
 
     SimdAttentionKernelsTemplate() {}
 
@@ -29,13 +24,6 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         int[] idx = new int[L];
         for (int i = 0; i < L; i++) idx[i] = i ^ h;
         return VectorShuffle.fromArray(F, idx, 0);
-    }
-
-    private static VectorShuffle<Double> xorD(int h) {
-        if (D == null || h >= LD) return null;
-        int[] idx = new int[LD];
-        for (int i = 0; i < LD; i++) idx[i] = i ^ h;
-        return VectorShuffle.fromArray(D, idx, 0);
     }
 
     /*
@@ -62,24 +50,6 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
             if (L >= 8) acc = acc.add(acc.rearrange(FX4));
             if (L >= 4) acc = acc.add(acc.rearrange(FX2));
             if (L >= 2) acc = acc.add(acc.rearrange(FX1));
-            s = acc.lane(0); // FOLD
-        }
-        for (; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
-        return s;
-    }
-
-    @Override
-    public double dot(double[] a, int aOff, double[] b, int bOff, int n) {
-        int i = 0;
-        double s = 0;
-        if (D != null) {
-            DoubleVector acc = DoubleVector.zero(D);
-            for (int ub = D.loopBound(n); i < ub; i += LD) {
-                acc = DoubleVector.fromArray(D, a, aOff + i).fma(DoubleVector.fromArray(D, b, bOff + i), acc);
-            }
-            if (LD >= 8) acc = acc.add(acc.rearrange(DX4));
-            if (LD >= 4) acc = acc.add(acc.rearrange(DX2));
-            if (LD >= 2) acc = acc.add(acc.rearrange(DX1));
             s = acc.lane(0); // FOLD
         }
         for (; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
@@ -194,106 +164,69 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     @Override
-    public void dots(double[] a, int aOff, int aStride, int rows, double[] b, int bOff, int n, double[] out, int outOff) {
+    public void dots2(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int bOff2, int n, float[] out, int outOff, int outOff2) {
         int r = 0;
-        if (D != null) for (; r + 4 <= rows; r += 4) dots4(a, aOff + r * aStride, aStride, b, bOff, n, out, outOff + r);
-        for (; r < rows; r++) out[outOff + r] = dot(a, aOff + r * aStride, b, bOff, n);
-    }
-
-    /** Four rows of the double {@link #dots}: each the lane accumulation, lane tree (FOLD) and scalar tail of the double {@link #dot}. */
-    private static void dots4(double[] a, int aOff, int aStride, double[] b, int bOff, int n, double[] out, int outOff) {
-        int o0 = aOff, o1 = aOff + aStride, o2 = aOff + 2 * aStride, o3 = aOff + 3 * aStride;
-        DoubleVector c0 = DoubleVector.zero(D), c1 = c0, c2 = c0, c3 = c0;
-        int i = 0;
-        for (int ub = D.loopBound(n); i < ub; i += LD) {
-            DoubleVector vb = DoubleVector.fromArray(D, b, bOff + i);
-            c0 = DoubleVector.fromArray(D, a, o0 + i).fma(vb, c0);
-            c1 = DoubleVector.fromArray(D, a, o1 + i).fma(vb, c1);
-            c2 = DoubleVector.fromArray(D, a, o2 + i).fma(vb, c2);
-            c3 = DoubleVector.fromArray(D, a, o3 + i).fma(vb, c3);
-        }
-        if (LD >= 8) c0 = c0.add(c0.rearrange(DX4));
-        if (LD >= 4) c0 = c0.add(c0.rearrange(DX2));
-        if (LD >= 2) c0 = c0.add(c0.rearrange(DX1));
-        if (LD >= 8) c1 = c1.add(c1.rearrange(DX4));
-        if (LD >= 4) c1 = c1.add(c1.rearrange(DX2));
-        if (LD >= 2) c1 = c1.add(c1.rearrange(DX1));
-        if (LD >= 8) c2 = c2.add(c2.rearrange(DX4));
-        if (LD >= 4) c2 = c2.add(c2.rearrange(DX2));
-        if (LD >= 2) c2 = c2.add(c2.rearrange(DX1));
-        if (LD >= 8) c3 = c3.add(c3.rearrange(DX4));
-        if (LD >= 4) c3 = c3.add(c3.rearrange(DX2));
-        if (LD >= 2) c3 = c3.add(c3.rearrange(DX1));
-        double s0 = c0.lane(0), s1 = c1.lane(0), s2 = c2.lane(0), s3 = c3.lane(0); // FOLD
-        for (; i < n; i++) {
-            double vb = b[bOff + i];
-            s0 = Math.fma(a[o0 + i], vb, s0);
-            s1 = Math.fma(a[o1 + i], vb, s1);
-            s2 = Math.fma(a[o2 + i], vb, s2);
-            s3 = Math.fma(a[o3 + i], vb, s3);
-        }
-        out[outOff] = s0;
-        out[outOff + 1] = s1;
-        out[outOff + 2] = s2;
-        out[outOff + 3] = s3;
-    }
-
-    @Override
-    public void dots2(double[] a, int aOff, int aStride, int rows, double[] b, int bOff, int bOff2, int n, double[] out, int outOff, int outOff2) {
-        int r = 0;
-        if (D != null) for (; r + 4 <= rows; r += 4) dots2x4(a, aOff + r * aStride, aStride, b, bOff, bOff2, n, out, outOff + r, outOff2 + r);
+        if (F != null) for (; r + 4 <= rows; r += 4) dots2x4(a, aOff + r * aStride, aStride, b, bOff, bOff2, n, out, outOff + r, outOff2 + r);
         for (; r < rows; r++) {
             out[outOff + r] = dot(a, aOff + r * aStride, b, bOff, n);
             out[outOff2 + r] = dot(a, aOff + r * aStride, b, bOff2, n);
         }
     }
 
-    /** Four a rows against two b rows: eight chains of the double {@link #dot}'s lane accumulation, fold and tail. */
-    private static void dots2x4(double[] a, int aOff, int aStride, double[] b, int bOff, int bOff2, int n, double[] out, int outOff, int outOff2) {
+    /** Four a rows against two b rows: eight chains of {@link #dot}'s lane accumulation, fold (FOLD) and tail. */
+    private static void dots2x4(float[] a, int aOff, int aStride, float[] b, int bOff, int bOff2, int n, float[] out, int outOff, int outOff2) {
         int o0 = aOff, o1 = aOff + aStride, o2 = aOff + 2 * aStride, o3 = aOff + 3 * aStride;
-        DoubleVector c0 = DoubleVector.zero(D), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
         int i = 0;
-        for (int ub = D.loopBound(n); i < ub; i += LD) {
-            DoubleVector vb = DoubleVector.fromArray(D, b, bOff + i), wb = DoubleVector.fromArray(D, b, bOff2 + i);
-            DoubleVector a0 = DoubleVector.fromArray(D, a, o0 + i), a1 = DoubleVector.fromArray(D, a, o1 + i);
-            DoubleVector a2 = DoubleVector.fromArray(D, a, o2 + i), a3 = DoubleVector.fromArray(D, a, o3 + i);
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector vb = FloatVector.fromArray(F, b, bOff + i), wb = FloatVector.fromArray(F, b, bOff2 + i);
+            FloatVector a0 = FloatVector.fromArray(F, a, o0 + i), a1 = FloatVector.fromArray(F, a, o1 + i);
+            FloatVector a2 = FloatVector.fromArray(F, a, o2 + i), a3 = FloatVector.fromArray(F, a, o3 + i);
             c0 = a0.fma(vb, c0);
-            c1 = a1.fma(vb, c1);
-            c2 = a2.fma(vb, c2);
-            c3 = a3.fma(vb, c3);
             d0 = a0.fma(wb, d0);
+            c1 = a1.fma(vb, c1);
             d1 = a1.fma(wb, d1);
+            c2 = a2.fma(vb, c2);
             d2 = a2.fma(wb, d2);
+            c3 = a3.fma(vb, c3);
             d3 = a3.fma(wb, d3);
         }
-        if (LD >= 8) c0 = c0.add(c0.rearrange(DX4));
-        if (LD >= 4) c0 = c0.add(c0.rearrange(DX2));
-        if (LD >= 2) c0 = c0.add(c0.rearrange(DX1));
-        if (LD >= 8) c1 = c1.add(c1.rearrange(DX4));
-        if (LD >= 4) c1 = c1.add(c1.rearrange(DX2));
-        if (LD >= 2) c1 = c1.add(c1.rearrange(DX1));
-        if (LD >= 8) c2 = c2.add(c2.rearrange(DX4));
-        if (LD >= 4) c2 = c2.add(c2.rearrange(DX2));
-        if (LD >= 2) c2 = c2.add(c2.rearrange(DX1));
-        if (LD >= 8) c3 = c3.add(c3.rearrange(DX4));
-        if (LD >= 4) c3 = c3.add(c3.rearrange(DX2));
-        if (LD >= 2) c3 = c3.add(c3.rearrange(DX1));
-        if (LD >= 8) d0 = d0.add(d0.rearrange(DX4));
-        if (LD >= 4) d0 = d0.add(d0.rearrange(DX2));
-        if (LD >= 2) d0 = d0.add(d0.rearrange(DX1));
-        if (LD >= 8) d1 = d1.add(d1.rearrange(DX4));
-        if (LD >= 4) d1 = d1.add(d1.rearrange(DX2));
-        if (LD >= 2) d1 = d1.add(d1.rearrange(DX1));
-        if (LD >= 8) d2 = d2.add(d2.rearrange(DX4));
-        if (LD >= 4) d2 = d2.add(d2.rearrange(DX2));
-        if (LD >= 2) d2 = d2.add(d2.rearrange(DX1));
-        if (LD >= 8) d3 = d3.add(d3.rearrange(DX4));
-        if (LD >= 4) d3 = d3.add(d3.rearrange(DX2));
-        if (LD >= 2) d3 = d3.add(d3.rearrange(DX1));
-        double s0 = c0.lane(0), s1 = c1.lane(0), s2 = c2.lane(0), s3 = c3.lane(0); // FOLD
-        double t0 = d0.lane(0), t1 = d1.lane(0), t2 = d2.lane(0), t3 = d3.lane(0); // FOLD
+        if (L >= 16) c0 = c0.add(c0.rearrange(FX8));
+        if (L >= 8) c0 = c0.add(c0.rearrange(FX4));
+        if (L >= 4) c0 = c0.add(c0.rearrange(FX2));
+        if (L >= 2) c0 = c0.add(c0.rearrange(FX1));
+        if (L >= 16) c1 = c1.add(c1.rearrange(FX8));
+        if (L >= 8) c1 = c1.add(c1.rearrange(FX4));
+        if (L >= 4) c1 = c1.add(c1.rearrange(FX2));
+        if (L >= 2) c1 = c1.add(c1.rearrange(FX1));
+        if (L >= 16) c2 = c2.add(c2.rearrange(FX8));
+        if (L >= 8) c2 = c2.add(c2.rearrange(FX4));
+        if (L >= 4) c2 = c2.add(c2.rearrange(FX2));
+        if (L >= 2) c2 = c2.add(c2.rearrange(FX1));
+        if (L >= 16) c3 = c3.add(c3.rearrange(FX8));
+        if (L >= 8) c3 = c3.add(c3.rearrange(FX4));
+        if (L >= 4) c3 = c3.add(c3.rearrange(FX2));
+        if (L >= 2) c3 = c3.add(c3.rearrange(FX1));
+        if (L >= 16) d0 = d0.add(d0.rearrange(FX8));
+        if (L >= 8) d0 = d0.add(d0.rearrange(FX4));
+        if (L >= 4) d0 = d0.add(d0.rearrange(FX2));
+        if (L >= 2) d0 = d0.add(d0.rearrange(FX1));
+        if (L >= 16) d1 = d1.add(d1.rearrange(FX8));
+        if (L >= 8) d1 = d1.add(d1.rearrange(FX4));
+        if (L >= 4) d1 = d1.add(d1.rearrange(FX2));
+        if (L >= 2) d1 = d1.add(d1.rearrange(FX1));
+        if (L >= 16) d2 = d2.add(d2.rearrange(FX8));
+        if (L >= 8) d2 = d2.add(d2.rearrange(FX4));
+        if (L >= 4) d2 = d2.add(d2.rearrange(FX2));
+        if (L >= 2) d2 = d2.add(d2.rearrange(FX1));
+        if (L >= 16) d3 = d3.add(d3.rearrange(FX8));
+        if (L >= 8) d3 = d3.add(d3.rearrange(FX4));
+        if (L >= 4) d3 = d3.add(d3.rearrange(FX2));
+        if (L >= 2) d3 = d3.add(d3.rearrange(FX1));
+        float s0 = c0.lane(0), s1 = c1.lane(0), s2 = c2.lane(0), s3 = c3.lane(0); // FOLD
+        float t0 = d0.lane(0), t1 = d1.lane(0), t2 = d2.lane(0), t3 = d3.lane(0); // FOLD
         for (; i < n; i++) {
-            double vb = b[bOff + i], wb = b[bOff2 + i];
+            float vb = b[bOff + i], wb = b[bOff2 + i];
             s0 = Math.fma(a[o0 + i], vb, s0);
             s1 = Math.fma(a[o1 + i], vb, s1);
             s2 = Math.fma(a[o2 + i], vb, s2);
@@ -314,11 +247,229 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     @Override
+    public void gatherSums(float[] p, int pOff, int pStride, int rows, int[] idx, int idxOff, int m, float[] x, int xStride,
+                           float[] y, int yOff, int yStride, int n, boolean accumulate) {
+        int r = 0;
+        if (F != null) {
+            int ub = F.loopBound(n);
+            for (; r + 4 <= rows; r += 4) {
+                int i = 0;
+                for (; i + 2 * L <= ub; i += 2 * L) {
+                    gatherSums4x2(p, pOff + r * pStride, pStride, idx, idxOff, m, x, xStride, y, yOff + r * yStride + i, yStride, i, accumulate);
+                }
+                for (int q = 0; q < 4; q++) gatherSumsRow(p, pOff + (r + q) * pStride, idx, idxOff, m, x, xStride, y, yOff + (r + q) * yStride, i, n, accumulate);
+            }
+        }
+        for (; r < rows; r++) gatherSumsRow(p, pOff + r * pStride, idx, idxOff, m, x, xStride, y, yOff + r * yStride, 0, n, accumulate);
+    }
+
+    /** {@link #gatherSums} of four rows on the 2L values from column i0 (y at yOff is row 0's column i0). */
+    private static void gatherSums4x2(float[] p, int pOff, int pStride, int[] idx, int idxOff, int m, float[] x, int xStride,
+                                      float[] y, int yOff, int yStride, int i0, boolean accumulate) {
+        int y1 = yOff + yStride, y2 = y1 + yStride, y3 = y2 + yStride;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        if (accumulate) {
+            a0 = FloatVector.fromArray(F, y, yOff);
+            a1 = FloatVector.fromArray(F, y, yOff + L);
+            b0 = FloatVector.fromArray(F, y, y1);
+            b1 = FloatVector.fromArray(F, y, y1 + L);
+            c0 = FloatVector.fromArray(F, y, y2);
+            c1 = FloatVector.fromArray(F, y, y2 + L);
+            d0 = FloatVector.fromArray(F, y, y3);
+            d1 = FloatVector.fromArray(F, y, y3 + L);
+        }
+        int p1 = pOff + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
+        for (int j = 0; j < m; j++) {
+            int xo = idx[idxOff + j] * xStride + i0;
+            FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + L);
+            FloatVector w0 = FloatVector.broadcast(F, p[pOff + j]), w1 = FloatVector.broadcast(F, p[p1 + j]);
+            FloatVector w2 = FloatVector.broadcast(F, p[p2 + j]), w3 = FloatVector.broadcast(F, p[p3 + j]);
+            a0 = x0.fma(w0, a0);
+            a1 = x1.fma(w0, a1);
+            b0 = x0.fma(w1, b0);
+            b1 = x1.fma(w1, b1);
+            c0 = x0.fma(w2, c0);
+            c1 = x1.fma(w2, c1);
+            d0 = x0.fma(w3, d0);
+            d1 = x1.fma(w3, d1);
+        }
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
+        b0.intoArray(y, y1);
+        b1.intoArray(y, y1 + L);
+        c0.intoArray(y, y2);
+        c1.intoArray(y, y2 + L);
+        d0.intoArray(y, y3);
+        d1.intoArray(y, y3 + L);
+    }
+
+    /** {@link #gatherSums} of one row on columns [i0, n): whole vectors, then scalar. */
+    private static void gatherSumsRow(float[] p, int pOff, int[] idx, int idxOff, int m, float[] x, int xStride, float[] y, int yOff,
+                                      int i0, int n, boolean accumulate) {
+        int i = i0;
+        if (F != null) {
+            for (int ub = F.loopBound(n); i < ub; i += L) {
+                FloatVector acc = accumulate ? FloatVector.fromArray(F, y, yOff + i) : FloatVector.zero(F);
+                for (int j = 0; j < m; j++) acc = FloatVector.fromArray(F, x, idx[idxOff + j] * xStride + i).fma(FloatVector.broadcast(F, p[pOff + j]), acc);
+                acc.intoArray(y, yOff + i);
+            }
+        }
+        for (; i < n; i++) {
+            float acc = accumulate ? y[yOff + i] : 0f;
+            for (int j = 0; j < m; j++) acc = Math.fma(x[idx[idxOff + j] * xStride + i], p[pOff + j], acc);
+            y[yOff + i] = acc;
+        }
+    }
+
+    @Override
     public void scale(float[] x, int off, int n, float s) {
         int i = 0;
         if (F != null) {
             for (int ub = F.loopBound(n); i < ub; i += L) FloatVector.fromArray(F, x, off + i).mul(s).intoArray(x, off + i);
         }
         for (; i < n; i++) x[off + i] *= s;
+    }
+
+    @Override
+    public void indexScores(float[] keys, int key0, int n, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] out, int outOff) {
+        if (F == null || L > KEY_TILE) {
+            indexScoresScalar(keys, key0, n, dim, q, qOff, heads, w, wOff, out, outOff);
+            return;
+        }
+        float[] sums = new float[2 * L];
+        for (int j = 0; j < n; j += 2 * L) {
+            int kb = key0 + j, kb1 = kb + L;
+            int o0 = (kb / KEY_TILE) * KEY_TILE * dim + kb % KEY_TILE, o1 = (kb1 / KEY_TILE) * KEY_TILE * dim + kb1 % KEY_TILE;
+            int h = 0;
+            if (L >= 16 && heads % 8 == 0) { // the real model's 64 heads with 32 vector registers: eight per pass, sums in registers
+                FloatVector z = FloatVector.zero(F), s0 = z, s1 = z;
+                for (; h < heads; h += 8) {
+                    int qh = qOff + h * dim, wh = wOff + h;
+                    FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+                    FloatVector e0 = z, e1 = z, f0 = z, f1 = z, g0 = z, g1 = z, i0 = z, i1 = z;
+                    for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
+                        FloatVector k0 = FloatVector.fromArray(F, keys, o0 + kd), k1 = FloatVector.fromArray(F, keys, o1 + kd);
+                        FloatVector v = FloatVector.broadcast(F, q[qh + d]);
+                        a0 = k0.fma(v, a0);
+                        a1 = k1.fma(v, a1);
+                        v = FloatVector.broadcast(F, q[qh + dim + d]);
+                        b0 = k0.fma(v, b0);
+                        b1 = k1.fma(v, b1);
+                        v = FloatVector.broadcast(F, q[qh + 2 * dim + d]);
+                        c0 = k0.fma(v, c0);
+                        c1 = k1.fma(v, c1);
+                        v = FloatVector.broadcast(F, q[qh + 3 * dim + d]);
+                        d0 = k0.fma(v, d0);
+                        d1 = k1.fma(v, d1);
+                        v = FloatVector.broadcast(F, q[qh + 4 * dim + d]);
+                        e0 = k0.fma(v, e0);
+                        e1 = k1.fma(v, e1);
+                        v = FloatVector.broadcast(F, q[qh + 5 * dim + d]);
+                        f0 = k0.fma(v, f0);
+                        f1 = k1.fma(v, f1);
+                        v = FloatVector.broadcast(F, q[qh + 6 * dim + d]);
+                        g0 = k0.fma(v, g0);
+                        g1 = k1.fma(v, g1);
+                        v = FloatVector.broadcast(F, q[qh + 7 * dim + d]);
+                        i0 = k0.fma(v, i0);
+                        i1 = k1.fma(v, i1);
+                    }
+                    FloatVector wv = FloatVector.broadcast(F, w[wh]);
+                    s0 = a0.max(z).fma(wv, s0);
+                    s1 = a1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 1]);
+                    s0 = b0.max(z).fma(wv, s0);
+                    s1 = b1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 2]);
+                    s0 = c0.max(z).fma(wv, s0);
+                    s1 = c1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 3]);
+                    s0 = d0.max(z).fma(wv, s0);
+                    s1 = d1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 4]);
+                    s0 = e0.max(z).fma(wv, s0);
+                    s1 = e1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 5]);
+                    s0 = f0.max(z).fma(wv, s0);
+                    s1 = f1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 6]);
+                    s0 = g0.max(z).fma(wv, s0);
+                    s1 = g1.max(z).fma(wv, s1);
+                    wv = FloatVector.broadcast(F, w[wh + 7]);
+                    s0 = i0.max(z).fma(wv, s0);
+                    s1 = i1.max(z).fma(wv, s1);
+                }
+                s0.intoArray(sums, 0);
+                s1.intoArray(sums, L);
+            } else { // other head counts and widths: four heads per pass (eight chains), then one at a time
+                java.util.Arrays.fill(sums, 0f);
+                for (; h + 4 <= heads; h += 4) indexHeads4(keys, o0, o1, dim, q, qOff + h * dim, w, wOff + h, sums);
+                for (; h < heads; h++) indexHeads1(keys, o0, o1, dim, q, qOff + h * dim, w[wOff + h], sums);
+            }
+            System.arraycopy(sums, 0, out, outOff + j, Math.min(2 * L, n - j)); // lanes past n dropped
+        }
+    }
+
+    /** Four heads of {@link #indexScores}, on the two key vectors at o0 and o1: eight dot chains, then each head's ReLU term added to the running sums (sums[0, L) for o0's keys, [L, 2L) for o1's), heads in ascending order. */
+    private static void indexHeads4(float[] keys, int o0, int o1, int dim, float[] q, int qh, float[] w, int wh, float[] sums) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+        for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
+            FloatVector k0 = FloatVector.fromArray(F, keys, o0 + kd), k1 = FloatVector.fromArray(F, keys, o1 + kd);
+            FloatVector v = FloatVector.broadcast(F, q[qh + d]);
+            a0 = k0.fma(v, a0);
+            a1 = k1.fma(v, a1);
+            v = FloatVector.broadcast(F, q[qh + dim + d]);
+            b0 = k0.fma(v, b0);
+            b1 = k1.fma(v, b1);
+            v = FloatVector.broadcast(F, q[qh + 2 * dim + d]);
+            c0 = k0.fma(v, c0);
+            c1 = k1.fma(v, c1);
+            v = FloatVector.broadcast(F, q[qh + 3 * dim + d]);
+            d0 = k0.fma(v, d0);
+            d1 = k1.fma(v, d1);
+        }
+        FloatVector s0 = FloatVector.fromArray(F, sums, 0), s1 = FloatVector.fromArray(F, sums, L);
+        FloatVector wv = FloatVector.broadcast(F, w[wh]);
+        s0 = a0.max(z).fma(wv, s0);
+        s1 = a1.max(z).fma(wv, s1);
+        wv = FloatVector.broadcast(F, w[wh + 1]);
+        s0 = b0.max(z).fma(wv, s0);
+        s1 = b1.max(z).fma(wv, s1);
+        wv = FloatVector.broadcast(F, w[wh + 2]);
+        s0 = c0.max(z).fma(wv, s0);
+        s1 = c1.max(z).fma(wv, s1);
+        wv = FloatVector.broadcast(F, w[wh + 3]);
+        s0 = d0.max(z).fma(wv, s0);
+        s1 = d1.max(z).fma(wv, s1);
+        s0.intoArray(sums, 0);
+        s1.intoArray(sums, L);
+    }
+
+    /** One head of {@link #indexScores}, as {@link #indexHeads4}: two chains. */
+    private static void indexHeads1(float[] keys, int o0, int o1, int dim, float[] q, int qh, float wh, float[] sums) {
+        FloatVector z = FloatVector.zero(F), a0 = z, a1 = z;
+        for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
+            FloatVector v = FloatVector.broadcast(F, q[qh + d]);
+            a0 = FloatVector.fromArray(F, keys, o0 + kd).fma(v, a0);
+            a1 = FloatVector.fromArray(F, keys, o1 + kd).fma(v, a1);
+        }
+        FloatVector wv = FloatVector.broadcast(F, wh);
+        a0.max(z).fma(wv, FloatVector.fromArray(F, sums, 0)).intoArray(sums, 0);
+        a1.max(z).fma(wv, FloatVector.fromArray(F, sums, L)).intoArray(sums, L);
+    }
+
+    /** {@link #indexScores} one key at a time: the sequence each vector lane performs. */
+    private static void indexScoresScalar(float[] keys, int key0, int n, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] out, int outOff) {
+        for (int j = 0; j < n; j++) {
+            int s = key0 + j, o = (s / KEY_TILE) * KEY_TILE * dim + s % KEY_TILE;
+            float sum = 0f;
+            for (int h = 0; h < heads; h++) {
+                float dot = 0f;
+                for (int d = 0; d < dim; d++) dot = Math.fma(keys[o + d * KEY_TILE], q[qOff + h * dim + d], dot);
+                sum = Math.fma(Math.max(dot, 0f), w[wOff + h], sum);
+            }
+            out[outOff + j] = sum;
+        }
     }
 }

@@ -41,12 +41,15 @@ final class SimdCacheMirror {
     private float[] latents = new float[0];
     private float[] keyRopes = new float[0];
 
-    /** Indexer part, in one mode: fp8 (e4m3 code values as doubles [cap][dim], fp32 scales [cap]) or exact (float values). */
+    /**
+     * Indexer part, in one mode: fp8 (e4m3 code values, exact as floats, and fp32 scales [cap]) or exact (float
+     * values); the keys in the {@link SimdAttentionKernels#KEY_TILE} layout (lanes run across keys), capacity a
+     * multiple of {@value #KEY_PAD} keys, zeros past the length.
+     */
     private int indexLength;
     private boolean indexFp8;
-    private double[] keyCodes = new double[0];
+    private float[] keyTiles = new float[0];
     private float[] keyScales = new float[0];
-    private float[] keyValues = new float[0];
 
     private SimdCacheMirror() {}
 
@@ -111,9 +114,8 @@ final class SimdCacheMirror {
             indexDim = dim;
             indexFp8 = fp8;
             indexLength = 0;
-            keyCodes = new double[0];
+            keyTiles = new float[0];
             keyScales = new float[0];
-            keyValues = new float[0];
         }
         int n = cache.indexLength();
         ensureIndexCapacity(n);
@@ -122,12 +124,12 @@ final class SimdCacheMirror {
                 byte[] codes = cache.indexKeyCodes(s);
                 if (codes == null) throw new IllegalStateException("indexer fp8 mode: key " + s + " was cached in exact mode");
                 checkDim(codes.length, s, dim);
-                for (int j = 0; j < dim; j++) keyCodes[s * dim + j] = E4M3.decode(codes[j]);
+                for (int j = 0; j < dim; j++) keyTiles[SimdAttentionKernels.tiled(s, j, dim)] = (float) E4M3.decode(codes[j]);
                 keyScales[s] = cache.indexKeyScale(s);
             } else {
                 double[] k = cache.indexKey(s);
                 checkDim(k.length, s, dim);
-                for (int j = 0; j < dim; j++) keyValues[s * dim + j] = (float) k[j];
+                for (int j = 0; j < dim; j++) keyTiles[SimdAttentionKernels.tiled(s, j, dim)] = (float) k[j];
             }
         }
         indexLength = n;
@@ -142,7 +144,7 @@ final class SimdCacheMirror {
             byte[] row = Arrays.copyOfRange(codes, t * dim, (t + 1) * dim);
             cache.appendIndexKey(row, scales[t]);
             int s = indexLength + t;
-            for (int j = 0; j < dim; j++) keyCodes[s * dim + j] = Fp8Codec.decodeE4M3(row[j]);
+            for (int j = 0; j < dim; j++) keyTiles[SimdAttentionKernels.tiled(s, j, dim)] = Fp8Codec.decodeE4M3(row[j]);
             keyScales[s] = scales[t];
         }
         indexLength += tokens;
@@ -157,21 +159,22 @@ final class SimdCacheMirror {
             double[] row = new double[dim];
             for (int j = 0; j < dim; j++) row[j] = keys[t * dim + j];
             cache.appendIndexKey(row);
+            for (int j = 0; j < dim; j++) keyTiles[SimdAttentionKernels.tiled(indexLength + t, j, dim)] = keys[t * dim + j];
         }
-        System.arraycopy(keys, 0, keyValues, indexLength * dim, tokens * dim);
         indexLength += tokens;
     }
 
     int indexLength() { return indexLength; }
 
-    /** fp8 mode: e4m3 code values of the keys, [indexLength][dim] (exact as doubles). */
-    double[] keyCodes() { return keyCodes; }
+    /**
+     * The keys in the {@link SimdAttentionKernels#KEY_TILE} layout: fp8 mode their e4m3 code values (exact as
+     * floats), exact mode their float values; zeros past {@link #indexLength} up to a multiple of {@value #KEY_PAD}
+     * keys.
+     */
+    float[] keyTiles() { return keyTiles; }
 
     /** fp8 mode: the keys' fp32 scales. */
     float[] keyScales() { return keyScales; }
-
-    /** Exact mode: the keys as floats, [indexLength][dim]. */
-    float[] keyValues() { return keyValues; }
 
     private void checkIndexSync(LayerCache cache, boolean fp8) {
         if (indexLength != cache.indexLength() || indexFp8 != fp8) {
@@ -191,17 +194,17 @@ final class SimdCacheMirror {
         }
     }
 
+    /** Keys the indexer part's capacity is a multiple of: a pass of the score kernel at any width reads within it. */
+    static final int KEY_PAD = 2 * SimdAttentionKernels.KEY_TILE;
+
     private void ensureIndexCapacity(int tokens) {
         int dim = indexDim;
-        int have = indexFp8 ? keyScales.length : keyValues.length / Math.max(1, dim);
+        int have = keyScales.length;
         if (tokens > have) {
-            int cap = Math.max(tokens, Math.max(16, 2 * have));
-            if (indexFp8) {
-                keyCodes = Arrays.copyOf(keyCodes, cap * dim);
-                keyScales = Arrays.copyOf(keyScales, cap);
-            } else {
-                keyValues = Arrays.copyOf(keyValues, cap * dim);
-            }
+            int cap = Math.max(tokens, Math.max(KEY_PAD, 2 * have));
+            cap = (cap + KEY_PAD - 1) / KEY_PAD * KEY_PAD;
+            keyTiles = Arrays.copyOf(keyTiles, cap * dim);
+            keyScales = Arrays.copyOf(keyScales, cap);
         }
     }
 }

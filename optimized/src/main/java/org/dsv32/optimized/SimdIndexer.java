@@ -30,13 +30,14 @@ import org.dsv32.spec.weights.IndexerWeights;
  * </pre>
  * In fp8 mode q (one 128-tile per head) and k (one tile) go through act_quant after the Hadamard; the key cache
  * receives the codes and scale. q's scale is folded into the head weight (an exact multiply by a power of two with
- * ue8m0 scales). The code dot products are formed in float64, where they are exact (products of two e4m3 values
- * have at most 8 significant bits and are multiples of 2^-18; 128 of them sum to a multiple of 2^-18 below 2^25,
- * within 43 bits): so the fp8 dot products equal the reference's exactly, and the fp8 scores differ from it only
- * through the fp32 head weights and codes that flip at rounding midpoints upstream. A float32 accumulation would not
- * be exact: a tile spans about 2^17 between its largest and smallest codes, and a running sum near 2^18 already has
- * an ulp of 2^-5. The head combination (H terms per key) also runs in float64, on the float32 weights; its cost is
- * 1/D of the dot products'. In exact mode the dot products are float32 FMA chains.
+ * ue8m0 scales). Everything up to the key's scale is float32, as in the deployment's fp8_index kernel (fp32
+ * accumulators): each head's dot product is one FMA chain over the dims in ascending order (the products of two
+ * e4m3 values are exact in float32, only the sums round: at most 128 u of the sum of |products|, far inside the fp8
+ * mode's tolerance, spec/tolerance {@code KernelTolerances.scoreRow}), then ReLU, then one FMA chain over the heads
+ * in ascending order adding w_h * ReLU; the key's scale multiplies that float in float64 (exact). Exact mode is the
+ * same with the float values of q and k. The keys are mirrored in a transposed layout ({@link SimdAttentionKernels#indexScores})
+ * so that vector lanes run across keys: each lane performs the scalar sequence, and the scores are the same bits at
+ * every vector width and thread count.
  *
  * <p>Selection per query at position p: among keys s &lt;= p only, the min(index_topk, p + 1) highest scores in
  * descending order, ties to the lower index (Double.compare order, as the reference), by partial selection
@@ -47,13 +48,8 @@ import org.dsv32.spec.weights.IndexerWeights;
  * number of threads. Modifies only the cache (T keys appended, to it and to its float mirror).
  */
 public final class SimdIndexer implements IndexerOp {
-    /** Keys scored by one parallel unit. */
+    /** Keys scored by one parallel unit (a multiple of the score kernel's 32-key passes). */
     static final int KEYS_PER_UNIT = 256;
-    /**
-     * Keys scored together, head by head (16 keys of 128 doubles: 16 KB, in L1 while the 64 heads' q rows pass
-     * over them); a key's score is the same sum in the same order whatever the tile.
-     */
-    static final int KEY_TILE = 16;
 
     private final OpContext ctx;
     private final SimdParts parts, exactParts;
@@ -115,7 +111,7 @@ public final class SimdIndexer implements IndexerOp {
         SimdCacheMirror mirror = SimdCacheMirror.of(cache);
         boolean fp8 = ctx.fp8();
         mirror.syncIndexKeys(cache, dim, fp8);
-        double[] qCodes = null;
+        float[] kScales = null;
         if (fp8) {
             if (dim != SimdActQuant.TILE) {
                 throw new IllegalArgumentException("indexer fp8 mode needs index_head_dim equal to the " + SimdActQuant.TILE + " tile, got " + dim);
@@ -128,13 +124,13 @@ public final class SimdIndexer implements IndexerOp {
             byte[] qc = new byte[tokens * heads * dim];
             float[] qs = new float[tokens * heads];
             SimdOps.actQuant(quant, q, tokens * heads, dim, ctx.scaleFormat(), qc, qs);
-            qCodes = new double[qc.length];
-            for (int i = 0; i < qc.length; i++) qCodes[i] = Fp8Codec.decodeE4M3(qc[i]);
+            for (int i = 0; i < qc.length; i++) q[i] = Fp8Codec.decodeE4M3(qc[i]); // q now holds its code values
             for (int i = 0; i < e.length; i++) e[i] *= qs[i]; // q's scale folded into its head weight
+            kScales = mirror.keyScales();
         } else {
             mirror.appendIndexKeys(cache, k, tokens);
         }
-        return score(q, qCodes, e, positions, mirror);
+        return score(q, kScales, e, positions, mirror);
     }
 
     /** eps of the key LayerNorm: 1e-6, LayerNorm's default in the official code (as the reference). */
@@ -161,50 +157,22 @@ public final class SimdIndexer implements IndexerOp {
     }
 
     /** Scores [T][S] (-inf for s &gt; p) and the per-query selections, over the mirrored key cache. */
-    private IndexerResult score(float[] q, double[] qCodes, float[] e, int[] positions, SimdCacheMirror mirror) {
+    private IndexerResult score(float[] q, float[] kScales, float[] e, int[] positions, SimdCacheMirror mirror) {
         int tokens = positions.length, heads = config.indexNHeads(), dim = config.indexHeadDim();
         int keys = mirror.indexLength();
         double[] scores = new double[tokens * keys];
         int blocks = (keys + KEYS_PER_UNIT - 1) / KEYS_PER_UNIT;
-        double[] codes = mirror.keyCodes();
-        float[] values = mirror.keyValues();
-        float[] kScales = mirror.keyScales();
+        float[] tiles = mirror.keyTiles();
         SimdOps.forEach(tokens * blocks, (long) KEYS_PER_UNIT * heads * dim, u -> {
-            SimdAttentionKernels kern = SimdAttentionKernels.current();
             int t = u / blocks, s0 = (u % blocks) * KEYS_PER_UNIT, s1 = Math.min(keys, s0 + KEYS_PER_UNIT);
             int seen = Math.min(s1, Math.max(s0, AttendedKeys.visiblePrefix(positions[t], keys)));
             for (int s = seen; s < s1; s++) scores[t * keys + s] = Double.NEGATIVE_INFINITY;
-            double[] dots = new double[2 * KEY_TILE], fdots = qCodes != null ? null : new double[KEY_TILE];
-            float[] fd = qCodes != null ? null : new float[KEY_TILE];
-            double[] sums = new double[KEY_TILE];
-            for (int a = s0; a < seen; a += KEY_TILE) {
-                int n = Math.min(KEY_TILE, seen - a);
-                java.util.Arrays.fill(sums, 0, n, 0.0);
-                // heads outermost within a tile: each head's q row is loaded once for the tile's keys (which stay
-                // in L1), not once per key; each key still adds its heads' terms in ascending h
-                for (int h = 0; h < heads; h++) {
-                    int qOff = (t * heads + h) * dim;
-                    double[] d = dots;
-                    if (qCodes != null) {
-                        if (h + 1 < heads) {
-                            // two heads at once (exact sums: the same values), then their terms in ascending h
-                            kern.dots2(codes, a * dim, dim, n, qCodes, qOff, qOff + dim, dim, dots, 0, KEY_TILE);
-                            double eh = e[t * heads + h], eh1 = e[t * heads + h + 1];
-                            for (int j = 0; j < n; j++) sums[j] += eh * Math.max(dots[j], 0.0);
-                            for (int j = 0; j < n; j++) sums[j] += eh1 * Math.max(dots[KEY_TILE + j], 0.0);
-                            h++;
-                            continue;
-                        }
-                        kern.dots(codes, a * dim, dim, n, qCodes, qOff, dim, dots, 0);
-                    } else {
-                        kern.dots(values, a * dim, dim, n, q, qOff, dim, fd, 0);
-                        for (int j = 0; j < n; j++) fdots[j] = fd[j];
-                        d = fdots;
-                    }
-                    double eh = e[t * heads + h];
-                    for (int j = 0; j < n; j++) sums[j] += eh * Math.max(d[j], 0.0);
-                }
-                for (int j = 0; j < n; j++) scores[t * keys + a + j] = qCodes != null ? sums[j] * kScales[a + j] : sums[j];
+            if (seen == s0) return;
+            float[] sums = new float[KEYS_PER_UNIT];
+            SimdAttentionKernels.current().indexScores(tiles, s0, seen - s0, dim, q, t * heads * dim, heads, e, t * heads, sums, 0);
+            for (int s = s0; s < seen; s++) {
+                // the key's scale applied in float64: the product of two floats is exact there
+                scores[t * keys + s] = kScales != null ? sums[s - s0] * (double) kScales[s] : sums[s - s0];
             }
         });
         int[][] selected = new int[tokens][];

@@ -46,7 +46,7 @@ import org.dsv32.spec.weights.Weight;
  * indexer's, which still runs and caches its keys. The cache receives the latents and k_pe exactly as the contract
  * says (float64 rows; in fp8 mode the exact dequantised values); the float32 mirror ({@link SimdCacheMirror}) is
  * what this operation reads. In bf16 mode the rounding points of spec/SEMANTICS.md §5c are those of
- * {@code ReferenceMla}, each form its own. Parallel units are heads (absorbed) or (token, head) pairs (naive), each computed in a
+ * {@code ReferenceMla}, each form its own. Parallel units are groups of heads (absorbed; any grouping gives the same bits) or (token, head) pairs (naive), each computed in a
  * fixed order: results do not depend on the thread count. Modifies only the cache.
  */
 public final class SimdMla implements MlaAttentionOp {
@@ -180,7 +180,7 @@ public final class SimdMla implements MlaAttentionOp {
         mirror.appendLatents(cache, latent, exact, kPe, tokens);
     }
 
-    /** Absorbed form, one parallel unit per head: returns [T][H*v]. */
+    /** Absorbed form, one parallel unit per group of heads: returns [T][H*v]. */
     private float[] absorbed(float[] q, float[] qPe, int[][] attended, AttentionWeights w, SimdCacheMirror mirror) {
         int tokens = attended.length, heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
         int vDim = config.vHeadDim(), rank = config.kvLoraRank(), width = nope + rope, kvWidth = nope + vDim;
@@ -191,8 +191,12 @@ public final class SimdMla implements MlaAttentionOp {
         // in units of the GEMVs' multiply-adds, which read one byte of weight each: the float32 copy of kv_b moves
         // four per multiply-add (measured: the tiny decode's four heads run faster on two cores, 4 of 4 runs)
         long work = 4L * tokens * rank * (nope + vDim + 2L * maxKeys(attended));
-        // a few heads (a tiny model's four) stay one per unit, so that both cores still get some
-        int group = forcedHeadGroup > 0 ? forcedHeadGroup : heads >= 8 * HEAD_GROUP ? HEAD_GROUP : 1, groups = (heads + group - 1) / group;
+        // a few heads (a tiny model's four) stay one per unit, so that both cores still get some; many heads go in
+        // units of several HEAD_GROUPs, about four units per thread (the bits do not depend on the grouping), so that
+        // each unit reads a chunk of attended latents from memory once for all its heads
+        int group = forcedHeadGroup > 0 ? forcedHeadGroup : heads < 8 * HEAD_GROUP ? 1
+                : Math.max(HEAD_GROUP, heads / (4 * SimdThreads.threads()) / HEAD_GROUP * HEAD_GROUP);
+        int groups = (heads + group - 1) / group;
         SimdOps.forEach(groups, work * group, g -> {
             SimdAttentionKernels k = SimdAttentionKernels.current();
             int h0 = g * group, n = Math.min(heads, h0 + group) - h0;
@@ -210,7 +214,7 @@ public final class SimdMla implements MlaAttentionOp {
                 if (bf16 && kvB instanceof Fp8BlockWeight) Bf16Rounding.roundInPlace(wkv);
                 base = 0;
             }
-            float[] qTilde = new float[n * rank], oTilde = new float[rank];
+            float[] qTilde = new float[n * rank], oTilde = new float[n * rank];
             for (int t = 0; t < tokens; t++) {
                 absorbedQueries(k, q, qPe, t, h0, n, attended[t], wkv, base, latents, kPes, scale, qTilde, oTilde, out);
             }
@@ -220,10 +224,17 @@ public final class SimdMla implements MlaAttentionOp {
 
     /**
      * Heads scored together in the absorbed form (models of at least 32 heads): each cached latent a query attends
-     * is loaded once for the group's q~ rows (four FMA chains, {@link SimdAttentionKernels#dots}) instead of once per
-     * head. Each head's scores are the same bits as one head at a time, whatever the grouping.
+     * is loaded once for the group's q~ rows (eight FMA chains, {@link SimdAttentionKernels#dots2}: four heads x two
+     * keys) instead of once per head. Each head's scores are the same bits as one head at a time, whatever the grouping.
      */
     static final int HEAD_GROUP = 4;
+
+    /**
+     * Attended keys per chunk of the absorbed form: a unit's heads all pass over one chunk's latents (256 KB at
+     * kv_lora_rank 512, within a core's L2) before the next, so each latent comes from memory once per unit rather
+     * than once per {@link #HEAD_GROUP}. The o~ sums continue across chunks, so the bits do not depend on it.
+     */
+    static final int KEY_CHUNK = 128;
 
     /** For tests: heads per unit of the absorbed form when positive (any grouping gives the same bits); 0: automatic. */
     static volatile int forcedHeadGroup = 0;
@@ -231,8 +242,9 @@ public final class SimdMla implements MlaAttentionOp {
     /**
      * Token t's queries of heads h0 .. h0 + n - 1 in the absorbed form (a method of its own, kept small so that C2
      * compiles the vector kernels it calls as intrinsics): per head q~ = W_uk[h]^T q_nope; the scores over the
-     * attended keys, all heads of the group per key; then per head softmax, o~ = sum p c_kv, W_uv[h] o~. qTilde: n
-     * rows of kv_lora_rank floats, oTilde one row (scratch).
+     * attended keys, chunk by chunk, {@link #HEAD_GROUP} heads per pass over a key pair; then per head softmax; o~ =
+     * sum p c_kv, chunk by chunk, a HEAD_GROUP at once; W_uv[h] o~. qTilde: n rows of kv_lora_rank floats, oTilde as
+     * many (scratch).
      */
     private void absorbedQueries(SimdAttentionKernels k, float[] q, float[] qPe, int t, int h0, int n, int[] keys, float[] wkv, int base,
                                  float[] latents, float[] kPes, float scale, float[] qTilde, float[] oTilde, float[] out) {
@@ -244,32 +256,55 @@ public final class SimdMla implements MlaAttentionOp {
             k.axpyRows(q, (t * heads + h0 + i) * width, nope, wkv, base + i * headWeights, rank, qTilde, i * rank, rank);
         }
         if (bf16) Bf16Rounding.roundInPlace(qTilde, 0, n * rank);
-        float[][] p = new float[n][keys.length];
-        float[] d = new float[n];
-        for (int j = 0; j < keys.length; j++) {
-            int s = keys[j];
-            k.dots(qTilde, 0, rank, n, latents, s * rank, rank, d, 0);
-            for (int i = 0; i < n; i++) {
-                float pe = k.dot(qPe, (t * heads + h0 + i) * rope, kPes, s * rope, rope);
-                if (bf16) { // each product stored bf16, their sum, then the scaled score (§5c)
-                    float sum = Bf16Rounding.round(Bf16Rounding.round(d[i]) + Bf16Rounding.round(pe));
-                    p[i][j] = Bf16Rounding.round(sum * scale);
-                } else {
-                    p[i][j] = (d[i] + pe) * scale;
+        int m = keys.length, peOff = (t * heads + h0) * rope;
+        float[] p = new float[n * m], d = new float[2 * HEAD_GROUP], pe = new float[2 * HEAD_GROUP]; // p: score rows, then probabilities
+        for (int c0 = 0; c0 < m; c0 += KEY_CHUNK) {
+            int c1 = Math.min(m, c0 + KEY_CHUNK);
+            for (int i0 = 0; i0 < n; i0 += HEAD_GROUP) {
+                int g = Math.min(HEAD_GROUP, n - i0), qt = i0 * rank, qp = peOff + i0 * rope;
+                int j = c0;
+                for (; j + 2 <= c1; j += 2) { // two keys per pass: each q~ row loaded once for both
+                    int s0 = keys[j], s1 = keys[j + 1];
+                    k.dots2(qTilde, qt, rank, g, latents, s0 * rank, s1 * rank, rank, d, 0, g);
+                    k.dots2(qPe, qp, rope, g, kPes, s0 * rope, s1 * rope, rope, pe, 0, g);
+                    for (int i = 0; i < g; i++) {
+                        p[(i0 + i) * m + j] = score(d[i], pe[i], scale);
+                        p[(i0 + i) * m + j + 1] = score(d[g + i], pe[g + i], scale);
+                    }
+                }
+                for (; j < c1; j++) {
+                    k.dots(qTilde, qt, rank, g, latents, keys[j] * rank, rank, d, 0);
+                    k.dots(qPe, qp, rope, g, kPes, keys[j] * rope, rope, pe, 0);
+                    for (int i = 0; i < g; i++) p[(i0 + i) * m + j] = score(d[i], pe[i], scale);
                 }
             }
         }
         for (int i = 0; i < n; i++) {
-            softmax(p[i]);
-            if (bf16) Bf16Rounding.roundInPlace(p[i]);
-            java.util.Arrays.fill(oTilde, 0f);
-            for (int j = 0; j < keys.length; j++) k.axpy(p[i][j], latents, keys[j] * rank, oTilde, 0, rank);
-            if (bf16) Bf16Rounding.roundInPlace(oTilde);
+            softmax(p, i * m, m);
+            if (bf16) Bf16Rounding.roundInPlace(p, i * m, (i + 1) * m);
+        }
+        // o~_i = sum_j p_ij c_kv(s_j): a HEAD_GROUP at once (each latent loaded once for all of them), chunk by chunk
+        for (int c0 = 0; c0 < m || c0 == 0; c0 += KEY_CHUNK) {
+            int c1 = Math.min(m, c0 + KEY_CHUNK);
+            for (int i0 = 0; i0 < n; i0 += HEAD_GROUP) {
+                int g = Math.min(HEAD_GROUP, n - i0);
+                k.gatherSums(p, i0 * m + c0, m, g, keys, c0, c1 - c0, latents, rank, oTilde, i0 * rank, rank, rank, c0 > 0);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (bf16) Bf16Rounding.roundInPlace(oTilde, i * rank, (i + 1) * rank);
             // W_uv[h] oTilde
             int oOff = (t * heads + h0 + i) * vDim;
-            k.dots(wkv, base + i * headWeights + nope * rank, rank, vDim, oTilde, 0, rank, out, oOff);
+            k.dots(wkv, base + i * headWeights + nope * rank, rank, vDim, oTilde, i * rank, rank, out, oOff);
             if (bf16) Bf16Rounding.roundInPlace(out, oOff, oOff + vDim);
         }
+    }
+
+    /** One score from its latent and rope dot products; bf16 mode: each product stored bf16, their sum, then the scaled score (§5c). */
+    private float score(float latentDot, float ropeDot, float scale) {
+        if (!bf16) return (latentDot + ropeDot) * scale;
+        float sum = Bf16Rounding.round(Bf16Rounding.round(latentDot) + Bf16Rounding.round(ropeDot));
+        return Bf16Rounding.round(sum * scale);
     }
 
     /** Naive form: the attended latents through the kv_b LinearOp, then per (token, head) attention. Returns [T][H*v]. */
@@ -316,15 +351,18 @@ public final class SimdMla implements MlaAttentionOp {
     }
 
     /** In place: p_j = exp(x_j - max) / sum, float32, the sum in ascending order. */
-    static void softmax(float[] x) {
+    static void softmax(float[] x) { softmax(x, 0, x.length); }
+
+    /** {@link #softmax(float[])} on x[off, off + n). */
+    static void softmax(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
-        for (float v : x) max = Math.max(max, v);
+        for (int j = off; j < off + n; j++) max = Math.max(max, x[j]);
         float sum = 0f;
-        for (int j = 0; j < x.length; j++) {
+        for (int j = off; j < off + n; j++) {
             x[j] = (float) Math.exp(x[j] - max);
             sum += x[j];
         }
-        for (int j = 0; j < x.length; j++) x[j] /= sum;
+        for (int j = off; j < off + n; j++) x[j] /= sum;
     }
 
 

@@ -65,39 +65,111 @@ class SimdKernelOrderTest {
     }
 
     /**
-     * The double dots (the indexer's fp8 scores, a tile of keys against one head's q) are the single double dots bit
-     * for bit, at every width, on values whose sums are not exact (so an order change would show), before outOff
-     * untouched; and the two-row dots2 likewise.
+     * The indexer's score kernel: every key's score is the scalar sequence (per head an FMA chain over the dims from
+     * +0, ReLU, an FMA chain over the heads from +0) bit for bit, at every width, for any key range starting on a
+     * tile, any head count (groups of eight where they divide it at 512 bits, of four, and the rest) and any key count (partial passes); outputs outside the
+     * range untouched. Values are Gaussian, so the sums round and an order change would show.
      */
-    @Property(tries = 30, seed = "29")
-    void batchedDoubleDotsAreTheSingleDots(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
-                                           @ForAll @IntRange(min = 1, max = 11) int rows) {
+    @Property(tries = 30, seed = "31")
+    void indexScoresAreTheScalarSequenceAtEveryWidth(@ForAll long seed, @ForAll @IntRange(min = 1, max = 100) int n,
+                                                     @ForAll @IntRange(min = 1, max = 17) int heads, @ForAll @IntRange(min = 0, max = 3) int tile) {
+        checkIndexScores(seed, n, heads, tile);
+    }
+
+    /** The head counts of the eight-head path (the real model's 64 among them), which a random draw may miss. */
+    @org.junit.jupiter.api.Test
+    void indexScoresOfWholeEightHeadGroupsAreTheScalarSequence() {
+        for (int heads : new int[] {8, 16, 64}) checkIndexScores(heads, 77, heads, 1);
+    }
+
+    private static void checkIndexScores(long seed, int n, int heads, int tile) {
         Random rnd = new Random(seed);
-        int stride = n + 3, aOff = 2, bOff = 5;
-        double[] a = new double[aOff + rows * stride], b = new double[bOff + n];
-        for (int i = 0; i < a.length; i++) a[i] = rnd.nextGaussian();
-        for (int i = 0; i < b.length; i++) b[i] = rnd.nextGaussian() * 1e6;
+        int dim = 8 + rnd.nextInt(40), key0 = tile * SimdAttentionKernels.KEY_TILE;
+        int padded = key0 + (n + 31) / 32 * 32; // the layout holds n rounded up to 32 keys from key0
+        float[] rows = SimdTestData.gaussian(rnd, padded * dim, 1f), keys = new float[padded * dim];
+        for (int s = 0; s < padded; s++) for (int d = 0; d < dim; d++) keys[SimdAttentionKernels.tiled(s, d, dim)] = rows[s * dim + d];
+        int qOff = 3, wOff = 2;
+        float[] q = SimdTestData.gaussian(rnd, qOff + heads * dim, 1f), w = SimdTestData.gaussian(rnd, wOff + heads, 1f);
+        float[] expected = new float[n];
+        for (int j = 0; j < n; j++) {
+            float sum = 0f;
+            for (int h = 0; h < heads; h++) {
+                float dot = 0f;
+                for (int d = 0; d < dim; d++) dot = Math.fma(q[qOff + h * dim + d], rows[(key0 + j) * dim + d], dot);
+                sum = Math.fma(w[wOff + h], Math.max(dot, 0f), sum);
+            }
+            expected[j] = sum;
+        }
         for (int bits : SimdSpecies.supportedBits()) {
-            double[] out = new double[rows + 1];
-            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dots(a, aOff, stride, rows, b, bOff, n, out, 1));
+            float[] out = new float[n + 2];
+            out[0] = out[n + 1] = 7f;
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().indexScores(keys, key0, n, dim, q, qOff, heads, w, wOff, out, 1));
+            for (int j = 0; j < n; j++) assertEquals(expected[j], out[1 + j], 0f, "key " + (key0 + j) + ", width " + bits);
+            assertEquals(7f, out[0], 0f, "wrote before outOff");
+            assertEquals(7f, out[n + 1], 0f, "wrote past n");
+        }
+    }
+
+    /** The float dots against two b rows at once are the single dots bit for bit, at every width, before outOff untouched. */
+    @Property(tries = 30, seed = "37")
+    void pairedDotsAreTheSingleDots(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
+                                    @ForAll @IntRange(min = 1, max = 11) int rows) {
+        Random rnd = new Random(seed);
+        int stride = n + 3, aOff = 2, bOff = 5, bOff2 = bOff + n + 1;
+        float[] a = SimdTestData.gaussian(rnd, aOff + rows * stride, 1f), b = SimdTestData.gaussian(rnd, bOff2 + n, 100f);
+        for (int bits : SimdSpecies.supportedBits()) {
+            float[] pair = new float[2 * rows + 1];
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dots2(a, aOff, stride, rows, b, bOff, bOff2, n, pair, 1, 1 + rows));
             for (int r = 0; r < rows; r++) {
                 int row = aOff + r * stride;
-                double single = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff, n));
-                assertEquals(single, out[1 + r], 0.0, "row " + r + ", width " + bits);
+                float first = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff, n));
+                float second = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff2, n));
+                assertEquals(first, pair[1 + r], 0f, "first, row " + r + ", width " + bits);
+                assertEquals(second, pair[1 + rows + r], 0f, "second, row " + r + ", width " + bits);
             }
-            assertEquals(0.0, out[0], 0.0, "dots wrote before outOff");
-            // against two b rows at once (the second at bOff + 1): each output the single dot of its pair
-            double[] pair = new double[2 * rows + 1];
-            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dots2(a, aOff, stride, rows, b, bOff, bOff - 1, n - 1 > 0 ? n - 1 : n, pair, 1, 1 + rows));
-            int m = n - 1 > 0 ? n - 1 : n;
-            for (int r = 0; r < rows; r++) {
-                int row = aOff + r * stride;
-                double first = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff, m));
-                double second = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().dot(a, row, b, bOff - 1, m));
-                assertEquals(first, pair[1 + r], 0.0, "dots2 first, row " + r + ", width " + bits);
-                assertEquals(second, pair[1 + rows + r], 0.0, "dots2 second, row " + r + ", width " + bits);
+            assertEquals(0f, pair[0], 0f, "dots2 wrote before outOff");
+        }
+    }
+
+    /**
+     * gatherSums is the chain of axpys over the gathered rows (the absorbed MLA's o~ before it): each y element the
+     * FMA chain over j ascending from +0, the same bits at every width and for any row count (blocks of four and the
+     * rest), columns past n and rows' padding untouched; and the chain split at {@code split} into a call from +0
+     * and an accumulating one gives the same bits.
+     */
+    @Property(tries = 30, seed = "43")
+    void gatherSumsIsTheChainOfAxpys(@ForAll long seed, @ForAll @IntRange(min = 1, max = 200) int n,
+                                     @ForAll @IntRange(min = 1, max = 9) int rows, @ForAll @IntRange(min = 0, max = 40) int m,
+                                     @ForAll @IntRange(min = 0, max = 40) int split) {
+        Random rnd = new Random(seed);
+        int cut = Math.min(split, m);
+        int xStride = n + 5, xRows = 50, pOff = 1, pStride = m + 2, yOff = 3, yStride = n + 4, idxOff = 2;
+        float[] x = SimdTestData.gaussian(rnd, xRows * xStride, 1f), p = SimdTestData.gaussian(rnd, pOff + rows * pStride, 1f);
+        int[] idx = new int[idxOff + m];
+        for (int j = 0; j < m; j++) idx[idxOff + j] = rnd.nextInt(xRows);
+        float[] expected = new float[yOff + rows * yStride];
+        java.util.Arrays.fill(expected, 9f);
+        for (int r = 0; r < rows; r++) {
+            java.util.Arrays.fill(expected, yOff + r * yStride, yOff + r * yStride + n, 0f);
+            for (int j = 0; j < m; j++) {
+                for (int i = 0; i < n; i++) {
+                    int e = yOff + r * yStride + i;
+                    expected[e] = Math.fma(x[idx[idxOff + j] * xStride + i], p[pOff + r * pStride + j], expected[e]);
+                }
             }
-            assertEquals(0.0, pair[0], 0.0, "dots2 wrote before outOff");
+        }
+        for (int bits : SimdSpecies.supportedBits()) {
+            float[] y = new float[expected.length], z = new float[expected.length];
+            java.util.Arrays.fill(y, 9f);
+            java.util.Arrays.fill(z, 9f);
+            SimdSpecies.withBits(bits, () -> {
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                k.gatherSums(p, pOff, pStride, rows, idx, idxOff, m, x, xStride, y, yOff, yStride, n, false);
+                k.gatherSums(p, pOff, pStride, rows, idx, idxOff, cut, x, xStride, z, yOff, yStride, n, false);
+                k.gatherSums(p, pOff + cut, pStride, rows, idx, idxOff + cut, m - cut, x, xStride, z, yOff, yStride, n, true);
+            });
+            for (int i = 0; i < y.length; i++) assertEquals(expected[i], y[i], 0f, "element " + i + ", width " + bits);
+            for (int i = 0; i < z.length; i++) assertEquals(expected[i], z[i], 0f, "split at " + cut + ", element " + i + ", width " + bits);
         }
     }
 

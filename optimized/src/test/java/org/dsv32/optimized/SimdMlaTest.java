@@ -157,9 +157,10 @@ class SimdMlaTest {
     @Test
     void absorbedOutputsDoNotDependOnHowHeadsAreGrouped() {
         // the real model scores four heads per unit (each latent loaded once for the four): the same bits as one head
-        // per unit, also for a group size that leaves a remainder (3 of the tiny model's 4 heads, then 1)
+        // per unit, also for a group size that leaves a remainder (3 of the tiny model's 4 heads, then 1); over more
+        // keys than two chunks, so that the chunked scores and o~ sums cross chunk boundaries
         ModelConfig c = SimdLayerFixtures.config();
-        int start = 40;
+        int start = 2 * SimdMla.KEY_CHUNK + 40;
         for (PrecisionMode mode : PrecisionMode.values()) {
             for (int tokens : new int[] {1, 5}) {
                 TensorF64 x = SimdLayerFixtures.activation(new Random(47), tokens, c.hiddenSize());
