@@ -46,6 +46,9 @@ public final class Fp8BackwardCheck extends AbstractOperationCheck<Fp8BackwardOp
         public int inner() { return kind == Kind.DGRAD ? dy.cols() : dy.rows(); }
     }
 
+    /** The prefix of the real-dims plain-scales Wgrad case's name (see {@link #realCases}). */
+    public static final String PLAIN_WGRAD = "plain wgrad indexer.wk";
+
     public Fp8BackwardCheck() { super(Fp8BackwardOp.class); }
 
     @Override
@@ -99,8 +102,17 @@ public final class Fp8BackwardCheck extends AbstractOperationCheck<Fp8BackwardOp
      * q_b 24576x1536 (N = 24576, the longest reduction of the layer), o_proj 7168x16384, an expert's down 7168x2048,
      * q_a 1536x7168 and kv_a 576x7168 (ragged block row), ue8m0 and (q_a) plain scales, plus the dense weights_proj
      * 64x7168. Wgrad (inner length M = tokens): the indexer's wk 128x7168 over 512 tokens (4 token tiles) and kv_a
-     * 576x7168 over 128 tokens with an all-zero 128x1 tile. Tokens of very different magnitude throughout. --quick: one
-     * token for q_b, no o_proj, no zero-tile or plain q_a case, wk over 128 tokens, no kv_a wgrad.
+     * 576x7168 over 128 tokens with an all-zero 128x1 tile, and wk over 128 tokens with plain scales. Tokens of very
+     * different magnitude throughout. --quick: one token for q_b, no o_proj, no zero-tile or plain q_a case, wk over 128
+     * tokens, no kv_a wgrad.
+     * <p>Why a plain-scales Wgrad: with ue8m0 scales a tile's scale is a power of two, and E4M3 is a floating-point
+     * format, so an element in the normal range gets the same code relative to its own magnitude whatever tile it is
+     * scaled with. Tiling Wgrad along the wrong axis (1x128 per token instead of 128x1 along the tokens) then changes
+     * only the elements that fall into E4M3's subnormal range in one tiling and not the other (below 2^-6 of the scale,
+     * about 2^-15 of the tile's maximum): the smallest tokens, whose products hardly count in dW = dY^T X next to the
+     * largest tokens' (magnitudes 0.01 to 100). The ue8m0 wk case kills that mutant by 3.3 gates only; with plain
+     * scales (amax / 448, not a power of two) every element's code moves with its tile, by up to half an E4M3 step,
+     * and the same mutant is killed by some 4e4 gates.
      */
     @Override
     protected List<Case> realCases(CheckOptions o) {
@@ -134,6 +146,8 @@ public final class Fp8BackwardCheck extends AbstractOperationCheck<Fp8BackwardOp
             cases.add(Case.wgrad("plain wgrad kv_a_proj_with_mqa M=128 N=" + kva.rows() + " K=" + d + ", all-zero 128x1 tiles", plain,
                     zeroColumnTile(tokens(rng, 128, kva.rows()), 17, 0), zeroColumnTile(tokens(rng, 128, d), 4000, 0)));
         }
+        // appended after the cases above so that their inputs stay the ones drawn before this existed
+        cases.add(Case.wgrad(PLAIN_WGRAD + " M=128 N=" + cfg.indexHeadDim() + " K=" + d, plain, tokens(rng, 128, cfg.indexHeadDim()), tokens(rng, 128, d)));
         return cases;
     }
 

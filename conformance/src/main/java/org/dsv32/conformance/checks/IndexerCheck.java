@@ -57,6 +57,13 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
         }
     }
 
+    /** The real-dims case of several query rows after a cached prefix (the chunked-prefill form). */
+    public static final String CHUNK_AFTER_CACHE = "prefill chunk of 4 tokens after 4096 cached keys";
+    /** The real-dims case whose new keys' pre-norm variance is near the k_norm eps. */
+    public static final String SMALL_ACTIVATIONS = "small activations, 4 tokens from 0 (x scaled by 1e-3: k_norm eps visible)";
+    /** The real-dims ragged batch. */
+    public static final String RAGGED = "ragged batch (3 sequences: caches 0/5/20, chunks 12/3/1 then 1/4/2)";
+
     public IndexerCheck() { super(IndexerOp.class); }
 
     @Override
@@ -83,8 +90,11 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
     /**
      * Real dims: 64 index heads of 128 with top-2048 over real context lengths: decode queries at 4096 cached keys
      * (the first position beyond original_max_position_embeddings, where selection first bites: 2048 of 4097) and at
-     * 32768 cached keys, a prefill chunk of 4 tokens after 4096 cached keys, and a prefill of 16 tokens from 0 (top-k
-     * above the key count). --quick: the decode at 4096 and the short prefill.
+     * 32768 cached keys, a prefill chunk of 4 tokens after 4096 cached keys (start &gt; 0 with several rows: the only
+     * form where a row's position is not its row index), a prefill of 16 tokens from 0 (top-k above the key count),
+     * small activations (x scaled by 1e-3: a new key's pre-norm variance near 1e-6, the k_norm eps, which no other
+     * real case reaches), and a ragged batch of three sequences whose caches and chunks differ (padding key slots and
+     * padding rows in the padded layout). --quick: all but the decode at 32768, the decode at 4096 one step.
      */
     @Override
     protected List<Case> realCases(CheckOptions o) {
@@ -94,10 +104,15 @@ public final class IndexerCheck extends AbstractOperationCheck<IndexerOp, Indexe
         List<Case> cases = new ArrayList<>();
         cases.add(make("prefill of 16 tokens from 0 (top-2048 > keys)", cfg, 0, new int[] {16}, w, rng));
         cases.add(make("decode at 4096 cached keys (top-2048 of 4097)", cfg, 4096, o.quick() ? new int[] {1} : new int[] {1, 1}, w, rng));
-        if (!o.quick()) {
-            cases.add(make("prefill chunk of 4 tokens after 4096 cached keys", cfg, 4096, new int[] {4}, w, rng));
-            cases.add(make("decode at 32768 cached keys (top-2048 of 32769)", cfg, 32768, new int[] {1}, w, rng));
-        }
+        cases.add(make(CHUNK_AFTER_CACHE, cfg, 4096, new int[] {4}, w, rng));
+        if (!o.quick()) cases.add(make("decode at 32768 cached keys (top-2048 of 32769)", cfg, 32768, new int[] {1}, w, rng));
+        // appended after the cases above so that their inputs stay the ones drawn before these existed
+        cases.add(small(make(SMALL_ACTIVATIONS, cfg, 0, new int[] {4}, w, rng)));
+        // a serving batch: a fresh prompt's prefill then its first decode; a chunk after a short cache then another;
+        // a decode then a 2-token (speculative) step: three caches and chunk sizes, so padding rows and slots exist
+        List<Case> sequences = List.of(make("a", cfg, 0, new int[] {12, 1}, w, rng), make("b", cfg, 5, new int[] {3, 4}, w, rng),
+                make("c", cfg, 20, new int[] {1, 2}, w, rng));
+        cases.add(new Case(RAGGED, cfg, 0, new int[0], w, null, null, 0, sequences));
         return cases;
     }
 

@@ -41,6 +41,9 @@ public final class MlaAttentionCheck extends AbstractOperationCheck<MlaAttention
         int maxPosition() { int n = prefix; for (int s : steps) n += s; return n; }
     }
 
+    /** The real-dims case whose latents' mean square is near the norms' eps. */
+    public static final String SMALL_ACTIVATIONS = "small activations, one token from 0 (x scaled by 1e-3: latent norm eps visible)";
+
     public MlaAttentionCheck() { super(MlaAttentionOp.class); }
 
     @Override
@@ -67,7 +70,10 @@ public final class MlaAttentionCheck extends AbstractOperationCheck<MlaAttention
      * Real dims: 128 heads (nope 128 + rope 64, value 128), q_lora 1536, kv_lora 512, the indexer's top-2048: decode
      * steps at 4096 cached keys (2048 of 4097 selected, the absorbed form) and at 32768 cached keys, and a prefill of
      * 4 tokens from 0 (the naive form; a longer prefill expands every latent through kv_b, 16.7 M multiply-adds a key,
-     * which the float64 reference cannot afford here). --quick: one decode step at 4096.
+     * which the float64 reference cannot afford here), and one token from 0 with small activations (x scaled by 1e-3:
+     * the q_a and kv_a latents' mean square near 1e-6, where the latent norms' eps counts, which no other real case
+     * reaches; one token is the cheapest MLA forward at these shapes, one key to expand). --quick: one decode step at
+     * 4096 and the small activations.
      */
     @Override
     protected List<Case> realCases(CheckOptions o) {
@@ -80,6 +86,8 @@ public final class MlaAttentionCheck extends AbstractOperationCheck<MlaAttention
             cases.add(make("decode at 32768 cached keys (top-2048 of 32769)", cfg, 32768, new int[] {1}, w, rng));
             cases.add(make("prefill of 4 tokens from 0 (naive form)", cfg, 0, new int[] {4}, w, rng));
         }
+        // appended after the cases above so that their inputs stay the ones drawn before this existed
+        cases.add(small(make(SMALL_ACTIVATIONS, cfg, 0, new int[] {1}, w, rng)));
         return cases;
     }
 
