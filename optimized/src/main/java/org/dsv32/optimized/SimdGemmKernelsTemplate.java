@@ -362,47 +362,51 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         float[] sws = s.totals;
         // whole blocks of whole transposed chunks, no NaN code: the unrolled decode (rescaled rows: without the 2^120 multiply)
         boolean chunked = p.kind == SimdGemmProblem.FP8 && !nanCodes && k % bc == 0 && bc % CHUNK == 0;
+        // blocks per step: as many as the smallest row group runs at once (16 rows: one, 8: two, fewer: RUN), so a
+        // product of 16-row groups keeps one 8 KB block panel in L1 beside its rows' block
+        int smallest = rows.size[groups - 1];
+        int run = smallest >= 16 ? 1 : smallest >= 8 ? 2 : RUN;
         for (int g = n0; g < n1; g += L) {
             java.util.Arrays.fill(total, 0, padded * L, 0f);
-            for (int b = 0; b < kb; b += RUN) {
-                int nb = Math.min(RUN, kb - b);
+            for (int b = 0; b < kb; b += run) {
+                int nb = Math.min(run, kb - b);
                 weightScales(p, g, b, nb, sws);
                 if (chunked) {
                     decodeBlocks(p, g, b, nb, rows.scaled(), panel, s);
                 } else {
                     for (int j = 0; j < nb; j++) pack(p, g, (b + j) * bc, Math.min(bc, k - (b + j) * bc), panel, L, j * bc * L, nanCodes, s);
                 }
-                // a full step of RUN whole blocks runs the chained tiles once; a short or ragged last step runs
-                // them block by block, every chain on the same block (only chain 0 is promoted)
-                boolean whole = nb == RUN && k - (b + RUN - 1) * bc >= bc;
+                // a full step of whole blocks runs the chained tiles once; a short or ragged last step runs them
+                // block by block, every chain on the same block (only chain 0 is promoted)
+                boolean whole = nb == run && k - (b + run - 1) * bc >= bc;
                 for (int step = 0; step < (whole ? 1 : nb); step++) {
-                    for (int c = 0; c < RUN; c++) bj[c] = whole ? c : step;
+                    for (int c = 0; c < RUN; c++) bj[c] = whole ? Math.min(c, run - 1) : step;
                     int n = whole ? bc : Math.min(bc, k - (b + step) * bc);
                     for (int G = 0; G < groups; G++) {
                         int r = rows.size[G], bo = rows.offset[G] + b * bc * r;
                         switch (r) {
                             case 16 -> {
-                                for (int c = 0; c < (whole ? RUN : 1); c++) {
+                                for (int c = 0; c < (whole ? run : 1); c++) {
                                     rows16x1(at, bo + bj[c] * bc * 16, panel, bj[c] * bc * L, n, blk);
-                                    promoteRows(p, rows, G, b + bj[c], blk, 0, total, sws);
+                                    promoteRows(p, rows, G, b, bj[c], blk, 0, total, sws);
                                 }
                             }
                             case 8 -> {
-                                for (int c = 0; c < (whole ? RUN : 1); c += 2) {
+                                for (int c = 0; c < (whole ? run : 1); c += 2) {
                                     rows8x2(at, bo + bj[c] * bc * 8, bo + bj[c + 1] * bc * 8, panel, bj[c] * bc * L, bj[c + 1] * bc * L, n, blk);
-                                    promoteRows(p, rows, G, b + bj[c], blk, 0, total, sws);
-                                    if (whole) promoteRows(p, rows, G, b + bj[c + 1], blk, 8 * L, total, sws);
+                                    promoteRows(p, rows, G, b, bj[c], blk, 0, total, sws);
+                                    if (whole) promoteRows(p, rows, G, b, bj[c + 1], blk, 8 * L, total, sws);
                                 }
                             }
                             case 4 -> {
                                 rows4x4(at, bo + bj[0] * bc * 4, bo + bj[1] * bc * 4, bo + bj[2] * bc * 4, bo + bj[3] * bc * 4,
                                         panel, bj[0] * bc * L, bj[1] * bc * L, bj[2] * bc * L, bj[3] * bc * L, n, blk);
-                                for (int c = 0; c < (whole ? RUN : 1); c++) promoteRows(p, rows, G, b + bj[c], blk, c * 4 * L, total, sws);
+                                for (int c = 0; c < (whole ? RUN : 1); c++) promoteRows(p, rows, G, b, bj[c], blk, c * 4 * L, total, sws);
                             }
                             default -> {
                                 rows2x4(at, bo + bj[0] * bc * 2, bo + bj[1] * bc * 2, bo + bj[2] * bc * 2, bo + bj[3] * bc * 2,
                                         panel, bj[0] * bc * L, bj[1] * bc * L, bj[2] * bc * L, bj[3] * bc * L, n, blk);
-                                for (int c = 0; c < (whole ? RUN : 1); c++) promoteRows(p, rows, G, b + bj[c], blk, c * 2 * L, total, sws);
+                                for (int c = 0; c < (whole ? RUN : 1); c++) promoteRows(p, rows, G, b, bj[c], blk, c * 2 * L, total, sws);
                             }
                         }
                     }
@@ -420,11 +424,12 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
 
     /**
      * total[(first + r) L ..] = fma(block sum, sw * sa, total[..]) for the real rows r of row group G, their block
-     * sums of k-block b at blk[bo + r L ..] (the canonical promotion), sw the weight scales of the L lanes in k-block
-     * b: sws[(b % RUN) L ..] ({@link #weightScales}).
+     * sums of k-block b = b0 + j at blk[bo + r L ..] (the canonical promotion), sw the weight scales of the L lanes
+     * in k-block b: sws[j L ..] ({@link #weightScales} of the step from b0).
      */
-    private static void promoteRows(SimdGemmProblem p, SimdGemmRowGroups rows, int G, int b, float[] blk, int bo, float[] total, float[] sws) {
-        FloatVector sw = FloatVector.fromArray(F, sws, (b % RUN) * L);
+    private static void promoteRows(SimdGemmProblem p, SimdGemmRowGroups rows, int G, int b0, int j, float[] blk, int bo, float[] total, float[] sws) {
+        FloatVector sw = FloatVector.fromArray(F, sws, j * L);
+        int b = b0 + j;
         int first = rows.first[G];
         float[] up = rows.up;
         for (int r = 0; r < rows.real[G]; r++) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -39,10 +40,29 @@ class SimdGemmRowsProperties {
             x[r * k] = rnd.nextBoolean() ? Float.POSITIVE_INFINITY : 0x1p120f;
             x[r * k + 1] = Float.MIN_VALUE;
         }
+        assertCanonical(w, x, m, n, k, bc, rnd, "rows 2^" + exponent + (nanCodes ? ", NaN codes" : "") + (extremeRow ? ", an extreme row" : ""));
+    }
+
+    /**
+     * Every row count that picks a different tiling: one group of 2/4/8/16 rows (8 and 16 rows step two blocks and
+     * one block at a time, fewer rows four), padded groups, two groups; K of five blocks, so every step size also
+     * meets a short last step.
+     */
+    @Example
+    void everyTilingGivesTheCanonicalBits() {
+        Random rnd = new Random(7);
+        Fp8BlockWeight w = SimdTestData.fp8Weight(rnd, 72, 640, 128, 128, true, false);
+        for (int m : new int[] {2, 3, 4, 5, 8, 9, 16, 17, 24, 32}) {
+            float[] x = SimdTestData.gaussian(rnd, m * 640, 1f);
+            assertCanonical(w, x, m, 72, 640, 128, rnd, "tiling example");
+        }
+    }
+
+    /** y of every width on 1 and 2 threads equals the scalar kernel's, bit for bit. */
+    private static void assertCanonical(Fp8BlockWeight weight, float[] x, int m, int n, int k, int bc, Random rnd, String what) {
         int kb = (k + bc - 1) / bc;
         float[] sa = new float[m * kb];
         for (int i = 0; i < sa.length; i++) sa[i] = Math.scalb(1f, rnd.nextInt(40) - 20);
-        Fp8BlockWeight weight = w;
         float[] canonical = new float[m * n];
         SimdSpecies.withBits(0, () -> SimdFp8Gemm.multiply(x, sa, m, weight, canonical));
         for (int bits : SimdSpecies.supportedBits()) {
@@ -54,9 +74,8 @@ class SimdGemmRowsProperties {
                 });
                 for (int i = 0; i < y.length; i++) {
                     if (Float.floatToIntBits(y[i]) != Float.floatToIntBits(canonical[i])) {
-                        fail("width " + bits + ", " + threads + " threads, M=" + m + " N=" + n + " K=" + k + " (blocks " + br + "x" + bc
-                                + "), rows 2^" + exponent + (nanCodes ? ", NaN codes" : "") + (extremeRow ? ", an extreme row" : "")
-                                + ": y[" + i / n + "][" + i % n + "] = " + y[i] + ", canonical " + canonical[i]);
+                        fail("width " + bits + ", " + threads + " threads, M=" + m + " N=" + n + " K=" + k + " (" + weight.blockRows()
+                                + "x" + bc + " blocks), " + what + ": y[" + i / n + "][" + i % n + "] = " + y[i] + ", canonical " + canonical[i]);
                     }
                 }
             }
