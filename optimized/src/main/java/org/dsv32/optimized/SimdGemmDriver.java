@@ -2,7 +2,8 @@ package org.dsv32.optimized;
 
 /**
  * Cuts a product into fixed units and runs them on {@link SimdThreads}. The units depend only on the shape (128
- * output columns by {@link #UNIT_M} rows of x), never on the thread count, and each output element lies in exactly
+ * output columns by {@link #UNIT_M} rows of x; for up to {@link #ROWS_MAX} rows, 128 output columns by all rows),
+ * never on the thread count, and each output element lies in exactly
  * one unit, so any number of threads gives the same bits.
  */
 final class SimdGemmDriver {
@@ -17,8 +18,22 @@ final class SimdGemmDriver {
      */
     static final int UNIT_M = 192;
 
+    /**
+     * The most rows of x that run as a few-row product ({@link SimdGemmKernels#gemmRows}: W streamed once, each
+     * element decoded once for all rows); more rows run the register-tiled GEMM, whose 6 x 4 tile needs fewer loads
+     * per FMA.
+     */
+    static final int ROWS_MAX = Integer.getInteger("dsv32.gemmRowsMax", 32);
+
     static void gemm(SimdGemmProblem p) {
         SimdGemmKernels kernels = SimdGemmKernels.current();
+        if (p.kind == SimdGemmProblem.FP8 && p.m <= ROWS_MAX) {
+            SimdGemmRowGroups rows = SimdGemmRowGroups.of(p, 4 * kernels.bits() / 32);
+            int units = (p.n + UNIT_N - 1) / UNIT_N;
+            SimdThreads.parallelFor(units, (long) p.m * UNIT_N * p.k, u -> kernels.gemmRows(p, rows, u * UNIT_N,
+                    Math.min(p.n, (u + 1) * UNIT_N), SimdGemmScratch.get()));
+            return;
+        }
         int nUnits = (p.n + UNIT_N - 1) / UNIT_N;
         int mUnits = (p.m + UNIT_M - 1) / UNIT_M;
         SimdThreads.parallelFor(nUnits * mUnits, (long) Math.min(p.m, UNIT_M) * UNIT_N * p.k, u -> {

@@ -22,6 +22,13 @@ interface SimdGemmKernels {
     void gemm(SimdGemmProblem p, int m0, int m1, int n0, int n1, SimdGemmScratch s);
 
     /**
+     * y[i][c] for every row i of a and W rows c in [n0, n1), for products of a few rows: W is read L rows at a time
+     * along K, each k-block of those rows decoded once into a small panel that every row of a multiplies
+     * ({@code rows}: {@link SimdGemmRowGroups#of} p's a, read only).
+     */
+    void gemmRows(SimdGemmProblem p, SimdGemmRowGroups rows, int n0, int n1, SimdGemmScratch s);
+
+    /**
      * y[i][c] for rows i in [m0, m1) and W rows c in [n0, n1), one row of a at a time, W streamed once per row;
      * rows: {@link SimdGemvRows#prepare} of p (may be null), read only.
      */

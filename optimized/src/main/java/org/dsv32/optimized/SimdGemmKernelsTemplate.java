@@ -30,7 +30,8 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
  * rounded up to NR vectors, stored as one contiguous [k][NR L] slab per register-tile column group so a slab stays
  * in L1) that all rows of a reuse; an MR x NR register tile of block sums runs over the block,
  * then is promoted into the output tile: tile = fma(blk, sw * sa, tile). GEMV: the same per lane, decoding in
- * registers without a panel. Its fast path ({@link SimdGemvRows}: no NaN code in the weight, x in range) decodes
+ * registers without a panel. The few-row GEMM ({@link #gemmRows}) decodes L W rows at a time into a panel of a
+ * few k-blocks that all rows of a multiply (R-row register tiles, R = 16, 8, 4 or 2). The GEMV's fast path ({@link SimdGemvRows}: no NaN code in the weight, x in range) decodes
  * without the 2^120 multiply and runs four consecutive k-blocks of L rows as four independent FMA chains; the
  * general path checks every chunk for NaN codes and runs four groups of L rows.
  *
@@ -326,6 +327,341 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
         c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
         c03.fma(sw3.mul(s0), FloatVector.fromArray(F, ct, c0 + 3 * L)).intoArray(ct, c0 + 3 * L);
+    }
+
+
+    // ---------------------------------------------------------------- GEMM of a few rows
+
+    /** k-blocks of W decoded per step of {@link #gemmRows}: the chains of its smallest row groups. */
+    static final int RUN = 4;
+
+    /**
+     * The few-row GEMM. For each group of L W rows (one output vector), step by step along K: the next RUN k-blocks
+     * of those L rows are decoded into the panel ({@link #decodeBlocks}, or {@link #pack} for NaN codes and ragged
+     * blocks: RUN x blockCols x L floats, 32 KB at 512 bits, in L1), then every row
+     * group of a runs over them: a 16-row group block by block (16 independent FMA chains), an 8-row group two
+     * blocks at once, 4- and 2-row groups four at once (16 or 8 chains); each block sum is then promoted into the
+     * row's total in block order. So each W element is read once, decoded once and used by every row, and W is read
+     * as L streams along K, which the hardware prefetchers follow; each output element is summed in the canonical
+     * order ({@link SimdGemmProblem}), so the bits are those of every other kernel.
+     */
+    @Override
+    public void gemmRows(SimdGemmProblem p, SimdGemmRowGroups rows, int n0, int n1, SimdGemmScratch s) {
+        if (F == null) {
+            scalar(p, 0, p.m, n0, n1, s);
+            return;
+        }
+        int bc = p.blockCols, kb = p.kBlocks, k = p.k, groups = rows.count();
+        int padded = rows.first[groups - 1] + rows.size[groups - 1];
+        float[] panel = s.panel(RUN * bc * L);
+        float[] total = s.zeroTile(padded * L);
+        float[] blk = s.blockSums;
+        float[] at = rows.values;
+        boolean nanCodes = p.kind == SimdGemmProblem.FP8 && SimdFp8Facts.of((Fp8BlockWeight) p.weight).hasNanCode();
+        int[] bj = s.chainBlocks;
+        float[] sws = s.totals;
+        // whole blocks of whole transposed chunks, no NaN code: the unrolled decode (rescaled rows: without the 2^120 multiply)
+        boolean chunked = p.kind == SimdGemmProblem.FP8 && !nanCodes && k % bc == 0 && bc % CHUNK == 0;
+        // blocks per step: as many as the smallest row group runs at once (16 rows: one, 8: two, fewer: RUN), so a
+        // product of 16-row groups keeps one 8 KB block panel in L1 beside its rows' block
+        int smallest = rows.size[groups - 1];
+        int run = smallest >= 16 ? 1 : smallest >= 8 ? 2 : RUN;
+        for (int g = n0; g < n1; g += L) {
+            java.util.Arrays.fill(total, 0, padded * L, 0f);
+            for (int b = 0; b < kb; b += run) {
+                int nb = Math.min(run, kb - b);
+                weightScales(p, g, b, nb, sws);
+                if (chunked) {
+                    decodeBlocks(p, g, b, nb, rows.scaled(), panel, s);
+                } else {
+                    for (int j = 0; j < nb; j++) pack(p, g, (b + j) * bc, Math.min(bc, k - (b + j) * bc), panel, L, j * bc * L, nanCodes, s);
+                }
+                // a full step of whole blocks runs the chained tiles once; a short or ragged last step runs them
+                // block by block, every chain on the same block (only chain 0 is promoted)
+                boolean whole = nb == run && k - (b + run - 1) * bc >= bc;
+                for (int step = 0; step < (whole ? 1 : nb); step++) {
+                    for (int c = 0; c < RUN; c++) bj[c] = whole ? Math.min(c, run - 1) : step;
+                    int n = whole ? bc : Math.min(bc, k - (b + step) * bc);
+                    for (int G = 0; G < groups; G++) {
+                        int r = rows.size[G], bo = rows.offset[G] + b * bc * r;
+                        switch (r) {
+                            case 16 -> {
+                                for (int c = 0; c < (whole ? run : 1); c++) {
+                                    rows16x1(at, bo + bj[c] * bc * 16, panel, bj[c] * bc * L, n, blk);
+                                    promoteRows(p, rows, G, b, bj[c], blk, 0, total, sws);
+                                }
+                            }
+                            case 8 -> {
+                                for (int c = 0; c < (whole ? run : 1); c += 2) {
+                                    rows8x2(at, bo + bj[c] * bc * 8, bo + bj[c + 1] * bc * 8, panel, bj[c] * bc * L, bj[c + 1] * bc * L, n, blk);
+                                    promoteRows(p, rows, G, b, bj[c], blk, 0, total, sws);
+                                    if (whole) promoteRows(p, rows, G, b, bj[c + 1], blk, 8 * L, total, sws);
+                                }
+                            }
+                            case 4 -> {
+                                rows4x4(at, bo + bj[0] * bc * 4, bo + bj[1] * bc * 4, bo + bj[2] * bc * 4, bo + bj[3] * bc * 4,
+                                        panel, bj[0] * bc * L, bj[1] * bc * L, bj[2] * bc * L, bj[3] * bc * L, n, blk);
+                                for (int c = 0; c < (whole ? RUN : 1); c++) promoteRows(p, rows, G, b, bj[c], blk, c * 4 * L, total, sws);
+                            }
+                            default -> {
+                                rows2x4(at, bo + bj[0] * bc * 2, bo + bj[1] * bc * 2, bo + bj[2] * bc * 2, bo + bj[3] * bc * 2,
+                                        panel, bj[0] * bc * L, bj[1] * bc * L, bj[2] * bc * L, bj[3] * bc * L, n, blk);
+                                for (int c = 0; c < (whole ? RUN : 1); c++) promoteRows(p, rows, G, b, bj[c], blk, c * 2 * L, total, sws);
+                            }
+                        }
+                    }
+                }
+            }
+            int cols = Math.min(L, n1 - g);
+            for (int G = 0; G < groups; G++) {
+                for (int r = 0; r < rows.real[G]; r++) {
+                    int i = rows.first[G] + r;
+                    System.arraycopy(total, i * L, p.y, i * p.n + g, cols);
+                }
+            }
+        }
+    }
+
+    /**
+     * total[(first + r) L ..] = fma(block sum, sw * sa, total[..]) for the real rows r of row group G, their block
+     * sums of k-block b = b0 + j at blk[bo + r L ..] (the canonical promotion), sw the weight scales of the L lanes
+     * in k-block b: sws[j L ..] ({@link #weightScales} of the step from b0).
+     */
+    private static void promoteRows(SimdGemmProblem p, SimdGemmRowGroups rows, int G, int b0, int j, float[] blk, int bo, float[] total, float[] sws) {
+        FloatVector sw = FloatVector.fromArray(F, sws, j * L);
+        int b = b0 + j;
+        int first = rows.first[G];
+        float[] up = rows.up;
+        for (int r = 0; r < rows.real[G]; r++) {
+            int t = (first + r) * L;
+            // rescaled rows: (sw sa) 2^-s, as the GEMV's fast path (exact: a power of two, in range by SimdGemvRows)
+            FloatVector scale = up == null ? sw.mul(p.activationScale(first + r, b)) : sw.mul(p.activationScale(first + r, b)).mul(up[first + r]);
+            FloatVector.fromArray(F, blk, bo + r * L).fma(scale, FloatVector.fromArray(F, total, t)).intoArray(total, t);
+        }
+    }
+
+    /**
+     * Decodes k-blocks b .. b + nb - 1 (nb <= RUN) of W rows g .. g + L - 1 (the last row repeated past the end) into
+     * panel[j bc L + kk L + l], kk the column in block b + j: the L rows transposed a chunk at a time for all nb blocks
+     * ({@link #transpose}), then each int of four codes unpacked, with constant shifts. The weight has no NaN code and
+     * K is whole blocks of whole chunks. scaled: each code's value times 2^-120 (for rescaled rows, see
+     * {@link SimdGemvRows}), else the value.
+     */
+    private static void decodeBlocks(SimdGemmProblem p, int g, int b, int nb, boolean scaled, float[] panel, SimdGemmScratch s) {
+        long[] off = s.laneOffsets;
+        int[] cols = s.staged;
+        int bc = p.blockCols;
+        for (int j = 0; j < nb; j++) {
+            for (int l = 0; l < L; l++) off[j * L + l] = (long) Math.min(g + l, p.n - 1) * p.k + (long) (b + j) * bc;
+        }
+        for (int c = 0; c < bc; c += CHUNK) {
+            for (int j = 0; j < nb; j++) transpose(p.data, off, j * L, c, cols, j * L * L, false);
+            for (int j = 0; j < nb; j++) {
+                if (scaled) unpackScaled(cols, j * L * L, panel, j * bc * L + c * L);
+                else unpackExact(cols, j * L * L, panel, j * bc * L + c * L);
+            }
+        }
+    }
+
+    /** panel[po + kk L + l] = code kk of lane l times 2^-120, kk < CHUNK, from the transposed chunk at cols[co ..]. */
+    private static void unpackScaled(int[] cols, int co, float[] panel, int po) {
+        for (int q = 0; q < L; q++) {
+            IntVector t = IntVector.fromArray(I, cols, co + q * L);
+            int o = po + 4 * q * L;
+            t.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().intoArray(panel, o);
+            t.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().intoArray(panel, o + L);
+            t.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().intoArray(panel, o + 2 * L);
+            t.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().intoArray(panel, o + 3 * L);
+        }
+    }
+
+    /** {@link #unpackScaled} times 2^120: the codes' values. */
+    private static void unpackExact(int[] cols, int co, float[] panel, int po) {
+        for (int q = 0; q < L; q++) {
+            IntVector t = IntVector.fromArray(I, cols, co + q * L);
+            int o = po + 4 * q * L;
+            t.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o);
+            t.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + L);
+            t.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + 2 * L);
+            t.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + 3 * L);
+        }
+    }
+
+    /** sws[j L + l] = the scale of W row g + l (the last row past the end) in k-block b + j, for j < nb. */
+    private static void weightScales(SimdGemmProblem p, int g, int b, int nb, float[] sws) {
+        boolean one = g / p.blockRows == (Math.min(g + L, p.n) - 1) / p.blockRows;
+        for (int j = 0; j < nb; j++) {
+            for (int l = 0; l < L; l++) sws[j * L + l] = one && l > 0 ? sws[j * L] : p.weightScale(Math.min(g + l, p.n - 1), b + j);
+        }
+    }
+
+    /** 16 rows x 1 chain (see {@link #gemmRows}): blk[(c 16 + r) L + l] = the block sum of row r, chain c. */
+    private static void rows16x1(float[] at, int ao0, float[] panel, int po0, int n, float[] blk) {
+        FloatVector c0x0 = FloatVector.zero(F), c1x0 = FloatVector.zero(F), c2x0 = FloatVector.zero(F), c3x0 = FloatVector.zero(F), c4x0 = FloatVector.zero(F), c5x0 = FloatVector.zero(F), c6x0 = FloatVector.zero(F), c7x0 = FloatVector.zero(F), c8x0 = FloatVector.zero(F), c9x0 = FloatVector.zero(F), c10x0 = FloatVector.zero(F), c11x0 = FloatVector.zero(F), c12x0 = FloatVector.zero(F), c13x0 = FloatVector.zero(F), c14x0 = FloatVector.zero(F), c15x0 = FloatVector.zero(F);
+        for (int k = 0; k < n; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panel, po0 + k * L);
+            int a0 = ao0 + k * 16;
+            c0x0 = FloatVector.broadcast(F, at[a0 + 0]).fma(w0, c0x0);
+            c1x0 = FloatVector.broadcast(F, at[a0 + 1]).fma(w0, c1x0);
+            c2x0 = FloatVector.broadcast(F, at[a0 + 2]).fma(w0, c2x0);
+            c3x0 = FloatVector.broadcast(F, at[a0 + 3]).fma(w0, c3x0);
+            c4x0 = FloatVector.broadcast(F, at[a0 + 4]).fma(w0, c4x0);
+            c5x0 = FloatVector.broadcast(F, at[a0 + 5]).fma(w0, c5x0);
+            c6x0 = FloatVector.broadcast(F, at[a0 + 6]).fma(w0, c6x0);
+            c7x0 = FloatVector.broadcast(F, at[a0 + 7]).fma(w0, c7x0);
+            c8x0 = FloatVector.broadcast(F, at[a0 + 8]).fma(w0, c8x0);
+            c9x0 = FloatVector.broadcast(F, at[a0 + 9]).fma(w0, c9x0);
+            c10x0 = FloatVector.broadcast(F, at[a0 + 10]).fma(w0, c10x0);
+            c11x0 = FloatVector.broadcast(F, at[a0 + 11]).fma(w0, c11x0);
+            c12x0 = FloatVector.broadcast(F, at[a0 + 12]).fma(w0, c12x0);
+            c13x0 = FloatVector.broadcast(F, at[a0 + 13]).fma(w0, c13x0);
+            c14x0 = FloatVector.broadcast(F, at[a0 + 14]).fma(w0, c14x0);
+            c15x0 = FloatVector.broadcast(F, at[a0 + 15]).fma(w0, c15x0);
+        }
+        c0x0.intoArray(blk, 0 * L);
+        c1x0.intoArray(blk, 1 * L);
+        c2x0.intoArray(blk, 2 * L);
+        c3x0.intoArray(blk, 3 * L);
+        c4x0.intoArray(blk, 4 * L);
+        c5x0.intoArray(blk, 5 * L);
+        c6x0.intoArray(blk, 6 * L);
+        c7x0.intoArray(blk, 7 * L);
+        c8x0.intoArray(blk, 8 * L);
+        c9x0.intoArray(blk, 9 * L);
+        c10x0.intoArray(blk, 10 * L);
+        c11x0.intoArray(blk, 11 * L);
+        c12x0.intoArray(blk, 12 * L);
+        c13x0.intoArray(blk, 13 * L);
+        c14x0.intoArray(blk, 14 * L);
+        c15x0.intoArray(blk, 15 * L);
+    }
+
+    /** 8 rows x 2 chains (see {@link #gemmRows}): blk[(c 8 + r) L + l] = the block sum of row r, chain c. */
+    private static void rows8x2(float[] at, int ao0, int ao1, float[] panel, int po0, int po1, int n, float[] blk) {
+        FloatVector c0x0 = FloatVector.zero(F), c1x0 = FloatVector.zero(F), c2x0 = FloatVector.zero(F), c3x0 = FloatVector.zero(F), c4x0 = FloatVector.zero(F), c5x0 = FloatVector.zero(F), c6x0 = FloatVector.zero(F), c7x0 = FloatVector.zero(F);
+        FloatVector c0x1 = FloatVector.zero(F), c1x1 = FloatVector.zero(F), c2x1 = FloatVector.zero(F), c3x1 = FloatVector.zero(F), c4x1 = FloatVector.zero(F), c5x1 = FloatVector.zero(F), c6x1 = FloatVector.zero(F), c7x1 = FloatVector.zero(F);
+        for (int k = 0; k < n; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panel, po0 + k * L);
+            int a0 = ao0 + k * 8;
+            FloatVector w1 = FloatVector.fromArray(F, panel, po1 + k * L);
+            int a1 = ao1 + k * 8;
+            c0x0 = FloatVector.broadcast(F, at[a0 + 0]).fma(w0, c0x0);
+            c0x1 = FloatVector.broadcast(F, at[a1 + 0]).fma(w1, c0x1);
+            c1x0 = FloatVector.broadcast(F, at[a0 + 1]).fma(w0, c1x0);
+            c1x1 = FloatVector.broadcast(F, at[a1 + 1]).fma(w1, c1x1);
+            c2x0 = FloatVector.broadcast(F, at[a0 + 2]).fma(w0, c2x0);
+            c2x1 = FloatVector.broadcast(F, at[a1 + 2]).fma(w1, c2x1);
+            c3x0 = FloatVector.broadcast(F, at[a0 + 3]).fma(w0, c3x0);
+            c3x1 = FloatVector.broadcast(F, at[a1 + 3]).fma(w1, c3x1);
+            c4x0 = FloatVector.broadcast(F, at[a0 + 4]).fma(w0, c4x0);
+            c4x1 = FloatVector.broadcast(F, at[a1 + 4]).fma(w1, c4x1);
+            c5x0 = FloatVector.broadcast(F, at[a0 + 5]).fma(w0, c5x0);
+            c5x1 = FloatVector.broadcast(F, at[a1 + 5]).fma(w1, c5x1);
+            c6x0 = FloatVector.broadcast(F, at[a0 + 6]).fma(w0, c6x0);
+            c6x1 = FloatVector.broadcast(F, at[a1 + 6]).fma(w1, c6x1);
+            c7x0 = FloatVector.broadcast(F, at[a0 + 7]).fma(w0, c7x0);
+            c7x1 = FloatVector.broadcast(F, at[a1 + 7]).fma(w1, c7x1);
+        }
+        c0x0.intoArray(blk, 0 * L);
+        c1x0.intoArray(blk, 1 * L);
+        c2x0.intoArray(blk, 2 * L);
+        c3x0.intoArray(blk, 3 * L);
+        c4x0.intoArray(blk, 4 * L);
+        c5x0.intoArray(blk, 5 * L);
+        c6x0.intoArray(blk, 6 * L);
+        c7x0.intoArray(blk, 7 * L);
+        c0x1.intoArray(blk, 8 * L);
+        c1x1.intoArray(blk, 9 * L);
+        c2x1.intoArray(blk, 10 * L);
+        c3x1.intoArray(blk, 11 * L);
+        c4x1.intoArray(blk, 12 * L);
+        c5x1.intoArray(blk, 13 * L);
+        c6x1.intoArray(blk, 14 * L);
+        c7x1.intoArray(blk, 15 * L);
+    }
+
+    /** 4 rows x 4 chains (see {@link #gemmRows}): blk[(c 4 + r) L + l] = the block sum of row r, chain c. */
+    private static void rows4x4(float[] at, int ao0, int ao1, int ao2, int ao3, float[] panel, int po0, int po1, int po2, int po3, int n, float[] blk) {
+        FloatVector c0x0 = FloatVector.zero(F), c1x0 = FloatVector.zero(F), c2x0 = FloatVector.zero(F), c3x0 = FloatVector.zero(F);
+        FloatVector c0x1 = FloatVector.zero(F), c1x1 = FloatVector.zero(F), c2x1 = FloatVector.zero(F), c3x1 = FloatVector.zero(F);
+        FloatVector c0x2 = FloatVector.zero(F), c1x2 = FloatVector.zero(F), c2x2 = FloatVector.zero(F), c3x2 = FloatVector.zero(F);
+        FloatVector c0x3 = FloatVector.zero(F), c1x3 = FloatVector.zero(F), c2x3 = FloatVector.zero(F), c3x3 = FloatVector.zero(F);
+        for (int k = 0; k < n; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panel, po0 + k * L);
+            int a0 = ao0 + k * 4;
+            FloatVector w1 = FloatVector.fromArray(F, panel, po1 + k * L);
+            int a1 = ao1 + k * 4;
+            FloatVector w2 = FloatVector.fromArray(F, panel, po2 + k * L);
+            int a2 = ao2 + k * 4;
+            FloatVector w3 = FloatVector.fromArray(F, panel, po3 + k * L);
+            int a3 = ao3 + k * 4;
+            c0x0 = FloatVector.broadcast(F, at[a0 + 0]).fma(w0, c0x0);
+            c0x1 = FloatVector.broadcast(F, at[a1 + 0]).fma(w1, c0x1);
+            c0x2 = FloatVector.broadcast(F, at[a2 + 0]).fma(w2, c0x2);
+            c0x3 = FloatVector.broadcast(F, at[a3 + 0]).fma(w3, c0x3);
+            c1x0 = FloatVector.broadcast(F, at[a0 + 1]).fma(w0, c1x0);
+            c1x1 = FloatVector.broadcast(F, at[a1 + 1]).fma(w1, c1x1);
+            c1x2 = FloatVector.broadcast(F, at[a2 + 1]).fma(w2, c1x2);
+            c1x3 = FloatVector.broadcast(F, at[a3 + 1]).fma(w3, c1x3);
+            c2x0 = FloatVector.broadcast(F, at[a0 + 2]).fma(w0, c2x0);
+            c2x1 = FloatVector.broadcast(F, at[a1 + 2]).fma(w1, c2x1);
+            c2x2 = FloatVector.broadcast(F, at[a2 + 2]).fma(w2, c2x2);
+            c2x3 = FloatVector.broadcast(F, at[a3 + 2]).fma(w3, c2x3);
+            c3x0 = FloatVector.broadcast(F, at[a0 + 3]).fma(w0, c3x0);
+            c3x1 = FloatVector.broadcast(F, at[a1 + 3]).fma(w1, c3x1);
+            c3x2 = FloatVector.broadcast(F, at[a2 + 3]).fma(w2, c3x2);
+            c3x3 = FloatVector.broadcast(F, at[a3 + 3]).fma(w3, c3x3);
+        }
+        c0x0.intoArray(blk, 0 * L);
+        c1x0.intoArray(blk, 1 * L);
+        c2x0.intoArray(blk, 2 * L);
+        c3x0.intoArray(blk, 3 * L);
+        c0x1.intoArray(blk, 4 * L);
+        c1x1.intoArray(blk, 5 * L);
+        c2x1.intoArray(blk, 6 * L);
+        c3x1.intoArray(blk, 7 * L);
+        c0x2.intoArray(blk, 8 * L);
+        c1x2.intoArray(blk, 9 * L);
+        c2x2.intoArray(blk, 10 * L);
+        c3x2.intoArray(blk, 11 * L);
+        c0x3.intoArray(blk, 12 * L);
+        c1x3.intoArray(blk, 13 * L);
+        c2x3.intoArray(blk, 14 * L);
+        c3x3.intoArray(blk, 15 * L);
+    }
+
+    /** 2 rows x 4 chains (see {@link #gemmRows}): blk[(c 2 + r) L + l] = the block sum of row r, chain c. */
+    private static void rows2x4(float[] at, int ao0, int ao1, int ao2, int ao3, float[] panel, int po0, int po1, int po2, int po3, int n, float[] blk) {
+        FloatVector c0x0 = FloatVector.zero(F), c1x0 = FloatVector.zero(F);
+        FloatVector c0x1 = FloatVector.zero(F), c1x1 = FloatVector.zero(F);
+        FloatVector c0x2 = FloatVector.zero(F), c1x2 = FloatVector.zero(F);
+        FloatVector c0x3 = FloatVector.zero(F), c1x3 = FloatVector.zero(F);
+        for (int k = 0; k < n; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panel, po0 + k * L);
+            int a0 = ao0 + k * 2;
+            FloatVector w1 = FloatVector.fromArray(F, panel, po1 + k * L);
+            int a1 = ao1 + k * 2;
+            FloatVector w2 = FloatVector.fromArray(F, panel, po2 + k * L);
+            int a2 = ao2 + k * 2;
+            FloatVector w3 = FloatVector.fromArray(F, panel, po3 + k * L);
+            int a3 = ao3 + k * 2;
+            c0x0 = FloatVector.broadcast(F, at[a0 + 0]).fma(w0, c0x0);
+            c0x1 = FloatVector.broadcast(F, at[a1 + 0]).fma(w1, c0x1);
+            c0x2 = FloatVector.broadcast(F, at[a2 + 0]).fma(w2, c0x2);
+            c0x3 = FloatVector.broadcast(F, at[a3 + 0]).fma(w3, c0x3);
+            c1x0 = FloatVector.broadcast(F, at[a0 + 1]).fma(w0, c1x0);
+            c1x1 = FloatVector.broadcast(F, at[a1 + 1]).fma(w1, c1x1);
+            c1x2 = FloatVector.broadcast(F, at[a2 + 1]).fma(w2, c1x2);
+            c1x3 = FloatVector.broadcast(F, at[a3 + 1]).fma(w3, c1x3);
+        }
+        c0x0.intoArray(blk, 0 * L);
+        c1x0.intoArray(blk, 1 * L);
+        c0x1.intoArray(blk, 2 * L);
+        c1x1.intoArray(blk, 3 * L);
+        c0x2.intoArray(blk, 4 * L);
+        c1x2.intoArray(blk, 5 * L);
+        c0x3.intoArray(blk, 6 * L);
+        c1x3.intoArray(blk, 7 * L);
     }
 
 

@@ -53,6 +53,22 @@ final class SimdGemvRows {
     }
 
     /**
+     * The rows of p's x rescaled for decoding without the 2^120 multiply, as the GEMV's fast path takes them: x
+     * with row i times 2^(s_i + 120) when every row has a shift s_i (then the promotion of row i is multiplied by
+     * {@link #promotion}(s_i), see the class comment), else null (some row must decode exactly, and then all do).
+     * The weight has no NaN code. shifts receives s_i.
+     */
+    static float[] scaledRows(SimdGemmProblem p, int[] shifts) {
+        SimdFp8Facts facts = SimdFp8Facts.of((Fp8BlockWeight) p.weight);
+        Input.Scan scan = new Input(p.a, p.m, p.k).scan();
+        for (int i = 0; i < p.m; i++) {
+            shifts[i] = rowShift(p, i, scan.maxField()[i], scan.minField()[i], facts.maxAbsScale());
+            if (shifts[i] == GENERAL) return null;
+        }
+        return scan.scaled();
+    }
+
+    /**
      * An input x [m][k] of GEMVs, scanned once for the exponent range of each row (what {@link #rowShift} needs of
      * it), with its rescaled copy, made once for all products sharing the input (an {@link SimdLinear.Activation}).
      * Safe to share between threads. The values must not change while it is in use (as for the Activation holding

@@ -114,12 +114,14 @@ class SimdGemmTest {
     /**
      * Every row of the GEMM equals the GEMV of that row, bit for bit, at every width, and all widths agree bitwise.
      * N = 200: one full 128-row unit and a ragged one of 72 rows (four-group GEMV, then a partial group); M = 11: one
-     * 6-row register tile, one 4-row tile and one single row.
+     * 16-row group of the few-row GEMM, padded ({@link SimdGemmRowsProperties} covers the other row counts); M = 41:
+     * the tiled GEMM's six 6-row register tiles, one 4-row tile and one single row.
      */
-    @Test
-    void gemvAndGemmAgreeBitwiseAtEveryWidth() {
+    @ParameterizedTest
+    @ValueSource(ints = {11, 41})
+    void gemvAndGemmAgreeBitwiseAtEveryWidth(int m) {
         Random rnd = new Random(51);
-        int m = 11, k = 256, n = 200;
+        int k = 256, n = 200;
         Fp8BlockWeight w = SimdTestData.fp8Weight(rnd, n, k, 128, 128, false, false);
         DenseWeight d = SimdTestData.denseWeight(rnd, 72, k, DType.BF16);
         float[] x = SimdTestData.gaussian(rnd, m * k, 1f);
