@@ -55,8 +55,8 @@ final class BenchCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--peer", split = ",", paramLabel = "NAME",
-            description = "Also run the FP8 GEMM/GEMV shapes on a peer: torch (torch.matmul in fp32 and bf16, cold weights, checked against "
-                    + "the reference first) in the first python that imports torch: $DSV32_PYTHON, else python3, else /usr/bin/python3. "
+            description = "Also run the FP8 GEMM/GEMV shapes, the MLA decode and the MoE on a peer: torch (torch ops in fp32 and bf16, "
+                    + "checked against the reference first) in the first python that imports torch: $DSV32_PYTHON, else python3, else /usr/bin/python3. "
                     + "Without one the run says so and goes on.")
     List<String> peers = new ArrayList<>();
 
@@ -102,7 +102,7 @@ final class BenchCommand implements Callable<Integer> {
         } finally {
             if (peerDir != null) deleteTree(peerDir);
         }
-        if (!peers.isEmpty() && peerDir == null) report.skip("fp8_gemm", "torch", "NO PYTHON WITH PYTORCH: " + noTorch);
+        if (!peers.isEmpty() && peerDir == null) report.skip("all", "torch", "NO PYTHON WITH PYTORCH: " + noTorch);
         table.println();
         report.printTable(table);
         table.println("(wall-clock medians on a machine possibly shared with other work; fractions are of the limits measured in this run)");
@@ -127,8 +127,8 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Attaches the torch peer to the runner, or says loudly why there is none; its working folder, or null. */
     private Path torchPeer(BenchRunner runner, Set<String> selected) throws java.io.IOException {
-        if (!selected.contains("fp8_gemm")) {
-            noTorch = "the torch peer runs the fp8_gemm shapes, which --ops left out";
+        if (!selected.contains("fp8_gemm") && !selected.contains("mla_decode") && !selected.contains("moe")) {
+            noTorch = "the torch peer runs the fp8_gemm shapes, mla_decode and moe, which --ops left out";
             System.err.println("dsv32 bench: --peer torch: " + noTorch);
             return null;
         }

@@ -182,4 +182,39 @@ class TolerancesTest {
         String table = Tolerances.markdownTable(ModelConfig.deepseekV32());
         assertTrue(text.contains(table), "spec/TOLERANCES.md is out of date; regenerate its table with Tolerances.markdownTable:\n" + table);
     }
+
+    /**
+     * mtp_loss (spec/TOLERANCES.md §10.6): in exact mode the gate is the predictive per-element one, 16.2 predicted RMS
+     * of the loss, far below the rigorous bound that is vacuous at the real shapes; a chain with E4M3 code flips (fp8
+     * TIGHT) keeps the rigorous gate.
+     */
+    @Test
+    void mtpLossGatesOnItsPredictedRmsInExactModeAndRigorouslyWithFlips() {
+        ModelConfig c = org.dsv32.conformance.generate.ConformanceConfigs.realModel().toBuilder().numNextnPredictLayers(2).build();
+        double norm = 90, range = 9, loss = 9.2;
+        Tolerance exact = Tolerances.mtpLoss(c, PrecisionMode.EXACT, Tier.TIGHT, 4, 4, 1, 2, norm, range, 1, loss);
+        assertTrue(exact.predictive(), exact.derivation());
+        double rms = Tolerances.mtpLossRms(c.vocabSize(), 2, Tolerances.mtpLossLogitsVar(c, PrecisionMode.EXACT, Tier.TIGHT, 4, 4, 1), 2, norm, range, 1, loss);
+        assertEquals(org.dsv32.spec.tolerance.Predictive.elementFactor() * rms / loss, exact.maxErrInf(), 1e-12 * exact.maxErrInf());
+        assertTrue(exact.rigorous().maxErrInf() > 1, "the rigorous bound is vacuous at these shapes: " + exact.rigorous().maxErrInf());
+        assertTrue(exact.maxErrInf() < 1e-3, "the predictive gate discriminates: " + exact.maxErrInf());
+        Tolerance fp8 = Tolerances.mtpLoss(c, PrecisionMode.FP8, Tier.TIGHT, 4, 4, 1, 2, norm, range, 1, loss);
+        assertTrue(!fp8.predictive() && fp8.derivation().contains("flips"), fp8.derivation());
+    }
+
+    /**
+     * mtpLossRms's logits term: the V logit errors spread over the softmax, sqrt(2 var / V) |z|; with λ the RMS of
+     * L_MTP is λ times that of the mean of the module losses, plus its own roundings.
+     */
+    @Property(tries = 50)
+    void mtpLossRmsSpreadsTheLogitsErrorOverTheVocabulary(@ForAll @IntRange(min = 64, max = 200_000) int vocab,
+                                                         @ForAll @IntRange(min = 1, max = 1000) int normTimes10, @ForAll @IntRange(min = -14, max = -4) int log10Var) {
+        double var = Math.pow(10, log10Var), norm = normTimes10 / 10.0;
+        double logits = Math.sqrt(2 * var / vocab) * norm;
+        double rms = Tolerances.mtpLossRms(vocab, 1, var, 1, norm, 0, 1, 0);
+        double arithmetic = Tolerances.mtpLossRms(vocab, 1, 0, 1, norm, 0, 1, 0);
+        assertTrue(rms >= logits && rms <= logits + arithmetic * (1 + 1e-12), rms + " vs " + logits + " + " + arithmetic);
+        double scaled = Tolerances.mtpLossRms(vocab, 1, var, 1, norm, 0, 0.3, 0);
+        assertEquals(0.3 * rms, scaled, 1e-12 * rms);
+    }
 }

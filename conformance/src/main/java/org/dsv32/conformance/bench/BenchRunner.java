@@ -269,7 +269,7 @@ public final class BenchRunner {
 
     private TorchPeer peer;
 
-    /** Also runs the GEMM/GEMV shapes on {@code peer} (after simd's rows; see {@link TorchPeer}). */
+    /** Also runs the GEMM/GEMV shapes and the layers with a PyTorch form on {@code peer} (after simd's rows; see {@link TorchPeer}). */
     public BenchRunner peer(TorchPeer peer) {
         this.peer = peer;
         return this;
@@ -316,6 +316,7 @@ public final class BenchRunner {
                 String note = b.delegateOf(opType(w.op())).map(d -> "computed by " + d).orElse("");
                 report.add(new BenchResult(w.op(), w.shape(), b.name(), t, w.flops(), w.bytes(), join(note, call.note())));
             }
+            if (peer != null) peer.runLayer(w, reference, report, timer, failures, this::say);
         }
     }
 

@@ -28,12 +28,17 @@ public final class LayerTolerance {
 
     /** Throws unless {@code candidate} is within the bound of {@code reference}; returns the normwise error. */
     public static double check(String what, String backend, double[] candidate, double[] reference) {
+        return check(what, backend, candidate, reference, NORMWISE);
+    }
+
+    /** {@link #check(String, String, double[], double[])} within the normwise relative error {@code bound}. */
+    public static double check(String what, String backend, double[] candidate, double[] reference, double bound) {
         double e = normwise(candidate, reference);
         int nonFinite = org.dsv32.spec.metrics.Metrics.nonFiniteMismatches(candidate, reference);
-        if (!(e <= NORMWISE) || nonFinite > 0) {
+        if (!(e <= bound) || nonFinite > 0) {
             throw new IllegalStateException(String.format(Locale.ROOT,
                     "%s: %s disagrees with the float64 reference: normwise relative error %.3g (bound %.3g), %d non-finite mismatches",
-                    what, backend, e, NORMWISE, nonFinite));
+                    what, backend, e, bound, nonFinite));
         }
         return e;
     }

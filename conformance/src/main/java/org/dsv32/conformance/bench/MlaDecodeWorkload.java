@@ -30,7 +30,7 @@ import org.dsv32.spec.weights.AttentionWeights;
  * absorption of kv_b; 2 H (2 rank + rope) per attended key; 2 indexer heads x dim per scored key. Bytes: every weight
  * (kv_b is read whole) plus, in the FP8 layout, the attended cache entries and every indexer key.
  */
-public final class MlaDecodeWorkload implements LayerWorkload {
+public final class MlaDecodeWorkload implements LayerWorkload, TorchLayer {
     private final ModelConfig config;
     private final OpContext context;
     private final int cached;
@@ -153,6 +153,49 @@ public final class MlaDecodeWorkload implements LayerWorkload {
         return LayerTolerance.check("mla_decode (" + cached + " cached, the reference's selection)", candidate.name(),
                 got.output().toArray(), reference.output().toArray());
     }
+
+    /**
+     * PyTorch's form (bench_torch.py {@code MlaDecode}): the absorbed decode step on weights dequantised to the dtype,
+     * the indexer not run but its selection given (the float64 reference's, in exact mode: PyTorch has no act_quant),
+     * so the attention covers the same keys; the RoPE angles of the position are given as cos and sin. Its work is
+     * this row's less the indexer's projections and scores.
+     */
+    @Override
+    public TorchLayer.Case torchCase(java.nio.file.Path input, Backend referenceBackend) {
+        ModelConfig c = config;
+        OpContext exact = new OpContext(c, PrecisionMode.EXACT);
+        AttentionResult r = forward(referenceBackend.require(MlaAttentionOp.class, exact), freshCache(), null);
+        int[] selection = r.indexer().selected()[0];
+        int rank = c.kvLoraRank(), rope = c.qkRopeHeadDim(), h = c.numAttentionHeads();
+        double[] lat = new double[cached * rank], pe = new double[cached * rope];
+        for (int s = 0; s < cached; s++) {
+            System.arraycopy(latents[s], 0, lat, s * rank, rank);
+            System.arraycopy(ropeKeys[s], 0, pe, s * rope, rope);
+        }
+        double[] f = c.ropeFrequencies(), cos = new double[f.length], sin = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            cos[i] = Math.cos(cached * f[i]);
+            sin[i] = Math.sin(cached * f[i]);
+        }
+        AttentionWeights w = weights;
+        new TorchLayer.Inputs().floats("x", x.toArray(), 1, c.hiddenSize())
+                .weight("q_a", w.qA()).weight("q_a_norm", w.qANorm()).weight("q_b", w.qB()).weight("kv_a", w.kvA())
+                .weight("kv_a_norm", w.kvANorm()).weight("kv_b", w.kvB()).weight("o", w.o())
+                .floats("latents", lat, cached, rank).floats("k_pe", pe, cached, rope).ints("selection", selection, selection.length)
+                .floats("cos", cos, cos.length).floats("sin", sin, sin.length)
+                .meta("heads", h).meta("nope", c.qkNopeHeadDim()).meta("rope", rope).meta("v", c.vHeadDim()).meta("rank", rank)
+                .meta("eps", c.rmsNormEps()).meta("softmax_scale", c.softmaxScale())
+                .write(input);
+        double macs = BenchLayers.macs(w.qA()) + BenchLayers.macs(w.qB()) + BenchLayers.macs(w.kvA()) + BenchLayers.macs(w.o())
+                + (double) h * rank * (c.qkNopeHeadDim() + c.vHeadDim()) + (double) h * selection.length * (2.0 * rank + rope);
+        double elements = macs(w.qA()) + macs(w.qB()) + macs(w.kvA()) + macs(w.kvB()) + macs(w.o()) + rank + c.qLoraRank()
+                + (double) selection.length * (rank + rope);
+        return new TorchLayer.Case("mla_decode", r.output().toArray(), "mla_decode (" + cached + " cached, the reference's selection, exact mode)",
+                2 * macs, elements, "absorbed MLA decode through torch ops (matmul, bmm, softmax in float32), " + selection.length
+                        + " keys of the float64 reference's selection given: the indexer is not run (its work is not counted)");
+    }
+
+    private static double macs(org.dsv32.spec.weights.Weight w) { return BenchLayers.macs(w); }
 
     static TensorF64 floats(float[] f, int rows, int cols) {
         double[] d = new double[f.length];

@@ -28,13 +28,14 @@ import org.dsv32.spec.weights.MoeWeights;
  * Bytes: the router, the bias, and the weights of every expert the routing touches (counted as distinct experts, as
  * in the real model) plus the shared expert.
  */
-public final class MoeWorkload implements LayerWorkload {
+public final class MoeWorkload implements LayerWorkload, TorchLayer {
     private final ModelConfig config;
     private final OpContext context;
     private final int tokens;
     private final Arena arena = Arena.ofShared();
     private final MoeWeights weights;
     private final float[] x;
+    private final int distinct;
     private double bytes = -1;
 
     public MoeWorkload(ModelConfig config, int tokens, int distinctExperts, long seed) {
@@ -43,6 +44,7 @@ public final class MoeWorkload implements LayerWorkload {
         this.context = new OpContext(config, PrecisionMode.FP8);
         this.tokens = tokens;
         this.weights = BenchLayers.moe(arena, config, distinctExperts, seed);
+        this.distinct = Math.min(distinctExperts, config.nRoutedExperts());
         this.x = BenchData.gaussian(tokens * config.hiddenSize(), 1, seed + 40);
     }
 
@@ -126,6 +128,63 @@ public final class MoeWorkload implements LayerWorkload {
         double[] got = java.util.Arrays.copyOf(forward(op.get(), input(tokens), routing).output().toArray(), reference.length);
         return LayerTolerance.check("moe (" + tokens + " tokens, the reference's routing, first " + checked + " compared)",
                 candidate.name(), got, reference);
+    }
+
+    /**
+     * PyTorch's form (bench_torch.py {@code Moe}): the routing given (the float64 reference gate's: the router is not
+     * run), each routed expert's tokens gathered and its three matmuls run in the dtype, the shared expert on every
+     * token, the weighted sum in float32. Its experts reuse the first {@link #torchSets} of this workload's weight sets
+     * (expert e: set e mod that count), enough that the sets, in bf16, are twice the last-level cache: float32 copies
+     * of all of them would take 176 MB each. The reference runs the first {@value #CHECKED_TOKENS} tokens on the same
+     * mapping, in exact mode (PyTorch has no act_quant).
+     */
+    @Override
+    public TorchLayer.Case torchCase(java.nio.file.Path input, Backend referenceBackend) {
+        int sets = torchSets(), k = config.numExpertsPerTok(), d = config.hiddenSize();
+        List<MlpWeights> experts = new java.util.ArrayList<>();
+        for (int e = 0; e < config.nRoutedExperts(); e++) experts.add(weights.experts().get(e % sets));
+        MoeWeights w = new MoeWeights(weights.router(), weights.correctionBias(), experts, weights.shared());
+        OpContext exact = new OpContext(config, PrecisionMode.EXACT);
+        Routing r = referenceBackend.require(MoeGateOp.class, exact).route(input(tokens), w);
+        int checked = Math.min(tokens, CHECKED_TOKENS);
+        Routing head = new Routing(java.util.Arrays.copyOf(r.experts(), checked), java.util.Arrays.copyOf(r.weights(), checked), null, null, null, null);
+        // on w, PyTorch's mapping of experts to sets (not this workload's own weights, which forward() takes)
+        double[] expected = referenceBackend.require(MoeOp.class, exact).forward(input(checked), w, head).output().toArray();
+        int[] ids = new int[tokens * k];
+        double[] gates = new double[tokens * k];
+        boolean[] used = new boolean[config.nRoutedExperts()];
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < k; j++) {
+                ids[t * k + j] = r.experts()[t][j];
+                gates[t * k + j] = r.weights()[t][j];
+                used[r.experts()[t][j]] = true;
+            }
+        }
+        TorchLayer.Inputs in = new TorchLayer.Inputs().floats("x", input(tokens).toArray(), tokens, d)
+                .ints("experts", ids, tokens, k).floats("weights", gates, tokens, k).meta("distinct", sets);
+        for (int j = 0; j < sets; j++) mlpInputs(in, "set" + j, weights.experts().get(j));
+        if (weights.shared() != null) mlpInputs(in, "shared", weights.shared());
+        in.write(input);
+        double expert = 3.0 * d * config.moeIntermediateSize(), shared = weights.shared() == null ? 0 : 3.0 * d * weights.shared().intermediateSize();
+        int touched = 0;
+        for (boolean u : used) if (u) touched++;
+        return new TorchLayer.Case("moe", expected, "moe (" + tokens + " tokens, the reference's routing, first " + checked + " compared, exact mode)",
+                2 * (k * expert + shared) * tokens, touched * expert + shared,
+                String.format(Locale.ROOT, "per-expert torch matmuls on the float64 reference's routing (the router is not run); the %d experts reuse %d "
+                        + "weight sets; GB/s counts the %d experts touched as distinct", config.nRoutedExperts(), sets, touched));
+    }
+
+    /** Weight sets of PyTorch's form: twice the last-level cache in bf16 (2 bytes per weight), at most this workload's. */
+    int torchSets() {
+        double expertBytes = 2.0 * 3 * config.hiddenSize() * config.moeIntermediateSize();
+        return (int) Math.max(1, Math.min(Math.min(distinct, torchSetLimit), Math.ceil(LastLevelCache.coldBytes() / expertBytes)));
+    }
+
+    /** A cap on {@link #torchSets} (tests: fewer sets than the workload's, so that experts are mapped anew). */
+    int torchSetLimit = Integer.MAX_VALUE;
+
+    private static void mlpInputs(TorchLayer.Inputs in, String prefix, MlpWeights m) {
+        in.weight(prefix + ".gate", m.gate()).weight(prefix + ".up", m.up()).weight(prefix + ".down", m.down());
     }
 
     /** Tokens the float64 reference computes in the agreement check. */

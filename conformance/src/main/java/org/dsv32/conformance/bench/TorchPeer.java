@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.dsv32.optimized.SimdThreads;
+import org.dsv32.spec.backend.Backend;
 import org.dsv32.spec.io.DType;
 import org.dsv32.spec.io.SafetensorsFile;
 import org.dsv32.spec.io.SafetensorsWriter;
@@ -25,7 +26,8 @@ import org.dsv32.spec.tolerance.KernelTolerances;
 /**
  * PyTorch as a peer of {@code ./dsv32 bench} ({@code --peer torch}): the same FP8 GEMM/GEMV products through
  * {@code torch.matmul} in float32 ({@code torch-fp32}) and bfloat16 ({@code torch-bf16}), run by
- * {@code conformance/python/bench_torch.py} in a python that imports torch.
+ * {@code conformance/python/bench_torch.py} in a python that imports torch; and the layers that have a PyTorch form
+ * ({@link TorchLayer}: MLA decode, MoE) through {@link #runLayer}, one at a time while the layer's workload is open.
  *
  * <p>For every product {@link #add} writes the exact inputs to a safetensors file (the act_quant values a [M][K]
  * as F32, W's e4m3 codes and its F32 block scales) and keeps the float64 reference of its checked part
@@ -42,6 +44,15 @@ import org.dsv32.spec.tolerance.KernelTolerances;
  * to bf16 once.
  */
 public final class TorchPeer {
+    /**
+     * The normwise bound of a layer's bf16 form: 4 times the fp32 layer bound, 2^-4. Its activations and weights are
+     * rounded to bf16 (2^-9 relative) at about ten points, and a softmax turns an error of its scores into a relative
+     * error of its probabilities as large as the scores' spread times that error (spec/TOLERANCES.md §5): measured at
+     * the real MLA decode, 0.025-0.028 (the fp32 form: 2·10⁻⁶). The check catches a wrong formula (normwise errors of
+     * order 1), not a slip of bf16 size.
+     */
+    static final double BF16_LAYER_NORMWISE = 4 * LayerTolerance.NORMWISE;
+
     /** Units of 2^-8 T added to the fp32 bound for bf16 (see the class comment). */
     static final int BF16_EXTRA_UNITS = 3;
     static final String[] DTYPES = {"fp32", "bf16"};
@@ -168,7 +179,7 @@ public final class TorchPeer {
         progress.say("torch %s: computing %d products in fp32 and bf16 (%s)", launch.torchVersion(), cases.size(), launch.python());
         Map<String, List<String>> agreed = new LinkedHashMap<>();
         try {
-            script(manifest("compute", threads, timer, null), "compute");
+            script(manifest("compute", threads, timer, (Map<String, List<String>>) null), "compute");
             for (Case c : cases) {
                 List<String> ok = new ArrayList<>();
                 try (SafetensorsFile f = SafetensorsFile.open(c.output())) {
@@ -208,6 +219,81 @@ public final class TorchPeer {
         }
     }
 
+    /**
+     * Runs {@code w}'s PyTorch form ({@link TorchLayer}) while w is open: writes its inputs, computes it once per dtype,
+     * compares each output with the float64 reference within {@link #layerBound} (normwise 2^-6 in fp32, the bench's
+     * layer bound; 2^-4 in bf16), times what agreed with this run's timer and adds the rows after w's group. A
+     * disagreement goes to {@code failures} and the skipped list; a failing script is reported and the run goes on.
+     * The input and output files are removed afterwards.
+     */
+    public void runLayer(LayerWorkload w, Backend reference, BenchReport report, BenchTimer timer, List<String> failures, Progress progress) {
+        if (!(w instanceof TorchLayer layer)) return;
+        String label = w.op() + " " + BenchRunner.shapeLabel(w.shape());
+        String name = (w.op() + "." + BenchRunner.shapeLabel(w.shape())).replaceAll("[^A-Za-z0-9._-]", "_");
+        Path in = dir.resolve(name + ".in.safetensors"), out = dir.resolve(name + ".out.safetensors");
+        int threads = SimdThreads.threads();
+        try {
+            progress.say("%s: torch %s, computing in fp32 and bf16 (the reference in exact mode first)", label, launch.torchVersion());
+            TorchLayer.Case c = layer.torchCase(in, reference);
+            List<String> ok = new ArrayList<>();
+            script(manifest("compute", threads, timer, List.of(layerEntry(c, name, in, out, List.of(DTYPES)))), "compute");
+            try (SafetensorsFile f = SafetensorsFile.open(out)) {
+                for (String dt : DTYPES) {
+                    String who = "torch-" + dt;
+                    float[] y = floats(f, "y." + dt);
+                    double[] got = new double[c.expected().length];
+                    if (y.length < got.length) throw new IllegalStateException(out + ": y." + dt + " has " + y.length + " values, expected at least " + got.length);
+                    for (int i = 0; i < got.length; i++) got[i] = y[i];
+                    try {
+                        double bound = layerBound(dt), e = LayerTolerance.check(c.what(), who, got, c.expected(), bound);
+                        ok.add(dt);
+                        progress.say("%s: %s agrees, normwise relative error %.2g (bound %.2g)", label, who, e, bound);
+                    } catch (IllegalStateException e) {
+                        failures.add(e.getMessage());
+                        report.skip(w.op(), who, "DISAGREES, not timed: " + e.getMessage());
+                        progress.say("%s: %s DISAGREES: %s", label, who, e.getMessage());
+                    }
+                }
+            }
+            if (ok.isEmpty()) return;
+            progress.say("%s: timing torch (%s, %d threads)", label, String.join(", ", ok), threads);
+            JsonNode timed = script(manifest("time", threads, timer, List.of(layerEntry(c, name, in, out, ok))), "time");
+            for (JsonNode r : timed.get("results")) {
+                String dt = r.get("dtype").asText();
+                BenchTimer.Timing t = new BenchTimer.Timing(r.get("median").asDouble(), r.get("best").asDouble(), r.get("runs").asInt(),
+                        r.has("cpu_share") ? r.get("cpu_share").asDouble() : Double.NaN);
+                String note = String.format(Locale.ROOT, "torch %s, %s, %d threads: %s; checked against the float64 reference (exact mode) "
+                        + "within normwise %.2g", timed.get("torch_version").asText(), dt.equals("fp32") ? "float32" : "bfloat16",
+                        timed.get("threads").asInt(), c.note(), layerBound(dt));
+                report.addAfterGroup(new BenchResult(w.op(), w.shape(), "torch-" + dt, t, c.flops(), (dt.equals("fp32") ? 4 : 2) * c.elementsRead(), note));
+            }
+        } catch (IOException | IllegalStateException | IllegalArgumentException e) {
+            report.skip(w.op(), "torch", "the torch peer failed: " + e.getMessage());
+            progress.say("%s: TORCH PEER FAILED (the other rows stand): %s", label, e.getMessage());
+        } finally {
+            try {
+                Files.deleteIfExists(in);
+                Files.deleteIfExists(out);
+            } catch (IOException e) {
+                progress.say("could not remove the torch peer's files %s: %s", in, e.getMessage());
+            }
+        }
+    }
+
+    /** The normwise bound of a layer's form in a dtype: the bench's layer bound in fp32, {@link #BF16_LAYER_NORMWISE} in bf16. */
+    static double layerBound(String dtype) { return dtype.equals("fp32") ? LayerTolerance.NORMWISE : BF16_LAYER_NORMWISE; }
+
+    private ObjectNode layerEntry(TorchLayer.Case c, String name, Path in, Path out, List<String> dtypes) {
+        ObjectNode n = json.createObjectNode();
+        n.put("name", name);
+        n.put("kind", c.kind());
+        n.put("input", in.toString());
+        n.put("output", out.toString());
+        ArrayNode d = n.putArray("dtypes");
+        for (String dt : dtypes) d.add(dt);
+        return n;
+    }
+
     /** The comparison bound of a dtype, in units of T (see the class comment). */
     static double tolerance(String dtype, int k) {
         double fp32 = KernelTolerances.fp32AnyOrder(k);
@@ -215,6 +301,23 @@ public final class TorchPeer {
     }
 
     private Path manifest(String phase, int threads, BenchTimer timer, Map<String, List<String>> only) throws IOException {
+        List<ObjectNode> entries = new ArrayList<>();
+        for (Case c : cases) {
+            if (only != null && !only.containsKey(c.name())) continue;
+            ObjectNode n = json.createObjectNode();
+            n.put("name", c.name());
+            n.put("input", c.input().toString());
+            n.put("output", c.output().toString());
+            n.put("copies_fp32", c.copies());
+            ArrayNode d = n.putArray("dtypes");
+            for (String dt : only != null ? only.get(c.name()) : List.of(DTYPES)) d.add(dt);
+            entries.add(n);
+        }
+        return manifest(phase, threads, timer, entries);
+    }
+
+    /** The manifest of a phase over the given case entries (name, input, output, dtypes, and kind or copies_fp32). */
+    private Path manifest(String phase, int threads, BenchTimer timer, List<ObjectNode> entries) throws IOException {
         ObjectNode m = json.createObjectNode();
         m.put("phase", phase);
         m.put("threads", threads);
@@ -225,17 +328,7 @@ public final class TorchPeer {
         m.put("max_runs", timer.maxRuns());
         m.put("max_seconds", timer.maxSeconds());
         m.put("results", dir.resolve("torch-results.json").toString());
-        ArrayNode arr = m.putArray("cases");
-        for (Case c : cases) {
-            if (only != null && !only.containsKey(c.name())) continue;
-            ObjectNode n = arr.addObject();
-            n.put("name", c.name());
-            n.put("input", c.input().toString());
-            n.put("output", c.output().toString());
-            n.put("copies_fp32", c.copies());
-            ArrayNode d = n.putArray("dtypes");
-            for (String dt : only != null ? only.get(c.name()) : List.of(DTYPES)) d.add(dt);
-        }
+        m.putArray("cases").addAll(entries);
         Path file = dir.resolve("torch-" + phase + ".json");
         Files.writeString(file, json.writeValueAsString(m));
         return file;

@@ -23,17 +23,21 @@ import org.dsv32.spec.ops.LinearOp;
 import org.dsv32.spec.ops.MlpOp;
 import org.dsv32.spec.ops.MoeOp;
 import org.dsv32.spec.ops.MoeResult;
+import org.dsv32.spec.ops.MtpLoss;
+import org.dsv32.spec.ops.MtpLossOp;
 import org.dsv32.spec.ops.QuantizedActivation;
 import org.dsv32.spec.ops.RmsNormOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.tolerance.Accumulator;
 import org.dsv32.spec.tolerance.KernelTolerances;
+import org.dsv32.spec.tolerance.Predictive;
 import org.dsv32.spec.tolerance.Tier;
 import org.dsv32.spec.tolerance.Tolerance;
 import org.dsv32.spec.tolerance.Tolerances;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 import org.dsv32.spec.weights.IndexerWeights;
 import org.dsv32.spec.weights.MlpWeights;
+import org.dsv32.spec.weights.ModelWeights;
 import org.dsv32.spec.weights.MoeWeights;
 import org.dsv32.spec.weights.ScaleFormat;
 import org.dsv32.spec.weights.Weight;
@@ -190,6 +194,12 @@ public final class Calibration {
                 rows.add(row("indexer scores", shape, label(m, Tier.TIGHT), "score err / row max (rows of >= 9 keys)", tol.scoreRel() / 2, tol.rigorous().scoreRel(),
                         seed -> indexer(seed, ic, tokens, m, true)));
             }
+            ModelConfig lc = mtpLossConfig(plan.real());
+            int lt = plan.real() ? 4 : 9;
+            String lossShape = "V=" + lc.vocabSize() + ", D=" + lc.numNextnPredictLayers() + " modules, T=" + lt + (plan.real() ? ", one model" : "");
+            // exact mode only: in fp8 TIGHT the chain has E4M3 code flips and the rigorous bound gates (TOLERANCES.md §10.6)
+            rows.add(row("mtp_loss (main, L^k, L_MTP, NLLs)", lossShape, label(PrecisionMode.EXACT, Tier.TIGHT), "err / predicted RMS",
+                    Predictive.elementFactor(), Double.NaN, seed -> mtpLoss(seed, lc, lt, PrecisionMode.EXACT)));
             for (int k : ks) {
                 double gate = KernelTolerances.tensorCore(k, 128);
                 rows.add(row("fp8 GEMM, tensor-core emulation", "K=" + k, "vs exact product", "err / T", gate,
@@ -339,6 +349,59 @@ public final class Calibration {
             }
             double cd = ErrorStats.of(xa.stream().mapToDouble(Double::doubleValue).toArray(), xb.stream().mapToDouble(Double::doubleValue).toArray()).calcDiff();
             return new double[] {cd, worst};
+        }
+
+        /** The model of the mtp_loss rows: the harness's small one, or the real-shape one of mtp_loss's real cases; D = 2. */
+        private static ModelConfig mtpLossConfig(boolean real) {
+            ModelConfig c = real ? org.dsv32.conformance.generate.ConformanceConfigs.realModel()
+                    : org.dsv32.conformance.generate.ConformanceConfigs.small().withIndexTopk(4);
+            return c.toBuilder().numNextnPredictLayers(2).build();
+        }
+
+        private ModelWeights realLossModel;
+
+        /**
+         * The MTP objective over {@code t} tokens with λ = 0.1: the largest error of any compared loss (main, each L^k,
+         * L_MTP, every per-position NLL, as {@code MtpLossCheck} compares them) in units of its predicted RMS
+         * ({@link Tolerances#mtpLossRms} at the reference's logit scale). Small dims draw a model per seed; real dims
+         * build one model (module 2 sharing module 1's projection and block, as the real cases do) and the seeds draw
+         * the tokens.
+         */
+        private double mtpLoss(long seed, ModelConfig c, int t, PrecisionMode m) {
+            SplittableRandom rng = new SplittableRandom(seed);
+            ModelWeights w;
+            if (plan.real()) {
+                if (realLossModel == null) {
+                    ModelConfig one = org.dsv32.conformance.generate.ConformanceConfigs.realModel();
+                    realLossModel = org.dsv32.conformance.generate.RealWeights.chainedModules(
+                            org.dsv32.conformance.generate.RealWeights.sharedModel(one, 0x10557L), c, 2, 0x10558L);
+                }
+                w = realLossModel;
+            } else {
+                w = RandomWeights.model(rng, c, c.activationScaleFormat());
+            }
+            int[] tokens = new int[t];
+            for (int i = 0; i < t; i++) tokens[i] = rng.nextInt(c.vocabSize());
+            double lambda = 0.1;
+            MtpLoss y = op(cand, MtpLossOp.class, c, m).loss(tokens.clone(), w, lambda);
+            MtpLoss r = op(ref, MtpLossOp.class, c, m).loss(tokens.clone(), w, lambda);
+            int d = c.numNextnPredictLayers(), keys = Math.min(c.indexTopk(), t);
+            double norm = r.maxLogitNorm(), range = r.maxLogitRange();
+            java.util.function.IntFunction<Double> logitsVar = k -> Tolerances.mtpLossLogitsVar(c, m, Tier.TIGHT, t, keys, k);
+            double worst = Math.abs(y.mainLoss() - r.mainLoss()) / Tolerances.mtpLossRms(c.vocabSize(), d, logitsVar.apply(0), t - 1, norm, range, 1, r.mainLoss());
+            for (int k = 1; k <= d; k++) {
+                double lv = logitsVar.apply(k), l = r.moduleLosses()[k - 1];
+                worst = Math.max(worst, Math.abs(y.moduleLosses()[k - 1] - l) / Tolerances.mtpLossRms(c.vocabSize(), d, lv, t - k - 1, norm, range, 1, l));
+            }
+            for (int k = 0; k <= d; k++) {
+                double lv = logitsVar.apply(k);
+                for (int i = 0; i < r.nll()[k].length; i++) {
+                    double v = r.nll()[k][i];
+                    worst = Math.max(worst, Math.abs(y.nll()[k][i] - v) / Tolerances.mtpLossRms(c.vocabSize(), d, lv, 1, norm, range, 1, v));
+                }
+            }
+            return Math.max(worst, Math.abs(y.mtpLoss() - r.mtpLoss())
+                    / Tolerances.mtpLossRms(c.vocabSize(), d, logitsVar.apply(d), t - 2, norm, range, lambda, r.mtpLoss()));
         }
 
         /**

@@ -80,6 +80,27 @@ public final class RealWeights {
         return LAST_MODEL.computeIfAbsent(new ModelKey(c, seed), k -> model(c, seed));
     }
 
+    /**
+     * {@code base} (a model of one MTP module) with {@code depth} chained modules for configuration {@code c}: module
+     * j >= 2 draws its own three norm weights but reuses module 1's eh_proj and block, the ~0.6 GB that one more real
+     * MoE module would add. Module j still reads module j − 1's output and its own shifted tokens, so the chain, the
+     * targets and the combination (λ / D) Σ_k L^k act at the real shapes; a bug that hands module 2 module 1's
+     * weights is left to the small-dims cases, whose modules are all distinct.
+     */
+    public static ModelWeights chainedModules(ModelWeights base, ModelConfig c, int depth, long seed) {
+        if (base.mtp().isEmpty()) throw new IllegalArgumentException("chainedModules: the base model has no MTP module");
+        SplittableRandom rng = new SplittableRandom(seed);
+        MtpWeights first = base.mtp().get(0);
+        int d = c.hiddenSize();
+        List<MtpWeights> mtp = new ArrayList<>(List.of(first));
+        for (int j = 1; j < depth; j++) {
+            String p = "model.layers." + (c.numHiddenLayers() + j) + ".";
+            mtp.add(new MtpWeights(RandomWeights.normWeight(rng, p + "enorm.weight", d), RandomWeights.normWeight(rng, p + "hnorm.weight", d),
+                    first.ehProj(), first.block(), RandomWeights.normWeight(rng, p + "shared_head.norm.weight", d), first.head()));
+        }
+        return new ModelWeights(c, base.embedding(), base.layers(), base.finalNorm(), base.lmHead(), mtp);
+    }
+
     /** A whole model: bf16 embedding and LM head, the main layers, the final norm and the MTP modules (head shared). */
     public static ModelWeights model(ModelConfig c, long seed) {
         int d = c.hiddenSize();

@@ -96,16 +96,7 @@ public final class MutantCatalogue {
     private static final String REAL_DIMS_RIGOROUS = "at --dims real the gates are still the rigorous worst-case bounds (block calc_diff "
             + "0.23 exact / 0.062 fp8, mtp logits 0.33 / 0.12, routing score tolerance 0.145): calc_diff <= 2 caps any kill at sqrt(2 / bound), "
             + "2.5-6x, whatever the bug; a predictive gate (issue 17, item 1) is needed for 10x";
-    private static final String LOSS_BOUND = "the mtp_loss gates are the rigorous loss bound (all of the logits' error in one logit: "
-            + "2 eps |z|_2, loose by ~sqrt(V)), calc_diff 0.008-0.023, so no kill can be wider than sqrt(2 / bound) = 9-16x";
-
     private static final java.util.Map<String, String> LOW_MARGIN_WHY = java.util.Map.of(
-            "mtp-loss-concat-swapped", LOSS_BOUND + "; with random weights every NLL is near ln V and a swapped concat moves the "
-                    + "per-position NLLs of module 1 by ~25% (calc_diff 0.03)",
-            "mtp-loss-target-offset", LOSS_BOUND + "; scoring module 1 on the token it was given moves its per-position NLLs by ~30% "
-                    + "(random weights: every NLL near ln V)",
-            "mtp-loss-lambda-twice", LOSS_BOUND + "; lambda twice scales L_MTP by 0.3, a 70% error of one scalar (calc_diff 0.45)",
-            "mtp-loss-not-divided-by-depth", LOSS_BOUND + "; with D = 2, L_MTP doubles (calc_diff 0.2)",
             "block-no-residual", REAL_DIMS_RIGOROUS + "; the block's attention + MoE output is ~6x the residual x (N(0,1) rows) "
                     + "there, so dropping x is calc_diff 0.014 and passes the rigorous gate (SURVIVED at real dims)",
             "mtp-concat-swapped", REAL_DIMS_RIGOROUS,

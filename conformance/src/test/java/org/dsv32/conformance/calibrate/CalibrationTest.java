@@ -25,7 +25,8 @@ class CalibrationTest {
             assertEquals(2, r.samples(), what);
             assertTrue(r.p50() <= r.p99() && r.p99() <= r.max(), what);
             assertTrue(r.within(), what + ": max " + r.max() + " above the gate " + r.gate());
-            assertTrue(r.gate() <= r.rigorous() * (1 + 1e-12), what + ": gate " + r.gate() + " above the rigorous " + r.rigorous());
+            // a row in units of its predicted RMS (mtp_loss) has no single rigorous bound: each comparison caps its own
+            assertTrue(Double.isNaN(r.rigorous()) || r.gate() <= r.rigorous() * (1 + 1e-12), what + ": gate " + r.gate() + " above the rigorous " + r.rigorous());
         }
         assertTrue(Calibration.markdown(rows).lines().count() == rows.size() + 2);
     }

@@ -158,6 +158,18 @@ class MutantCatalogueTest {
         assertTrue(elsewhere.isEmpty(), "killed by another check than MUTANTS.md says:\n" + String.join("\n", elsewhere));
     }
 
+    /**
+     * The MTP objective's mutants under mtp_loss's predictive gate (spec/TOLERANCES.md §10.6): each dies by at least
+     * {@link org.dsv32.conformance.Margin#TARGET} gates (under the rigorous gate they died by 2.8 to 6.1).
+     */
+    @Test
+    void theMtpLossMutantsDieByTenGatesOrMore() {
+        for (String id : List.of("mtp-loss-concat-swapped", "mtp-loss-target-offset", "mtp-loss-lambda-twice", "mtp-loss-not-divided-by-depth")) {
+            MutantResult r = RUNNER.run(MutantCatalogue.byId(id), Progress.NONE);
+            assertTrue(r.killed() && r.margin() >= org.dsv32.conformance.Margin.TARGET, r.line());
+        }
+    }
+
     @Test
     void mutantsMdIsTheGeneratedTable() throws IOException {
         Path md = Path.of("MUTANTS.md");
