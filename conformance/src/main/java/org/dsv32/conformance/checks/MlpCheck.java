@@ -67,9 +67,11 @@ public final class MlpCheck extends AbstractOperationCheck<MlpOp, MlpCheck.Case>
     protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.FP8_LOOSE, ModeTier.BF16_TIGHT); }
 
     @Override
-    protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Bf16Tolerance.of(Tolerances.mlp(c.w().down().rows(), c.w().intermediateSize(), mt.candidateMode(), mt.tier()),
-                mt.candidateMode(), c.w().intermediateSize(), 3, 1, 1.0);
+    protected Tolerance toleranceOf(Case c, ModeTier mt) { return tolerance(c.w().down().rows(), c.w().intermediateSize(), mt); }
+
+    /** The gates of an MLP of width D and intermediate size I in one comparison (also what `calibrate` measures against). */
+    public static Tolerance tolerance(int d, int intermediate, ModeTier mt) {
+        return Bf16Tolerance.of(Tolerances.mlp(d, intermediate, mt.candidateMode(), mt.tier()), mt.candidateMode(), intermediate, 3, 1, 1.0);
     }
 
     @Override

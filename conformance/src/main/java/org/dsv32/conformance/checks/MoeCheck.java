@@ -68,9 +68,14 @@ public final class MoeCheck extends AbstractOperationCheck<MoeOp, MoeCheck.Case>
     protected List<ModeTier> comparisons() { return List.of(ModeTier.EXACT_TIGHT, ModeTier.FP8_TIGHT, ModeTier.FP8_LOOSE, ModeTier.BF16_TIGHT); }
 
     @Override
-    protected Tolerance toleranceOf(Case c, ModeTier mt) {
-        return Bf16Tolerance.of(Tolerances.moe(c.config(), mt.candidateMode(), mt.tier()).withScoreOf(Tolerances.moeGate(c.config())),
-                mt.candidateMode(), c.config().hiddenSize(), 4, 1, 1.0);
+    protected Tolerance toleranceOf(Case c, ModeTier mt) { return tolerance(c.config(), mt); }
+
+    /** The gates of an MoE layer of configuration {@code config} in one comparison (also what `calibrate` measures against). */
+    public static Tolerance tolerance(ModelConfig config, ModeTier mt) {
+        // the router reads the layer's input, the same on both sides in every mode (no bf16 store upstream of it), so
+        // its routing is judged with the router's own fp32 score tolerance, bf16 included (TOLERANCES.md §5b)
+        return Bf16Tolerance.of(Tolerances.moe(config, mt.candidateMode(), mt.tier()), mt.candidateMode(), config.hiddenSize(), 4, 1, 1.0)
+                .withScoreOf(Tolerances.moeGate(config));
     }
 
     @Override
@@ -82,8 +87,7 @@ public final class MoeCheck extends AbstractOperationCheck<MoeOp, MoeCheck.Case>
         ev.requireUnchanged("x", c.x(), x);
         ev.requireDeterministic("output", r.output(), cand2.forward(c.x().copy(), c.w(), null).output());
         MoeResult e = ref.forward(c.x().copy(), c.w(), null);
-        Routing replay = RoutingDecisions.judge(ev, "routing", c.config(), c.w(), r.routing(), e.routing(),
-                Tolerances.moeGate(c.config()));
+        Routing replay = RoutingDecisions.judge(ev, "routing", c.config(), c.w(), r.routing(), e.routing(), tol);
         if (replay == null) return ev.result();
         ev.compare("output (reference replaying the candidate's experts)", r.output(), ref.forward(c.x().copy(), c.w(), replay).output());
         return ev.result();
