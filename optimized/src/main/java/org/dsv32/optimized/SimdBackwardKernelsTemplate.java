@@ -175,20 +175,9 @@ final class SimdBackwardKernelsTemplate implements SimdBackwardKernels {
         for (int r = 0; r < len; r++) {
             int row = (r0 + r) * cols + c0;
             for (int v = 0; v < vw; v += L) {
-                // Fp8Codec.encodeE4M3 of x / s per lane (SimdRowKernels.quantize's rule with one scale per lane)
-                IntVector bits = FloatVector.fromArray(F, a, row + v).div(FloatVector.fromArray(F, scales, v)).reinterpretAsInts();
-                IntVector sign = bits.lanewise(VectorOperators.LSHR, 24).and(0x80);
-                IntVector abs = bits.and(0x7FFFFFFF);
-                VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
-                abs = abs.min(Fp8Codec.MAX_BITS);
-                IntVector normal = abs.add(abs.lanewise(VectorOperators.LSHR, 20).and(1)).add(0x7FFFF)
-                        .lanewise(VectorOperators.LSHR, 20).sub(Fp8Codec.REBIAS);
-                IntVector sub = abs.reinterpretAsFloats().add(Fp8Codec.SUBNORMAL_MAGIC).reinterpretAsInts().sub(Fp8Codec.SUBNORMAL_MAGIC_BITS);
-                IntVector c = normal.blend(sub, abs.compare(VectorOperators.LT, Fp8Codec.MIN_NORMAL_BITS)).blend(0x7F, nan).or(sign);
+                IntVector c = SimdE4m3Lanes.encode(FloatVector.fromArray(F, a, row + v).div(FloatVector.fromArray(F, scales, v)));
                 if (q != null) {
-                    IntVector em = c.and(0x7F);
-                    FloatVector d = c.and(0x80).lanewise(VectorOperators.LSHL, 24).or(em.lanewise(VectorOperators.LSHL, 20)).reinterpretAsFloats()
-                            .mul(Fp8Codec.DECODE_SCALE).blend(Float.NaN, em.compare(VectorOperators.EQ, 0x7F).cast(F));
+                    FloatVector d = SimdE4m3Lanes.decode(c, F);
                     if (qMap == null) d.intoArray(q, qOff + r * qld + v);
                     else d.intoArray(q, qOff + r * qld, qMap, v);
                 }

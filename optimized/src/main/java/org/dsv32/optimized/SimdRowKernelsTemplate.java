@@ -301,22 +301,10 @@ final class SimdRowKernelsTemplate implements SimdRowKernels {
         int i = 0;
         if (F != null && B != null) {
             for (int ub = F.loopBound(n); i < ub; i += L) {
-                // Fp8Codec.encodeE4M3 per lane, as int lanes 0..255
-                IntVector bits = FloatVector.fromArray(F, x, xOff + i).div(s).reinterpretAsInts();
-                IntVector sign = bits.lanewise(VectorOperators.LSHR, 24).and(0x80);
-                IntVector abs = bits.and(0x7FFFFFFF);
-                VectorMask<Integer> nan = abs.compare(VectorOperators.GT, 0x7F800000);
-                abs = abs.min(Fp8Codec.MAX_BITS);
-                IntVector normal = abs.add(abs.lanewise(VectorOperators.LSHR, 20).and(1)).add(0x7FFFF)
-                        .lanewise(VectorOperators.LSHR, 20).sub(Fp8Codec.REBIAS);
-                IntVector sub = abs.reinterpretAsFloats().add(Fp8Codec.SUBNORMAL_MAGIC).reinterpretAsInts().sub(Fp8Codec.SUBNORMAL_MAGIC_BITS);
-                IntVector c = normal.blend(sub, abs.compare(VectorOperators.LT, Fp8Codec.MIN_NORMAL_BITS)).blend(0x7F, nan).or(sign);
+                IntVector c = SimdE4m3Lanes.encode(FloatVector.fromArray(F, x, xOff + i).div(s));
                 c.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes().intoArray(codes, cOff + i);
                 if (q != null) {
-                    // exact float values of the codes: the 7 magnitude bits shifted into fp32 position, times 2^120
-                    IntVector em = c.and(0x7F);
-                    c.and(0x80).lanewise(VectorOperators.LSHL, 24).or(em.lanewise(VectorOperators.LSHL, 20)).reinterpretAsFloats()
-                            .mul(Fp8Codec.DECODE_SCALE).blend(Float.NaN, em.compare(VectorOperators.EQ, 0x7F).cast(F)).intoArray(q, qOff + i);
+                    SimdE4m3Lanes.decode(c, F).intoArray(q, qOff + i);
                 }
             }
         }
