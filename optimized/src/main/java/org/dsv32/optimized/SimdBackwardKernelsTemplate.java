@@ -221,23 +221,23 @@ final class SimdBackwardKernelsTemplate implements SimdBackwardKernels {
     }
 
     @Override
-    public void columnTiles(float[] a, int cols, int r0, int len, int c0, int width, ScaleFormat format, float[] scales, float[] q, int qOff,
+    public void columnTiles(float[] a, int[] rowMap, int cols, int r0, int len, int c0, int width, ScaleFormat format, float[] scales, float[] q, int qOff,
                             int qld, int[] qMap, byte[] codes, int cOff, int cld) {
         int vw = F == null ? 0 : width / L * L;
         // amax down each column: max is order-free (NaN wins, abs drops the zero's sign), so this is absMax's value
         for (int v = 0; v < vw; v += L) {
             FloatVector acc = FloatVector.zero(F);
-            for (int r = 0; r < len; r++) acc = acc.max(FloatVector.fromArray(F, a, (r0 + r) * cols + c0 + v).abs());
+            for (int r = 0; r < len; r++) acc = acc.max(FloatVector.fromArray(F, a, (rowMap == null ? r0 + r : rowMap[r0 + r]) * cols + c0 + v).abs());
             acc.intoArray(scales, v);
         }
         for (int c = vw; c < width; c++) {
             float m = 0f;
-            for (int r = 0; r < len; r++) m = Math.max(m, Math.abs(a[(r0 + r) * cols + c0 + c]));
+            for (int r = 0; r < len; r++) m = Math.max(m, Math.abs(a[(rowMap == null ? r0 + r : rowMap[r0 + r]) * cols + c0 + c]));
             scales[c] = m;
         }
         for (int c = 0; c < width; c++) scales[c] = Fp8Codec.actQuantScale(scales[c], format);
         for (int r = 0; r < len; r++) {
-            int row = (r0 + r) * cols + c0;
+            int row = (rowMap == null ? r0 + r : rowMap[r0 + r]) * cols + c0;
             for (int v = 0; v < vw; v += L) {
                 IntVector c = SimdE4m3Lanes.encode(FloatVector.fromArray(F, a, row + v).div(FloatVector.fromArray(F, scales, v)));
                 if (q != null) {

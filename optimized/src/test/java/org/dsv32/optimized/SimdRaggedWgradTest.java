@@ -66,6 +66,34 @@ class SimdRaggedWgradTest {
     }
 
     @Test
+    void rowsReadThroughTheGroupsTokenListAreTheGatheredProductBitForBit() {
+        int tokens = 700, n = 70, k = 260;
+        Random rnd = new Random(1515);
+        float[] batch = inputs(rnd, tokens * k, true);
+        for (boolean fp8 : new boolean[] {true, false}) {
+            OpContext ctx = new OpContext(ModelConfig.deepseekV32(), fp8 ? PrecisionMode.FP8 : PrecisionMode.EXACT);
+            for (int m : new int[] {1, 129, 300}) {
+                int[] rows = new int[m];
+                for (int t = 0; t < m; t++) rows[t] = rnd.nextInt(tokens); // a token may come twice: any map is allowed
+                float[] dy = inputs(rnd, m * n, true), gathered = new float[m * k];
+                for (int t = 0; t < m; t++) System.arraycopy(batch, rows[t] * k, gathered, t * k, k);
+                for (int bits : SimdSpecies.supportedBits()) {
+                    float[] want = new float[n * k], got = new float[n * k];
+                    SimdSpecies.withBits(bits, () -> SimdThreads.withThreads(2, () -> {
+                        SimdFp8Backward op = new SimdFp8Backward(ctx);
+                        op.wgrad(dy, gathered, m, n, k, want);
+                        op.wgrad(dy, batch, rows, m, n, k, got);
+                        return null;
+                    }));
+                    for (int e = 0; e < want.length; e++) {
+                        assertEquals(want[e], got[e], 0f, "dW element " + e + ", " + m + " mapped rows, " + (fp8 ? "fp8" : "exact") + ", width " + bits);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void raggedTokenCountsAgreeWithTheReference() {
         OpContext ctx = new OpContext(ModelConfig.deepseekV32(), PrecisionMode.FP8);
         ReferenceFp8Backward ref = new ReferenceFp8Backward(ctx, new ReferenceBackend());
