@@ -25,7 +25,10 @@ import org.dsv32.spec.weights.ScaleFormat;
  * keeps bit 31 and 20..26, which is the value times 2^-120, made exact by one multiply by 2^120; the NaN code
  * comes out as +-480 and is mapped to NaN where the codes may hold it) into a float panel of one inner block
  * ([128][P], one contiguous [128][NR L] slab per register-tile column group, so a slab stays in L1). A is packed
- * by its quantiser (MR rows interleaved per inner position), so the tile reads one sequential run per block.
+ * by its quantiser (MR rows interleaved per inner position), so the tile reads one sequential run per block. Two
+ * orders, the same sums in the same order per element: block by block over the unit ({@code longInner}), or, for
+ * one or two blocks, register tile by register tile through all of them, along C's rows ({@code shortInner}).
+ * A ragged last block is summed over its real positions only (no padded products).
  */
 final class SimdBackwardKernelsTemplate implements SimdBackwardKernels {
     static final int BITS = SimdSpecies.templateBits(MethodHandles.lookup());
