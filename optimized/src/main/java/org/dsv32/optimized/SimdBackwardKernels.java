@@ -25,9 +25,10 @@ interface SimdBackwardKernels {
      * The 128x1 quantiser on one tile row: rows r0 .. r0 + len - 1 (at most one tile) of columns c0 .. c0 + width - 1
      * of a [][cols], each column one tile: scales[c] = {@link Fp8Codec#actQuantScale} of the column's amax, and
      * element (r, c) encoded as e4m3 of a / scales[c] (fp32 division), bit for bit {@link SimdRowKernels#quantize}
-     * on the column gathered contiguous. Writes the decoded values to q[qOff + r * qld + qMap[c]] (qMap null: c) when
-     * q is not null, and the codes to codes[cOff + r * cld + c] when codes is not null.
+     * on the column gathered contiguous. Row r is a's row rowMap[r] (rowMap null: r), so a group's rows can be
+     * quantised where they lie. Writes the decoded values to q[qOff + r * qld + qMap[c]] (qMap null: c) when q is
+     * not null, and the codes to codes[cOff + r * cld + c] when codes is not null.
      */
-    void columnTiles(float[] a, int cols, int r0, int len, int c0, int width, org.dsv32.spec.weights.ScaleFormat format, float[] scales,
+    void columnTiles(float[] a, int[] rowMap, int cols, int r0, int len, int c0, int width, org.dsv32.spec.weights.ScaleFormat format, float[] scales,
                      float[] q, int qOff, int qld, int[] qMap, byte[] codes, int cOff, int cld);
 }

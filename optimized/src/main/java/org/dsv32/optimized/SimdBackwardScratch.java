@@ -1,7 +1,5 @@
 package org.dsv32.optimized;
 
-import java.util.Arrays;
-
 /** Per-thread work arrays of the backward GEMMs and their quantisers, grown on demand and reused across calls. */
 final class SimdBackwardScratch {
     private static final ThreadLocal<SimdBackwardScratch> LOCAL = ThreadLocal.withInitial(SimdBackwardScratch::new);
@@ -17,10 +15,9 @@ final class SimdBackwardScratch {
         return panel;
     }
 
-    /** The output tile, zeroed. */
-    float[] zeroTile(int size) {
+    /** The output tile (its contents left over from the last use). */
+    float[] tile(int size) {
         if (tile.length < size) tile = new float[size];
-        else Arrays.fill(tile, 0, size, 0f);
         return tile;
     }
 

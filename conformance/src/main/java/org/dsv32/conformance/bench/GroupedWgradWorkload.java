@@ -19,7 +19,9 @@ import org.dsv32.spec.tolerance.KernelTolerances;
  * dW_e [N][K] = dY_eᵀ X_e, each group quantised in its own 128x1 tiles (a group's last tile is partial). The routing
  * is a seeded uniform one (each token picks k distinct experts at random): m_e ≈ T k / E, as a balanced router gives
  * (DeepSeek-V3.2: 4096 tokens, top-8 of 256, ≈ 128 rows per expert). A token's activation row X[t] is shared by the
- * experts it was routed to and gathered into each group (the gather is timed); dY_e is the expert's own. One output
+ * experts it was routed to; simd reads each group's rows where they lie in X through the group's token list (its
+ * 128x1 quantiser gathers them, inside the timed call), the contract path takes them gathered; dY_e is the
+ * expert's own. One output
  * buffer is reused: every group's dW is computed and written in full. {@link #check} compares simd with the float64
  * reference on three groups (the smallest, the largest, the first), on the first channels of dY_e.
  */
@@ -28,7 +30,7 @@ public final class GroupedWgradWorkload {
     private final int[][] rows;         // rows[e]: the tokens routed to expert e, ascending
     private final float[] x;            // [tokens][k]
     private final float[][] dy;         // dy[e]: [m_e][n]
-    private final float[] xGroup, out;
+    private final float[] out;
     private final OpContext context = new OpContext(ModelPresets.deepseekV32(), PrecisionMode.FP8);
     private final SimdFp8Backward simd = new SimdFp8Backward(context);
 
@@ -46,12 +48,7 @@ public final class GroupedWgradWorkload {
         this.rows = route(tokens, experts, topK, BenchData.mix(seed, 7));
         this.x = BenchData.gaussian(tokens * k, 1.0, BenchData.mix(seed, 8));
         this.dy = new float[groupsRun][];
-        int most = 0;
-        for (int e = 0; e < groupsRun; e++) {
-            dy[e] = BenchData.gaussian(rows[e].length * n, 1.0, BenchData.mix(seed, 100 + e));
-            most = Math.max(most, rows[e].length);
-        }
-        this.xGroup = new float[most * k];
+        for (int e = 0; e < groupsRun; e++) dy[e] = BenchData.gaussian(rows[e].length * n, 1.0, BenchData.mix(seed, 100 + e));
         this.out = new float[n * k];
     }
 
@@ -102,7 +99,7 @@ public final class GroupedWgradWorkload {
     /** Bytes read and written once: each group's dY and gathered X, and its dW, in fp32. */
     public double bytes() { return 4.0 * ((double) routedRows() * (n + k) + (double) groupsRun * n * k); }
 
-    /** Every group: gather its X rows, then simd's float32 Wgrad into the shared output. */
+    /** Every group: simd's float32 Wgrad of its token rows of X (gathered by the quantiser) into the shared output. */
     public void runSimd() {
         for (int e = 0; e < groupsRun; e++) runSimdGroup(e);
     }
@@ -110,13 +107,7 @@ public final class GroupedWgradWorkload {
     private void runSimdGroup(int e) {
         int m = rows[e].length;
         if (m == 0) return;
-        gather(e);
-        simd.wgrad(dy[e], xGroup, m, n, k, out);
-    }
-
-    private void gather(int e) {
-        int[] r = rows[e];
-        for (int i = 0; i < r.length; i++) System.arraycopy(x, r[i] * k, xGroup, i * k, k);
+        simd.wgrad(dy[e], x, rows[e], m, n, k, out);
     }
 
     /** Every group through a backend's {@link Fp8BackwardOp} (float64 tensors in and out). */
