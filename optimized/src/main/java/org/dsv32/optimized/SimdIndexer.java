@@ -180,7 +180,8 @@ public final class SimdIndexer implements IndexerOp {
         int[][] selected = new int[tokens][];
         int topk = config.indexTopk();
         SimdOps.forEach(tokens, (long) keys * 8, t -> {
-            double[] row = java.util.Arrays.copyOfRange(scores, t * keys, (t + 1) * keys);
+            // select reads the row without changing it: a single query's row is the whole array, no copy
+            double[] row = tokens == 1 ? scores : java.util.Arrays.copyOfRange(scores, t * keys, (t + 1) * keys);
             int visible = AttendedKeys.visiblePrefix(positions[t], keys);
             selected[t] = SimdTopK.select(row, visible, AttendedKeys.selectionSize(topk, visible), SimdTopK.Order.TOTAL);
         });
