@@ -74,16 +74,35 @@ interface SimdAttentionKernels {
     static int tiled(int s, int d, int dim) { return (s / KEY_TILE) * KEY_TILE * dim + d * KEY_TILE + s % KEY_TILE; }
 
     /**
+     * Heads per group of the indexer's packed query layout: head h, dim d of a [heads][dim] query lives at
+     * {@code (h / QUERY_GROUP) * QUERY_GROUP * dim + d * QUERY_GROUP + h % QUERY_GROUP} (groups padded with zero
+     * heads), so that the score kernel finds the eight values it broadcasts for one dim side by side: one address
+     * register plus constant displacements, and a constant index stride the JIT's range-check elimination accepts.
+     */
+    int QUERY_GROUP = 8;
+
+    /** Where head h, dim d lives in the {@link #QUERY_GROUP} layout. */
+    static int packed(int h, int d, int dim) { return (h / QUERY_GROUP) * QUERY_GROUP * dim + d * QUERY_GROUP + h % QUERY_GROUP; }
+
+    /** q [heads][dim] from qOff in the {@link #QUERY_GROUP} layout (a new array, padded heads zero). */
+    static float[] packQuery(float[] q, int qOff, int heads, int dim) {
+        float[] p = new float[(heads + QUERY_GROUP - 1) / QUERY_GROUP * QUERY_GROUP * dim];
+        for (int h = 0; h < heads; h++) for (int d = 0; d < dim; d++) p[packed(h, d, dim)] = q[qOff + h * dim + d];
+        return p;
+    }
+
+    /**
      * The lightning indexer's head-weighted scores of keys [key0, key0 + n) for one query, before the key's scale:
      * <pre>
-     *   dot_h(s) = fma chain over d = 0 .. dim-1 ascending of q[qOff + h dim + d] * k_s[d], from +0
+     *   dot_h(s) = fma chain over d = 0 .. dim-1 ascending of q_h[d] * k_s[d], from +0
      *   out[outOff + s - key0] = fma chain over h = 0 .. heads-1 ascending of w[wOff + h] * max(dot_h(s), 0), from +0
      * </pre>
-     * all in float32, keys in the {@link #KEY_TILE} layout of {@code keys} (key0 a multiple of KEY_TILE; the
+     * all in float32, q in the {@link #QUERY_GROUP} layout from qOff ({@link #packQuery}), keys in the
+     * {@link #KEY_TILE} layout of {@code keys} (native-order floats, fastest 64-byte aligned; key0 a multiple of KEY_TILE; the
      * layout must hold the keys from key0 up to n rounded up to 32: lanes past n read there and are dropped). Vector lanes
      * run across keys, each lane doing exactly the scalar sequence above: the result is the same bits at every vector
      * width and for any split of the keys. For e4m3 code values every product is exact in float32, only the sums
      * round.
      */
-    void indexScores(float[] keys, int key0, int n, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] out, int outOff);
+    void indexScores(java.lang.foreign.MemorySegment keys, int key0, int n, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] out, int outOff);
 }

@@ -1,6 +1,9 @@
 package org.dsv32.optimized;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -16,6 +19,10 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
 
     /** Partner lanes i ^ h of the reduction steps (null where h >= the lane count). */
     static final VectorShuffle<Float> FX1 = xorF(1), FX2 = xorF(2), FX4 = xorF(4), FX8 = xorF(8);
+
+    /** Bytes from one dim's row of a key tile to the next, and the byte order of the native key tiles. */
+    private static final long ROW_BYTES = 4L * KEY_TILE;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     SimdAttentionKernelsTemplate() {}
 
@@ -331,101 +338,117 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     @Override
-    public void indexScores(float[] keys, int key0, int n, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] out, int outOff) {
+    public void indexScores(MemorySegment keys, int key0, int n, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] out, int outOff) {
         if (F == null || L > KEY_TILE) {
             indexScoresScalar(keys, key0, n, dim, q, qOff, heads, w, wOff, out, outOff);
             return;
         }
+        // the real model's 64 heads with 32 vector registers: eight per pass (sixteen chains), the running sums in registers
+        int eights = L >= 16 ? heads / QUERY_GROUP * QUERY_GROUP : 0;
         float[] sums = new float[2 * L];
         for (int j = 0; j < n; j += 2 * L) {
             int kb = key0 + j, kb1 = kb + L;
-            int o0 = (kb / KEY_TILE) * KEY_TILE * dim + kb % KEY_TILE, o1 = (kb1 / KEY_TILE) * KEY_TILE * dim + kb1 % KEY_TILE;
-            int h = 0;
-            if (L >= 16 && heads % 8 == 0) { // the real model's 64 heads with 32 vector registers: eight per pass, sums in registers
-                FloatVector z = FloatVector.zero(F), s0 = z, s1 = z;
-                for (; h < heads; h += 8) {
-                    int qh = qOff + h * dim, wh = wOff + h;
-                    FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
-                    FloatVector e0 = z, e1 = z, f0 = z, f1 = z, g0 = z, g1 = z, i0 = z, i1 = z;
-                    for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
-                        FloatVector k0 = FloatVector.fromArray(F, keys, o0 + kd), k1 = FloatVector.fromArray(F, keys, o1 + kd);
-                        FloatVector v = FloatVector.broadcast(F, q[qh + d]);
-                        a0 = k0.fma(v, a0);
-                        a1 = k1.fma(v, a1);
-                        v = FloatVector.broadcast(F, q[qh + dim + d]);
-                        b0 = k0.fma(v, b0);
-                        b1 = k1.fma(v, b1);
-                        v = FloatVector.broadcast(F, q[qh + 2 * dim + d]);
-                        c0 = k0.fma(v, c0);
-                        c1 = k1.fma(v, c1);
-                        v = FloatVector.broadcast(F, q[qh + 3 * dim + d]);
-                        d0 = k0.fma(v, d0);
-                        d1 = k1.fma(v, d1);
-                        v = FloatVector.broadcast(F, q[qh + 4 * dim + d]);
-                        e0 = k0.fma(v, e0);
-                        e1 = k1.fma(v, e1);
-                        v = FloatVector.broadcast(F, q[qh + 5 * dim + d]);
-                        f0 = k0.fma(v, f0);
-                        f1 = k1.fma(v, f1);
-                        v = FloatVector.broadcast(F, q[qh + 6 * dim + d]);
-                        g0 = k0.fma(v, g0);
-                        g1 = k1.fma(v, g1);
-                        v = FloatVector.broadcast(F, q[qh + 7 * dim + d]);
-                        i0 = k0.fma(v, i0);
-                        i1 = k1.fma(v, i1);
-                    }
-                    FloatVector wv = FloatVector.broadcast(F, w[wh]);
-                    s0 = a0.max(z).fma(wv, s0);
-                    s1 = a1.max(z).fma(wv, s1);
-                    wv = FloatVector.broadcast(F, w[wh + 1]);
-                    s0 = b0.max(z).fma(wv, s0);
-                    s1 = b1.max(z).fma(wv, s1);
-                    wv = FloatVector.broadcast(F, w[wh + 2]);
-                    s0 = c0.max(z).fma(wv, s0);
-                    s1 = c1.max(z).fma(wv, s1);
-                    wv = FloatVector.broadcast(F, w[wh + 3]);
-                    s0 = d0.max(z).fma(wv, s0);
-                    s1 = d1.max(z).fma(wv, s1);
-                    wv = FloatVector.broadcast(F, w[wh + 4]);
-                    s0 = e0.max(z).fma(wv, s0);
-                    s1 = e1.max(z).fma(wv, s1);
-                    wv = FloatVector.broadcast(F, w[wh + 5]);
-                    s0 = f0.max(z).fma(wv, s0);
-                    s1 = f1.max(z).fma(wv, s1);
-                    wv = FloatVector.broadcast(F, w[wh + 6]);
-                    s0 = g0.max(z).fma(wv, s0);
-                    s1 = g1.max(z).fma(wv, s1);
-                    wv = FloatVector.broadcast(F, w[wh + 7]);
-                    s0 = i0.max(z).fma(wv, s0);
-                    s1 = i1.max(z).fma(wv, s1);
-                }
-                s0.intoArray(sums, 0);
-                s1.intoArray(sums, L);
-            } else { // other head counts and widths: four heads per pass (eight chains), then one at a time
-                java.util.Arrays.fill(sums, 0f);
-                for (; h + 4 <= heads; h += 4) indexHeads4(keys, o0, o1, dim, q, qOff + h * dim, w, wOff + h, sums);
-                for (; h < heads; h++) indexHeads1(keys, o0, o1, dim, q, qOff + h * dim, w[wOff + h], sums);
-            }
+            long o0 = 4L * ((kb / KEY_TILE) * KEY_TILE * dim + kb % KEY_TILE), o1 = 4L * ((kb1 / KEY_TILE) * KEY_TILE * dim + kb1 % KEY_TILE); // bytes
+            if (eights > 0) indexHeads8(keys, o0, o1, dim, q, qOff, eights, w, wOff, sums);
+            else java.util.Arrays.fill(sums, 0f);
+            int h = eights; // then four heads per pass (eight chains), then one at a time
+            for (; h + 4 <= heads; h += 4) indexHeads4(keys, o0, o1, dim, q, qOff + SimdAttentionKernels.packed(h, 0, dim), w, wOff + h, sums);
+            for (; h < heads; h++) indexHeads1(keys, o0, o1, dim, q, qOff + SimdAttentionKernels.packed(h, 0, dim), w[wOff + h], sums);
             System.arraycopy(sums, 0, out, outOff + j, Math.min(2 * L, n - j)); // lanes past n dropped
         }
     }
 
-    /** Four heads of {@link #indexScores}, on the two key vectors at o0 and o1: eight dot chains, then each head's ReLU term added to the running sums (sums[0, L) for o0's keys, [L, 2L) for o1's), heads in ascending order. */
-    private static void indexHeads4(float[] keys, int o0, int o1, int dim, float[] q, int qh, float[] w, int wh, float[] sums) {
+    /**
+     * Heads [0, heads) (a multiple of eight) of {@link #indexScores} on the two key vectors at byte offsets o0 and o1, eight per
+     * pass: sixteen dot chains, then each head's ReLU term added to the sums in ascending head order, the sums kept
+     * in registers across the passes and stored to sums[0, 2L) at the end. The query's eight values of one dim are
+     * adjacent ({@link SimdAttentionKernels#QUERY_GROUP} layout) and both index strides are constants, so the loop
+     * keeps one address per operand and no range check.
+     */
+    private static void indexHeads8(MemorySegment keys, long o0, long o1, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] sums) {
+        FloatVector z = FloatVector.zero(F), s0 = z, s1 = z;
+        for (int h = 0; h < heads; h += 8) {
+            int qh = qOff + h * dim, wh = wOff + h;
+            FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+            FloatVector e0 = z, e1 = z, f0 = z, f1 = z, g0 = z, g1 = z, i0 = z, i1 = z;
+            for (int d = 0; d < dim; d++) {
+                FloatVector k0 = FloatVector.fromMemorySegment(F, keys, o0 + d * ROW_BYTES, NATIVE), k1 = FloatVector.fromMemorySegment(F, keys, o1 + d * ROW_BYTES, NATIVE);
+                int qd = qh + d * 8;
+                FloatVector v = FloatVector.broadcast(F, q[qd]);
+                a0 = k0.fma(v, a0);
+                a1 = k1.fma(v, a1);
+                v = FloatVector.broadcast(F, q[qd + 1]);
+                b0 = k0.fma(v, b0);
+                b1 = k1.fma(v, b1);
+                v = FloatVector.broadcast(F, q[qd + 2]);
+                c0 = k0.fma(v, c0);
+                c1 = k1.fma(v, c1);
+                v = FloatVector.broadcast(F, q[qd + 3]);
+                d0 = k0.fma(v, d0);
+                d1 = k1.fma(v, d1);
+                v = FloatVector.broadcast(F, q[qd + 4]);
+                e0 = k0.fma(v, e0);
+                e1 = k1.fma(v, e1);
+                v = FloatVector.broadcast(F, q[qd + 5]);
+                f0 = k0.fma(v, f0);
+                f1 = k1.fma(v, f1);
+                v = FloatVector.broadcast(F, q[qd + 6]);
+                g0 = k0.fma(v, g0);
+                g1 = k1.fma(v, g1);
+                v = FloatVector.broadcast(F, q[qd + 7]);
+                i0 = k0.fma(v, i0);
+                i1 = k1.fma(v, i1);
+            }
+            FloatVector wv = FloatVector.broadcast(F, w[wh]);
+            s0 = a0.max(z).fma(wv, s0);
+            s1 = a1.max(z).fma(wv, s1);
+            wv = FloatVector.broadcast(F, w[wh + 1]);
+            s0 = b0.max(z).fma(wv, s0);
+            s1 = b1.max(z).fma(wv, s1);
+            wv = FloatVector.broadcast(F, w[wh + 2]);
+            s0 = c0.max(z).fma(wv, s0);
+            s1 = c1.max(z).fma(wv, s1);
+            wv = FloatVector.broadcast(F, w[wh + 3]);
+            s0 = d0.max(z).fma(wv, s0);
+            s1 = d1.max(z).fma(wv, s1);
+            wv = FloatVector.broadcast(F, w[wh + 4]);
+            s0 = e0.max(z).fma(wv, s0);
+            s1 = e1.max(z).fma(wv, s1);
+            wv = FloatVector.broadcast(F, w[wh + 5]);
+            s0 = f0.max(z).fma(wv, s0);
+            s1 = f1.max(z).fma(wv, s1);
+            wv = FloatVector.broadcast(F, w[wh + 6]);
+            s0 = g0.max(z).fma(wv, s0);
+            s1 = g1.max(z).fma(wv, s1);
+            wv = FloatVector.broadcast(F, w[wh + 7]);
+            s0 = i0.max(z).fma(wv, s0);
+            s1 = i1.max(z).fma(wv, s1);
+        }
+        s0.intoArray(sums, 0);
+        s1.intoArray(sums, L);
+    }
+
+    /**
+     * Four heads of {@link #indexScores} (q from qh, their values of one dim adjacent), on the two key vectors at o0
+     * and o1: eight dot chains, then each head's ReLU term added to the running sums (sums[0, L) for o0's keys,
+     * [L, 2L) for o1's), heads in ascending order.
+     */
+    private static void indexHeads4(MemorySegment keys, long o0, long o1, int dim, float[] q, int qh, float[] w, int wh, float[] sums) {
         FloatVector z = FloatVector.zero(F);
         FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
-        for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
-            FloatVector k0 = FloatVector.fromArray(F, keys, o0 + kd), k1 = FloatVector.fromArray(F, keys, o1 + kd);
-            FloatVector v = FloatVector.broadcast(F, q[qh + d]);
+        for (int d = 0; d < dim; d++) {
+            FloatVector k0 = FloatVector.fromMemorySegment(F, keys, o0 + d * ROW_BYTES, NATIVE), k1 = FloatVector.fromMemorySegment(F, keys, o1 + d * ROW_BYTES, NATIVE);
+            int qd = qh + d * QUERY_GROUP;
+            FloatVector v = FloatVector.broadcast(F, q[qd]);
             a0 = k0.fma(v, a0);
             a1 = k1.fma(v, a1);
-            v = FloatVector.broadcast(F, q[qh + dim + d]);
+            v = FloatVector.broadcast(F, q[qd + 1]);
             b0 = k0.fma(v, b0);
             b1 = k1.fma(v, b1);
-            v = FloatVector.broadcast(F, q[qh + 2 * dim + d]);
+            v = FloatVector.broadcast(F, q[qd + 2]);
             c0 = k0.fma(v, c0);
             c1 = k1.fma(v, c1);
-            v = FloatVector.broadcast(F, q[qh + 3 * dim + d]);
+            v = FloatVector.broadcast(F, q[qd + 3]);
             d0 = k0.fma(v, d0);
             d1 = k1.fma(v, d1);
         }
@@ -446,13 +469,13 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         s1.intoArray(sums, L);
     }
 
-    /** One head of {@link #indexScores}, as {@link #indexHeads4}: two chains. */
-    private static void indexHeads1(float[] keys, int o0, int o1, int dim, float[] q, int qh, float wh, float[] sums) {
+    /** One head of {@link #indexScores} (q from qh in the packed layout), as {@link #indexHeads4}: two chains. */
+    private static void indexHeads1(MemorySegment keys, long o0, long o1, int dim, float[] q, int qh, float wh, float[] sums) {
         FloatVector z = FloatVector.zero(F), a0 = z, a1 = z;
-        for (int d = 0, kd = 0; d < dim; d++, kd += KEY_TILE) {
-            FloatVector v = FloatVector.broadcast(F, q[qh + d]);
-            a0 = FloatVector.fromArray(F, keys, o0 + kd).fma(v, a0);
-            a1 = FloatVector.fromArray(F, keys, o1 + kd).fma(v, a1);
+        for (int d = 0; d < dim; d++) {
+            FloatVector v = FloatVector.broadcast(F, q[qh + d * QUERY_GROUP]);
+            a0 = FloatVector.fromMemorySegment(F, keys, o0 + d * ROW_BYTES, NATIVE).fma(v, a0);
+            a1 = FloatVector.fromMemorySegment(F, keys, o1 + d * ROW_BYTES, NATIVE).fma(v, a1);
         }
         FloatVector wv = FloatVector.broadcast(F, wh);
         a0.max(z).fma(wv, FloatVector.fromArray(F, sums, 0)).intoArray(sums, 0);
@@ -460,13 +483,13 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     /** {@link #indexScores} one key at a time: the sequence each vector lane performs. */
-    private static void indexScoresScalar(float[] keys, int key0, int n, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] out, int outOff) {
+    private static void indexScoresScalar(MemorySegment keys, int key0, int n, int dim, float[] q, int qOff, int heads, float[] w, int wOff, float[] out, int outOff) {
         for (int j = 0; j < n; j++) {
             int s = key0 + j, o = (s / KEY_TILE) * KEY_TILE * dim + s % KEY_TILE;
             float sum = 0f;
             for (int h = 0; h < heads; h++) {
                 float dot = 0f;
-                for (int d = 0; d < dim; d++) dot = Math.fma(keys[o + d * KEY_TILE], q[qOff + h * dim + d], dot);
+                for (int d = 0; d < dim; d++) dot = Math.fma(keys.getAtIndex(ValueLayout.JAVA_FLOAT, o + d * KEY_TILE), q[qOff + SimdAttentionKernels.packed(h, d, dim)], dot);
                 sum = Math.fma(Math.max(dot, 0f), w[wOff + h], sum);
             }
             out[outOff + j] = sum;

@@ -162,14 +162,16 @@ public final class SimdIndexer implements IndexerOp {
         int keys = mirror.indexLength();
         double[] scores = new double[tokens * keys];
         int blocks = (keys + KEYS_PER_UNIT - 1) / KEYS_PER_UNIT;
-        float[] tiles = mirror.keyTiles();
+        java.lang.foreign.MemorySegment tiles = mirror.keyTiles();
+        float[][] packed = new float[tokens][]; // each query in the kernel's layout: eight heads' values of a dim adjacent
+        for (int t = 0; t < tokens; t++) packed[t] = SimdAttentionKernels.packQuery(q, t * heads * dim, heads, dim);
         SimdOps.forEach(tokens * blocks, (long) KEYS_PER_UNIT * heads * dim, u -> {
             int t = u / blocks, s0 = (u % blocks) * KEYS_PER_UNIT, s1 = Math.min(keys, s0 + KEYS_PER_UNIT);
             int seen = Math.min(s1, Math.max(s0, AttendedKeys.visiblePrefix(positions[t], keys)));
             for (int s = seen; s < s1; s++) scores[t * keys + s] = Double.NEGATIVE_INFINITY;
             if (seen == s0) return;
             float[] sums = new float[KEYS_PER_UNIT];
-            SimdAttentionKernels.current().indexScores(tiles, s0, seen - s0, dim, q, t * heads * dim, heads, e, t * heads, sums, 0);
+            SimdAttentionKernels.current().indexScores(tiles, s0, seen - s0, dim, packed[t], 0, heads, e, t * heads, sums, 0);
             for (int s = s0; s < seen; s++) {
                 // the key's scale applied in float64: the product of two floats is exact there
                 scores[t * keys + s] = kScales != null ? sums[s - s0] * (double) kScales[s] : sums[s - s0];
@@ -178,7 +180,8 @@ public final class SimdIndexer implements IndexerOp {
         int[][] selected = new int[tokens][];
         int topk = config.indexTopk();
         SimdOps.forEach(tokens, (long) keys * 8, t -> {
-            double[] row = java.util.Arrays.copyOfRange(scores, t * keys, (t + 1) * keys);
+            // select reads the row without changing it: a single query's row is the whole array, no copy
+            double[] row = tokens == 1 ? scores : java.util.Arrays.copyOfRange(scores, t * keys, (t + 1) * keys);
             int visible = AttendedKeys.visiblePrefix(positions[t], keys);
             selected[t] = SimdTopK.select(row, visible, AttendedKeys.selectionSize(topk, visible), SimdTopK.Order.TOTAL);
         });

@@ -177,6 +177,40 @@ class SimdIndexerTest {
         }
     }
 
+    /**
+     * The mirror's key tiles across capacity growth (a cache read whole, then one key and then several appended, past
+     * two doublings): every key's code values at its tile position, zeros past the length, the tiles aligned to a
+     * cache line (the score kernel's loads then never straddle two lines).
+     */
+    @Test
+    void keyTilesHoldEveryKeyAlignedAcrossGrowth() {
+        int dim = SimdLayerFixtures.config().indexHeadDim();
+        LayerCache cache = SimdLayerFixtures.randomCache(5, 40, true);
+        SimdCacheMirror mirror = SimdCacheMirror.of(cache);
+        mirror.syncIndexKeys(cache, dim, true);
+        Random rnd = new Random(6);
+        for (int step : new int[] {1, 30, 1, 60}) {
+            byte[] codes = new byte[step * dim];
+            float[] scales = new float[step];
+            for (int i = 0; i < codes.length; i++) codes[i] = E4M3.encode(rnd.nextGaussian() * 50);
+            java.util.Arrays.fill(scales, 0.25f);
+            mirror.appendIndexKeys(cache, codes, scales, step);
+            java.lang.foreign.MemorySegment tiles = mirror.keyTiles();
+            assertEquals(0, tiles.address() % SimdCacheMirror.TILE_ALIGN, "key tiles aligned");
+            assertEquals(cache.indexLength(), mirror.indexLength());
+            for (int s = 0; s < cache.indexLength(); s++) {
+                for (int d = 0; d < dim; d++) {
+                    float got = tiles.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, SimdAttentionKernels.tiled(s, d, dim));
+                    assertEquals((float) E4M3.decode(cache.indexKeyCodes(s)[d]), got, 0f, "key " + s + ", dim " + d);
+                }
+            }
+            long capacity = tiles.byteSize() / Float.BYTES / dim;
+            for (long s = cache.indexLength(); s < capacity; s++) {
+                for (int d = 0; d < dim; d++) assertEquals(0f, tiles.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, SimdAttentionKernels.tiled((int) s, d, dim)), 0f, "padding key " + s);
+            }
+        }
+    }
+
     @Test
     void theContextsIndexerIsTheSimdOne() {
         OpContext ctx = SimdLayerFixtures.context(PrecisionMode.FP8);

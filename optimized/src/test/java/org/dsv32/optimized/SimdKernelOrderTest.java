@@ -90,6 +90,9 @@ class SimdKernelOrderTest {
         for (int s = 0; s < padded; s++) for (int d = 0; d < dim; d++) keys[SimdAttentionKernels.tiled(s, d, dim)] = rows[s * dim + d];
         int qOff = 3, wOff = 2;
         float[] q = SimdTestData.gaussian(rnd, qOff + heads * dim, 1f), w = SimdTestData.gaussian(rnd, wOff + heads, 1f);
+        java.lang.foreign.MemorySegment tiles = java.lang.foreign.MemorySegment.ofArray(keys);
+        float[] inLayout = SimdAttentionKernels.packQuery(q, qOff, heads, dim), packed = new float[1 + inLayout.length];
+        System.arraycopy(inLayout, 0, packed, 1, inLayout.length); // from offset 1: the kernel must honour qOff
         float[] expected = new float[n];
         for (int j = 0; j < n; j++) {
             float sum = 0f;
@@ -103,7 +106,7 @@ class SimdKernelOrderTest {
         for (int bits : SimdSpecies.supportedBits()) {
             float[] out = new float[n + 2];
             out[0] = out[n + 1] = 7f;
-            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().indexScores(keys, key0, n, dim, q, qOff, heads, w, wOff, out, 1));
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().indexScores(tiles, key0, n, dim, packed, 1, heads, w, wOff, out, 1));
             for (int j = 0; j < n; j++) assertEquals(expected[j], out[1 + j], 0f, "key " + (key0 + j) + ", width " + bits);
             assertEquals(7f, out[0], 0f, "wrote before outOff");
             assertEquals(7f, out[n + 1], 0f, "wrote past n");

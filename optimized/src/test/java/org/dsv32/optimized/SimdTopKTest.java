@@ -37,4 +37,28 @@ class SimdTopKTest {
         };
         assertArrayEquals(bySort(v, n, k, nanLast), SimdTopK.select(v, n, k, SimdTopK.Order.NAN_LAST), "NAN_LAST");
     }
+
+    /**
+     * Large n against small k (the indexer's case, where a sampled threshold drops most values first): still the
+     * stable sort, for random values with ties and specials, sorted runs (ascending and descending: the sample sees
+     * every part), and a pattern whose every sampled value is the largest (for k above n / 16 the threshold then passes
+     * too few and the full pass decides).
+     */
+    @Property(tries = 60, seed = "11")
+    void equalsAStableSortForLargeN(@ForAll long seed, @ForAll @IntRange(min = 1024, max = 6000) int n,
+                                    @ForAll @IntRange(min = 1, max = 1500) int k, @ForAll @IntRange(min = 0, max = 3) int pattern) {
+        Random rnd = new Random(seed);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = switch (pattern) {
+                case 0 -> rnd.nextGaussian();
+                case 1 -> i / 7; // ascending with ties
+                case 2 -> -(i / 5) + (rnd.nextInt(50) == 0 ? Double.NaN : 0.0);
+                default -> i % SimdTopK.SAMPLE_STRIDE == 0 ? 10.0 : (rnd.nextInt(4) == 0 ? -0.0 : rnd.nextInt(3)); // samples all highest
+            };
+        }
+        if (pattern == 0) for (int i = 0; i < n; i += 1 + rnd.nextInt(30)) v[i] = values(rnd, 1)[0];
+        Comparator<Integer> total = (a, b) -> Double.compare(v[b], v[a]);
+        assertArrayEquals(bySort(v, n, k, total), SimdTopK.select(v, n, k, SimdTopK.Order.TOTAL), "TOTAL, pattern " + pattern);
+    }
 }
