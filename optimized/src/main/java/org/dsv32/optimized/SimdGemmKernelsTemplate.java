@@ -713,7 +713,8 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
      * four independent FMA chains (which hide the FMA latency), and their block sums are promoted in list order,
      * which is block order within each group. Consecutive items are mostly blocks of the same L rows, so the
      * transposing path streams L rows at a time, which the hardware prefetchers follow (four groups of 16 rows, 64
-     * streams, they did not); those L rows are {@link #laneStride} rows apart, so that no two of them share a page;
+     * streams, they did not); rows shorter than a page are {@link #laneStride} rows apart, so that no two read together
+     * share a page;
      * a repacked weight holds each run of four items interleaved, one stream. A short K (two
      * blocks in a tiny model) still fills the four chains, with items of the next group.
      */
@@ -776,16 +777,19 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     }
 
     /**
-     * The row distance of the lanes of a group that the transposing fast GEMV reads: the smallest power of two ls
-     * (dividing groups) with (ls - 1) K >= 4096, so that no two rows read at the same time share a 4 KiB page. The
-     * hardware prefetchers work within a page and follow about one stream per page: with consecutive rows, a page
-     * of a short-row weight (1536 codes: 2.7 rows per page) holds two or three streams read together, most of
-     * which were not prefetched (5.4 GB/s against 8.3 with ls = 4 on one thread, cold 24576x1536); rows of 7168
-     * still gained 7% with ls = 2. Which rows share a group changes nothing in any row's order of operations.
+     * The row distance of the lanes of a group that the transposing fast GEMV reads: 1 for rows of a page or more
+     * (two rows read together then meet in at most one page, at the end of one and the start of the other, which
+     * are read at different times), else the smallest power of two ls (dividing groups) with (ls - 1) K >= 4096,
+     * so that no two rows read together share a 4 KiB page. The hardware prefetchers work within a page and follow
+     * about one stream per page: with consecutive rows, a page of a short-row weight (1536 codes: 2.7 rows per page)
+     * holds two or three streams read together, most of which were not prefetched (one thread, cold weights:
+     * 24576x1536 5.4-6.0 GB/s against 8.1-8.4 with ls = 4, 7168x2048 6.0 against 7.8). Rows of 7168 gained nothing
+     * cold from ls = 2 and lost 10% with the weight in L2. Which rows share a group changes no row's order of
+     * operations.
      */
     static int laneStride(int k, int groups) {
         int ls = 1;
-        while ((long) (ls - 1) * k < PAGE && ls * 2 <= groups && groups % (ls * 2) == 0) ls *= 2;
+        while (k < PAGE && (long) (ls - 1) * k < PAGE && ls * 2 <= groups && groups % (ls * 2) == 0) ls *= 2;
         return ls;
     }
 
