@@ -46,6 +46,14 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     static final VectorSpecies<Integer> I = F == null ? null : VectorSpecies.of(int.class, F.vectorShape());
     /** Register tile: MR rows of a by NR vectors of W columns (24 accumulators, 4 W vectors, 1 broadcast). */
     static final int MR = 6, NR = 4;
+    /** Floats per k of a panel slab: the register tile's NR vectors. */
+    static final int SLAB = NR * L;
+    /**
+     * Row stride of the a panel, the widest k-block the register-tiled GEMM takes. A constant stride lets C2 address
+     * the MR broadcasts of a k from one index register with constant displacements (a stride passed as a parameter
+     * costs one address computation per row and k, about 10% of the microkernel's throughput, measured).
+     */
+    static final int KP = 128;
     /** Bytes of one row per transposed chunk: L ints. */
     static final int CHUNK = 4 * L;
     /**
@@ -86,45 +94,59 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
 
     @Override
     public void gemm(SimdGemmProblem p, int m0, int m1, int n0, int n1, SimdGemmScratch s) {
-        if (F == null) {
+        if (F == null || p.blockCols > KP) {
+            // k-blocks wider than the a panel occur in no checkpoint (128 x 128 blocks; dense weights use 128)
             scalar(p, m0, m1, n0, n1, s);
             return;
         }
         int cols = n1 - n0;
         int width = NR * L;
         int pw = (cols + width - 1) / width * width;
+        int rows = m1 - m0;
+        // rows padded to whole register tiles: the padding rows of the a panel stay zero, their results are dropped
+        int pr = (rows + MR - 1) / MR * MR;
         float[] panel = s.panel(p.blockCols * pw);
-        float[] tile = s.zeroTile((m1 - m0) * pw);
+        float[] tile = s.zeroTile(pr * pw);
         float[] ws = s.colScales(pw);
+        float[] ap = s.zeroAPanel(pr * KP);
+        float[] sa = s.rowScales(pr);
         // a weight without NaN codes (one scan, remembered) needs no NaN check per chunk
         boolean nanCodes = p.kind == SimdGemmProblem.FP8 && SimdFp8Facts.of((Fp8BlockWeight) p.weight).hasNanCode();
         int k = p.k;
         for (int b = 0; b < p.kBlocks; b++) {
             int k0 = b * p.blockCols;
             int kl = Math.min(p.blockCols, k - k0);
-            for (int g = 0; g < pw; g += L) pack(p, n0 + g, k0, kl, panel, width, (g / width) * p.blockCols * width + g % width, nanCodes, s);
-            for (int c = 0; c < pw; c++) ws[c] = c < cols ? p.weightScale(n0 + c, b) : 0f;
+            for (int g = 0; g < pw; g += L) packPanel(p, n0 + g, k0, kl, panel, (g / width) * p.blockCols * width + g % width, nanCodes, s);
+            weightScales(p, n0, cols, pw, b, ws);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(p.a, (m0 + r) * k + k0, ap, r * KP, kl);
+                sa[r] = p.activationScale(m0 + r, b);
+            }
             for (int j = 0; j < pw; j += width) {
                 int slab = (j / width) * p.blockCols * width;
-                int i = m0;
-                for (; i + MR <= m1; i += MR) {
-                    micro6x4(p.a, i * k + k0, k, kl, panel, slab, width, tile, (i - m0) * pw + j, pw, ws, j,
-                            p.activationScale(i, b), p.activationScale(i + 1, b), p.activationScale(i + 2, b),
-                            p.activationScale(i + 3, b), p.activationScale(i + 4, b), p.activationScale(i + 5, b));
-                }
-                if (i + 4 <= m1) {
-                    // a 4-row tail (M = 16: 6 + 6 + 4) as one tile: single rows run one FMA chain per vector, at half speed
-                    micro4x4(p.a, i * k + k0, k, kl, panel, slab, width, tile, (i - m0) * pw + j, pw, ws, j,
-                            p.activationScale(i, b), p.activationScale(i + 1, b), p.activationScale(i + 2, b),
-                            p.activationScale(i + 3, b));
-                    i += 4;
-                }
-                for (; i < m1; i++) {
-                    micro1x4(p.a, i * k + k0, k, kl, panel, slab, width, tile, (i - m0) * pw + j, pw, ws, j, p.activationScale(i, b));
+                for (int i = 0; i < pr; i += MR) {
+                    micro6x4(ap, i * KP, kl, panel, slab, tile, i * pw + j, pw, ws, j,
+                            sa[i], sa[i + 1], sa[i + 2], sa[i + 3], sa[i + 4], sa[i + 5]);
                 }
             }
         }
         for (int i = m0; i < m1; i++) System.arraycopy(tile, (i - m0) * pw, p.y, i * p.n + n0, cols);
+    }
+
+    /** W rows row0 .. row0 + L - 1 (past the end: the last), columns k0 .. k0 + kl - 1, into panel[po + k SLAB + l]. */
+    private static void packPanel(SimdGemmProblem p, int row0, int k0, int kl, float[] panel, int po, boolean nanCodes, SimdGemmScratch s) {
+        pack(p, row0, k0, kl, panel, SLAB, po, nanCodes, s);
+    }
+
+    /** ws[c] = the scale of W row n0 + c in k-block b for c < cols, 0 up to pw (one read per weight block row). */
+    private static void weightScales(SimdGemmProblem p, int n0, int cols, int pw, int b, float[] ws) {
+        int c = 0;
+        while (c < cols) {
+            int end = Math.min(cols, ((n0 + c) / p.blockRows + 1) * p.blockRows - n0);
+            float sw = p.weightScale(n0 + c, b);
+            for (; c < end; c++) ws[c] = sw;
+        }
+        for (; c < pw; c++) ws[c] = 0f;
     }
 
     /**
@@ -204,8 +226,11 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         }
     }
 
-    /** 6 rows of a times 4 vectors of panel columns over one k-block, then the block promotion into the tile. */
-    private static void micro6x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, int jw, float s0, float s1, float s2, float s3, float s4, float s5) {
+    /**
+     * 6 rows of the a panel (from row offset a0, stride {@link #KP}) times 4 vectors of a panel slab over one
+     * k-block, then the block promotion into the tile.
+     */
+    private static void micro6x4(float[] a, int a0, int kl, float[] wt, int j, float[] ct, int c0, int ldc, float[] ws, int jw, float s0, float s1, float s2, float s3, float s4, float s5) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
@@ -213,23 +238,22 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F), c42 = FloatVector.zero(F), c43 = FloatVector.zero(F);
         FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F), c52 = FloatVector.zero(F), c53 = FloatVector.zero(F);
         for (int k = 0; k < kl; k++) {
-            int wo = j + k * p;
+            int wo = j + k * SLAB, ak = a0 + k;
             FloatVector w0 = FloatVector.fromArray(F, wt, wo);
             FloatVector w1 = FloatVector.fromArray(F, wt, wo + 1 * L);
             FloatVector w2 = FloatVector.fromArray(F, wt, wo + 2 * L);
             FloatVector w3 = FloatVector.fromArray(F, wt, wo + 3 * L);
-            int ak = a0 + k;
             FloatVector x0 = FloatVector.broadcast(F, a[ak]);
             c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
-            FloatVector x1 = FloatVector.broadcast(F, a[ak + 1 * lda]);
+            FloatVector x1 = FloatVector.broadcast(F, a[ak + 1 * KP]);
             c10 = x1.fma(w0, c10); c11 = x1.fma(w1, c11); c12 = x1.fma(w2, c12); c13 = x1.fma(w3, c13);
-            FloatVector x2 = FloatVector.broadcast(F, a[ak + 2 * lda]);
+            FloatVector x2 = FloatVector.broadcast(F, a[ak + 2 * KP]);
             c20 = x2.fma(w0, c20); c21 = x2.fma(w1, c21); c22 = x2.fma(w2, c22); c23 = x2.fma(w3, c23);
-            FloatVector x3 = FloatVector.broadcast(F, a[ak + 3 * lda]);
+            FloatVector x3 = FloatVector.broadcast(F, a[ak + 3 * KP]);
             c30 = x3.fma(w0, c30); c31 = x3.fma(w1, c31); c32 = x3.fma(w2, c32); c33 = x3.fma(w3, c33);
-            FloatVector x4 = FloatVector.broadcast(F, a[ak + 4 * lda]);
+            FloatVector x4 = FloatVector.broadcast(F, a[ak + 4 * KP]);
             c40 = x4.fma(w0, c40); c41 = x4.fma(w1, c41); c42 = x4.fma(w2, c42); c43 = x4.fma(w3, c43);
-            FloatVector x5 = FloatVector.broadcast(F, a[ak + 5 * lda]);
+            FloatVector x5 = FloatVector.broadcast(F, a[ak + 5 * KP]);
             c50 = x5.fma(w0, c50); c51 = x5.fma(w1, c51); c52 = x5.fma(w2, c52); c53 = x5.fma(w3, c53);
         }
         FloatVector sw0 = FloatVector.fromArray(F, ws, jw);
@@ -260,73 +284,6 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         c51.fma(sw1.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 1 * L)).intoArray(ct, c0 + 5 * ldc + 1 * L);
         c52.fma(sw2.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 2 * L)).intoArray(ct, c0 + 5 * ldc + 2 * L);
         c53.fma(sw3.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 3 * L)).intoArray(ct, c0 + 5 * ldc + 3 * L);
-    }
-
-    /** 4 rows of a times 4 vectors of panel columns over one k-block, then the block promotion into the tile. */
-    private static void micro4x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, int jw, float s0, float s1, float s2, float s3) {
-        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
-        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
-        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
-        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
-        for (int k = 0; k < kl; k++) {
-            int wo = j + k * p;
-            FloatVector w0 = FloatVector.fromArray(F, wt, wo);
-            FloatVector w1 = FloatVector.fromArray(F, wt, wo + 1 * L);
-            FloatVector w2 = FloatVector.fromArray(F, wt, wo + 2 * L);
-            FloatVector w3 = FloatVector.fromArray(F, wt, wo + 3 * L);
-            int ak = a0 + k;
-            FloatVector x0 = FloatVector.broadcast(F, a[ak]);
-            c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
-            FloatVector x1 = FloatVector.broadcast(F, a[ak + 1 * lda]);
-            c10 = x1.fma(w0, c10); c11 = x1.fma(w1, c11); c12 = x1.fma(w2, c12); c13 = x1.fma(w3, c13);
-            FloatVector x2 = FloatVector.broadcast(F, a[ak + 2 * lda]);
-            c20 = x2.fma(w0, c20); c21 = x2.fma(w1, c21); c22 = x2.fma(w2, c22); c23 = x2.fma(w3, c23);
-            FloatVector x3 = FloatVector.broadcast(F, a[ak + 3 * lda]);
-            c30 = x3.fma(w0, c30); c31 = x3.fma(w1, c31); c32 = x3.fma(w2, c32); c33 = x3.fma(w3, c33);
-        }
-        FloatVector sw0 = FloatVector.fromArray(F, ws, jw);
-        FloatVector sw1 = FloatVector.fromArray(F, ws, jw + 1 * L);
-        FloatVector sw2 = FloatVector.fromArray(F, ws, jw + 2 * L);
-        FloatVector sw3 = FloatVector.fromArray(F, ws, jw + 3 * L);
-        c00.fma(sw0.mul(s0), FloatVector.fromArray(F, ct, c0)).intoArray(ct, c0);
-        c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
-        c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
-        c03.fma(sw3.mul(s0), FloatVector.fromArray(F, ct, c0 + 3 * L)).intoArray(ct, c0 + 3 * L);
-        c10.fma(sw0.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc)).intoArray(ct, c0 + 1 * ldc);
-        c11.fma(sw1.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 1 * L)).intoArray(ct, c0 + 1 * ldc + 1 * L);
-        c12.fma(sw2.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 2 * L)).intoArray(ct, c0 + 1 * ldc + 2 * L);
-        c13.fma(sw3.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 3 * L)).intoArray(ct, c0 + 1 * ldc + 3 * L);
-        c20.fma(sw0.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc)).intoArray(ct, c0 + 2 * ldc);
-        c21.fma(sw1.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 1 * L)).intoArray(ct, c0 + 2 * ldc + 1 * L);
-        c22.fma(sw2.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 2 * L)).intoArray(ct, c0 + 2 * ldc + 2 * L);
-        c23.fma(sw3.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 3 * L)).intoArray(ct, c0 + 2 * ldc + 3 * L);
-        c30.fma(sw0.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc)).intoArray(ct, c0 + 3 * ldc);
-        c31.fma(sw1.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 1 * L)).intoArray(ct, c0 + 3 * ldc + 1 * L);
-        c32.fma(sw2.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 2 * L)).intoArray(ct, c0 + 3 * ldc + 2 * L);
-        c33.fma(sw3.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 3 * L)).intoArray(ct, c0 + 3 * ldc + 3 * L);
-    }
-
-    /** 1 rows of a times 4 vectors of panel columns over one k-block, then the block promotion into the tile. */
-    private static void micro1x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, int jw, float s0) {
-        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
-        for (int k = 0; k < kl; k++) {
-            int wo = j + k * p;
-            FloatVector w0 = FloatVector.fromArray(F, wt, wo);
-            FloatVector w1 = FloatVector.fromArray(F, wt, wo + 1 * L);
-            FloatVector w2 = FloatVector.fromArray(F, wt, wo + 2 * L);
-            FloatVector w3 = FloatVector.fromArray(F, wt, wo + 3 * L);
-            int ak = a0 + k;
-            FloatVector x0 = FloatVector.broadcast(F, a[ak]);
-            c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
-        }
-        FloatVector sw0 = FloatVector.fromArray(F, ws, jw);
-        FloatVector sw1 = FloatVector.fromArray(F, ws, jw + 1 * L);
-        FloatVector sw2 = FloatVector.fromArray(F, ws, jw + 2 * L);
-        FloatVector sw3 = FloatVector.fromArray(F, ws, jw + 3 * L);
-        c00.fma(sw0.mul(s0), FloatVector.fromArray(F, ct, c0)).intoArray(ct, c0);
-        c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
-        c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
-        c03.fma(sw3.mul(s0), FloatVector.fromArray(F, ct, c0 + 3 * L)).intoArray(ct, c0 + 3 * L);
     }
 
 
