@@ -105,7 +105,9 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         int rows = m1 - m0;
         // rows padded to whole register tiles: the padding rows of the a panel stay zero, their results are dropped
         int pr = (rows + MR - 1) / MR * MR;
-        float[] panel = s.panel(p.blockCols * pw);
+        // one slab of decoded W at a time, decoded right before the tiles that use it: it stays in L1 from the decode's
+        // stores to the tiles' loads (a panel of every slab, 128 KB, made the decode's stores miss L1)
+        float[] panel = s.panel(p.blockCols * SLAB);
         float[] tile = s.zeroTile(pr * pw);
         float[] ws = s.colScales(pw);
         float[] ap = s.zeroAPanel(pr * KP);
@@ -116,16 +118,15 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         for (int b = 0; b < p.kBlocks; b++) {
             int k0 = b * p.blockCols;
             int kl = Math.min(p.blockCols, k - k0);
-            for (int g = 0; g < pw; g += L) packPanel(p, n0 + g, k0, kl, panel, (g / width) * p.blockCols * width + g % width, nanCodes, s);
             weightScales(p, n0, cols, pw, b, ws);
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(p.a, (m0 + r) * k + k0, ap, r * KP, kl);
                 sa[r] = p.activationScale(m0 + r, b);
             }
             for (int j = 0; j < pw; j += width) {
-                int slab = (j / width) * p.blockCols * width;
+                for (int g = 0; g < width; g += L) packSlab(p, n0 + j + g, k0, kl, panel, g, nanCodes, s);
                 for (int i = 0; i < pr; i += MR) {
-                    micro6x4(ap, i * KP, kl, panel, slab, tile, i * pw + j, pw, ws, j,
+                    micro6x4(ap, i * KP, kl, panel, 0, tile, i * pw + j, pw, ws, j,
                             sa[i], sa[i + 1], sa[i + 2], sa[i + 3], sa[i + 4], sa[i + 5]);
                 }
             }
@@ -133,9 +134,37 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         for (int i = m0; i < m1; i++) System.arraycopy(tile, (i - m0) * pw, p.y, i * p.n + n0, cols);
     }
 
-    /** W rows row0 .. row0 + L - 1 (past the end: the last), columns k0 .. k0 + kl - 1, into panel[po + k SLAB + l]. */
-    private static void packPanel(SimdGemmProblem p, int row0, int k0, int kl, float[] panel, int po, boolean nanCodes, SimdGemmScratch s) {
-        pack(p, row0, k0, kl, panel, SLAB, po, nanCodes, s);
+    /**
+     * W rows row0 .. row0 + L - 1 (past the end: the last), columns k0 .. k0 + kl - 1, into panel[po + k SLAB + l]:
+     * FP8 chunks decoded here with the slab's constant stride (no range check per store), a chunk with a NaN code,
+     * the last partial chunk and other kinds by {@link #pack}.
+     */
+    private static void packSlab(SimdGemmProblem p, int row0, int k0, int kl, float[] panel, int po, boolean nanCodes, SimdGemmScratch s) {
+        if (p.kind != SimdGemmProblem.FP8) {
+            pack(p, row0, k0, kl, panel, SLAB, po, nanCodes, s);
+            return;
+        }
+        long[] off = s.laneOffsets;
+        int[] cols = s.staged;
+        laneRows(p, row0, k0, off);
+        int k = 0;
+        for (; k + CHUNK <= kl; k += CHUNK) {
+            if (transpose(p.data, off, k, cols, nanCodes)) {
+                pack(p, row0, k0 + k, CHUNK, panel, SLAB, po + k * SLAB, true, s);
+                laneRows(p, row0, k0, off); // pack moved the offsets to its own k0
+                continue;
+            }
+            for (int c = 0; c < L; c++) {
+                IntVector t = IntVector.fromArray(I, cols, c * L);
+                int o = po + (k + 4 * c) * SLAB;
+                // code j of each lane is byte j of its int: shifted to the top byte, then decoded (see FP8_MASK)
+                t.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o);
+                t.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + SLAB);
+                t.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + 2 * SLAB);
+                t.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + 3 * SLAB);
+            }
+        }
+        if (k < kl) pack(p, row0, k0 + k, kl - k, panel, SLAB, po + k * SLAB, nanCodes, s);
     }
 
     /** ws[c] = the scale of W row n0 + c in k-block b for c < cols, 0 up to pw (one read per weight block row). */

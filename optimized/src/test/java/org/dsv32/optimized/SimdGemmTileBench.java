@@ -32,7 +32,7 @@ public final class SimdGemmTileBench {
             MethodHandles.Lookup lk = MethodHandles.privateLookupIn(c, MethodHandles.lookup());
             MICRO = find(lk, c, "micro6x4");
             PACK = find(lk, c, "pack");
-            PACK_PANEL = find(lk, c, "packPanel");
+            PACK_PANEL = find(lk, c, "packSlab");
             TRANSPOSE = lk.findStatic(c, "transpose", MethodType.methodType(boolean.class, MemorySegment.class, long[].class, long.class, int[].class, boolean.class));
             LANE_ROWS = lk.findStatic(c, "laneRows", MethodType.methodType(void.class, SimdGemmProblem.class, int.class, int.class, long[].class));
         } catch (ReflectiveOperationException e) {
@@ -174,12 +174,12 @@ public final class SimdGemmTileBench {
             t0 = System.nanoTime();
             for (int b = 0; b < k / KB; b++) {
                 for (int g = 0; g < n; g += L) {
-                    PACK_PANEL.invokeExact(new Object[] {p, g, b * KB, KB, panel, (g / width) * KB * width + g % width, false, s});
+                    PACK_PANEL.invokeExact(new Object[] {p, g, b * KB, KB, panel, (g / width) * KB * width + g % width, false, s}); // as the 128 KB panel was
                 }
             }
             bestPanel = Math.min(bestPanel, (System.nanoTime() - t0) / (double) (k / KB));
         }
-        System.out.printf("packPanel, one 128 x 128 k-block: %.0f ns%n", bestPanel);
+        System.out.printf("packSlab into a 64 KB panel, one 128 x 128 k-block: %.0f ns%n", bestPanel);
         double bestL1 = Double.MAX_VALUE;
         for (int r = 0; r < reps * 4; r++) {
             long t0 = System.nanoTime();
@@ -190,7 +190,7 @@ public final class SimdGemmTileBench {
             }
             bestL1 = Math.min(bestL1, (System.nanoTime() - t0) / (double) (k / KB));
         }
-        System.out.printf("packPanel into one 32 KB slab (L1), one 128 x 128 k-block: %.0f ns%n", bestL1);
+        System.out.printf("packSlab into one 32 KB slab (L1), one 128 x 128 k-block: %.0f ns%n", bestL1);
         double bestT = Double.MAX_VALUE;
         for (int r = 0; r < reps * 4; r++) {
             long t0 = System.nanoTime();
