@@ -35,7 +35,7 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
  * without the 2^120 multiply and runs four consecutive k-blocks of L rows as four independent FMA chains; the
  * general path checks every chunk for NaN codes and runs four groups of L rows.
  *
- * <p>micro6x4, micro4x4, micro1x4 and transpose16/8/4 are written out in full (one local per register) because C2 keeps
+ * <p>micro6x4, micro4x4, micro2x4 and transpose16/8/4 are written out in full (one local per register) because C2 keeps
  * vectors in registers only as locals; they are mechanical: micro{MR}x{NR} holds accumulator c{i}{j} for row i and
  * column vector j, transpose{L} swaps the off-diagonal h x h blocks for h = L/2 .. 1.
  */
@@ -103,8 +103,10 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         int width = NR * L;
         int pw = (cols + width - 1) / width * width;
         int rows = m1 - m0;
-        // rows padded to whole register tiles: the padding rows of the a panel stay zero, their results are dropped
-        int pr = (rows + MR - 1) / MR * MR;
+        // whole 6-row tiles, then one tile of 2, 4 or 6 rows for the rest; its padding rows of the a panel stay zero
+        // (scale 0) and their results are dropped
+        int full = rows / MR * MR, rest = rows - full;
+        int pr = full + (rest == 0 ? 0 : rest <= 2 ? 2 : rest <= 4 ? 4 : MR);
         // one slab of decoded W at a time, decoded right before the tiles that use it: it stays in L1 from the decode's
         // stores to the tiles' loads (a panel of every slab, 128 KB, made the decode's stores miss L1)
         float[] panel = s.panel(p.blockCols * SLAB);
@@ -125,10 +127,13 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             }
             for (int j = 0; j < pw; j += width) {
                 for (int g = 0; g < width; g += L) packSlab(p, n0 + j + g, k0, kl, panel, g, nanCodes, s);
-                for (int i = 0; i < pr; i += MR) {
+                int i = 0;
+                for (; i + MR <= pr; i += MR) {
                     micro6x4(ap, i * KP, kl, panel, 0, tile, i * pw + j, pw, ws, j,
                             sa[i], sa[i + 1], sa[i + 2], sa[i + 3], sa[i + 4], sa[i + 5]);
                 }
+                if (pr - i == 4) micro4x4(ap, i * KP, kl, panel, 0, tile, i * pw + j, pw, ws, j, sa[i], sa[i + 1], sa[i + 2], sa[i + 3]);
+                if (pr - i == 2) micro2x4(ap, i * KP, kl, panel, 0, tile, i * pw + j, pw, ws, j, sa[i], sa[i + 1]);
             }
         }
         for (int i = m0; i < m1; i++) System.arraycopy(tile, (i - m0) * pw, p.y, i * p.n + n0, cols);
@@ -313,6 +318,85 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         c51.fma(sw1.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 1 * L)).intoArray(ct, c0 + 5 * ldc + 1 * L);
         c52.fma(sw2.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 2 * L)).intoArray(ct, c0 + 5 * ldc + 2 * L);
         c53.fma(sw3.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 3 * L)).intoArray(ct, c0 + 5 * ldc + 3 * L);
+    }
+
+
+    /**
+     * 4 rows of the a panel (from row offset a0, stride {@link #KP}) times 4 vectors of a panel slab over one
+     * k-block, then the block promotion into the tile.
+     */
+    private static void micro4x4(float[] a, int a0, int kl, float[] wt, int j, float[] ct, int c0, int ldc, float[] ws, int jw, float s0, float s1, float s2, float s3) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
+        for (int k = 0; k < kl; k++) {
+            int wo = j + k * SLAB, ak = a0 + k;
+            FloatVector w0 = FloatVector.fromArray(F, wt, wo);
+            FloatVector w1 = FloatVector.fromArray(F, wt, wo + 1 * L);
+            FloatVector w2 = FloatVector.fromArray(F, wt, wo + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(F, wt, wo + 3 * L);
+            FloatVector x0 = FloatVector.broadcast(F, a[ak]);
+            c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
+            FloatVector x1 = FloatVector.broadcast(F, a[ak + 1 * KP]);
+            c10 = x1.fma(w0, c10); c11 = x1.fma(w1, c11); c12 = x1.fma(w2, c12); c13 = x1.fma(w3, c13);
+            FloatVector x2 = FloatVector.broadcast(F, a[ak + 2 * KP]);
+            c20 = x2.fma(w0, c20); c21 = x2.fma(w1, c21); c22 = x2.fma(w2, c22); c23 = x2.fma(w3, c23);
+            FloatVector x3 = FloatVector.broadcast(F, a[ak + 3 * KP]);
+            c30 = x3.fma(w0, c30); c31 = x3.fma(w1, c31); c32 = x3.fma(w2, c32); c33 = x3.fma(w3, c33);
+        }
+        FloatVector sw0 = FloatVector.fromArray(F, ws, jw);
+        FloatVector sw1 = FloatVector.fromArray(F, ws, jw + 1 * L);
+        FloatVector sw2 = FloatVector.fromArray(F, ws, jw + 2 * L);
+        FloatVector sw3 = FloatVector.fromArray(F, ws, jw + 3 * L);
+        c00.fma(sw0.mul(s0), FloatVector.fromArray(F, ct, c0)).intoArray(ct, c0);
+        c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
+        c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
+        c03.fma(sw3.mul(s0), FloatVector.fromArray(F, ct, c0 + 3 * L)).intoArray(ct, c0 + 3 * L);
+        c10.fma(sw0.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc)).intoArray(ct, c0 + 1 * ldc);
+        c11.fma(sw1.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 1 * L)).intoArray(ct, c0 + 1 * ldc + 1 * L);
+        c12.fma(sw2.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 2 * L)).intoArray(ct, c0 + 1 * ldc + 2 * L);
+        c13.fma(sw3.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 3 * L)).intoArray(ct, c0 + 1 * ldc + 3 * L);
+        c20.fma(sw0.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc)).intoArray(ct, c0 + 2 * ldc);
+        c21.fma(sw1.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 1 * L)).intoArray(ct, c0 + 2 * ldc + 1 * L);
+        c22.fma(sw2.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 2 * L)).intoArray(ct, c0 + 2 * ldc + 2 * L);
+        c23.fma(sw3.mul(s2), FloatVector.fromArray(F, ct, c0 + 2 * ldc + 3 * L)).intoArray(ct, c0 + 2 * ldc + 3 * L);
+        c30.fma(sw0.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc)).intoArray(ct, c0 + 3 * ldc);
+        c31.fma(sw1.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 1 * L)).intoArray(ct, c0 + 3 * ldc + 1 * L);
+        c32.fma(sw2.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 2 * L)).intoArray(ct, c0 + 3 * ldc + 2 * L);
+        c33.fma(sw3.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 3 * L)).intoArray(ct, c0 + 3 * ldc + 3 * L);
+    }
+
+    /**
+     * 2 rows of the a panel (from row offset a0, stride {@link #KP}) times 4 vectors of a panel slab over one
+     * k-block, then the block promotion into the tile.
+     */
+    private static void micro2x4(float[] a, int a0, int kl, float[] wt, int j, float[] ct, int c0, int ldc, float[] ws, int jw, float s0, float s1) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
+        for (int k = 0; k < kl; k++) {
+            int wo = j + k * SLAB, ak = a0 + k;
+            FloatVector w0 = FloatVector.fromArray(F, wt, wo);
+            FloatVector w1 = FloatVector.fromArray(F, wt, wo + 1 * L);
+            FloatVector w2 = FloatVector.fromArray(F, wt, wo + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(F, wt, wo + 3 * L);
+            FloatVector x0 = FloatVector.broadcast(F, a[ak]);
+            c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
+            FloatVector x1 = FloatVector.broadcast(F, a[ak + 1 * KP]);
+            c10 = x1.fma(w0, c10); c11 = x1.fma(w1, c11); c12 = x1.fma(w2, c12); c13 = x1.fma(w3, c13);
+        }
+        FloatVector sw0 = FloatVector.fromArray(F, ws, jw);
+        FloatVector sw1 = FloatVector.fromArray(F, ws, jw + 1 * L);
+        FloatVector sw2 = FloatVector.fromArray(F, ws, jw + 2 * L);
+        FloatVector sw3 = FloatVector.fromArray(F, ws, jw + 3 * L);
+        c00.fma(sw0.mul(s0), FloatVector.fromArray(F, ct, c0)).intoArray(ct, c0);
+        c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
+        c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
+        c03.fma(sw3.mul(s0), FloatVector.fromArray(F, ct, c0 + 3 * L)).intoArray(ct, c0 + 3 * L);
+        c10.fma(sw0.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc)).intoArray(ct, c0 + 1 * ldc);
+        c11.fma(sw1.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 1 * L)).intoArray(ct, c0 + 1 * ldc + 1 * L);
+        c12.fma(sw2.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 2 * L)).intoArray(ct, c0 + 1 * ldc + 2 * L);
+        c13.fma(sw3.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 3 * L)).intoArray(ct, c0 + 1 * ldc + 3 * L);
     }
 
 
