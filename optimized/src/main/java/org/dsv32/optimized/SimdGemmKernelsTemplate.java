@@ -26,10 +26,10 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
  * registers (log2 L rounds of two-source permutes), giving vectors whose lane l holds 4 consecutive e4m3 codes (2
  * bf16, 1 fp32) of row l; each byte is then shifted into fp32 position.
  *
- * <p>GEMM: per k-block, the W rows of the unit are decoded into a float panel (P columns, the unit's column count
- * rounded up to NR vectors, stored as one contiguous [k][NR L] slab per register-tile column group so a slab stays
- * in L1) that all rows of a reuse; an MR x NR register tile of block sums runs over the block,
- * then is promoted into the output tile: tile = fma(blk, sw * sa, tile). GEMV: the same per lane, decoding in
+ * <p>GEMM: per k-block, the unit's rows of a are copied into a panel of constant row stride {@link #KP}, and the W
+ * rows of the unit are decoded one register-tile column group at a time into a contiguous [k][NR L] slab (it stays
+ * in L1 from the decode to the tiles) that all rows of a reuse; an MR x NR register tile of block sums (2 or 4 rows
+ * for the last rows) runs over the block, then is promoted into the output tile: tile = fma(blk, sw * sa, tile). GEMV: the same per lane, decoding in
  * registers without a panel. The few-row GEMM ({@link #gemmRows}) decodes L W rows at a time into a panel of a
  * few k-blocks that all rows of a multiply (R-row register tiles, R = 16, 8, 4 or 2). The GEMV's fast path ({@link SimdGemvRows}: no NaN code in the weight, x in range) decodes
  * without the 2^120 multiply and runs four consecutive k-blocks of L rows as four independent FMA chains; the

@@ -14,17 +14,25 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
 
 /**
  * Where the register-tiled FP8 GEMM spends its time, one thread, by hand (not a test, not a benchmark of record):
- * the per-core fp32 FMA peak of this JVM, then the 6-row microkernel alone on L1-resident operands, the W panel
- * decode alone, one whole driver unit (128 rows x 128 columns x K), and the whole product. Run e.g.
- * {@code java --add-modules jdk.incubator.vector -Ddsv32.threads=1 -cp ... org.dsv32.optimized.SimdGemmTileBench}.
- * The weight's codes are e4m3 roundings of N(0, 64^2) as the bench's (uniform random bytes would make one code in
- * sixteen an e4m3 subnormal, whose decode passes through an fp32 subnormal and takes a microcode assist).
+ * the per-core fp32 FMA peak of this JVM, the 6-row microkernel alone on L1-resident operands, the W decode alone
+ * (into a panel larger than L1 and into one L1 slab), one driver unit (128 rows x 128 or 256 columns x K), the whole
+ * product at the bench's M = 128 shapes, and ({@code variants}) the register-tile shapes of
+ * {@link SimdGemmTileVariants} side by side. Arguments: best-of count, then the parts (peak, micro, pack, unit,
+ * full, variants; default all but variants). Run e.g.
+ * {@code java --add-modules jdk.incubator.vector -Ddsv32.threads=1 -cp ... org.dsv32.optimized.SimdGemmTileBench 8 peak,full};
+ * the kernel methods are found by name, so the same class also times an earlier build's kernels (parts a build
+ * lacks are skipped). The weight's codes are e4m3 roundings of N(0, 64^2) as the bench's (uniform random bytes
+ * would make one code in sixteen an e4m3 subnormal, whose decode passes through an fp32 subnormal and takes a
+ * microcode assist: the older SimdGemmMicrobench measures 69 instead of about 115 GFLOP/s for that reason).
  */
 public final class SimdGemmTileBench {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
     static final int KB = 128;
+    /** The kernel methods timed alone (null where the kernels on the class path have none of that name). */
     static final MethodHandle MICRO, PACK, PACK_PANEL, TRANSPOSE, LANE_ROWS;
+    /** micro6x4's parameter count: 16 (fixed-stride a panel) or 18 (the earlier kernel: a with its row stride, slab stride). */
+    static final int MICRO_PARAMS;
 
     static {
         try {
@@ -33,6 +41,7 @@ public final class SimdGemmTileBench {
             MICRO = find(lk, c, "micro6x4");
             PACK = find(lk, c, "pack");
             PACK_PANEL = find(lk, c, "packSlab");
+            MICRO_PARAMS = MICRO.type().parameterCount() == 1 ? microParams(c) : 0;
             TRANSPOSE = lk.findStatic(c, "transpose", MethodType.methodType(boolean.class, MemorySegment.class, long[].class, long.class, int[].class, boolean.class));
             LANE_ROWS = lk.findStatic(c, "laneRows", MethodType.methodType(void.class, SimdGemmProblem.class, int.class, int.class, long[].class));
         } catch (ReflectiveOperationException e) {
@@ -44,8 +53,21 @@ public final class SimdGemmTileBench {
         for (var m : c.getDeclaredMethods()) {
             if (m.getName().equals(name)) return lk.unreflect(m).asSpreader(Object[].class, m.getParameterCount());
         }
-        throw new NoSuchMethodException(name);
+        return null;
     }
+
+    private static int microParams(Class<?> c) {
+        for (var m : c.getDeclaredMethods()) if (m.getName().equals("micro6x4")) return m.getParameterCount();
+        return 0;
+    }
+
+    private static final java.lang.management.ThreadMXBean MX = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /**
+     * The clock of every timing: on one thread, the calling thread's CPU time (on a shared machine wall time also
+     * counts the time another process held the core); on more threads, wall time.
+     */
+    static long now() { return SimdThreads.threads() == 1 ? MX.getCurrentThreadCpuTime() : System.nanoTime(); }
 
     public static void main(String[] args) throws Throwable {
         int reps = args.length > 0 ? Integer.parseInt(args[0]) : 5;
@@ -122,13 +144,15 @@ public final class SimdGemmTileBench {
         float[] panel = gaussian(KB * pw, 4);
         float[] tile = new float[6 * pw];
         float[] ws = gaussian(pw, 5);
-        Object[] callArgs = {a, 0, KB, panel, 0, tile, 0, pw, ws, 0, 1f, 1f, 1f, 1f, 1f, 1f};
+        Object[] callArgs = MICRO_PARAMS == 18
+                ? new Object[] {a, 0, KB, KB, panel, 0, width, tile, 0, pw, ws, 0, 1f, 1f, 1f, 1f, 1f, 1f}
+                : new Object[] {a, 0, KB, panel, 0, tile, 0, pw, ws, 0, 1f, 1f, 1f, 1f, 1f, 1f};
         int calls = 20000;
         double best = 0;
         for (int r = 0; r < reps; r++) {
-            long t0 = System.nanoTime();
+            long t0 = now();
             for (int i = 0; i < calls; i++) MICRO.invokeExact(callArgs);
-            long t = System.nanoTime() - t0;
+            long t = now() - t0;
             best = Math.max(best, 2.0 * 6 * width * KB * calls / t);
         }
         System.out.printf("micro6x4, L1 operands: %.1f GFLOP/s (%.0f%% of peak)%n", best, 100 * best / peak);
@@ -164,36 +188,37 @@ public final class SimdGemmTileBench {
         SimdGemmScratch s = SimdGemmScratch.get();
         double best = Double.MAX_VALUE, bestPanel = Double.MAX_VALUE;
         for (int r = 0; r < reps * 4; r++) {
-            long t0 = System.nanoTime();
+            long t0 = now();
             for (int b = 0; b < k / KB; b++) {
                 for (int g = 0; g < n; g += L) {
                     PACK.invokeExact(new Object[] {p, g, b * KB, KB, panel, width, (g / width) * KB * width + g % width, false, s});
                 }
             }
-            best = Math.min(best, (System.nanoTime() - t0) / (double) (k / KB));
-            t0 = System.nanoTime();
+            best = Math.min(best, (now() - t0) / (double) (k / KB));
+            if (PACK_PANEL == null) continue;
+            t0 = now();
             for (int b = 0; b < k / KB; b++) {
                 for (int g = 0; g < n; g += L) {
                     PACK_PANEL.invokeExact(new Object[] {p, g, b * KB, KB, panel, (g / width) * KB * width + g % width, false, s}); // as the 128 KB panel was
                 }
             }
-            bestPanel = Math.min(bestPanel, (System.nanoTime() - t0) / (double) (k / KB));
+            bestPanel = Math.min(bestPanel, (now() - t0) / (double) (k / KB));
         }
         System.out.printf("packSlab into a 64 KB panel, one 128 x 128 k-block: %.0f ns%n", bestPanel);
         double bestL1 = Double.MAX_VALUE;
-        for (int r = 0; r < reps * 4; r++) {
-            long t0 = System.nanoTime();
+        for (int r = 0; r < reps * 4 && PACK_PANEL != null; r++) {
+            long t0 = now();
             for (int b = 0; b < k / KB; b++) {
                 for (int g = 0; g < n; g += L) {
                     PACK_PANEL.invokeExact(new Object[] {p, g, b * KB, KB, panel, g % width, false, s});
                 }
             }
-            bestL1 = Math.min(bestL1, (System.nanoTime() - t0) / (double) (k / KB));
+            bestL1 = Math.min(bestL1, (now() - t0) / (double) (k / KB));
         }
         System.out.printf("packSlab into one 32 KB slab (L1), one 128 x 128 k-block: %.0f ns%n", bestL1);
         double bestT = Double.MAX_VALUE;
         for (int r = 0; r < reps * 4; r++) {
-            long t0 = System.nanoTime();
+            long t0 = now();
             for (int b = 0; b < k / KB; b++) {
                 for (int g = 0; g < n; g += L) {
                     LANE_ROWS.invokeExact(p, g, b * KB, s.laneOffsets);
@@ -202,7 +227,7 @@ public final class SimdGemmTileBench {
                     }
                 }
             }
-            bestT = Math.min(bestT, (System.nanoTime() - t0) / (double) (k / KB));
+            bestT = Math.min(bestT, (now() - t0) / (double) (k / KB));
         }
         System.out.printf("laneRows + transpose only, one 128 x 128 k-block: %.0f ns%n", bestT);
         // the FMAs this decode serves per k-block in one 128-row unit: 128 rows x 128 columns x 128 k
@@ -226,9 +251,9 @@ public final class SimdGemmTileBench {
             } catch (ReflectiveOperationException e) {
                 // no instrumentation in this build
             }
-            long t0 = System.nanoTime();
+            long t0 = now();
             kern.gemm(p, 0, m, 0, n, s);
-            best = Math.max(best, 2.0 * m * n * k / (System.nanoTime() - t0));
+            best = Math.max(best, 2.0 * m * n * k / (now() - t0));
         }
         System.out.printf("unit 128 x %d x %d: %.1f GFLOP/s (%.0f%% of peak)%n", n, k, best, 100 * best / peak);
         try {
@@ -250,9 +275,9 @@ public final class SimdGemmTileBench {
             float[] y = new float[m * n];
             double best = 0;
             for (int r = 0; r < reps + 2; r++) {
-                long t0 = System.nanoTime();
+                long t0 = now();
                 SimdFp8Gemm.multiply(a, null, m, w, y);
-                best = Math.max(best, 2.0 * m * n * k / (System.nanoTime() - t0));
+                best = Math.max(best, 2.0 * m * n * k / (now() - t0));
             }
             System.out.printf("gemm 128 x %d x %d: %.1f GFLOP/s (%.0f%% of %d x peak)%n", n, k, best,
                     100 * best / (peak * SimdThreads.threads()), SimdThreads.threads());
