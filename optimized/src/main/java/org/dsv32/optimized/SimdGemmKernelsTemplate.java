@@ -26,16 +26,16 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
  * registers (log2 L rounds of two-source permutes), giving vectors whose lane l holds 4 consecutive e4m3 codes (2
  * bf16, 1 fp32) of row l; each byte is then shifted into fp32 position.
  *
- * <p>GEMM: per k-block, the W rows of the unit are decoded into a float panel (P columns, the unit's column count
- * rounded up to NR vectors, stored as one contiguous [k][NR L] slab per register-tile column group so a slab stays
- * in L1) that all rows of a reuse; an MR x NR register tile of block sums runs over the block,
- * then is promoted into the output tile: tile = fma(blk, sw * sa, tile). GEMV: the same per lane, decoding in
+ * <p>GEMM: per k-block, the unit's rows of a are copied into a panel of constant row stride {@link #KP}, and the W
+ * rows of the unit are decoded one register-tile column group at a time into a contiguous [k][NR L] slab (it stays
+ * in L1 from the decode to the tiles) that all rows of a reuse; an MR x NR register tile of block sums (2 or 4 rows
+ * for the last rows) runs over the block, then is promoted into the output tile: tile = fma(blk, sw * sa, tile). GEMV: the same per lane, decoding in
  * registers without a panel. The few-row GEMM ({@link #gemmRows}) decodes L W rows at a time into a panel of a
  * few k-blocks that all rows of a multiply (R-row register tiles, R = 16, 8, 4 or 2). The GEMV's fast path ({@link SimdGemvRows}: no NaN code in the weight, x in range) decodes
  * without the 2^120 multiply and runs four consecutive k-blocks of L rows as four independent FMA chains; the
  * general path checks every chunk for NaN codes and runs four groups of L rows.
  *
- * <p>micro6x4, micro4x4, micro1x4 and transpose16/8/4 are written out in full (one local per register) because C2 keeps
+ * <p>micro6x4, micro4x4, micro2x4 and transpose16/8/4 are written out in full (one local per register) because C2 keeps
  * vectors in registers only as locals; they are mechanical: micro{MR}x{NR} holds accumulator c{i}{j} for row i and
  * column vector j, transpose{L} swaps the off-diagonal h x h blocks for h = L/2 .. 1.
  */
@@ -46,6 +46,14 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     static final VectorSpecies<Integer> I = F == null ? null : VectorSpecies.of(int.class, F.vectorShape());
     /** Register tile: MR rows of a by NR vectors of W columns (24 accumulators, 4 W vectors, 1 broadcast). */
     static final int MR = 6, NR = 4;
+    /** Floats per k of a panel slab: the register tile's NR vectors. */
+    static final int SLAB = NR * L;
+    /**
+     * Row stride of the a panel, the widest k-block the register-tiled GEMM takes. A constant stride lets C2 address
+     * the MR broadcasts of a k from one index register with constant displacements (a stride passed as a parameter
+     * costs one address computation per row and k, about 10% of the microkernel's throughput, measured).
+     */
+    static final int KP = 128;
     /** Bytes of one row per transposed chunk: L ints. */
     static final int CHUNK = 4 * L;
     /**
@@ -86,45 +94,93 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
 
     @Override
     public void gemm(SimdGemmProblem p, int m0, int m1, int n0, int n1, SimdGemmScratch s) {
-        if (F == null) {
+        if (F == null || p.blockCols > KP) {
+            // k-blocks wider than the a panel occur in no checkpoint (128 x 128 blocks; dense weights use 128)
             scalar(p, m0, m1, n0, n1, s);
             return;
         }
         int cols = n1 - n0;
         int width = NR * L;
         int pw = (cols + width - 1) / width * width;
-        float[] panel = s.panel(p.blockCols * pw);
-        float[] tile = s.zeroTile((m1 - m0) * pw);
+        int rows = m1 - m0;
+        // whole 6-row tiles, then one tile of 2, 4 or 6 rows for the rest; its padding rows of the a panel stay zero
+        // (scale 0) and their results are dropped
+        int full = rows / MR * MR, rest = rows - full;
+        int pr = full + (rest == 0 ? 0 : rest <= 2 ? 2 : rest <= 4 ? 4 : MR);
+        // one slab of decoded W at a time, decoded right before the tiles that use it: it stays in L1 from the decode's
+        // stores to the tiles' loads (a panel of every slab, 128 KB, made the decode's stores miss L1)
+        float[] panel = s.panel(p.blockCols * SLAB);
+        float[] tile = s.zeroTile(pr * pw);
         float[] ws = s.colScales(pw);
+        float[] ap = s.zeroAPanel(pr * KP);
+        float[] sa = s.rowScales(pr);
         // a weight without NaN codes (one scan, remembered) needs no NaN check per chunk
         boolean nanCodes = p.kind == SimdGemmProblem.FP8 && SimdFp8Facts.of((Fp8BlockWeight) p.weight).hasNanCode();
         int k = p.k;
         for (int b = 0; b < p.kBlocks; b++) {
             int k0 = b * p.blockCols;
             int kl = Math.min(p.blockCols, k - k0);
-            for (int g = 0; g < pw; g += L) pack(p, n0 + g, k0, kl, panel, width, (g / width) * p.blockCols * width + g % width, nanCodes, s);
-            for (int c = 0; c < pw; c++) ws[c] = c < cols ? p.weightScale(n0 + c, b) : 0f;
+            weightScales(p, n0, cols, pw, b, ws);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(p.a, (m0 + r) * k + k0, ap, r * KP, kl);
+                sa[r] = p.activationScale(m0 + r, b);
+            }
             for (int j = 0; j < pw; j += width) {
-                int slab = (j / width) * p.blockCols * width;
-                int i = m0;
-                for (; i + MR <= m1; i += MR) {
-                    micro6x4(p.a, i * k + k0, k, kl, panel, slab, width, tile, (i - m0) * pw + j, pw, ws, j,
-                            p.activationScale(i, b), p.activationScale(i + 1, b), p.activationScale(i + 2, b),
-                            p.activationScale(i + 3, b), p.activationScale(i + 4, b), p.activationScale(i + 5, b));
+                for (int g = 0; g < width; g += L) packSlab(p, n0 + j + g, k0, kl, panel, g, nanCodes, s);
+                int i = 0;
+                for (; i + MR <= pr; i += MR) {
+                    micro6x4(ap, i * KP, kl, panel, 0, tile, i * pw + j, pw, ws, j,
+                            sa[i], sa[i + 1], sa[i + 2], sa[i + 3], sa[i + 4], sa[i + 5]);
                 }
-                if (i + 4 <= m1) {
-                    // a 4-row tail (M = 16: 6 + 6 + 4) as one tile: single rows run one FMA chain per vector, at half speed
-                    micro4x4(p.a, i * k + k0, k, kl, panel, slab, width, tile, (i - m0) * pw + j, pw, ws, j,
-                            p.activationScale(i, b), p.activationScale(i + 1, b), p.activationScale(i + 2, b),
-                            p.activationScale(i + 3, b));
-                    i += 4;
-                }
-                for (; i < m1; i++) {
-                    micro1x4(p.a, i * k + k0, k, kl, panel, slab, width, tile, (i - m0) * pw + j, pw, ws, j, p.activationScale(i, b));
-                }
+                if (pr - i == 4) micro4x4(ap, i * KP, kl, panel, 0, tile, i * pw + j, pw, ws, j, sa[i], sa[i + 1], sa[i + 2], sa[i + 3]);
+                if (pr - i == 2) micro2x4(ap, i * KP, kl, panel, 0, tile, i * pw + j, pw, ws, j, sa[i], sa[i + 1]);
             }
         }
         for (int i = m0; i < m1; i++) System.arraycopy(tile, (i - m0) * pw, p.y, i * p.n + n0, cols);
+    }
+
+    /**
+     * W rows row0 .. row0 + L - 1 (past the end: the last), columns k0 .. k0 + kl - 1, into panel[po + k SLAB + l]:
+     * FP8 chunks decoded here with the slab's constant stride (no range check per store), a chunk with a NaN code,
+     * the last partial chunk and other kinds by {@link #pack}.
+     */
+    private static void packSlab(SimdGemmProblem p, int row0, int k0, int kl, float[] panel, int po, boolean nanCodes, SimdGemmScratch s) {
+        if (p.kind != SimdGemmProblem.FP8) {
+            pack(p, row0, k0, kl, panel, SLAB, po, nanCodes, s);
+            return;
+        }
+        long[] off = s.laneOffsets;
+        int[] cols = s.staged;
+        laneRows(p, row0, k0, off);
+        int k = 0;
+        for (; k + CHUNK <= kl; k += CHUNK) {
+            if (transpose(p.data, off, k, cols, nanCodes)) {
+                pack(p, row0, k0 + k, CHUNK, panel, SLAB, po + k * SLAB, true, s);
+                laneRows(p, row0, k0, off); // pack moved the offsets to its own k0
+                continue;
+            }
+            for (int c = 0; c < L; c++) {
+                IntVector t = IntVector.fromArray(I, cols, c * L);
+                int o = po + (k + 4 * c) * SLAB;
+                // code j of each lane is byte j of its int: shifted to the top byte, then decoded (see FP8_MASK)
+                t.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o);
+                t.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + SLAB);
+                t.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + 2 * SLAB);
+                t.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + 3 * SLAB);
+            }
+        }
+        if (k < kl) pack(p, row0, k0 + k, kl - k, panel, SLAB, po + k * SLAB, nanCodes, s);
+    }
+
+    /** ws[c] = the scale of W row n0 + c in k-block b for c < cols, 0 up to pw (one read per weight block row). */
+    private static void weightScales(SimdGemmProblem p, int n0, int cols, int pw, int b, float[] ws) {
+        int c = 0;
+        while (c < cols) {
+            int end = Math.min(cols, ((n0 + c) / p.blockRows + 1) * p.blockRows - n0);
+            float sw = p.weightScale(n0 + c, b);
+            for (; c < end; c++) ws[c] = sw;
+        }
+        for (; c < pw; c++) ws[c] = 0f;
     }
 
     /**
@@ -204,8 +260,11 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         }
     }
 
-    /** 6 rows of a times 4 vectors of panel columns over one k-block, then the block promotion into the tile. */
-    private static void micro6x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, int jw, float s0, float s1, float s2, float s3, float s4, float s5) {
+    /**
+     * 6 rows of the a panel (from row offset a0, stride {@link #KP}) times 4 vectors of a panel slab over one
+     * k-block, then the block promotion into the tile.
+     */
+    private static void micro6x4(float[] a, int a0, int kl, float[] wt, int j, float[] ct, int c0, int ldc, float[] ws, int jw, float s0, float s1, float s2, float s3, float s4, float s5) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
@@ -213,23 +272,22 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F), c42 = FloatVector.zero(F), c43 = FloatVector.zero(F);
         FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F), c52 = FloatVector.zero(F), c53 = FloatVector.zero(F);
         for (int k = 0; k < kl; k++) {
-            int wo = j + k * p;
+            int wo = j + k * SLAB, ak = a0 + k;
             FloatVector w0 = FloatVector.fromArray(F, wt, wo);
             FloatVector w1 = FloatVector.fromArray(F, wt, wo + 1 * L);
             FloatVector w2 = FloatVector.fromArray(F, wt, wo + 2 * L);
             FloatVector w3 = FloatVector.fromArray(F, wt, wo + 3 * L);
-            int ak = a0 + k;
             FloatVector x0 = FloatVector.broadcast(F, a[ak]);
             c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
-            FloatVector x1 = FloatVector.broadcast(F, a[ak + 1 * lda]);
+            FloatVector x1 = FloatVector.broadcast(F, a[ak + 1 * KP]);
             c10 = x1.fma(w0, c10); c11 = x1.fma(w1, c11); c12 = x1.fma(w2, c12); c13 = x1.fma(w3, c13);
-            FloatVector x2 = FloatVector.broadcast(F, a[ak + 2 * lda]);
+            FloatVector x2 = FloatVector.broadcast(F, a[ak + 2 * KP]);
             c20 = x2.fma(w0, c20); c21 = x2.fma(w1, c21); c22 = x2.fma(w2, c22); c23 = x2.fma(w3, c23);
-            FloatVector x3 = FloatVector.broadcast(F, a[ak + 3 * lda]);
+            FloatVector x3 = FloatVector.broadcast(F, a[ak + 3 * KP]);
             c30 = x3.fma(w0, c30); c31 = x3.fma(w1, c31); c32 = x3.fma(w2, c32); c33 = x3.fma(w3, c33);
-            FloatVector x4 = FloatVector.broadcast(F, a[ak + 4 * lda]);
+            FloatVector x4 = FloatVector.broadcast(F, a[ak + 4 * KP]);
             c40 = x4.fma(w0, c40); c41 = x4.fma(w1, c41); c42 = x4.fma(w2, c42); c43 = x4.fma(w3, c43);
-            FloatVector x5 = FloatVector.broadcast(F, a[ak + 5 * lda]);
+            FloatVector x5 = FloatVector.broadcast(F, a[ak + 5 * KP]);
             c50 = x5.fma(w0, c50); c51 = x5.fma(w1, c51); c52 = x5.fma(w2, c52); c53 = x5.fma(w3, c53);
         }
         FloatVector sw0 = FloatVector.fromArray(F, ws, jw);
@@ -262,26 +320,29 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         c53.fma(sw3.mul(s5), FloatVector.fromArray(F, ct, c0 + 5 * ldc + 3 * L)).intoArray(ct, c0 + 5 * ldc + 3 * L);
     }
 
-    /** 4 rows of a times 4 vectors of panel columns over one k-block, then the block promotion into the tile. */
-    private static void micro4x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, int jw, float s0, float s1, float s2, float s3) {
+
+    /**
+     * 4 rows of the a panel (from row offset a0, stride {@link #KP}) times 4 vectors of a panel slab over one
+     * k-block, then the block promotion into the tile.
+     */
+    private static void micro4x4(float[] a, int a0, int kl, float[] wt, int j, float[] ct, int c0, int ldc, float[] ws, int jw, float s0, float s1, float s2, float s3) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
         for (int k = 0; k < kl; k++) {
-            int wo = j + k * p;
+            int wo = j + k * SLAB, ak = a0 + k;
             FloatVector w0 = FloatVector.fromArray(F, wt, wo);
             FloatVector w1 = FloatVector.fromArray(F, wt, wo + 1 * L);
             FloatVector w2 = FloatVector.fromArray(F, wt, wo + 2 * L);
             FloatVector w3 = FloatVector.fromArray(F, wt, wo + 3 * L);
-            int ak = a0 + k;
             FloatVector x0 = FloatVector.broadcast(F, a[ak]);
             c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
-            FloatVector x1 = FloatVector.broadcast(F, a[ak + 1 * lda]);
+            FloatVector x1 = FloatVector.broadcast(F, a[ak + 1 * KP]);
             c10 = x1.fma(w0, c10); c11 = x1.fma(w1, c11); c12 = x1.fma(w2, c12); c13 = x1.fma(w3, c13);
-            FloatVector x2 = FloatVector.broadcast(F, a[ak + 2 * lda]);
+            FloatVector x2 = FloatVector.broadcast(F, a[ak + 2 * KP]);
             c20 = x2.fma(w0, c20); c21 = x2.fma(w1, c21); c22 = x2.fma(w2, c22); c23 = x2.fma(w3, c23);
-            FloatVector x3 = FloatVector.broadcast(F, a[ak + 3 * lda]);
+            FloatVector x3 = FloatVector.broadcast(F, a[ak + 3 * KP]);
             c30 = x3.fma(w0, c30); c31 = x3.fma(w1, c31); c32 = x3.fma(w2, c32); c33 = x3.fma(w3, c33);
         }
         FloatVector sw0 = FloatVector.fromArray(F, ws, jw);
@@ -306,18 +367,23 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         c33.fma(sw3.mul(s3), FloatVector.fromArray(F, ct, c0 + 3 * ldc + 3 * L)).intoArray(ct, c0 + 3 * ldc + 3 * L);
     }
 
-    /** 1 rows of a times 4 vectors of panel columns over one k-block, then the block promotion into the tile. */
-    private static void micro1x4(float[] a, int a0, int lda, int kl, float[] wt, int j, int p, float[] ct, int c0, int ldc, float[] ws, int jw, float s0) {
+    /**
+     * 2 rows of the a panel (from row offset a0, stride {@link #KP}) times 4 vectors of a panel slab over one
+     * k-block, then the block promotion into the tile.
+     */
+    private static void micro2x4(float[] a, int a0, int kl, float[] wt, int j, float[] ct, int c0, int ldc, float[] ws, int jw, float s0, float s1) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
         for (int k = 0; k < kl; k++) {
-            int wo = j + k * p;
+            int wo = j + k * SLAB, ak = a0 + k;
             FloatVector w0 = FloatVector.fromArray(F, wt, wo);
             FloatVector w1 = FloatVector.fromArray(F, wt, wo + 1 * L);
             FloatVector w2 = FloatVector.fromArray(F, wt, wo + 2 * L);
             FloatVector w3 = FloatVector.fromArray(F, wt, wo + 3 * L);
-            int ak = a0 + k;
             FloatVector x0 = FloatVector.broadcast(F, a[ak]);
             c00 = x0.fma(w0, c00); c01 = x0.fma(w1, c01); c02 = x0.fma(w2, c02); c03 = x0.fma(w3, c03);
+            FloatVector x1 = FloatVector.broadcast(F, a[ak + 1 * KP]);
+            c10 = x1.fma(w0, c10); c11 = x1.fma(w1, c11); c12 = x1.fma(w2, c12); c13 = x1.fma(w3, c13);
         }
         FloatVector sw0 = FloatVector.fromArray(F, ws, jw);
         FloatVector sw1 = FloatVector.fromArray(F, ws, jw + 1 * L);
@@ -327,6 +393,10 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         c01.fma(sw1.mul(s0), FloatVector.fromArray(F, ct, c0 + 1 * L)).intoArray(ct, c0 + 1 * L);
         c02.fma(sw2.mul(s0), FloatVector.fromArray(F, ct, c0 + 2 * L)).intoArray(ct, c0 + 2 * L);
         c03.fma(sw3.mul(s0), FloatVector.fromArray(F, ct, c0 + 3 * L)).intoArray(ct, c0 + 3 * L);
+        c10.fma(sw0.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc)).intoArray(ct, c0 + 1 * ldc);
+        c11.fma(sw1.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 1 * L)).intoArray(ct, c0 + 1 * ldc + 1 * L);
+        c12.fma(sw2.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 2 * L)).intoArray(ct, c0 + 1 * ldc + 2 * L);
+        c13.fma(sw3.mul(s1), FloatVector.fromArray(F, ct, c0 + 1 * ldc + 3 * L)).intoArray(ct, c0 + 1 * ldc + 3 * L);
     }
 
 

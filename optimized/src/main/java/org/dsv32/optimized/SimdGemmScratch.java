@@ -10,6 +10,10 @@ final class SimdGemmScratch {
     float[] panel = new float[0];
     /** The output tile being accumulated: [rows][P]. */
     float[] tile = new float[0];
+    /** The register-tiled GEMM's rows of a for one k-block, [rows][KP], rows past the unit's zero. */
+    private float[] aPanel = new float[0];
+    /** The activation scales of those rows in the current k-block (0 past the unit's rows). */
+    private float[] rowScales = new float[0];
     /** Per-column weight scales of the current k-block. */
     float[] colScales = new float[0];
     /** One decoded W row (scalar path). */
@@ -43,6 +47,18 @@ final class SimdGemmScratch {
         if (tile.length < size) tile = new float[size];
         else Arrays.fill(tile, 0, size, 0f);
         return tile;
+    }
+
+    float[] zeroAPanel(int size) {
+        if (aPanel.length < size) aPanel = new float[size];
+        else Arrays.fill(aPanel, 0, size, 0f);
+        return aPanel;
+    }
+
+    float[] rowScales(int size) {
+        if (rowScales.length < size) rowScales = new float[size];
+        else Arrays.fill(rowScales, 0, size, 0f);
+        return rowScales;
     }
 
     float[] colScales(int size) {
