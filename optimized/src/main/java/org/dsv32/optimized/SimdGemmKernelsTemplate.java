@@ -365,18 +365,14 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         // blocks per step: as many as the smallest row group runs at once (16 rows: one, 8: two, fewer: RUN), so a
         // product of 16-row groups keeps one 8 KB block panel in L1 beside its rows' block
         int smallest = rows.size[groups - 1];
-        if (chunked && smallest >= 8) {
-            gemmRowsWide(p, rows, n0, n1, s);
-            return;
-        }
         int run = smallest >= 16 ? 1 : smallest >= 8 ? 2 : RUN;
         for (int g = n0; g < n1; g += L) {
             java.util.Arrays.fill(total, 0, padded * L, 0f);
             for (int b = 0; b < kb; b += run) {
                 int nb = Math.min(run, kb - b);
-                weightScales(p, g, b, nb, sws, 0);
+                weightScales(p, g, b, nb, sws);
                 if (chunked) {
-                    decodeBlocks(p, g, b, nb, rows.scaled(), panel, 0, s);
+                    decodeBlocks(p, g, b, nb, rows.scaled(), panel, s);
                 } else {
                     for (int j = 0; j < nb; j++) pack(p, g, (b + j) * bc, Math.min(bc, k - (b + j) * bc), panel, L, j * bc * L, nanCodes, s);
                 }
@@ -446,12 +442,12 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
 
     /**
      * Decodes k-blocks b .. b + nb - 1 (nb <= RUN) of W rows g .. g + L - 1 (the last row repeated past the end) into
-     * panel[pb + j bc L + kk L + l], kk the column in block b + j: the L rows transposed a chunk at a time for all nb blocks
+     * panel[j bc L + kk L + l], kk the column in block b + j: the L rows transposed a chunk at a time for all nb blocks
      * ({@link #transpose}), then each int of four codes unpacked, with constant shifts. The weight has no NaN code and
      * K is whole blocks of whole chunks. scaled: each code's value times 2^-120 (for rescaled rows, see
      * {@link SimdGemvRows}), else the value.
      */
-    private static void decodeBlocks(SimdGemmProblem p, int g, int b, int nb, boolean scaled, float[] panel, int pb, SimdGemmScratch s) {
+    private static void decodeBlocks(SimdGemmProblem p, int g, int b, int nb, boolean scaled, float[] panel, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
         int[] cols = s.staged;
         int bc = p.blockCols;
@@ -461,8 +457,8 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         for (int c = 0; c < bc; c += CHUNK) {
             for (int j = 0; j < nb; j++) transpose(p.data, off, j * L, c, cols, j * L * L, false);
             for (int j = 0; j < nb; j++) {
-                if (scaled) unpackScaled(cols, j * L * L, panel, pb + j * bc * L + c * L);
-                else unpackExact(cols, j * L * L, panel, pb + j * bc * L + c * L);
+                if (scaled) unpackScaled(cols, j * L * L, panel, j * bc * L + c * L);
+                else unpackExact(cols, j * L * L, panel, j * bc * L + c * L);
             }
         }
     }
@@ -491,12 +487,11 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         }
     }
 
-    /** sws[so + j L + l] = the scale of W row g + l (the last row past the end) in k-block b + j, for j < nb. */
-    private static void weightScales(SimdGemmProblem p, int g, int b, int nb, float[] sws, int so) {
+    /** sws[j L + l] = the scale of W row g + l (the last row past the end) in k-block b + j, for j < nb. */
+    private static void weightScales(SimdGemmProblem p, int g, int b, int nb, float[] sws) {
         boolean one = g / p.blockRows == (Math.min(g + L, p.n) - 1) / p.blockRows;
         for (int j = 0; j < nb; j++) {
-            int o = so + j * L;
-            for (int l = 0; l < L; l++) sws[o + l] = one && l > 0 ? sws[o] : p.weightScale(Math.min(g + l, p.n - 1), b + j);
+            for (int l = 0; l < L; l++) sws[j * L + l] = one && l > 0 ? sws[j * L] : p.weightScale(Math.min(g + l, p.n - 1), b + j);
         }
     }
 
@@ -667,200 +662,6 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         c1x2.intoArray(blk, 5 * L);
         c0x3.intoArray(blk, 6 * L);
         c1x3.intoArray(blk, 7 * L);
-    }
-
-
-    /** W column groups (of L output columns) per step of {@link #gemmRowsWide}. */
-    static final int WIDE = 3;
-
-    /**
-     * {@link #gemmRows} when every row group has 8 or 16 rows and W decodes through {@link #decodeBlocks}: WIDE
-     * column groups of L W rows at a time, block by block. The block of each column group is decoded into its own
-     * panel slab (3 x 8 KB at 512 bits), then every 8 rows of a group run an 8 x 3 register tile over the three slabs
-     * ({@link #rows8x3}: 24 chains, each broadcast of x feeding three FMAs, where the 16 x 1 tile fed one, and the
-     * rows' block read from L1 once for three column groups), and its block sums are promoted into the rows' totals.
-     * A short last step of one or two column groups runs {@link #rows8x2s} (one group: twice the same slab). Each
-     * output element is the same block chain and the same promotion as in {@link #gemmRows}, so the same bits.
-     */
-    private static void gemmRowsWide(SimdGemmProblem p, SimdGemmRowGroups rows, int n0, int n1, SimdGemmScratch s) {
-        int bc = p.blockCols, kb = p.kBlocks, groups = rows.count();
-        int padded = rows.first[groups - 1] + rows.size[groups - 1];
-        // the slabs, then the tile's 24 block-sum vectors
-        float[] panel = s.panel((WIDE * bc + 3 * 8) * L);
-        int blk = WIDE * bc * L;
-        float[] total = s.zeroTile(padded * WIDE * L);
-        float[] at = rows.values;
-        float[] sws = s.totals;
-        for (int g = n0; g < n1; g += WIDE * L) {
-            int cg = Math.min(WIDE, (n1 - g + L - 1) / L);
-            java.util.Arrays.fill(total, 0, padded * WIDE * L, 0f);
-            for (int b = 0; b < kb; b++) {
-                for (int c = 0; c < cg; c++) {
-                    weightScales(p, g + c * L, b, 1, sws, c * L);
-                    decodeBlocks(p, g + c * L, b, 1, rows.scaled(), panel, c * bc * L, s);
-                }
-                for (int G = 0; G < groups; G++) {
-                    int r = rows.size[G];
-                    for (int h = 0; h < Math.min(r, rows.real[G]); h += 8) {
-                        int ao = rows.offset[G] + b * bc * r + h;
-                        if (cg == 3) rows8x3(at, ao, r, panel, 0, bc * L, 2 * bc * L, bc, panel, blk);
-                        else rows8x2s(at, ao, r, panel, 0, (cg - 1) * bc * L, bc, panel, blk);
-                        promoteWide(p, rows, G, h, b, cg, panel, blk, total, sws);
-                    }
-                }
-            }
-            for (int G = 0; G < groups; G++) {
-                for (int r = 0; r < rows.real[G]; r++) {
-                    int i = rows.first[G] + r;
-                    for (int c = 0; c < cg; c++) {
-                        System.arraycopy(total, (i * WIDE + c) * L, p.y, i * p.n + g + c * L, Math.min(L, n1 - g - c * L));
-                    }
-                }
-            }
-        }
-    }
-
-    /**
-     * total[((first + h + r) WIDE + c) L ..] = fma(block sum, sw_c * sa [* up], total[..]) for the real rows h + r
-     * (r < 8) of row group G and the cg column groups c: block sums at sums[so + (c 8 + r) L ..], sw_c the column
-     * group's weight scales in k-block b at sws[c L ..]; the promotion of {@link #promoteRows}, operation for operation.
-     */
-    private static void promoteWide(SimdGemmProblem p, SimdGemmRowGroups rows, int G, int h, int b, int cg, float[] sums, int so, float[] total, float[] sws) {
-        int first = rows.first[G], last = Math.min(rows.real[G], h + 8);
-        float[] up = rows.up;
-        for (int c = 0; c < cg; c++) {
-            FloatVector sw = FloatVector.fromArray(F, sws, c * L);
-            for (int r = h; r < last; r++) {
-                int i = first + r, t = (i * WIDE + c) * L;
-                FloatVector scale = up == null ? sw.mul(p.activationScale(i, b)) : sw.mul(p.activationScale(i, b)).mul(up[i]);
-                FloatVector.fromArray(F, sums, so + (c * 8 + r - h) * L).fma(scale, FloatVector.fromArray(F, total, t)).intoArray(total, t);
-            }
-        }
-    }
-
-    /**
-     * 8 rows x 3 column groups (see {@link #gemmRowsWide}): blk[bo + (c 8 + r) L + l] = the block sum of row r (values
-     * at[ao + k stride + r]) against the panel slab of column group c (from po_c), over n columns of the block.
-     */
-    private static void rows8x3(float[] at, int ao, int stride, float[] panel, int po0, int po1, int po2, int n, float[] blk, int bo) {
-        FloatVector c0x0 = FloatVector.zero(F), c1x0 = FloatVector.zero(F), c2x0 = FloatVector.zero(F), c3x0 = FloatVector.zero(F), c4x0 = FloatVector.zero(F), c5x0 = FloatVector.zero(F), c6x0 = FloatVector.zero(F), c7x0 = FloatVector.zero(F);
-        FloatVector c0x1 = FloatVector.zero(F), c1x1 = FloatVector.zero(F), c2x1 = FloatVector.zero(F), c3x1 = FloatVector.zero(F), c4x1 = FloatVector.zero(F), c5x1 = FloatVector.zero(F), c6x1 = FloatVector.zero(F), c7x1 = FloatVector.zero(F);
-        FloatVector c0x2 = FloatVector.zero(F), c1x2 = FloatVector.zero(F), c2x2 = FloatVector.zero(F), c3x2 = FloatVector.zero(F), c4x2 = FloatVector.zero(F), c5x2 = FloatVector.zero(F), c6x2 = FloatVector.zero(F), c7x2 = FloatVector.zero(F);
-        for (int k = 0; k < n; k++) {
-            FloatVector w0 = FloatVector.fromArray(F, panel, po0 + k * L);
-            FloatVector w1 = FloatVector.fromArray(F, panel, po1 + k * L);
-            FloatVector w2 = FloatVector.fromArray(F, panel, po2 + k * L);
-            int a = ao + k * stride;
-            FloatVector a0 = FloatVector.broadcast(F, at[a + 0]);
-            c0x0 = a0.fma(w0, c0x0);
-            c0x1 = a0.fma(w1, c0x1);
-            c0x2 = a0.fma(w2, c0x2);
-            FloatVector a1 = FloatVector.broadcast(F, at[a + 1]);
-            c1x0 = a1.fma(w0, c1x0);
-            c1x1 = a1.fma(w1, c1x1);
-            c1x2 = a1.fma(w2, c1x2);
-            FloatVector a2 = FloatVector.broadcast(F, at[a + 2]);
-            c2x0 = a2.fma(w0, c2x0);
-            c2x1 = a2.fma(w1, c2x1);
-            c2x2 = a2.fma(w2, c2x2);
-            FloatVector a3 = FloatVector.broadcast(F, at[a + 3]);
-            c3x0 = a3.fma(w0, c3x0);
-            c3x1 = a3.fma(w1, c3x1);
-            c3x2 = a3.fma(w2, c3x2);
-            FloatVector a4 = FloatVector.broadcast(F, at[a + 4]);
-            c4x0 = a4.fma(w0, c4x0);
-            c4x1 = a4.fma(w1, c4x1);
-            c4x2 = a4.fma(w2, c4x2);
-            FloatVector a5 = FloatVector.broadcast(F, at[a + 5]);
-            c5x0 = a5.fma(w0, c5x0);
-            c5x1 = a5.fma(w1, c5x1);
-            c5x2 = a5.fma(w2, c5x2);
-            FloatVector a6 = FloatVector.broadcast(F, at[a + 6]);
-            c6x0 = a6.fma(w0, c6x0);
-            c6x1 = a6.fma(w1, c6x1);
-            c6x2 = a6.fma(w2, c6x2);
-            FloatVector a7 = FloatVector.broadcast(F, at[a + 7]);
-            c7x0 = a7.fma(w0, c7x0);
-            c7x1 = a7.fma(w1, c7x1);
-            c7x2 = a7.fma(w2, c7x2);
-        }
-        c0x0.intoArray(blk, bo + 0 * L);
-        c1x0.intoArray(blk, bo + 1 * L);
-        c2x0.intoArray(blk, bo + 2 * L);
-        c3x0.intoArray(blk, bo + 3 * L);
-        c4x0.intoArray(blk, bo + 4 * L);
-        c5x0.intoArray(blk, bo + 5 * L);
-        c6x0.intoArray(blk, bo + 6 * L);
-        c7x0.intoArray(blk, bo + 7 * L);
-        c0x1.intoArray(blk, bo + 8 * L);
-        c1x1.intoArray(blk, bo + 9 * L);
-        c2x1.intoArray(blk, bo + 10 * L);
-        c3x1.intoArray(blk, bo + 11 * L);
-        c4x1.intoArray(blk, bo + 12 * L);
-        c5x1.intoArray(blk, bo + 13 * L);
-        c6x1.intoArray(blk, bo + 14 * L);
-        c7x1.intoArray(blk, bo + 15 * L);
-        c0x2.intoArray(blk, bo + 16 * L);
-        c1x2.intoArray(blk, bo + 17 * L);
-        c2x2.intoArray(blk, bo + 18 * L);
-        c3x2.intoArray(blk, bo + 19 * L);
-        c4x2.intoArray(blk, bo + 20 * L);
-        c5x2.intoArray(blk, bo + 21 * L);
-        c6x2.intoArray(blk, bo + 22 * L);
-        c7x2.intoArray(blk, bo + 23 * L);
-    }
-
-    /**
-     * {@link #rows8x3} for 2 column groups (stride: the group's row count): blk[bo + (c 8 + r) L + l], c < 2.
-     */
-    private static void rows8x2s(float[] at, int ao, int stride, float[] panel, int po0, int po1, int n, float[] blk, int bo) {
-        FloatVector c0x0 = FloatVector.zero(F), c1x0 = FloatVector.zero(F), c2x0 = FloatVector.zero(F), c3x0 = FloatVector.zero(F), c4x0 = FloatVector.zero(F), c5x0 = FloatVector.zero(F), c6x0 = FloatVector.zero(F), c7x0 = FloatVector.zero(F);
-        FloatVector c0x1 = FloatVector.zero(F), c1x1 = FloatVector.zero(F), c2x1 = FloatVector.zero(F), c3x1 = FloatVector.zero(F), c4x1 = FloatVector.zero(F), c5x1 = FloatVector.zero(F), c6x1 = FloatVector.zero(F), c7x1 = FloatVector.zero(F);
-        for (int k = 0; k < n; k++) {
-            FloatVector w0 = FloatVector.fromArray(F, panel, po0 + k * L);
-            FloatVector w1 = FloatVector.fromArray(F, panel, po1 + k * L);
-            int a = ao + k * stride;
-            FloatVector a0 = FloatVector.broadcast(F, at[a + 0]);
-            c0x0 = a0.fma(w0, c0x0);
-            c0x1 = a0.fma(w1, c0x1);
-            FloatVector a1 = FloatVector.broadcast(F, at[a + 1]);
-            c1x0 = a1.fma(w0, c1x0);
-            c1x1 = a1.fma(w1, c1x1);
-            FloatVector a2 = FloatVector.broadcast(F, at[a + 2]);
-            c2x0 = a2.fma(w0, c2x0);
-            c2x1 = a2.fma(w1, c2x1);
-            FloatVector a3 = FloatVector.broadcast(F, at[a + 3]);
-            c3x0 = a3.fma(w0, c3x0);
-            c3x1 = a3.fma(w1, c3x1);
-            FloatVector a4 = FloatVector.broadcast(F, at[a + 4]);
-            c4x0 = a4.fma(w0, c4x0);
-            c4x1 = a4.fma(w1, c4x1);
-            FloatVector a5 = FloatVector.broadcast(F, at[a + 5]);
-            c5x0 = a5.fma(w0, c5x0);
-            c5x1 = a5.fma(w1, c5x1);
-            FloatVector a6 = FloatVector.broadcast(F, at[a + 6]);
-            c6x0 = a6.fma(w0, c6x0);
-            c6x1 = a6.fma(w1, c6x1);
-            FloatVector a7 = FloatVector.broadcast(F, at[a + 7]);
-            c7x0 = a7.fma(w0, c7x0);
-            c7x1 = a7.fma(w1, c7x1);
-        }
-        c0x0.intoArray(blk, bo + 0 * L);
-        c1x0.intoArray(blk, bo + 1 * L);
-        c2x0.intoArray(blk, bo + 2 * L);
-        c3x0.intoArray(blk, bo + 3 * L);
-        c4x0.intoArray(blk, bo + 4 * L);
-        c5x0.intoArray(blk, bo + 5 * L);
-        c6x0.intoArray(blk, bo + 6 * L);
-        c7x0.intoArray(blk, bo + 7 * L);
-        c0x1.intoArray(blk, bo + 8 * L);
-        c1x1.intoArray(blk, bo + 9 * L);
-        c2x1.intoArray(blk, bo + 10 * L);
-        c3x1.intoArray(blk, bo + 11 * L);
-        c4x1.intoArray(blk, bo + 12 * L);
-        c5x1.intoArray(blk, bo + 13 * L);
-        c6x1.intoArray(blk, bo + 14 * L);
-        c7x1.intoArray(blk, bo + 15 * L);
     }
 
 
