@@ -95,6 +95,13 @@ interface SimdAttentionKernels {
      */
     void dotsRuns(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff);
 
+    /**
+     * In place on x[off, off + n): p_j = e_j / sum, e_j = exp(x_j - max) in float32 by a fixed polynomial (about one
+     * ulp; the same bits at every width, interpreted or compiled: never Math.exp's intrinsic or the Vector API's
+     * exp), the sum over j ascending, max subtracted first. The attention's softmax (both MLA forms).
+     */
+    void softmax(float[] x, int off, int n);
+
     /** x_i *= s (x is MODIFIED). */
     void scale(float[] x, int off, int n, float s);
 

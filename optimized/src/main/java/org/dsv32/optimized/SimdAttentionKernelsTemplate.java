@@ -693,6 +693,61 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         return bl;
     }
 
+    /*
+     * exp for the softmax: x clamped to [-104, 0] (below, exp rounds to 0 in float32), n = round(x / ln 2) by the
+     * 1.5 * 2^23 rounding trick, r = x - n ln 2 in two FMAs (ln 2 split in a short high part and the rest), e^r by
+     * a degree-7 polynomial (Cephes' expf coefficients, about one ulp), then times 2^(n >> 1) (exact) and times
+     * 2^(n - (n >> 1)) (the one rounding, into the subnormals for the smallest). Only FMA, multiply, add and exact
+     * conversions: the scalar expF and every vector lane compute the same bits, interpreted or compiled. "EXP" marks
+     * the vector copy of expF.
+     */
+    private static final float EXP_LOW = -104f, LOG2E = 1.44269504f, ROUND = 0x1.8p23f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
+            P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /** e^x for x &lt;= 0 (NaN for NaN), the scalar form of every lane of {@link #softmax}'s exp. */
+    static float expF(float x) {
+        x = Math.max(x, EXP_LOW);
+        float nf = (x * LOG2E + ROUND) - ROUND;
+        float r = Math.fma(nf, -LN2_HI, x);
+        r = Math.fma(nf, -LN2_LO, r);
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(P0, r, P1), r, P2), r, P3), r, P4), r, P5);
+        float y = Math.fma(p, r * r, r) + 1f;
+        int n = (int) nf, n1 = n >> 1;
+        return y * Float.intBitsToFloat((n1 + 127) << 23) * Float.intBitsToFloat((n - n1 + 127) << 23);
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = off; j < off + n; j++) max = Math.max(max, x[j]);
+        int j = 0;
+        if (F != null) {
+            FloatVector vmax = FloatVector.broadcast(F, max);
+            for (int ub = F.loopBound(n); j < ub; j += L) { // EXP
+                FloatVector v = FloatVector.fromArray(F, x, off + j).sub(vmax).max(EXP_LOW);
+                FloatVector nf = v.mul(LOG2E).add(ROUND).sub(ROUND);
+                FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), v);
+                r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                FloatVector p = FloatVector.broadcast(F, P0).fma(r, FloatVector.broadcast(F, P1)).fma(r, FloatVector.broadcast(F, P2))
+                        .fma(r, FloatVector.broadcast(F, P3)).fma(r, FloatVector.broadcast(F, P4)).fma(r, FloatVector.broadcast(F, P5));
+                FloatVector y = p.fma(r.mul(r), r).add(1f);
+                IntVector ni = (IntVector) nf.convert(VectorOperators.F2I, 0), n1 = ni.lanewise(VectorOperators.ASHR, 1);
+                y.mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                        .mul(ni.sub(n1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()).intoArray(x, off + j);
+            }
+        }
+        for (; j < n; j++) x[off + j] = expF(x[off + j] - max);
+        float sum = 0f;
+        for (int i = off; i < off + n; i++) sum += x[i];
+        j = 0;
+        if (F != null) {
+            FloatVector vs = FloatVector.broadcast(F, sum);
+            for (int ub = F.loopBound(n); j < ub; j += L) FloatVector.fromArray(F, x, off + j).div(vs).intoArray(x, off + j);
+        }
+        for (; j < n; j++) x[off + j] /= sum;
+    }
+
     @Override
     public void scale(float[] x, int off, int n, float s) {
         int i = 0;

@@ -242,7 +242,7 @@ public final class SimdMla implements MlaAttentionOp {
                     scores(SimdAttentionKernels.current(), qTilde, qPe, (tt * heads) * rope, keys, b * KEY_BLOCK,
                             Math.min(m, (b + 1) * KEY_BLOCK), latents, kPes, p));
             SimdOps.forEach(heads, 8L * m, h -> { // (3)
-                softmax(p, h * m, m);
+                SimdAttentionKernels.current().softmax(p, h * m, m);
                 if (bf16) Bf16Rounding.roundInPlace(p, h * m, (h + 1) * m);
             });
             int columnBlocks = (rank + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
@@ -427,7 +427,7 @@ public final class SimdMla implements MlaAttentionOp {
                 // bf16 mode: the q.k product stored bf16, then the scaled score (§5c)
                 p[j] = bf16 ? Bf16Rounding.round(Bf16Rounding.round(dot) * scale) : dot * scale;
             }
-            softmax(p);
+            k.softmax(p, 0, p.length);
             if (bf16) Bf16Rounding.roundInPlace(p);
             int oOff = (t * heads + h) * vDim;
             for (int j = 0; j < ks.length; j++) k.axpy(p[j], kvUp, row[ks[j]] * upWidth + h * kvWidth + nope, out, oOff, vDim);
@@ -441,23 +441,5 @@ public final class SimdMla implements MlaAttentionOp {
         for (int[] a : attended) m = Math.max(m, a.length);
         return m;
     }
-
-    /** In place: p_j = exp(x_j - max) / sum, float32, the sum in ascending order. */
-    static void softmax(float[] x) { softmax(x, 0, x.length); }
-
-    /** {@link #softmax(float[])} on x[off, off + n). */
-    static void softmax(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = off; j < off + n; j++) max = Math.max(max, x[j]);
-        float sum = 0f;
-        for (int j = off; j < off + n; j++) {
-            x[j] = (float) Math.exp(x[j] - max);
-            sum += x[j];
-        }
-        for (int j = off; j < off + n; j++) x[j] /= sum;
-    }
-
-
-
 
 }

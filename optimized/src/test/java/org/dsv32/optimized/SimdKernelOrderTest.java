@@ -330,4 +330,44 @@ class SimdKernelOrderTest {
             assertEquals(0f, fromCodes[0], 0f, "dotsFp8 wrote before outOff");
         }
     }
+
+    /**
+     * The softmax is its documented model bit for bit at every width (each e_j the scalar expF of x_j - max, the sum
+     * ascending, then the divisions), and within a few float32 ulps of the float64 softmax, for rows whose smallest
+     * probabilities fall into the subnormals and below.
+     */
+    @Property(tries = 40, seed = "71")
+    void softmaxIsItsModelAndCloseToTheExactOne(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
+                                                @ForAll @IntRange(min = 0, max = 3) int spread) {
+        Random rnd = new Random(seed);
+        float[] x0 = SimdTestData.gaussian(rnd, n + 3, new float[] {1f, 10f, 40f, 120f}[spread]);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) max = Math.max(max, x0[2 + j]);
+        float[] model = x0.clone();
+        float sum = 0f;
+        for (int j = 0; j < n; j++) sum += model[2 + j] = SimdAttentionKernelsTemplate.expF(model[2 + j] - max);
+        for (int j = 0; j < n; j++) model[2 + j] /= sum;
+        double exactSum = 0;
+        for (int j = 0; j < n; j++) exactSum += Math.exp((double) x0[2 + j] - max);
+        for (int j = 0; j < n; j++) {
+            double exact = Math.exp((double) x0[2 + j] - max) / exactSum;
+            // a few ulps of the value (of the smallest normal for the subnormals), the float32 sum's rounding, and
+            // the rounding of x - max in float32 (an absolute error of the exponent, so relative in e^(x - max))
+            double tol = 4 * Math.ulp((float) Math.max(exact, Float.MIN_NORMAL)) + exact * (n * 1e-7 + Math.abs((double) x0[2 + j] - max) * 0x1p-23);
+            assertEquals(exact, model[2 + j], tol, "p " + j);
+        }
+        for (int bits : SimdSpecies.supportedBits()) {
+            float[] x = x0.clone();
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().softmax(x, 2, n));
+            for (int i = 0; i < x.length; i++) assertEquals(model[i], x[i], 0f, "element " + i + ", width " + bits);
+        }
+    }
+
+    /** expF stays within two float32 ulps of e^x over [-104, 0], subnormal results included, and is 1 at 0. */
+    @Property(tries = 200, seed = "73")
+    void expFIsCloseToExp(@ForAll @net.jqwik.api.constraints.FloatRange(min = -110f, max = 0f) float x) {
+        double exact = Math.exp(x);
+        assertEquals(exact, SimdAttentionKernelsTemplate.expF(x), 2 * Math.ulp((float) Math.max(exact, Float.MIN_NORMAL)) + 1e-7 * exact, "x " + x);
+        assertEquals(1f, SimdAttentionKernelsTemplate.expF(0f), 0f);
+    }
 }
