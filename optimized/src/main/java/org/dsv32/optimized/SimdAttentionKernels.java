@@ -96,6 +96,22 @@ interface SimdAttentionKernels {
     void dotsRuns(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff);
 
     /**
+     * Rows gathered as columns: dst[dstOff + c * width + j] = src[rowStarts[rowsOff + j] + c] for j in [0, n), c in
+     * [0, dims) (a copy: no arithmetic). The attended keys transposed for {@link #keyLaneScores}.
+     */
+    void gatherColumns(float[] src, int[] rowStarts, int rowsOff, int n, int dims, float[] dst, int dstOff, int width);
+
+    /**
+     * Scores with the keys in vector lanes: out[outOff + r * outStride + j] = (the FMA chain from +0 over c = 0 ..
+     * dims-1 ascending of kt[c * width + j] * q[qOff + r * qStride + c]) * scale, for rows r in [0, rows) and keys j
+     * in [0, keys); kt holds the keys transposed (dim c of key j at c * width + j). No lane reduction: the same bits
+     * at every width and for any grouping of rows or keys. The absorbed MLA's scores, [q~ | q_pe] . [c_kv | k_pe]
+     * as one chain, eight heads by 2L keys per pass (each key vector loaded once for eight heads).
+     */
+    void keyLaneScores(float[] q, int qOff, int qStride, int rows, float[] kt, int width, int keys, int dims, float scale,
+                       float[] out, int outOff, int outStride);
+
+    /**
      * In place on x[off, off + n): p_j = e_j / sum, e_j = exp(x_j - max) in float32 by a fixed polynomial (about one
      * ulp; the same bits at every width, interpreted or compiled: never Math.exp's intrinsic or the Vector API's
      * exp), the sum over j ascending, max subtracted first. The attention's softmax (both MLA forms).

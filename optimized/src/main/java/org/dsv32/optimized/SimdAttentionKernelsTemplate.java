@@ -693,6 +693,135 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         return bl;
     }
 
+    @Override
+    public void keyLaneScores(float[] q, int qOff, int qStride, int rows, float[] kt, int width, int keys, int dims, float scale,
+                              float[] out, int outOff, int outStride) {
+        int jv = F == null ? 0 : keys - keys % (2 * L); // keys in whole pairs of vectors; the rest one at a time
+        if (jv > 0) {
+            int r = 0;
+            if (L >= 16) { // 32 vector registers: eight rows by two key vectors, sixteen chains
+                for (; r + 8 <= rows; r += 8) {
+                    for (int j = 0; j < jv; j += 2 * L) keyLaneScores8x2(q, qOff + r * qStride, qStride, kt, width, j, dims, scale, out, outOff + r * outStride + j, outStride);
+                }
+            }
+            for (; r + 4 <= rows; r += 4) {
+                for (int j = 0; j < jv; j += 2 * L) keyLaneScores4x2(q, qOff + r * qStride, qStride, kt, width, j, dims, scale, out, outOff + r * outStride + j, outStride);
+            }
+            for (; r < rows; r++) {
+                for (int j = 0; j < jv; j += L) {
+                    FloatVector acc = FloatVector.zero(F);
+                    for (int c = 0; c < dims; c++) acc = FloatVector.fromArray(F, kt, c * width + j).fma(FloatVector.broadcast(F, q[qOff + r * qStride + c]), acc);
+                    acc.mul(scale).intoArray(out, outOff + r * outStride + j);
+                }
+            }
+        }
+        for (int r = 0; r < rows; r++) keyLaneScoresTail(q, qOff + r * qStride, kt, width, jv, keys, dims, scale, out, outOff + r * outStride);
+    }
+
+    @Override
+    public void gatherColumns(float[] src, int[] rowStarts, int rowsOff, int n, int dims, float[] dst, int dstOff, int width) {
+        int j = 0;
+        if (F != null) {
+            for (; j + L <= n; j += L) {
+                for (int c = 0; c < dims; c++) FloatVector.fromArray(F, src, c, rowStarts, rowsOff + j).intoArray(dst, dstOff + c * width + j);
+            }
+        }
+        for (; j < n; j++) {
+            int s0 = rowStarts[rowsOff + j];
+            for (int c = 0; c < dims; c++) dst[dstOff + c * width + j] = src[s0 + c];
+        }
+    }
+
+    /** {@link #keyLaneScores} of one row on keys [j0, keys), one at a time: the sequence of each lane. */
+    private static void keyLaneScoresTail(float[] q, int qOff, float[] kt, int width, int j0, int keys, int dims, float scale, float[] out, int outOff) {
+        for (int j = j0; j < keys; j++) {
+            float acc = 0f;
+            for (int c = 0; c < dims; c++) acc = Math.fma(kt[c * width + j], q[qOff + c], acc);
+            out[outOff + j] = acc * scale;
+        }
+    }
+
+    /** Four rows by the 2L keys from j of {@link #keyLaneScores}: eight chains over the dims. */
+    private static void keyLaneScores4x2(float[] q, int qOff, int qStride, float[] kt, int width, int j, int dims, float scale,
+                                         float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        int q1 = qOff + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        for (int c = 0, ko = j; c < dims; c++, ko += width) {
+            FloatVector k0 = FloatVector.fromArray(F, kt, ko), k1 = FloatVector.fromArray(F, kt, ko + L);
+            FloatVector w = FloatVector.broadcast(F, q[qOff + c]);
+            a0 = k0.fma(w, a0);
+            a1 = k1.fma(w, a1);
+            w = FloatVector.broadcast(F, q[q1 + c]);
+            b0 = k0.fma(w, b0);
+            b1 = k1.fma(w, b1);
+            w = FloatVector.broadcast(F, q[q2 + c]);
+            c0 = k0.fma(w, c0);
+            c1 = k1.fma(w, c1);
+            w = FloatVector.broadcast(F, q[q3 + c]);
+            d0 = k0.fma(w, d0);
+            d1 = k1.fma(w, d1);
+        }
+        a0.mul(scale).intoArray(out, outOff);
+        a1.mul(scale).intoArray(out, outOff + L);
+        b0.mul(scale).intoArray(out, outOff + outStride);
+        b1.mul(scale).intoArray(out, outOff + outStride + L);
+        c0.mul(scale).intoArray(out, outOff + 2 * outStride);
+        c1.mul(scale).intoArray(out, outOff + 2 * outStride + L);
+        d0.mul(scale).intoArray(out, outOff + 3 * outStride);
+        d1.mul(scale).intoArray(out, outOff + 3 * outStride + L);
+    }
+
+    /** Eight rows by the 2L keys from j of {@link #keyLaneScores}: sixteen chains over the dims. */
+    private static void keyLaneScores8x2(float[] q, int qOff, int qStride, float[] kt, int width, int j, int dims, float scale,
+                                         float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        FloatVector e0 = a0, e1 = a0, f0 = a0, f1 = a0, g0 = a0, g1 = a0, h0 = a0, h1 = a0;
+        int q1 = qOff + qStride, q2 = q1 + qStride, q3 = q2 + qStride, q4 = q3 + qStride, q5 = q4 + qStride, q6 = q5 + qStride, q7 = q6 + qStride;
+        for (int c = 0, ko = j; c < dims; c++, ko += width) {
+            FloatVector k0 = FloatVector.fromArray(F, kt, ko), k1 = FloatVector.fromArray(F, kt, ko + L);
+            FloatVector w = FloatVector.broadcast(F, q[qOff + c]);
+            a0 = k0.fma(w, a0);
+            a1 = k1.fma(w, a1);
+            w = FloatVector.broadcast(F, q[q1 + c]);
+            b0 = k0.fma(w, b0);
+            b1 = k1.fma(w, b1);
+            w = FloatVector.broadcast(F, q[q2 + c]);
+            c0 = k0.fma(w, c0);
+            c1 = k1.fma(w, c1);
+            w = FloatVector.broadcast(F, q[q3 + c]);
+            d0 = k0.fma(w, d0);
+            d1 = k1.fma(w, d1);
+            w = FloatVector.broadcast(F, q[q4 + c]);
+            e0 = k0.fma(w, e0);
+            e1 = k1.fma(w, e1);
+            w = FloatVector.broadcast(F, q[q5 + c]);
+            f0 = k0.fma(w, f0);
+            f1 = k1.fma(w, f1);
+            w = FloatVector.broadcast(F, q[q6 + c]);
+            g0 = k0.fma(w, g0);
+            g1 = k1.fma(w, g1);
+            w = FloatVector.broadcast(F, q[q7 + c]);
+            h0 = k0.fma(w, h0);
+            h1 = k1.fma(w, h1);
+        }
+        a0.mul(scale).intoArray(out, outOff);
+        a1.mul(scale).intoArray(out, outOff + L);
+        b0.mul(scale).intoArray(out, outOff + outStride);
+        b1.mul(scale).intoArray(out, outOff + outStride + L);
+        c0.mul(scale).intoArray(out, outOff + 2 * outStride);
+        c1.mul(scale).intoArray(out, outOff + 2 * outStride + L);
+        d0.mul(scale).intoArray(out, outOff + 3 * outStride);
+        d1.mul(scale).intoArray(out, outOff + 3 * outStride + L);
+        e0.mul(scale).intoArray(out, outOff + 4 * outStride);
+        e1.mul(scale).intoArray(out, outOff + 4 * outStride + L);
+        f0.mul(scale).intoArray(out, outOff + 5 * outStride);
+        f1.mul(scale).intoArray(out, outOff + 5 * outStride + L);
+        g0.mul(scale).intoArray(out, outOff + 6 * outStride);
+        g1.mul(scale).intoArray(out, outOff + 6 * outStride + L);
+        h0.mul(scale).intoArray(out, outOff + 7 * outStride);
+        h1.mul(scale).intoArray(out, outOff + 7 * outStride + L);
+    }
+
     /*
      * exp for the softmax: x clamped to [-104, 0] (below, exp rounds to 0 in float32), n = round(x / ln 2) by the
      * 1.5 * 2^23 rounding trick, r = x - n ln 2 in two FMAs (ln 2 split in a short high part and the rest), e^r by

@@ -210,7 +210,8 @@ public final class SimdMla implements MlaAttentionOp {
     /**
      * Absorbed form: returns [T][H*v]. Per token five parallel loops, each cut so that the data its units share is
      * read from memory once: (1) q~_h = W_uk[h]^T q_nope_h, units of heads; (2) the scores of every head over a block
-     * of {@link #KEY_BLOCK} attended keys, units of key blocks (each block's latents read once, for all heads); (3)
+     * of {@link #KEY_BLOCK} attended keys, units of key blocks (each block's latents read once, for all heads; fp32
+     * and fp8 modes: one FMA chain over [q~ | q_pe] . [c_kv | k_pe] per score, keys in vector lanes); (3)
      * softmax, units of heads; (4) o~_h = sum_j p_hj c_kv(s_j), units of {@link #COLUMN_BLOCK} latent columns (each
      * attended latent column read once, for all heads); (5) W_uv[h] o~_h, units of heads. kv_b is read as FP8 codes
      * dequantised in registers where the kernels can ({@link KvB}), else from a float32 copy. Every value is
@@ -224,7 +225,8 @@ public final class SimdMla implements MlaAttentionOp {
         float[] latents = mirror.latents(), kPes = mirror.keyRopes();
         float[] out = new float[tokens * heads * vDim];
         KvB kv = KvB.of(w.kvB(), nope, vDim, bf16, SimdAttentionKernels.current());
-        float[] qTilde = new float[heads * rank], oTilde = new float[heads * rank];
+        int qWidth = rank + rope; // a row of qCat: [q~_h | q_pe_h]
+        float[] qCat = new float[heads * qWidth], oTilde = new float[heads * rank];
         // in units of the GEMVs' multiply-adds, which read one byte of weight each
         long headWork = (long) (nope + vDim) * rank * (kv.floats == null ? 1 : 4);
         for (int t = 0; t < tokens; t++) {
@@ -234,13 +236,16 @@ public final class SimdMla implements MlaAttentionOp {
             float[] p = new float[heads * m]; // score rows, then probabilities
             SimdOps.forEach(heads, headWork, h -> { // (1) q~_h = sum_d q_nope[h][d] W_uk[h][d] for d ascending
                 SimdAttentionKernels k = SimdAttentionKernels.current();
-                kv.absorb(k, h, q, (tt * heads + h) * width, qTilde, h * rank);
-                if (bf16) Bf16Rounding.roundInPlace(qTilde, h * rank, (h + 1) * rank);
+                kv.absorb(k, h, q, (tt * heads + h) * width, qCat, h * qWidth);
+                if (bf16) Bf16Rounding.roundInPlace(qCat, h * qWidth, h * qWidth + rank);
+                System.arraycopy(qPe, (tt * heads + h) * rope, qCat, h * qWidth + rank, rope);
             });
             int blocks = (m + KEY_BLOCK - 1) / KEY_BLOCK;
-            SimdOps.forEach(blocks, (long) heads * KEY_BLOCK * (rank + rope), b -> // (2)
-                    scores(SimdAttentionKernels.current(), qTilde, qPe, (tt * heads) * rope, keys, b * KEY_BLOCK,
-                            Math.min(m, (b + 1) * KEY_BLOCK), latents, kPes, p));
+            SimdOps.forEach(blocks, (long) heads * KEY_BLOCK * (rank + rope), b -> { // (2)
+                int j0 = b * KEY_BLOCK, j1 = Math.min(m, j0 + KEY_BLOCK);
+                if (bf16) scores(SimdAttentionKernels.current(), qCat, keys, j0, j1, latents, kPes, p);
+                else keyLaneScores(SimdAttentionKernels.current(), qCat, keys, j0, j1, latents, kPes, p);
+            });
             SimdOps.forEach(heads, 8L * m, h -> { // (3)
                 SimdAttentionKernels.current().softmax(p, h * m, m);
                 if (bf16) Bf16Rounding.roundInPlace(p, h * m, (h + 1) * m);
@@ -272,8 +277,8 @@ public final class SimdMla implements MlaAttentionOp {
 
 
     /**
-     * Heads scored together in the absorbed form: each attended latent is loaded once for a group's q~ rows
-     * ({@link SimdAttentionKernels#dots2}: the group's heads x two keys) instead of once per head. Each head's
+     * Heads scored together in bf16 mode's absorbed scores: each attended latent is loaded once for a group's q~
+     * rows ({@link SimdAttentionKernels#dots2}: the group's heads x two keys) instead of once per head. Each head's
      * scores are the same bits as one head at a time, whatever the grouping.
      */
     static final int HEAD_GROUP = 8;
@@ -294,31 +299,50 @@ public final class SimdMla implements MlaAttentionOp {
     static final int COLUMN_BLOCK = 64;
 
     /**
-     * The scores of keys [j0, j1) of the attended list for every head into p [H][m]: each the latent dot plus the
-     * rope dot, scaled ({@link #score}); {@link #HEAD_GROUP} heads by two keys per kernel call.
+     * bf16 mode's scores of keys [j0, j1) of the attended list for every head into p [H][m]: the latent dot and the
+     * rope dot each rounded, as {@link #score} says (§5c); {@link #HEAD_GROUP} heads by two keys per kernel call.
      */
-    private void scores(SimdAttentionKernels k, float[] qTilde, float[] qPe, int peOff, int[] keys, int j0, int j1,
-                        float[] latents, float[] kPes, float[] p) {
-        int heads = config.numAttentionHeads(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank(), m = keys.length;
+    private void scores(SimdAttentionKernels k, float[] qCat, int[] keys, int j0, int j1, float[] latents, float[] kPes, float[] p) {
+        int heads = config.numAttentionHeads(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank(), m = keys.length, qWidth = rank + rope;
         float[] d = new float[2 * HEAD_GROUP], pe = new float[2 * HEAD_GROUP];
         for (int i0 = 0; i0 < heads; i0 += HEAD_GROUP) {
-            int g = Math.min(HEAD_GROUP, heads - i0), qt = i0 * rank, qp = peOff + i0 * rope;
+            int g = Math.min(HEAD_GROUP, heads - i0), qt = i0 * qWidth, qp = qt + rank;
             int j = j0;
             for (; j + 2 <= j1; j += 2) { // two keys per pass: each q~ row loaded once for both
                 int s0 = keys[j], s1 = keys[j + 1];
-                k.dots2(qTilde, qt, rank, g, latents, s0 * rank, s1 * rank, rank, d, 0, g);
-                k.dots2(qPe, qp, rope, g, kPes, s0 * rope, s1 * rope, rope, pe, 0, g);
+                k.dots2(qCat, qt, qWidth, g, latents, s0 * rank, s1 * rank, rank, d, 0, g);
+                k.dots2(qCat, qp, qWidth, g, kPes, s0 * rope, s1 * rope, rope, pe, 0, g);
                 for (int i = 0; i < g; i++) {
                     p[(i0 + i) * m + j] = score(d[i], pe[i], scale);
                     p[(i0 + i) * m + j + 1] = score(d[g + i], pe[g + i], scale);
                 }
             }
             for (; j < j1; j++) {
-                k.dots(qTilde, qt, rank, g, latents, keys[j] * rank, rank, d, 0);
-                k.dots(qPe, qp, rope, g, kPes, keys[j] * rope, rope, pe, 0);
+                k.dots(qCat, qt, qWidth, g, latents, keys[j] * rank, rank, d, 0);
+                k.dots(qCat, qp, qWidth, g, kPes, keys[j] * rope, rope, pe, 0);
                 for (int i = 0; i < g; i++) p[(i0 + i) * m + j] = score(d[i], pe[i], scale);
             }
         }
+    }
+
+    /**
+     * The scores of keys [j0, j1) of the attended list for every head into p [H][m], fp32 and fp8 modes: the keys'
+     * [c_kv | k_pe] transposed into a block (keys in vector lanes, zero past j1), then each score one FMA chain over
+     * the kv_lora_rank + rope dims of [q~ | q_pe] ascending, times the scale ({@link SimdAttentionKernels#keyLaneScores}):
+     * no lane reductions, the same bits at every width.
+     */
+    private void keyLaneScores(SimdAttentionKernels k, float[] qCat, int[] keys, int j0, int j1, float[] latents, float[] kPes, float[] p) {
+        int heads = config.numAttentionHeads(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank(), m = keys.length, qWidth = rank + rope;
+        int n = j1 - j0;
+        int[] starts = new int[n];
+        float[] kt = new float[qWidth * KEY_BLOCK], block = new float[heads * KEY_BLOCK];
+        for (int j = 0; j < n; j++) starts[j] = keys[j0 + j] * rank;
+        k.gatherColumns(latents, starts, 0, n, rank, kt, 0, KEY_BLOCK);
+        for (int j = 0; j < n; j++) starts[j] = keys[j0 + j] * rope;
+        k.gatherColumns(kPes, starts, 0, n, rope, kt, rank * KEY_BLOCK, KEY_BLOCK);
+        // every lane of the block scored (the padding's scores dropped): whole vectors whatever n
+        k.keyLaneScores(qCat, 0, qWidth, heads, kt, KEY_BLOCK, KEY_BLOCK, qWidth, scale, block, 0, KEY_BLOCK);
+        for (int h = 0; h < heads; h++) System.arraycopy(block, h * KEY_BLOCK, p, h * m + j0, n);
     }
 
     /**

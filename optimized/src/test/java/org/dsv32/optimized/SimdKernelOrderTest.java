@@ -370,4 +370,42 @@ class SimdKernelOrderTest {
         assertEquals(exact, SimdAttentionKernelsTemplate.expF(x), 2 * Math.ulp((float) Math.max(exact, Float.MIN_NORMAL)) + 1e-7 * exact, "x " + x);
         assertEquals(1f, SimdAttentionKernelsTemplate.expF(0f), 0f);
     }
+
+    /**
+     * keyLaneScores is, for each row and key, the FMA chain over the dims ascending from +0 times the scale, bit for
+     * bit at every width and for any row and key count (blocks of eight and four rows, pairs of vectors, the rest);
+     * outputs outside the rows' first {@code keys} untouched. The transposed keys come from gatherColumns.
+     */
+    @Property(tries = 40, seed = "79")
+    void keyLaneScoresAreTheChainsOverTheDims(@ForAll long seed, @ForAll @IntRange(min = 1, max = 80) int keys,
+                                              @ForAll @IntRange(min = 1, max = 19) int rows, @ForAll @IntRange(min = 1, max = 40) int dims) {
+        Random rnd = new Random(seed);
+        int srcStride = dims + 3, width = keys + 5, qStride = dims + 2, outStride = keys + 4;
+        float[] src = SimdTestData.gaussian(rnd, 100 * srcStride, 1f), q = SimdTestData.gaussian(rnd, 1 + rows * qStride, 1f);
+        int[] starts = new int[keys + 1];
+        for (int j = 0; j < keys; j++) starts[1 + j] = rnd.nextInt(100) * srcStride + 1;
+        float scale = 0.37f;
+        float[] expected = new float[2 + rows * outStride];
+        java.util.Arrays.fill(expected, 5f);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < keys; j++) {
+                float acc = 0f;
+                for (int c = 0; c < dims; c++) acc = Math.fma(src[starts[1 + j] + c], q[1 + r * qStride + c], acc);
+                expected[2 + r * outStride + j] = acc * scale;
+            }
+        }
+        for (int bits : SimdSpecies.supportedBits()) {
+            float[] kt = new float[dims * width], out = new float[expected.length];
+            java.util.Arrays.fill(out, 5f);
+            SimdSpecies.withBits(bits, () -> {
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                k.gatherColumns(src, starts, 1, keys, dims, kt, 0, width);
+                k.keyLaneScores(q, 1, qStride, rows, kt, width, keys, dims, scale, out, 2, outStride);
+            });
+            for (int j = 0; j < keys; j++) for (int c = 0; c < dims; c++) {
+                assertEquals(src[starts[1 + j] + c], kt[c * width + j], 0f, "gathered key " + j + ", dim " + c + ", width " + bits);
+            }
+            for (int i = 0; i < out.length; i++) assertEquals(expected[i], out[i], 0f, "element " + i + ", width " + bits);
+        }
+    }
 }
