@@ -1,5 +1,7 @@
 package org.dsv32.optimized;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Vector kernels of the layer operations (attention, indexer) for one vector width: obtain with {@link #current()}.
  * Dot products accumulate per lane with FMA, reduce the lanes once in a fixed tree order (never reduceLanes, whose
@@ -50,15 +52,71 @@ interface SimdAttentionKernels {
 
     /**
      * Weighted sums of gathered rows: for r in [0, rows) and i in [0, n),
-     * {@code y[yOff + r * yStride + i] = fma chain over j = 0 .. m-1 ascending of p[pOff + r * pStride + j] * x[idx[idxOff + j] * xStride + i]},
+     * {@code y[yOff + r * yStride + i] = fma chain over j = 0 .. m-1 ascending of p[pOff + r * pStride + j] * x[xOff + idx[idxOff + j] * xStride + i]},
      * starting from y's value when {@code accumulate}, else from +0 (y is MODIFIED): bitwise the same as calling
      * {@link #axpy}(p_rj, x, idx[idxOff + j] * xStride, y_r, ...) for j ascending (after zeroing y's rows unless
      * accumulating), with the rows' sums held in registers across the m gathered x rows (the absorbed MLA's o~ = sum_j
      * p_j c_kv(s_j) of four heads at once, each latent loaded once for the four). A chain split into consecutive
      * calls, the later ones accumulating, gives the same bits as one call.
      */
-    void gatherSums(float[] p, int pOff, int pStride, int rows, int[] idx, int idxOff, int m, float[] x, int xStride,
+    void gatherSums(float[] p, int pOff, int pStride, int rows, int[] idx, int idxOff, int m, float[] x, int xOff, int xStride,
                     float[] y, int yOff, int yStride, int n, boolean accumulate);
+
+    /**
+     * Whether {@link #axpyRowsFp8} and {@link #dotsFp8} run in vector registers at this width for weight blocks of
+     * {@code blockCols} columns (else they are correct but scalar: a caller should read a float32 copy instead).
+     */
+    boolean fp8Rows(int blockCols);
+
+    /**
+     * y[yOff + i] = the FMA chain from +0 over r ascending of alpha[aOff + r] * w_{r,i}, i in [0, n) (y is
+     * OVERWRITTEN), where w_{r,i} = fp32(decodeE4M3(code) * scale) with the code of row r, column i the byte at
+     * {@code cOff + r * cStride + i} of {@code codes} and its scale {@code rs[rsOff + r * scols + i / bc]}:
+     * bitwise {@link #axpyRows} from a zeroed y over the rows dequantised to float32 ({@link SimdDequant}), for codes
+     * without the e4m3 NaN (S.1111.111), which it does not decode as NaN. The absorbed MLA's q~ = W_uk^T q_nope read
+     * from kv_b's bytes instead of a four times larger float32 copy.
+     */
+    void axpyRowsFp8(float[] alpha, int aOff, int rows, MemorySegment codes, long cOff, long cStride, float[] rs, int rsOff, int scols,
+                     int bc, float[] y, int yOff, int n);
+
+    /**
+     * {@link #dotsRuns} with the a rows FP8 codes dequantised on the fly, as {@link #axpyRowsFp8} reads them:
+     * bitwise {@link #dotsRuns} on the rows dequantised to float32, for codes without the e4m3 NaN (the absorbed
+     * MLA's W_uv o~).
+     */
+    void dotsFp8(MemorySegment codes, long cOff, long cStride, int rows, float[] rs, int rsOff, int scols, int bc, float[] b, int bOff, int n,
+                 float[] out, int outOff);
+
+    /**
+     * out[outOff + r] = a row . b, n floats, in the FP8 kernels' order: over each run of 4L columns c (L the lane
+     * count), lane l of chain k accumulates a[c + 4l + k] b[c + 4l + k] by FMA, runs ascending; then the chains are
+     * added (0 + 1) + (2 + 3) lane-wise, the lanes reduced in the tree order, and the columns past the last whole run
+     * added by a scalar FMA tail. (Scalar kernels: the tail alone.) The float32-copy twin of {@link #dotsFp8}.
+     */
+    void dotsRuns(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff);
+
+    /**
+     * Rows gathered as columns: dst[dstOff + c * width + j] = src[rowStarts[rowsOff + j] + c] for j in [0, n), c in
+     * [0, dims) (a copy: no arithmetic). The attended keys transposed for {@link #keyLaneScores}.
+     */
+    void gatherColumns(float[] src, int[] rowStarts, int rowsOff, int n, int dims, float[] dst, int dstOff, int width);
+
+    /**
+     * Scores with the keys in vector lanes: out[outOff + r * outStride + j] = (the FMA chain from +0 over c = 0 ..
+     * dims-1 ascending of kt[c * width + j] * q[qOff + r * qStride + c]) * scale, for rows r in [0, rows) and keys j
+     * in [0, keys); kt holds the keys transposed (dim c of key j at c * width + j). No lane reduction: the same bits
+     * at every width and for any grouping of rows or keys. The absorbed MLA's scores, [q~ | q_pe] . [c_kv | k_pe]
+     * as one chain, eight heads by 2L keys per pass (each key vector loaded once for eight heads).
+     */
+    void keyLaneScores(float[] q, int qOff, int qStride, int rows, float[] kt, int width, int keys, int dims, float scale,
+                       float[] out, int outOff, int outStride);
+
+    /**
+     * In place on x[off, off + n): p_j = e_j / sum, e_j = exp(x_j - max) in float32 by a fixed polynomial (about one
+     * ulp; the same bits at every width, interpreted or compiled: never Math.exp's intrinsic or the Vector API's
+     * exp), the sum over j ascending, max subtracted first. The attention's softmax (both MLA forms).
+     */
+    void softmax(float[] x, int off, int n);
 
     /** x_i *= s (x is MODIFIED). */
     void scale(float[] x, int off, int n, float s);

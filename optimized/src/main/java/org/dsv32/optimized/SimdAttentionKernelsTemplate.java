@@ -5,6 +5,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -16,6 +18,8 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     static final int BITS = SimdSpecies.templateBits(MethodHandles.lookup());
     static final VectorSpecies<Float> F = SimdSpecies.floatSpecies(BITS);
     static final int L = F == null ? 1 : F.length();
+    /** Int lanes of the float shape: four FP8 codes each. */
+    static final VectorSpecies<Integer> I32 = F == null ? null : VectorSpecies.of(int.class, F.vectorShape());
 
     /** Partner lanes i ^ h of the reduction steps (null where h >= the lane count). */
     static final VectorShuffle<Float> FX1 = xorF(1), FX2 = xorF(2), FX4 = xorF(4), FX8 = xorF(8);
@@ -173,11 +177,149 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     @Override
     public void dots2(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int bOff2, int n, float[] out, int outOff, int outOff2) {
         int r = 0;
+        // 32 vector registers: eight rows per pass (sixteen chains), each b load shared by eight FMAs
+        if (L >= 16) for (; r + 8 <= rows; r += 8) dots2x8(a, aOff + r * aStride, aStride, b, bOff, bOff2, n, out, outOff + r, outOff2 + r);
         if (F != null) for (; r + 4 <= rows; r += 4) dots2x4(a, aOff + r * aStride, aStride, b, bOff, bOff2, n, out, outOff + r, outOff2 + r);
         for (; r < rows; r++) {
             out[outOff + r] = dot(a, aOff + r * aStride, b, bOff, n);
             out[outOff2 + r] = dot(a, aOff + r * aStride, b, bOff2, n);
         }
+    }
+
+    /** Eight a rows against two b rows: sixteen chains of {@link #dot}'s lane accumulation, fold (FOLD) and tail, as {@link #dots2x4}. */
+    private static void dots2x8(float[] a, int aOff, int aStride, float[] b, int bOff, int bOff2, int n, float[] out, int outOff, int outOff2) {
+        int o0 = aOff, o1 = o0 + aStride, o2 = o1 + aStride, o3 = o2 + aStride, o4 = o3 + aStride, o5 = o4 + aStride, o6 = o5 + aStride, o7 = o6 + aStride;
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        FloatVector d0 = c0, d1 = c0, d2 = c0, d3 = c0, d4 = c0, d5 = c0, d6 = c0, d7 = c0;
+        int i = 0;
+        for (int ub = F.loopBound(n); i < ub; i += L) {
+            FloatVector vb = FloatVector.fromArray(F, b, bOff + i), wb = FloatVector.fromArray(F, b, bOff2 + i);
+            FloatVector a0 = FloatVector.fromArray(F, a, o0 + i);
+            c0 = a0.fma(vb, c0);
+            d0 = a0.fma(wb, d0);
+            FloatVector a1 = FloatVector.fromArray(F, a, o1 + i);
+            c1 = a1.fma(vb, c1);
+            d1 = a1.fma(wb, d1);
+            FloatVector a2 = FloatVector.fromArray(F, a, o2 + i);
+            c2 = a2.fma(vb, c2);
+            d2 = a2.fma(wb, d2);
+            FloatVector a3 = FloatVector.fromArray(F, a, o3 + i);
+            c3 = a3.fma(vb, c3);
+            d3 = a3.fma(wb, d3);
+            FloatVector a4 = FloatVector.fromArray(F, a, o4 + i);
+            c4 = a4.fma(vb, c4);
+            d4 = a4.fma(wb, d4);
+            FloatVector a5 = FloatVector.fromArray(F, a, o5 + i);
+            c5 = a5.fma(vb, c5);
+            d5 = a5.fma(wb, d5);
+            FloatVector a6 = FloatVector.fromArray(F, a, o6 + i);
+            c6 = a6.fma(vb, c6);
+            d6 = a6.fma(wb, d6);
+            FloatVector a7 = FloatVector.fromArray(F, a, o7 + i);
+            c7 = a7.fma(vb, c7);
+            d7 = a7.fma(wb, d7);
+        }
+        if (L >= 16) c0 = c0.add(c0.rearrange(FX8));
+        if (L >= 8) c0 = c0.add(c0.rearrange(FX4));
+        if (L >= 4) c0 = c0.add(c0.rearrange(FX2));
+        if (L >= 2) c0 = c0.add(c0.rearrange(FX1));
+        if (L >= 16) c1 = c1.add(c1.rearrange(FX8));
+        if (L >= 8) c1 = c1.add(c1.rearrange(FX4));
+        if (L >= 4) c1 = c1.add(c1.rearrange(FX2));
+        if (L >= 2) c1 = c1.add(c1.rearrange(FX1));
+        if (L >= 16) c2 = c2.add(c2.rearrange(FX8));
+        if (L >= 8) c2 = c2.add(c2.rearrange(FX4));
+        if (L >= 4) c2 = c2.add(c2.rearrange(FX2));
+        if (L >= 2) c2 = c2.add(c2.rearrange(FX1));
+        if (L >= 16) c3 = c3.add(c3.rearrange(FX8));
+        if (L >= 8) c3 = c3.add(c3.rearrange(FX4));
+        if (L >= 4) c3 = c3.add(c3.rearrange(FX2));
+        if (L >= 2) c3 = c3.add(c3.rearrange(FX1));
+        if (L >= 16) c4 = c4.add(c4.rearrange(FX8));
+        if (L >= 8) c4 = c4.add(c4.rearrange(FX4));
+        if (L >= 4) c4 = c4.add(c4.rearrange(FX2));
+        if (L >= 2) c4 = c4.add(c4.rearrange(FX1));
+        if (L >= 16) c5 = c5.add(c5.rearrange(FX8));
+        if (L >= 8) c5 = c5.add(c5.rearrange(FX4));
+        if (L >= 4) c5 = c5.add(c5.rearrange(FX2));
+        if (L >= 2) c5 = c5.add(c5.rearrange(FX1));
+        if (L >= 16) c6 = c6.add(c6.rearrange(FX8));
+        if (L >= 8) c6 = c6.add(c6.rearrange(FX4));
+        if (L >= 4) c6 = c6.add(c6.rearrange(FX2));
+        if (L >= 2) c6 = c6.add(c6.rearrange(FX1));
+        if (L >= 16) c7 = c7.add(c7.rearrange(FX8));
+        if (L >= 8) c7 = c7.add(c7.rearrange(FX4));
+        if (L >= 4) c7 = c7.add(c7.rearrange(FX2));
+        if (L >= 2) c7 = c7.add(c7.rearrange(FX1));
+        if (L >= 16) d0 = d0.add(d0.rearrange(FX8));
+        if (L >= 8) d0 = d0.add(d0.rearrange(FX4));
+        if (L >= 4) d0 = d0.add(d0.rearrange(FX2));
+        if (L >= 2) d0 = d0.add(d0.rearrange(FX1));
+        if (L >= 16) d1 = d1.add(d1.rearrange(FX8));
+        if (L >= 8) d1 = d1.add(d1.rearrange(FX4));
+        if (L >= 4) d1 = d1.add(d1.rearrange(FX2));
+        if (L >= 2) d1 = d1.add(d1.rearrange(FX1));
+        if (L >= 16) d2 = d2.add(d2.rearrange(FX8));
+        if (L >= 8) d2 = d2.add(d2.rearrange(FX4));
+        if (L >= 4) d2 = d2.add(d2.rearrange(FX2));
+        if (L >= 2) d2 = d2.add(d2.rearrange(FX1));
+        if (L >= 16) d3 = d3.add(d3.rearrange(FX8));
+        if (L >= 8) d3 = d3.add(d3.rearrange(FX4));
+        if (L >= 4) d3 = d3.add(d3.rearrange(FX2));
+        if (L >= 2) d3 = d3.add(d3.rearrange(FX1));
+        if (L >= 16) d4 = d4.add(d4.rearrange(FX8));
+        if (L >= 8) d4 = d4.add(d4.rearrange(FX4));
+        if (L >= 4) d4 = d4.add(d4.rearrange(FX2));
+        if (L >= 2) d4 = d4.add(d4.rearrange(FX1));
+        if (L >= 16) d5 = d5.add(d5.rearrange(FX8));
+        if (L >= 8) d5 = d5.add(d5.rearrange(FX4));
+        if (L >= 4) d5 = d5.add(d5.rearrange(FX2));
+        if (L >= 2) d5 = d5.add(d5.rearrange(FX1));
+        if (L >= 16) d6 = d6.add(d6.rearrange(FX8));
+        if (L >= 8) d6 = d6.add(d6.rearrange(FX4));
+        if (L >= 4) d6 = d6.add(d6.rearrange(FX2));
+        if (L >= 2) d6 = d6.add(d6.rearrange(FX1));
+        if (L >= 16) d7 = d7.add(d7.rearrange(FX8));
+        if (L >= 8) d7 = d7.add(d7.rearrange(FX4));
+        if (L >= 4) d7 = d7.add(d7.rearrange(FX2));
+        if (L >= 2) d7 = d7.add(d7.rearrange(FX1));
+        float s0 = c0.lane(0), s1 = c1.lane(0), s2 = c2.lane(0), s3 = c3.lane(0), s4 = c4.lane(0), s5 = c5.lane(0), s6 = c6.lane(0), s7 = c7.lane(0); // FOLD
+        float t0 = d0.lane(0), t1 = d1.lane(0), t2 = d2.lane(0), t3 = d3.lane(0), t4 = d4.lane(0), t5 = d5.lane(0), t6 = d6.lane(0), t7 = d7.lane(0); // FOLD
+        for (; i < n; i++) {
+            float vb = b[bOff + i], wb = b[bOff2 + i];
+            s0 = Math.fma(a[o0 + i], vb, s0);
+            t0 = Math.fma(a[o0 + i], wb, t0);
+            s1 = Math.fma(a[o1 + i], vb, s1);
+            t1 = Math.fma(a[o1 + i], wb, t1);
+            s2 = Math.fma(a[o2 + i], vb, s2);
+            t2 = Math.fma(a[o2 + i], wb, t2);
+            s3 = Math.fma(a[o3 + i], vb, s3);
+            t3 = Math.fma(a[o3 + i], wb, t3);
+            s4 = Math.fma(a[o4 + i], vb, s4);
+            t4 = Math.fma(a[o4 + i], wb, t4);
+            s5 = Math.fma(a[o5 + i], vb, s5);
+            t5 = Math.fma(a[o5 + i], wb, t5);
+            s6 = Math.fma(a[o6 + i], vb, s6);
+            t6 = Math.fma(a[o6 + i], wb, t6);
+            s7 = Math.fma(a[o7 + i], vb, s7);
+            t7 = Math.fma(a[o7 + i], wb, t7);
+        }
+        out[outOff] = s0;
+        out[outOff + 1] = s1;
+        out[outOff + 2] = s2;
+        out[outOff + 3] = s3;
+        out[outOff + 4] = s4;
+        out[outOff + 5] = s5;
+        out[outOff + 6] = s6;
+        out[outOff + 7] = s7;
+        out[outOff2] = t0;
+        out[outOff2 + 1] = t1;
+        out[outOff2 + 2] = t2;
+        out[outOff2 + 3] = t3;
+        out[outOff2 + 4] = t4;
+        out[outOff2 + 5] = t5;
+        out[outOff2 + 6] = t6;
+        out[outOff2 + 7] = t7;
     }
 
     /** Four a rows against two b rows: eight chains of {@link #dot}'s lane accumulation, fold (FOLD) and tail. */
@@ -254,25 +396,105 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     @Override
-    public void gatherSums(float[] p, int pOff, int pStride, int rows, int[] idx, int idxOff, int m, float[] x, int xStride,
+    public void gatherSums(float[] p, int pOff, int pStride, int rows, int[] idx, int idxOff, int m, float[] x, int xOff, int xStride,
                            float[] y, int yOff, int yStride, int n, boolean accumulate) {
         int r = 0;
         if (F != null) {
             int ub = F.loopBound(n);
+            if (L >= 16 && !Boolean.getBoolean("no8")) { // 32 vector registers: eight rows per pass, each gathered x vector loaded once for eight FMAs
+                for (; r + 8 <= rows; r += 8) {
+                    int i = 0;
+                    for (; i + 2 * L <= ub; i += 2 * L) {
+                        gatherSums8x2(p, pOff + r * pStride, pStride, idx, idxOff, m, x, xOff + i, xStride, y, yOff + r * yStride + i, yStride, accumulate);
+                    }
+                    for (int q = 0; q < 8; q++) gatherSumsRow(p, pOff + (r + q) * pStride, idx, idxOff, m, x, xOff, xStride, y, yOff + (r + q) * yStride, i, n, accumulate);
+                }
+            }
             for (; r + 4 <= rows; r += 4) {
                 int i = 0;
                 for (; i + 2 * L <= ub; i += 2 * L) {
-                    gatherSums4x2(p, pOff + r * pStride, pStride, idx, idxOff, m, x, xStride, y, yOff + r * yStride + i, yStride, i, accumulate);
+                    gatherSums4x2(p, pOff + r * pStride, pStride, idx, idxOff, m, x, xOff + i, xStride, y, yOff + r * yStride + i, yStride, accumulate);
                 }
-                for (int q = 0; q < 4; q++) gatherSumsRow(p, pOff + (r + q) * pStride, idx, idxOff, m, x, xStride, y, yOff + (r + q) * yStride, i, n, accumulate);
+                for (int q = 0; q < 4; q++) gatherSumsRow(p, pOff + (r + q) * pStride, idx, idxOff, m, x, xOff, xStride, y, yOff + (r + q) * yStride, i, n, accumulate);
             }
         }
-        for (; r < rows; r++) gatherSumsRow(p, pOff + r * pStride, idx, idxOff, m, x, xStride, y, yOff + r * yStride, 0, n, accumulate);
+        for (; r < rows; r++) gatherSumsRow(p, pOff + r * pStride, idx, idxOff, m, x, xOff, xStride, y, yOff + r * yStride, 0, n, accumulate);
     }
 
-    /** {@link #gatherSums} of four rows on the 2L values from column i0 (y at yOff is row 0's column i0). */
-    private static void gatherSums4x2(float[] p, int pOff, int pStride, int[] idx, int idxOff, int m, float[] x, int xStride,
-                                      float[] y, int yOff, int yStride, int i0, boolean accumulate) {
+    /** {@link #gatherSums} of eight rows on the 2L values from x column xOff (y at yOff is row 0's first): as {@link #gatherSums4x2}, 16 chains. */
+    private static void gatherSums8x2(float[] p, int pOff, int pStride, int[] idx, int idxOff, int m, float[] x, int xOff, int xStride,
+                                      float[] y, int yOff, int yStride, boolean accumulate) {
+        int y1 = yOff + yStride, y2 = y1 + yStride, y3 = y2 + yStride, y4 = y3 + yStride, y5 = y4 + yStride, y6 = y5 + yStride, y7 = y6 + yStride;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        FloatVector e0 = a0, e1 = a0, f0 = a0, f1 = a0, g0 = a0, g1 = a0, h0 = a0, h1 = a0;
+        if (accumulate) {
+            a0 = FloatVector.fromArray(F, y, yOff);
+            a1 = FloatVector.fromArray(F, y, yOff + L);
+            b0 = FloatVector.fromArray(F, y, y1);
+            b1 = FloatVector.fromArray(F, y, y1 + L);
+            c0 = FloatVector.fromArray(F, y, y2);
+            c1 = FloatVector.fromArray(F, y, y2 + L);
+            d0 = FloatVector.fromArray(F, y, y3);
+            d1 = FloatVector.fromArray(F, y, y3 + L);
+            e0 = FloatVector.fromArray(F, y, y4);
+            e1 = FloatVector.fromArray(F, y, y4 + L);
+            f0 = FloatVector.fromArray(F, y, y5);
+            f1 = FloatVector.fromArray(F, y, y5 + L);
+            g0 = FloatVector.fromArray(F, y, y6);
+            g1 = FloatVector.fromArray(F, y, y6 + L);
+            h0 = FloatVector.fromArray(F, y, y7);
+            h1 = FloatVector.fromArray(F, y, y7 + L);
+        }
+        int p1 = pOff + pStride, p2 = p1 + pStride, p3 = p2 + pStride, p4 = p3 + pStride, p5 = p4 + pStride, p6 = p5 + pStride, p7 = p6 + pStride;
+        for (int j = 0; j < m; j++) {
+            int xo = xOff + idx[idxOff + j] * xStride;
+            FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + L);
+            FloatVector w = FloatVector.broadcast(F, p[pOff + j]);
+            a0 = x0.fma(w, a0);
+            a1 = x1.fma(w, a1);
+            w = FloatVector.broadcast(F, p[p1 + j]);
+            b0 = x0.fma(w, b0);
+            b1 = x1.fma(w, b1);
+            w = FloatVector.broadcast(F, p[p2 + j]);
+            c0 = x0.fma(w, c0);
+            c1 = x1.fma(w, c1);
+            w = FloatVector.broadcast(F, p[p3 + j]);
+            d0 = x0.fma(w, d0);
+            d1 = x1.fma(w, d1);
+            w = FloatVector.broadcast(F, p[p4 + j]);
+            e0 = x0.fma(w, e0);
+            e1 = x1.fma(w, e1);
+            w = FloatVector.broadcast(F, p[p5 + j]);
+            f0 = x0.fma(w, f0);
+            f1 = x1.fma(w, f1);
+            w = FloatVector.broadcast(F, p[p6 + j]);
+            g0 = x0.fma(w, g0);
+            g1 = x1.fma(w, g1);
+            w = FloatVector.broadcast(F, p[p7 + j]);
+            h0 = x0.fma(w, h0);
+            h1 = x1.fma(w, h1);
+        }
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
+        b0.intoArray(y, y1);
+        b1.intoArray(y, y1 + L);
+        c0.intoArray(y, y2);
+        c1.intoArray(y, y2 + L);
+        d0.intoArray(y, y3);
+        d1.intoArray(y, y3 + L);
+        e0.intoArray(y, y4);
+        e1.intoArray(y, y4 + L);
+        f0.intoArray(y, y5);
+        f1.intoArray(y, y5 + L);
+        g0.intoArray(y, y6);
+        g1.intoArray(y, y6 + L);
+        h0.intoArray(y, y7);
+        h1.intoArray(y, y7 + L);
+    }
+
+    /** {@link #gatherSums} of four rows on the 2L values from x column xOff (y at yOff is row 0's first). */
+    private static void gatherSums4x2(float[] p, int pOff, int pStride, int[] idx, int idxOff, int m, float[] x, int xOff, int xStride,
+                                      float[] y, int yOff, int yStride, boolean accumulate) {
         int y1 = yOff + yStride, y2 = y1 + yStride, y3 = y2 + yStride;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
         if (accumulate) {
@@ -287,7 +509,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         }
         int p1 = pOff + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
         for (int j = 0; j < m; j++) {
-            int xo = idx[idxOff + j] * xStride + i0;
+            int xo = xOff + idx[idxOff + j] * xStride;
             FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + L);
             FloatVector w0 = FloatVector.broadcast(F, p[pOff + j]), w1 = FloatVector.broadcast(F, p[p1 + j]);
             FloatVector w2 = FloatVector.broadcast(F, p[p2 + j]), w3 = FloatVector.broadcast(F, p[p3 + j]);
@@ -311,21 +533,352 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     /** {@link #gatherSums} of one row on columns [i0, n): whole vectors, then scalar. */
-    private static void gatherSumsRow(float[] p, int pOff, int[] idx, int idxOff, int m, float[] x, int xStride, float[] y, int yOff,
+    private static void gatherSumsRow(float[] p, int pOff, int[] idx, int idxOff, int m, float[] x, int xOff, int xStride, float[] y, int yOff,
                                       int i0, int n, boolean accumulate) {
         int i = i0;
         if (F != null) {
             for (int ub = F.loopBound(n); i < ub; i += L) {
                 FloatVector acc = accumulate ? FloatVector.fromArray(F, y, yOff + i) : FloatVector.zero(F);
-                for (int j = 0; j < m; j++) acc = FloatVector.fromArray(F, x, idx[idxOff + j] * xStride + i).fma(FloatVector.broadcast(F, p[pOff + j]), acc);
+                for (int j = 0; j < m; j++) acc = FloatVector.fromArray(F, x, xOff + idx[idxOff + j] * xStride + i).fma(FloatVector.broadcast(F, p[pOff + j]), acc);
                 acc.intoArray(y, yOff + i);
             }
         }
         for (; i < n; i++) {
             float acc = accumulate ? y[yOff + i] : 0f;
-            for (int j = 0; j < m; j++) acc = Math.fma(x[idx[idxOff + j] * xStride + i], p[pOff + j], acc);
+            for (int j = 0; j < m; j++) acc = Math.fma(x[xOff + idx[idxOff + j] * xStride + i], p[pOff + j], acc);
             y[yOff + i] = acc;
         }
+    }
+
+    @Override public boolean fp8Rows(int blockCols) { return F != null && blockCols % (4 * L) == 0; }
+
+    /*
+     * The FP8 row kernels read codes four to an int (little-endian: byte k of int i is column 4i + k of its row), an
+     * int vector at a time, straight from the weight's storage: L ints, a "run" of 4L columns, lane l holding columns 4l .. 4l + 3. A row is first
+     * decoded into a float buffer in run order (decodeRun: for each run c, buf[c + k L + l] = column c + 4l + k), then
+     * the FMAs read the buffer: one decode per loop keeps each method within what C2 inlines of the Vector API in one
+     * compilation (NodeCountInliningCutoff; past it the remaining vector operations run boxed).
+     */
+
+    /**
+     * fp32(decodeE4M3(code) * s) of the code in the top byte of each lane of x, for every code but the NaN codes, in
+     * normal fp32 arithmetic only: the seven magnitude bits on their fp32 places with the exponent rebased by 120
+     * give the value of a normal code exactly, and 2^-7 (1 + m/8) for a subnormal one (exponent 0), whose value
+     * m/8 2^-6 is then 2 f - 2^-6, exact in one FMA; the sign bit or-ed in; times s, the one rounding. (Not the
+     * magnitude bits as an fp32 subnormal times 2^120, as Fp8Codec's scalar decode might: a subnormal operand costs
+     * a microcode assist of some hundred cycles per vector on the development machine, and random codes put one in
+     * nearly every vector.)
+     */
+    private static FloatVector decodeTop(IntVector x, float s) {
+        IntVector mag = x.lanewise(VectorOperators.LSHR, 4).and(0x07F00000);
+        FloatVector f = mag.add(0x3C000000).reinterpretAsFloats();
+        f = f.blend(f.fma(2f, -0x1p-6f), mag.compare(VectorOperators.LT, 0x00800000).cast(F));
+        return f.reinterpretAsInts().or(x.and(0x80000000)).reinterpretAsFloats().mul(s);
+    }
+
+    /**
+     * The first {@code whole} columns (whole runs) of the row whose codes start at int {@code cOff}, dequantised
+     * with the scales rs[rsOff + column / bc] (bc a multiple of 4L), into buf in run order.
+     */
+    private static void decodeRun(MemorySegment codes, long cOff, float[] rs, int rsOff, int bc, int whole, float[] buf) {
+        for (int c = 0; c < whole; c += 4 * L) {
+            IntVector t = IntVector.fromMemorySegment(I32, codes, cOff + c, ByteOrder.LITTLE_ENDIAN);
+            float s = rs[rsOff + c / bc];
+            for (int k = 0; k < 4; k++) decodeTop(t.lanewise(VectorOperators.LSHL, 24 - 8 * k), s).intoArray(buf, c + k * L);
+        }
+    }
+
+    /** Code i of the row whose codes start at byte {@code rowOff}, decoded ({@link Fp8Codec#decodeE4M3}). */
+    private static float codeValue(MemorySegment codes, long rowOff, int i) {
+        return Fp8Codec.decodeE4M3(codes.get(ValueLayout.JAVA_BYTE, rowOff + i));
+    }
+
+    @Override
+    public void axpyRowsFp8(float[] alpha, int aOff, int rows, MemorySegment codes, long cOff, long cStride, float[] rs, int rsOff, int scols,
+                            int bc, float[] y, int yOff, int n) {
+        int whole = fp8Rows(bc) ? n / (4 * L) * (4 * L) : 0;
+        if (whole > 0) {
+            float[] buf = new float[whole], acc = new float[whole]; // acc: y's first whole columns in run order
+            for (int r = 0; r < rows; r++) {
+                decodeRun(codes, cOff + r * cStride, rs, rsOff + r * scols, bc, whole, buf);
+                axpy(alpha[aOff + r], buf, 0, acc, 0, whole); // the chain of column i: fma(w_{r,i}, alpha_r, acc_i)
+            }
+            for (int c = 0; c < whole; c += 4 * L) {
+                for (int l = 0; l < L; l++) for (int k = 0; k < 4; k++) y[yOff + c + 4 * l + k] = acc[c + k * L + l];
+            }
+        }
+        for (int i = whole; i < n; i++) {
+            float acc = 0f;
+            for (int r = 0; r < rows; r++) acc = Math.fma(codeValue(codes, cOff + r * cStride, i) * rs[rsOff + r * scols + i / bc], alpha[aOff + r], acc);
+            y[yOff + i] = acc;
+        }
+    }
+
+    @Override
+    public void dotsFp8(MemorySegment codes, long cOff, long cStride, int rows, float[] rs, int rsOff, int scols, int bc, float[] b, int bOff, int n,
+                        float[] out, int outOff) {
+        int whole = fp8Rows(bc) ? n / (4 * L) * (4 * L) : 0;
+        float[] bl = whole > 0 ? runOrder(b, bOff, whole) : null, buf = whole > 0 ? new float[whole] : null;
+        for (int r = 0; r < rows; r++) {
+            long co = cOff + r * cStride;
+            int so = rsOff + r * scols;
+            float s = 0f;
+            if (whole > 0) {
+                decodeRun(codes, co, rs, so, bc, whole, buf);
+                s = dotRuns(buf, bl, whole);
+            }
+            for (int i = whole; i < n; i++) s = Math.fma(codeValue(codes, co, i) * rs[so + i / bc], b[bOff + i], s);
+            out[outOff + r] = s;
+        }
+    }
+
+    /**
+     * The vector part of {@link #dotsRuns} on a row and b both in run order: chain k of each run from a[c + k L],
+     * the chains added (0 + 1) + (2 + 3) lane-wise, then the lane tree (FOLD).
+     */
+    private static float dotRuns(float[] a, float[] bl, int whole) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        for (int i = 0; i < whole; i += 4 * L) {
+            c0 = FloatVector.fromArray(F, a, i).fma(FloatVector.fromArray(F, bl, i), c0);
+            c1 = FloatVector.fromArray(F, a, i + L).fma(FloatVector.fromArray(F, bl, i + L), c1);
+            c2 = FloatVector.fromArray(F, a, i + 2 * L).fma(FloatVector.fromArray(F, bl, i + 2 * L), c2);
+            c3 = FloatVector.fromArray(F, a, i + 3 * L).fma(FloatVector.fromArray(F, bl, i + 3 * L), c3);
+        }
+        FloatVector acc = c0.add(c1).add(c2.add(c3));
+        if (L >= 16) acc = acc.add(acc.rearrange(FX8));
+        if (L >= 8) acc = acc.add(acc.rearrange(FX4));
+        if (L >= 4) acc = acc.add(acc.rearrange(FX2));
+        if (L >= 2) acc = acc.add(acc.rearrange(FX1));
+        return acc.lane(0); // FOLD
+    }
+
+    /** Lane l reads column 4l of a run (+ k for code k): the float rows read in the FP8 kernels' lane order. */
+    private static final int[] RUN_LANES = runLanes();
+
+    private static int[] runLanes() {
+        int[] m = new int[L];
+        for (int l = 0; l < L; l++) m[l] = 4 * l;
+        return m;
+    }
+
+    @Override
+    public void dotsRuns(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff) {
+        int whole = F != null ? n / (4 * L) * (4 * L) : 0;
+        float[] bl = whole > 0 ? runOrder(b, bOff, whole) : null;
+        for (int r = 0; r < rows; r++) {
+            int ao = aOff + r * aStride;
+            float s = 0f;
+            if (whole > 0) {
+                FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+                for (int i = 0; i < whole; i += 4 * L) {
+                    c0 = FloatVector.fromArray(F, a, ao + i, RUN_LANES, 0).fma(FloatVector.fromArray(F, bl, i), c0);
+                    c1 = FloatVector.fromArray(F, a, ao + i + 1, RUN_LANES, 0).fma(FloatVector.fromArray(F, bl, i + L), c1);
+                    c2 = FloatVector.fromArray(F, a, ao + i + 2, RUN_LANES, 0).fma(FloatVector.fromArray(F, bl, i + 2 * L), c2);
+                    c3 = FloatVector.fromArray(F, a, ao + i + 3, RUN_LANES, 0).fma(FloatVector.fromArray(F, bl, i + 3 * L), c3);
+                }
+                FloatVector acc = c0.add(c1).add(c2.add(c3));
+                if (L >= 16) acc = acc.add(acc.rearrange(FX8));
+                if (L >= 8) acc = acc.add(acc.rearrange(FX4));
+                if (L >= 4) acc = acc.add(acc.rearrange(FX2));
+                if (L >= 2) acc = acc.add(acc.rearrange(FX1));
+                s = acc.lane(0); // FOLD
+            }
+            for (int i = whole; i < n; i++) s = Math.fma(a[ao + i], b[bOff + i], s);
+            out[outOff + r] = s;
+        }
+    }
+
+    /** b's first {@code whole} values (a multiple of 4L) in the lanes' order: bl[c + k L + l] = b[bOff + c + 4l + k] for each run c. */
+    private static float[] runOrder(float[] b, int bOff, int whole) {
+        float[] bl = new float[whole];
+        for (int c = 0; c < whole; c += 4 * L) {
+            for (int l = 0; l < L; l++) for (int k = 0; k < 4; k++) bl[c + k * L + l] = b[bOff + c + 4 * l + k];
+        }
+        return bl;
+    }
+
+    @Override
+    public void keyLaneScores(float[] q, int qOff, int qStride, int rows, float[] kt, int width, int keys, int dims, float scale,
+                              float[] out, int outOff, int outStride) {
+        int jv = F == null ? 0 : keys - keys % (2 * L); // keys in whole pairs of vectors; the rest one at a time
+        if (jv > 0) {
+            int r = 0;
+            if (L >= 16) { // 32 vector registers: eight rows by two key vectors, sixteen chains
+                for (; r + 8 <= rows; r += 8) {
+                    for (int j = 0; j < jv; j += 2 * L) keyLaneScores8x2(q, qOff + r * qStride, qStride, kt, width, j, dims, scale, out, outOff + r * outStride + j, outStride);
+                }
+            }
+            for (; r + 4 <= rows; r += 4) {
+                for (int j = 0; j < jv; j += 2 * L) keyLaneScores4x2(q, qOff + r * qStride, qStride, kt, width, j, dims, scale, out, outOff + r * outStride + j, outStride);
+            }
+            for (; r < rows; r++) {
+                for (int j = 0; j < jv; j += L) {
+                    FloatVector acc = FloatVector.zero(F);
+                    for (int c = 0; c < dims; c++) acc = FloatVector.fromArray(F, kt, c * width + j).fma(FloatVector.broadcast(F, q[qOff + r * qStride + c]), acc);
+                    acc.mul(scale).intoArray(out, outOff + r * outStride + j);
+                }
+            }
+        }
+        for (int r = 0; r < rows; r++) keyLaneScoresTail(q, qOff + r * qStride, kt, width, jv, keys, dims, scale, out, outOff + r * outStride);
+    }
+
+    @Override
+    public void gatherColumns(float[] src, int[] rowStarts, int rowsOff, int n, int dims, float[] dst, int dstOff, int width) {
+        int j = 0;
+        if (F != null) {
+            for (; j + L <= n; j += L) {
+                for (int c = 0; c < dims; c++) FloatVector.fromArray(F, src, c, rowStarts, rowsOff + j).intoArray(dst, dstOff + c * width + j);
+            }
+        }
+        for (; j < n; j++) {
+            int s0 = rowStarts[rowsOff + j];
+            for (int c = 0; c < dims; c++) dst[dstOff + c * width + j] = src[s0 + c];
+        }
+    }
+
+    /** {@link #keyLaneScores} of one row on keys [j0, keys), one at a time: the sequence of each lane. */
+    private static void keyLaneScoresTail(float[] q, int qOff, float[] kt, int width, int j0, int keys, int dims, float scale, float[] out, int outOff) {
+        for (int j = j0; j < keys; j++) {
+            float acc = 0f;
+            for (int c = 0; c < dims; c++) acc = Math.fma(kt[c * width + j], q[qOff + c], acc);
+            out[outOff + j] = acc * scale;
+        }
+    }
+
+    /** Four rows by the 2L keys from j of {@link #keyLaneScores}: eight chains over the dims. */
+    private static void keyLaneScores4x2(float[] q, int qOff, int qStride, float[] kt, int width, int j, int dims, float scale,
+                                         float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        int q1 = qOff + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        for (int c = 0, ko = j; c < dims; c++, ko += width) {
+            FloatVector k0 = FloatVector.fromArray(F, kt, ko), k1 = FloatVector.fromArray(F, kt, ko + L);
+            FloatVector w = FloatVector.broadcast(F, q[qOff + c]);
+            a0 = k0.fma(w, a0);
+            a1 = k1.fma(w, a1);
+            w = FloatVector.broadcast(F, q[q1 + c]);
+            b0 = k0.fma(w, b0);
+            b1 = k1.fma(w, b1);
+            w = FloatVector.broadcast(F, q[q2 + c]);
+            c0 = k0.fma(w, c0);
+            c1 = k1.fma(w, c1);
+            w = FloatVector.broadcast(F, q[q3 + c]);
+            d0 = k0.fma(w, d0);
+            d1 = k1.fma(w, d1);
+        }
+        a0.mul(scale).intoArray(out, outOff);
+        a1.mul(scale).intoArray(out, outOff + L);
+        b0.mul(scale).intoArray(out, outOff + outStride);
+        b1.mul(scale).intoArray(out, outOff + outStride + L);
+        c0.mul(scale).intoArray(out, outOff + 2 * outStride);
+        c1.mul(scale).intoArray(out, outOff + 2 * outStride + L);
+        d0.mul(scale).intoArray(out, outOff + 3 * outStride);
+        d1.mul(scale).intoArray(out, outOff + 3 * outStride + L);
+    }
+
+    /** Eight rows by the 2L keys from j of {@link #keyLaneScores}: sixteen chains over the dims. */
+    private static void keyLaneScores8x2(float[] q, int qOff, int qStride, float[] kt, int width, int j, int dims, float scale,
+                                         float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        FloatVector e0 = a0, e1 = a0, f0 = a0, f1 = a0, g0 = a0, g1 = a0, h0 = a0, h1 = a0;
+        int q1 = qOff + qStride, q2 = q1 + qStride, q3 = q2 + qStride, q4 = q3 + qStride, q5 = q4 + qStride, q6 = q5 + qStride, q7 = q6 + qStride;
+        for (int c = 0, ko = j; c < dims; c++, ko += width) {
+            FloatVector k0 = FloatVector.fromArray(F, kt, ko), k1 = FloatVector.fromArray(F, kt, ko + L);
+            FloatVector w = FloatVector.broadcast(F, q[qOff + c]);
+            a0 = k0.fma(w, a0);
+            a1 = k1.fma(w, a1);
+            w = FloatVector.broadcast(F, q[q1 + c]);
+            b0 = k0.fma(w, b0);
+            b1 = k1.fma(w, b1);
+            w = FloatVector.broadcast(F, q[q2 + c]);
+            c0 = k0.fma(w, c0);
+            c1 = k1.fma(w, c1);
+            w = FloatVector.broadcast(F, q[q3 + c]);
+            d0 = k0.fma(w, d0);
+            d1 = k1.fma(w, d1);
+            w = FloatVector.broadcast(F, q[q4 + c]);
+            e0 = k0.fma(w, e0);
+            e1 = k1.fma(w, e1);
+            w = FloatVector.broadcast(F, q[q5 + c]);
+            f0 = k0.fma(w, f0);
+            f1 = k1.fma(w, f1);
+            w = FloatVector.broadcast(F, q[q6 + c]);
+            g0 = k0.fma(w, g0);
+            g1 = k1.fma(w, g1);
+            w = FloatVector.broadcast(F, q[q7 + c]);
+            h0 = k0.fma(w, h0);
+            h1 = k1.fma(w, h1);
+        }
+        a0.mul(scale).intoArray(out, outOff);
+        a1.mul(scale).intoArray(out, outOff + L);
+        b0.mul(scale).intoArray(out, outOff + outStride);
+        b1.mul(scale).intoArray(out, outOff + outStride + L);
+        c0.mul(scale).intoArray(out, outOff + 2 * outStride);
+        c1.mul(scale).intoArray(out, outOff + 2 * outStride + L);
+        d0.mul(scale).intoArray(out, outOff + 3 * outStride);
+        d1.mul(scale).intoArray(out, outOff + 3 * outStride + L);
+        e0.mul(scale).intoArray(out, outOff + 4 * outStride);
+        e1.mul(scale).intoArray(out, outOff + 4 * outStride + L);
+        f0.mul(scale).intoArray(out, outOff + 5 * outStride);
+        f1.mul(scale).intoArray(out, outOff + 5 * outStride + L);
+        g0.mul(scale).intoArray(out, outOff + 6 * outStride);
+        g1.mul(scale).intoArray(out, outOff + 6 * outStride + L);
+        h0.mul(scale).intoArray(out, outOff + 7 * outStride);
+        h1.mul(scale).intoArray(out, outOff + 7 * outStride + L);
+    }
+
+    /*
+     * exp for the softmax: x clamped to [-104, 0] (below, exp rounds to 0 in float32), n = round(x / ln 2) by the
+     * 1.5 * 2^23 rounding trick, r = x - n ln 2 in two FMAs (ln 2 split in a short high part and the rest), e^r by
+     * a degree-7 polynomial (Cephes' expf coefficients, about one ulp), then times 2^(n >> 1) (exact) and times
+     * 2^(n - (n >> 1)) (the one rounding, into the subnormals for the smallest). Only FMA, multiply, add and exact
+     * conversions: the scalar expF and every vector lane compute the same bits, interpreted or compiled. "EXP" marks
+     * the vector copy of expF.
+     */
+    private static final float EXP_LOW = -104f, LOG2E = 1.44269504f, ROUND = 0x1.8p23f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
+            P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /** e^x for x &lt;= 0 (NaN for NaN), the scalar form of every lane of {@link #softmax}'s exp. */
+    static float expF(float x) {
+        x = Math.max(x, EXP_LOW);
+        float nf = (x * LOG2E + ROUND) - ROUND;
+        float r = Math.fma(nf, -LN2_HI, x);
+        r = Math.fma(nf, -LN2_LO, r);
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(P0, r, P1), r, P2), r, P3), r, P4), r, P5);
+        float y = Math.fma(p, r * r, r) + 1f;
+        int n = (int) nf, n1 = n >> 1;
+        return y * Float.intBitsToFloat((n1 + 127) << 23) * Float.intBitsToFloat((n - n1 + 127) << 23);
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = off; j < off + n; j++) max = Math.max(max, x[j]);
+        int j = 0;
+        if (F != null) {
+            FloatVector vmax = FloatVector.broadcast(F, max);
+            for (int ub = F.loopBound(n); j < ub; j += L) { // EXP
+                FloatVector v = FloatVector.fromArray(F, x, off + j).sub(vmax).max(EXP_LOW);
+                FloatVector nf = v.mul(LOG2E).add(ROUND).sub(ROUND);
+                FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), v);
+                r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                FloatVector p = FloatVector.broadcast(F, P0).fma(r, FloatVector.broadcast(F, P1)).fma(r, FloatVector.broadcast(F, P2))
+                        .fma(r, FloatVector.broadcast(F, P3)).fma(r, FloatVector.broadcast(F, P4)).fma(r, FloatVector.broadcast(F, P5));
+                FloatVector y = p.fma(r.mul(r), r).add(1f);
+                IntVector ni = (IntVector) nf.convert(VectorOperators.F2I, 0), n1 = ni.lanewise(VectorOperators.ASHR, 1);
+                y.mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                        .mul(ni.sub(n1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()).intoArray(x, off + j);
+            }
+        }
+        for (; j < n; j++) x[off + j] = expF(x[off + j] - max);
+        float sum = 0f;
+        for (int i = off; i < off + n; i++) sum += x[i];
+        j = 0;
+        if (F != null) {
+            FloatVector vs = FloatVector.broadcast(F, sum);
+            for (int ub = F.loopBound(n); j < ub; j += L) FloatVector.fromArray(F, x, off + j).div(vs).intoArray(x, off + j);
+        }
+        for (; j < n; j++) x[off + j] /= sum;
     }
 
     @Override

@@ -110,13 +110,16 @@ public final class SimdMla implements MlaAttentionOp {
         // and the products of one input run together (with this backend's indexer, its two as well)
         IndexerOp indexerOp = parts.get(IndexerOp.class);
         boolean ownIndexer = indexerOp instanceof SimdIndexer;
+        long clock = clock();
         SimdLinear.Activation xa = new SimdLinear.Activation(x, tokens);
         float[][] fromX = ownIndexer ? SimdOps.linears(linear, xa, w.qA(), w.kvA(), w.indexer().wk())
                 : SimdOps.linears(linear, xa, w.qA(), w.kvA());
+        clock = lap(0, clock);
         float[] cq = SimdOps.rmsNorm(norm, fromX[0], tokens, w.qA().rows(), w.qANorm(), config.rmsNormEps());
         SimdLinear.Activation cqa = new SimdLinear.Activation(cq, tokens);
         float[][] fromCq = ownIndexer ? SimdOps.linears(linear, cqa, w.qB(), w.indexer().wqB()) : SimdOps.linears(linear, cqa, w.qB());
         float[] q = fromCq[0];
+        clock = lap(1, clock);
         int width = nope + rope;
         if (w.qB().rows() != heads * width) {
             throw new IllegalArgumentException(w.qB().name() + ": " + w.qB().rows() + " outputs, expected heads * (nope + rope) = " + heads * width);
@@ -131,6 +134,7 @@ public final class SimdMla implements MlaAttentionOp {
 
         SimdCacheMirror mirror = SimdCacheMirror.of(cache);
         appendLatents(fromX[1], tokens, positions, w, cache, mirror);
+        clock = lap(2, clock);
         IndexerResult indexed = indexerOp instanceof SimdIndexer si
                 ? si.select(xa, fromCq[1], fromX[2], startPos, w.indexer(), cache)
                 : indexerOp.select(SimdTensors.toTensor(x, tokens, config.hiddenSize()), SimdTensors.toTensor(cq, tokens, w.qA().rows()),
@@ -140,11 +144,34 @@ public final class SimdMla implements MlaAttentionOp {
         for (int t = 0; t < tokens; t++) attended[t] = AttendedKeys.of(selection[t], positions[t], startPos + tokens);
 
         MlaChecks.checkKvB(config, w.kvB());
+        clock = lap(3, clock);
         float[] headsOut = form == Form.NAIVE
                 ? naive(q, qPe, attended, w, mirror, linear)
                 : absorbed(q, qPe, attended, w, mirror);
+        clock = lap(4, clock);
         float[] out = SimdOps.linear(linear, headsOut, tokens, w.o());
+        lap(5, clock);
         return new Result(out, new IndexerResult(indexed.scores(), MlaChecks.copy(selection)));
+    }
+
+    /**
+     * For a profiling harness (test scope): when not null, each forward adds the nanoseconds of its stages here:
+     * 0 the products of x (q_a, kv_a, the indexer's w_k), 1 q_a's norm and the products of c_q (q_b, the indexer's
+     * wq_b), 2 RoPE and the cache append, 3 the indexer's selection, 4 the attention core, 5 the output projection.
+     */
+    static volatile long[] stageNanos;
+
+    /** The clock of {@link #stageNanos}: wall time unless a harness sets another (a single thread's CPU time). */
+    static volatile java.util.function.LongSupplier stageClock = System::nanoTime;
+
+    private static long clock() { return stageClock.getAsLong(); }
+
+    /** Adds the time since {@code since} to stage {@code stage} of {@link #stageNanos} (when set); returns now. */
+    private static long lap(int stage, long since) {
+        long now = clock();
+        long[] s = stageNanos;
+        if (s != null) s[stage] += now - since;
+        return now;
     }
 
     /** kv = [c_kv | k_pe] = W_kva x [T]; c_kv normed and (fp8) round-tripped, k_pe rotated; appended to the cache and its mirror. */
@@ -180,123 +207,212 @@ public final class SimdMla implements MlaAttentionOp {
         mirror.appendLatents(cache, latent, exact, kPe, tokens);
     }
 
-    /** Absorbed form, one parallel unit per group of heads: returns [T][H*v]. */
+    /**
+     * Absorbed form: returns [T][H*v]. Per token five parallel loops, each cut so that the data its units share is
+     * read from memory once: (1) q~_h = W_uk[h]^T q_nope_h, units of heads; (2) the scores of every head over a block
+     * of {@link #KEY_BLOCK} attended keys, units of key blocks (each block's latents read once, for all heads; fp32
+     * and fp8 modes: one FMA chain over [q~ | q_pe] . [c_kv | k_pe] per score, keys in vector lanes); (3)
+     * softmax, units of heads; (4) o~_h = sum_j p_hj c_kv(s_j), units of {@link #COLUMN_BLOCK} latent columns (each
+     * attended latent column read once, for all heads); (5) W_uv[h] o~_h, units of heads. kv_b is read as FP8 codes
+     * dequantised in registers where the kernels can ({@link KvB}), else from a float32 copy. Every value is
+     * computed by one kernel call whose order does not depend on the cut (a score: one dot; an o~ element: one FMA
+     * chain over the keys ascending; q~: one chain over the nope dims), so the bits depend neither on the units nor on
+     * the thread count, nor on which copy of kv_b is read.
+     */
     private float[] absorbed(float[] q, float[] qPe, int[][] attended, AttentionWeights w, SimdCacheMirror mirror) {
         int tokens = attended.length, heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
-        int vDim = config.vHeadDim(), rank = config.kvLoraRank(), width = nope + rope, kvWidth = nope + vDim;
+        int vDim = config.vHeadDim(), rank = config.kvLoraRank(), width = nope + rope;
         float[] latents = mirror.latents(), kPes = mirror.keyRopes();
         float[] out = new float[tokens * heads * vDim];
-        Weight kvB = w.kvB();
-        float[] whole = SimdWeightCache.dequantized(kvB); // null beyond the cache budget: decode per head
-        // in units of the GEMVs' multiply-adds, which read one byte of weight each: the float32 copy of kv_b moves
-        // four per multiply-add (measured: the tiny decode's four heads run faster on two cores, 4 of 4 runs)
-        long work = 4L * tokens * rank * (nope + vDim + 2L * maxKeys(attended));
-        // a few heads (a tiny model's four) stay one per unit, so that both cores still get some; many heads go in
-        // units of several HEAD_GROUPs, about four units per thread (the bits do not depend on the grouping), so that
-        // each unit reads a chunk of attended latents from memory once for all its heads
-        int group = forcedHeadGroup > 0 ? forcedHeadGroup : heads < 8 * HEAD_GROUP ? 1
-                : Math.max(HEAD_GROUP, heads / (4 * SimdThreads.threads()) / HEAD_GROUP * HEAD_GROUP);
-        int groups = (heads + group - 1) / group;
-        SimdOps.forEach(groups, work * group, g -> {
-            SimdAttentionKernels k = SimdAttentionKernels.current();
-            int h0 = g * group, n = Math.min(heads, h0 + group) - h0;
-            float[] wkv; // W_uk[h] rows then W_uv[h] rows of the group's heads, head h's from base + (h - h0) * kvWidth * rank
-            int base;
-            if (whole != null && bf16 && kvB instanceof Fp8BlockWeight) { // the deployment's bf16 copy of the dequantised kv_b
-                wkv = Bf16Rounding.roundInPlace(java.util.Arrays.copyOfRange(whole, h0 * kvWidth * rank, (h0 + n) * kvWidth * rank));
-                base = 0;
-            } else if (whole != null) {
-                wkv = whole;
-                base = h0 * kvWidth * rank;
-            } else {
-                wkv = new float[n * kvWidth * rank];
-                SimdDequant.rows(kvB, h0 * kvWidth, n * kvWidth, wkv);
-                if (bf16 && kvB instanceof Fp8BlockWeight) Bf16Rounding.roundInPlace(wkv);
-                base = 0;
-            }
-            float[] qTilde = new float[n * rank], oTilde = new float[n * rank];
-            for (int t = 0; t < tokens; t++) {
-                absorbedQueries(k, q, qPe, t, h0, n, attended[t], wkv, base, latents, kPes, scale, qTilde, oTilde, out);
-            }
-        });
+        KvB kv = KvB.of(w.kvB(), nope, vDim, bf16, SimdAttentionKernels.current());
+        int qWidth = rank + rope; // a row of qCat: [q~_h | q_pe_h]
+        float[] qCat = new float[heads * qWidth], oTilde = new float[heads * rank];
+        // in units of the GEMVs' multiply-adds, which read one byte of weight each
+        long headWork = (long) (nope + vDim) * rank * (kv.floats == null ? 1 : 4);
+        for (int t = 0; t < tokens; t++) {
+            int tt = t;
+            int[] keys = attended[t];
+            int m = keys.length;
+            float[] p = new float[heads * m]; // score rows, then probabilities
+            SimdOps.forEach(heads, headWork, h -> { // (1) q~_h = sum_d q_nope[h][d] W_uk[h][d] for d ascending
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                kv.absorb(k, h, q, (tt * heads + h) * width, qCat, h * qWidth);
+                if (bf16) Bf16Rounding.roundInPlace(qCat, h * qWidth, h * qWidth + rank);
+                System.arraycopy(qPe, (tt * heads + h) * rope, qCat, h * qWidth + rank, rope);
+            });
+            int blocks = (m + KEY_BLOCK - 1) / KEY_BLOCK;
+            SimdOps.forEach(blocks, (long) heads * KEY_BLOCK * (rank + rope), b -> { // (2)
+                int j0 = b * KEY_BLOCK, j1 = Math.min(m, j0 + KEY_BLOCK);
+                if (bf16) scores(SimdAttentionKernels.current(), qCat, keys, j0, j1, latents, kPes, p);
+                else keyLaneScores(SimdAttentionKernels.current(), qCat, keys, j0, j1, latents, kPes, p);
+            });
+            SimdOps.forEach(heads, 8L * m, h -> { // (3)
+                SimdAttentionKernels.current().softmax(p, h * m, m);
+                if (bf16) Bf16Rounding.roundInPlace(p, h * m, (h + 1) * m);
+            });
+            int columnBlocks = (rank + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+            int[] order = new int[Math.min(m, SUM_KEYS)];
+            for (int j = 0; j < order.length; j++) order[j] = j;
+            SimdOps.forEach(columnBlocks, (long) heads * m * COLUMN_BLOCK, c -> { // (4)
+                int c0 = c * COLUMN_BLOCK, n = Math.min(rank, c0 + COLUMN_BLOCK) - c0;
+                // the block's columns of the attended latents copied together first: read in place, rows 2 KB apart
+                // (kv_lora_rank 512) fall into a few of the caches' sets and would come from memory on every pass
+                float[] slice = new float[SUM_KEYS * n];
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                for (int j0 = 0; j0 < m || j0 == 0; j0 += SUM_KEYS) {
+                    int len = Math.min(SUM_KEYS, m - j0);
+                    for (int j = 0; j < len; j++) System.arraycopy(latents, keys[j0 + j] * rank + c0, slice, j * n, n);
+                    k.gatherSums(p, j0, m, heads, order, 0, len, slice, 0, n, oTilde, c0, rank, n, j0 > 0);
+                }
+            });
+            SimdOps.forEach(heads, headWork, h -> { // (5) out_h = W_uv[h] o~_h
+                if (bf16) Bf16Rounding.roundInPlace(oTilde, h * rank, (h + 1) * rank);
+                int oOff = (tt * heads + h) * vDim;
+                kv.expand(SimdAttentionKernels.current(), h, oTilde, h * rank, out, oOff);
+                if (bf16) Bf16Rounding.roundInPlace(out, oOff, oOff + vDim);
+            });
+        }
         return out;
     }
 
-    /**
-     * Heads scored together in the absorbed form (models of at least 32 heads): each cached latent a query attends
-     * is loaded once for the group's q~ rows (eight FMA chains, {@link SimdAttentionKernels#dots2}: four heads x two
-     * keys) instead of once per head. Each head's scores are the same bits as one head at a time, whatever the grouping.
-     */
-    static final int HEAD_GROUP = 4;
 
     /**
-     * Attended keys per chunk of the absorbed form: a unit's heads all pass over one chunk's latents (256 KB at
-     * kv_lora_rank 512, within a core's L2) before the next, so each latent comes from memory once per unit rather
-     * than once per {@link #HEAD_GROUP}. The o~ sums continue across chunks, so the bits do not depend on it.
+     * Heads scored together in bf16 mode's absorbed scores: each attended latent is loaded once for a group's q~
+     * rows ({@link SimdAttentionKernels#dots2}: the group's heads x two keys) instead of once per head. Each head's
+     * scores are the same bits as one head at a time, whatever the grouping.
      */
-    static final int KEY_CHUNK = 128;
-
-    /** For tests: heads per unit of the absorbed form when positive (any grouping gives the same bits); 0: automatic. */
-    static volatile int forcedHeadGroup = 0;
+    static final int HEAD_GROUP = 8;
 
     /**
-     * Token t's queries of heads h0 .. h0 + n - 1 in the absorbed form (a method of its own, kept small so that C2
-     * compiles the vector kernels it calls as intrinsics): per head q~ = W_uk[h]^T q_nope; the scores over the
-     * attended keys, chunk by chunk, {@link #HEAD_GROUP} heads per pass over a key pair; then per head softmax; o~ =
-     * sum p c_kv, chunk by chunk, a HEAD_GROUP at once; W_uv[h] o~. qTilde: n rows of kv_lora_rank floats, oTilde as
-     * many (scratch).
+     * Attended keys per unit of the absorbed form's scores: every head passes over the block's latents (128 KB at
+     * kv_lora_rank 512, within a core's L2) before the next block, so each latent comes from memory once.
      */
-    private void absorbedQueries(SimdAttentionKernels k, float[] q, float[] qPe, int t, int h0, int n, int[] keys, float[] wkv, int base,
-                                 float[] latents, float[] kPes, float scale, float[] qTilde, float[] oTilde, float[] out) {
-        int heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank();
-        int vDim = config.vHeadDim(), width = nope + rope, headWeights = (nope + vDim) * rank;
-        java.util.Arrays.fill(qTilde, 0, n * rank, 0f);
-        for (int i = 0; i < n; i++) {
-            // qTilde_i += q[d] W_uk[h][d] for d ascending
-            k.axpyRows(q, (t * heads + h0 + i) * width, nope, wkv, base + i * headWeights, rank, qTilde, i * rank, rank);
-        }
-        if (bf16) Bf16Rounding.roundInPlace(qTilde, 0, n * rank);
-        int m = keys.length, peOff = (t * heads + h0) * rope;
-        float[] p = new float[n * m], d = new float[2 * HEAD_GROUP], pe = new float[2 * HEAD_GROUP]; // p: score rows, then probabilities
-        for (int c0 = 0; c0 < m; c0 += KEY_CHUNK) {
-            int c1 = Math.min(m, c0 + KEY_CHUNK);
-            for (int i0 = 0; i0 < n; i0 += HEAD_GROUP) {
-                int g = Math.min(HEAD_GROUP, n - i0), qt = i0 * rank, qp = peOff + i0 * rope;
-                int j = c0;
-                for (; j + 2 <= c1; j += 2) { // two keys per pass: each q~ row loaded once for both
-                    int s0 = keys[j], s1 = keys[j + 1];
-                    k.dots2(qTilde, qt, rank, g, latents, s0 * rank, s1 * rank, rank, d, 0, g);
-                    k.dots2(qPe, qp, rope, g, kPes, s0 * rope, s1 * rope, rope, pe, 0, g);
-                    for (int i = 0; i < g; i++) {
-                        p[(i0 + i) * m + j] = score(d[i], pe[i], scale);
-                        p[(i0 + i) * m + j + 1] = score(d[g + i], pe[g + i], scale);
-                    }
-                }
-                for (; j < c1; j++) {
-                    k.dots(qTilde, qt, rank, g, latents, keys[j] * rank, rank, d, 0);
-                    k.dots(qPe, qp, rope, g, kPes, keys[j] * rope, rope, pe, 0);
-                    for (int i = 0; i < g; i++) p[(i0 + i) * m + j] = score(d[i], pe[i], scale);
+    static final int KEY_BLOCK = 64;
+
+    /** Attended keys per pass of the o~ sums: a unit's slice of them (32 KB) stays in L1 while every head passes over it. */
+    static final int SUM_KEYS = 128;
+
+    /** For tests: the absorbed form reads kv_b's float32 copy even where it could read the FP8 codes (the same bits). */
+    static volatile boolean floatKvB = false;
+
+    /** Latent columns per unit of the absorbed form's o~ sums (two 512-bit vectors' worth per pass of eight heads). */
+    static final int COLUMN_BLOCK = 64;
+
+    /**
+     * bf16 mode's scores of keys [j0, j1) of the attended list for every head into p [H][m]: the latent dot and the
+     * rope dot each rounded, as {@link #score} says (§5c); {@link #HEAD_GROUP} heads by two keys per kernel call.
+     */
+    private void scores(SimdAttentionKernels k, float[] qCat, int[] keys, int j0, int j1, float[] latents, float[] kPes, float[] p) {
+        int heads = config.numAttentionHeads(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank(), m = keys.length, qWidth = rank + rope;
+        float[] d = new float[2 * HEAD_GROUP], pe = new float[2 * HEAD_GROUP];
+        for (int i0 = 0; i0 < heads; i0 += HEAD_GROUP) {
+            int g = Math.min(HEAD_GROUP, heads - i0), qt = i0 * qWidth, qp = qt + rank;
+            int j = j0;
+            for (; j + 2 <= j1; j += 2) { // two keys per pass: each q~ row loaded once for both
+                int s0 = keys[j], s1 = keys[j + 1];
+                k.dots2(qCat, qt, qWidth, g, latents, s0 * rank, s1 * rank, rank, d, 0, g);
+                k.dots2(qCat, qp, qWidth, g, kPes, s0 * rope, s1 * rope, rope, pe, 0, g);
+                for (int i = 0; i < g; i++) {
+                    p[(i0 + i) * m + j] = score(d[i], pe[i], scale);
+                    p[(i0 + i) * m + j + 1] = score(d[g + i], pe[g + i], scale);
                 }
             }
-        }
-        for (int i = 0; i < n; i++) {
-            softmax(p, i * m, m);
-            if (bf16) Bf16Rounding.roundInPlace(p, i * m, (i + 1) * m);
-        }
-        // o~_i = sum_j p_ij c_kv(s_j): a HEAD_GROUP at once (each latent loaded once for all of them), chunk by chunk
-        for (int c0 = 0; c0 < m || c0 == 0; c0 += KEY_CHUNK) {
-            int c1 = Math.min(m, c0 + KEY_CHUNK);
-            for (int i0 = 0; i0 < n; i0 += HEAD_GROUP) {
-                int g = Math.min(HEAD_GROUP, n - i0);
-                k.gatherSums(p, i0 * m + c0, m, g, keys, c0, c1 - c0, latents, rank, oTilde, i0 * rank, rank, rank, c0 > 0);
+            for (; j < j1; j++) {
+                k.dots(qCat, qt, qWidth, g, latents, keys[j] * rank, rank, d, 0);
+                k.dots(qCat, qp, qWidth, g, kPes, keys[j] * rope, rope, pe, 0);
+                for (int i = 0; i < g; i++) p[(i0 + i) * m + j] = score(d[i], pe[i], scale);
             }
         }
-        for (int i = 0; i < n; i++) {
-            if (bf16) Bf16Rounding.roundInPlace(oTilde, i * rank, (i + 1) * rank);
-            // W_uv[h] oTilde
-            int oOff = (t * heads + h0 + i) * vDim;
-            k.dots(wkv, base + i * headWeights + nope * rank, rank, vDim, oTilde, i * rank, rank, out, oOff);
-            if (bf16) Bf16Rounding.roundInPlace(out, oOff, oOff + vDim);
+    }
+
+    /**
+     * The scores of keys [j0, j1) of the attended list for every head into p [H][m], fp32 and fp8 modes: the keys'
+     * [c_kv | k_pe] transposed into a block (keys in vector lanes, zero past j1), then each score one FMA chain over
+     * the kv_lora_rank + rope dims of [q~ | q_pe] ascending, times the scale ({@link SimdAttentionKernels#keyLaneScores}):
+     * no lane reductions, the same bits at every width.
+     */
+    private void keyLaneScores(SimdAttentionKernels k, float[] qCat, int[] keys, int j0, int j1, float[] latents, float[] kPes, float[] p) {
+        int heads = config.numAttentionHeads(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank(), m = keys.length, qWidth = rank + rope;
+        int n = j1 - j0;
+        int[] starts = new int[n];
+        float[] kt = new float[qWidth * KEY_BLOCK], block = new float[heads * KEY_BLOCK];
+        for (int j = 0; j < n; j++) starts[j] = keys[j0 + j] * rank;
+        k.gatherColumns(latents, starts, 0, n, rank, kt, 0, KEY_BLOCK);
+        for (int j = 0; j < n; j++) starts[j] = keys[j0 + j] * rope;
+        k.gatherColumns(kPes, starts, 0, n, rope, kt, rank * KEY_BLOCK, KEY_BLOCK);
+        // every lane of the block scored (the padding's scores dropped): whole vectors whatever n
+        k.keyLaneScores(qCat, 0, qWidth, heads, kt, KEY_BLOCK, KEY_BLOCK, qWidth, scale, block, 0, KEY_BLOCK);
+        for (int h = 0; h < heads; h++) System.arraycopy(block, h * KEY_BLOCK, p, h * m + j0, n);
+    }
+
+    /**
+     * kv_b as the absorbed form reads it, head h's W_uk rows [h (n + v), h (n + v) + n) and W_uv rows after them:
+     * FP8 codes dequantised in registers (a quarter of the bytes of a float32 copy) where the kernels run them in
+     * vectors and no code is the e4m3 NaN, else a float32 copy ({@link SimdWeightCache#dequantized}, or rows
+     * dequantised per call beyond its budget; bf16 mode: the deployment's bf16 copy). The same bits either way.
+     */
+    private static final class KvB {
+        private final int rank, nope, vDim;
+        /** The float32 rows, or null when the codes are read. */
+        final float[] floats;
+        private final Fp8BlockWeight fp8;
+        /** FP8: the block scales [scale rows][scale cols] as floats. */
+        private final float[] grid;
+
+        private KvB(float[] floats, Fp8BlockWeight fp8, float[] grid, int rank, int nope, int vDim) {
+            this.floats = floats;
+            this.fp8 = fp8;
+            this.grid = grid;
+            this.rank = rank;
+            this.nope = nope;
+            this.vDim = vDim;
+        }
+
+        static KvB of(Weight kvB, int nope, int vDim, boolean bf16, SimdAttentionKernels k) {
+            int rank = kvB.cols();
+            if (kvB instanceof Fp8BlockWeight f && !bf16 && !floatKvB && rank % 4 == 0 && k.fp8Rows(f.blockCols()) && !SimdFp8Facts.of(f).hasNanCode()) {
+                float[] grid = new float[f.scaleRows() * f.scaleCols()];
+                for (int i = 0; i < grid.length; i++) grid[i] = f.scales().get(SimdLayouts.F32, 4L * i);
+                return new KvB(null, f, grid, rank, nope, vDim);
+            }
+            float[] whole = SimdWeightCache.dequantized(kvB);
+            if (whole == null) { // beyond the cache budget: this call's own copy
+                whole = new float[kvB.rows() * rank];
+                SimdDequant.rows(kvB, 0, kvB.rows(), whole);
+            } else if (bf16 && kvB instanceof Fp8BlockWeight) {
+                whole = whole.clone();
+            }
+            if (bf16 && kvB instanceof Fp8BlockWeight) Bf16Rounding.roundInPlace(whole); // the deployment's bf16 copy of the dequantised kv_b
+            return new KvB(whole, null, null, rank, nope, vDim);
+        }
+
+        /** y[yOff, + rank) = sum q[qOff + d] W_uk[h][d] for d ascending (an FMA chain per element from +0). */
+        void absorb(SimdAttentionKernels k, int h, float[] q, int qOff, float[] y, int yOff) {
+            int r0 = h * (nope + vDim);
+            if (floats != null) {
+                java.util.Arrays.fill(y, yOff, yOff + rank, 0f);
+                k.axpyRows(q, qOff, nope, floats, r0 * rank, rank, y, yOff, rank);
+            } else {
+                k.axpyRowsFp8(q, qOff, nope, fp8.codes(), (long) r0 * rank, rank, rowScales(r0, nope), 0, fp8.scaleCols(), fp8.blockCols(), y, yOff, rank);
+            }
+        }
+
+        /** out[outOff + i] = W_uv[h][i] . oTilde[oOff, + rank) for i in [0, v), in {@link SimdAttentionKernels#dotsRuns}' order. */
+        void expand(SimdAttentionKernels k, int h, float[] oTilde, int oOff, float[] out, int outOff) {
+            int r0 = h * (nope + vDim) + nope;
+            if (floats != null) {
+                k.dotsRuns(floats, r0 * rank, rank, vDim, oTilde, oOff, rank, out, outOff);
+            } else {
+                k.dotsFp8(fp8.codes(), (long) r0 * rank, rank, vDim, rowScales(r0, vDim), 0, fp8.scaleCols(), fp8.blockCols(), oTilde, oOff, rank, out, outOff);
+            }
+        }
+
+        /** The block scales of rows [r0, r0 + n), a row of scale columns each. */
+        private float[] rowScales(int r0, int n) {
+            int scols = fp8.scaleCols(), br = fp8.blockRows();
+            float[] rs = new float[n * scols];
+            for (int i = 0; i < n; i++) System.arraycopy(grid, (r0 + i) / br * scols, rs, i * scols, scols);
+            return rs;
         }
     }
 
@@ -335,7 +451,7 @@ public final class SimdMla implements MlaAttentionOp {
                 // bf16 mode: the q.k product stored bf16, then the scaled score (§5c)
                 p[j] = bf16 ? Bf16Rounding.round(Bf16Rounding.round(dot) * scale) : dot * scale;
             }
-            softmax(p);
+            k.softmax(p, 0, p.length);
             if (bf16) Bf16Rounding.roundInPlace(p);
             int oOff = (t * heads + h) * vDim;
             for (int j = 0; j < ks.length; j++) k.axpy(p[j], kvUp, row[ks[j]] * upWidth + h * kvWidth + nope, out, oOff, vDim);
@@ -349,23 +465,5 @@ public final class SimdMla implements MlaAttentionOp {
         for (int[] a : attended) m = Math.max(m, a.length);
         return m;
     }
-
-    /** In place: p_j = exp(x_j - max) / sum, float32, the sum in ascending order. */
-    static void softmax(float[] x) { softmax(x, 0, x.length); }
-
-    /** {@link #softmax(float[])} on x[off, off + n). */
-    static void softmax(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = off; j < off + n; j++) max = Math.max(max, x[j]);
-        float sum = 0f;
-        for (int j = off; j < off + n; j++) {
-            x[j] = (float) Math.exp(x[j] - max);
-            sum += x[j];
-        }
-        for (int j = off; j < off + n; j++) x[j] /= sum;
-    }
-
-
-
 
 }

@@ -135,7 +135,8 @@ class SimdKernelOrderTest {
     }
 
     /**
-     * gatherSums is the chain of axpys over the gathered rows (the absorbed MLA's o~ before it): each y element the
+     * gatherSums is the chain of axpys over the gathered rows (the absorbed MLA's o~ before it; x read from a column
+     * offset, as the MLA reads a block of latent columns): each y element the
      * FMA chain over j ascending from +0, the same bits at every width and for any row count (blocks of four and the
      * rest), columns past n and rows' padding untouched; and the chain split at {@code split} into a call from +0
      * and an accumulating one gives the same bits.
@@ -157,7 +158,7 @@ class SimdKernelOrderTest {
             for (int j = 0; j < m; j++) {
                 for (int i = 0; i < n; i++) {
                     int e = yOff + r * yStride + i;
-                    expected[e] = Math.fma(x[idx[idxOff + j] * xStride + i], p[pOff + r * pStride + j], expected[e]);
+                    expected[e] = Math.fma(x[1 + idx[idxOff + j] * xStride + i], p[pOff + r * pStride + j], expected[e]);
                 }
             }
         }
@@ -167,9 +168,9 @@ class SimdKernelOrderTest {
             java.util.Arrays.fill(z, 9f);
             SimdSpecies.withBits(bits, () -> {
                 SimdAttentionKernels k = SimdAttentionKernels.current();
-                k.gatherSums(p, pOff, pStride, rows, idx, idxOff, m, x, xStride, y, yOff, yStride, n, false);
-                k.gatherSums(p, pOff, pStride, rows, idx, idxOff, cut, x, xStride, z, yOff, yStride, n, false);
-                k.gatherSums(p, pOff + cut, pStride, rows, idx, idxOff + cut, m - cut, x, xStride, z, yOff, yStride, n, true);
+                k.gatherSums(p, pOff, pStride, rows, idx, idxOff, m, x, 1, xStride, y, yOff, yStride, n, false);
+                k.gatherSums(p, pOff, pStride, rows, idx, idxOff, cut, x, 1, xStride, z, yOff, yStride, n, false);
+                k.gatherSums(p, pOff + cut, pStride, rows, idx, idxOff + cut, m - cut, x, 1, xStride, z, yOff, yStride, n, true);
             });
             for (int i = 0; i < y.length; i++) assertEquals(expected[i], y[i], 0f, "element " + i + ", width " + bits);
             for (int i = 0; i < z.length; i++) assertEquals(expected[i], z[i], 0f, "split at " + cut + ", element " + i + ", width " + bits);
@@ -237,6 +238,177 @@ class SimdKernelOrderTest {
                 assertEquals(Float.floatToRawIntBits(x[off + i] * f), Float.floatToRawIntBits(y[1 + i]), "x * f at " + i + ", width " + bits);
             }
             assertEquals(0f, y[0], 0f, "scale wrote before yOff");
+        }
+    }
+
+    /** dotsRuns' documented order: per run of 4L columns, chain k of lane l takes column 4l + k; chains (0 + 1) + (2 + 3), the tree, the tail. */
+    static float modelRuns(float[] a, int aOff, float[] b, int bOff, int n, int lanes) {
+        int run = 4 * lanes, whole = lanes == 0 ? 0 : n - n % run;
+        float result = 0f;
+        if (whole > 0) {
+            float[][] chains = new float[4][lanes];
+            for (int c = 0; c < whole; c += run) {
+                for (int k = 0; k < 4; k++) {
+                    for (int l = 0; l < lanes; l++) chains[k][l] = Math.fma(a[aOff + c + 4 * l + k], b[bOff + c + 4 * l + k], chains[k][l]);
+                }
+            }
+            float[] acc = new float[lanes];
+            for (int l = 0; l < lanes; l++) acc[l] = (chains[0][l] + chains[1][l]) + (chains[2][l] + chains[3][l]);
+            for (int h = lanes / 2; h >= 1; h /= 2) {
+                float[] next = new float[lanes];
+                for (int l = 0; l < lanes; l++) next[l] = acc[l] + acc[l ^ h];
+                acc = next;
+            }
+            result = acc[0];
+        }
+        for (int i = whole; i < n; i++) result = Math.fma(a[aOff + i], b[bOff + i], result);
+        return result;
+    }
+
+    /** FP8 rows for the row kernels: random codes over every exponent (subnormals included) but the NaN codes, unrounded scales. */
+    private record Fp8Rows(java.lang.foreign.MemorySegment codes, float[] scales, float[] dequantised, int rows, int n, int stride, int bc, int scols) {
+        static Fp8Rows random(Random rnd, int rows, int n, int bc) {
+            int stride = n + 3, scols = (n + bc - 1) / bc, off = 5;
+            byte[] bytes = new byte[off + rows * stride];
+            for (int i = 0; i < bytes.length; i++) {
+                int c = rnd.nextInt(256);
+                if ((c & 0x7F) == 0x7F) c ^= 1;
+                bytes[i] = (byte) c;
+            }
+            float[] scales = new float[rows * scols];
+            for (int i = 0; i < scales.length; i++) scales[i] = (float) (Math.scalb(1 + rnd.nextDouble(), -12 + rnd.nextInt(14)));
+            float[] deq = new float[rows * n];
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < n; i++) deq[r * n + i] = Fp8Codec.decodeE4M3(bytes[off + r * stride + i]) * scales[r * scols + i / bc];
+            }
+            return new Fp8Rows(java.lang.foreign.MemorySegment.ofArray(bytes), scales, deq, rows, n, stride, bc, scols);
+        }
+
+        long off() { return 5; }
+    }
+
+    /** axpyRowsFp8 is the FMA chain over the dequantised rows from +0 (axpyRows on a zeroed y), bit for bit at every width. */
+    @Property(tries = 40, seed = "61")
+    void axpyRowsFp8IsTheChainOverTheDequantisedRows(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
+                                                     @ForAll @IntRange(min = 0, max = 9) int rows, @ForAll boolean wideBlocks) {
+        Random rnd = new Random(seed);
+        Fp8Rows w = Fp8Rows.random(rnd, rows, n, wideBlocks ? 128 : 64);
+        float[] alpha = SimdTestData.gaussian(rnd, rows + 2, 3f);
+        float[] expected = new float[n + 4];
+        java.util.Arrays.fill(expected, 7f);
+        for (int i = 0; i < n; i++) {
+            float acc = 0f;
+            for (int r = 0; r < rows; r++) acc = Math.fma(w.dequantised()[r * n + i], alpha[2 + r], acc);
+            expected[2 + i] = acc;
+        }
+        for (int bits : SimdSpecies.supportedBits()) {
+            float[] y = new float[n + 4];
+            java.util.Arrays.fill(y, 7f);
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().axpyRowsFp8(alpha, 2, rows, w.codes(), w.off(), w.stride(), w.scales(), 0,
+                    w.scols(), w.bc(), y, 2, n));
+            for (int i = 0; i < y.length; i++) assertEquals(expected[i], y[i], 0f, "element " + i + ", width " + bits);
+        }
+    }
+
+    /** dotsFp8 is dotsRuns on the dequantised rows, and dotsRuns follows its documented order, bit for bit at every width. */
+    @Property(tries = 40, seed = "67")
+    void dotsFp8IsTheRunOrderDotOfTheDequantisedRows(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
+                                                     @ForAll @IntRange(min = 1, max = 9) int rows, @ForAll boolean wideBlocks) {
+        Random rnd = new Random(seed);
+        Fp8Rows w = Fp8Rows.random(rnd, rows, n, wideBlocks ? 128 : 64);
+        float[] b = SimdTestData.gaussian(rnd, n + 3, 1f);
+        for (int bits : SimdSpecies.supportedBits()) {
+            int lanes = bits / 32;
+            float[] fromCodes = new float[rows + 1], fromFloats = new float[rows + 1];
+            SimdSpecies.withBits(bits, () -> {
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                k.dotsFp8(w.codes(), w.off(), w.stride(), rows, w.scales(), 0, w.scols(), w.bc(), b, 3, n, fromCodes, 1);
+                k.dotsRuns(w.dequantised(), 0, n, rows, b, 3, n, fromFloats, 1);
+            });
+            for (int r = 0; r < rows; r++) {
+                float model = modelRuns(w.dequantised(), r * n, b, 3, n, lanes);
+                assertEquals(model, fromFloats[1 + r], 0f, "dotsRuns, row " + r + ", width " + bits);
+                assertEquals(model, fromCodes[1 + r], 0f, "dotsFp8, row " + r + ", width " + bits);
+            }
+            assertEquals(0f, fromCodes[0], 0f, "dotsFp8 wrote before outOff");
+        }
+    }
+
+    /**
+     * The softmax is its documented model bit for bit at every width (each e_j the scalar expF of x_j - max, the sum
+     * ascending, then the divisions), and within a few float32 ulps of the float64 softmax, for rows whose smallest
+     * probabilities fall into the subnormals and below.
+     */
+    @Property(tries = 40, seed = "71")
+    void softmaxIsItsModelAndCloseToTheExactOne(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
+                                                @ForAll @IntRange(min = 0, max = 3) int spread) {
+        Random rnd = new Random(seed);
+        float[] x0 = SimdTestData.gaussian(rnd, n + 3, new float[] {1f, 10f, 40f, 120f}[spread]);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) max = Math.max(max, x0[2 + j]);
+        float[] model = x0.clone();
+        float sum = 0f;
+        for (int j = 0; j < n; j++) sum += model[2 + j] = SimdAttentionKernelsTemplate.expF(model[2 + j] - max);
+        for (int j = 0; j < n; j++) model[2 + j] /= sum;
+        double exactSum = 0;
+        for (int j = 0; j < n; j++) exactSum += Math.exp((double) x0[2 + j] - max);
+        for (int j = 0; j < n; j++) {
+            double exact = Math.exp((double) x0[2 + j] - max) / exactSum;
+            // a few ulps of the value (of the smallest normal for the subnormals), the float32 sum's rounding, and
+            // the rounding of x - max in float32 (an absolute error of the exponent, so relative in e^(x - max))
+            double tol = 4 * Math.ulp((float) Math.max(exact, Float.MIN_NORMAL)) + exact * (n * 1e-7 + Math.abs((double) x0[2 + j] - max) * 0x1p-23);
+            assertEquals(exact, model[2 + j], tol, "p " + j);
+        }
+        for (int bits : SimdSpecies.supportedBits()) {
+            float[] x = x0.clone();
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().softmax(x, 2, n));
+            for (int i = 0; i < x.length; i++) assertEquals(model[i], x[i], 0f, "element " + i + ", width " + bits);
+        }
+    }
+
+    /** expF stays within two float32 ulps of e^x over [-104, 0], subnormal results included, and is 1 at 0. */
+    @Property(tries = 200, seed = "73")
+    void expFIsCloseToExp(@ForAll @net.jqwik.api.constraints.FloatRange(min = -110f, max = 0f) float x) {
+        double exact = Math.exp(x);
+        assertEquals(exact, SimdAttentionKernelsTemplate.expF(x), 2 * Math.ulp((float) Math.max(exact, Float.MIN_NORMAL)) + 1e-7 * exact, "x " + x);
+        assertEquals(1f, SimdAttentionKernelsTemplate.expF(0f), 0f);
+    }
+
+    /**
+     * keyLaneScores is, for each row and key, the FMA chain over the dims ascending from +0 times the scale, bit for
+     * bit at every width and for any row and key count (blocks of eight and four rows, pairs of vectors, the rest);
+     * outputs outside the rows' first {@code keys} untouched. The transposed keys come from gatherColumns.
+     */
+    @Property(tries = 40, seed = "79")
+    void keyLaneScoresAreTheChainsOverTheDims(@ForAll long seed, @ForAll @IntRange(min = 1, max = 80) int keys,
+                                              @ForAll @IntRange(min = 1, max = 19) int rows, @ForAll @IntRange(min = 1, max = 40) int dims) {
+        Random rnd = new Random(seed);
+        int srcStride = dims + 3, width = keys + 5, qStride = dims + 2, outStride = keys + 4;
+        float[] src = SimdTestData.gaussian(rnd, 100 * srcStride, 1f), q = SimdTestData.gaussian(rnd, 1 + rows * qStride, 1f);
+        int[] starts = new int[keys + 1];
+        for (int j = 0; j < keys; j++) starts[1 + j] = rnd.nextInt(100) * srcStride + 1;
+        float scale = 0.37f;
+        float[] expected = new float[2 + rows * outStride];
+        java.util.Arrays.fill(expected, 5f);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < keys; j++) {
+                float acc = 0f;
+                for (int c = 0; c < dims; c++) acc = Math.fma(src[starts[1 + j] + c], q[1 + r * qStride + c], acc);
+                expected[2 + r * outStride + j] = acc * scale;
+            }
+        }
+        for (int bits : SimdSpecies.supportedBits()) {
+            float[] kt = new float[dims * width], out = new float[expected.length];
+            java.util.Arrays.fill(out, 5f);
+            SimdSpecies.withBits(bits, () -> {
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                k.gatherColumns(src, starts, 1, keys, dims, kt, 0, width);
+                k.keyLaneScores(q, 1, qStride, rows, kt, width, keys, dims, scale, out, 2, outStride);
+            });
+            for (int j = 0; j < keys; j++) for (int c = 0; c < dims; c++) {
+                assertEquals(src[starts[1 + j] + c], kt[c * width + j], 0f, "gathered key " + j + ", dim " + c + ", width " + bits);
+            }
+            for (int i = 0; i < out.length; i++) assertEquals(expected[i], out[i], 0f, "element " + i + ", width " + bits);
         }
     }
 }
