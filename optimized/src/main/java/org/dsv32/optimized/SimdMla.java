@@ -277,8 +277,8 @@ public final class SimdMla implements MlaAttentionOp {
 
 
     /**
-     * Heads scored together in bf16 mode's absorbed scores: each attended latent is loaded once for a group's q~
-     * rows ({@link SimdAttentionKernels#dots2}: the group's heads x two keys) instead of once per head. Each head's
+     * Heads scored together in bf16 mode's absorbed scores: each attended latent is loaded once per four of a
+     * group's q~ rows ({@link SimdAttentionKernels#dots2}: four heads x two keys a pass) instead of once per head. Each head's
      * scores are the same bits as one head at a time, whatever the grouping.
      */
     static final int HEAD_GROUP = 8;
