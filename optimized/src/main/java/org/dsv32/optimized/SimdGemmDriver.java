@@ -33,8 +33,16 @@ final class SimdGemmDriver {
      */
     static final int ROWS_MAX = Integer.getInteger("dsv32.gemmRowsMax", 32);
 
+    /**
+     * The most rows of x that run through the GEMV's fast path R = 4 or 2 rows at a time ({@link SimdGemmKernels#gemv}):
+     * each W vector decoded in registers and used by those rows, no panel; above it the few-row GEMM, whose panel
+     * is reused by more rows. An MoE expert's few tokens at decode batch sizes.
+     */
+    static final int GEMV_ROWS_MAX = Integer.getInteger("dsv32.gemvRowsMax", 4);
+
     static void gemm(SimdGemmProblem p) {
         SimdGemmKernels kernels = SimdGemmKernels.current();
+        if (p.kind == SimdGemmProblem.FP8 && p.m <= GEMV_ROWS_MAX && fewRowsByGemv(p, kernels)) return;
         if (p.kind == SimdGemmProblem.FP8 && p.m <= ROWS_MAX) {
             SimdGemmRowGroups rows = SimdGemmRowGroups.of(p, 4 * kernels.bits() / 32);
             int units = (p.n + UNIT_N - 1) / UNIT_N;
@@ -49,6 +57,23 @@ final class SimdGemmDriver {
             kernels.gemm(p, mu * UNIT_M, Math.min(p.m, (mu + 1) * UNIT_M), nu * TILE_N, Math.min(p.n, (nu + 1) * TILE_N),
                     SimdGemmScratch.get());
         });
+    }
+
+    /**
+     * Runs p through the GEMV's fast path and returns true when all of it can take it: whole k-blocks of whole
+     * transposed chunks, no NaN code in W, every row of x with a shift ({@link SimdGemvRows}); else returns false
+     * having done nothing. The same bits as every other kernel (the canonical order).
+     */
+    private static boolean fewRowsByGemv(SimdGemmProblem p, SimdGemmKernels kernels) {
+        int lanes = kernels.bits() / 32;
+        if (lanes == 0 || p.blockCols % (4 * lanes) != 0 || p.k % p.blockCols != 0) return false;
+        SimdGemvRows rows = SimdGemvRows.prepare(p, lanes, null);
+        if (rows == null) return false;
+        for (int shift : rows.shift) if (shift == SimdGemvRows.GENERAL) return false;
+        int units = (p.n + UNIT_N - 1) / UNIT_N;
+        SimdThreads.parallelFor(units, (long) p.m * UNIT_N * p.k, u -> kernels.gemv(p, rows, 0, p.m, u * UNIT_N,
+                Math.min(p.n, (u + 1) * UNIT_N), SimdGemmScratch.get()));
+        return true;
     }
 
     static void gemv(SimdGemmProblem p) { gemv(p, null); }

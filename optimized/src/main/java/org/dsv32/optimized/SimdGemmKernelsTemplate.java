@@ -745,9 +745,21 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         }
         float[] acc = s.laneFloats;
         boolean chunked = p.kind == SimdGemmProblem.FP8 && p.blockCols % CHUNK == 0 && p.k % CHUNK == 0;
+        boolean fast = chunked && p.k % p.blockCols == 0 && rows != null;
         for (int i = m0; i < m1; i++) {
+            int R = fast ? fastRows(rows.shift, i, m1) : 1;
+            if (R > 1) {
+                // R rows of x against each decoded W vector: W read once for all of them
+                int g = n0;
+                for (int groups; (groups = Math.min((n1 - g) / L, s.totals.length / L)) > 0; g += groups * L) {
+                    gemvFastRows(p, i, R, g, groups, rows.scaled, rows.shift, rows.packed, s);
+                }
+                for (int r = 0; r < R; r++) gemvTail(p, i + r, g, n1, acc, s);
+                i += R - 1;
+                continue;
+            }
             int g = n0;
-            if (chunked && p.k % p.blockCols == 0 && rows != null && rows.shift[i] != SimdGemvRows.GENERAL) {
+            if (fast && rows.shift[i] != SimdGemvRows.GENERAL) {
                 for (int groups; (groups = Math.min((n1 - g) / L, s.totals.length / L)) > 0; g += groups * L) {
                     gemvFast(p, i, g, groups, rows.scaled, rows.shift[i], rows.packed, p.y, i * p.n + g, s);
                 }
@@ -765,13 +777,28 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                 // bf16 (the router, the indexer's head weights, the LM head): four groups of L rows, four FMA chains
                 for (; g + 4 * L <= n1; g += 4 * L) gemvBf16x4(p, i, g, p.y, i * p.n + g, s);
             }
-            for (; g < n1; g += L) {
-                laneRows(p, g, 0, s.laneOffsets);
-                if (p.kind == SimdGemmProblem.FP8) gemvFp8(p, i, g, acc, s);
-                else gemvDense(p, i, g, acc, s);
-                System.arraycopy(acc, 0, p.y, i * p.n + g, Math.min(L, n1 - g));
-            }
+            gemvTail(p, i, g, n1, acc, s);
         }
+    }
+
+    /** y[i][c] for W rows c in [g, n1), one group of L rows at a time (the rows the multi-group paths leave). */
+    private static void gemvTail(SimdGemmProblem p, int i, int g, int n1, float[] acc, SimdGemmScratch s) {
+        for (; g < n1; g += L) {
+            laneRows(p, g, 0, s.laneOffsets);
+            if (p.kind == SimdGemmProblem.FP8) gemvFp8(p, i, g, acc, s);
+            else gemvDense(p, i, g, acc, s);
+            System.arraycopy(acc, 0, p.y, i * p.n + g, Math.min(L, n1 - g));
+        }
+    }
+
+    /**
+     * How many rows from i (at most m1 - i) the fast GEMV runs together: 4 or 2 when that many consecutive rows all
+     * have a shift ({@link SimdGemvRows}), else 1.
+     */
+    private static int fastRows(int[] shift, int i, int m1) {
+        int fastRun = 0;
+        while (fastRun < 4 && i + fastRun < m1 && shift[i + fastRun] != SimdGemvRows.GENERAL) fastRun++;
+        return fastRun >= 4 ? 4 : fastRun >= 2 ? 2 : 1;
     }
 
     /**
@@ -954,6 +981,432 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         blk1.intoArray(blk, L);
         blk2.intoArray(blk, 2 * L);
         blk3.intoArray(blk, 3 * L);
+    }
+
+    /**
+     * {@link #gemvFast} for R = 2 or 4 rows of x at once, rows i0 .. i0 + R - 1 (each with a shift, shifts[i]): every
+     * decoded W vector feeds the R rows' FMA chains, so W is read and decoded once for all of them (four chains per
+     * row, 4R accumulators). Each row's block sums are its own FMA chains in the order gemvFast runs them, promoted
+     * the same way, so each row of y is bitwise what gemvFast gives it, which is the canonical result.
+     */
+    private static void gemvFastRows(SimdGemmProblem p, int i0, int R, int g, int groups, float[] as, int[] shifts, int[] packed, SimdGemmScratch s) {
+        long[] off = s.laneOffsets;
+        float[] sc = s.laneFloats;
+        float[] blk = s.rowBlockSums(4 * R * L);
+        float[] total = s.zeroTile(R * groups * L);
+        int bc = p.blockCols, kb = p.kBlocks, items = groups * kb, rs = p.k, ar = i0 * p.k;
+        int[] grp = s.chainGroups, blkOf = s.chainBlocks;
+        if (packed != null && (g / L * kb) % 4 != 0) packed = null;
+        int ls = packed == null ? laneStride(p.k, groups) : 1;
+        int lsLog = Integer.numberOfTrailingZeros(ls), lsMask = ls - 1, lsL = lsLog + Integer.numberOfTrailingZeros(L);
+        for (int w = 0; w < items; w += 4) {
+            for (int j = 0; j < 4; j++) {
+                int item = Math.min(w + j, items - 1);
+                grp[j] = item / kb;
+                blkOf[j] = item % kb;
+                if (packed == null) for (int l = 0; l < L; l++) off[j * L + l] = (long) (g + (grp[j] >> lsLog << lsL) + (grp[j] & lsMask) + (l << lsLog)) * p.k;
+            }
+            java.util.Arrays.fill(blk, 0, 4 * R * L, 0f);
+            long[] kOff = s.chainOffsets;
+            for (int j = 0; j < 4; j++) kOff[j] = (long) blkOf[j] * bc;
+            int a0 = ar + (int) kOff[0], a1 = ar + (int) kOff[1], a2 = ar + (int) kOff[2], a3 = ar + (int) kOff[3];
+            if (packed != null) {
+                int base = (g / L * kb + w) * (bc / 4) * L;
+                if (R == 4) decodeRun4x4(packed, base, bc, as, a0, a1, a2, a3, rs, blk);
+                else decodeRun4x2(packed, base, bc, as, a0, a1, a2, a3, rs, blk);
+            } else {
+                int q = L * L;
+                for (int c = 0; c < bc; c += CHUNK) {
+                    transposeChunks4(p.data, off, kOff, c, s.staged);
+                    if (R == 4) decodeChunks4x4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, rs, blk);
+                    else decodeChunks4x2(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, rs, blk);
+                }
+            }
+            for (int j = 0; j < 4 && w + j < items; j++) {
+                int row0 = g + (grp[j] >> lsLog << lsL) + (grp[j] & lsMask), t = grp[j] * L;
+                boolean oneBlockRow = row0 / p.blockRows == (row0 + ((L - 1) << lsLog)) / p.blockRows;
+                if (!oneBlockRow) for (int l = 0; l < L; l++) sc[l] = p.weightScale(row0 + (l << lsLog), blkOf[j]);
+                float sw = oneBlockRow ? p.weightScale(row0, blkOf[j]) : 0f;
+                for (int r = 0; r < R; r++) {
+                    // the same products as gemvFast's: (sw * sa) * up, per lane
+                    float saUp = p.activationScale(i0 + r, blkOf[j]);
+                    float up = SimdGemvRows.promotion(shifts[i0 + r]);
+                    FloatVector scale = oneBlockRow ? FloatVector.broadcast(F, sw * saUp * up)
+                            : FloatVector.fromArray(F, sc, 0).mul(saUp).mul(up);
+                    int to = r * groups * L + t;
+                    FloatVector.fromArray(F, blk, (j * R + r) * L).fma(scale, FloatVector.fromArray(F, total, to)).intoArray(total, to);
+                }
+            }
+        }
+        for (int r = 0; r < R; r++) {
+            int yo = (i0 + r) * p.n + g;
+            if (ls == 1) System.arraycopy(total, r * groups * L, p.y, yo, groups * L);
+            else for (int G = 0; G < groups; G++) for (int l = 0; l < L; l++) p.y[yo + (G >> lsLog << lsL) + (G & lsMask) + (l << lsLog)] = total[r * groups * L + G * L + l];
+        }
+    }
+
+    /*
+     * decodeChunks4x{R} and decodeRun4x{R}: decodeChunks4 and decodeRun4 for R rows of x, row r at as[aj + r rs ..]
+     * for chain j, into blk[(j R + r) L ..]; written out (generated: one local per register, see the class comment).
+     */
+    private static void decodeChunks4x2(int[] cols, int c0, int c1, int c2, int c3, int n, float[] as, int a0, int a1, int a2, int a3, int rs, float[] blk) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, 0), b01 = FloatVector.fromArray(F, blk, L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, 2 * L), b11 = FloatVector.fromArray(F, blk, 3 * L);
+        FloatVector b20 = FloatVector.fromArray(F, blk, 4 * L), b21 = FloatVector.fromArray(F, blk, 5 * L);
+        FloatVector b30 = FloatVector.fromArray(F, blk, 6 * L), b31 = FloatVector.fromArray(F, blk, 7 * L);
+        int r1 = rs;
+        for (int q = 0; q < n / 4; q++) {
+            int o = q * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o);
+            IntVector w2 = IntVector.fromArray(I, cols, c2 + o), w3 = IntVector.fromArray(I, cols, c3 + o);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            FloatVector d10 = w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq]).fma(d10, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq]).fma(d10, b11);
+            FloatVector d20 = w2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq]).fma(d20, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq]).fma(d20, b21);
+            FloatVector d30 = w3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq]).fma(d30, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq]).fma(d30, b31);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            FloatVector d11 = w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(d11, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 1]).fma(d11, b11);
+            FloatVector d21 = w2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 1]).fma(d21, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 1]).fma(d21, b21);
+            FloatVector d31 = w3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 1]).fma(d31, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 1]).fma(d31, b31);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            FloatVector d12 = w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(d12, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 2]).fma(d12, b11);
+            FloatVector d22 = w2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 2]).fma(d22, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 2]).fma(d22, b21);
+            FloatVector d32 = w3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 2]).fma(d32, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 2]).fma(d32, b31);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            FloatVector d13 = w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(d13, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 3]).fma(d13, b11);
+            FloatVector d23 = w2.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 3]).fma(d23, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 3]).fma(d23, b21);
+            FloatVector d33 = w3.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 3]).fma(d33, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 3]).fma(d33, b31);
+        }
+        b00.intoArray(blk, 0);
+        b01.intoArray(blk, L);
+        b10.intoArray(blk, 2 * L);
+        b11.intoArray(blk, 3 * L);
+        b20.intoArray(blk, 4 * L);
+        b21.intoArray(blk, 5 * L);
+        b30.intoArray(blk, 6 * L);
+        b31.intoArray(blk, 7 * L);
+    }
+
+    private static void decodeRun4x2(int[] cols, int base, int n, float[] as, int a0, int a1, int a2, int a3, int rs, float[] blk) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, 0), b01 = FloatVector.fromArray(F, blk, L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, 2 * L), b11 = FloatVector.fromArray(F, blk, 3 * L);
+        FloatVector b20 = FloatVector.fromArray(F, blk, 4 * L), b21 = FloatVector.fromArray(F, blk, 5 * L);
+        FloatVector b30 = FloatVector.fromArray(F, blk, 6 * L), b31 = FloatVector.fromArray(F, blk, 7 * L);
+        int r1 = rs;
+        for (int q = 0; q < n / 4; q++) {
+            int o = base + q * 4 * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, o), w1 = IntVector.fromArray(I, cols, o + L);
+            IntVector w2 = IntVector.fromArray(I, cols, o + 2 * L), w3 = IntVector.fromArray(I, cols, o + 3 * L);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            FloatVector d10 = w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq]).fma(d10, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq]).fma(d10, b11);
+            FloatVector d20 = w2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq]).fma(d20, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq]).fma(d20, b21);
+            FloatVector d30 = w3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq]).fma(d30, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq]).fma(d30, b31);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            FloatVector d11 = w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(d11, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 1]).fma(d11, b11);
+            FloatVector d21 = w2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 1]).fma(d21, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 1]).fma(d21, b21);
+            FloatVector d31 = w3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 1]).fma(d31, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 1]).fma(d31, b31);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            FloatVector d12 = w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(d12, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 2]).fma(d12, b11);
+            FloatVector d22 = w2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 2]).fma(d22, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 2]).fma(d22, b21);
+            FloatVector d32 = w3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 2]).fma(d32, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 2]).fma(d32, b31);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            FloatVector d13 = w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(d13, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 3]).fma(d13, b11);
+            FloatVector d23 = w2.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 3]).fma(d23, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 3]).fma(d23, b21);
+            FloatVector d33 = w3.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 3]).fma(d33, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 3]).fma(d33, b31);
+        }
+        b00.intoArray(blk, 0);
+        b01.intoArray(blk, L);
+        b10.intoArray(blk, 2 * L);
+        b11.intoArray(blk, 3 * L);
+        b20.intoArray(blk, 4 * L);
+        b21.intoArray(blk, 5 * L);
+        b30.intoArray(blk, 6 * L);
+        b31.intoArray(blk, 7 * L);
+    }
+
+    private static void decodeChunks4x4(int[] cols, int c0, int c1, int c2, int c3, int n, float[] as, int a0, int a1, int a2, int a3, int rs, float[] blk) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, 0), b01 = FloatVector.fromArray(F, blk, L), b02 = FloatVector.fromArray(F, blk, 2 * L), b03 = FloatVector.fromArray(F, blk, 3 * L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, 4 * L), b11 = FloatVector.fromArray(F, blk, 5 * L), b12 = FloatVector.fromArray(F, blk, 6 * L), b13 = FloatVector.fromArray(F, blk, 7 * L);
+        FloatVector b20 = FloatVector.fromArray(F, blk, 8 * L), b21 = FloatVector.fromArray(F, blk, 9 * L), b22 = FloatVector.fromArray(F, blk, 10 * L), b23 = FloatVector.fromArray(F, blk, 11 * L);
+        FloatVector b30 = FloatVector.fromArray(F, blk, 12 * L), b31 = FloatVector.fromArray(F, blk, 13 * L), b32 = FloatVector.fromArray(F, blk, 14 * L), b33 = FloatVector.fromArray(F, blk, 15 * L);
+        int r1 = rs;
+        int r2 = 2 * rs;
+        int r3 = 3 * rs;
+        for (int q = 0; q < n / 4; q++) {
+            int o = q * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o);
+            IntVector w2 = IntVector.fromArray(I, cols, c2 + o), w3 = IntVector.fromArray(I, cols, c3 + o);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq]).fma(d00, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq]).fma(d00, b03);
+            FloatVector d10 = w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq]).fma(d10, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq]).fma(d10, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq]).fma(d10, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq]).fma(d10, b13);
+            FloatVector d20 = w2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq]).fma(d20, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq]).fma(d20, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq]).fma(d20, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq]).fma(d20, b23);
+            FloatVector d30 = w3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq]).fma(d30, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq]).fma(d30, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq]).fma(d30, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq]).fma(d30, b33);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 1]).fma(d01, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 1]).fma(d01, b03);
+            FloatVector d11 = w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(d11, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 1]).fma(d11, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 1]).fma(d11, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 1]).fma(d11, b13);
+            FloatVector d21 = w2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 1]).fma(d21, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 1]).fma(d21, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq + 1]).fma(d21, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq + 1]).fma(d21, b23);
+            FloatVector d31 = w3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 1]).fma(d31, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 1]).fma(d31, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq + 1]).fma(d31, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq + 1]).fma(d31, b33);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 2]).fma(d02, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 2]).fma(d02, b03);
+            FloatVector d12 = w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(d12, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 2]).fma(d12, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 2]).fma(d12, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 2]).fma(d12, b13);
+            FloatVector d22 = w2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 2]).fma(d22, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 2]).fma(d22, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq + 2]).fma(d22, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq + 2]).fma(d22, b23);
+            FloatVector d32 = w3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 2]).fma(d32, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 2]).fma(d32, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq + 2]).fma(d32, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq + 2]).fma(d32, b33);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 3]).fma(d03, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 3]).fma(d03, b03);
+            FloatVector d13 = w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(d13, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 3]).fma(d13, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 3]).fma(d13, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 3]).fma(d13, b13);
+            FloatVector d23 = w2.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 3]).fma(d23, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 3]).fma(d23, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq + 3]).fma(d23, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq + 3]).fma(d23, b23);
+            FloatVector d33 = w3.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 3]).fma(d33, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 3]).fma(d33, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq + 3]).fma(d33, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq + 3]).fma(d33, b33);
+        }
+        b00.intoArray(blk, 0);
+        b01.intoArray(blk, L);
+        b02.intoArray(blk, 2 * L);
+        b03.intoArray(blk, 3 * L);
+        b10.intoArray(blk, 4 * L);
+        b11.intoArray(blk, 5 * L);
+        b12.intoArray(blk, 6 * L);
+        b13.intoArray(blk, 7 * L);
+        b20.intoArray(blk, 8 * L);
+        b21.intoArray(blk, 9 * L);
+        b22.intoArray(blk, 10 * L);
+        b23.intoArray(blk, 11 * L);
+        b30.intoArray(blk, 12 * L);
+        b31.intoArray(blk, 13 * L);
+        b32.intoArray(blk, 14 * L);
+        b33.intoArray(blk, 15 * L);
+    }
+
+    private static void decodeRun4x4(int[] cols, int base, int n, float[] as, int a0, int a1, int a2, int a3, int rs, float[] blk) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, 0), b01 = FloatVector.fromArray(F, blk, L), b02 = FloatVector.fromArray(F, blk, 2 * L), b03 = FloatVector.fromArray(F, blk, 3 * L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, 4 * L), b11 = FloatVector.fromArray(F, blk, 5 * L), b12 = FloatVector.fromArray(F, blk, 6 * L), b13 = FloatVector.fromArray(F, blk, 7 * L);
+        FloatVector b20 = FloatVector.fromArray(F, blk, 8 * L), b21 = FloatVector.fromArray(F, blk, 9 * L), b22 = FloatVector.fromArray(F, blk, 10 * L), b23 = FloatVector.fromArray(F, blk, 11 * L);
+        FloatVector b30 = FloatVector.fromArray(F, blk, 12 * L), b31 = FloatVector.fromArray(F, blk, 13 * L), b32 = FloatVector.fromArray(F, blk, 14 * L), b33 = FloatVector.fromArray(F, blk, 15 * L);
+        int r1 = rs;
+        int r2 = 2 * rs;
+        int r3 = 3 * rs;
+        for (int q = 0; q < n / 4; q++) {
+            int o = base + q * 4 * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, o), w1 = IntVector.fromArray(I, cols, o + L);
+            IntVector w2 = IntVector.fromArray(I, cols, o + 2 * L), w3 = IntVector.fromArray(I, cols, o + 3 * L);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq]).fma(d00, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq]).fma(d00, b03);
+            FloatVector d10 = w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq]).fma(d10, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq]).fma(d10, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq]).fma(d10, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq]).fma(d10, b13);
+            FloatVector d20 = w2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq]).fma(d20, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq]).fma(d20, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq]).fma(d20, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq]).fma(d20, b23);
+            FloatVector d30 = w3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq]).fma(d30, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq]).fma(d30, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq]).fma(d30, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq]).fma(d30, b33);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 1]).fma(d01, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 1]).fma(d01, b03);
+            FloatVector d11 = w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(d11, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 1]).fma(d11, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 1]).fma(d11, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 1]).fma(d11, b13);
+            FloatVector d21 = w2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 1]).fma(d21, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 1]).fma(d21, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq + 1]).fma(d21, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq + 1]).fma(d21, b23);
+            FloatVector d31 = w3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 1]).fma(d31, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 1]).fma(d31, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq + 1]).fma(d31, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq + 1]).fma(d31, b33);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 2]).fma(d02, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 2]).fma(d02, b03);
+            FloatVector d12 = w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(d12, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 2]).fma(d12, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 2]).fma(d12, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 2]).fma(d12, b13);
+            FloatVector d22 = w2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 2]).fma(d22, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 2]).fma(d22, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq + 2]).fma(d22, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq + 2]).fma(d22, b23);
+            FloatVector d32 = w3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 2]).fma(d32, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 2]).fma(d32, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq + 2]).fma(d32, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq + 2]).fma(d32, b33);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 3]).fma(d03, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 3]).fma(d03, b03);
+            FloatVector d13 = w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(d13, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 3]).fma(d13, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 3]).fma(d13, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 3]).fma(d13, b13);
+            FloatVector d23 = w2.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 3]).fma(d23, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 3]).fma(d23, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq + 3]).fma(d23, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq + 3]).fma(d23, b23);
+            FloatVector d33 = w3.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 3]).fma(d33, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 3]).fma(d33, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq + 3]).fma(d33, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq + 3]).fma(d33, b33);
+        }
+        b00.intoArray(blk, 0);
+        b01.intoArray(blk, L);
+        b02.intoArray(blk, 2 * L);
+        b03.intoArray(blk, 3 * L);
+        b10.intoArray(blk, 4 * L);
+        b11.intoArray(blk, 5 * L);
+        b12.intoArray(blk, 6 * L);
+        b13.intoArray(blk, 7 * L);
+        b20.intoArray(blk, 8 * L);
+        b21.intoArray(blk, 9 * L);
+        b22.intoArray(blk, 10 * L);
+        b23.intoArray(blk, 11 * L);
+        b30.intoArray(blk, 12 * L);
+        b31.intoArray(blk, 13 * L);
+        b32.intoArray(blk, 14 * L);
+        b33.intoArray(blk, 15 * L);
     }
 
     /**

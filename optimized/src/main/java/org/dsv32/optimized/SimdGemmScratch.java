@@ -24,6 +24,8 @@ final class SimdGemmScratch {
     /** Block sums of the four-group GEMV. */
     float[] blockSums = new float[4 * 64];
     float[] totals = new float[4 * 64];
+    /** Block sums of the multi-row fast GEMV: four chains of up to four rows. */
+    private float[] rowBlockSums = new float[0];
     /** The row group and k-block of each of the four chains of the fast GEMV. */
     int[] chainGroups = new int[4], chainBlocks = new int[4];
     /** Byte offsets of the four chains' k-blocks in their rows. */
@@ -74,6 +76,11 @@ final class SimdGemmScratch {
     float[] actValues(int size) {
         if (actValues.length < size) actValues = new float[size];
         return actValues;
+    }
+
+    float[] rowBlockSums(int size) {
+        if (rowBlockSums.length < size) rowBlockSums = new float[size];
+        return rowBlockSums;
     }
 
     float[] row(int size) {
