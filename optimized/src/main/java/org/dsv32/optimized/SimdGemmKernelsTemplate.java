@@ -747,15 +747,15 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         boolean chunked = p.kind == SimdGemmProblem.FP8 && p.blockCols % CHUNK == 0 && p.k % CHUNK == 0;
         boolean fast = chunked && p.k % p.blockCols == 0 && rows != null;
         for (int i = m0; i < m1; i++) {
-            int R = fast ? fastRows(rows.shift, i, m1) : 1;
-            if (R > 1) {
-                // R rows of x against each decoded W vector: W read once for all of them
-                int g = n0;
+            int count = fast ? fastRows(rows.shift, i, m1) : 1;
+            if (count > 1) {
+                // several rows of x against each decoded W vector: W read once for all of them
+                int R = count > 8 ? 16 : count > 4 ? 8 : count > 2 ? 4 : 2, g = n0;
                 for (int groups; (groups = Math.min((n1 - g) / L, s.totals.length / L)) > 0; g += groups * L) {
-                    gemvFastRows(p, i, R, g, groups, rows.scaled, rows.shift, rows.packed, s);
+                    gemvFastRows(p, i, count, R, g, groups, rows.scaled, rows.shift, rows.packed, s);
                 }
-                for (int r = 0; r < R; r++) gemvTail(p, i + r, g, n1, acc, s);
-                i += R - 1;
+                for (int r = 0; r < count; r++) gemvTail(p, i + r, g, n1, acc, s);
+                i += count - 1;
                 continue;
             }
             int g = n0;
@@ -792,13 +792,13 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     }
 
     /**
-     * How many rows from i (at most m1 - i) the fast GEMV runs together: 4 or 2 when that many consecutive rows all
-     * have a shift ({@link SimdGemvRows}), else 1.
+     * How many rows from i (at most 16 and m1 - i) the fast GEMV runs together: the consecutive rows that have a
+     * shift ({@link SimdGemvRows}), at least 1 (a row without one goes the one-row way).
      */
     private static int fastRows(int[] shift, int i, int m1) {
         int fastRun = 0;
-        while (fastRun < 4 && i + fastRun < m1 && shift[i + fastRun] != SimdGemvRows.GENERAL) fastRun++;
-        return fastRun >= 4 ? 4 : fastRun >= 2 ? 2 : 1;
+        while (fastRun < 16 && i + fastRun < m1 && shift[i + fastRun] != SimdGemvRows.GENERAL) fastRun++;
+        return Math.max(1, fastRun);
     }
 
     /**
@@ -984,17 +984,22 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     }
 
     /**
-     * {@link #gemvFast} for R = 2 or 4 rows of x at once, rows i0 .. i0 + R - 1 (each with a shift, shifts[i]): every
-     * decoded W vector feeds the R rows' FMA chains, so W is read and decoded once for all of them (four chains per
-     * row, 4R accumulators). Each row's block sums are its own FMA chains in the order gemvFast runs them, promoted
-     * the same way, so each row of y is bitwise what gemvFast gives it, which is the canonical result.
+     * {@link #gemvFast} for the {@code count} rows of x from i0 (each with a shift, shifts[i]) at once, by a kernel
+     * of R = 2, 4 or 8 rows (count <= R; rows past count repeat the last one and are not written): every decoded W
+     * vector feeds the R rows' FMA chains in registers, so W is read and decoded once for all of them; four chains
+     * per row for R <= 4, for R = 8 two at a time, for R = 16 one (at most 16 accumulators). Each row's block sums are its own
+     * FMA chains in the order gemvFast runs them, promoted the same way, so each row of y is bitwise what gemvFast
+     * gives it, which is the canonical result.
      */
-    private static void gemvFastRows(SimdGemmProblem p, int i0, int R, int g, int groups, float[] as, int[] shifts, int[] packed, SimdGemmScratch s) {
+    private static void gemvFastRows(SimdGemmProblem p, int i0, int count, int R, int g, int groups, float[] as, int[] shifts, int[] packed, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
         float[] sc = s.laneFloats;
         float[] blk = s.rowBlockSums(4 * R * L);
-        float[] total = s.zeroTile(R * groups * L);
-        int bc = p.blockCols, kb = p.kBlocks, items = groups * kb, rs = p.k, ar = i0 * p.k;
+        float[] total = s.zeroTile(count * groups * L);
+        int bc = p.blockCols, kb = p.kBlocks, items = groups * kb, ar = i0 * p.k;
+        // row r's x at as[ar + ro[r] ..]; rows past count repeat the last real row
+        int[] ro = s.rowOffsets;
+        for (int r = 0; r < 16; r++) ro[r] = Math.min(r, count - 1) * p.k;
         int[] grp = s.chainGroups, blkOf = s.chainBlocks;
         if (packed != null && (g / L * kb) % 4 != 0) packed = null;
         int ls = packed == null ? laneStride(p.k, groups) : 1;
@@ -1012,14 +1017,30 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             int a0 = ar + (int) kOff[0], a1 = ar + (int) kOff[1], a2 = ar + (int) kOff[2], a3 = ar + (int) kOff[3];
             if (packed != null) {
                 int base = (g / L * kb + w) * (bc / 4) * L;
-                if (R == 4) decodeRun4x4(packed, base, bc, as, a0, a1, a2, a3, rs, blk);
-                else decodeRun4x2(packed, base, bc, as, a0, a1, a2, a3, rs, blk);
+                if (R == 16) {
+                    for (int j = 0; j < 4; j++) decodeRun1x16(packed, base + j * L, bc, as, ar + (int) kOff[j], ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, j * 16 * L);
+                } else if (R == 8) {
+                    decodeRun2x8(packed, base, bc, as, a0, a1, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 0);
+                    decodeRun2x8(packed, base + 2 * L, bc, as, a2, a3, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 16 * L);
+                } else if (R == 4) {
+                    decodeRun4x4(packed, base, bc, as, a0, a1, a2, a3, ro[1], ro[2], ro[3], blk, 0);
+                } else {
+                    decodeRun4x2(packed, base, bc, as, a0, a1, a2, a3, ro[1], blk, 0);
+                }
             } else {
                 int q = L * L;
                 for (int c = 0; c < bc; c += CHUNK) {
                     transposeChunks4(p.data, off, kOff, c, s.staged);
-                    if (R == 4) decodeChunks4x4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, rs, blk);
-                    else decodeChunks4x2(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, rs, blk);
+                    if (R == 16) {
+                        for (int j = 0; j < 4; j++) decodeChunks1x16(s.staged, j * q, CHUNK, as, ar + (int) kOff[j] + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, j * 16 * L);
+                    } else if (R == 8) {
+                        decodeChunks2x8(s.staged, 0, q, CHUNK, as, a0 + c, a1 + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 0);
+                        decodeChunks2x8(s.staged, 2 * q, 3 * q, CHUNK, as, a2 + c, a3 + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 16 * L);
+                    } else if (R == 4) {
+                        decodeChunks4x4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, ro[1], ro[2], ro[3], blk, 0);
+                    } else {
+                        decodeChunks4x2(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, ro[1], blk, 0);
+                    }
                 }
             }
             for (int j = 0; j < 4 && w + j < items; j++) {
@@ -1027,18 +1048,17 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                 boolean oneBlockRow = row0 / p.blockRows == (row0 + ((L - 1) << lsLog)) / p.blockRows;
                 if (!oneBlockRow) for (int l = 0; l < L; l++) sc[l] = p.weightScale(row0 + (l << lsLog), blkOf[j]);
                 float sw = oneBlockRow ? p.weightScale(row0, blkOf[j]) : 0f;
-                for (int r = 0; r < R; r++) {
-                    // the same products as gemvFast's: (sw * sa) * up, per lane
-                    float saUp = p.activationScale(i0 + r, blkOf[j]);
+                for (int r = 0; r < count; r++) {
+                    // gemvFast's scale, (sw * sa) * up, per lane
+                    float sa = p.activationScale(i0 + r, blkOf[j]);
                     float up = SimdGemvRows.promotion(shifts[i0 + r]);
-                    FloatVector scale = oneBlockRow ? FloatVector.broadcast(F, sw * saUp * up)
-                            : FloatVector.fromArray(F, sc, 0).mul(saUp).mul(up);
+                    FloatVector scale = oneBlockRow ? FloatVector.broadcast(F, sw * sa * up) : FloatVector.fromArray(F, sc, 0).mul(sa).mul(up);
                     int to = r * groups * L + t;
                     FloatVector.fromArray(F, blk, (j * R + r) * L).fma(scale, FloatVector.fromArray(F, total, to)).intoArray(total, to);
                 }
             }
         }
-        for (int r = 0; r < R; r++) {
+        for (int r = 0; r < count; r++) {
             int yo = (i0 + r) * p.n + g;
             if (ls == 1) System.arraycopy(total, r * groups * L, p.y, yo, groups * L);
             else for (int G = 0; G < groups; G++) for (int l = 0; l < L; l++) p.y[yo + (G >> lsLog << lsL) + (G & lsMask) + (l << lsLog)] = total[r * groups * L + G * L + l];
@@ -1046,19 +1066,18 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     }
 
     /*
-     * decodeChunks4x{R} and decodeRun4x{R}: decodeChunks4 and decodeRun4 for R rows of x, row r at as[aj + r rs ..]
-     * for chain j, into blk[(j R + r) L ..]; written out (generated: one local per register, see the class comment).
+     * decodeChunks{C}x{R} and decodeRun{C}x{R}: decodeChunks4 and decodeRun4 for C chains (the first C of a run of
+     * four items) and R rows of x, row r of chain j at as[aj + rr ..] (r0 = 0), into blk[bo + (j R + r) L ..];
+     * written out (generated: one local per register, see the class comment).
      */
-    private static void decodeChunks4x2(int[] cols, int c0, int c1, int c2, int c3, int n, float[] as, int a0, int a1, int a2, int a3, int rs, float[] blk) {
-        FloatVector b00 = FloatVector.fromArray(F, blk, 0), b01 = FloatVector.fromArray(F, blk, L);
-        FloatVector b10 = FloatVector.fromArray(F, blk, 2 * L), b11 = FloatVector.fromArray(F, blk, 3 * L);
-        FloatVector b20 = FloatVector.fromArray(F, blk, 4 * L), b21 = FloatVector.fromArray(F, blk, 5 * L);
-        FloatVector b30 = FloatVector.fromArray(F, blk, 6 * L), b31 = FloatVector.fromArray(F, blk, 7 * L);
-        int r1 = rs;
+    private static void decodeChunks4x2(int[] cols, int c0, int c1, int c2, int c3, int n, float[] as, int a0, int a1, int a2, int a3, int r1, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, bo + 2 * L), b11 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b20 = FloatVector.fromArray(F, blk, bo + 4 * L), b21 = FloatVector.fromArray(F, blk, bo + 5 * L);
+        FloatVector b30 = FloatVector.fromArray(F, blk, bo + 6 * L), b31 = FloatVector.fromArray(F, blk, bo + 7 * L);
         for (int q = 0; q < n / 4; q++) {
             int o = q * L, kq = 4 * q;
-            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o);
-            IntVector w2 = IntVector.fromArray(I, cols, c2 + o), w3 = IntVector.fromArray(I, cols, c3 + o);
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o), w2 = IntVector.fromArray(I, cols, c2 + o), w3 = IntVector.fromArray(I, cols, c3 + o);
             FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
             b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
             b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
@@ -1108,26 +1127,24 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             b30 = FloatVector.broadcast(F, as[a3 + kq + 3]).fma(d33, b30);
             b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 3]).fma(d33, b31);
         }
-        b00.intoArray(blk, 0);
-        b01.intoArray(blk, L);
-        b10.intoArray(blk, 2 * L);
-        b11.intoArray(blk, 3 * L);
-        b20.intoArray(blk, 4 * L);
-        b21.intoArray(blk, 5 * L);
-        b30.intoArray(blk, 6 * L);
-        b31.intoArray(blk, 7 * L);
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b10.intoArray(blk, bo + 2 * L);
+        b11.intoArray(blk, bo + 3 * L);
+        b20.intoArray(blk, bo + 4 * L);
+        b21.intoArray(blk, bo + 5 * L);
+        b30.intoArray(blk, bo + 6 * L);
+        b31.intoArray(blk, bo + 7 * L);
     }
 
-    private static void decodeRun4x2(int[] cols, int base, int n, float[] as, int a0, int a1, int a2, int a3, int rs, float[] blk) {
-        FloatVector b00 = FloatVector.fromArray(F, blk, 0), b01 = FloatVector.fromArray(F, blk, L);
-        FloatVector b10 = FloatVector.fromArray(F, blk, 2 * L), b11 = FloatVector.fromArray(F, blk, 3 * L);
-        FloatVector b20 = FloatVector.fromArray(F, blk, 4 * L), b21 = FloatVector.fromArray(F, blk, 5 * L);
-        FloatVector b30 = FloatVector.fromArray(F, blk, 6 * L), b31 = FloatVector.fromArray(F, blk, 7 * L);
-        int r1 = rs;
+    private static void decodeRun4x2(int[] cols, int base, int n, float[] as, int a0, int a1, int a2, int a3, int r1, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, bo + 2 * L), b11 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b20 = FloatVector.fromArray(F, blk, bo + 4 * L), b21 = FloatVector.fromArray(F, blk, bo + 5 * L);
+        FloatVector b30 = FloatVector.fromArray(F, blk, bo + 6 * L), b31 = FloatVector.fromArray(F, blk, bo + 7 * L);
         for (int q = 0; q < n / 4; q++) {
             int o = base + q * 4 * L, kq = 4 * q;
-            IntVector w0 = IntVector.fromArray(I, cols, o), w1 = IntVector.fromArray(I, cols, o + L);
-            IntVector w2 = IntVector.fromArray(I, cols, o + 2 * L), w3 = IntVector.fromArray(I, cols, o + 3 * L);
+            IntVector w0 = IntVector.fromArray(I, cols, o), w1 = IntVector.fromArray(I, cols, o + L), w2 = IntVector.fromArray(I, cols, o + 2 * L), w3 = IntVector.fromArray(I, cols, o + 3 * L);
             FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
             b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
             b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
@@ -1177,28 +1194,24 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             b30 = FloatVector.broadcast(F, as[a3 + kq + 3]).fma(d33, b30);
             b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 3]).fma(d33, b31);
         }
-        b00.intoArray(blk, 0);
-        b01.intoArray(blk, L);
-        b10.intoArray(blk, 2 * L);
-        b11.intoArray(blk, 3 * L);
-        b20.intoArray(blk, 4 * L);
-        b21.intoArray(blk, 5 * L);
-        b30.intoArray(blk, 6 * L);
-        b31.intoArray(blk, 7 * L);
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b10.intoArray(blk, bo + 2 * L);
+        b11.intoArray(blk, bo + 3 * L);
+        b20.intoArray(blk, bo + 4 * L);
+        b21.intoArray(blk, bo + 5 * L);
+        b30.intoArray(blk, bo + 6 * L);
+        b31.intoArray(blk, bo + 7 * L);
     }
 
-    private static void decodeChunks4x4(int[] cols, int c0, int c1, int c2, int c3, int n, float[] as, int a0, int a1, int a2, int a3, int rs, float[] blk) {
-        FloatVector b00 = FloatVector.fromArray(F, blk, 0), b01 = FloatVector.fromArray(F, blk, L), b02 = FloatVector.fromArray(F, blk, 2 * L), b03 = FloatVector.fromArray(F, blk, 3 * L);
-        FloatVector b10 = FloatVector.fromArray(F, blk, 4 * L), b11 = FloatVector.fromArray(F, blk, 5 * L), b12 = FloatVector.fromArray(F, blk, 6 * L), b13 = FloatVector.fromArray(F, blk, 7 * L);
-        FloatVector b20 = FloatVector.fromArray(F, blk, 8 * L), b21 = FloatVector.fromArray(F, blk, 9 * L), b22 = FloatVector.fromArray(F, blk, 10 * L), b23 = FloatVector.fromArray(F, blk, 11 * L);
-        FloatVector b30 = FloatVector.fromArray(F, blk, 12 * L), b31 = FloatVector.fromArray(F, blk, 13 * L), b32 = FloatVector.fromArray(F, blk, 14 * L), b33 = FloatVector.fromArray(F, blk, 15 * L);
-        int r1 = rs;
-        int r2 = 2 * rs;
-        int r3 = 3 * rs;
+    private static void decodeChunks4x4(int[] cols, int c0, int c1, int c2, int c3, int n, float[] as, int a0, int a1, int a2, int a3, int r1, int r2, int r3, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L), b02 = FloatVector.fromArray(F, blk, bo + 2 * L), b03 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, bo + 4 * L), b11 = FloatVector.fromArray(F, blk, bo + 5 * L), b12 = FloatVector.fromArray(F, blk, bo + 6 * L), b13 = FloatVector.fromArray(F, blk, bo + 7 * L);
+        FloatVector b20 = FloatVector.fromArray(F, blk, bo + 8 * L), b21 = FloatVector.fromArray(F, blk, bo + 9 * L), b22 = FloatVector.fromArray(F, blk, bo + 10 * L), b23 = FloatVector.fromArray(F, blk, bo + 11 * L);
+        FloatVector b30 = FloatVector.fromArray(F, blk, bo + 12 * L), b31 = FloatVector.fromArray(F, blk, bo + 13 * L), b32 = FloatVector.fromArray(F, blk, bo + 14 * L), b33 = FloatVector.fromArray(F, blk, bo + 15 * L);
         for (int q = 0; q < n / 4; q++) {
             int o = q * L, kq = 4 * q;
-            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o);
-            IntVector w2 = IntVector.fromArray(I, cols, c2 + o), w3 = IntVector.fromArray(I, cols, c3 + o);
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o), w2 = IntVector.fromArray(I, cols, c2 + o), w3 = IntVector.fromArray(I, cols, c3 + o);
             FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
             b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
             b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
@@ -1280,36 +1293,32 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             b32 = FloatVector.broadcast(F, as[a3 + r2 + kq + 3]).fma(d33, b32);
             b33 = FloatVector.broadcast(F, as[a3 + r3 + kq + 3]).fma(d33, b33);
         }
-        b00.intoArray(blk, 0);
-        b01.intoArray(blk, L);
-        b02.intoArray(blk, 2 * L);
-        b03.intoArray(blk, 3 * L);
-        b10.intoArray(blk, 4 * L);
-        b11.intoArray(blk, 5 * L);
-        b12.intoArray(blk, 6 * L);
-        b13.intoArray(blk, 7 * L);
-        b20.intoArray(blk, 8 * L);
-        b21.intoArray(blk, 9 * L);
-        b22.intoArray(blk, 10 * L);
-        b23.intoArray(blk, 11 * L);
-        b30.intoArray(blk, 12 * L);
-        b31.intoArray(blk, 13 * L);
-        b32.intoArray(blk, 14 * L);
-        b33.intoArray(blk, 15 * L);
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b02.intoArray(blk, bo + 2 * L);
+        b03.intoArray(blk, bo + 3 * L);
+        b10.intoArray(blk, bo + 4 * L);
+        b11.intoArray(blk, bo + 5 * L);
+        b12.intoArray(blk, bo + 6 * L);
+        b13.intoArray(blk, bo + 7 * L);
+        b20.intoArray(blk, bo + 8 * L);
+        b21.intoArray(blk, bo + 9 * L);
+        b22.intoArray(blk, bo + 10 * L);
+        b23.intoArray(blk, bo + 11 * L);
+        b30.intoArray(blk, bo + 12 * L);
+        b31.intoArray(blk, bo + 13 * L);
+        b32.intoArray(blk, bo + 14 * L);
+        b33.intoArray(blk, bo + 15 * L);
     }
 
-    private static void decodeRun4x4(int[] cols, int base, int n, float[] as, int a0, int a1, int a2, int a3, int rs, float[] blk) {
-        FloatVector b00 = FloatVector.fromArray(F, blk, 0), b01 = FloatVector.fromArray(F, blk, L), b02 = FloatVector.fromArray(F, blk, 2 * L), b03 = FloatVector.fromArray(F, blk, 3 * L);
-        FloatVector b10 = FloatVector.fromArray(F, blk, 4 * L), b11 = FloatVector.fromArray(F, blk, 5 * L), b12 = FloatVector.fromArray(F, blk, 6 * L), b13 = FloatVector.fromArray(F, blk, 7 * L);
-        FloatVector b20 = FloatVector.fromArray(F, blk, 8 * L), b21 = FloatVector.fromArray(F, blk, 9 * L), b22 = FloatVector.fromArray(F, blk, 10 * L), b23 = FloatVector.fromArray(F, blk, 11 * L);
-        FloatVector b30 = FloatVector.fromArray(F, blk, 12 * L), b31 = FloatVector.fromArray(F, blk, 13 * L), b32 = FloatVector.fromArray(F, blk, 14 * L), b33 = FloatVector.fromArray(F, blk, 15 * L);
-        int r1 = rs;
-        int r2 = 2 * rs;
-        int r3 = 3 * rs;
+    private static void decodeRun4x4(int[] cols, int base, int n, float[] as, int a0, int a1, int a2, int a3, int r1, int r2, int r3, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L), b02 = FloatVector.fromArray(F, blk, bo + 2 * L), b03 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, bo + 4 * L), b11 = FloatVector.fromArray(F, blk, bo + 5 * L), b12 = FloatVector.fromArray(F, blk, bo + 6 * L), b13 = FloatVector.fromArray(F, blk, bo + 7 * L);
+        FloatVector b20 = FloatVector.fromArray(F, blk, bo + 8 * L), b21 = FloatVector.fromArray(F, blk, bo + 9 * L), b22 = FloatVector.fromArray(F, blk, bo + 10 * L), b23 = FloatVector.fromArray(F, blk, bo + 11 * L);
+        FloatVector b30 = FloatVector.fromArray(F, blk, bo + 12 * L), b31 = FloatVector.fromArray(F, blk, bo + 13 * L), b32 = FloatVector.fromArray(F, blk, bo + 14 * L), b33 = FloatVector.fromArray(F, blk, bo + 15 * L);
         for (int q = 0; q < n / 4; q++) {
             int o = base + q * 4 * L, kq = 4 * q;
-            IntVector w0 = IntVector.fromArray(I, cols, o), w1 = IntVector.fromArray(I, cols, o + L);
-            IntVector w2 = IntVector.fromArray(I, cols, o + 2 * L), w3 = IntVector.fromArray(I, cols, o + 3 * L);
+            IntVector w0 = IntVector.fromArray(I, cols, o), w1 = IntVector.fromArray(I, cols, o + L), w2 = IntVector.fromArray(I, cols, o + 2 * L), w3 = IntVector.fromArray(I, cols, o + 3 * L);
             FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
             b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
             b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
@@ -1391,22 +1400,410 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             b32 = FloatVector.broadcast(F, as[a3 + r2 + kq + 3]).fma(d33, b32);
             b33 = FloatVector.broadcast(F, as[a3 + r3 + kq + 3]).fma(d33, b33);
         }
-        b00.intoArray(blk, 0);
-        b01.intoArray(blk, L);
-        b02.intoArray(blk, 2 * L);
-        b03.intoArray(blk, 3 * L);
-        b10.intoArray(blk, 4 * L);
-        b11.intoArray(blk, 5 * L);
-        b12.intoArray(blk, 6 * L);
-        b13.intoArray(blk, 7 * L);
-        b20.intoArray(blk, 8 * L);
-        b21.intoArray(blk, 9 * L);
-        b22.intoArray(blk, 10 * L);
-        b23.intoArray(blk, 11 * L);
-        b30.intoArray(blk, 12 * L);
-        b31.intoArray(blk, 13 * L);
-        b32.intoArray(blk, 14 * L);
-        b33.intoArray(blk, 15 * L);
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b02.intoArray(blk, bo + 2 * L);
+        b03.intoArray(blk, bo + 3 * L);
+        b10.intoArray(blk, bo + 4 * L);
+        b11.intoArray(blk, bo + 5 * L);
+        b12.intoArray(blk, bo + 6 * L);
+        b13.intoArray(blk, bo + 7 * L);
+        b20.intoArray(blk, bo + 8 * L);
+        b21.intoArray(blk, bo + 9 * L);
+        b22.intoArray(blk, bo + 10 * L);
+        b23.intoArray(blk, bo + 11 * L);
+        b30.intoArray(blk, bo + 12 * L);
+        b31.intoArray(blk, bo + 13 * L);
+        b32.intoArray(blk, bo + 14 * L);
+        b33.intoArray(blk, bo + 15 * L);
+    }
+
+    private static void decodeChunks2x8(int[] cols, int c0, int c1, int n, float[] as, int a0, int a1, int r1, int r2, int r3, int r4, int r5, int r6, int r7, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L), b02 = FloatVector.fromArray(F, blk, bo + 2 * L), b03 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b04 = FloatVector.fromArray(F, blk, bo + 4 * L), b05 = FloatVector.fromArray(F, blk, bo + 5 * L), b06 = FloatVector.fromArray(F, blk, bo + 6 * L), b07 = FloatVector.fromArray(F, blk, bo + 7 * L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, bo + 8 * L), b11 = FloatVector.fromArray(F, blk, bo + 9 * L), b12 = FloatVector.fromArray(F, blk, bo + 10 * L), b13 = FloatVector.fromArray(F, blk, bo + 11 * L);
+        FloatVector b14 = FloatVector.fromArray(F, blk, bo + 12 * L), b15 = FloatVector.fromArray(F, blk, bo + 13 * L), b16 = FloatVector.fromArray(F, blk, bo + 14 * L), b17 = FloatVector.fromArray(F, blk, bo + 15 * L);
+        for (int q = 0; q < n / 4; q++) {
+            int o = q * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq]).fma(d00, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq]).fma(d00, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq]).fma(d00, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq]).fma(d00, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq]).fma(d00, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq]).fma(d00, b07);
+            FloatVector d10 = w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq]).fma(d10, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq]).fma(d10, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq]).fma(d10, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq]).fma(d10, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq]).fma(d10, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq]).fma(d10, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq]).fma(d10, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq]).fma(d10, b17);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 1]).fma(d01, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 1]).fma(d01, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 1]).fma(d01, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 1]).fma(d01, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 1]).fma(d01, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 1]).fma(d01, b07);
+            FloatVector d11 = w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(d11, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 1]).fma(d11, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 1]).fma(d11, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 1]).fma(d11, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq + 1]).fma(d11, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq + 1]).fma(d11, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq + 1]).fma(d11, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq + 1]).fma(d11, b17);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 2]).fma(d02, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 2]).fma(d02, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 2]).fma(d02, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 2]).fma(d02, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 2]).fma(d02, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 2]).fma(d02, b07);
+            FloatVector d12 = w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(d12, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 2]).fma(d12, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 2]).fma(d12, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 2]).fma(d12, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq + 2]).fma(d12, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq + 2]).fma(d12, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq + 2]).fma(d12, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq + 2]).fma(d12, b17);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 3]).fma(d03, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 3]).fma(d03, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 3]).fma(d03, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 3]).fma(d03, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 3]).fma(d03, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 3]).fma(d03, b07);
+            FloatVector d13 = w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(d13, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 3]).fma(d13, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 3]).fma(d13, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 3]).fma(d13, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq + 3]).fma(d13, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq + 3]).fma(d13, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq + 3]).fma(d13, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq + 3]).fma(d13, b17);
+        }
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b02.intoArray(blk, bo + 2 * L);
+        b03.intoArray(blk, bo + 3 * L);
+        b04.intoArray(blk, bo + 4 * L);
+        b05.intoArray(blk, bo + 5 * L);
+        b06.intoArray(blk, bo + 6 * L);
+        b07.intoArray(blk, bo + 7 * L);
+        b10.intoArray(blk, bo + 8 * L);
+        b11.intoArray(blk, bo + 9 * L);
+        b12.intoArray(blk, bo + 10 * L);
+        b13.intoArray(blk, bo + 11 * L);
+        b14.intoArray(blk, bo + 12 * L);
+        b15.intoArray(blk, bo + 13 * L);
+        b16.intoArray(blk, bo + 14 * L);
+        b17.intoArray(blk, bo + 15 * L);
+    }
+
+    private static void decodeRun2x8(int[] cols, int base, int n, float[] as, int a0, int a1, int r1, int r2, int r3, int r4, int r5, int r6, int r7, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L), b02 = FloatVector.fromArray(F, blk, bo + 2 * L), b03 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b04 = FloatVector.fromArray(F, blk, bo + 4 * L), b05 = FloatVector.fromArray(F, blk, bo + 5 * L), b06 = FloatVector.fromArray(F, blk, bo + 6 * L), b07 = FloatVector.fromArray(F, blk, bo + 7 * L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, bo + 8 * L), b11 = FloatVector.fromArray(F, blk, bo + 9 * L), b12 = FloatVector.fromArray(F, blk, bo + 10 * L), b13 = FloatVector.fromArray(F, blk, bo + 11 * L);
+        FloatVector b14 = FloatVector.fromArray(F, blk, bo + 12 * L), b15 = FloatVector.fromArray(F, blk, bo + 13 * L), b16 = FloatVector.fromArray(F, blk, bo + 14 * L), b17 = FloatVector.fromArray(F, blk, bo + 15 * L);
+        for (int q = 0; q < n / 4; q++) {
+            int o = base + q * 4 * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, o), w1 = IntVector.fromArray(I, cols, o + L);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq]).fma(d00, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq]).fma(d00, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq]).fma(d00, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq]).fma(d00, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq]).fma(d00, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq]).fma(d00, b07);
+            FloatVector d10 = w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq]).fma(d10, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq]).fma(d10, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq]).fma(d10, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq]).fma(d10, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq]).fma(d10, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq]).fma(d10, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq]).fma(d10, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq]).fma(d10, b17);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 1]).fma(d01, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 1]).fma(d01, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 1]).fma(d01, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 1]).fma(d01, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 1]).fma(d01, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 1]).fma(d01, b07);
+            FloatVector d11 = w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(d11, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 1]).fma(d11, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 1]).fma(d11, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 1]).fma(d11, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq + 1]).fma(d11, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq + 1]).fma(d11, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq + 1]).fma(d11, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq + 1]).fma(d11, b17);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 2]).fma(d02, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 2]).fma(d02, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 2]).fma(d02, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 2]).fma(d02, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 2]).fma(d02, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 2]).fma(d02, b07);
+            FloatVector d12 = w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(d12, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 2]).fma(d12, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 2]).fma(d12, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 2]).fma(d12, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq + 2]).fma(d12, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq + 2]).fma(d12, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq + 2]).fma(d12, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq + 2]).fma(d12, b17);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 3]).fma(d03, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 3]).fma(d03, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 3]).fma(d03, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 3]).fma(d03, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 3]).fma(d03, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 3]).fma(d03, b07);
+            FloatVector d13 = w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(d13, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 3]).fma(d13, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 3]).fma(d13, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 3]).fma(d13, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq + 3]).fma(d13, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq + 3]).fma(d13, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq + 3]).fma(d13, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq + 3]).fma(d13, b17);
+        }
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b02.intoArray(blk, bo + 2 * L);
+        b03.intoArray(blk, bo + 3 * L);
+        b04.intoArray(blk, bo + 4 * L);
+        b05.intoArray(blk, bo + 5 * L);
+        b06.intoArray(blk, bo + 6 * L);
+        b07.intoArray(blk, bo + 7 * L);
+        b10.intoArray(blk, bo + 8 * L);
+        b11.intoArray(blk, bo + 9 * L);
+        b12.intoArray(blk, bo + 10 * L);
+        b13.intoArray(blk, bo + 11 * L);
+        b14.intoArray(blk, bo + 12 * L);
+        b15.intoArray(blk, bo + 13 * L);
+        b16.intoArray(blk, bo + 14 * L);
+        b17.intoArray(blk, bo + 15 * L);
+    }
+
+    private static void decodeChunks1x16(int[] cols, int c0, int n, float[] as, int a0, int r1, int r2, int r3, int r4, int r5, int r6, int r7, int r8, int r9, int r10, int r11, int r12, int r13, int r14, int r15, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L), b02 = FloatVector.fromArray(F, blk, bo + 2 * L), b03 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b04 = FloatVector.fromArray(F, blk, bo + 4 * L), b05 = FloatVector.fromArray(F, blk, bo + 5 * L), b06 = FloatVector.fromArray(F, blk, bo + 6 * L), b07 = FloatVector.fromArray(F, blk, bo + 7 * L);
+        FloatVector b08 = FloatVector.fromArray(F, blk, bo + 8 * L), b09 = FloatVector.fromArray(F, blk, bo + 9 * L), b010 = FloatVector.fromArray(F, blk, bo + 10 * L), b011 = FloatVector.fromArray(F, blk, bo + 11 * L);
+        FloatVector b012 = FloatVector.fromArray(F, blk, bo + 12 * L), b013 = FloatVector.fromArray(F, blk, bo + 13 * L), b014 = FloatVector.fromArray(F, blk, bo + 14 * L), b015 = FloatVector.fromArray(F, blk, bo + 15 * L);
+        for (int q = 0; q < n / 4; q++) {
+            int o = q * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq]).fma(d00, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq]).fma(d00, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq]).fma(d00, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq]).fma(d00, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq]).fma(d00, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq]).fma(d00, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq]).fma(d00, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq]).fma(d00, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq]).fma(d00, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq]).fma(d00, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq]).fma(d00, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq]).fma(d00, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq]).fma(d00, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq]).fma(d00, b015);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 1]).fma(d01, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 1]).fma(d01, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 1]).fma(d01, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 1]).fma(d01, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 1]).fma(d01, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 1]).fma(d01, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq + 1]).fma(d01, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq + 1]).fma(d01, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq + 1]).fma(d01, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq + 1]).fma(d01, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq + 1]).fma(d01, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq + 1]).fma(d01, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq + 1]).fma(d01, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq + 1]).fma(d01, b015);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 2]).fma(d02, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 2]).fma(d02, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 2]).fma(d02, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 2]).fma(d02, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 2]).fma(d02, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 2]).fma(d02, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq + 2]).fma(d02, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq + 2]).fma(d02, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq + 2]).fma(d02, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq + 2]).fma(d02, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq + 2]).fma(d02, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq + 2]).fma(d02, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq + 2]).fma(d02, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq + 2]).fma(d02, b015);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 3]).fma(d03, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 3]).fma(d03, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 3]).fma(d03, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 3]).fma(d03, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 3]).fma(d03, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 3]).fma(d03, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq + 3]).fma(d03, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq + 3]).fma(d03, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq + 3]).fma(d03, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq + 3]).fma(d03, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq + 3]).fma(d03, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq + 3]).fma(d03, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq + 3]).fma(d03, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq + 3]).fma(d03, b015);
+        }
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b02.intoArray(blk, bo + 2 * L);
+        b03.intoArray(blk, bo + 3 * L);
+        b04.intoArray(blk, bo + 4 * L);
+        b05.intoArray(blk, bo + 5 * L);
+        b06.intoArray(blk, bo + 6 * L);
+        b07.intoArray(blk, bo + 7 * L);
+        b08.intoArray(blk, bo + 8 * L);
+        b09.intoArray(blk, bo + 9 * L);
+        b010.intoArray(blk, bo + 10 * L);
+        b011.intoArray(blk, bo + 11 * L);
+        b012.intoArray(blk, bo + 12 * L);
+        b013.intoArray(blk, bo + 13 * L);
+        b014.intoArray(blk, bo + 14 * L);
+        b015.intoArray(blk, bo + 15 * L);
+    }
+
+    private static void decodeRun1x16(int[] cols, int base, int n, float[] as, int a0, int r1, int r2, int r3, int r4, int r5, int r6, int r7, int r8, int r9, int r10, int r11, int r12, int r13, int r14, int r15, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L), b02 = FloatVector.fromArray(F, blk, bo + 2 * L), b03 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b04 = FloatVector.fromArray(F, blk, bo + 4 * L), b05 = FloatVector.fromArray(F, blk, bo + 5 * L), b06 = FloatVector.fromArray(F, blk, bo + 6 * L), b07 = FloatVector.fromArray(F, blk, bo + 7 * L);
+        FloatVector b08 = FloatVector.fromArray(F, blk, bo + 8 * L), b09 = FloatVector.fromArray(F, blk, bo + 9 * L), b010 = FloatVector.fromArray(F, blk, bo + 10 * L), b011 = FloatVector.fromArray(F, blk, bo + 11 * L);
+        FloatVector b012 = FloatVector.fromArray(F, blk, bo + 12 * L), b013 = FloatVector.fromArray(F, blk, bo + 13 * L), b014 = FloatVector.fromArray(F, blk, bo + 14 * L), b015 = FloatVector.fromArray(F, blk, bo + 15 * L);
+        for (int q = 0; q < n / 4; q++) {
+            int o = base + q * 4 * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, o);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq]).fma(d00, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq]).fma(d00, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq]).fma(d00, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq]).fma(d00, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq]).fma(d00, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq]).fma(d00, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq]).fma(d00, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq]).fma(d00, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq]).fma(d00, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq]).fma(d00, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq]).fma(d00, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq]).fma(d00, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq]).fma(d00, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq]).fma(d00, b015);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 1]).fma(d01, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 1]).fma(d01, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 1]).fma(d01, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 1]).fma(d01, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 1]).fma(d01, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 1]).fma(d01, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq + 1]).fma(d01, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq + 1]).fma(d01, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq + 1]).fma(d01, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq + 1]).fma(d01, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq + 1]).fma(d01, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq + 1]).fma(d01, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq + 1]).fma(d01, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq + 1]).fma(d01, b015);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 2]).fma(d02, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 2]).fma(d02, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 2]).fma(d02, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 2]).fma(d02, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 2]).fma(d02, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 2]).fma(d02, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq + 2]).fma(d02, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq + 2]).fma(d02, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq + 2]).fma(d02, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq + 2]).fma(d02, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq + 2]).fma(d02, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq + 2]).fma(d02, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq + 2]).fma(d02, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq + 2]).fma(d02, b015);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 3]).fma(d03, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 3]).fma(d03, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 3]).fma(d03, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 3]).fma(d03, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 3]).fma(d03, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 3]).fma(d03, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq + 3]).fma(d03, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq + 3]).fma(d03, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq + 3]).fma(d03, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq + 3]).fma(d03, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq + 3]).fma(d03, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq + 3]).fma(d03, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq + 3]).fma(d03, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq + 3]).fma(d03, b015);
+        }
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b02.intoArray(blk, bo + 2 * L);
+        b03.intoArray(blk, bo + 3 * L);
+        b04.intoArray(blk, bo + 4 * L);
+        b05.intoArray(blk, bo + 5 * L);
+        b06.intoArray(blk, bo + 6 * L);
+        b07.intoArray(blk, bo + 7 * L);
+        b08.intoArray(blk, bo + 8 * L);
+        b09.intoArray(blk, bo + 9 * L);
+        b010.intoArray(blk, bo + 10 * L);
+        b011.intoArray(blk, bo + 11 * L);
+        b012.intoArray(blk, bo + 12 * L);
+        b013.intoArray(blk, bo + 13 * L);
+        b014.intoArray(blk, bo + 14 * L);
+        b015.intoArray(blk, bo + 15 * L);
     }
 
     /**
