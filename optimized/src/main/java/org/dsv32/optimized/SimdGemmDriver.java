@@ -69,7 +69,9 @@ final class SimdGemmDriver {
     private static boolean fewRowsByGemv(SimdGemmProblem p, SimdGemmKernels kernels) {
         int lanes = kernels.bits() / 32;
         if (lanes == 0 || p.blockCols % (4 * lanes) != 0 || p.k % p.blockCols != 0) return false;
-        SimdGemvRows rows = SimdGemvRows.prepare(p, lanes, null);
+        // codes repacked by the GEMV are read; none are made here (a few-row product is a prefill chunk or an
+        // expert's tokens; repacking on its account would allocate and copy a weight inside a timed product)
+        SimdGemvRows rows = SimdGemvRows.prepare(p, lanes, null, false);
         if (rows == null) return false;
         for (int shift : rows.shift) if (shift == SimdGemvRows.GENERAL) return false;
         int units = (p.n + UNIT_N - 1) / UNIT_N;

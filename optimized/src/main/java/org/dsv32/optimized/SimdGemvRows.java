@@ -39,7 +39,14 @@ final class SimdGemvRows {
      * way); lanes: the int lanes of the kernel's vectors (0 or 1: no repacked codes); input: what is known of p's x
      * from earlier products reading it, or null.
      */
-    static SimdGemvRows prepare(SimdGemmProblem p, int lanes, Input input) {
+    static SimdGemvRows prepare(SimdGemmProblem p, int lanes, Input input) { return prepare(p, lanes, input, true); }
+
+    /**
+     * {@link #prepare(SimdGemmProblem, int, Input)}; repack: whether this use counts towards repacking the weight
+     * ({@link SimdWeightCache#packedCodes}); without, only codes repacked before are used. The few-row products take
+     * repacked codes but never make them: a GEMV's second use of a weight, a decode step, decides that.
+     */
+    static SimdGemvRows prepare(SimdGemmProblem p, int lanes, Input input, boolean repack) {
         if (p.kind != SimdGemmProblem.FP8) return null;
         SimdFp8Facts facts = SimdFp8Facts.of((Fp8BlockWeight) p.weight);
         if (facts.hasNanCode()) return null;
@@ -49,7 +56,8 @@ final class SimdGemvRows {
         for (int i = 0; i < p.m; i++) shift[i] = rowShift(p, i, scan.maxField()[i], scan.minField()[i], facts.maxAbsScale());
         Fp8BlockWeight w = (Fp8BlockWeight) p.weight;
         boolean packable = lanes > 1 && p.k % (4 * lanes) == 0 && p.blockCols % (4 * lanes) == 0 && p.n >= lanes;
-        return new SimdGemvRows(scan.scaled(), shift, packable ? SimdWeightCache.packedCodes(w, lanes, facts) : null);
+        int[] packed = !packable ? null : repack ? SimdWeightCache.packedCodes(w, lanes, facts) : SimdWeightCache.packedCodesIfMade(w, lanes, facts);
+        return new SimdGemvRows(scan.scaled(), shift, packed);
     }
 
     /**

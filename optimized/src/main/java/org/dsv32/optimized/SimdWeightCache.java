@@ -107,6 +107,9 @@ final class SimdWeightCache {
         return packed;
     }
 
+    /** The repacked codes of w for {@code lanes} if they were made, without counting a use, from w's facts. */
+    static int[] packedCodesIfMade(Fp8BlockWeight w, int lanes, SimdFp8Facts facts) { return facts.packed().get(SimdFp8Facts.packedSlot(lanes)); }
+
     /** The repacked codes of w for {@code lanes} if they were made, without counting a use (for tests). */
     static int[] packedCodesIfMade(Fp8BlockWeight w, int lanes) { return (int[]) lookup(w, lanes); }
 
