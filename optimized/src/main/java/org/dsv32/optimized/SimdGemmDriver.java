@@ -36,11 +36,16 @@ final class SimdGemmDriver {
     /**
      * The most rows of x that run through the GEMV's fast path, up to 16 rows at a time ({@link SimdGemmKernels#gemv}):
      * each W vector decoded in registers and used by all those rows, no panel; above it the few-row GEMM, whose
-     * panel, decoded once, more rows reuse. An MoE expert's few tokens, a short prefill. One thread, W 2048 x 7168
-     * in L3: M = 2 1.5 ms (few-row GEMM 2.6), M = 4 2.1 (3.4), M = 8 2.4 (3.4), M = 12 4.6 (5.1), M = 16 5.1 (5.0);
-     * weights cycling from memory, M = 16: 7.3 ms (9.2).
+     * panel, decoded once, more rows reuse. An MoE expert's few tokens, a short prefill. On W's repacked codes up to
+     * this many rows, on its first use (codes transposed per call) up to {@link #GEMV_ROWS_MAX_FIRST_USE}. One
+     * thread, W 2048 x 7168 repacked in L3: M = 2 1.5 ms (few-row GEMM 2.6), M = 4 2.1 (3.4), M = 8 2.4 (3.4), M = 12
+     * 4.6 (5.1), M = 16 5.1 (5.0), repacked copies cycling from memory, M = 16 7.3 (9.2); first use, copies cycling
+     * from memory: M = 4 5.7 (8.7), M = 8 4.5 (6.0), M = 16 7.9 (6.3).
      */
     static final int GEMV_ROWS_MAX = Integer.getInteger("dsv32.gemvRowsMax", 16);
+
+    /** {@link #GEMV_ROWS_MAX} for a weight without repacked codes. */
+    static final int GEMV_ROWS_MAX_FIRST_USE = Math.min(8, GEMV_ROWS_MAX);
 
     static void gemm(SimdGemmProblem p) {
         SimdGemmKernels kernels = SimdGemmKernels.current();
@@ -72,7 +77,7 @@ final class SimdGemmDriver {
         // codes repacked by the GEMV are read; none are made here (a few-row product is a prefill chunk or an
         // expert's tokens; repacking on its account would allocate and copy a weight inside a timed product)
         SimdGemvRows rows = SimdGemvRows.prepare(p, lanes, null, false);
-        if (rows == null) return false;
+        if (rows == null || rows.packed == null && p.m > GEMV_ROWS_MAX_FIRST_USE) return false;
         for (int shift : rows.shift) if (shift == SimdGemvRows.GENERAL) return false;
         int units = (p.n + UNIT_N - 1) / UNIT_N;
         SimdThreads.parallelFor(units, (long) p.m * UNIT_N * p.k, u -> kernels.gemv(p, rows, 0, p.m, u * UNIT_N,
