@@ -11,7 +11,8 @@ import org.dsv32.spec.config.ModelPresets;
  * the median of the timed calls and the calling thread's CPU share.
  * <ul>
  *   <li>{@code gemm M N K REPS}: the simd FP8 product of {@link Fp8GemmWorkload} (cold weights, as the bench);</li>
- *   <li>{@code warm M N K REPS}: the same with one W, which stays in the last-level cache;</li>
+ *   <li>{@code warm M N K REPS [SUB]}: the same with one W, which stays in the last-level cache (SUB: a share of its
+ *   codes made e4m3 subnormals);</li>
  *   <li>{@code moe TOKENS REPS DISTINCT}: one MoE layer of {@link MoeWorkload} at the real dimensions.</li>
  * </ul>
  */
@@ -31,6 +32,12 @@ public final class FewRowHarness {
         } else if (mode.equals("warm")) {
             int m = Integer.parseInt(args[1]), n = Integer.parseInt(args[2]), k = Integer.parseInt(args[3]);
             var weight = BenchData.fp8(java.lang.foreign.Arena.global(), "warm", n, k, 7);
+            // optional: a share of the codes made e4m3 subnormals (real checkpoints have some; the bench's have none)
+            double sub = args.length > 5 ? Double.parseDouble(args[5]) : 0;
+            java.util.SplittableRandom sr = new java.util.SplittableRandom(11);
+            for (long i = 0; i < (long) n * k; i++) {
+                if (sub > 0 && sr.nextDouble() < sub) weight.codes().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (1 + sr.nextInt(7) | (sr.nextBoolean() ? 0x80 : 0)));
+            }
             var linear = new org.dsv32.optimized.SimdLinear(new org.dsv32.spec.backend.OpContext(ModelPresets.deepseekV32(),
                     org.dsv32.spec.backend.PrecisionMode.FP8));
             float[] x = BenchData.gaussian(m * k, 1.0, 3), y = new float[m * n];
