@@ -43,8 +43,6 @@ public final class TinyDecodeStages {
         java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         long cpu0 = ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime(), wall0 = System.nanoTime();
         int tokens = work.decodeTokens();
-        long[] phases = new long[7];
-        setPhases(phases);
         for (int i = 0; i < runs; i++) {
             call.before().run();
             long[] s = new long[STAGES.length];
@@ -56,9 +54,6 @@ public final class TinyDecodeStages {
             stages[i] = s;
             total[i] = t1 - t0;
         }
-        setPhases(null);
-        if (phases[5] > 0) System.out.printf("  absorbed phases (wall ns per call, %d calls, %.1f keys): %d %d %d %d %d%n", phases[5], (double) phases[6] / phases[5],
-                phases[0] / phases[5], phases[1] / phases[5], phases[2] / phases[5], phases[3] / phases[5], phases[4] / phases[5]);
         long cpu1 = ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime(), wall1 = System.nanoTime();
         StringBuilder b = new StringBuilder(String.format("%d thread(s) (" + (threads == 1 ? "cpu" : "wall") + " us per token), %d runs, cpu/wall %.2f, load %.2f:",
                 threads, runs, (double) (cpu1 - cpu0) / (wall1 - wall0), os.getSystemLoadAverage()));
@@ -68,16 +63,6 @@ public final class TinyDecodeStages {
         }
         b.append(String.format("  | total median %.1f, min %.1f", median(total) / tokens, Arrays.stream(total).min().getAsLong() / 1e3 / tokens));
         System.out.println(b);
-    }
-
-    private static void setPhases(long[] p) {
-        try {
-            var f = SimdMla.class.getDeclaredField("phaseNanos");
-            f.setAccessible(true);
-            f.set(null, p);
-        } catch (ReflectiveOperationException e) {
-            // an older build without the phase counters
-        }
     }
 
     private static double median(long[] v) {
