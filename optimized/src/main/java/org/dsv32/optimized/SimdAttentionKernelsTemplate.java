@@ -263,7 +263,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         int r = 0;
         if (F != null) {
             int ub = F.loopBound(n);
-            if (L >= 16 && !Boolean.getBoolean("no8")) { // 32 vector registers: eight rows per pass, each gathered x vector loaded once for eight FMAs
+            if (L >= 16) { // 32 vector registers: eight rows per pass, each gathered x vector loaded once for eight FMAs
                 for (; r + 8 <= rows; r += 8) {
                     int i = 0;
                     for (; i + 2 * L <= ub; i += 2 * L) {
