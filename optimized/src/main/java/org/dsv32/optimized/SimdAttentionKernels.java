@@ -96,6 +96,36 @@ interface SimdAttentionKernels {
     void dotsRuns(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff);
 
     /**
+     * Rows of n floats with each row's columns put in the order {@link #dotsRuns} reads them: dst row r (at dstOff + r
+     * n) holds, for each whole run of 4L columns c, dst[c + k L + l] = src[c + 4l + k] of src row r (at srcOff + r n),
+     * and the columns past the last whole run as they are (scalar kernels: a plain copy). A copy made once, so that
+     * {@link #dotsRunOrdered} reads a row with plain vector loads.
+     */
+    void runOrderRows(float[] src, int srcOff, int rows, int n, float[] dst, int dstOff);
+
+    /** {@link #dotsRuns} bitwise, with the a rows stored as {@link #runOrderRows} writes them (b as it is). */
+    void dotsRunOrdered(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff);
+
+    /**
+     * Rows of n floats (n a multiple of 2L, L the lane count; vector kernels only) whose values are bf16 numbers
+     * (low 16 bits zero) packed two to an int: for each pair of L-column vectors from c, dst[c / 2 + l] holds the
+     * bits of src[c + l] in its high half and those of src[c + L + l] in its low half; n / 2 ints per row. Half the
+     * bytes of the floats, and one AND or one shift gives a vector of them back exactly ({@link #axpyRowsPacked},
+     * {@link #dotsRunPacked}). The absorbed MLA's kv_b when its values are bf16 numbers (ue8m0 scales: an e4m3 value
+     * times a power of two).
+     */
+    void packBf16Pairs(float[] src, int srcOff, int rows, int n, int[] dst, int dstOff);
+
+    /** {@link #axpyRows} bitwise, with the x rows as {@link #packBf16Pairs} writes them (xOff, xStride in ints; n a multiple of 2L). */
+    void axpyRowsPacked(float[] alpha, int aOff, int rows, int[] x, int xOff, int xStride, float[] y, int yOff, int n);
+
+    /**
+     * {@link #dotsRunOrdered} bitwise, with the a rows (in run order) as {@link #packBf16Pairs} writes them (aOff,
+     * aStride in ints; n a multiple of 4L).
+     */
+    void dotsRunPacked(int[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff);
+
+    /**
      * Rows gathered as columns: dst[dstOff + c * width + j] = src[rowStarts[rowsOff + j] + c] for j in [0, n), c in
      * [0, dims) (a copy: no arithmetic). The attended keys transposed for {@link #keyLaneScores}.
      */

@@ -263,7 +263,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         int r = 0;
         if (F != null) {
             int ub = F.loopBound(n);
-            if (L >= 16 && !Boolean.getBoolean("no8")) { // 32 vector registers: eight rows per pass, each gathered x vector loaded once for eight FMAs
+            if (L >= 16) { // 32 vector registers: eight rows per pass, each gathered x vector loaded once for eight FMAs
                 for (; r + 8 <= rows; r += 8) {
                     int i = 0;
                     for (; i + 2 * L <= ub; i += 2 * L) {
@@ -487,7 +487,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
             float s = 0f;
             if (whole > 0) {
                 decodeRun(codes, co, rs, so, bc, whole, buf);
-                s = dotRuns(buf, bl, whole);
+                s = dotRuns(buf, 0, bl, whole);
             }
             for (int i = whole; i < n; i++) s = Math.fma(codeValue(codes, co, i) * rs[so + i / bc], b[bOff + i], s);
             out[outOff + r] = s;
@@ -498,13 +498,13 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
      * The vector part of {@link #dotsRuns} on a row and b both in run order: chain k of each run from a[c + k L],
      * the chains added (0 + 1) + (2 + 3) lane-wise, then the lane tree (FOLD).
      */
-    private static float dotRuns(float[] a, float[] bl, int whole) {
+    private static float dotRuns(float[] a, int aOff, float[] bl, int whole) {
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
         for (int i = 0; i < whole; i += 4 * L) {
-            c0 = FloatVector.fromArray(F, a, i).fma(FloatVector.fromArray(F, bl, i), c0);
-            c1 = FloatVector.fromArray(F, a, i + L).fma(FloatVector.fromArray(F, bl, i + L), c1);
-            c2 = FloatVector.fromArray(F, a, i + 2 * L).fma(FloatVector.fromArray(F, bl, i + 2 * L), c2);
-            c3 = FloatVector.fromArray(F, a, i + 3 * L).fma(FloatVector.fromArray(F, bl, i + 3 * L), c3);
+            c0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, bl, i), c0);
+            c1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, bl, i + L), c1);
+            c2 = FloatVector.fromArray(F, a, aOff + i + 2 * L).fma(FloatVector.fromArray(F, bl, i + 2 * L), c2);
+            c3 = FloatVector.fromArray(F, a, aOff + i + 3 * L).fma(FloatVector.fromArray(F, bl, i + 3 * L), c3);
         }
         FloatVector acc = c0.add(c1).add(c2.add(c3));
         if (L >= 16) acc = acc.add(acc.rearrange(FX8));
@@ -550,6 +550,105 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         }
     }
 
+    @Override
+    public void runOrderRows(float[] src, int srcOff, int rows, int n, float[] dst, int dstOff) {
+        int whole = F != null ? n / (4 * L) * (4 * L) : 0;
+        for (int r = 0; r < rows; r++) {
+            int so = srcOff + r * n, d = dstOff + r * n;
+            for (int c = 0; c < whole; c += 4 * L) {
+                for (int l = 0; l < L; l++) for (int k = 0; k < 4; k++) dst[d + c + k * L + l] = src[so + c + 4 * l + k];
+            }
+            System.arraycopy(src, so + whole, dst, d + whole, n - whole);
+        }
+    }
+
+    @Override
+    public void dotsRunOrdered(float[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff) {
+        int whole = F != null ? n / (4 * L) * (4 * L) : 0;
+        float[] bl = whole > 0 ? runOrder(b, bOff, whole) : null;
+        for (int r = 0; r < rows; r++) {
+            int ao = aOff + r * aStride;
+            float s = whole > 0 ? dotRuns(a, ao, bl, whole) : 0f;
+            for (int i = whole; i < n; i++) s = Math.fma(a[ao + i], b[bOff + i], s);
+            out[outOff + r] = s;
+        }
+    }
+
+    @Override
+    public void packBf16Pairs(float[] src, int srcOff, int rows, int n, int[] dst, int dstOff) {
+        if (F == null || n % (2 * L) != 0) throw new IllegalArgumentException("bf16 pairs need vectors and whole pairs of them, got " + n + " columns at " + BITS + " bits");
+        for (int r = 0; r < rows; r++) {
+            int so = srcOff + r * n, d = dstOff + r * (n / 2);
+            for (int c = 0; c < n; c += 2 * L) {
+                for (int l = 0; l < L; l++) {
+                    dst[d + c / 2 + l] = (Float.floatToRawIntBits(src[so + c + l]) & 0xFFFF0000) | (Float.floatToRawIntBits(src[so + c + L + l]) >>> 16);
+                }
+            }
+        }
+    }
+
+    /** The high halves of x's lanes as floats (bf16 widened exactly). */
+    private static FloatVector highBf16(IntVector x) { return x.and(0xFFFF0000).reinterpretAsFloats(); }
+
+    /** The low halves of x's lanes as floats (bf16 widened exactly). */
+    private static FloatVector lowBf16(IntVector x) { return x.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(); }
+
+    @Override
+    public void axpyRowsPacked(float[] alpha, int aOff, int rows, int[] x, int xOff, int xStride, float[] y, int yOff, int n) {
+        if (F == null || n % (2 * L) != 0) throw new IllegalArgumentException("bf16 pairs need vectors and whole pairs of them, got " + n + " columns at " + BITS + " bits");
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) { // four y vectors in registers across the rows
+            FloatVector a0 = FloatVector.fromArray(F, y, yOff + i), a1 = FloatVector.fromArray(F, y, yOff + i + L);
+            FloatVector a2 = FloatVector.fromArray(F, y, yOff + i + 2 * L), a3 = FloatVector.fromArray(F, y, yOff + i + 3 * L);
+            for (int r = 0, xo = xOff + i / 2; r < rows; r++, xo += xStride) {
+                FloatVector va = FloatVector.broadcast(F, alpha[aOff + r]);
+                IntVector v0 = IntVector.fromArray(I32, x, xo), v1 = IntVector.fromArray(I32, x, xo + L);
+                a0 = highBf16(v0).fma(va, a0);
+                a1 = lowBf16(v0).fma(va, a1);
+                a2 = highBf16(v1).fma(va, a2);
+                a3 = lowBf16(v1).fma(va, a3);
+            }
+            a0.intoArray(y, yOff + i);
+            a1.intoArray(y, yOff + i + L);
+            a2.intoArray(y, yOff + i + 2 * L);
+            a3.intoArray(y, yOff + i + 3 * L);
+        }
+        for (; i < n; i += 2 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, y, yOff + i), a1 = FloatVector.fromArray(F, y, yOff + i + L);
+            for (int r = 0, xo = xOff + i / 2; r < rows; r++, xo += xStride) {
+                FloatVector va = FloatVector.broadcast(F, alpha[aOff + r]);
+                IntVector v0 = IntVector.fromArray(I32, x, xo);
+                a0 = highBf16(v0).fma(va, a0);
+                a1 = lowBf16(v0).fma(va, a1);
+            }
+            a0.intoArray(y, yOff + i);
+            a1.intoArray(y, yOff + i + L);
+        }
+    }
+
+    @Override
+    public void dotsRunPacked(int[] a, int aOff, int aStride, int rows, float[] b, int bOff, int n, float[] out, int outOff) {
+        if (F == null || n % (4 * L) != 0) throw new IllegalArgumentException("packed runs need vectors and whole runs, got " + n + " columns at " + BITS + " bits");
+        float[] bl = runOrder(b, bOff, n);
+        for (int r = 0; r < rows; r++) {
+            int ao = aOff + r * aStride;
+            FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+            for (int i = 0; i < n; i += 4 * L) { // as dotRuns, chain k from the run's vector k
+                IntVector v0 = IntVector.fromArray(I32, a, ao + i / 2), v1 = IntVector.fromArray(I32, a, ao + i / 2 + L);
+                c0 = highBf16(v0).fma(FloatVector.fromArray(F, bl, i), c0);
+                c1 = lowBf16(v0).fma(FloatVector.fromArray(F, bl, i + L), c1);
+                c2 = highBf16(v1).fma(FloatVector.fromArray(F, bl, i + 2 * L), c2);
+                c3 = lowBf16(v1).fma(FloatVector.fromArray(F, bl, i + 3 * L), c3);
+            }
+            FloatVector acc = c0.add(c1).add(c2.add(c3));
+            if (L >= 16) acc = acc.add(acc.rearrange(FX8));
+            if (L >= 8) acc = acc.add(acc.rearrange(FX4));
+            if (L >= 4) acc = acc.add(acc.rearrange(FX2));
+            if (L >= 2) acc = acc.add(acc.rearrange(FX1));
+            out[outOff + r] = acc.lane(0); // FOLD
+        }
+    }
+
     /** b's first {@code whole} values (a multiple of 4L) in the lanes' order: bl[c + k L + l] = b[bOff + c + 4l + k] for each run c. */
     private static float[] runOrder(float[] b, int bOff, int whole) {
         float[] bl = new float[whole];
@@ -573,11 +672,17 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
             for (; r + 4 <= rows; r += 4) {
                 for (int j = 0; j < jv; j += 2 * L) keyLaneScores4x2(q, qOff + r * qStride, qStride, kt, width, j, dims, scale, out, outOff + r * outStride + j, outStride);
             }
-            for (; r < rows; r++) {
-                for (int j = 0; j < jv; j += L) {
-                    FloatVector acc = FloatVector.zero(F);
-                    for (int c = 0; c < dims; c++) acc = FloatVector.fromArray(F, kt, c * width + j).fma(FloatVector.broadcast(F, q[qOff + r * qStride + c]), acc);
-                    acc.mul(scale).intoArray(out, outOff + r * outStride + j);
+            for (; r < rows; r++) { // two key vectors per pass: two independent chains
+                int qr = qOff + r * qStride, or = outOff + r * outStride;
+                for (int j = 0; j < jv; j += 2 * L) {
+                    FloatVector a0 = FloatVector.zero(F), a1 = a0;
+                    for (int c = 0, ko = j; c < dims; c++, ko += width) {
+                        FloatVector w = FloatVector.broadcast(F, q[qr + c]);
+                        a0 = FloatVector.fromArray(F, kt, ko).fma(w, a0);
+                        a1 = FloatVector.fromArray(F, kt, ko + L).fma(w, a1);
+                    }
+                    a0.mul(scale).intoArray(out, or + j);
+                    a1.mul(scale).intoArray(out, or + j + L);
                 }
             }
         }

@@ -213,8 +213,9 @@ public final class SimdMla implements MlaAttentionOp {
      * of {@link #KEY_BLOCK} attended keys, units of key blocks (each block's latents read once, for all heads; fp32
      * and fp8 modes: one FMA chain over [q~ | q_pe] . [c_kv | k_pe] per score, keys in vector lanes); (3)
      * softmax, units of heads; (4) o~_h = sum_j p_hj c_kv(s_j), units of {@link #COLUMN_BLOCK} latent columns (each
-     * attended latent column read once, for all heads); (5) W_uv[h] o~_h, units of heads. kv_b is read as FP8 codes
-     * dequantised in registers where the kernels can ({@link KvB}), else from a float32 copy. Every value is
+     * attended latent column read once, for all heads; few keys: read in place); (5) W_uv[h] o~_h, units of heads.
+     * kv_b is read from a small copy when it is small, as FP8 codes dequantised in registers where the kernels can,
+     * else from a float32 copy ({@link KvB}). Per-thread work arrays ({@link Scratch}), no per-unit ones. Every value is
      * computed by one kernel call whose order does not depend on the cut (a score: one dot; an o~ element: one FMA
      * chain over the keys ascending; q~: one chain over the nope dims), so the bits depend neither on the units nor on
      * the thread count, nor on which copy of kv_b is read.
@@ -228,7 +229,7 @@ public final class SimdMla implements MlaAttentionOp {
         int qWidth = rank + rope; // a row of qCat: [q~_h | q_pe_h]
         float[] qCat = new float[heads * qWidth], oTilde = new float[heads * rank];
         // in units of the GEMVs' multiply-adds, which read one byte of weight each
-        long headWork = (long) (nope + vDim) * rank * (kv.floats == null ? 1 : 4);
+        long headWork = (long) (nope + vDim) * rank * kv.bytesPerWeight();
         for (int t = 0; t < tokens; t++) {
             int tt = t;
             int[] keys = attended[t];
@@ -243,7 +244,7 @@ public final class SimdMla implements MlaAttentionOp {
             int blocks = (m + KEY_BLOCK - 1) / KEY_BLOCK;
             SimdOps.forEach(blocks, (long) heads * KEY_BLOCK * (rank + rope), b -> { // (2)
                 int j0 = b * KEY_BLOCK, j1 = Math.min(m, j0 + KEY_BLOCK);
-                if (bf16) scores(SimdAttentionKernels.current(), qCat, keys, j0, j1, latents, kPes, p);
+                if (bf16) scores(SimdAttentionKernels.current(), qCat, keys, j0, j1, latents, kPes, p, 0, heads);
                 else keyLaneScores(SimdAttentionKernels.current(), qCat, keys, j0, j1, latents, kPes, p);
             });
             SimdOps.forEach(heads, 8L * m, h -> { // (3)
@@ -253,12 +254,18 @@ public final class SimdMla implements MlaAttentionOp {
             int columnBlocks = (rank + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
             int[] order = new int[Math.min(m, SUM_KEYS)];
             for (int j = 0; j < order.length; j++) order[j] = j;
+            // few attended latents (at most one slice's worth of values) are read in place: they stay in L1 anyway
+            boolean inPlace = (long) m * rank <= (long) SUM_KEYS * COLUMN_BLOCK;
             SimdOps.forEach(columnBlocks, (long) heads * m * COLUMN_BLOCK, c -> { // (4)
                 int c0 = c * COLUMN_BLOCK, n = Math.min(rank, c0 + COLUMN_BLOCK) - c0;
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                if (inPlace) {
+                    k.gatherSums(p, 0, m, heads, keys, 0, m, latents, c0, rank, oTilde, c0, rank, n, false);
+                    return;
+                }
                 // the block's columns of the attended latents copied together first: read in place, rows 2 KB apart
                 // (kv_lora_rank 512) fall into a few of the caches' sets and would come from memory on every pass
-                float[] slice = new float[SUM_KEYS * n];
-                SimdAttentionKernels k = SimdAttentionKernels.current();
+                float[] slice = Scratch.get().slice(SUM_KEYS * n);
                 for (int j0 = 0; j0 < m || j0 == 0; j0 += SUM_KEYS) {
                     int len = Math.min(SUM_KEYS, m - j0);
                     for (int j = 0; j < len; j++) System.arraycopy(latents, keys[j0 + j] * rank + c0, slice, j * n, n);
@@ -292,21 +299,54 @@ public final class SimdMla implements MlaAttentionOp {
     /** Attended keys per pass of the o~ sums: a unit's slice of them (32 KB) stays in L1 while every head passes over it. */
     static final int SUM_KEYS = 128;
 
-    /** For tests: the absorbed form reads kv_b's float32 copy even where it could read the FP8 codes (the same bits). */
-    static volatile boolean floatKvB = false;
+    /** Which copy of kv_b the absorbed form reads ({@link KvB}): all give the same bits. */
+    enum KvBCopy { CODES, FLOATS, SMALL }
+
+    /** For tests: the copy of kv_b the absorbed form reads where it can, instead of the one its shape chooses (null). */
+    static volatile KvBCopy forcedKvB = null;
+
+    /**
+     * kv_b's elements up to which the absorbed form reads its small copy ({@link KvBCopy#SMALL}: at most 4 MiB of
+     * floats, half that as packed bf16) rather than the FP8 codes. Decoding codes in registers costs more than the
+     * bytes they save at small sizes: the tiny model's four heads took about 5 + 5 us (q~, W_uv o~) from the codes
+     * against 1 + 1.5 us from floats with all of it in L1, and its single-thread attention core 108 us per decoded
+     * token from the codes, 45 from run-ordered floats, 31-34 from packed bf16 (three layers). The real model's kv_b
+     * (16.8 M elements, 64 MiB as floats, streamed from memory on every token) stays on the codes.
+     */
+    static final long SMALL_KVB_MAX = 1L << 20;
+
+    /**
+     * Work arrays of the absorbed form's units, per thread, grown on demand and reused: a fresh 48-147 KB array per
+     * unit and token cost about as much to allocate and zero as the tiny model's scores themselves.
+     */
+    private static final class Scratch {
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+        private float[] kt = new float[0], block = new float[0], slice = new float[0];
+        private int[] starts = new int[0];
+
+        static Scratch get() { return LOCAL.get(); }
+
+        float[] kt(int n) { return kt.length >= n ? kt : (kt = new float[n]); }
+
+        float[] block(int n) { return block.length >= n ? block : (block = new float[n]); }
+
+        float[] slice(int n) { return slice.length >= n ? slice : (slice = new float[n]); }
+
+        int[] starts(int n) { return starts.length >= n ? starts : (starts = new int[n]); }
+    }
 
     /** Latent columns per unit of the absorbed form's o~ sums (two 512-bit vectors' worth per pass of eight heads). */
     static final int COLUMN_BLOCK = 64;
 
     /**
-     * bf16 mode's scores of keys [j0, j1) of the attended list for every head into p [H][m]: the latent dot and the
+     * bf16 mode's scores of keys [j0, j1) of the attended list for heads [h0, h1) into p [H][m]: the latent dot and the
      * rope dot each rounded, as {@link #score} says (§5c); {@link #HEAD_GROUP} heads by two keys per kernel call.
      */
-    private void scores(SimdAttentionKernels k, float[] qCat, int[] keys, int j0, int j1, float[] latents, float[] kPes, float[] p) {
-        int heads = config.numAttentionHeads(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank(), m = keys.length, qWidth = rank + rope;
+    private void scores(SimdAttentionKernels k, float[] qCat, int[] keys, int j0, int j1, float[] latents, float[] kPes, float[] p, int h0, int h1) {
+        int rope = config.qkRopeHeadDim(), rank = config.kvLoraRank(), m = keys.length, qWidth = rank + rope;
         float[] d = new float[2 * HEAD_GROUP], pe = new float[2 * HEAD_GROUP];
-        for (int i0 = 0; i0 < heads; i0 += HEAD_GROUP) {
-            int g = Math.min(HEAD_GROUP, heads - i0), qt = i0 * qWidth, qp = qt + rank;
+        for (int i0 = h0; i0 < h1; i0 += HEAD_GROUP) {
+            int g = Math.min(HEAD_GROUP, h1 - i0), qt = i0 * qWidth, qp = qt + rank;
             int j = j0;
             for (; j + 2 <= j1; j += 2) { // two keys per pass: each q~ row loaded once for both
                 int s0 = keys[j], s1 = keys[j + 1];
@@ -334,33 +374,44 @@ public final class SimdMla implements MlaAttentionOp {
     private void keyLaneScores(SimdAttentionKernels k, float[] qCat, int[] keys, int j0, int j1, float[] latents, float[] kPes, float[] p) {
         int heads = config.numAttentionHeads(), rope = config.qkRopeHeadDim(), rank = config.kvLoraRank(), m = keys.length, qWidth = rank + rope;
         int n = j1 - j0;
-        int[] starts = new int[n];
-        float[] kt = new float[qWidth * KEY_BLOCK], block = new float[heads * KEY_BLOCK];
+        Scratch scratch = Scratch.get();
+        int[] starts = scratch.starts(n);
+        float[] kt = scratch.kt(qWidth * KEY_BLOCK), block = scratch.block(heads * KEY_BLOCK);
         for (int j = 0; j < n; j++) starts[j] = keys[j0 + j] * rank;
         k.gatherColumns(latents, starts, 0, n, rank, kt, 0, KEY_BLOCK);
         for (int j = 0; j < n; j++) starts[j] = keys[j0 + j] * rope;
         k.gatherColumns(kPes, starts, 0, n, rope, kt, rank * KEY_BLOCK, KEY_BLOCK);
-        // every lane of the block scored (the padding's scores dropped): whole vectors whatever n
-        k.keyLaneScores(qCat, 0, qWidth, heads, kt, KEY_BLOCK, KEY_BLOCK, qWidth, scale, block, 0, KEY_BLOCK);
+        // the keys' lanes rounded up to whole pairs of vectors (the kernel's unit; the padding's scores, of whatever
+        // an earlier block left there, dropped): a block of a few keys scores a few vectors, not KEY_BLOCK lanes
+        int pair = 2 * k.bits() / 32, lanes = pair == 0 ? n : Math.min(KEY_BLOCK, (n + pair - 1) / pair * pair);
+        k.keyLaneScores(qCat, 0, qWidth, heads, kt, KEY_BLOCK, lanes, qWidth, scale, block, 0, KEY_BLOCK);
         for (int h = 0; h < heads; h++) System.arraycopy(block, h * KEY_BLOCK, p, h * m + j0, n);
     }
 
     /**
      * kv_b as the absorbed form reads it, head h's W_uk rows [h (n + v), h (n + v) + n) and W_uv rows after them:
-     * FP8 codes dequantised in registers (a quarter of the bytes of a float32 copy) where the kernels run them in
-     * vectors and no code is the e4m3 NaN, else a float32 copy ({@link SimdWeightCache#dequantized}, or rows
-     * dequantised per call beyond its budget; bf16 mode: the deployment's bf16 copy). The same bits either way.
+     * at most {@link #SMALL_KVB_MAX} elements (fp32 and fp8 modes, vector kernels), its small copy
+     * ({@link SimdWeightCache#absorbedKvB}: W_uv's rows in run order, packed two bf16 numbers to an int where every
+     * value is one); else FP8 codes dequantised in registers (a quarter of the bytes of a float32 copy) where the
+     * kernels run them in vectors and no code is the e4m3 NaN, else a float32 copy ({@link SimdWeightCache#dequantized},
+     * or rows dequantised per call beyond its budget; bf16 mode: the deployment's bf16 copy). The same bits either way.
      */
     private static final class KvB {
         private final int rank, nope, vDim;
-        /** The float32 rows, or null when the codes are read. */
+        /** The float32 rows, or null when the codes or the run-ordered rows are read. */
         final float[] floats;
+        /** The float32 rows, W_uv's with their columns in run order ({@link SimdWeightCache#absorbedKvB}), or null. */
+        private final float[] runs;
+        /** Those rows as bf16 numbers packed two to an int ({@link SimdAttentionKernels#packBf16Pairs}), or null. */
+        private final int[] packed;
         private final Fp8BlockWeight fp8;
         /** FP8: the block scales [scale rows][scale cols] as floats. */
         private final float[] grid;
 
-        private KvB(float[] floats, Fp8BlockWeight fp8, float[] grid, int rank, int nope, int vDim) {
+        private KvB(float[] floats, float[] runs, int[] packed, Fp8BlockWeight fp8, float[] grid, int rank, int nope, int vDim) {
             this.floats = floats;
+            this.runs = runs;
+            this.packed = packed;
             this.fp8 = fp8;
             this.grid = grid;
             this.rank = rank;
@@ -368,12 +419,27 @@ public final class SimdMla implements MlaAttentionOp {
             this.vDim = vDim;
         }
 
+        /**
+         * The bytes read per weight: 1 (codes), 2 (packed bf16), 4 (floats). (The tiny model's four heads of packed
+         * kv_b make 2^17, {@link SimdThreads#MIN_PARALLEL_WORK}: their q~ and W_uv o~ run on two cores, measured
+         * slightly faster than one in 2 of 2 alternated runs of the tiny decode.)
+         */
+        int bytesPerWeight() { return fp8 != null ? 1 : packed != null ? 2 : 4; }
+
         static KvB of(Weight kvB, int nope, int vDim, boolean bf16, SimdAttentionKernels k) {
             int rank = kvB.cols();
-            if (kvB instanceof Fp8BlockWeight f && !bf16 && !floatKvB && rank % 4 == 0 && k.fp8Rows(f.blockCols()) && !SimdFp8Facts.of(f).hasNanCode()) {
+            KvBCopy forced = forcedKvB;
+            boolean small = (long) kvB.rows() * rank <= SMALL_KVB_MAX;
+            if (!bf16 && k.bits() > 0 && (forced == null ? small : forced == KvBCopy.SMALL)) {
+                Object copy = SimdWeightCache.absorbedKvB(kvB, nope, vDim, k);
+                if (copy instanceof float[] runs) return new KvB(null, runs, null, null, null, rank, nope, vDim);
+                if (copy instanceof int[] packed) return new KvB(null, null, packed, null, null, rank, nope, vDim);
+            }
+            if (kvB instanceof Fp8BlockWeight f && !bf16 && (forced == null || forced == KvBCopy.CODES) && rank % 4 == 0 && k.fp8Rows(f.blockCols())
+                    && !SimdFp8Facts.of(f).hasNanCode()) {
                 float[] grid = new float[f.scaleRows() * f.scaleCols()];
                 for (int i = 0; i < grid.length; i++) grid[i] = f.scales().get(SimdLayouts.F32, 4L * i);
-                return new KvB(null, f, grid, rank, nope, vDim);
+                return new KvB(null, null, null, f, grid, rank, nope, vDim);
             }
             float[] whole = SimdWeightCache.dequantized(kvB);
             if (whole == null) { // beyond the cache budget: this call's own copy
@@ -383,15 +449,18 @@ public final class SimdMla implements MlaAttentionOp {
                 whole = whole.clone();
             }
             if (bf16 && kvB instanceof Fp8BlockWeight) Bf16Rounding.roundInPlace(whole); // the deployment's bf16 copy of the dequantised kv_b
-            return new KvB(whole, null, null, rank, nope, vDim);
+            return new KvB(whole, null, null, null, null, rank, nope, vDim);
         }
 
         /** y[yOff, + rank) = sum q[qOff + d] W_uk[h][d] for d ascending (an FMA chain per element from +0). */
         void absorb(SimdAttentionKernels k, int h, float[] q, int qOff, float[] y, int yOff) {
             int r0 = h * (nope + vDim);
-            if (floats != null) {
+            if (packed != null) {
                 java.util.Arrays.fill(y, yOff, yOff + rank, 0f);
-                k.axpyRows(q, qOff, nope, floats, r0 * rank, rank, y, yOff, rank);
+                k.axpyRowsPacked(q, qOff, nope, packed, r0 * rank / 2, rank / 2, y, yOff, rank);
+            } else if (floats != null || runs != null) { // W_uk's rows are as they are in both copies
+                java.util.Arrays.fill(y, yOff, yOff + rank, 0f);
+                k.axpyRows(q, qOff, nope, floats != null ? floats : runs, r0 * rank, rank, y, yOff, rank);
             } else {
                 k.axpyRowsFp8(q, qOff, nope, fp8.codes(), (long) r0 * rank, rank, rowScales(r0, nope), 0, fp8.scaleCols(), fp8.blockCols(), y, yOff, rank);
             }
@@ -400,7 +469,11 @@ public final class SimdMla implements MlaAttentionOp {
         /** out[outOff + i] = W_uv[h][i] . oTilde[oOff, + rank) for i in [0, v), in {@link SimdAttentionKernels#dotsRuns}' order. */
         void expand(SimdAttentionKernels k, int h, float[] oTilde, int oOff, float[] out, int outOff) {
             int r0 = h * (nope + vDim) + nope;
-            if (floats != null) {
+            if (packed != null) {
+                k.dotsRunPacked(packed, r0 * rank / 2, rank / 2, vDim, oTilde, oOff, rank, out, outOff);
+            } else if (runs != null) {
+                k.dotsRunOrdered(runs, r0 * rank, rank, vDim, oTilde, oOff, rank, out, outOff);
+            } else if (floats != null) {
                 k.dotsRuns(floats, r0 * rank, rank, vDim, oTilde, oOff, rank, out, outOff);
             } else {
                 k.dotsFp8(fp8.codes(), (long) r0 * rank, rank, vDim, rowScales(r0, vDim), 0, fp8.scaleCols(), fp8.blockCols(), oTilde, oOff, rank, out, outOff);

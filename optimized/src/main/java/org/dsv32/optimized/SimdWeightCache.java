@@ -29,7 +29,8 @@ final class SimdWeightCache {
 
     private static final ReferenceQueue<Weight> QUEUE = new ReferenceQueue<>();
     /**
-     * Keys: {@link SimdWeakKey} of the weight, tag 0 for float[] copies and the lane count for int[] repacked codes,
+     * Keys: {@link SimdWeakKey} of the weight, tag 0 for float[] copies, the lane count for int[] repacked codes and
+     * minus the vector bits for the absorbed MLA's partly run-ordered float[] copies ({@link #absorbedKvB}),
      * size the bytes counted against the budget. Looked up without a lock (a decode step makes about a hundred
      * lookups); changed, and the budget counted, under {@link #LOCK}.
      */
@@ -61,6 +62,45 @@ final class SimdWeightCache {
         SimdDequant.rows(w, 0, w.rows(), f);
         store(w, 0, f, size);
         return f;
+    }
+
+    /**
+     * The absorbed MLA's copy of kv_b at small sizes: w dequantised to floats [rows][cols], in each head's group of
+     * {@code nope + vDim} rows the first nope (W_uk) as they are and the other vDim (W_uv) with their columns in the
+     * run order of the kernels k ({@link SimdAttentionKernels#runOrderRows}): a float[], or, when every value is a
+     * bf16 number (kv_b's FP8 codes under ue8m0 scales) and the columns come in whole runs of 4L, those floats
+     * packed two to an int ({@link SimdAttentionKernels#packBf16Pairs}): an int[] of half the bytes. Null when it
+     * does not fit the budget. Tagged by k's width (minus its bit count), apart from the plain copy and the codes.
+     */
+    static Object absorbedKvB(Weight w, int nope, int vDim, SimdAttentionKernels k) {
+        if (k.bits() == 0) throw new IllegalArgumentException(w.name() + ": no run order without vectors (scalar kernels)");
+        if (w.rows() % (nope + vDim) != 0) throw new IllegalArgumentException(w.name() + ": " + w.rows() + " rows, not heads * (nope + v) = heads * " + (nope + vDim));
+        int tag = -k.bits();
+        Object known = lookup(w, tag);
+        if (known != null) return known;
+        long size = 4L * w.rows() * w.cols();
+        synchronized (LOCK) {
+            if (!fits(size)) return null;
+        }
+        int cols = w.cols();
+        float[] f = new float[w.rows() * cols];
+        SimdDequant.rows(w, 0, w.rows(), f);
+        float[] uv = new float[vDim * cols];
+        for (int r0 = nope; r0 < w.rows(); r0 += nope + vDim) {
+            System.arraycopy(f, r0 * cols, uv, 0, uv.length);
+            k.runOrderRows(uv, 0, vDim, cols, f, r0 * cols);
+        }
+        boolean bf16 = cols % (4 * (k.bits() / 32)) == 0;
+        for (int i = 0; i < f.length && bf16; i++) bf16 = (Float.floatToRawIntBits(f[i]) & 0xFFFF) == 0;
+        Object copy = f;
+        if (bf16) {
+            int[] packed = new int[f.length / 2];
+            k.packBf16Pairs(f, 0, w.rows(), cols, packed, 0);
+            copy = packed;
+            size /= 2;
+        }
+        store(w, tag, copy, size);
+        return copy;
     }
 
     /**

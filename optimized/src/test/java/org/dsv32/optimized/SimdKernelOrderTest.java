@@ -334,6 +334,61 @@ class SimdKernelOrderTest {
         }
     }
 
+    /** dotsRunOrdered on rows put in run order by runOrderRows is dotsRuns' documented order, bit for bit at every width. */
+    @Property(tries = 30, seed = "73")
+    void runOrderedRowsGiveTheRunOrderDots(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n,
+                                           @ForAll @IntRange(min = 1, max = 9) int rows) {
+        Random rnd = new Random(seed);
+        float[] a = SimdTestData.gaussian(rnd, rows * n, 1f), b = SimdTestData.gaussian(rnd, n + 3, 1f);
+        for (int bits : SimdSpecies.supportedBits()) {
+            int lanes = bits / 32;
+            float[] runs = new float[2 + rows * n], out = new float[rows + 1];
+            SimdSpecies.withBits(bits, () -> {
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                k.runOrderRows(a, 0, rows, n, runs, 2);
+                k.dotsRunOrdered(runs, 2, n, rows, b, 3, n, out, 1);
+            });
+            for (int r = 0; r < rows; r++) assertEquals(modelRuns(a, r * n, b, 3, n, lanes), out[1 + r], 0f, "row " + r + ", width " + bits);
+            assertEquals(0f, out[0], 0f, "dotsRunOrdered wrote before outOff");
+        }
+    }
+
+    /**
+     * Rows of bf16 numbers packed two to an int give axpyRows' chains (natural order) and dotsRuns' run-order dots
+     * (rows in run order), bit for bit at every vector width; n a multiple of 64 (a run at 512 bits).
+     */
+    @Property(tries = 30, seed = "79")
+    void packedBf16RowsGiveTheChainsAndTheRunOrderDots(@ForAll long seed, @ForAll @IntRange(min = 1, max = 4) int runs,
+                                                      @ForAll @IntRange(min = 0, max = 9) int rows) {
+        Random rnd = new Random(seed);
+        int n = 64 * runs;
+        float[] w = SimdTestData.gaussian(rnd, Math.max(1, rows) * n, 2f);
+        for (int i = 0; i < w.length; i++) w[i] = Float.intBitsToFloat(Float.floatToRawIntBits(w[i]) & 0xFFFF0000); // bf16 numbers
+        float[] alpha = SimdTestData.gaussian(rnd, rows + 2, 3f), b = SimdTestData.gaussian(rnd, n + 3, 1f);
+        for (int bits : SimdSpecies.supportedBits()) {
+            if (bits == 0) continue; // pairs of vectors: no scalar form
+            int lanes = bits / 32;
+            float[] chains = new float[n + 4], fromPacked = new float[n + 4], dots = new float[rows + 1];
+            java.util.Arrays.fill(fromPacked, 7f);
+            java.util.Arrays.fill(fromPacked, 2, 2 + n, 0f);
+            java.util.Arrays.fill(chains, 7f);
+            java.util.Arrays.fill(chains, 2, 2 + n, 0f);
+            SimdSpecies.withBits(bits, () -> {
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                int[] packed = new int[1 + rows * n / 2], packedRuns = new int[1 + rows * n / 2];
+                float[] inRuns = new float[rows * n];
+                k.packBf16Pairs(w, 0, rows, n, packed, 1);
+                k.axpyRows(alpha, 2, rows, w, 0, n, chains, 2, n);
+                k.axpyRowsPacked(alpha, 2, rows, packed, 1, n / 2, fromPacked, 2, n);
+                k.runOrderRows(w, 0, rows, n, inRuns, 0);
+                k.packBf16Pairs(inRuns, 0, rows, n, packedRuns, 1);
+                k.dotsRunPacked(packedRuns, 1, n / 2, rows, b, 3, n, dots, 1);
+            });
+            for (int i = 0; i < n + 4; i++) assertEquals(chains[i], fromPacked[i], 0f, "axpyRowsPacked, element " + i + ", width " + bits);
+            for (int r = 0; r < rows; r++) assertEquals(modelRuns(w, r * n, b, 3, n, lanes), dots[1 + r], 0f, "dotsRunPacked, row " + r + ", width " + bits);
+        }
+    }
+
     /**
      * The softmax is its documented model bit for bit at every width (each e_j the scalar expF of x_j - max, the sum
      * ascending, then the divisions), and within a few float32 ulps of the float64 softmax, for rows whose smallest

@@ -155,9 +155,51 @@ class SimdMlaTest {
     }
 
     @Test
+    void fewKeysGiveTheSameBitsWhateverTheCopyOfKvBAndTheThreadCount() {
+        // a decode over few attended keys (the tiny model's eight): the scores of a few key lanes, the o~ sums read in
+        // place, kv_b's small copy (bf16 pairs for this ue8m0 checkpoint) against its codes and its plain float32 copy,
+        // at one and two threads; fewer keys than a vector's lanes and a whole key block; at every width
+        ModelConfig c = SimdLayerFixtures.config();
+        int start = 90;
+        for (int bits : SimdSpecies.supportedBits()) {
+            for (PrecisionMode mode : PrecisionMode.values()) {
+                for (int keys : new int[] {5, SimdMla.KEY_BLOCK}) {
+                    for (int tokens : new int[] {1, 3}) {
+                        Random rnd = new Random(59L * keys + tokens);
+                        TensorF64 x = SimdLayerFixtures.activation(rnd, tokens, c.hiddenSize());
+                        int[][] sel = new int[tokens][];
+                        for (int t = 0; t < tokens; t++) sel[t] = rnd.ints(0, start + t + 1).distinct().limit(keys).sorted().toArray();
+                        String what = bits + " bits, " + mode + ", " + keys + " keys, " + tokens + " tokens";
+                        double[] codes = SimdSpecies.withBits(bits, () -> absorbed(x, start, sel, mode, SimdMla.KvBCopy.CODES, 1));
+                        for (SimdMla.KvBCopy copy : new SimdMla.KvBCopy[] {SimdMla.KvBCopy.FLOATS, SimdMla.KvBCopy.SMALL, null}) {
+                            for (int threads = 1; threads <= 2; threads++) {
+                                int th = threads;
+                                assertArrayEquals(codes, SimdSpecies.withBits(bits, () -> absorbed(x, start, sel, mode, copy, th)),
+                                        what + ", " + (copy == null ? "by shape" : copy) + ", " + threads + " threads");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The absorbed form's output over a fresh random cache of {@code start} tokens, reading the given copy of kv_b (null: by shape). */
+    private static double[] absorbed(TensorF64 x, int start, int[][] selection, PrecisionMode mode, SimdMla.KvBCopy copy, int threads) {
+        SimdMla.forcedKvB = copy;
+        try {
+            return SimdThreads.withThreads(threads, () -> ((SimdMla) op(SimdLayerFixtures.SIMD, mode)).forward(x, start, weights(),
+                    SimdLayerFixtures.randomCache(61, start, mode.hasFp8RoundingPoints()), selection, SimdMla.Form.ABSORBED).output().toArray());
+        } finally {
+            SimdMla.forcedKvB = null;
+        }
+    }
+
+    @Test
     void absorbedOutputsDoNotDependOnWhichCopyOfKvBIsRead() {
-        // the real model's decode reads kv_b's FP8 codes dequantised in registers: the same bits as the float32 copy,
-        // over more keys than two key blocks (the scores' units) and with every key attended
+        // the real model's decode reads kv_b's FP8 codes dequantised in registers, the tiny model's a run-ordered
+        // float32 copy: the same bits as the plain float32 copy, over more keys than two key blocks (the scores'
+        // units) and with every key attended
         ModelConfig c = SimdLayerFixtures.config();
         int start = 2 * SimdMla.KEY_BLOCK + 40;
         for (PrecisionMode mode : PrecisionMode.values()) {
@@ -165,18 +207,19 @@ class SimdMlaTest {
                 TensorF64 x = SimdLayerFixtures.activation(new Random(47), tokens, c.hiddenSize());
                 int[][] all = new int[tokens][start + tokens];
                 for (int[] row : all) for (int s = 0; s < row.length; s++) row[s] = s;
-                double[][] outs = new double[2][];
-                for (int copy = 0; copy < 2; copy++) {
-                    SimdMla.floatKvB = copy == 1;
+                SimdMla.KvBCopy[] copies = SimdMla.KvBCopy.values();
+                double[][] outs = new double[copies.length][];
+                for (int i = 0; i < copies.length; i++) {
+                    SimdMla.forcedKvB = copies[i];
                     try {
                         SimdMla mla = (SimdMla) op(SimdLayerFixtures.SIMD, mode);
-                        outs[copy] = mla.forward(x, start, weights(), SimdLayerFixtures.randomCache(53, start, mode.hasFp8RoundingPoints()), all,
+                        outs[i] = mla.forward(x, start, weights(), SimdLayerFixtures.randomCache(53, start, mode.hasFp8RoundingPoints()), all,
                                 SimdMla.Form.ABSORBED).output().toArray();
                     } finally {
-                        SimdMla.floatKvB = false;
+                        SimdMla.forcedKvB = null;
                     }
                 }
-                assertArrayEquals(outs[1], outs[0], mode + ", " + tokens + " tokens");
+                for (int i = 1; i < copies.length; i++) assertArrayEquals(outs[0], outs[i], mode + ", " + tokens + " tokens, " + copies[i] + " vs " + copies[0]);
             }
         }
     }
