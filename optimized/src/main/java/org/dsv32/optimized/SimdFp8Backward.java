@@ -1,6 +1,10 @@
 package org.dsv32.optimized;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.Fp8BackwardOp;
 import org.dsv32.spec.tensor.TensorF64;
@@ -124,8 +128,8 @@ public final class SimdFp8Backward implements Fp8BackwardOp {
             packColumns(dy, m, n, a, sa);
             byte[] xc = new byte[m * k];
             float[] sx = new float[blocks(m) * k];
-            quantizeColumns(x, rows, m, k, xc, sx);
-            run(SimdBackwardProblem.fp8(a, sa, n, m, MemorySegment.ofArray(xc), true, sx, k, dw));
+            boolean nan = quantizeColumns(x, rows, m, k, xc, sx);
+            run(SimdBackwardProblem.fp8(a, sa, n, m, MemorySegment.ofArray(xc), nan, sx, k, dw));
         } else {
             packColumns(dy, m, n, a, null);
             float[] xg = x;
@@ -212,18 +216,45 @@ public final class SimdFp8Backward implements Fp8BackwardOp {
 
     /**
      * Wgrad's X [rows][cols] quantised in 128x1 tiles down each column, codes in X's own layout [rows][cols] and
-     * scales [block][column] (the last tile ragged); X's row t is a's row rowMap[t] (rowMap null: t).
+     * scales [block][column] (the last tile ragged); X's row t is a's row rowMap[t] (rowMap null: t). Returns whether
+     * any code is the NaN code (each unit scans what it wrote): without one, the kernels' decode skips its NaN check.
      */
-    void quantizeColumns(float[] a, int[] rowMap, int rows, int cols, byte[] codes, float[] scales) {
+    boolean quantizeColumns(float[] a, int[] rowMap, int rows, int cols, byte[] codes, float[] scales) {
         SimdBackwardKernels kernels = SimdBackwardKernels.current();
         int rb = blocks(rows), cb = (cols + CHANNELS - 1) / CHANNELS;
+        AtomicBoolean nan = new AtomicBoolean();
         SimdThreads.parallelFor(rb * cb, (long) TILE * CHANNELS, u -> {
             int b = u / cb, c0 = u % cb * CHANNELS, r0 = b * TILE;
             int len = Math.min(TILE, rows - r0), width = Math.min(CHANNELS, cols - c0);
             float[] sc = SimdBackwardScratch.get().runs(CHANNELS);
             kernels.columnTiles(a, rowMap, cols, r0, len, c0, width, format, sc, null, 0, 0, null, codes, r0 * cols + c0, cols);
             System.arraycopy(sc, 0, scales, b * cols + c0, width);
+            if (!nan.getPlain()) {
+                for (int r = 0; r < len; r++) {
+                    if (hasNanCode(codes, (r0 + r) * cols + c0, width)) {
+                        nan.set(true);
+                        break;
+                    }
+                }
+            }
         });
+        return nan.get();
+    }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Whether codes [from, from + len) hold an e4m3 NaN code (S.1111.111), eight at a time: with the signs cleared
+     * every byte is at most 0x7F, so adding 1 to each sets its top bit exactly when it was 0x7F, with no carry out.
+     */
+    static boolean hasNanCode(byte[] codes, int from, int len) {
+        int i = from, end = from + len;
+        for (; i + 8 <= end; i += 8) {
+            long v = (long) LONGS.get(codes, i) & 0x7F7F7F7F7F7F7F7FL;
+            if (((v + 0x0101010101010101L) & 0x8080808080808080L) != 0) return true;
+        }
+        for (; i < end; i++) if ((codes[i] & 0x7F) == 0x7F) return true;
+        return false;
     }
 
     static int blocks(int n) { return (n + TILE - 1) / TILE; }
