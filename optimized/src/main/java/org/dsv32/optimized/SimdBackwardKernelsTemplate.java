@@ -239,80 +239,29 @@ final class SimdBackwardKernelsTemplate implements SimdBackwardKernels {
             scales[c] = m;
         }
         for (int c = 0; c < width; c++) scales[c] = Fp8Codec.actQuantScale(scales[c], format);
-        // x / s is x * (1 / s) bit for bit where 1 / s is exact (s a power of two, ue8m0's scales): a multiply per
-        // lane instead of a divide; any other scale in the tile keeps the division
-        float[] inv = null;
-        if (vw > 0) {
-            inv = new float[vw];
-            for (int c = 0; c < vw && inv != null; c++) {
-                float r = exactReciprocal(scales[c]);
-                if (r == 0f) inv = null;
-                else inv[c] = r;
-            }
-        }
         for (int r = 0; r < len; r++) {
             int row = (rowMap == null ? r0 + r : rowMap[r0 + r]) * cols + c0;
-            // a multiply by the exact reciprocals, else the division; one row per call keeps the method small enough for
-            // the vector calls to be inlined reliably
-            if (inv != null) rowTimes(a, row, inv, vw, q, qOff + r * qld, qMap, codes, cOff + r * cld);
-            else rowOver(a, row, scales, vw, q, qOff + r * qld, qMap, codes, cOff + r * cld);
+            for (int v = 0; v < vw; v += L) {
+                IntVector c = SimdE4m3Lanes.encode(FloatVector.fromArray(F, a, row + v).div(FloatVector.fromArray(F, scales, v)));
+                if (q != null) {
+                    FloatVector d = SimdE4m3Lanes.decode(c, F);
+                    if (qMap == null) d.intoArray(q, qOff + r * qld + v);
+                    else d.intoArray(q, qOff + r * qld, qMap, v);
+                }
+                if (codes != null) {
+                    if (CODES != null) {
+                        c.convertShape(VectorOperators.I2B, CODES, 0).reinterpretAsBytes().intoArray(codes, cOff + r * cld + v);
+                    } else {
+                        for (int l = 0; l < L; l++) codes[cOff + r * cld + v + l] = (byte) c.lane(l);
+                    }
+                }
+            }
             for (int col = vw; col < width; col++) {
                 byte code = Fp8Codec.encodeE4M3(a[row + col] / scales[col]);
                 if (q != null) q[qOff + r * qld + (qMap == null ? col : qMap[col])] = Fp8Codec.decodeE4M3(code);
                 if (codes != null) codes[cOff + r * cld + col] = code;
             }
         }
-    }
-
-    /** Codes (and their values into q, through qMap where not null) of a [row + v] * inv [v] for v < vw. */
-    private static void rowTimes(float[] a, int row, float[] inv, int vw, float[] q, int qo, int[] qMap, byte[] codes, int co) {
-        for (int v = 0; v < vw; v += L) {
-            IntVector c = SimdE4m3Lanes.encode(FloatVector.fromArray(F, a, row + v).mul(FloatVector.fromArray(F, inv, v)));
-            if (q != null) {
-                FloatVector d = SimdE4m3Lanes.decode(c, F);
-                if (qMap == null) d.intoArray(q, qo + v);
-                else d.intoArray(q, qo, qMap, v);
-            }
-            if (codes != null) {
-                if (CODES != null) {
-                    c.convertShape(VectorOperators.I2B, CODES, 0).reinterpretAsBytes().intoArray(codes, co + v);
-                } else {
-                    for (int l = 0; l < L; l++) codes[co + v + l] = (byte) c.lane(l);
-                }
-            }
-        }
-    }
-
-    /** As {@link #rowTimes} for a [row + v] / scales [v]. */
-    private static void rowOver(float[] a, int row, float[] scales, int vw, float[] q, int qo, int[] qMap, byte[] codes, int co) {
-        for (int v = 0; v < vw; v += L) {
-            IntVector c = SimdE4m3Lanes.encode(FloatVector.fromArray(F, a, row + v).div(FloatVector.fromArray(F, scales, v)));
-            if (q != null) {
-                FloatVector d = SimdE4m3Lanes.decode(c, F);
-                if (qMap == null) d.intoArray(q, qo + v);
-                else d.intoArray(q, qo, qMap, v);
-            }
-            if (codes != null) {
-                if (CODES != null) {
-                    c.convertShape(VectorOperators.I2B, CODES, 0).reinterpretAsBytes().intoArray(codes, co + v);
-                } else {
-                    for (int l = 0; l < L; l++) codes[co + v + l] = (byte) c.lane(l);
-                }
-            }
-        }
-    }
-
-    /**
-     * 1 / s when that is exact and finite, so that x * (1 / s) == x / s for every float x (both are x times a power
-     * of two, rounded once); else 0. s must be a positive power of two (normal, or subnormal with one bit set) whose
-     * reciprocal does not overflow.
-     */
-    static float exactReciprocal(float s) {
-        int bits = Float.floatToRawIntBits(s);
-        boolean pow2 = bits > 0 && bits < 0x7F800000 && (bits >= 0x00800000 ? (bits & 0x007FFFFF) == 0 : Integer.bitCount(bits) == 1);
-        if (!pow2) return 0f;
-        float r = 1f / s;
-        return Float.isFinite(r) ? r : 0f;
     }
 
     /** The canonical order element by element (no vectors). */
