@@ -1,6 +1,7 @@
 package org.dsv32.optimized;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.dsv32.spec.backend.OpContext;
 import org.dsv32.spec.ops.Fp8BackwardOp;
 import org.dsv32.spec.tensor.TensorF64;
@@ -124,8 +125,8 @@ public final class SimdFp8Backward implements Fp8BackwardOp {
             packColumns(dy, m, n, a, sa);
             byte[] xc = new byte[m * k];
             float[] sx = new float[blocks(m) * k];
-            quantizeColumns(x, rows, m, k, xc, sx);
-            run(SimdBackwardProblem.fp8(a, sa, n, m, MemorySegment.ofArray(xc), true, sx, k, dw));
+            boolean nan = quantizeColumns(x, rows, m, k, xc, sx);
+            run(SimdBackwardProblem.fp8(a, sa, n, m, MemorySegment.ofArray(xc), nan, sx, k, dw));
         } else {
             packColumns(dy, m, n, a, null);
             float[] xg = x;
@@ -212,18 +213,31 @@ public final class SimdFp8Backward implements Fp8BackwardOp {
 
     /**
      * Wgrad's X [rows][cols] quantised in 128x1 tiles down each column, codes in X's own layout [rows][cols] and
-     * scales [block][column] (the last tile ragged); X's row t is a's row rowMap[t] (rowMap null: t).
+     * scales [block][column] (the last tile ragged); X's row t is a's row rowMap[t] (rowMap null: t). Returns whether
+     * any code may be the NaN code (some tile has a non-finite scale): without one, the kernels' decode skips its NaN
+     * check.
      */
-    void quantizeColumns(float[] a, int[] rowMap, int rows, int cols, byte[] codes, float[] scales) {
+    boolean quantizeColumns(float[] a, int[] rowMap, int rows, int cols, byte[] codes, float[] scales) {
         SimdBackwardKernels kernels = SimdBackwardKernels.current();
         int rb = blocks(rows), cb = (cols + CHANNELS - 1) / CHANNELS;
+        AtomicBoolean nan = new AtomicBoolean();
         SimdThreads.parallelFor(rb * cb, (long) TILE * CHANNELS, u -> {
             int b = u / cb, c0 = u % cb * CHANNELS, r0 = b * TILE;
             int len = Math.min(TILE, rows - r0), width = Math.min(CHANNELS, cols - c0);
             float[] sc = SimdBackwardScratch.get().runs(CHANNELS);
             kernels.columnTiles(a, rowMap, cols, r0, len, c0, width, format, sc, null, 0, 0, null, codes, r0 * cols + c0, cols);
             System.arraycopy(sc, 0, scales, b * cols + c0, width);
+            // a code is the NaN code only where x / s is NaN, which needs a NaN or infinite x or s; all of the tile's
+            // x are finite exactly when its amax, and so its scale, is (NaN wins the max): a tile with finite scales
+            // holds no NaN code (a conservative test: an infinite x without a NaN code still asks for the check)
+            for (int c = 0; c < width; c++) {
+                if (!Float.isFinite(sc[c])) {
+                    nan.set(true);
+                    break;
+                }
+            }
         });
+        return nan.get();
     }
 
     static int blocks(int n) { return (n + TILE - 1) / TILE; }
