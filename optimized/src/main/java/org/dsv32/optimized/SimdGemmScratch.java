@@ -26,6 +26,8 @@ final class SimdGemmScratch {
     float[] totals = new float[4 * 64];
     /** Block sums of the multi-row fast GEMV: four chains of up to four rows. */
     private float[] rowBlockSums = new float[0];
+    /** Offsets of the rows of x that the multi-row fast GEMV runs together, from the first. */
+    int[] rowOffsets = new int[16];
     /** The row group and k-block of each of the four chains of the fast GEMV. */
     int[] chainGroups = new int[4], chainBlocks = new int[4];
     /** Byte offsets of the four chains' k-blocks in their rows. */

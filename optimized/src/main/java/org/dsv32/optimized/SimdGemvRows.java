@@ -28,29 +28,10 @@ final class SimdGemvRows {
     /** The weight's codes in lane-per-row order ({@link SimdWeightCache#packedCodes}), or null: transpose per call. */
     final int[] packed;
 
-    /** Per first row of a run: {@link #interleaved} copies, made on first use. */
-    private float[][] interleaved;
-
     private SimdGemvRows(float[] scaled, int[] shift, int[] packed) {
         this.scaled = scaled;
         this.shift = shift;
         this.packed = packed;
-    }
-
-    /**
-     * Rows i0 .. i0 + count - 1 of {@link #scaled}, interleaved for the multi-row GEMV: x[i0 + r][k] at [k R + r],
-     * the R - count rows past them zero (R >= count). Made once per run (thread-safe: the units of a product share
-     * it); do not modify.
-     */
-    synchronized float[] interleaved(int i0, int count, int R) {
-        int k = scaled.length / shift.length;
-        if (interleaved == null) interleaved = new float[shift.length][];
-        float[] t = interleaved[i0];
-        if (t != null && t.length == k * R) return t;
-        t = new float[k * R];
-        for (int r = 0; r < count; r++) for (int c = 0; c < k; c++) t[c * R + r] = scaled[(i0 + r) * k + c];
-        interleaved[i0] = t;
-        return t;
     }
 
     /**
