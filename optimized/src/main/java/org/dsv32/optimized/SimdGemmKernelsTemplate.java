@@ -850,10 +850,11 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                 decodeRun4(packed, (g / L * kb + w) * (bc / 4) * L, bc, as, ar + (int) kOff[0], ar + (int) kOff[1], ar + (int) kOff[2],
                         ar + (int) kOff[3], blk);
             } else {
+                int q = L * L;
                 for (int c = 0; c < bc; c += CHUNK) {
-                    transposeRun4(p.data, off, kOff, c, s.staged);
-                    decodeRun4(s.staged, 0, CHUNK, as, ar + (int) kOff[0] + c, ar + (int) kOff[1] + c, ar + (int) kOff[2] + c,
-                            ar + (int) kOff[3] + c, blk);
+                    transposeChunks4(p.data, off, kOff, c, s.staged);
+                    decodeChunks4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, ar + (int) kOff[0] + c, ar + (int) kOff[1] + c,
+                            ar + (int) kOff[2] + c, ar + (int) kOff[3] + c, blk);
                 }
             }
             for (int j = 0; j < 4 && w + j < items; j++) {
@@ -895,27 +896,61 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     static final int PAGE = 4096;
 
     /**
-     * Transposes chunk c (CHUNK codes from byte k[j] + c) of the L rows at off[j L ..], for each item j < 4 of a run,
-     * into the repacked weight's layout ({@link SimdWeightCache#packedCodes}) from cols[0]: the four codes from c + 4q
-     * of lane l of item j as int q 4L + j L + l, so the first-use GEMV and the repacked one run the same kernels.
+     * Transposes the L rows at off[j L ..] from byte offset k[j] + c (CHUNK codes each) into cols[j][L][L], j < 4 (see
+     * {@link #transpose}). One call site in a loop, not four: four inlined copies of a small transpose make one very
+     * large compilation for no gain.
      */
-    private static void transposeRun4(MemorySegment data, long[] off, long[] k, int c, int[] cols) {
-        for (int j = 0; j < 4; j++) transpose(data, off, j * L, k[j] + c, cols, j * L, 4 * L, false);
+    private static void transposeChunks4(MemorySegment data, long[] off, long[] k, int c, int[] cols) {
+        for (int j = 0; j < 4; j++) transpose(data, off, j * L, k[j] + c, cols, j * L * L, false);
     }
 
     /**
-     * The FMAs of n codes (a multiple of 4) of each of the four chains of the fast GEMV (a run of four items), in the
-     * repacked weight's layout ({@link SimdWeightCache#packedCodes}): the chains' codes interleaved from cols[base],
-     * L ints of chain 0, of chain 1, 2 and 3 per step of four codes (a repacked weight: one sequential stream; four
-     * streams 2 KB apart reached about 65% of its speed on weights not in cache), or one chunk that
-     * {@link #transposeRun4} left so: for chain j, blk[j L + l] = fma(as[aj + kk], code kk of lane l times 2^-120,
-     * blk[..]), kk ascending.
+     * The FMAs of n codes (a multiple of 4) of each of four chains of the fast GEMV, on codes in lane-per-row order
+     * (those {@link #transposeChunks4} left in cols, or a repacked weight), chain j from cols[cj]: for chain j,
+     * blk[j * L + l] = fma(as[aj + kk], code kk of lane l times 2^-120, blk[..]), kk ascending.
      *
      * <p>No call of a method of ours in the loop (see the class comment): with one, this loop ran in the Vector
      * API's fallback whenever the cutoff was reached, which the unrolled body always did. Unrolled by the four
-     * codes of an int, the shifts are constants and the index linear in the loop counter by a constant, so the array
-     * bounds checks leave the loop: 0.38 ns per 16 codes on one Zen 5 core, against 0.78 for a rolled loop with a
-     * variable shift.
+     * codes of an int, the shifts are constants and the loop index is linear, so the array bounds checks leave the
+     * loop: 0.38 ns per 16 codes on one Zen 5 core, against 0.78 for a rolled loop with a variable shift.
+     */
+    private static void decodeChunks4(int[] cols, int c0, int c1, int c2, int c3, int n, float[] as, int a0, int a1, int a2, int a3, float[] blk) {
+        FloatVector blk0 = FloatVector.fromArray(F, blk, 0), blk1 = FloatVector.fromArray(F, blk, L);
+        FloatVector blk2 = FloatVector.fromArray(F, blk, 2 * L), blk3 = FloatVector.fromArray(F, blk, 3 * L);
+        for (int q = 0; q < n / 4; q++) {
+            // one int per lane holds codes kq .. kq + 3 of its row, code kq + j in byte j: shifted to the top, then decoded
+            int o = q * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o);
+            IntVector w2 = IntVector.fromArray(I, cols, c2 + o), w3 = IntVector.fromArray(I, cols, c3 + o);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq]).fma(w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq]).fma(w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq]).fma(w2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq]).fma(w3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq + 1]).fma(w2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq + 1]).fma(w3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq + 2]).fma(w2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq + 2]).fma(w3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
+            blk0 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk0);
+            blk1 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk1);
+            blk2 = FloatVector.broadcast(F, as[a2 + kq + 3]).fma(w2.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk2);
+            blk3 = FloatVector.broadcast(F, as[a3 + kq + 3]).fma(w3.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats(), blk3);
+        }
+        blk0.intoArray(blk, 0);
+        blk1.intoArray(blk, L);
+        blk2.intoArray(blk, 2 * L);
+        blk3.intoArray(blk, 3 * L);
+    }
+
+    /**
+     * {@link #decodeChunks4} on a run of a repacked weight ({@link SimdWeightCache#packedCodes}): the four chains'
+     * codes interleaved from cols[base], L ints of chain 0, of chain 1, 2 and 3 per step of four codes, so the run
+     * is one sequential stream (four streams 2 KB apart, the layout before, reached about 65% of its speed on
+     * weights not in cache). A copy of decodeChunks4's body with the constant stride 4L rather than a stride
+     * argument: C2 removes the array bounds checks only for an index linear in the loop counter by a constant.
      */
     private static void decodeRun4(int[] cols, int base, int n, float[] as, int a0, int a1, int a2, int a3, float[] blk) {
         FloatVector blk0 = FloatVector.fromArray(F, blk, 0), blk1 = FloatVector.fromArray(F, blk, L);
@@ -981,12 +1016,31 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             for (int j = 0; j < 4; j++) kOff[j] = (long) blkOf[j] * bc;
             int a0 = ar + (int) kOff[0], a1 = ar + (int) kOff[1], a2 = ar + (int) kOff[2], a3 = ar + (int) kOff[3];
             if (packed != null) {
-                decodeRows(packed, (g / L * kb + w) * (bc / 4) * L, bc, R, as, a0, a1, a2, a3, ro, blk);
+                int base = (g / L * kb + w) * (bc / 4) * L;
+                if (R == 16) {
+                    for (int j = 0; j < 4; j++) decodeRun1x16(packed, base + j * L, bc, as, ar + (int) kOff[j], ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, j * 16 * L);
+                } else if (R == 8) {
+                    decodeRun2x8(packed, base, bc, as, a0, a1, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 0);
+                    decodeRun2x8(packed, base + 2 * L, bc, as, a2, a3, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 16 * L);
+                } else if (R == 4) {
+                    decodeRun4x4(packed, base, bc, as, a0, a1, a2, a3, ro[1], ro[2], ro[3], blk, 0);
+                } else {
+                    decodeRun4x2(packed, base, bc, as, a0, a1, a2, a3, ro[1], blk, 0);
+                }
             } else {
+                int q = L * L;
                 for (int c = 0; c < bc; c += CHUNK) {
-                    // the chunk transposed into the repacked layout: the same kernels read it
-                    transposeRun4(p.data, off, kOff, c, s.staged);
-                    decodeRows(s.staged, 0, CHUNK, R, as, a0 + c, a1 + c, a2 + c, a3 + c, ro, blk);
+                    transposeChunks4(p.data, off, kOff, c, s.staged);
+                    if (R == 16) {
+                        for (int j = 0; j < 4; j++) decodeChunks1x16(s.staged, j * q, CHUNK, as, ar + (int) kOff[j] + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, j * 16 * L);
+                    } else if (R == 8) {
+                        decodeChunks2x8(s.staged, 0, q, CHUNK, as, a0 + c, a1 + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 0);
+                        decodeChunks2x8(s.staged, 2 * q, 3 * q, CHUNK, as, a2 + c, a3 + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 16 * L);
+                    } else if (R == 4) {
+                        decodeChunks4x4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, ro[1], ro[2], ro[3], blk, 0);
+                    } else {
+                        decodeChunks4x2(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, ro[1], blk, 0);
+                    }
                 }
             }
             for (int j = 0; j < 4 && w + j < items; j++) {
@@ -1011,32 +1065,78 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         }
     }
 
-    /**
-     * The block sums of a run of four items for R rows of x (gemvFastRows): n codes of each item in the repacked
-     * layout from cols[base] (a repacked weight, or one chunk transposed by {@link #transposeRun4}), chain j's x at
-     * as[aj + ro[r] ..], into blk[(j R + r) L ..].
-     */
-    private static void decodeRows(int[] cols, int base, int n, int R, float[] as, int a0, int a1, int a2, int a3, int[] ro, float[] blk) {
-        if (R == 16) {
-            decodeRun1x16(cols, base, n, as, a0, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, 0);
-            decodeRun1x16(cols, base + L, n, as, a1, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, 16 * L);
-            decodeRun1x16(cols, base + 2 * L, n, as, a2, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, 32 * L);
-            decodeRun1x16(cols, base + 3 * L, n, as, a3, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, 48 * L);
-        } else if (R == 8) {
-            decodeRun2x8(cols, base, n, as, a0, a1, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 0);
-            decodeRun2x8(cols, base + 2 * L, n, as, a2, a3, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 16 * L);
-        } else if (R == 4) {
-            decodeRun4x4(cols, base, n, as, a0, a1, a2, a3, ro[1], ro[2], ro[3], blk, 0);
-        } else {
-            decodeRun4x2(cols, base, n, as, a0, a1, a2, a3, ro[1], blk, 0);
-        }
-    }
-
     /*
-     * decodeRun{C}x{R}: decodeRun4 for C chains (C consecutive items of a run of four, the first at cols[base ..])
-     * and R rows of x, row r of chain j at as[aj + rr ..] (r0 = 0), into blk[bo + (j R + r) L ..];
+     * decodeChunks{C}x{R} and decodeRun{C}x{R}: decodeChunks4 and decodeRun4 for C chains (the first C of a run of
+     * four items) and R rows of x, row r of chain j at as[aj + rr ..] (r0 = 0), into blk[bo + (j R + r) L ..];
      * written out (generated: one local per register, see the class comment).
      */
+    private static void decodeChunks4x2(int[] cols, int c0, int c1, int c2, int c3, int n, float[] as, int a0, int a1, int a2, int a3, int r1, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, bo + 2 * L), b11 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b20 = FloatVector.fromArray(F, blk, bo + 4 * L), b21 = FloatVector.fromArray(F, blk, bo + 5 * L);
+        FloatVector b30 = FloatVector.fromArray(F, blk, bo + 6 * L), b31 = FloatVector.fromArray(F, blk, bo + 7 * L);
+        for (int q = 0; q < n / 4; q++) {
+            int o = q * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o), w2 = IntVector.fromArray(I, cols, c2 + o), w3 = IntVector.fromArray(I, cols, c3 + o);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            FloatVector d10 = w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq]).fma(d10, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq]).fma(d10, b11);
+            FloatVector d20 = w2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq]).fma(d20, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq]).fma(d20, b21);
+            FloatVector d30 = w3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq]).fma(d30, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq]).fma(d30, b31);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            FloatVector d11 = w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(d11, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 1]).fma(d11, b11);
+            FloatVector d21 = w2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 1]).fma(d21, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 1]).fma(d21, b21);
+            FloatVector d31 = w3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 1]).fma(d31, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 1]).fma(d31, b31);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            FloatVector d12 = w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(d12, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 2]).fma(d12, b11);
+            FloatVector d22 = w2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 2]).fma(d22, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 2]).fma(d22, b21);
+            FloatVector d32 = w3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 2]).fma(d32, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 2]).fma(d32, b31);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            FloatVector d13 = w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(d13, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 3]).fma(d13, b11);
+            FloatVector d23 = w2.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 3]).fma(d23, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 3]).fma(d23, b21);
+            FloatVector d33 = w3.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 3]).fma(d33, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 3]).fma(d33, b31);
+        }
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b10.intoArray(blk, bo + 2 * L);
+        b11.intoArray(blk, bo + 3 * L);
+        b20.intoArray(blk, bo + 4 * L);
+        b21.intoArray(blk, bo + 5 * L);
+        b30.intoArray(blk, bo + 6 * L);
+        b31.intoArray(blk, bo + 7 * L);
+    }
+
     private static void decodeRun4x2(int[] cols, int base, int n, float[] as, int a0, int a1, int a2, int a3, int r1, float[] blk, int bo) {
         FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L);
         FloatVector b10 = FloatVector.fromArray(F, blk, bo + 2 * L), b11 = FloatVector.fromArray(F, blk, bo + 3 * L);
@@ -1102,6 +1202,113 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         b21.intoArray(blk, bo + 5 * L);
         b30.intoArray(blk, bo + 6 * L);
         b31.intoArray(blk, bo + 7 * L);
+    }
+
+    private static void decodeChunks4x4(int[] cols, int c0, int c1, int c2, int c3, int n, float[] as, int a0, int a1, int a2, int a3, int r1, int r2, int r3, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L), b02 = FloatVector.fromArray(F, blk, bo + 2 * L), b03 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, bo + 4 * L), b11 = FloatVector.fromArray(F, blk, bo + 5 * L), b12 = FloatVector.fromArray(F, blk, bo + 6 * L), b13 = FloatVector.fromArray(F, blk, bo + 7 * L);
+        FloatVector b20 = FloatVector.fromArray(F, blk, bo + 8 * L), b21 = FloatVector.fromArray(F, blk, bo + 9 * L), b22 = FloatVector.fromArray(F, blk, bo + 10 * L), b23 = FloatVector.fromArray(F, blk, bo + 11 * L);
+        FloatVector b30 = FloatVector.fromArray(F, blk, bo + 12 * L), b31 = FloatVector.fromArray(F, blk, bo + 13 * L), b32 = FloatVector.fromArray(F, blk, bo + 14 * L), b33 = FloatVector.fromArray(F, blk, bo + 15 * L);
+        for (int q = 0; q < n / 4; q++) {
+            int o = q * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o), w2 = IntVector.fromArray(I, cols, c2 + o), w3 = IntVector.fromArray(I, cols, c3 + o);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq]).fma(d00, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq]).fma(d00, b03);
+            FloatVector d10 = w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq]).fma(d10, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq]).fma(d10, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq]).fma(d10, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq]).fma(d10, b13);
+            FloatVector d20 = w2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq]).fma(d20, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq]).fma(d20, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq]).fma(d20, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq]).fma(d20, b23);
+            FloatVector d30 = w3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq]).fma(d30, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq]).fma(d30, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq]).fma(d30, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq]).fma(d30, b33);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 1]).fma(d01, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 1]).fma(d01, b03);
+            FloatVector d11 = w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(d11, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 1]).fma(d11, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 1]).fma(d11, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 1]).fma(d11, b13);
+            FloatVector d21 = w2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 1]).fma(d21, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 1]).fma(d21, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq + 1]).fma(d21, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq + 1]).fma(d21, b23);
+            FloatVector d31 = w3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 1]).fma(d31, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 1]).fma(d31, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq + 1]).fma(d31, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq + 1]).fma(d31, b33);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 2]).fma(d02, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 2]).fma(d02, b03);
+            FloatVector d12 = w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(d12, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 2]).fma(d12, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 2]).fma(d12, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 2]).fma(d12, b13);
+            FloatVector d22 = w2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 2]).fma(d22, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 2]).fma(d22, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq + 2]).fma(d22, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq + 2]).fma(d22, b23);
+            FloatVector d32 = w3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 2]).fma(d32, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 2]).fma(d32, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq + 2]).fma(d32, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq + 2]).fma(d32, b33);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 3]).fma(d03, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 3]).fma(d03, b03);
+            FloatVector d13 = w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(d13, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 3]).fma(d13, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 3]).fma(d13, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 3]).fma(d13, b13);
+            FloatVector d23 = w2.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b20 = FloatVector.broadcast(F, as[a2 + kq + 3]).fma(d23, b20);
+            b21 = FloatVector.broadcast(F, as[a2 + r1 + kq + 3]).fma(d23, b21);
+            b22 = FloatVector.broadcast(F, as[a2 + r2 + kq + 3]).fma(d23, b22);
+            b23 = FloatVector.broadcast(F, as[a2 + r3 + kq + 3]).fma(d23, b23);
+            FloatVector d33 = w3.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b30 = FloatVector.broadcast(F, as[a3 + kq + 3]).fma(d33, b30);
+            b31 = FloatVector.broadcast(F, as[a3 + r1 + kq + 3]).fma(d33, b31);
+            b32 = FloatVector.broadcast(F, as[a3 + r2 + kq + 3]).fma(d33, b32);
+            b33 = FloatVector.broadcast(F, as[a3 + r3 + kq + 3]).fma(d33, b33);
+        }
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b02.intoArray(blk, bo + 2 * L);
+        b03.intoArray(blk, bo + 3 * L);
+        b10.intoArray(blk, bo + 4 * L);
+        b11.intoArray(blk, bo + 5 * L);
+        b12.intoArray(blk, bo + 6 * L);
+        b13.intoArray(blk, bo + 7 * L);
+        b20.intoArray(blk, bo + 8 * L);
+        b21.intoArray(blk, bo + 9 * L);
+        b22.intoArray(blk, bo + 10 * L);
+        b23.intoArray(blk, bo + 11 * L);
+        b30.intoArray(blk, bo + 12 * L);
+        b31.intoArray(blk, bo + 13 * L);
+        b32.intoArray(blk, bo + 14 * L);
+        b33.intoArray(blk, bo + 15 * L);
     }
 
     private static void decodeRun4x4(int[] cols, int base, int n, float[] as, int a0, int a1, int a2, int a3, int r1, int r2, int r3, float[] blk, int bo) {
@@ -1211,6 +1418,105 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         b33.intoArray(blk, bo + 15 * L);
     }
 
+    private static void decodeChunks2x8(int[] cols, int c0, int c1, int n, float[] as, int a0, int a1, int r1, int r2, int r3, int r4, int r5, int r6, int r7, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L), b02 = FloatVector.fromArray(F, blk, bo + 2 * L), b03 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b04 = FloatVector.fromArray(F, blk, bo + 4 * L), b05 = FloatVector.fromArray(F, blk, bo + 5 * L), b06 = FloatVector.fromArray(F, blk, bo + 6 * L), b07 = FloatVector.fromArray(F, blk, bo + 7 * L);
+        FloatVector b10 = FloatVector.fromArray(F, blk, bo + 8 * L), b11 = FloatVector.fromArray(F, blk, bo + 9 * L), b12 = FloatVector.fromArray(F, blk, bo + 10 * L), b13 = FloatVector.fromArray(F, blk, bo + 11 * L);
+        FloatVector b14 = FloatVector.fromArray(F, blk, bo + 12 * L), b15 = FloatVector.fromArray(F, blk, bo + 13 * L), b16 = FloatVector.fromArray(F, blk, bo + 14 * L), b17 = FloatVector.fromArray(F, blk, bo + 15 * L);
+        for (int q = 0; q < n / 4; q++) {
+            int o = q * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o), w1 = IntVector.fromArray(I, cols, c1 + o);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq]).fma(d00, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq]).fma(d00, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq]).fma(d00, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq]).fma(d00, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq]).fma(d00, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq]).fma(d00, b07);
+            FloatVector d10 = w1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq]).fma(d10, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq]).fma(d10, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq]).fma(d10, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq]).fma(d10, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq]).fma(d10, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq]).fma(d10, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq]).fma(d10, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq]).fma(d10, b17);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 1]).fma(d01, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 1]).fma(d01, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 1]).fma(d01, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 1]).fma(d01, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 1]).fma(d01, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 1]).fma(d01, b07);
+            FloatVector d11 = w1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 1]).fma(d11, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 1]).fma(d11, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 1]).fma(d11, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 1]).fma(d11, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq + 1]).fma(d11, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq + 1]).fma(d11, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq + 1]).fma(d11, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq + 1]).fma(d11, b17);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 2]).fma(d02, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 2]).fma(d02, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 2]).fma(d02, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 2]).fma(d02, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 2]).fma(d02, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 2]).fma(d02, b07);
+            FloatVector d12 = w1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 2]).fma(d12, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 2]).fma(d12, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 2]).fma(d12, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 2]).fma(d12, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq + 2]).fma(d12, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq + 2]).fma(d12, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq + 2]).fma(d12, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq + 2]).fma(d12, b17);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 3]).fma(d03, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 3]).fma(d03, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 3]).fma(d03, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 3]).fma(d03, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 3]).fma(d03, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 3]).fma(d03, b07);
+            FloatVector d13 = w1.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b10 = FloatVector.broadcast(F, as[a1 + kq + 3]).fma(d13, b10);
+            b11 = FloatVector.broadcast(F, as[a1 + r1 + kq + 3]).fma(d13, b11);
+            b12 = FloatVector.broadcast(F, as[a1 + r2 + kq + 3]).fma(d13, b12);
+            b13 = FloatVector.broadcast(F, as[a1 + r3 + kq + 3]).fma(d13, b13);
+            b14 = FloatVector.broadcast(F, as[a1 + r4 + kq + 3]).fma(d13, b14);
+            b15 = FloatVector.broadcast(F, as[a1 + r5 + kq + 3]).fma(d13, b15);
+            b16 = FloatVector.broadcast(F, as[a1 + r6 + kq + 3]).fma(d13, b16);
+            b17 = FloatVector.broadcast(F, as[a1 + r7 + kq + 3]).fma(d13, b17);
+        }
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b02.intoArray(blk, bo + 2 * L);
+        b03.intoArray(blk, bo + 3 * L);
+        b04.intoArray(blk, bo + 4 * L);
+        b05.intoArray(blk, bo + 5 * L);
+        b06.intoArray(blk, bo + 6 * L);
+        b07.intoArray(blk, bo + 7 * L);
+        b10.intoArray(blk, bo + 8 * L);
+        b11.intoArray(blk, bo + 9 * L);
+        b12.intoArray(blk, bo + 10 * L);
+        b13.intoArray(blk, bo + 11 * L);
+        b14.intoArray(blk, bo + 12 * L);
+        b15.intoArray(blk, bo + 13 * L);
+        b16.intoArray(blk, bo + 14 * L);
+        b17.intoArray(blk, bo + 15 * L);
+    }
+
     private static void decodeRun2x8(int[] cols, int base, int n, float[] as, int a0, int a1, int r1, int r2, int r3, int r4, int r5, int r6, int r7, float[] blk, int bo) {
         FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L), b02 = FloatVector.fromArray(F, blk, bo + 2 * L), b03 = FloatVector.fromArray(F, blk, bo + 3 * L);
         FloatVector b04 = FloatVector.fromArray(F, blk, bo + 4 * L), b05 = FloatVector.fromArray(F, blk, bo + 5 * L), b06 = FloatVector.fromArray(F, blk, bo + 6 * L), b07 = FloatVector.fromArray(F, blk, bo + 7 * L);
@@ -1308,6 +1614,101 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         b15.intoArray(blk, bo + 13 * L);
         b16.intoArray(blk, bo + 14 * L);
         b17.intoArray(blk, bo + 15 * L);
+    }
+
+    private static void decodeChunks1x16(int[] cols, int c0, int n, float[] as, int a0, int r1, int r2, int r3, int r4, int r5, int r6, int r7, int r8, int r9, int r10, int r11, int r12, int r13, int r14, int r15, float[] blk, int bo) {
+        FloatVector b00 = FloatVector.fromArray(F, blk, bo + 0), b01 = FloatVector.fromArray(F, blk, bo + L), b02 = FloatVector.fromArray(F, blk, bo + 2 * L), b03 = FloatVector.fromArray(F, blk, bo + 3 * L);
+        FloatVector b04 = FloatVector.fromArray(F, blk, bo + 4 * L), b05 = FloatVector.fromArray(F, blk, bo + 5 * L), b06 = FloatVector.fromArray(F, blk, bo + 6 * L), b07 = FloatVector.fromArray(F, blk, bo + 7 * L);
+        FloatVector b08 = FloatVector.fromArray(F, blk, bo + 8 * L), b09 = FloatVector.fromArray(F, blk, bo + 9 * L), b010 = FloatVector.fromArray(F, blk, bo + 10 * L), b011 = FloatVector.fromArray(F, blk, bo + 11 * L);
+        FloatVector b012 = FloatVector.fromArray(F, blk, bo + 12 * L), b013 = FloatVector.fromArray(F, blk, bo + 13 * L), b014 = FloatVector.fromArray(F, blk, bo + 14 * L), b015 = FloatVector.fromArray(F, blk, bo + 15 * L);
+        for (int q = 0; q < n / 4; q++) {
+            int o = q * L, kq = 4 * q;
+            IntVector w0 = IntVector.fromArray(I, cols, c0 + o);
+            FloatVector d00 = w0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq]).fma(d00, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq]).fma(d00, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq]).fma(d00, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq]).fma(d00, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq]).fma(d00, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq]).fma(d00, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq]).fma(d00, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq]).fma(d00, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq]).fma(d00, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq]).fma(d00, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq]).fma(d00, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq]).fma(d00, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq]).fma(d00, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq]).fma(d00, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq]).fma(d00, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq]).fma(d00, b015);
+            FloatVector d01 = w0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 1]).fma(d01, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 1]).fma(d01, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 1]).fma(d01, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 1]).fma(d01, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 1]).fma(d01, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 1]).fma(d01, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 1]).fma(d01, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 1]).fma(d01, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq + 1]).fma(d01, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq + 1]).fma(d01, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq + 1]).fma(d01, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq + 1]).fma(d01, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq + 1]).fma(d01, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq + 1]).fma(d01, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq + 1]).fma(d01, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq + 1]).fma(d01, b015);
+            FloatVector d02 = w0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 2]).fma(d02, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 2]).fma(d02, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 2]).fma(d02, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 2]).fma(d02, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 2]).fma(d02, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 2]).fma(d02, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 2]).fma(d02, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 2]).fma(d02, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq + 2]).fma(d02, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq + 2]).fma(d02, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq + 2]).fma(d02, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq + 2]).fma(d02, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq + 2]).fma(d02, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq + 2]).fma(d02, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq + 2]).fma(d02, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq + 2]).fma(d02, b015);
+            FloatVector d03 = w0.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats();
+            b00 = FloatVector.broadcast(F, as[a0 + kq + 3]).fma(d03, b00);
+            b01 = FloatVector.broadcast(F, as[a0 + r1 + kq + 3]).fma(d03, b01);
+            b02 = FloatVector.broadcast(F, as[a0 + r2 + kq + 3]).fma(d03, b02);
+            b03 = FloatVector.broadcast(F, as[a0 + r3 + kq + 3]).fma(d03, b03);
+            b04 = FloatVector.broadcast(F, as[a0 + r4 + kq + 3]).fma(d03, b04);
+            b05 = FloatVector.broadcast(F, as[a0 + r5 + kq + 3]).fma(d03, b05);
+            b06 = FloatVector.broadcast(F, as[a0 + r6 + kq + 3]).fma(d03, b06);
+            b07 = FloatVector.broadcast(F, as[a0 + r7 + kq + 3]).fma(d03, b07);
+            b08 = FloatVector.broadcast(F, as[a0 + r8 + kq + 3]).fma(d03, b08);
+            b09 = FloatVector.broadcast(F, as[a0 + r9 + kq + 3]).fma(d03, b09);
+            b010 = FloatVector.broadcast(F, as[a0 + r10 + kq + 3]).fma(d03, b010);
+            b011 = FloatVector.broadcast(F, as[a0 + r11 + kq + 3]).fma(d03, b011);
+            b012 = FloatVector.broadcast(F, as[a0 + r12 + kq + 3]).fma(d03, b012);
+            b013 = FloatVector.broadcast(F, as[a0 + r13 + kq + 3]).fma(d03, b013);
+            b014 = FloatVector.broadcast(F, as[a0 + r14 + kq + 3]).fma(d03, b014);
+            b015 = FloatVector.broadcast(F, as[a0 + r15 + kq + 3]).fma(d03, b015);
+        }
+        b00.intoArray(blk, bo + 0);
+        b01.intoArray(blk, bo + L);
+        b02.intoArray(blk, bo + 2 * L);
+        b03.intoArray(blk, bo + 3 * L);
+        b04.intoArray(blk, bo + 4 * L);
+        b05.intoArray(blk, bo + 5 * L);
+        b06.intoArray(blk, bo + 6 * L);
+        b07.intoArray(blk, bo + 7 * L);
+        b08.intoArray(blk, bo + 8 * L);
+        b09.intoArray(blk, bo + 9 * L);
+        b010.intoArray(blk, bo + 10 * L);
+        b011.intoArray(blk, bo + 11 * L);
+        b012.intoArray(blk, bo + 12 * L);
+        b013.intoArray(blk, bo + 13 * L);
+        b014.intoArray(blk, bo + 14 * L);
+        b015.intoArray(blk, bo + 15 * L);
     }
 
     private static void decodeRun1x16(int[] cols, int base, int n, float[] as, int a0, int r1, int r2, int r3, int r4, int r5, int r6, int r7, int r8, int r9, int r10, int r11, int r12, int r13, int r14, int r15, float[] blk, int bo) {
@@ -1635,18 +2036,13 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
 
     /** The same for the L rows at off[o ..], into cols[co ..]. */
     private static boolean transpose(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
-        return transpose(data, off, o, delta, cols, co, L, fp8);
-    }
-
-    /** The same with the L output vectors {@code stride} ints apart: int c of lane l at cols[co + c stride + l]. */
-    private static boolean transpose(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, int stride, boolean fp8) {
-        if (L == 16) return transpose16(data, off, o, delta, cols, co, stride, fp8);
-        if (L == 8) return transpose8(data, off, o, delta, cols, co, stride, fp8);
-        return transpose4(data, off, o, delta, cols, co, stride, fp8);
+        if (L == 16) return transpose16(data, off, o, delta, cols, co, fp8);
+        if (L == 8) return transpose8(data, off, o, delta, cols, co, fp8);
+        return transpose4(data, off, o, delta, cols, co, fp8);
     }
 
     /** 16 rows x 64 bytes from off[o + l] + delta, transposed in registers into cols[co + c * L + l] (the 4 bytes at off[l] + delta + 4c). */
-    private static boolean transpose16(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, int stride, boolean fp8) {
+    private static boolean transpose16(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
         IntVector r0 = IntVector.fromMemorySegment(I, data, off[o + 0] + delta, ByteOrder.LITTLE_ENDIAN);
         IntVector r1 = IntVector.fromMemorySegment(I, data, off[o + 1] + delta, ByteOrder.LITTLE_ENDIAN);
         IntVector r2 = IntVector.fromMemorySegment(I, data, off[o + 2] + delta, ByteOrder.LITTLE_ENDIAN);
@@ -1715,27 +2111,27 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         IntVector s3x10 = LO1.selectFrom(s2x10, s2x11), s3x11 = HI1.selectFrom(s2x10, s2x11);
         IntVector s3x12 = LO1.selectFrom(s2x12, s2x13), s3x13 = HI1.selectFrom(s2x12, s2x13);
         IntVector s3x14 = LO1.selectFrom(s2x14, s2x15), s3x15 = HI1.selectFrom(s2x14, s2x15);
-        s3x0.intoArray(cols, co);
-        s3x1.intoArray(cols, co + 1 * stride);
-        s3x2.intoArray(cols, co + 2 * stride);
-        s3x3.intoArray(cols, co + 3 * stride);
-        s3x4.intoArray(cols, co + 4 * stride);
-        s3x5.intoArray(cols, co + 5 * stride);
-        s3x6.intoArray(cols, co + 6 * stride);
-        s3x7.intoArray(cols, co + 7 * stride);
-        s3x8.intoArray(cols, co + 8 * stride);
-        s3x9.intoArray(cols, co + 9 * stride);
-        s3x10.intoArray(cols, co + 10 * stride);
-        s3x11.intoArray(cols, co + 11 * stride);
-        s3x12.intoArray(cols, co + 12 * stride);
-        s3x13.intoArray(cols, co + 13 * stride);
-        s3x14.intoArray(cols, co + 14 * stride);
-        s3x15.intoArray(cols, co + 15 * stride);
+        s3x0.intoArray(cols, co + 0);
+        s3x1.intoArray(cols, co + 16);
+        s3x2.intoArray(cols, co + 32);
+        s3x3.intoArray(cols, co + 48);
+        s3x4.intoArray(cols, co + 64);
+        s3x5.intoArray(cols, co + 80);
+        s3x6.intoArray(cols, co + 96);
+        s3x7.intoArray(cols, co + 112);
+        s3x8.intoArray(cols, co + 128);
+        s3x9.intoArray(cols, co + 144);
+        s3x10.intoArray(cols, co + 160);
+        s3x11.intoArray(cols, co + 176);
+        s3x12.intoArray(cols, co + 192);
+        s3x13.intoArray(cols, co + 208);
+        s3x14.intoArray(cols, co + 224);
+        s3x15.intoArray(cols, co + 240);
         return nan;
     }
 
     /** 8 rows x 32 bytes from off[o + l] + delta, transposed in registers into cols[co + c * L + l] (the 4 bytes at off[l] + delta + 4c). */
-    private static boolean transpose8(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, int stride, boolean fp8) {
+    private static boolean transpose8(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
         IntVector r0 = IntVector.fromMemorySegment(I, data, off[o + 0] + delta, ByteOrder.LITTLE_ENDIAN);
         IntVector r1 = IntVector.fromMemorySegment(I, data, off[o + 1] + delta, ByteOrder.LITTLE_ENDIAN);
         IntVector r2 = IntVector.fromMemorySegment(I, data, off[o + 2] + delta, ByteOrder.LITTLE_ENDIAN);
@@ -1768,19 +2164,19 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         IntVector s2x2 = LO1.selectFrom(s1x2, s1x3), s2x3 = HI1.selectFrom(s1x2, s1x3);
         IntVector s2x4 = LO1.selectFrom(s1x4, s1x5), s2x5 = HI1.selectFrom(s1x4, s1x5);
         IntVector s2x6 = LO1.selectFrom(s1x6, s1x7), s2x7 = HI1.selectFrom(s1x6, s1x7);
-        s2x0.intoArray(cols, co);
-        s2x1.intoArray(cols, co + 1 * stride);
-        s2x2.intoArray(cols, co + 2 * stride);
-        s2x3.intoArray(cols, co + 3 * stride);
-        s2x4.intoArray(cols, co + 4 * stride);
-        s2x5.intoArray(cols, co + 5 * stride);
-        s2x6.intoArray(cols, co + 6 * stride);
-        s2x7.intoArray(cols, co + 7 * stride);
+        s2x0.intoArray(cols, co + 0);
+        s2x1.intoArray(cols, co + 8);
+        s2x2.intoArray(cols, co + 16);
+        s2x3.intoArray(cols, co + 24);
+        s2x4.intoArray(cols, co + 32);
+        s2x5.intoArray(cols, co + 40);
+        s2x6.intoArray(cols, co + 48);
+        s2x7.intoArray(cols, co + 56);
         return nan;
     }
 
     /** 4 rows x 16 bytes from off[o + l] + delta, transposed in registers into cols[co + c * L + l] (the 4 bytes at off[l] + delta + 4c). */
-    private static boolean transpose4(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, int stride, boolean fp8) {
+    private static boolean transpose4(MemorySegment data, long[] off, int o, long delta, int[] cols, int co, boolean fp8) {
         IntVector r0 = IntVector.fromMemorySegment(I, data, off[o + 0] + delta, ByteOrder.LITTLE_ENDIAN);
         IntVector r1 = IntVector.fromMemorySegment(I, data, off[o + 1] + delta, ByteOrder.LITTLE_ENDIAN);
         IntVector r2 = IntVector.fromMemorySegment(I, data, off[o + 2] + delta, ByteOrder.LITTLE_ENDIAN);
@@ -1797,10 +2193,10 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         IntVector s0x1 = LO2.selectFrom(r1, r3), s0x3 = HI2.selectFrom(r1, r3);
         IntVector s1x0 = LO1.selectFrom(s0x0, s0x1), s1x1 = HI1.selectFrom(s0x0, s0x1);
         IntVector s1x2 = LO1.selectFrom(s0x2, s0x3), s1x3 = HI1.selectFrom(s0x2, s0x3);
-        s1x0.intoArray(cols, co);
-        s1x1.intoArray(cols, co + 1 * stride);
-        s1x2.intoArray(cols, co + 2 * stride);
-        s1x3.intoArray(cols, co + 3 * stride);
+        s1x0.intoArray(cols, co + 0);
+        s1x1.intoArray(cols, co + 4);
+        s1x2.intoArray(cols, co + 8);
+        s1x3.intoArray(cols, co + 12);
         return nan;
     }
 
