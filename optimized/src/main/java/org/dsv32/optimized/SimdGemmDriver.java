@@ -1,5 +1,7 @@
 package org.dsv32.optimized;
 
+import org.dsv32.spec.weights.Fp8BlockWeight;
+
 /**
  * Cuts a product into fixed units and runs them on {@link SimdThreads}. The units depend only on the shape (128
  * output columns by {@link #UNIT_M} rows of x; for up to {@link #ROWS_MAX} rows, 128 output columns by all rows),
@@ -74,6 +76,9 @@ final class SimdGemmDriver {
     private static boolean fewRowsByGemv(SimdGemmProblem p, SimdGemmKernels kernels) {
         int lanes = kernels.bits() / 32;
         if (lanes == 0 || p.blockCols % (4 * lanes) != 0 || p.k % p.blockCols != 0) return false;
+        // past the first-use limit only repacked codes qualify: asked before x is scanned and rescaled
+        Fp8BlockWeight w = (Fp8BlockWeight) p.weight;
+        if (p.m > GEMV_ROWS_MAX_FIRST_USE && SimdWeightCache.packedCodesIfMade(w, lanes, SimdFp8Facts.of(w)) == null) return false;
         // codes repacked by the GEMV are read; none are made here (a few-row product is a prefill chunk or an
         // expert's tokens; repacking on its account would allocate and copy a weight inside a timed product)
         SimdGemvRows rows = SimdGemvRows.prepare(p, lanes, null, false);

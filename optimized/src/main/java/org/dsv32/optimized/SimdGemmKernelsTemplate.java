@@ -752,7 +752,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                 // several rows of x against each decoded W vector: W read once for all of them
                 int R = count > 8 ? 16 : count > 4 ? 8 : count > 2 ? 4 : 2, g = n0;
                 for (int groups; (groups = Math.min((n1 - g) / L, s.totals.length / L)) > 0; g += groups * L) {
-                    gemvFastRows(p, i, count, R, g, groups, rows.scaled, rows.shift, rows.packed, s);
+                    gemvFast(p, i, count, R, g, groups, rows.scaled, rows.shift, rows.packed, s);
                 }
                 for (int r = 0; r < count; r++) gemvTail(p, i + r, g, n1, acc, s);
                 i += count - 1;
@@ -761,7 +761,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             int g = n0;
             if (fast && rows.shift[i] != SimdGemvRows.GENERAL) {
                 for (int groups; (groups = Math.min((n1 - g) / L, s.totals.length / L)) > 0; g += groups * L) {
-                    gemvFast(p, i, g, groups, rows.scaled, rows.shift[i], rows.packed, p.y, i * p.n + g, s);
+                    gemvFast(p, i, 1, 1, g, groups, rows.scaled, rows.shift, rows.packed, s);
                 }
             } else if (chunked) {
                 // four groups of L rows at once: four independent FMA chains instead of one latency-bound chain
@@ -802,9 +802,16 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     }
 
     /**
-     * y[yo .. yo + groups L) = row i of x, rescaled ({@link SimdGemvRows}: as = a 2^(shift + 120)), against the
-     * groups L FP8 W rows from g, their codes decoded without the 2^120 multiply; the weight has no NaN code, K is
-     * a multiple of the block and the block of CHUNK. Bitwise the canonical result.
+     * y[i][g .. g + groups L) for the {@code count} rows i of x from i0 (each with a shift, shifts[i]), rescaled
+     * ({@link SimdGemvRows}: as = a 2^(shift + 120)), against the groups L FP8 W rows from g, their codes decoded
+     * without the 2^120 multiply; the weight has no NaN code, K is a multiple of the block and the block of CHUNK.
+     * Bitwise the canonical result.
+     *
+     * <p>Several rows run at once by a kernel of R = 2, 4, 8 or 16 rows (count <= R; rows past count repeat the last
+     * one and are not written; R = 1 for one row): every decoded W vector feeds the R rows' FMA chains in registers,
+     * so W is read and decoded once for all of them; four chains per row for R <= 4, for R = 8 two at a time, for
+     * R = 16 one (at most 16 accumulators). Each row's block sums are its own FMA chains in the same order, promoted
+     * the same way, whatever R.
      *
      * <p>The work is the list of (group of L rows, k-block) items, group-major; four consecutive items run at once as
      * four independent FMA chains (which hide the FMA latency), and their block sums are promoted in list order,
@@ -815,64 +822,82 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
      * a repacked weight holds each run of four items interleaved, one stream. A short K (two
      * blocks in a tiny model) still fills the four chains, with items of the next group.
      */
-    private static void gemvFast(SimdGemmProblem p, int i, int g, int groups, float[] as, int shift, int[] packed, float[] y, int yo, SimdGemmScratch s) {
+    private static void gemvFast(SimdGemmProblem p, int i0, int count, int R, int g, int groups, float[] as, int[] shifts, int[] packed, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
         float[] sc = s.laneFloats;
-        float[] blk = s.blockSums;
-        float[] total = s.totals;
-        java.util.Arrays.fill(total, 0, groups * L, 0f);
-        float up = SimdGemvRows.promotion(shift);
-        int bc = p.blockCols, ar = i * p.k, kb = p.kBlocks, items = groups * kb;
+        float[] blk = s.rowBlockSums(4 * R * L);
+        float[] total = s.zeroTile(count * groups * L);
+        int bc = p.blockCols, kb = p.kBlocks, items = groups * kb, ar = i0 * p.k;
+        // row r's x at as[ar + ro[r] ..]; rows past count repeat the last real row
+        int[] ro = s.rowOffsets;
+        for (int r = 0; r < 16; r++) ro[r] = Math.min(r, count - 1) * p.k;
         int[] grp = s.chainGroups, blkOf = s.chainBlocks;
-        // the repacked weight interleaves runs of four items counted from its first row: usable when this call's
-        // runs start on one of them (a 128-row unit always does)
         if (packed != null && (g / L * kb) % 4 != 0) packed = null;
-        // lane l of group G is row g + (G / ls) ls L + G % ls + l ls (laneStride; 1: consecutive rows)
         int ls = packed == null ? laneStride(p.k, groups) : 1;
-        // ls is a power of two: shifts and masks, as an integer division per item cost 10% with W in L2
         int lsLog = Integer.numberOfTrailingZeros(ls), lsMask = ls - 1, lsL = lsLog + Integer.numberOfTrailingZeros(L);
-        boolean strided = ls > 1;
         for (int w = 0; w < items; w += 4) {
             for (int j = 0; j < 4; j++) {
-                // chains past the last item repeat it and are not promoted
                 int item = Math.min(w + j, items - 1);
                 grp[j] = item / kb;
                 blkOf[j] = item % kb;
                 if (packed == null) for (int l = 0; l < L; l++) off[j * L + l] = (long) (g + (grp[j] >> lsLog << lsL) + (grp[j] & lsMask) + (l << lsLog)) * p.k;
             }
-            java.util.Arrays.fill(blk, 0, 4 * L, 0f);
+            java.util.Arrays.fill(blk, 0, 4 * R * L, 0f);
             long[] kOff = s.chainOffsets;
             for (int j = 0; j < 4; j++) kOff[j] = (long) blkOf[j] * bc;
+            int a0 = ar + (int) kOff[0], a1 = ar + (int) kOff[1], a2 = ar + (int) kOff[2], a3 = ar + (int) kOff[3];
             if (packed != null) {
-                // this run's four items lie interleaved in the repacked weight, one sequential stream: at each step, L
-                // ints of item 0, of item 1, 2 and 3 (a clamped chain reads the next run's item or the padding, and
-                // is not promoted)
-                decodeRun4(packed, (g / L * kb + w) * (bc / 4) * L, bc, as, ar + (int) kOff[0], ar + (int) kOff[1], ar + (int) kOff[2],
-                        ar + (int) kOff[3], blk);
+                int base = (g / L * kb + w) * (bc / 4) * L;
+                if (R == 1) {
+                    decodeRun4(packed, base, bc, as, a0, a1, a2, a3, blk);
+                } else if (R == 16) {
+                    for (int j = 0; j < 4; j++) decodeRun1x16(packed, base + j * L, bc, as, ar + (int) kOff[j], ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, j * 16 * L);
+                } else if (R == 8) {
+                    decodeRun2x8(packed, base, bc, as, a0, a1, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 0);
+                    decodeRun2x8(packed, base + 2 * L, bc, as, a2, a3, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 16 * L);
+                } else if (R == 4) {
+                    decodeRun4x4(packed, base, bc, as, a0, a1, a2, a3, ro[1], ro[2], ro[3], blk, 0);
+                } else {
+                    decodeRun4x2(packed, base, bc, as, a0, a1, a2, a3, ro[1], blk, 0);
+                }
             } else {
                 int q = L * L;
                 for (int c = 0; c < bc; c += CHUNK) {
                     transposeChunks4(p.data, off, kOff, c, s.staged);
-                    decodeChunks4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, ar + (int) kOff[0] + c, ar + (int) kOff[1] + c,
-                            ar + (int) kOff[2] + c, ar + (int) kOff[3] + c, blk);
+                    if (R == 1) {
+                        decodeChunks4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, blk);
+                    } else if (R == 16) {
+                        for (int j = 0; j < 4; j++) decodeChunks1x16(s.staged, j * q, CHUNK, as, ar + (int) kOff[j] + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, j * 16 * L);
+                    } else if (R == 8) {
+                        decodeChunks2x8(s.staged, 0, q, CHUNK, as, a0 + c, a1 + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 0);
+                        decodeChunks2x8(s.staged, 2 * q, 3 * q, CHUNK, as, a2 + c, a3 + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 16 * L);
+                    } else if (R == 4) {
+                        decodeChunks4x4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, ro[1], ro[2], ro[3], blk, 0);
+                    } else {
+                        decodeChunks4x2(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, ro[1], blk, 0);
+                    }
                 }
             }
             for (int j = 0; j < 4 && w + j < items; j++) {
-                float sa = p.activationScale(i, blkOf[j]);
                 int row0 = g + (grp[j] >> lsLog << lsL) + (grp[j] & lsMask), t = grp[j] * L;
-                FloatVector scale;
-                if (row0 / p.blockRows == (row0 + ((L - 1) << lsLog)) / p.blockRows) {
-                    // one weight block row holds all L rows: one scale (the same product per lane)
-                    scale = FloatVector.broadcast(F, p.weightScale(row0, blkOf[j]) * sa * up);
-                } else {
-                    for (int l = 0; l < L; l++) sc[l] = p.weightScale(row0 + (l << lsLog), blkOf[j]) * sa * up;
-                    scale = FloatVector.fromArray(F, sc, 0);
+                boolean oneBlockRow = row0 / p.blockRows == (row0 + ((L - 1) << lsLog)) / p.blockRows;
+                if (!oneBlockRow) for (int l = 0; l < L; l++) sc[l] = p.weightScale(row0 + (l << lsLog), blkOf[j]);
+                float sw = oneBlockRow ? p.weightScale(row0, blkOf[j]) : 0f;
+                for (int r = 0; r < count; r++) {
+                    // (sw * sa) * up, per lane
+                    float sa = p.activationScale(i0 + r, blkOf[j]);
+                    float up = SimdGemvRows.promotion(shifts[i0 + r]);
+                    FloatVector scale = oneBlockRow ? FloatVector.broadcast(F, sw * sa * up) : FloatVector.fromArray(F, sc, 0).mul(sa).mul(up);
+                    int to = r * groups * L + t;
+                    FloatVector.fromArray(F, blk, (j * R + r) * L).fma(scale, FloatVector.fromArray(F, total, to)).intoArray(total, to);
                 }
-                FloatVector.fromArray(F, blk, j * L).fma(scale, FloatVector.fromArray(F, total, t)).intoArray(total, t);
             }
         }
-        if (!strided) System.arraycopy(total, 0, y, yo, groups * L);
-        else for (int G = 0; G < groups; G++) for (int l = 0; l < L; l++) y[yo + (G >> lsLog << lsL) + (G & lsMask) + (l << lsLog)] = total[G * L + l];
+        for (int r = 0; r < count; r++) {
+            int yo = (i0 + r) * p.n + g;
+            if (ls == 1) System.arraycopy(total, r * groups * L, p.y, yo, groups * L);
+            else for (int G = 0; G < groups; G++) for (int l = 0; l < L; l++) p.y[yo + (G >> lsLog << lsL) + (G & lsMask) + (l << lsLog)] = total[r * groups * L + G * L + l];
+        }
     }
 
     /**
@@ -981,88 +1006,6 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         blk1.intoArray(blk, L);
         blk2.intoArray(blk, 2 * L);
         blk3.intoArray(blk, 3 * L);
-    }
-
-    /**
-     * {@link #gemvFast} for the {@code count} rows of x from i0 (each with a shift, shifts[i]) at once, by a kernel
-     * of R = 2, 4 or 8 rows (count <= R; rows past count repeat the last one and are not written): every decoded W
-     * vector feeds the R rows' FMA chains in registers, so W is read and decoded once for all of them; four chains
-     * per row for R <= 4, for R = 8 two at a time, for R = 16 one (at most 16 accumulators). Each row's block sums are its own
-     * FMA chains in the order gemvFast runs them, promoted the same way, so each row of y is bitwise what gemvFast
-     * gives it, which is the canonical result.
-     */
-    private static void gemvFastRows(SimdGemmProblem p, int i0, int count, int R, int g, int groups, float[] as, int[] shifts, int[] packed, SimdGemmScratch s) {
-        long[] off = s.laneOffsets;
-        float[] sc = s.laneFloats;
-        float[] blk = s.rowBlockSums(4 * R * L);
-        float[] total = s.zeroTile(count * groups * L);
-        int bc = p.blockCols, kb = p.kBlocks, items = groups * kb, ar = i0 * p.k;
-        // row r's x at as[ar + ro[r] ..]; rows past count repeat the last real row
-        int[] ro = s.rowOffsets;
-        for (int r = 0; r < 16; r++) ro[r] = Math.min(r, count - 1) * p.k;
-        int[] grp = s.chainGroups, blkOf = s.chainBlocks;
-        if (packed != null && (g / L * kb) % 4 != 0) packed = null;
-        int ls = packed == null ? laneStride(p.k, groups) : 1;
-        int lsLog = Integer.numberOfTrailingZeros(ls), lsMask = ls - 1, lsL = lsLog + Integer.numberOfTrailingZeros(L);
-        for (int w = 0; w < items; w += 4) {
-            for (int j = 0; j < 4; j++) {
-                int item = Math.min(w + j, items - 1);
-                grp[j] = item / kb;
-                blkOf[j] = item % kb;
-                if (packed == null) for (int l = 0; l < L; l++) off[j * L + l] = (long) (g + (grp[j] >> lsLog << lsL) + (grp[j] & lsMask) + (l << lsLog)) * p.k;
-            }
-            java.util.Arrays.fill(blk, 0, 4 * R * L, 0f);
-            long[] kOff = s.chainOffsets;
-            for (int j = 0; j < 4; j++) kOff[j] = (long) blkOf[j] * bc;
-            int a0 = ar + (int) kOff[0], a1 = ar + (int) kOff[1], a2 = ar + (int) kOff[2], a3 = ar + (int) kOff[3];
-            if (packed != null) {
-                int base = (g / L * kb + w) * (bc / 4) * L;
-                if (R == 16) {
-                    for (int j = 0; j < 4; j++) decodeRun1x16(packed, base + j * L, bc, as, ar + (int) kOff[j], ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, j * 16 * L);
-                } else if (R == 8) {
-                    decodeRun2x8(packed, base, bc, as, a0, a1, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 0);
-                    decodeRun2x8(packed, base + 2 * L, bc, as, a2, a3, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 16 * L);
-                } else if (R == 4) {
-                    decodeRun4x4(packed, base, bc, as, a0, a1, a2, a3, ro[1], ro[2], ro[3], blk, 0);
-                } else {
-                    decodeRun4x2(packed, base, bc, as, a0, a1, a2, a3, ro[1], blk, 0);
-                }
-            } else {
-                int q = L * L;
-                for (int c = 0; c < bc; c += CHUNK) {
-                    transposeChunks4(p.data, off, kOff, c, s.staged);
-                    if (R == 16) {
-                        for (int j = 0; j < 4; j++) decodeChunks1x16(s.staged, j * q, CHUNK, as, ar + (int) kOff[j] + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, j * 16 * L);
-                    } else if (R == 8) {
-                        decodeChunks2x8(s.staged, 0, q, CHUNK, as, a0 + c, a1 + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 0);
-                        decodeChunks2x8(s.staged, 2 * q, 3 * q, CHUNK, as, a2 + c, a3 + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 16 * L);
-                    } else if (R == 4) {
-                        decodeChunks4x4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, ro[1], ro[2], ro[3], blk, 0);
-                    } else {
-                        decodeChunks4x2(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, ro[1], blk, 0);
-                    }
-                }
-            }
-            for (int j = 0; j < 4 && w + j < items; j++) {
-                int row0 = g + (grp[j] >> lsLog << lsL) + (grp[j] & lsMask), t = grp[j] * L;
-                boolean oneBlockRow = row0 / p.blockRows == (row0 + ((L - 1) << lsLog)) / p.blockRows;
-                if (!oneBlockRow) for (int l = 0; l < L; l++) sc[l] = p.weightScale(row0 + (l << lsLog), blkOf[j]);
-                float sw = oneBlockRow ? p.weightScale(row0, blkOf[j]) : 0f;
-                for (int r = 0; r < count; r++) {
-                    // gemvFast's scale, (sw * sa) * up, per lane
-                    float sa = p.activationScale(i0 + r, blkOf[j]);
-                    float up = SimdGemvRows.promotion(shifts[i0 + r]);
-                    FloatVector scale = oneBlockRow ? FloatVector.broadcast(F, sw * sa * up) : FloatVector.fromArray(F, sc, 0).mul(sa).mul(up);
-                    int to = r * groups * L + t;
-                    FloatVector.fromArray(F, blk, (j * R + r) * L).fma(scale, FloatVector.fromArray(F, total, to)).intoArray(total, to);
-                }
-            }
-        }
-        for (int r = 0; r < count; r++) {
-            int yo = (i0 + r) * p.n + g;
-            if (ls == 1) System.arraycopy(total, r * groups * L, p.y, yo, groups * L);
-            else for (int G = 0; G < groups; G++) for (int l = 0; l < L; l++) p.y[yo + (G >> lsLog << lsL) + (G & lsMask) + (l << lsLog)] = total[r * groups * L + G * L + l];
-        }
     }
 
     /*
