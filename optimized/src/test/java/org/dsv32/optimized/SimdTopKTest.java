@@ -39,14 +39,16 @@ class SimdTopKTest {
     }
 
     /**
-     * Large n against small k (the indexer's case, where a sampled threshold drops most values first): still the
-     * stable sort, for random values with ties and specials, sorted runs (ascending and descending: the sample sees
-     * every part), and a pattern whose every sampled value is the largest (for k above n / 16 the threshold then passes
-     * too few and the full pass decides).
+     * Large n against small k (the indexer's case, where a sampled threshold drops most values first and the
+     * candidates are ranked by buckets of their keys): still the stable sort, for random values with ties and
+     * specials, sorted runs with ties (ascending and descending: the sample sees every part), a pattern whose every
+     * sampled value is the largest (for k above n / 16 the threshold then passes too few and the full pass decides), a
+     * far outlier that piles every other value into one bucket (more levels), all values equal, and float products as
+     * the indexer's scores (the keys' low bytes equal).
      */
-    @Property(tries = 60, seed = "11")
+    @Property(tries = 120, seed = "11")
     void equalsAStableSortForLargeN(@ForAll long seed, @ForAll @IntRange(min = 1024, max = 6000) int n,
-                                    @ForAll @IntRange(min = 1, max = 1500) int k, @ForAll @IntRange(min = 0, max = 3) int pattern) {
+                                    @ForAll @IntRange(min = 1, max = 1500) int k, @ForAll @IntRange(min = 0, max = 7) int pattern) {
         Random rnd = new Random(seed);
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {
@@ -54,7 +56,11 @@ class SimdTopKTest {
                 case 0 -> rnd.nextGaussian();
                 case 1 -> i / 7; // ascending with ties
                 case 2 -> -(i / 5) + (rnd.nextInt(50) == 0 ? Double.NaN : 0.0);
-                default -> i % SimdTopK.SAMPLE_STRIDE == 0 ? 10.0 : (rnd.nextInt(4) == 0 ? -0.0 : rnd.nextInt(3)); // samples all highest
+                case 3 -> i == n / 3 ? 1e300 : rnd.nextGaussian();
+                case 4 -> 0.25;
+                case 5 -> i % SimdTopK.SAMPLE_STRIDE == 0 ? 10.0 : (rnd.nextInt(4) == 0 ? -0.0 : rnd.nextInt(3)); // samples all highest
+                case 6 -> rnd.nextInt(4) == 0 ? -0.0 : rnd.nextInt(3);
+                default -> (float) rnd.nextGaussian() * (double) (float) rnd.nextGaussian();
             };
         }
         if (pattern == 0) for (int i = 0; i < n; i += 1 + rnd.nextInt(30)) v[i] = values(rnd, 1)[0];
