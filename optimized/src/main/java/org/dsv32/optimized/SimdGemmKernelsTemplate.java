@@ -75,6 +75,15 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
      */
     static final IntVector FP8_MASK = F == null ? null : IntVector.broadcast(I, 0x87F00000);
     static final FloatVector FP8_SCALE = F == null ? null : FloatVector.broadcast(F, Fp8Codec.DECODE_SCALE);
+    /**
+     * The exact decode without subnormals ({@link #unpackExact}): the 7 exponent and mantissa bits of a decoded code
+     * (bits 20..26), the exponent rebias 120 as an integer (2^-120 -> 1), the magnitude below which a code is
+     * subnormal (exponent bits 0), and 2^-29, which turns the integer m 2^20 of a subnormal's bits into m 2^-9.
+     */
+    static final IntVector E4M3_MAGNITUDE = F == null ? null : IntVector.broadcast(I, 0x07F00000);
+    static final IntVector E4M3_REBIAS = F == null ? null : IntVector.broadcast(I, 120 << 23);
+    static final IntVector E4M3_MIN_NORMAL = F == null ? null : IntVector.broadcast(I, 1 << 23);
+    static final FloatVector E4M3_SUBNORMAL_SCALE = F == null ? null : FloatVector.broadcast(F, 0x1p-29f);
 
     SimdGemmKernelsTemplate() {}
 
@@ -545,15 +554,28 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         }
     }
 
-    /** {@link #unpackScaled} times 2^120: the codes' values. */
+    /**
+     * {@link #unpackScaled} times 2^120: the codes' values, computed without ever making an fp32 subnormal (an
+     * arithmetic instruction on one takes a microcode assist): a normal code's bits get the exponent rebias 120
+     * added as an integer, and a subnormal code S.0000.mmm, whose bits read as m 2^20 as an integer, is converted
+     * and multiplied by 2^-29, both exact; a blend picks per lane. The values are those of the multiply by 2^120.
+     */
     private static void unpackExact(int[] cols, int co, float[] panel, int po) {
         for (int q = 0; q < L; q++) {
             IntVector t = IntVector.fromArray(I, cols, co + q * L);
             int o = po + 4 * q * L;
-            t.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o);
-            t.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + L);
-            t.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + 2 * L);
-            t.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK).reinterpretAsFloats().mul(FP8_SCALE).intoArray(panel, o + 3 * L);
+            IntVector s0 = t.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK), m0 = s0.and(E4M3_MAGNITUDE);
+            IntVector s1 = t.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK), m1 = s1.and(E4M3_MAGNITUDE);
+            IntVector s2 = t.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 4).and(FP8_MASK), m2 = s2.and(E4M3_MAGNITUDE);
+            IntVector s3 = t.lanewise(VectorOperators.ASHR, 4).and(FP8_MASK), m3 = s3.and(E4M3_MAGNITUDE);
+            IntVector d0 = ((FloatVector) m0.convert(VectorOperators.I2F, 0)).mul(E4M3_SUBNORMAL_SCALE).reinterpretAsInts().or(s0.lanewise(VectorOperators.XOR, m0));
+            IntVector d1 = ((FloatVector) m1.convert(VectorOperators.I2F, 0)).mul(E4M3_SUBNORMAL_SCALE).reinterpretAsInts().or(s1.lanewise(VectorOperators.XOR, m1));
+            IntVector d2 = ((FloatVector) m2.convert(VectorOperators.I2F, 0)).mul(E4M3_SUBNORMAL_SCALE).reinterpretAsInts().or(s2.lanewise(VectorOperators.XOR, m2));
+            IntVector d3 = ((FloatVector) m3.convert(VectorOperators.I2F, 0)).mul(E4M3_SUBNORMAL_SCALE).reinterpretAsInts().or(s3.lanewise(VectorOperators.XOR, m3));
+            s0.add(E4M3_REBIAS).blend(d0, m0.compare(VectorOperators.LT, E4M3_MIN_NORMAL)).reinterpretAsFloats().intoArray(panel, o);
+            s1.add(E4M3_REBIAS).blend(d1, m1.compare(VectorOperators.LT, E4M3_MIN_NORMAL)).reinterpretAsFloats().intoArray(panel, o + L);
+            s2.add(E4M3_REBIAS).blend(d2, m2.compare(VectorOperators.LT, E4M3_MIN_NORMAL)).reinterpretAsFloats().intoArray(panel, o + 2 * L);
+            s3.add(E4M3_REBIAS).blend(d3, m3.compare(VectorOperators.LT, E4M3_MIN_NORMAL)).reinterpretAsFloats().intoArray(panel, o + 3 * L);
         }
     }
 

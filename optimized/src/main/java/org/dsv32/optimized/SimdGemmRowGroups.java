@@ -38,10 +38,13 @@ final class SimdGemmRowGroups {
     /**
      * The groups of p's x: rescaled for the fast decode when the weight is FP8 without NaN codes in whole blocks of
      * whole chunks of {@code chunk} codes and every row takes a shift ({@link SimdGemvRows#scaledRows}), else x as is.
+     * A weight with e4m3 subnormal codes keeps x as is: the fast decode would leave fp32 subnormals in the panel, and
+     * every row's FMA on one takes a microcode assist; the exact decode ({@code unpackExact}) makes normal values.
      */
     static SimdGemmRowGroups of(SimdGemmProblem p, int chunk) {
         if (p.kind == SimdGemmProblem.FP8 && chunk > 0 && p.k % p.blockCols == 0 && p.blockCols % chunk == 0
-                && !SimdFp8Facts.of((org.dsv32.spec.weights.Fp8BlockWeight) p.weight).hasNanCode()) {
+                && !SimdFp8Facts.of((org.dsv32.spec.weights.Fp8BlockWeight) p.weight).hasNanCode()
+                && !SimdFp8Facts.of((org.dsv32.spec.weights.Fp8BlockWeight) p.weight).hasSubnormalCode()) {
             int[] shifts = new int[p.m];
             float[] scaled = SimdGemvRows.scaledRows(p, shifts);
             if (scaled != null) {

@@ -21,7 +21,8 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
 class SimdGemvMultiRowProperties {
     @Property(tries = 40, seed = "20261205")
     void everyRowRunGivesTheCanonicalBits(@ForAll long seed, @ForAll @IntRange(min = 1, max = 20) int m,
-                                          @ForAll @IntRange(min = 0, max = 3) int shape, @ForAll @IntRange(min = -1, max = 19) int generalRow) {
+                                          @ForAll @IntRange(min = 0, max = 3) int shape, @ForAll @IntRange(min = -1, max = 19) int generalRow,
+                                          @ForAll boolean subnormalCodes) {
         Random rnd = new Random(seed);
         // (N, K, block rows): 8 blocks per row (two runs of four chains); N ragged (a tail group of fewer than L
         // rows); K = 1536, below a page (rows a lane stride apart); 64-row blocks (one group spans two block rows)
@@ -38,12 +39,12 @@ class SimdGemvMultiRowProperties {
         for (int i = 0; i < sa.length; i++) sa[i] = Math.scalb(1f, rnd.nextInt(20) - 10);
         long wseed = rnd.nextLong();
         float[] canonical = new float[m * n];
-        Fp8BlockWeight w0 = SimdTestData.fp8Weight(new Random(wseed), n, k, br, 128, true, false);
+        Fp8BlockWeight w0 = weight(new Random(wseed), n, k, br, subnormalCodes);
         SimdSpecies.withBits(0, () -> SimdFp8Gemm.multiply(x, sa, m, w0, canonical));
         for (int bits : SimdSpecies.supportedBits()) {
             if (bits == 0) continue;
             // a fresh weight per width: its first product transposes, the second reads the repacked codes
-            Fp8BlockWeight w = SimdTestData.fp8Weight(new Random(wseed), n, k, br, 128, true, false);
+            Fp8BlockWeight w = weight(new Random(wseed), n, k, br, subnormalCodes);
             for (int use = 0; use < 2; use++) {
                 float[] y = new float[m * n];
                 SimdSpecies.withBits(bits, () -> {
@@ -60,8 +61,18 @@ class SimdGemvMultiRowProperties {
             }
             float[] y = new float[m * n];
             SimdSpecies.withBits(bits, () -> SimdFp8Gemm.multiply(x, sa, m, w, y));
-            assertBits(canonical, y, m, n, "SimdFp8Gemm.multiply, width " + bits + ", shape " + shape + ", general row " + generalRow);
+            assertBits(canonical, y, m, n, "SimdFp8Gemm.multiply, width " + bits + ", shape " + shape + ", general row " + generalRow
+                    + (subnormalCodes ? ", subnormal codes" : ""));
         }
+    }
+
+    /**
+     * A random weight; without subnormal codes unless asked (with them, {@link SimdFp8Gemm#multiply} of several rows
+     * takes the few-row GEMM instead of this path, see {@link SimdGemmDriver#subnormalRows}).
+     */
+    private static Fp8BlockWeight weight(Random rnd, int n, int k, int br, boolean subnormalCodes) {
+        Fp8BlockWeight w = SimdTestData.fp8Weight(rnd, n, k, br, 128, true, false);
+        return subnormalCodes ? w : SimdTestData.withoutSubnormalCodes(w);
     }
 
     private static void assertBits(float[] canonical, float[] y, int m, int n, String what) {

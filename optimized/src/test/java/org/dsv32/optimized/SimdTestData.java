@@ -56,6 +56,17 @@ final class SimdTestData {
         return new Fp8BlockWeight("test.fp8", MemorySegment.ofArray(codes), scales, rows, cols, blockRows, blockCols);
     }
 
+    /**
+     * w with each e4m3 subnormal code (S.0000.mmm, mmm not 0) given exponent bits 0001, so that no code is subnormal
+     * (the few-row products of a weight with subnormal codes take the exact panel decode; without, the fast paths).
+     */
+    static Fp8BlockWeight withoutSubnormalCodes(Fp8BlockWeight w) {
+        byte[] codes = new byte[Math.toIntExact(w.codes().byteSize())];
+        MemorySegment.copy(w.codes(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, codes, 0, codes.length);
+        for (int i = 0; i < codes.length; i++) if ((codes[i] & 0x78) == 0 && (codes[i] & 0x07) != 0) codes[i] |= 0x08;
+        return new Fp8BlockWeight(w.name() + ".normal", MemorySegment.ofArray(codes), w.scales(), w.rows(), w.cols(), w.blockRows(), w.blockCols());
+    }
+
     /** A dense weight of the given dtype (BF16 or F32) with Gaussian values (rounded to that dtype). */
     static DenseWeight denseWeight(Random rnd, int rows, int cols, DType dtype) {
         float[] v = gaussian(rnd, rows * cols, 0.05f);
