@@ -188,12 +188,12 @@ interface SimdAttentionKernels {
     /**
      * Weighted sums with the heads in vector lanes: for each group g of the head-lane layout, column i in [0, n) (n
      * at most {@link #LANE_SLICE}) and head h of the group, {@code y[g R G + (yRow + i) G + h] = fma chain over j = 0 ..
-     * m-1 ascending of x[j LANE_SLICE + i] * p[g M G + (pRow + j) G + h]}, from y's value when {@code accumulate}, else
+     * m-1 ascending of x[xOff + j LANE_SLICE + i] * p[g M G + (pRow + j) G + h]}, from y's value when {@code accumulate}, else
      * from +0 (p the probabilities [M][hp] and y [R][hp] in the head-lane layout, x a slice of m latent rows; y is
      * MODIFIED): bitwise {@link #gatherSums}' sum of head h's probabilities over the same rows; a chain split into
      * consecutive calls, the later ones accumulating, gives the same bits as one call.
      */
-    void headLaneSums(float[] p, int groups, int bigM, int pRow, int m, float[] x, int n, float[] y, int bigR, int yRow, boolean accumulate);
+    void headLaneSums(float[] p, int groups, int bigM, int pRow, int m, float[] x, int xOff, int n, float[] y, int bigR, int yRow, boolean accumulate);
 
     /**
      * Keys per tile of the indexer's transposed key layout: key s, dim d of a [keys][dim] set lives at

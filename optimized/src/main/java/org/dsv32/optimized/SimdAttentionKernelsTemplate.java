@@ -443,10 +443,16 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
      * with the scales rs[rsOff + column / bc] (bc a multiple of 4L), into buf in run order.
      */
     private static void decodeRun(MemorySegment codes, long cOff, float[] rs, int rsOff, int bc, int whole, float[] buf) {
-        for (int c = 0; c < whole; c += 4 * L) {
+        // the scale's index c / bc counted, not divided: an integer division per run cost about as much as its decode
+        for (int c = 0, si = rsOff, left = bc; c < whole; c += 4 * L) {
             IntVector t = IntVector.fromMemorySegment(I32, codes, cOff + c, ByteOrder.LITTLE_ENDIAN);
-            float s = rs[rsOff + c / bc];
+            float s = rs[si];
             for (int k = 0; k < 4; k++) decodeTop(t.lanewise(VectorOperators.LSHL, 24 - 8 * k), s).intoArray(buf, c + k * L);
+            left -= 4 * L;
+            if (left == 0) {
+                si++;
+                left = bc;
+            }
         }
     }
 
@@ -1020,7 +1026,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     private static final int G = 4 * L;
 
     /** Dims per pass of {@link #headLaneScores}' main kernel: a group's query rows (96 x 256 B = 24 KB at 512 bits) stay in L1 across the keys. */
-    private static final int SCORE_DIMS = 96;
+    private static final int SCORE_DIMS = 4096;
 
     @Override public int headGroup() { return G; }
 
@@ -1167,26 +1173,26 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     @Override
-    public void headLaneSums(float[] p, int groups, int bigM, int pRow, int m, float[] x, int n, float[] y, int bigR, int yRow, boolean accumulate) {
+    public void headLaneSums(float[] p, int groups, int bigM, int pRow, int m, float[] x, int xOff, int n, float[] y, int bigR, int yRow, boolean accumulate) {
         for (int g = 0; g < groups; g++) {
             int pb = (g * bigM + pRow) * G, yb = (g * bigR + yRow) * G;
             if (F == null) { // one lane's sequence per head
                 for (int i = 0; i < n; i++) {
                     for (int h = 0; h < G; h++) {
                         float acc = accumulate ? y[yb + i * G + h] : 0f;
-                        for (int j = 0; j < m; j++) acc = Math.fma(x[j * LANE_SLICE + i], p[pb + j * G + h], acc);
+                        for (int j = 0; j < m; j++) acc = Math.fma(x[xOff + j * LANE_SLICE + i], p[pb + j * G + h], acc);
                         y[yb + i * G + h] = acc;
                     }
                 }
                 continue;
             }
             int i = 0;
-            for (; i + 4 <= n; i += 4) headSums4x4(p, pb, m, x, i, y, yb + i * G, accumulate);
-            for (; i < n; i++) headSums4x1(p, pb, m, x, i, y, yb + i * G, accumulate);
+            for (; i + 4 <= n; i += 4) headSums4x4(p, pb, m, x, xOff + i, y, yb + i * G, accumulate);
+            for (; i < n; i++) headSums4x1(p, pb, m, x, xOff + i, y, yb + i * G, accumulate);
         }
     }
 
-    /** A group's four head vectors (p from pb) by one column i of {@link #headLaneSums}: four chains. */
+    /** A group's four head vectors (p from pb) by one column (x from i) of {@link #headLaneSums}: four chains. */
     private static void headSums4x1(float[] p, int pb, int m, float[] x, int i, float[] y, int yo, boolean accumulate) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         if (accumulate) {
@@ -1202,7 +1208,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         a0.intoArray(y, yo); a1.intoArray(y, yo + L); a2.intoArray(y, yo + 2 * L); a3.intoArray(y, yo + 3 * L);
     }
 
-    /** A group's four head vectors (p from pb) by four columns (from i; y from yo) of {@link #headLaneSums}: 16 chains, each x value broadcast once for the four. */
+    /** A group's four head vectors (p from pb) by four columns (x from i, y from yo) of {@link #headLaneSums}: 16 chains, each x value broadcast once for the four. */
     private static void headSums4x4(float[] p, int pb, int m, float[] x, int i, float[] y, int yo, boolean accumulate) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
         if (accumulate) {

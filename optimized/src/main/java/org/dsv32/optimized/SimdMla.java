@@ -301,7 +301,7 @@ public final class SimdMla implements MlaAttentionOp {
      * then [q~_h | q_pe_h] transposed into qt [kv_lora_rank + rope][hp]; (2) the scores pt [m][hp], units of
      * {@link #LANE_KEYS} attended keys, their latent and k_pe rows read in place (no transposition); (3) the softmax of
      * each head's column, units of vectors of heads; (4) o~ [kv_lora_rank][hp], units of
-     * {@link SimdAttentionKernels#LANE_SLICE} latent columns; (5) W_uv o~ per head. Each value is the same FMA chain
+     * {@link #LANE_SLICES} slices of latent columns; (5) W_uv o~ per head. Each value is the same FMA chain
      * as in {@link #absorbed}'s key-lane kernels (a score over [c_kv | k_pe] ascending, times the scale; an o~ element
      * over the keys ascending; the softmax's sum over the keys ascending), so the bits are those of the other path,
      * at every width and thread count; only which vector lane computes a chain differs.
@@ -348,17 +348,23 @@ public final class SimdMla implements MlaAttentionOp {
                 SimdAttentionKernels.current().headLaneSoftmax(pt, g * m * group + l, m);
             });
             if (sub != null) t0 = subLap(sub, 2, t0);
-            int columnBlocks = (rank + slice - 1) / slice;
-            SimdOps.forEach(columnBlocks, (long) hp * m * slice, c -> { // (4)
-                int c0 = c * slice, n = Math.min(rank, c0 + slice) - c0;
+            int unitColumns = LANE_SLICES * slice, columnBlocks = (rank + unitColumns - 1) / unitColumns;
+            SimdOps.forEach(columnBlocks, (long) hp * m * unitColumns, c -> { // (4)
+                int c0 = c * unitColumns, cn = Math.min(rank, c0 + unitColumns) - c0, pieces = (cn + slice - 1) / slice;
                 SimdAttentionKernels k = SimdAttentionKernels.current();
-                // the block's columns of LANE_SUM_KEYS attended latents copied together first: read in place, rows 2 KB
-                // apart fall into a few of the caches' sets; the slice and the pass's probability rows stay in L1
-                float[] x = Scratch.get().slice(LANE_SUM_KEYS * slice);
+                // the unit's columns of LANE_SUM_KEYS attended latents copied first, a slice of LANE_SLICE columns each:
+                // read in place, rows 2 KB apart fall into a few of the caches' sets; a slice and the pass's
+                // probability rows stay in L1, and each latent row is read in runs of the unit's columns
+                float[] x = Scratch.get().slice(pieces * LANE_SUM_KEYS * slice);
                 for (int j0 = 0; j0 < m || j0 == 0; j0 += LANE_SUM_KEYS) {
                     int len = Math.min(LANE_SUM_KEYS, m - j0);
-                    for (int j = 0; j < len; j++) System.arraycopy(latents, latentStarts[j0 + j] + c0, x, j * slice, n);
-                    k.headLaneSums(pt, groups, m, j0, len, x, n, ot, rank, c0, j0 > 0);
+                    for (int j = 0; j < len; j++) {
+                        int src = latentStarts[j0 + j] + c0;
+                        for (int u = 0; u < pieces; u++) System.arraycopy(latents, src + u * slice, x, (u * LANE_SUM_KEYS + j) * slice, Math.min(slice, cn - u * slice));
+                    }
+                    for (int u = 0; u < pieces; u++) {
+                        k.headLaneSums(pt, groups, m, j0, len, x, u * LANE_SUM_KEYS * slice, Math.min(slice, cn - u * slice), ot, rank, c0 + u * slice, j0 > 0);
+                    }
                 }
             });
             if (sub != null) t0 = subLap(sub, 3, t0);
@@ -372,6 +378,9 @@ public final class SimdMla implements MlaAttentionOp {
 
     /** Attended keys per unit of {@link #headLanes}' scores: a multiple of the six keys its kernel scores at once. */
     static final int LANE_KEYS = 96;
+
+    /** Latent slices per unit of {@link #headLanes}' o~ sums: 128 columns at kv_lora_rank 512, four units. */
+    static final int LANE_SLICES = 4;
 
     /** Attended keys per pass of {@link #headLanes}' o~ sums: their probability rows (hp 128: 32 KB) and latent slice stay in L1. */
     static final int LANE_SUM_KEYS = 64;

@@ -551,12 +551,13 @@ class SimdKernelOrderTest {
                     }
                 }
             }
-            float[] xs = java.util.Arrays.copyOfRange(x, cut * slice, m * slice);
+            float[] xs = new float[3 + (m - cut) * slice]; // the rows from cut, three floats in
+            System.arraycopy(x, cut * slice, xs, 3, (m - cut) * slice);
             SimdSpecies.withBits(bits, () -> {
                 SimdAttentionKernels k = SimdAttentionKernels.current();
-                k.headLaneSums(p, groups, bigM, pRow, m, x, n, y, bigR, yRow, false);
-                k.headLaneSums(p, groups, bigM, pRow, cut, x, n, z, bigR, yRow, false);
-                k.headLaneSums(p, groups, bigM, pRow + cut, m - cut, xs, n, z, bigR, yRow, true);
+                k.headLaneSums(p, groups, bigM, pRow, m, x, 0, n, y, bigR, yRow, false);
+                k.headLaneSums(p, groups, bigM, pRow, cut, x, 0, n, z, bigR, yRow, false);
+                k.headLaneSums(p, groups, bigM, pRow + cut, m - cut, xs, 3, n, z, bigR, yRow, true);
                 return null;
             });
             for (int i = 0; i < y.length; i++) {
