@@ -434,20 +434,20 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     private static FloatVector decodeTop(IntVector x, float s) {
         IntVector mag = x.lanewise(VectorOperators.LSHR, 4).and(0x07F00000);
         FloatVector f = mag.add(0x3C000000).reinterpretAsFloats();
-        f = f.blend(f.fma(2f, -0x1p-6f), mag.compare(VectorOperators.LT, 0x00800000).cast(F));
+        f = f.blend(f.fma(2f, -0x1p-6f), f.compare(VectorOperators.LT, 0x1p-6f)); // f < 2^-6 exactly for the exponent-0 codes
         return f.reinterpretAsInts().or(x.and(0x80000000)).reinterpretAsFloats().mul(s);
     }
 
     /**
      * The first {@code whole} columns (whole runs) of the row whose codes start at int {@code cOff}, dequantised
-     * with the scales rs[rsOff + column / bc] (bc a multiple of 4L), into buf in run order.
+     * with the scales rs[rsOff + column / bc] (bc a multiple of 4L), into buf from bufOff in run order.
      */
-    private static void decodeRun(MemorySegment codes, long cOff, float[] rs, int rsOff, int bc, int whole, float[] buf) {
+    private static void decodeRun(MemorySegment codes, long cOff, float[] rs, int rsOff, int bc, int whole, float[] buf, int bufOff) {
         // the scale's index c / bc counted, not divided: an integer division per run cost about as much as its decode
         for (int c = 0, si = rsOff, left = bc; c < whole; c += 4 * L) {
             IntVector t = IntVector.fromMemorySegment(I32, codes, cOff + c, ByteOrder.LITTLE_ENDIAN);
             float s = rs[si];
-            for (int k = 0; k < 4; k++) decodeTop(t.lanewise(VectorOperators.LSHL, 24 - 8 * k), s).intoArray(buf, c + k * L);
+            for (int k = 0; k < 4; k++) decodeTop(t.lanewise(VectorOperators.LSHL, 24 - 8 * k), s).intoArray(buf, bufOff + c + k * L);
             left -= 4 * L;
             if (left == 0) {
                 si++;
@@ -468,7 +468,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         if (whole > 0) {
             float[] buf = new float[whole], acc = new float[whole]; // acc: y's first whole columns in run order
             for (int r = 0; r < rows; r++) {
-                decodeRun(codes, cOff + r * cStride, rs, rsOff + r * scols, bc, whole, buf);
+                decodeRun(codes, cOff + r * cStride, rs, rsOff + r * scols, bc, whole, buf, 0);
                 axpy(alpha[aOff + r], buf, 0, acc, 0, whole); // the chain of column i: fma(w_{r,i}, alpha_r, acc_i)
             }
             for (int c = 0; c < whole; c += 4 * L) {
@@ -492,7 +492,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
             int so = rsOff + r * scols;
             float s = 0f;
             if (whole > 0) {
-                decodeRun(codes, co, rs, so, bc, whole, buf);
+                decodeRun(codes, co, rs, so, bc, whole, buf, 0);
                 s = dotRuns(buf, 0, bl, whole);
             }
             for (int i = whole; i < n; i++) s = Math.fma(codeValue(codes, co, i) * rs[so + i / bc], b[bOff + i], s);
