@@ -1025,9 +1025,6 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     /** Heads per group of the head-lane layout: four vectors' lanes, a constant stride from row to row. */
     private static final int G = 4 * L;
 
-    /** Dims per pass of {@link #headLaneScores}' main kernel: a group's query rows (96 x 256 B = 24 KB at 512 bits) stay in L1 across the keys. */
-    private static final int SCORE_DIMS = 4096;
-
     @Override public int headGroup() { return G; }
 
     @Override
@@ -1048,10 +1045,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
                 continue;
             }
             int j1 = sOff + keys - keys % 6;
-            for (int c0 = 0; c0 < dims; c0 += SCORE_DIMS) { // the dims in chunks whose query rows stay in L1 across the keys
-                int c1 = Math.min(dims, c0 + SCORE_DIMS);
-                for (int j = sOff; j < j1; j += 6) headScores4x6(qt, qb, dims1, x1, starts1, x2, starts2, j, c0, c1, c1 == dims, scale, out, ob);
-            }
+            for (int j = sOff; j < j1; j += 6) headScores4x6(qt, qb, dims1, x1, starts1, dims2, x2, starts2, j, scale, out, ob);
             for (int j = j1; j < sOff + keys; j++) headScores4x1(qt, qb, dims1, x1, starts1, dims2, x2, starts2, j, scale, out, ob);
         }
     }
@@ -1078,34 +1072,20 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     }
 
     /**
-     * Four head vectors (a group from qt's qb) by six keys (from j, an index of the starts) of {@link #headLaneScores},
-     * dims [cFrom, cTo) of their chains: 24 chains, each key value broadcast once for the four, continued from out
-     * unless cFrom is 0, stored times the scale when {@code last} (the chains' end), as they are otherwise.
+     * Four head vectors (a group from qt's qb) by six keys (from j, an index of the starts) of {@link #headLaneScores}:
+     * 24 chains, each key value broadcast once for the four. (Measured: the dims in L1-sized chunks, the chains
+     * continued through out, were no faster in a decode step, whose keys come from memory.)
      */
-    private static void headScores4x6(float[] qt, int qb, int dims1, float[] x1, int[] starts1, float[] x2, int[] starts2, int j,
-                                      int cFrom, int cTo, boolean last, float scale, float[] out, int ob) {
+    private static void headScores4x6(float[] qt, int qb, int dims1, float[] x1, int[] starts1, int dims2, float[] x2, int[] starts2, int j,
+                                      float scale, float[] out, int ob) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
-        if (cFrom > 0) {
-            int y0 = ob + (j + 0) * G;
-            a0 = FloatVector.fromArray(F, out, y0); a1 = FloatVector.fromArray(F, out, y0 + L); a2 = FloatVector.fromArray(F, out, y0 + 2 * L); a3 = FloatVector.fromArray(F, out, y0 + 3 * L);
-            int y1 = ob + (j + 1) * G;
-            b0 = FloatVector.fromArray(F, out, y1); b1 = FloatVector.fromArray(F, out, y1 + L); b2 = FloatVector.fromArray(F, out, y1 + 2 * L); b3 = FloatVector.fromArray(F, out, y1 + 3 * L);
-            int y2 = ob + (j + 2) * G;
-            c0 = FloatVector.fromArray(F, out, y2); c1 = FloatVector.fromArray(F, out, y2 + L); c2 = FloatVector.fromArray(F, out, y2 + 2 * L); c3 = FloatVector.fromArray(F, out, y2 + 3 * L);
-            int y3 = ob + (j + 3) * G;
-            d0 = FloatVector.fromArray(F, out, y3); d1 = FloatVector.fromArray(F, out, y3 + L); d2 = FloatVector.fromArray(F, out, y3 + 2 * L); d3 = FloatVector.fromArray(F, out, y3 + 3 * L);
-            int y4 = ob + (j + 4) * G;
-            e0 = FloatVector.fromArray(F, out, y4); e1 = FloatVector.fromArray(F, out, y4 + L); e2 = FloatVector.fromArray(F, out, y4 + 2 * L); e3 = FloatVector.fromArray(F, out, y4 + 3 * L);
-            int y5 = ob + (j + 5) * G;
-            f0 = FloatVector.fromArray(F, out, y5); f1 = FloatVector.fromArray(F, out, y5 + L); f2 = FloatVector.fromArray(F, out, y5 + 2 * L); f3 = FloatVector.fromArray(F, out, y5 + 3 * L);
-        }
         for (int part = 0; part < 2; part++) { // the latent dims, then the rope dims: one chain
             float[] x = part == 0 ? x1 : x2;
             int[] st = part == 0 ? starts1 : starts2;
-            int from = part == 0 ? cFrom : Math.max(cFrom, dims1) - dims1, to = part == 0 ? Math.min(cTo, dims1) : cTo - dims1;
+            int dims = part == 0 ? dims1 : dims2;
             int qp = qb + (part == 0 ? 0 : dims1 * G);
             int o0 = st[j], o1 = st[j + 1], o2 = st[j + 2], o3 = st[j + 3], o4 = st[j + 4], o5 = st[j + 5];
-            for (int c = from; c < to; c++) {
+            for (int c = 0; c < dims; c++) {
                 int q = qp + c * G;
                 FloatVector q0 = FloatVector.fromArray(F, qt, q), q1 = FloatVector.fromArray(F, qt, q + L);
                 FloatVector q2 = FloatVector.fromArray(F, qt, q + 2 * L), q3 = FloatVector.fromArray(F, qt, q + 3 * L);
@@ -1123,19 +1103,18 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
                 f0 = q0.fma(w, f0); f1 = q1.fma(w, f1); f2 = q2.fma(w, f2); f3 = q3.fma(w, f3);
             }
         }
-        FloatVector s = FloatVector.broadcast(F, last ? scale : 1f); // times 1: exact, the running sums kept
         int r0 = ob + (j + 0) * G;
-        a0.mul(s).intoArray(out, r0); a1.mul(s).intoArray(out, r0 + L); a2.mul(s).intoArray(out, r0 + 2 * L); a3.mul(s).intoArray(out, r0 + 3 * L);
+        a0.mul(scale).intoArray(out, r0); a1.mul(scale).intoArray(out, r0 + L); a2.mul(scale).intoArray(out, r0 + 2 * L); a3.mul(scale).intoArray(out, r0 + 3 * L);
         int r1 = ob + (j + 1) * G;
-        b0.mul(s).intoArray(out, r1); b1.mul(s).intoArray(out, r1 + L); b2.mul(s).intoArray(out, r1 + 2 * L); b3.mul(s).intoArray(out, r1 + 3 * L);
+        b0.mul(scale).intoArray(out, r1); b1.mul(scale).intoArray(out, r1 + L); b2.mul(scale).intoArray(out, r1 + 2 * L); b3.mul(scale).intoArray(out, r1 + 3 * L);
         int r2 = ob + (j + 2) * G;
-        c0.mul(s).intoArray(out, r2); c1.mul(s).intoArray(out, r2 + L); c2.mul(s).intoArray(out, r2 + 2 * L); c3.mul(s).intoArray(out, r2 + 3 * L);
+        c0.mul(scale).intoArray(out, r2); c1.mul(scale).intoArray(out, r2 + L); c2.mul(scale).intoArray(out, r2 + 2 * L); c3.mul(scale).intoArray(out, r2 + 3 * L);
         int r3 = ob + (j + 3) * G;
-        d0.mul(s).intoArray(out, r3); d1.mul(s).intoArray(out, r3 + L); d2.mul(s).intoArray(out, r3 + 2 * L); d3.mul(s).intoArray(out, r3 + 3 * L);
+        d0.mul(scale).intoArray(out, r3); d1.mul(scale).intoArray(out, r3 + L); d2.mul(scale).intoArray(out, r3 + 2 * L); d3.mul(scale).intoArray(out, r3 + 3 * L);
         int r4 = ob + (j + 4) * G;
-        e0.mul(s).intoArray(out, r4); e1.mul(s).intoArray(out, r4 + L); e2.mul(s).intoArray(out, r4 + 2 * L); e3.mul(s).intoArray(out, r4 + 3 * L);
+        e0.mul(scale).intoArray(out, r4); e1.mul(scale).intoArray(out, r4 + L); e2.mul(scale).intoArray(out, r4 + 2 * L); e3.mul(scale).intoArray(out, r4 + 3 * L);
         int r5 = ob + (j + 5) * G;
-        f0.mul(s).intoArray(out, r5); f1.mul(s).intoArray(out, r5 + L); f2.mul(s).intoArray(out, r5 + 2 * L); f3.mul(s).intoArray(out, r5 + 3 * L);
+        f0.mul(scale).intoArray(out, r5); f1.mul(scale).intoArray(out, r5 + L); f2.mul(scale).intoArray(out, r5 + 2 * L); f3.mul(scale).intoArray(out, r5 + 3 * L);
     }
 
     @Override
