@@ -218,7 +218,8 @@ public final class SimdMla implements MlaAttentionOp {
      * else from a float32 copy ({@link KvB}). Per-thread work arrays ({@link Scratch}), no per-unit ones. Every value is
      * computed by one kernel call whose order does not depend on the cut (a score: one dot; an o~ element: one FMA
      * chain over the keys ascending; q~: one chain over the nope dims), so the bits depend neither on the units nor on
-     * the thread count, nor on which copy of kv_b is read.
+     * the thread count, nor on which copy of kv_b is read. fp32 and fp8 modes with vector kernels and at least a head
+     * group of heads (the real model's 128) run {@link #headLanes} instead: the same chains, the heads in vector lanes.
      */
     private float[] absorbed(float[] q, float[] qPe, int[][] attended, AttentionWeights w, SimdCacheMirror mirror) {
         int tokens = attended.length, heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
@@ -227,7 +228,6 @@ public final class SimdMla implements MlaAttentionOp {
         float[] out = new float[tokens * heads * vDim];
         KvB kv = KvB.of(w.kvB(), nope, vDim, bf16, SimdAttentionKernels.current());
         int qWidth = rank + rope; // a row of qCat: [q~_h | q_pe_h]
-        float[] qCat = new float[heads * qWidth], oTilde = new float[heads * rank];
         // in units of the GEMVs' multiply-adds, which read one byte of weight each
         long headWork = (long) (nope + vDim) * rank * kv.bytesPerWeight();
         Boolean forced = forcedHeadLanes;
@@ -235,6 +235,7 @@ public final class SimdMla implements MlaAttentionOp {
             headLanes(q, qPe, attended, kv, headWork, latents, kPes, out);
             return out;
         }
+        float[] qCat = new float[heads * qWidth], oTilde = new float[heads * rank];
         for (int t = 0; t < tokens; t++) {
             int tt = t;
             int[] keys = attended[t];
