@@ -17,6 +17,8 @@ import org.dsv32.spec.ops.MlaAttentionOp;
  */
 public final class MlaDecodeStages {
     private static final String[] STAGES = {"x: q_a kv_a wk", "c_q: q_b wq_b", "rope+append", "indexer", "attention", "o"};
+    /** The attention core's five steps ({@link SimdMla#absorbedNanos}). */
+    private static final String[] STEPS = {"q~", "scores", "softmax", "o~", "W_uv o~"};
 
     public static void main(String[] args) {
         int cached = args.length > 0 ? Integer.parseInt(args[0]) : 4096;
@@ -39,7 +41,7 @@ public final class MlaDecodeStages {
         // one thread: the calling thread's CPU time (on a shared machine, wall time includes waiting for a core)
         java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         SimdMla.stageClock = threads == 1 ? mx::getCurrentThreadCpuTime : System::nanoTime;
-        long[][] stages = new long[calls][];
+        long[][] stages = new long[calls][], steps = new long[calls][];
         long[] total = new long[calls];
         java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         long cpu0 = ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime(), wall0 = System.nanoTime();
@@ -48,14 +50,17 @@ public final class MlaDecodeStages {
                 cache = work.freshCache();
                 work.forward(op, cache, null);
             }
-            long[] s = new long[STAGES.length];
+            long[] s = new long[STAGES.length], sub = new long[STEPS.length];
             SimdMla.stageNanos = s;
+            SimdMla.absorbedNanos = sub;
             long t0 = SimdMla.stageClock.getAsLong();
             work.forward(op, cache, null);
             long t1 = SimdMla.stageClock.getAsLong();
             SimdMla.stageNanos = null;
+            SimdMla.absorbedNanos = null;
             if (i >= 0) {
                 stages[i] = s;
+                steps[i] = sub;
                 total[i] = t1 - t0;
             }
         }
@@ -66,6 +71,12 @@ public final class MlaDecodeStages {
             int kk = k;
             b.append(String.format("  %s %.2f", STAGES[k], median(Arrays.stream(stages).mapToLong(s -> s[kk]).toArray())));
         }
+        b.append("  [");
+        for (int k = 0; k < STEPS.length; k++) {
+            int kk = k;
+            b.append(String.format(" %s %.2f", STEPS[k], median(Arrays.stream(steps).mapToLong(s -> s[kk]).toArray())));
+        }
+        b.append(" ]");
         b.append(String.format("  | total median %.2f ms, min %.2f", median(total), Arrays.stream(total).min().getAsLong() / 1e6));
         System.out.println(b);
 

@@ -151,6 +151,50 @@ interface SimdAttentionKernels {
     /** x_i *= s (x is MODIFIED). */
     void scale(float[] x, int off, int n, float s);
 
+    /*
+     * Heads in vector lanes (the absorbed MLA at the real dimensions): a matrix of [rows][hp] floats, hp the heads
+     * padded to whole groups of headGroup() = four vectors' lanes, stored group by group: element (r, h) at
+     * (h / G) * rows * G + r * G + h % G, so that a group's values of one row are one run of four vectors and the
+     * kernels step from row to row by a constant. Each lane runs the same scalar chain as keyLaneScores, softmax and
+     * gatherSums do per head, so the bits are theirs, at every width and for any grouping.
+     */
+
+    /** Heads per group of the head-lane layout: four vectors' lanes (4 when scalar). */
+    int headGroup();
+
+    /** Columns per row of the latent slices {@link #headLaneSums} reads: a constant stride. */
+    int LANE_SLICE = 32;
+
+    /**
+     * Scores with the heads in vector lanes, for the attended keys [sOff, sOff + keys) of m: for each group g of the
+     * head-lane layout ({@link #headGroup} G heads), each such key j and head h of the group,
+     * {@code out[g m G + j G + h] = (the FMA chain from +0 over c = 0 .. dims1-1 of x1[starts1[j] + c] * qt[g D G + c G + h],
+     * continued over c = 0 .. dims2-1 of x2[starts2[j] + c] * qt[g D G + (dims1 + c) G + h]) * scale}, D = dims1 + dims2:
+     * qt the queries [D][hp] and out the scores [m][hp] in the head-lane layout, the keys' rows read in place (the
+     * absorbed MLA's latent rows, then their k_pe rows). Bitwise {@link #keyLaneScores}' score of the same query row
+     * and the key's [x1 | x2] row.
+     */
+    void headLaneScores(float[] qt, int groups, int dims1, float[] x1, int[] starts1, int dims2, float[] x2, int[] starts2, int sOff, int keys,
+                        int m, float scale, float[] out);
+
+    /**
+     * {@link #softmax} of each of the L lanes (L: the lanes of a vector, 1 when scalar) over the n rows x[off + r G + l]
+     * (a vector's column of the head-lane layout, G = {@link #headGroup}): bitwise the same as softmax of the lane's
+     * values copied into a row (the max in any order, the exps one per value, the sum over the rows ascending from +0,
+     * each value divided by it).
+     */
+    void headLaneSoftmax(float[] x, int off, int n);
+
+    /**
+     * Weighted sums with the heads in vector lanes: for each group g of the head-lane layout, column i in [0, n) (n
+     * at most {@link #LANE_SLICE}) and head h of the group, {@code y[g R G + (yRow + i) G + h] = fma chain over j = 0 ..
+     * m-1 ascending of x[xOff + j LANE_SLICE + i] * p[g M G + (pRow + j) G + h]}, from y's value when {@code accumulate}, else
+     * from +0 (p the probabilities [M][hp] and y [R][hp] in the head-lane layout, x a slice of m latent rows; y is
+     * MODIFIED): bitwise {@link #gatherSums}' sum of head h's probabilities over the same rows; a chain split into
+     * consecutive calls, the later ones accumulating, gives the same bits as one call.
+     */
+    void headLaneSums(float[] p, int groups, int bigM, int pRow, int m, float[] x, int xOff, int n, float[] y, int bigR, int yRow, boolean accumulate);
+
     /**
      * Keys per tile of the indexer's transposed key layout: key s, dim d of a [keys][dim] set lives at
      * {@code (s / KEY_TILE) * KEY_TILE * dim + d * KEY_TILE + s % KEY_TILE}, so that KEY_TILE keys' values of one

@@ -434,19 +434,25 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
     private static FloatVector decodeTop(IntVector x, float s) {
         IntVector mag = x.lanewise(VectorOperators.LSHR, 4).and(0x07F00000);
         FloatVector f = mag.add(0x3C000000).reinterpretAsFloats();
-        f = f.blend(f.fma(2f, -0x1p-6f), mag.compare(VectorOperators.LT, 0x00800000).cast(F));
+        f = f.blend(f.fma(2f, -0x1p-6f), f.compare(VectorOperators.LT, 0x1p-6f)); // f < 2^-6 exactly for the exponent-0 codes
         return f.reinterpretAsInts().or(x.and(0x80000000)).reinterpretAsFloats().mul(s);
     }
 
     /**
      * The first {@code whole} columns (whole runs) of the row whose codes start at int {@code cOff}, dequantised
-     * with the scales rs[rsOff + column / bc] (bc a multiple of 4L), into buf in run order.
+     * with the scales rs[rsOff + column / bc] (bc a multiple of 4L), into buf from bufOff in run order.
      */
-    private static void decodeRun(MemorySegment codes, long cOff, float[] rs, int rsOff, int bc, int whole, float[] buf) {
-        for (int c = 0; c < whole; c += 4 * L) {
+    private static void decodeRun(MemorySegment codes, long cOff, float[] rs, int rsOff, int bc, int whole, float[] buf, int bufOff) {
+        // the scale's index c / bc counted, not divided: an integer division per run cost about as much as its decode
+        for (int c = 0, si = rsOff, left = bc; c < whole; c += 4 * L) {
             IntVector t = IntVector.fromMemorySegment(I32, codes, cOff + c, ByteOrder.LITTLE_ENDIAN);
-            float s = rs[rsOff + c / bc];
-            for (int k = 0; k < 4; k++) decodeTop(t.lanewise(VectorOperators.LSHL, 24 - 8 * k), s).intoArray(buf, c + k * L);
+            float s = rs[si];
+            for (int k = 0; k < 4; k++) decodeTop(t.lanewise(VectorOperators.LSHL, 24 - 8 * k), s).intoArray(buf, bufOff + c + k * L);
+            left -= 4 * L;
+            if (left == 0) {
+                si++;
+                left = bc;
+            }
         }
     }
 
@@ -462,7 +468,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
         if (whole > 0) {
             float[] buf = new float[whole], acc = new float[whole]; // acc: y's first whole columns in run order
             for (int r = 0; r < rows; r++) {
-                decodeRun(codes, cOff + r * cStride, rs, rsOff + r * scols, bc, whole, buf);
+                decodeRun(codes, cOff + r * cStride, rs, rsOff + r * scols, bc, whole, buf, 0);
                 axpy(alpha[aOff + r], buf, 0, acc, 0, whole); // the chain of column i: fma(w_{r,i}, alpha_r, acc_i)
             }
             for (int c = 0; c < whole; c += 4 * L) {
@@ -486,7 +492,7 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
             int so = rsOff + r * scols;
             float s = 0f;
             if (whole > 0) {
-                decodeRun(codes, co, rs, so, bc, whole, buf);
+                decodeRun(codes, co, rs, so, bc, whole, buf, 0);
                 s = dotRuns(buf, 0, bl, whole);
             }
             for (int i = whole; i < n; i++) s = Math.fma(codeValue(codes, co, i) * rs[so + i / bc], b[bOff + i], s);
@@ -1014,5 +1020,206 @@ final class SimdAttentionKernelsTemplate implements SimdAttentionKernels {
             }
             out[outOff + j] = sum;
         }
+    }
+
+    /** Heads per group of the head-lane layout: four vectors' lanes, a constant stride from row to row. */
+    private static final int G = 4 * L;
+
+    @Override public int headGroup() { return G; }
+
+    @Override
+    public void headLaneScores(float[] qt, int groups, int dims1, float[] x1, int[] starts1, int dims2, float[] x2, int[] starts2, int sOff, int keys,
+                               int m, float scale, float[] out) {
+        int dims = dims1 + dims2;
+        for (int g = 0; g < groups; g++) {
+            int qb = g * dims * G, ob = g * m * G;
+            if (F == null) { // one lane's sequence per head
+                for (int j = sOff; j < sOff + keys; j++) {
+                    for (int h = 0; h < G; h++) {
+                        float acc = 0f;
+                        for (int c = 0; c < dims1; c++) acc = Math.fma(x1[starts1[j] + c], qt[qb + c * G + h], acc);
+                        for (int c = 0; c < dims2; c++) acc = Math.fma(x2[starts2[j] + c], qt[qb + (dims1 + c) * G + h], acc);
+                        out[ob + j * G + h] = acc * scale;
+                    }
+                }
+                continue;
+            }
+            int j1 = sOff + keys - keys % 6;
+            for (int j = sOff; j < j1; j += 6) headScores4x6(qt, qb, dims1, x1, starts1, dims2, x2, starts2, j, scale, out, ob);
+            for (int j = j1; j < sOff + keys; j++) headScores4x1(qt, qb, dims1, x1, starts1, dims2, x2, starts2, j, scale, out, ob);
+        }
+    }
+
+    /** Four head vectors (a group from qt's qb) by one key (j, an index of the starts) of {@link #headLaneScores}: four chains. */
+    private static void headScores4x1(float[] qt, int qb, int dims1, float[] x1, int[] starts1, int dims2, float[] x2, int[] starts2, int j,
+                                      float scale, float[] out, int ob) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int o1 = starts1[j], o2 = starts2[j];
+        for (int c = 0; c < dims1; c++) {
+            FloatVector w = FloatVector.broadcast(F, x1[o1 + c]);
+            int q = qb + c * G;
+            a0 = FloatVector.fromArray(F, qt, q).fma(w, a0); a1 = FloatVector.fromArray(F, qt, q + L).fma(w, a1);
+            a2 = FloatVector.fromArray(F, qt, q + 2 * L).fma(w, a2); a3 = FloatVector.fromArray(F, qt, q + 3 * L).fma(w, a3);
+        }
+        for (int c = 0; c < dims2; c++) {
+            FloatVector w = FloatVector.broadcast(F, x2[o2 + c]);
+            int q = qb + (dims1 + c) * G;
+            a0 = FloatVector.fromArray(F, qt, q).fma(w, a0); a1 = FloatVector.fromArray(F, qt, q + L).fma(w, a1);
+            a2 = FloatVector.fromArray(F, qt, q + 2 * L).fma(w, a2); a3 = FloatVector.fromArray(F, qt, q + 3 * L).fma(w, a3);
+        }
+        int r = ob + j * G;
+        a0.mul(scale).intoArray(out, r); a1.mul(scale).intoArray(out, r + L); a2.mul(scale).intoArray(out, r + 2 * L); a3.mul(scale).intoArray(out, r + 3 * L);
+    }
+
+    /**
+     * Four head vectors (a group from qt's qb) by six keys (from j, an index of the starts) of {@link #headLaneScores}:
+     * 24 chains, each key value broadcast once for the four. (Measured: the dims in L1-sized chunks, the chains
+     * continued through out, were no faster in a decode step, whose keys come from memory.)
+     */
+    private static void headScores4x6(float[] qt, int qb, int dims1, float[] x1, int[] starts1, int dims2, float[] x2, int[] starts2, int j,
+                                      float scale, float[] out, int ob) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        for (int part = 0; part < 2; part++) { // the latent dims, then the rope dims: one chain
+            float[] x = part == 0 ? x1 : x2;
+            int[] st = part == 0 ? starts1 : starts2;
+            int dims = part == 0 ? dims1 : dims2;
+            int qp = qb + (part == 0 ? 0 : dims1 * G);
+            int o0 = st[j], o1 = st[j + 1], o2 = st[j + 2], o3 = st[j + 3], o4 = st[j + 4], o5 = st[j + 5];
+            for (int c = 0; c < dims; c++) {
+                int q = qp + c * G;
+                FloatVector q0 = FloatVector.fromArray(F, qt, q), q1 = FloatVector.fromArray(F, qt, q + L);
+                FloatVector q2 = FloatVector.fromArray(F, qt, q + 2 * L), q3 = FloatVector.fromArray(F, qt, q + 3 * L);
+                FloatVector w = FloatVector.broadcast(F, x[o0 + c]);
+                a0 = q0.fma(w, a0); a1 = q1.fma(w, a1); a2 = q2.fma(w, a2); a3 = q3.fma(w, a3);
+                w = FloatVector.broadcast(F, x[o1 + c]);
+                b0 = q0.fma(w, b0); b1 = q1.fma(w, b1); b2 = q2.fma(w, b2); b3 = q3.fma(w, b3);
+                w = FloatVector.broadcast(F, x[o2 + c]);
+                c0 = q0.fma(w, c0); c1 = q1.fma(w, c1); c2 = q2.fma(w, c2); c3 = q3.fma(w, c3);
+                w = FloatVector.broadcast(F, x[o3 + c]);
+                d0 = q0.fma(w, d0); d1 = q1.fma(w, d1); d2 = q2.fma(w, d2); d3 = q3.fma(w, d3);
+                w = FloatVector.broadcast(F, x[o4 + c]);
+                e0 = q0.fma(w, e0); e1 = q1.fma(w, e1); e2 = q2.fma(w, e2); e3 = q3.fma(w, e3);
+                w = FloatVector.broadcast(F, x[o5 + c]);
+                f0 = q0.fma(w, f0); f1 = q1.fma(w, f1); f2 = q2.fma(w, f2); f3 = q3.fma(w, f3);
+            }
+        }
+        int r0 = ob + (j + 0) * G;
+        a0.mul(scale).intoArray(out, r0); a1.mul(scale).intoArray(out, r0 + L); a2.mul(scale).intoArray(out, r0 + 2 * L); a3.mul(scale).intoArray(out, r0 + 3 * L);
+        int r1 = ob + (j + 1) * G;
+        b0.mul(scale).intoArray(out, r1); b1.mul(scale).intoArray(out, r1 + L); b2.mul(scale).intoArray(out, r1 + 2 * L); b3.mul(scale).intoArray(out, r1 + 3 * L);
+        int r2 = ob + (j + 2) * G;
+        c0.mul(scale).intoArray(out, r2); c1.mul(scale).intoArray(out, r2 + L); c2.mul(scale).intoArray(out, r2 + 2 * L); c3.mul(scale).intoArray(out, r2 + 3 * L);
+        int r3 = ob + (j + 3) * G;
+        d0.mul(scale).intoArray(out, r3); d1.mul(scale).intoArray(out, r3 + L); d2.mul(scale).intoArray(out, r3 + 2 * L); d3.mul(scale).intoArray(out, r3 + 3 * L);
+        int r4 = ob + (j + 4) * G;
+        e0.mul(scale).intoArray(out, r4); e1.mul(scale).intoArray(out, r4 + L); e2.mul(scale).intoArray(out, r4 + 2 * L); e3.mul(scale).intoArray(out, r4 + 3 * L);
+        int r5 = ob + (j + 5) * G;
+        f0.mul(scale).intoArray(out, r5); f1.mul(scale).intoArray(out, r5 + L); f2.mul(scale).intoArray(out, r5 + 2 * L); f3.mul(scale).intoArray(out, r5 + 3 * L);
+    }
+
+    @Override
+    public void headLaneSoftmax(float[] x, int off, int n) {
+        if (F == null) { // one lane's sequence: softmax's
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) max = Math.max(max, x[off + j * G]);
+            float sum = 0f;
+            for (int j = 0; j < n; j++) {
+                float e = expF(x[off + j * G] - max);
+                x[off + j * G] = e;
+                sum += e;
+            }
+            for (int j = 0; j < n; j++) x[off + j * G] /= sum;
+            return;
+        }
+        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < n; j++) vmax = vmax.max(FloatVector.fromArray(F, x, off + j * G));
+        FloatVector sum = FloatVector.zero(F);
+        for (int j = 0; j < n; j++) { // EXP, the sum over the rows ascending
+            FloatVector v = FloatVector.fromArray(F, x, off + j * G).sub(vmax).max(EXP_LOW);
+            FloatVector nf = v.mul(LOG2E).add(ROUND).sub(ROUND);
+            FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), v);
+            r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = FloatVector.broadcast(F, P0).fma(r, FloatVector.broadcast(F, P1)).fma(r, FloatVector.broadcast(F, P2))
+                    .fma(r, FloatVector.broadcast(F, P3)).fma(r, FloatVector.broadcast(F, P4)).fma(r, FloatVector.broadcast(F, P5));
+            FloatVector y = p.fma(r.mul(r), r).add(1f);
+            IntVector ni = (IntVector) nf.convert(VectorOperators.F2I, 0), n1 = ni.lanewise(VectorOperators.ASHR, 1);
+            FloatVector e = y.mul(n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .mul(ni.sub(n1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            e.intoArray(x, off + j * G);
+            sum = sum.add(e);
+        }
+        for (int j = 0; j < n; j++) FloatVector.fromArray(F, x, off + j * G).div(sum).intoArray(x, off + j * G);
+    }
+
+    @Override
+    public void headLaneSums(float[] p, int groups, int bigM, int pRow, int m, float[] x, int xOff, int n, float[] y, int bigR, int yRow, boolean accumulate) {
+        for (int g = 0; g < groups; g++) {
+            int pb = (g * bigM + pRow) * G, yb = (g * bigR + yRow) * G;
+            if (F == null) { // one lane's sequence per head
+                for (int i = 0; i < n; i++) {
+                    for (int h = 0; h < G; h++) {
+                        float acc = accumulate ? y[yb + i * G + h] : 0f;
+                        for (int j = 0; j < m; j++) acc = Math.fma(x[xOff + j * LANE_SLICE + i], p[pb + j * G + h], acc);
+                        y[yb + i * G + h] = acc;
+                    }
+                }
+                continue;
+            }
+            int i = 0;
+            for (; i + 4 <= n; i += 4) headSums4x4(p, pb, m, x, xOff + i, y, yb + i * G, accumulate);
+            for (; i < n; i++) headSums4x1(p, pb, m, x, xOff + i, y, yb + i * G, accumulate);
+        }
+    }
+
+    /** A group's four head vectors (p from pb) by one column (x from i) of {@link #headLaneSums}: four chains. */
+    private static void headSums4x1(float[] p, int pb, int m, float[] x, int i, float[] y, int yo, boolean accumulate) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        if (accumulate) {
+            a0 = FloatVector.fromArray(F, y, yo); a1 = FloatVector.fromArray(F, y, yo + L);
+            a2 = FloatVector.fromArray(F, y, yo + 2 * L); a3 = FloatVector.fromArray(F, y, yo + 3 * L);
+        }
+        for (int j = 0; j < m; j++) {
+            FloatVector w = FloatVector.broadcast(F, x[j * LANE_SLICE + i]);
+            int po = pb + j * G;
+            a0 = w.fma(FloatVector.fromArray(F, p, po), a0); a1 = w.fma(FloatVector.fromArray(F, p, po + L), a1);
+            a2 = w.fma(FloatVector.fromArray(F, p, po + 2 * L), a2); a3 = w.fma(FloatVector.fromArray(F, p, po + 3 * L), a3);
+        }
+        a0.intoArray(y, yo); a1.intoArray(y, yo + L); a2.intoArray(y, yo + 2 * L); a3.intoArray(y, yo + 3 * L);
+    }
+
+    /** A group's four head vectors (p from pb) by four columns (x from i, y from yo) of {@link #headLaneSums}: 16 chains, each x value broadcast once for the four. */
+    private static void headSums4x4(float[] p, int pb, int m, float[] x, int i, float[] y, int yo, boolean accumulate) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        if (accumulate) {
+            int y0 = yo + 0 * G;
+            a0 = FloatVector.fromArray(F, y, y0); a1 = FloatVector.fromArray(F, y, y0 + L); a2 = FloatVector.fromArray(F, y, y0 + 2 * L); a3 = FloatVector.fromArray(F, y, y0 + 3 * L);
+            int y1 = yo + 1 * G;
+            b0 = FloatVector.fromArray(F, y, y1); b1 = FloatVector.fromArray(F, y, y1 + L); b2 = FloatVector.fromArray(F, y, y1 + 2 * L); b3 = FloatVector.fromArray(F, y, y1 + 3 * L);
+            int y2 = yo + 2 * G;
+            c0 = FloatVector.fromArray(F, y, y2); c1 = FloatVector.fromArray(F, y, y2 + L); c2 = FloatVector.fromArray(F, y, y2 + 2 * L); c3 = FloatVector.fromArray(F, y, y2 + 3 * L);
+            int y3 = yo + 3 * G;
+            d0 = FloatVector.fromArray(F, y, y3); d1 = FloatVector.fromArray(F, y, y3 + L); d2 = FloatVector.fromArray(F, y, y3 + 2 * L); d3 = FloatVector.fromArray(F, y, y3 + 3 * L);
+        }
+        for (int j = 0; j < m; j++) {
+            int po = pb + j * G, xo = j * LANE_SLICE + i;
+            FloatVector p0 = FloatVector.fromArray(F, p, po), p1 = FloatVector.fromArray(F, p, po + L);
+            FloatVector p2 = FloatVector.fromArray(F, p, po + 2 * L), p3 = FloatVector.fromArray(F, p, po + 3 * L);
+            FloatVector w = FloatVector.broadcast(F, x[xo]);
+            a0 = w.fma(p0, a0); a1 = w.fma(p1, a1); a2 = w.fma(p2, a2); a3 = w.fma(p3, a3);
+            w = FloatVector.broadcast(F, x[xo + 1]);
+            b0 = w.fma(p0, b0); b1 = w.fma(p1, b1); b2 = w.fma(p2, b2); b3 = w.fma(p3, b3);
+            w = FloatVector.broadcast(F, x[xo + 2]);
+            c0 = w.fma(p0, c0); c1 = w.fma(p1, c1); c2 = w.fma(p2, c2); c3 = w.fma(p3, c3);
+            w = FloatVector.broadcast(F, x[xo + 3]);
+            d0 = w.fma(p0, d0); d1 = w.fma(p1, d1); d2 = w.fma(p2, d2); d3 = w.fma(p3, d3);
+        }
+        int r0 = yo + 0 * G;
+        a0.intoArray(y, r0); a1.intoArray(y, r0 + L); a2.intoArray(y, r0 + 2 * L); a3.intoArray(y, r0 + 3 * L);
+        int r1 = yo + 1 * G;
+        b0.intoArray(y, r1); b1.intoArray(y, r1 + L); b2.intoArray(y, r1 + 2 * L); b3.intoArray(y, r1 + 3 * L);
+        int r2 = yo + 2 * G;
+        c0.intoArray(y, r2); c1.intoArray(y, r2 + L); c2.intoArray(y, r2 + 2 * L); c3.intoArray(y, r2 + 3 * L);
+        int r3 = yo + 3 * G;
+        d0.intoArray(y, r3); d1.intoArray(y, r3 + L); d2.intoArray(y, r3 + 2 * L); d3.intoArray(y, r3 + 3 * L);
     }
 }

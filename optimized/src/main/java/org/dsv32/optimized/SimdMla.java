@@ -218,7 +218,8 @@ public final class SimdMla implements MlaAttentionOp {
      * else from a float32 copy ({@link KvB}). Per-thread work arrays ({@link Scratch}), no per-unit ones. Every value is
      * computed by one kernel call whose order does not depend on the cut (a score: one dot; an o~ element: one FMA
      * chain over the keys ascending; q~: one chain over the nope dims), so the bits depend neither on the units nor on
-     * the thread count, nor on which copy of kv_b is read.
+     * the thread count, nor on which copy of kv_b is read. fp32 and fp8 modes with vector kernels and at least a head
+     * group of heads (the real model's 128) run {@link #headLanes} instead: the same chains, the heads in vector lanes.
      */
     private float[] absorbed(float[] q, float[] qPe, int[][] attended, AttentionWeights w, SimdCacheMirror mirror) {
         int tokens = attended.length, heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
@@ -227,30 +228,40 @@ public final class SimdMla implements MlaAttentionOp {
         float[] out = new float[tokens * heads * vDim];
         KvB kv = KvB.of(w.kvB(), nope, vDim, bf16, SimdAttentionKernels.current());
         int qWidth = rank + rope; // a row of qCat: [q~_h | q_pe_h]
-        float[] qCat = new float[heads * qWidth], oTilde = new float[heads * rank];
         // in units of the GEMVs' multiply-adds, which read one byte of weight each
         long headWork = (long) (nope + vDim) * rank * kv.bytesPerWeight();
+        Boolean forced = forcedHeadLanes;
+        if (!bf16 && (forced == null ? heads >= SimdAttentionKernels.current().headGroup() && SimdAttentionKernels.current().bits() > 0 : forced)) {
+            headLanes(q, qPe, attended, kv, headWork, latents, kPes, out);
+            return out;
+        }
+        float[] qCat = new float[heads * qWidth], oTilde = new float[heads * rank];
         for (int t = 0; t < tokens; t++) {
             int tt = t;
             int[] keys = attended[t];
             int m = keys.length;
             float[] p = new float[heads * m]; // score rows, then probabilities
+            long[] sub = absorbedNanos;
+            long t0 = sub == null ? 0 : clock();
             SimdOps.forEach(heads, headWork, h -> { // (1) q~_h = sum_d q_nope[h][d] W_uk[h][d] for d ascending
                 SimdAttentionKernels k = SimdAttentionKernels.current();
                 kv.absorb(k, h, q, (tt * heads + h) * width, qCat, h * qWidth);
                 if (bf16) Bf16Rounding.roundInPlace(qCat, h * qWidth, h * qWidth + rank);
                 System.arraycopy(qPe, (tt * heads + h) * rope, qCat, h * qWidth + rank, rope);
             });
+            if (sub != null) t0 = subLap(sub, 0, t0);
             int blocks = (m + KEY_BLOCK - 1) / KEY_BLOCK;
             SimdOps.forEach(blocks, (long) heads * KEY_BLOCK * (rank + rope), b -> { // (2)
                 int j0 = b * KEY_BLOCK, j1 = Math.min(m, j0 + KEY_BLOCK);
                 if (bf16) scores(SimdAttentionKernels.current(), qCat, keys, j0, j1, latents, kPes, p, 0, heads);
                 else keyLaneScores(SimdAttentionKernels.current(), qCat, keys, j0, j1, latents, kPes, p);
             });
+            if (sub != null) t0 = subLap(sub, 1, t0);
             SimdOps.forEach(heads, 8L * m, h -> { // (3)
                 SimdAttentionKernels.current().softmax(p, h * m, m);
                 if (bf16) Bf16Rounding.roundInPlace(p, h * m, (h + 1) * m);
             });
+            if (sub != null) t0 = subLap(sub, 2, t0);
             int columnBlocks = (rank + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
             int[] order = new int[Math.min(m, SUM_KEYS)];
             for (int j = 0; j < order.length; j++) order[j] = j;
@@ -272,14 +283,122 @@ public final class SimdMla implements MlaAttentionOp {
                     k.gatherSums(p, j0, m, heads, order, 0, len, slice, 0, n, oTilde, c0, rank, n, j0 > 0);
                 }
             });
+            if (sub != null) t0 = subLap(sub, 3, t0);
             SimdOps.forEach(heads, headWork, h -> { // (5) out_h = W_uv[h] o~_h
                 if (bf16) Bf16Rounding.roundInPlace(oTilde, h * rank, (h + 1) * rank);
                 int oOff = (tt * heads + h) * vDim;
                 kv.expand(SimdAttentionKernels.current(), h, oTilde, h * rank, out, oOff);
                 if (bf16) Bf16Rounding.roundInPlace(out, oOff, oOff + vDim);
             });
+            if (sub != null) subLap(sub, 4, t0);
         }
         return out;
+    }
+
+    /**
+     * The absorbed form's core with the heads in vector lanes (fp32 and fp8 modes, the real model's many heads), into
+     * out [T][H*v], its matrices in the head-lane layout of {@link SimdAttentionKernels#headGroup} (groups of G heads,
+     * the last padded with zero queries, whose lanes are computed and dropped): per token (1) q~ as {@link #absorbed},
+     * then [q~_h | q_pe_h] transposed into qt [kv_lora_rank + rope][hp]; (2) the scores pt [m][hp], units of
+     * {@link #LANE_KEYS} attended keys, their latent and k_pe rows read in place (no transposition); (3) the softmax of
+     * each head's column, units of vectors of heads; (4) o~ [kv_lora_rank][hp], units of
+     * {@link #LANE_SLICES} slices of latent columns; (5) W_uv o~ per head. Each value is the same FMA chain
+     * as in {@link #absorbed}'s key-lane kernels (a score over [c_kv | k_pe] ascending, times the scale; an o~ element
+     * over the keys ascending; the softmax's sum over the keys ascending), so the bits are those of the other path,
+     * at every width and thread count; only which vector lane computes a chain differs.
+     */
+    private void headLanes(float[] q, float[] qPe, int[][] attended, KvB kv, long headWork, float[] latents, float[] kPes, float[] out) {
+        int tokens = attended.length, heads = config.numAttentionHeads(), nope = config.qkNopeHeadDim(), rope = config.qkRopeHeadDim();
+        int vDim = config.vHeadDim(), rank = config.kvLoraRank(), width = nope + rope, qWidth = rank + rope;
+        int group = SimdAttentionKernels.current().headGroup(), groups = (heads + group - 1) / group, hp = groups * group;
+        int lanes = Math.max(1, SimdAttentionKernels.current().bits() / 32), slice = SimdAttentionKernels.LANE_SLICE; // 1: scalar
+        Scratch mine = Scratch.get(); // the calling thread's: read by every unit
+        float[] qCat = new float[heads * qWidth], oTilde = new float[heads * rank];
+        float[] qt = mine.queries(qWidth * hp), ot = mine.sums(rank * hp);
+        for (int t = 0; t < tokens; t++) {
+            int tt = t;
+            int[] keys = attended[t];
+            int m = keys.length;
+            float[] pt = mine.probabilities(m * hp);
+            int[] latentStarts = new int[m], ropeStarts = new int[m];
+            for (int j = 0; j < m; j++) {
+                latentStarts[j] = keys[j] * rank;
+                ropeStarts[j] = keys[j] * rope;
+            }
+            long[] sub = absorbedNanos;
+            long t0 = sub == null ? 0 : clock();
+            SimdOps.forEach(heads, headWork, h -> { // (1) q~_h = sum_d q_nope[h][d] W_uk[h][d] for d ascending
+                kv.absorb(SimdAttentionKernels.current(), h, q, (tt * heads + h) * width, qCat, h * qWidth);
+                System.arraycopy(qPe, (tt * heads + h) * rope, qCat, h * qWidth + rank, rope);
+            });
+            SimdOps.forEach(groups, (long) qWidth * group, g -> { // a group's rows of qt: written by one unit
+                for (int h = g * group; h < Math.min(heads, (g + 1) * group); h++) {
+                    for (int c = 0, o = g * qWidth * group + h % group; c < qWidth; c++, o += group) qt[o] = qCat[h * qWidth + c];
+                }
+            });
+            if (sub != null) t0 = subLap(sub, 0, t0);
+            int blocks = (m + LANE_KEYS - 1) / LANE_KEYS;
+            SimdOps.forEach(blocks, (long) hp * LANE_KEYS * qWidth, b -> { // (2)
+                int j0 = b * LANE_KEYS, n = Math.min(m, j0 + LANE_KEYS) - j0;
+                SimdAttentionKernels.current().headLaneScores(qt, groups, rank, latents, latentStarts, rope, kPes, ropeStarts, j0, n, m, scale, pt);
+            });
+            if (sub != null) t0 = subLap(sub, 1, t0);
+            int vectors = hp / lanes; // a vector's column each
+            SimdOps.forEach(vectors, 32L * m * lanes, v -> { // (3)
+                int g = v * lanes / group, l = v * lanes % group;
+                SimdAttentionKernels.current().headLaneSoftmax(pt, g * m * group + l, m);
+            });
+            if (sub != null) t0 = subLap(sub, 2, t0);
+            int unitColumns = LANE_SLICES * slice, columnBlocks = (rank + unitColumns - 1) / unitColumns;
+            SimdOps.forEach(columnBlocks, (long) hp * m * unitColumns, c -> { // (4)
+                int c0 = c * unitColumns, cn = Math.min(rank, c0 + unitColumns) - c0, pieces = (cn + slice - 1) / slice;
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                // the unit's columns of LANE_SUM_KEYS attended latents copied first, a slice of LANE_SLICE columns each:
+                // read in place, rows 2 KB apart fall into a few of the caches' sets; a slice and the pass's
+                // probability rows stay in L1, and each latent row is read in runs of the unit's columns
+                float[] x = Scratch.get().slice(pieces * LANE_SUM_KEYS * slice);
+                for (int j0 = 0; j0 < m || j0 == 0; j0 += LANE_SUM_KEYS) {
+                    int len = Math.min(LANE_SUM_KEYS, m - j0);
+                    for (int j = 0; j < len; j++) {
+                        int src = latentStarts[j0 + j] + c0;
+                        for (int u = 0; u < pieces; u++) System.arraycopy(latents, src + u * slice, x, (u * LANE_SUM_KEYS + j) * slice, Math.min(slice, cn - u * slice));
+                    }
+                    for (int u = 0; u < pieces; u++) {
+                        k.headLaneSums(pt, groups, m, j0, len, x, u * LANE_SUM_KEYS * slice, Math.min(slice, cn - u * slice), ot, rank, c0 + u * slice, j0 > 0);
+                    }
+                }
+            });
+            if (sub != null) t0 = subLap(sub, 3, t0);
+            SimdOps.forEach(heads, headWork, h -> { // (5) out_h = W_uv[h] o~_h
+                for (int i = 0, o = h / group * rank * group + h % group; i < rank; i++, o += group) oTilde[h * rank + i] = ot[o];
+                kv.expand(SimdAttentionKernels.current(), h, oTilde, h * rank, out, (tt * heads + h) * vDim);
+            });
+            if (sub != null) subLap(sub, 4, t0);
+        }
+    }
+
+    /** Attended keys per unit of {@link #headLanes}' scores: a multiple of the six keys its kernel scores at once. */
+    static final int LANE_KEYS = 96;
+
+    /** Latent slices per unit of {@link #headLanes}' o~ sums: 128 columns at kv_lora_rank 512, four units. */
+    static final int LANE_SLICES = 4;
+
+    /** Attended keys per pass of {@link #headLanes}' o~ sums: their probability rows (hp 128: 32 KB) and latent slice stay in L1. */
+    static final int LANE_SUM_KEYS = 64;
+
+    /** For tests: whether the absorbed form (fp32 and fp8 modes, vector kernels) runs {@link #headLanes} (null: by the head count). */
+    static volatile Boolean forcedHeadLanes = null;
+
+    /**
+     * For a profiling harness (test scope): when not null, each absorbed call adds the nanoseconds ({@link #stageClock})
+     * of its five steps here: 0 q~, 1 the scores, 2 the softmax, 3 the o~ sums, 4 W_uv o~. Not read otherwise.
+     */
+    static volatile long[] absorbedNanos;
+
+    private static long subLap(long[] sub, int step, long since) {
+        long now = clock();
+        sub[step] += now - since;
+        return now;
     }
 
 
@@ -322,6 +441,7 @@ public final class SimdMla implements MlaAttentionOp {
     private static final class Scratch {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
         private float[] kt = new float[0], block = new float[0], slice = new float[0];
+        private float[] queries = new float[0], probabilities = new float[0], sums = new float[0];
         private int[] starts = new int[0];
 
         static Scratch get() { return LOCAL.get(); }
@@ -333,6 +453,12 @@ public final class SimdMla implements MlaAttentionOp {
         float[] slice(int n) { return slice.length >= n ? slice : (slice = new float[n]); }
 
         int[] starts(int n) { return starts.length >= n ? starts : (starts = new int[n]); }
+
+        float[] queries(int n) { return queries.length >= n ? queries : (queries = new float[n]); }
+
+        float[] probabilities(int n) { return probabilities.length >= n ? probabilities : (probabilities = new float[n]); }
+
+        float[] sums(int n) { return sums.length >= n ? sums : (sums = new float[n]); }
     }
 
     /** Latent columns per unit of the absorbed form's o~ sums (two 512-bit vectors' worth per pass of eight heads). */

@@ -466,4 +466,104 @@ class SimdKernelOrderTest {
             for (int i = 0; i < out.length; i++) assertEquals(expected[i], out[i], 0f, "element " + i + ", width " + bits);
         }
     }
+
+    /**
+     * headLaneScores (heads in vector lanes, the real model's absorbed scores) is, for each head and key, the FMA chain
+     * over the latent dims then the rope dims ascending from +0 times the scale, bit for bit at every width: groups
+     * of heads, keys in sixes and the rest, dims in chunks across the latent/rope boundary; outputs of the keys
+     * outside [sOff, sOff + keys) untouched.
+     */
+    @Property(tries = 30, seed = "83")
+    void headLaneScoresAreTheChainsOverTheDims(@ForAll long seed, @ForAll @IntRange(min = 1, max = 20) int keys, @ForAll @IntRange(min = 1, max = 2) int groups,
+                                               @ForAll @IntRange(min = 1, max = 130) int dims1, @ForAll @IntRange(min = 0, max = 70) int dims2) {
+        Random rnd = new Random(seed);
+        int sOff = rnd.nextInt(4), m = sOff + keys + 2, stride1 = dims1 + 3, stride2 = dims2 + 1, dims = dims1 + dims2;
+        float[] x1 = SimdTestData.gaussian(rnd, 40 * stride1, 1f), x2 = SimdTestData.gaussian(rnd, 40 * stride2, 1f);
+        int[] starts1 = new int[m], starts2 = new int[m];
+        for (int j = 0; j < m; j++) {
+            int row = rnd.nextInt(40);
+            starts1[j] = row * stride1 + 1;
+            starts2[j] = row * stride2;
+        }
+        float scale = 0.37f;
+        for (int bits : SimdSpecies.supportedBits()) {
+            int g = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().headGroup());
+            float[] qt = SimdTestData.gaussian(rnd, groups * dims * g, 1f), out = new float[groups * m * g], expected = new float[out.length];
+            java.util.Arrays.fill(out, 5f);
+            java.util.Arrays.fill(expected, 5f);
+            for (int gr = 0; gr < groups; gr++) {
+                for (int j = sOff; j < sOff + keys; j++) {
+                    for (int h = 0; h < g; h++) {
+                        float acc = 0f;
+                        for (int c = 0; c < dims1; c++) acc = Math.fma(x1[starts1[j] + c], qt[gr * dims * g + c * g + h], acc);
+                        for (int c = 0; c < dims2; c++) acc = Math.fma(x2[starts2[j] + c], qt[gr * dims * g + (dims1 + c) * g + h], acc);
+                        expected[gr * m * g + j * g + h] = acc * scale;
+                    }
+                }
+            }
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().headLaneScores(qt, groups, dims1, x1, starts1, dims2, x2, starts2, sOff, keys, m, scale, out));
+            for (int i = 0; i < out.length; i++) assertEquals(expected[i], out[i], 0f, "element " + i + ", width " + bits);
+        }
+    }
+
+    /** headLaneSoftmax of each lane of a column of the head-lane layout is softmax of the lane's values as a row, bit for bit at every width; other values untouched. */
+    @Property(tries = 30, seed = "89")
+    void headLaneSoftmaxIsTheRowSoftmaxOfEachLane(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int n) {
+        Random rnd = new Random(seed);
+        for (int bits : SimdSpecies.supportedBits()) {
+            int g = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().headGroup()), lanes = Math.max(1, bits / 32);
+            int off = 1 + (rnd.nextInt(4) * lanes) % g;
+            float[] x = SimdTestData.gaussian(rnd, 1 + n * g + g, 3f), expected = x.clone();
+            for (int l = 0; l < lanes; l++) {
+                float[] row = new float[n];
+                for (int j = 0; j < n; j++) row[j] = x[off + j * g + l];
+                SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().softmax(row, 0, n));
+                for (int j = 0; j < n; j++) expected[off + j * g + l] = row[j];
+            }
+            SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().headLaneSoftmax(x, off, n));
+            for (int i = 0; i < x.length; i++) assertEquals(expected[i], x[i], 0f, "element " + i + ", width " + bits);
+        }
+    }
+
+    /**
+     * headLaneSums is, for each head and column, the FMA chain over the slice's rows ascending of x times the head's
+     * probability, bit for bit at every width; split into two calls, the second accumulating, the same bits; other
+     * rows of y untouched.
+     */
+    @Property(tries = 30, seed = "97")
+    void headLaneSumsAreTheChainsOverTheRows(@ForAll long seed, @ForAll @IntRange(min = 1, max = 70) int m, @ForAll @IntRange(min = 1, max = 32) int n,
+                                             @ForAll @IntRange(min = 1, max = 2) int groups) {
+        Random rnd = new Random(seed);
+        int slice = SimdAttentionKernels.LANE_SLICE, pRow = rnd.nextInt(3), bigM = pRow + m + 1, yRow = rnd.nextInt(3), bigR = yRow + n + 2, cut = rnd.nextInt(m + 1);
+        float[] x = SimdTestData.gaussian(rnd, m * slice, 1f);
+        for (int bits : SimdSpecies.supportedBits()) {
+            int g = SimdSpecies.withBits(bits, () -> SimdAttentionKernels.current().headGroup());
+            float[] p = SimdTestData.gaussian(rnd, groups * bigM * g, 1f), y = new float[groups * bigR * g], z = new float[y.length], expected = new float[y.length];
+            java.util.Arrays.fill(y, 5f);
+            java.util.Arrays.fill(z, 5f);
+            java.util.Arrays.fill(expected, 5f);
+            for (int gr = 0; gr < groups; gr++) {
+                for (int i = 0; i < n; i++) {
+                    for (int h = 0; h < g; h++) {
+                        float acc = 0f;
+                        for (int j = 0; j < m; j++) acc = Math.fma(x[j * slice + i], p[(gr * bigM + pRow + j) * g + h], acc);
+                        expected[(gr * bigR + yRow + i) * g + h] = acc;
+                    }
+                }
+            }
+            float[] xs = new float[3 + (m - cut) * slice]; // the rows from cut, three floats in
+            System.arraycopy(x, cut * slice, xs, 3, (m - cut) * slice);
+            SimdSpecies.withBits(bits, () -> {
+                SimdAttentionKernels k = SimdAttentionKernels.current();
+                k.headLaneSums(p, groups, bigM, pRow, m, x, 0, n, y, bigR, yRow, false);
+                k.headLaneSums(p, groups, bigM, pRow, cut, x, 0, n, z, bigR, yRow, false);
+                k.headLaneSums(p, groups, bigM, pRow + cut, m - cut, xs, 3, n, z, bigR, yRow, true);
+                return null;
+            });
+            for (int i = 0; i < y.length; i++) {
+                assertEquals(expected[i], y[i], 0f, "element " + i + ", width " + bits);
+                assertEquals(expected[i], z[i], 0f, "element " + i + " of the split chain (at " + cut + "), width " + bits);
+            }
+        }
+    }
 }

@@ -184,6 +184,44 @@ class SimdMlaTest {
         }
     }
 
+    @Test
+    void headLanesGiveTheBitsOfTheKeyLanePath() {
+        // the real model's absorbed core (heads in vector lanes: four heads padded to a group here) against the
+        // key-lane path the tiny model takes, fp32 and fp8 modes, at every width and one and two threads: fewer keys
+        // than a vector, more than a scores unit and a sums pass, and every key
+        ModelConfig c = SimdLayerFixtures.config();
+        int start = SimdMla.LANE_KEYS + 70;
+        for (int bits : SimdSpecies.supportedBits()) {
+            for (PrecisionMode mode : new PrecisionMode[] {PrecisionMode.EXACT, PrecisionMode.FP8}) {
+                for (int keys : new int[] {5, SimdMla.LANE_KEYS + 11, start}) {
+                    for (int tokens : new int[] {1, 3}) {
+                        Random rnd = new Random(71L * keys + tokens);
+                        TensorF64 x = SimdLayerFixtures.activation(rnd, tokens, c.hiddenSize());
+                        int[][] sel = new int[tokens][];
+                        for (int t = 0; t < tokens; t++) sel[t] = rnd.ints(0, start + t + 1).distinct().limit(keys).sorted().toArray();
+                        String what = bits + " bits, " + mode + ", " + keys + " keys, " + tokens + " tokens";
+                        double[] keyLanes = SimdSpecies.withBits(bits, () -> absorbedPath(x, start, sel, mode, false, 1));
+                        for (int threads = 1; threads <= 2; threads++) {
+                            int th = threads;
+                            assertArrayEquals(keyLanes, SimdSpecies.withBits(bits, () -> absorbedPath(x, start, sel, mode, true, th)), what + ", " + threads + " threads");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The absorbed form's output over a fresh random cache of {@code start} tokens, its core with the heads in lanes or not. */
+    private static double[] absorbedPath(TensorF64 x, int start, int[][] selection, PrecisionMode mode, boolean headLanes, int threads) {
+        SimdMla.forcedHeadLanes = headLanes;
+        try {
+            return SimdThreads.withThreads(threads, () -> ((SimdMla) op(SimdLayerFixtures.SIMD, mode)).forward(x, start, weights(),
+                    SimdLayerFixtures.randomCache(61, start, mode.hasFp8RoundingPoints()), selection, SimdMla.Form.ABSORBED).output().toArray());
+        } finally {
+            SimdMla.forcedHeadLanes = null;
+        }
+    }
+
     /** The absorbed form's output over a fresh random cache of {@code start} tokens, reading the given copy of kv_b (null: by shape). */
     private static double[] absorbed(TensorF64 x, int start, int[][] selection, PrecisionMode mode, SimdMla.KvBCopy copy, int threads) {
         SimdMla.forcedKvB = copy;
