@@ -16,6 +16,7 @@ import org.dsv32.spec.ops.RopeLayout;
 import org.dsv32.spec.ops.RopeOp;
 import org.dsv32.spec.tensor.TensorF64;
 import org.dsv32.spec.weights.IndexerWeights;
+import org.dsv32.spec.weights.Weight;
 
 /**
  * The DSA lightning indexer in float32 (spec/SEMANTICS.md §8; the reference is
@@ -75,9 +76,12 @@ public final class SimdIndexer implements IndexerOp {
     public IndexerResult select(float[] x, float[] qLatent, int tokens, int startPos, IndexerWeights w, LayerCache cache) {
         LinearOp linear = parts.get(LinearOp.class);
         SimdLinear.Activation xa = new SimdLinear.Activation(x, tokens);
-        float[] k = SimdOps.linear(linear, xa, w.wk());
-        float[] q = SimdOps.linear(linear, new SimdLinear.Activation(qLatent, tokens), w.wqB());
-        return select(xa, q, k, startPos, w, cache);
+        // the three products in one parallel loop (the key's and the head weights' GEMVs are too small to split
+        // alone, and would each be a serial stretch on a decode step); each is the same bits as alone
+        float[][] y = SimdOps.linears(new LinearOp[] {linear, linear, exactParts.get(LinearOp.class)},
+                new SimdLinear.Activation[] {xa, new SimdLinear.Activation(qLatent, tokens), xa},
+                new Weight[] {w.wk(), w.wqB(), w.weightsProj()});
+        return select(xa, y[1], y[0], y[2], startPos, w, cache);
     }
 
     /**
@@ -86,6 +90,11 @@ public final class SimdIndexer implements IndexerOp {
      * weights projection reads it).
      */
     IndexerResult select(SimdLinear.Activation x, float[] q, float[] k, int startPos, IndexerWeights w, LayerCache cache) {
+        return select(x, q, k, null, startPos, w, cache);
+    }
+
+    /** As above, with the weights projection W_w x (before its scale factor) made already, or null: made here. */
+    private IndexerResult select(SimdLinear.Activation x, float[] q, float[] k, float[] weightsProj, int startPos, IndexerWeights w, LayerCache cache) {
         int tokens = x.rows();
         IndexerOp.checkCache(cache, startPos);
         int heads = config.indexNHeads(), dim = config.indexHeadDim(), rope = config.qkRopeHeadDim();
@@ -107,7 +116,7 @@ public final class SimdIndexer implements IndexerOp {
         rotateRopeDims(k, tokens, dim, rope, positions);
         SimdOps.hadamard(hadamard, k, tokens, dim);
 
-        float[] e = headWeights(x, w);
+        float[] e = headWeights(weightsProj != null ? weightsProj : SimdOps.linear(exactParts.get(LinearOp.class), x, w.weightsProj()), w);
         SimdCacheMirror mirror = SimdCacheMirror.of(cache);
         boolean fp8 = ctx.fp8();
         mirror.syncIndexKeys(cache, dim, fp8);
@@ -144,10 +153,12 @@ public final class SimdIndexer implements IndexerOp {
         for (int r = 0; r < rows; r++) System.arraycopy(pe, r * rope, x, r * dim, rope);
     }
 
-    /** e_h(t) = (W_w x_t)_h * fp32(H^-1/2 * D^-1/2), [T][H], the projection bound to an exact context. */
-    private float[] headWeights(SimdLinear.Activation x, IndexerWeights w) {
+    /**
+     * e_h(t) = (W_w x_t)_h * fp32(H^-1/2 * D^-1/2), [T][H], from the projection e = W_w x [T][H] (bound to an exact
+     * context), scaled in place.
+     */
+    private float[] headWeights(float[] e, IndexerWeights w) {
         int heads = config.indexNHeads();
-        float[] e = SimdOps.linear(exactParts.get(LinearOp.class), x, w.weightsProj());
         if (w.weightsProj().rows() != heads) {
             throw new IllegalArgumentException(w.weightsProj().name() + ": " + w.weightsProj().rows() + " outputs, expected index_n_heads " + heads);
         }

@@ -61,10 +61,23 @@ public final class SimdLinear implements LinearOp {
      * GEMMs one after another. For products that are all ready at once. Each ys[i] is overwritten.
      */
     public void multiplyEach(Activation[] xs, Weight[] ws, float[][] ys) {
+        SimdLinear[] ops = new SimdLinear[ws.length];
+        java.util.Arrays.fill(ops, this);
+        multiplyEach(ops, xs, ws, ys);
+    }
+
+    /**
+     * ys[i] = xs[i] W_i^T through ops[i] (each product in its own op's precision context, e.g. an fp8 product next
+     * to one bound to an exact context), every ys[i] the same bits as {@code ops[i].multiply(xs[i], ws[i], ys[i])}:
+     * the GEMVs among them run as one parallel loop, the GEMMs one after another. Each ys[i] is overwritten.
+     */
+    static void multiplyEach(SimdLinear[] ops, Activation[] xs, Weight[] ws, float[][] ys) {
         SimdGemmProblem[] gemvs = new SimdGemmProblem[ws.length];
         SimdGemvRows.Input[] inputs = new SimdGemvRows.Input[ws.length];
         int n = 0;
         for (int i = 0; i < ws.length; i++) {
+            OpContext context = ops[i].context;
+            ActQuantOp quant = ops[i].quant;
             Activation x = xs[i];
             int m = x.rows();
             switch (ws[i]) {
@@ -95,7 +108,9 @@ public final class SimdLinear implements LinearOp {
             }
         }
         if (n > 0) SimdGemmDriver.gemvAll(java.util.Arrays.copyOf(gemvs, n), java.util.Arrays.copyOf(inputs, n));
-        if (context.bf16()) for (float[] y : ys) Bf16Rounding.roundInPlace(y); // bf16 mode: stored bf16 (§5c)
+        for (int i = 0; i < ws.length; i++) {
+            if (ops[i].context.bf16()) Bf16Rounding.roundInPlace(ys[i]); // bf16 mode: stored bf16 (§5c)
+        }
     }
 
     /**

@@ -55,6 +55,32 @@ final class SimdOps {
     }
 
     /** {@link #linears} for products sharing one input x. */
+    /**
+     * ys[i] = xs[i] W_i^T through ops[i] (products bound to different precision contexts side by side): with
+     * {@link SimdLinear}s only, the GEMVs among them run as one parallel loop ({@link SimdLinear#multiplyEach(SimdLinear[],
+     * SimdLinear.Activation[], Weight[], float[][])}); otherwise one by one. The same bits as {@link #linear} through
+     * ops[i] on each. The xs are not modified.
+     */
+    static float[][] linears(LinearOp[] ops, SimdLinear.Activation[] xs, Weight[] ws) {
+        SimdLinear[] simd = new SimdLinear[ops.length];
+        for (int i = 0; i < ops.length; i++) {
+            if (!(ops[i] instanceof SimdLinear s)) {
+                float[][] ys = new float[ws.length][];
+                for (int j = 0; j < ws.length; j++) ys[j] = linear(ops[j], xs[j], ws[j]);
+                return ys;
+            }
+            simd[i] = s;
+        }
+        float[][] ys = new float[ws.length][];
+        for (int i = 0; i < ws.length; i++) {
+            int m = xs[i].rows();
+            LinearChecks.checkFlatInput(ws[i], m, xs[i].values().length);
+            ys[i] = new float[m * ws[i].rows()];
+        }
+        SimdLinear.multiplyEach(simd, xs, ws, ys);
+        return ys;
+    }
+
     static float[][] linears(LinearOp op, SimdLinear.Activation x, Weight... ws) {
         SimdLinear.Activation[] xs = new SimdLinear.Activation[ws.length];
         java.util.Arrays.fill(xs, x);

@@ -53,4 +53,43 @@ class SimdGemvBatchTest {
             }
         }
     }
+
+    /**
+     * Products bound to different precision contexts in one loop (the indexer's fp8 wk and wq_b next to its exact
+     * weights_proj, all on one shared input): each gets the bits its own op gives it alone.
+     */
+    @ParameterizedTest
+    @EnumSource(PrecisionMode.class)
+    void mixedContextsKeepEachOpsBits(PrecisionMode mode) {
+        Random rnd = new Random(67);
+        SimdLinear linear = new SimdLinear(SimdTestData.context(mode)), exact = new SimdLinear(SimdTestData.context(PrecisionMode.EXACT));
+        float[] x = SimdTestData.gaussian(rnd, 256, 3f), c = SimdTestData.gaussian(rnd, 128, 40f);
+        Weight[] ws = {
+            SimdTestData.fp8Weight(rnd, 128, 256, 128, 128, true, false),
+            SimdTestData.fp8Weight(rnd, 320, 128, 128, 128, true, false),
+            SimdTestData.fp8Weight(rnd, 64, 256, 128, 128, true, false),
+        };
+        SimdLinear[] ops = {linear, linear, exact};
+        float[][] inputs = {x, c, x};
+        float[][] expected = new float[ws.length][];
+        for (int i = 0; i < ws.length; i++) {
+            expected[i] = new float[ws[i].rows()];
+            ops[i].multiply(inputs[i], 1, ws[i], expected[i]);
+        }
+        for (int bits : SimdSpecies.supportedBits()) {
+            for (int threads : new int[] {1, 2, 3}) {
+                float[][] ys = SimdSpecies.withBits(bits, () -> SimdThreads.withThreads(threads, () -> {
+                    SimdLinear.Activation xa = new SimdLinear.Activation(x, 1);
+                    SimdLinear.Activation[] acts = {xa, new SimdLinear.Activation(c, 1), xa};
+                    float[][] out = new float[ws.length][];
+                    for (int i = 0; i < ws.length; i++) out[i] = new float[ws[i].rows()];
+                    SimdLinear.multiplyEach(ops, acts, ws, out);
+                    return out;
+                }));
+                for (int i = 0; i < ws.length; i++) {
+                    assertArrayEquals(expected[i], ys[i], mode + ", product " + i + ", width " + bits + ", " + threads + " threads");
+                }
+            }
+        }
+    }
 }
