@@ -40,21 +40,11 @@ final class SimdOps {
      * The same bits as {@link #linear} on each. The xs are not modified.
      */
     static float[][] linears(LinearOp op, SimdLinear.Activation[] xs, Weight[] ws) {
-        float[][] ys = new float[ws.length][];
-        for (int i = 0; i < ws.length; i++) {
-            int m = xs[i].rows();
-            LinearChecks.checkFlatInput(ws[i], m, xs[i].values().length);
-            ys[i] = new float[m * ws[i].rows()];
-        }
-        if (op instanceof SimdLinear s) {
-            s.multiplyEach(xs, ws, ys);
-        } else {
-            for (int i = 0; i < ws.length; i++) toFloats(op.apply(SimdTensors.toTensor(xs[i].values(), xs[i].rows(), ws[i].cols()), ws[i]), ys[i]);
-        }
-        return ys;
+        LinearOp[] ops = new LinearOp[ws.length];
+        java.util.Arrays.fill(ops, op);
+        return linears(ops, xs, ws);
     }
 
-    /** {@link #linears} for products sharing one input x. */
     /**
      * ys[i] = xs[i] W_i^T through ops[i] (products bound to different precision contexts side by side): with
      * {@link SimdLinear}s only, the GEMVs among them run as one parallel loop ({@link SimdLinear#multiplyEach(SimdLinear[],
@@ -62,25 +52,28 @@ final class SimdOps {
      * ops[i] on each. The xs are not modified.
      */
     static float[][] linears(LinearOp[] ops, SimdLinear.Activation[] xs, Weight[] ws) {
-        SimdLinear[] simd = new SimdLinear[ops.length];
-        for (int i = 0; i < ops.length; i++) {
-            if (!(ops[i] instanceof SimdLinear s)) {
-                float[][] ys = new float[ws.length][];
-                for (int j = 0; j < ws.length; j++) ys[j] = linear(ops[j], xs[j], ws[j]);
-                return ys;
-            }
-            simd[i] = s;
-        }
         float[][] ys = new float[ws.length][];
+        SimdLinear[] simd = new SimdLinear[ops.length];
+        boolean allSimd = true;
         for (int i = 0; i < ws.length; i++) {
             int m = xs[i].rows();
             LinearChecks.checkFlatInput(ws[i], m, xs[i].values().length);
             ys[i] = new float[m * ws[i].rows()];
+            if (ops[i] instanceof SimdLinear s) simd[i] = s;
+            else allSimd = false;
         }
-        SimdLinear.multiplyEach(simd, xs, ws, ys);
+        if (allSimd) {
+            SimdLinear.multiplyEach(simd, xs, ws, ys);
+            return ys;
+        }
+        for (int i = 0; i < ws.length; i++) {
+            if (simd[i] != null) SimdLinear.multiplyEach(new SimdLinear[] {simd[i]}, new SimdLinear.Activation[] {xs[i]}, new Weight[] {ws[i]}, new float[][] {ys[i]});
+            else toFloats(ops[i].apply(SimdTensors.toTensor(xs[i].values(), xs[i].rows(), ws[i].cols()), ws[i]), ys[i]);
+        }
         return ys;
     }
 
+    /** {@link #linears} for products sharing one input x. */
     static float[][] linears(LinearOp op, SimdLinear.Activation x, Weight... ws) {
         SimdLinear.Activation[] xs = new SimdLinear.Activation[ws.length];
         java.util.Arrays.fill(xs, x);
