@@ -90,7 +90,7 @@ public record BenchTimer(int warmupRuns, double warmupSeconds, int minRuns, doub
      * {@code warmupSeconds} in all. Why: on a busy 2-core machine the JIT's compiler threads share the cores with the
      * timed threads, and a kernel recompiled after an uncommon trap (a path that the smaller shape measured before
      * never took) can still be running its slow tier when a fixed warm-up ends. (It does not cure every slow run: some
-     * JVMs stay 4x slower on a GEMM for their whole life; see the README's measured figures.)
+     * JVMs stay 4x slower on a GEMM for their whole life; see docs/PERFORMANCE.md, on allocation in the timed call.)
      */
     private void warmUntilSteady(Runnable before, Runnable op, long warmStart) {
         long cap = warmStart + (long) (STEADY_FACTOR * warmupSeconds * 1e9);
