@@ -218,6 +218,10 @@ public final class SimdIndexer implements IndexerOp {
         double[] scores = new double[tokens * keys];
         int blocks = (keys + KEYS_PER_UNIT - 1) / KEYS_PER_UNIT;
         java.lang.foreign.MemorySegment tiles = mirror.keyTiles();
+        // each query's top-k samples every SAMPLE_STRIDE-th visible score: taken here, by the unit that just wrote
+        // it, rather than read back across the cores afterwards
+        long[][] sampled = new long[tokens][];
+        for (int t = 0; t < tokens; t++) sampled[t] = new long[AttendedKeys.visiblePrefix(positions[t], keys) / SimdTopK.SAMPLE_STRIDE];
         SimdOps.forEach(tokens * blocks, (long) KEYS_PER_UNIT * heads * dim, u -> {
             int t = u / blocks, s0 = (u % blocks) * KEYS_PER_UNIT, s1 = Math.min(keys, s0 + KEYS_PER_UNIT);
             int seen = Math.min(s1, Math.max(s0, AttendedKeys.visiblePrefix(positions[t], keys)));
@@ -229,6 +233,10 @@ public final class SimdIndexer implements IndexerOp {
                 // the key's scale applied in float64: the product of two floats is exact there
                 scores[t * keys + s] = kScales != null ? sums[s - s0] * (double) kScales[s] : sums[s - s0];
             }
+            long[] samples = sampled[t]; // s0 is a multiple of the stride
+            for (int s = s0, i = s0 / SimdTopK.SAMPLE_STRIDE; s < seen && i < samples.length; s += SimdTopK.SAMPLE_STRIDE, i++) {
+                samples[i] = SimdTopK.descendingKey(scores[t * keys + s]);
+            }
         });
         int[][] selected = new int[tokens][];
         int topk = config.indexTopk();
@@ -236,7 +244,7 @@ public final class SimdIndexer implements IndexerOp {
             // select reads the row without changing it: a single query's row is the whole array, no copy
             double[] row = tokens == 1 ? scores : java.util.Arrays.copyOfRange(scores, t * keys, (t + 1) * keys);
             int visible = AttendedKeys.visiblePrefix(positions[t], keys);
-            selected[t] = SimdTopK.select(row, visible, AttendedKeys.selectionSize(topk, visible), SimdTopK.Order.TOTAL);
+            selected[t] = SimdTopK.select(row, visible, AttendedKeys.selectionSize(topk, visible), SimdTopK.Order.TOTAL, sampled[t]);
         });
         return new IndexerResult(TensorF64.wrap(scores, tokens, keys), selected);
     }

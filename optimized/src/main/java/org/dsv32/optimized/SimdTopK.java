@@ -47,10 +47,20 @@ final class SimdTopK {
     static int[] select(double[] values, int n, int k, Order order) { return select(values, n, k, order, THREADS); }
 
     /** {@link #select(double[], int, int, Order)} with the parallel loops of the prefiltered path run by {@code units}. */
-    static int[] select(double[] values, int n, int k, Order order, Units units) {
+    static int[] select(double[] values, int n, int k, Order order, Units units) { return select(values, n, k, order, units, null); }
+
+    /**
+     * {@link #select(double[], int, int, Order)} given the sampled keys of the prefiltered path, {@code sampled[i] =
+     * descendingKey(values[i * SAMPLE_STRIDE])} for i &lt; n / SAMPLE_STRIDE, made by the caller while it wrote the
+     * values (on the core that holds them), or null: made here. They only steer the threshold: the result is exact
+     * whatever they hold (see {@link #selectPrefiltered}), only the speed depends on them.
+     */
+    static int[] select(double[] values, int n, int k, Order order, long[] sampled) { return select(values, n, k, order, THREADS, sampled); }
+
+    static int[] select(double[] values, int n, int k, Order order, Units units, long[] sampled) {
         k = Math.min(k, n);
         if (order == Order.TOTAL && k > 0 && n >= PREFILTER_MIN && n >= 4L * k) {
-            int[] fast = selectPrefiltered(values, n, k, n >= PARALLEL_MIN ? units : SERIAL);
+            int[] fast = selectPrefiltered(values, n, k, n >= PARALLEL_MIN ? units : SERIAL, sampled);
             if (fast != null) return fast;
         }
         return heapSelect(values, n, k, order);
@@ -85,8 +95,8 @@ final class SimdTopK {
      * (2k / SAMPLE_STRIDE)-th best of every SAMPLE_STRIDE-th value (so about 2k values pass on typical data), the
      * candidates are the values not below t in that order, and their k best are ranked on their Double.compare keys
      * (descending, ties to the lower index). Exact whenever at least k values pass: a candidate c (c &gt;= t or NaN)
-     * ranks above every other value x (x &lt; t &lt;= c, or c NaN), so the k best are all candidates. Returns null
-     * when fewer than k pass (then the caller's full heap pass decides).
+     * ranks above every other value x (x &lt; t &lt;= c, or c NaN), so the k best are all candidates, for any t: the
+     * samples only make t a good one. Returns null when fewer than k pass (then the caller's full heap pass decides).
      *
      * <p>The ranking is split in {@value #PARTS} parts, each a range of keys ({@link Parts}: a monotone map of the
      * keys, so equal keys always fall in the same part), each ranked alone by {@link #sortTop}: a part holds every
@@ -101,11 +111,14 @@ final class SimdTopK {
      * the candidate pass and the bucket passes have no data-dependent branch. And the indexer's top-k is a serial
      * stretch of a decode step while the other core waits: split, both cores share it.
      */
-    private static int[] selectPrefiltered(double[] values, int n, int k, Units units) {
+    private static int[] selectPrefiltered(double[] values, int n, int k, Units units, long[] given) {
         int samples = n / SAMPLE_STRIDE, rank = Math.max(1, 2 * k / SAMPLE_STRIDE);
         if (rank > samples) return null;
-        long[] sampled = new long[samples];
-        for (int i = 0; i < samples; i++) sampled[i] = descendingKey(values[i * SAMPLE_STRIDE]);
+        long[] sampled = given;
+        if (sampled == null || sampled.length != samples) {
+            sampled = new long[samples];
+            for (int i = 0; i < samples; i++) sampled[i] = descendingKey(values[i * SAMPLE_STRIDE]);
+        }
         Parts parts = new Parts(sampled, rank);
         double t = valueOf(parts.threshold);
 
@@ -151,12 +164,18 @@ final class SimdTopK {
             int[] count = new int[ofFine.length];
             long limit = threshold ^ Long.MIN_VALUE;
             for (long x : sampled) if ((x ^ Long.MIN_VALUE) <= limit) count[fine(x)]++;
+            // part p begins at the fine bucket where the sampled keys below reach p / (PARTS - 1) of the span
+            // (one division per part, not per fine bucket: a thousand divisions cost as much as the threshold)
             int span = Math.max(1, rank * 5 / 8);
-            for (int f = 0, below = 0; f < ofFine.length; f++) {
-                ofFine[f] = (byte) Math.min(PARTS - 1, (long) below * (PARTS - 1) / span);
+            for (int f = 0, below = 0, p = 0, next = firstBelow(1, span); f < ofFine.length; f++) {
+                while (p < PARTS - 1 && below >= next) next = firstBelow(++p + 1, span);
+                ofFine[f] = (byte) p;
                 below += count[f];
             }
         }
+
+        /** The fewest sampled keys below a fine bucket that start part p: ceil(p * span / (PARTS - 1)). */
+        private static int firstBelow(int p, int span) { return (int) (((long) p * span + PARTS - 2) / (PARTS - 1)); }
 
         private int fine(long key) {
             long y = Math.max(key ^ Long.MIN_VALUE, base) - base; // unsigned offset, below 2^64

@@ -140,4 +140,29 @@ class SimdTopKTest {
         int r = rnd.nextInt(n);
         org.junit.jupiter.api.Assertions.assertEquals((long) sorted[r], SimdTopK.kthSmallest(keys.clone(), n, r));
     }
+
+    /**
+     * The sampled keys a caller hands over (the indexer takes them while it writes the scores) only steer the
+     * threshold: the true ones, and wrong ones that pass almost nothing (all the best key), everything (all the worst)
+     * or an arbitrary set, give the stable sort all the same; a wrong length is ignored.
+     */
+    @Property(tries = 40, seed = "37")
+    void givenSamplesOnlySteerTheThreshold(@ForAll long seed, @ForAll @IntRange(min = 4096, max = 12000) int n,
+                                           @ForAll @IntRange(min = 1, max = 2048) int k, @ForAll @IntRange(min = 0, max = 4) int kind) {
+        Random rnd = new Random(seed);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = rnd.nextInt(4) == 0 ? rnd.nextInt(3) : (float) rnd.nextGaussian();
+        long[] sampled = new long[kind == 4 ? n / SimdTopK.SAMPLE_STRIDE + 1 : n / SimdTopK.SAMPLE_STRIDE];
+        for (int i = 0; i < sampled.length; i++) {
+            sampled[i] = switch (kind) {
+                case 0 -> SimdTopK.descendingKey(v[i * SimdTopK.SAMPLE_STRIDE]);
+                case 1 -> 0L; // the best possible key: the threshold passes (almost) nothing, the heap pass decides
+                case 2 -> -1L; // the worst: every value passes
+                default -> rnd.nextLong();
+            };
+        }
+        int[] expected = bySort(v, n, k, (a, b) -> Double.compare(v[b], v[a]));
+        assertArrayEquals(expected, SimdThreads.withThreads(2, () -> SimdTopK.select(v, n, k, SimdTopK.Order.TOTAL, sampled)), "samples of kind " + kind);
+        assertArrayEquals(expected, SimdTopK.select(v, n, k, SimdTopK.Order.TOTAL, REVERSED, sampled), "samples of kind " + kind + ", reversed");
+    }
 }
