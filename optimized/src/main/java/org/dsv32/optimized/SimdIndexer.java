@@ -86,60 +86,101 @@ public final class SimdIndexer implements IndexerOp {
 
     /**
      * The float entry with the projections already made (the MLA runs them with its own products of the same
-     * inputs): q = wq_b c_q [T][H*D] and k = w_k x [T][D], both modified; x shared with other products (the
-     * weights projection reads it).
+     * inputs): q = wq_b c_q [T][H*D] (not modified) and k = w_k x [T][D] (modified); x shared with other products
+     * (the weights projection reads it).
      */
     IndexerResult select(SimdLinear.Activation x, float[] q, float[] k, int startPos, IndexerWeights w, LayerCache cache) {
         return select(x, q, k, null, startPos, w, cache);
     }
 
-    /** As above, with the weights projection W_w x (before its scale factor) made already, or null: made here. */
+    /**
+     * As above, with the weights projection W_w x (before its scale factor) made already, or null: made here. The
+     * query's heads (rotated, transformed, quantised and packed for the score kernel, {@value
+     * SimdAttentionKernels#QUERY_GROUP} heads of one token per unit) and the new keys (normalised, rotated,
+     * transformed, quantised and appended to the cache, one unit) are prepared in one parallel loop: a decode
+     * step's ~40 us of row work would otherwise be a serial stretch while the other core waits. Every step is a
+     * row-wise operation, so a row gets the same bits in a unit of a few rows as in the whole array.
+     */
     private IndexerResult select(SimdLinear.Activation x, float[] q, float[] k, float[] weightsProj, int startPos, IndexerWeights w, LayerCache cache) {
         int tokens = x.rows();
         IndexerOp.checkCache(cache, startPos);
-        int heads = config.indexNHeads(), dim = config.indexHeadDim(), rope = config.qkRopeHeadDim();
+        int heads = config.indexNHeads(), dim = config.indexHeadDim();
         int[] positions = new int[tokens];
         for (int t = 0; t < tokens; t++) positions[t] = startPos + t;
         if (q.length != tokens * heads * dim) {
             throw new IllegalArgumentException(w.wqB().name() + ": " + w.wqB().rows() + " outputs, expected index_n_heads * index_head_dim = " + heads * dim);
         }
-        int[] rowPositions = new int[tokens * heads];
-        for (int i = 0; i < rowPositions.length; i++) rowPositions[i] = positions[i / heads];
-        rotateRopeDims(q, tokens * heads, dim, rope, rowPositions);
-        HadamardOp hadamard = parts.get(HadamardOp.class);
-        SimdOps.hadamard(hadamard, q, tokens * heads, dim);
-
         if (w.wk().rows() != dim) {
             throw new IllegalArgumentException(w.wk().name() + ": " + w.wk().rows() + " outputs, expected index_head_dim " + dim);
         }
-        k = SimdOps.layerNorm(parts.get(LayerNormOp.class), k, tokens, dim, w.kNormWeight(), w.kNormBias(), KEY_NORM_EPS);
-        rotateRopeDims(k, tokens, dim, rope, positions);
-        SimdOps.hadamard(hadamard, k, tokens, dim);
-
+        boolean fp8 = ctx.fp8();
+        if (fp8 && dim != SimdActQuant.TILE) {
+            throw new IllegalArgumentException("indexer fp8 mode needs index_head_dim equal to the " + SimdActQuant.TILE + " tile, got " + dim);
+        }
         float[] e = headWeights(weightsProj != null ? weightsProj : SimdOps.linear(exactParts.get(LinearOp.class), x, w.weightsProj()), w);
         SimdCacheMirror mirror = SimdCacheMirror.of(cache);
-        boolean fp8 = ctx.fp8();
-        mirror.syncIndexKeys(cache, dim, fp8);
-        float[] kScales = null;
-        if (fp8) {
-            if (dim != SimdActQuant.TILE) {
-                throw new IllegalArgumentException("indexer fp8 mode needs index_head_dim equal to the " + SimdActQuant.TILE + " tile, got " + dim);
+        int group = SimdAttentionKernels.QUERY_GROUP, groups = (heads + group - 1) / group;
+        float[][] packed = new float[tokens][groups * group * dim]; // each query in the kernel's layout, padded heads zero
+        SimdOps.forEach(tokens * groups + 1, (long) group * dim * PREP_WORK_PER_VALUE, u -> {
+            if (u == tokens * groups) {
+                appendKeys(k, tokens, positions, w, mirror, cache, fp8);
+            } else {
+                int t = u / groups, h0 = (u % groups) * group;
+                prepareHeads(q, t, h0, Math.min(heads, h0 + group), positions[t], e, packed[t], fp8);
             }
-            ActQuantOp quant = parts.get(ActQuantOp.class);
+        });
+        return score(packed, fp8 ? mirror.keyScales() : null, e, positions, mirror);
+    }
+
+    /**
+     * Operations per value of the row work ({@link #prepareHeads}: RoPE, a 7-stage Hadamard, act_quant, decode and
+     * packing), in multiply-adds for {@link SimdThreads#parallelFor(int, long, java.util.function.IntConsumer)}: a
+     * decode step's nine units (eight head groups and the key) then reach its threshold and run on all cores.
+     */
+    private static final int PREP_WORK_PER_VALUE = 16;
+
+    /**
+     * Heads [h0, h1) of token t's query q_h = Had(RoPE(q_h)) at position pos, in fp8 mode quantised (the code values
+     * kept, the scale folded into the head weight e[t][h]), written to packed (the token's query in the score
+     * kernel's layout). q is not modified.
+     */
+    private void prepareHeads(float[] q, int t, int h0, int h1, int pos, float[] e, float[] packed, boolean fp8) {
+        int heads = config.indexNHeads(), dim = config.indexHeadDim(), rows = h1 - h0, off = (t * heads + h0) * dim;
+        float[] g = java.util.Arrays.copyOfRange(q, off, off + rows * dim);
+        int[] rowPositions = new int[rows];
+        java.util.Arrays.fill(rowPositions, pos);
+        rotateRopeDims(g, rows, dim, config.qkRopeHeadDim(), rowPositions);
+        SimdOps.hadamard(parts.get(HadamardOp.class), g, rows, dim);
+        if (fp8) {
+            byte[] qc = new byte[rows * dim];
+            float[] qs = new float[rows];
+            SimdOps.actQuant(parts.get(ActQuantOp.class), g, rows, dim, ctx.scaleFormat(), qc, qs);
+            for (int i = 0; i < qc.length; i++) g[i] = Fp8Codec.decodeE4M3(qc[i]); // q now holds its code values
+            for (int r = 0; r < rows; r++) e[t * heads + h0 + r] *= qs[r]; // q's scale folded into its head weight
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int d = 0; d < dim; d++) packed[SimdAttentionKernels.packed(h0 + r, d, dim)] = g[r * dim + d];
+        }
+    }
+
+    /**
+     * The T new keys k(s) = Had(RoPE(LayerNorm(k))) (k MODIFIED), appended to the cache and its mirror (fp8 mode:
+     * their codes and scales); the mirror is first brought up to the cache.
+     */
+    private void appendKeys(float[] k, int tokens, int[] positions, IndexerWeights w, SimdCacheMirror mirror, LayerCache cache, boolean fp8) {
+        int dim = config.indexHeadDim();
+        k = SimdOps.layerNorm(parts.get(LayerNormOp.class), k, tokens, dim, w.kNormWeight(), w.kNormBias(), KEY_NORM_EPS);
+        rotateRopeDims(k, tokens, dim, config.qkRopeHeadDim(), positions);
+        SimdOps.hadamard(parts.get(HadamardOp.class), k, tokens, dim);
+        mirror.syncIndexKeys(cache, dim, fp8);
+        if (fp8) {
             byte[] kc = new byte[tokens * dim];
             float[] ks = new float[tokens];
-            SimdOps.actQuant(quant, k, tokens, dim, ctx.scaleFormat(), kc, ks);
+            SimdOps.actQuant(parts.get(ActQuantOp.class), k, tokens, dim, ctx.scaleFormat(), kc, ks);
             mirror.appendIndexKeys(cache, kc, ks, tokens);
-            byte[] qc = new byte[tokens * heads * dim];
-            float[] qs = new float[tokens * heads];
-            SimdOps.actQuant(quant, q, tokens * heads, dim, ctx.scaleFormat(), qc, qs);
-            for (int i = 0; i < qc.length; i++) q[i] = Fp8Codec.decodeE4M3(qc[i]); // q now holds its code values
-            for (int i = 0; i < e.length; i++) e[i] *= qs[i]; // q's scale folded into its head weight
-            kScales = mirror.keyScales();
         } else {
             mirror.appendIndexKeys(cache, k, tokens);
         }
-        return score(q, kScales, e, positions, mirror);
     }
 
     /** eps of the key LayerNorm: 1e-6, LayerNorm's default in the official code (as the reference). */
@@ -167,15 +208,20 @@ public final class SimdIndexer implements IndexerOp {
         return e;
     }
 
-    /** Scores [T][S] (-inf for s &gt; p) and the per-query selections, over the mirrored key cache. */
-    private IndexerResult score(float[] q, float[] kScales, float[] e, int[] positions, SimdCacheMirror mirror) {
+    /**
+     * Scores [T][S] (-inf for s &gt; p) and the per-query selections, over the mirrored key cache; packed[t] is token
+     * t's query in the score kernel's layout.
+     */
+    private IndexerResult score(float[][] packed, float[] kScales, float[] e, int[] positions, SimdCacheMirror mirror) {
         int tokens = positions.length, heads = config.indexNHeads(), dim = config.indexHeadDim();
         int keys = mirror.indexLength();
         double[] scores = new double[tokens * keys];
         int blocks = (keys + KEYS_PER_UNIT - 1) / KEYS_PER_UNIT;
         java.lang.foreign.MemorySegment tiles = mirror.keyTiles();
-        float[][] packed = new float[tokens][]; // each query in the kernel's layout: eight heads' values of a dim adjacent
-        for (int t = 0; t < tokens; t++) packed[t] = SimdAttentionKernels.packQuery(q, t * heads * dim, heads, dim);
+        // each query's top-k samples every SAMPLE_STRIDE-th visible score: taken here, by the unit that just wrote
+        // it, rather than read back across the cores afterwards
+        long[][] sampled = new long[tokens][];
+        for (int t = 0; t < tokens; t++) sampled[t] = new long[AttendedKeys.visiblePrefix(positions[t], keys) / SimdTopK.SAMPLE_STRIDE];
         SimdOps.forEach(tokens * blocks, (long) KEYS_PER_UNIT * heads * dim, u -> {
             int t = u / blocks, s0 = (u % blocks) * KEYS_PER_UNIT, s1 = Math.min(keys, s0 + KEYS_PER_UNIT);
             int seen = Math.min(s1, Math.max(s0, AttendedKeys.visiblePrefix(positions[t], keys)));
@@ -187,6 +233,10 @@ public final class SimdIndexer implements IndexerOp {
                 // the key's scale applied in float64: the product of two floats is exact there
                 scores[t * keys + s] = kScales != null ? sums[s - s0] * (double) kScales[s] : sums[s - s0];
             }
+            long[] samples = sampled[t]; // s0 is a multiple of the stride
+            for (int s = s0, i = s0 / SimdTopK.SAMPLE_STRIDE; s < seen && i < samples.length; s += SimdTopK.SAMPLE_STRIDE, i++) {
+                samples[i] = SimdTopK.descendingKey(scores[t * keys + s]);
+            }
         });
         int[][] selected = new int[tokens][];
         int topk = config.indexTopk();
@@ -194,7 +244,7 @@ public final class SimdIndexer implements IndexerOp {
             // select reads the row without changing it: a single query's row is the whole array, no copy
             double[] row = tokens == 1 ? scores : java.util.Arrays.copyOfRange(scores, t * keys, (t + 1) * keys);
             int visible = AttendedKeys.visiblePrefix(positions[t], keys);
-            selected[t] = SimdTopK.select(row, visible, AttendedKeys.selectionSize(topk, visible), SimdTopK.Order.TOTAL);
+            selected[t] = SimdTopK.select(row, visible, AttendedKeys.selectionSize(topk, visible), SimdTopK.Order.TOTAL, sampled[t]);
         });
         return new IndexerResult(TensorF64.wrap(scores, tokens, keys), selected);
     }

@@ -211,6 +211,29 @@ class SimdIndexerTest {
         }
     }
 
+    /**
+     * A cache read whole (a full multiple of the padding, so that no padding is spare) is appended to for a quarter
+     * of its length, one decode step at a time, without growing the mirror's key tiles again (each growth copies
+     * every key into fresh memory: milliseconds at the real sizes), and a long decode grows them a few times only.
+     */
+    @Test
+    void keyTilesReadWholeDoNotGrowOnTheNextDecodeSteps() {
+        int dim = SimdLayerFixtures.config().indexHeadDim(), n = 4 * SimdCacheMirror.KEY_PAD;
+        LayerCache cache = SimdLayerFixtures.randomCache(7, n, true);
+        SimdCacheMirror mirror = SimdCacheMirror.of(cache);
+        mirror.syncIndexKeys(cache, dim, true);
+        assertEquals(1, mirror.indexGrowths());
+        byte[] codes = new byte[dim];
+        for (int i = 0; i < n / 4; i++) {
+            codes[i % dim] = E4M3.encode(i % 7);
+            mirror.appendIndexKeys(cache, codes, new float[] {0.5f}, 1);
+        }
+        assertEquals(1, mirror.indexGrowths(), "growths after " + n / 4 + " decode steps");
+        for (int i = 0; i < 10 * n; i++) mirror.appendIndexKeys(cache, codes, new float[] {0.5f}, 1);
+        assertTrue(mirror.indexGrowths() <= 5, "growths over " + 10 * n + " more steps: " + mirror.indexGrowths());
+        assertEquals(cache.indexLength(), mirror.indexLength());
+    }
+
     @Test
     void theContextsIndexerIsTheSimdOne() {
         OpContext ctx = SimdLayerFixtures.context(PrecisionMode.FP8);
