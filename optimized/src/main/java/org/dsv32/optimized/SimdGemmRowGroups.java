@@ -14,6 +14,8 @@ package org.dsv32.optimized;
 final class SimdGemmRowGroups {
     /** The largest group. */
     static final int MAX_ROWS = 16;
+    /** The group size of products of at most {@link #MAX_ROWS} rows. */
+    static final int SPLIT_ROWS = 8;
 
     /** Group i covers rows first[i] .. first[i] + real[i] - 1 of x, interleaved by size[i] from offset[i]. */
     final int[] first, real, size, offset;
@@ -65,14 +67,19 @@ final class SimdGemmRowGroups {
         return rows > 2 ? 4 : 2;
     }
 
-    /** The groups of a's m rows of k: 16 rows at a time, the remainder as one padded group. */
+    /**
+     * The groups of a's m rows of k: up to 16 rows, 8 at a time (the kernel's 8-row tiles take two W vectors at once,
+     * and a product of 9 to 15 rows pads its second group only to 2, 4 or 8 rows, not to 16); more, 16 at a time;
+     * the remainder as one padded group.
+     */
     private static SimdGemmRowGroups of(float[] a, int m, int k, float[] up) {
-        int n = (m + MAX_ROWS - 1) / MAX_ROWS;
+        int step = m <= MAX_ROWS ? SPLIT_ROWS : MAX_ROWS;
+        int n = (m + step - 1) / step;
         int[] first = new int[n], real = new int[n], size = new int[n], offset = new int[n];
         long total = 0;
         for (int i = 0; i < n; i++) {
-            first[i] = i * MAX_ROWS;
-            real[i] = Math.min(MAX_ROWS, m - first[i]);
+            first[i] = i * step;
+            real[i] = Math.min(step, m - first[i]);
             size[i] = groupSize(real[i]);
             offset[i] = Math.toIntExact(total);
             total += (long) size[i] * k;

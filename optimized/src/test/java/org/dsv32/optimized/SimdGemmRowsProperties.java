@@ -64,6 +64,26 @@ class SimdGemmRowsProperties {
         }
     }
 
+    /**
+     * The paired path (row groups of at most 8 rows, two groups of L W rows per step, {@code gemmRowsPairs}): every
+     * row count that reaches it (9 to 16 rows, 8 and a padded rest; 2 to 8 rows on a weight with subnormal codes,
+     * which the GEMV leaves to the few-row GEMM) on rescaled and exactly decoded rows, with 24-row weight blocks, so
+     * that the two W vectors of a pair (and the lanes of one) take different block scales, N ending inside a pair,
+     * and per-row activation scales that differ per block: a block sum promoted with another vector's or block's
+     * scale, or into another row's or vector's total, changes the bits.
+     */
+    @Example
+    void thePairedTilesGiveTheCanonicalBits() {
+        Random rnd = new Random(11);
+        Fp8BlockWeight w = SimdTestData.fp8Weight(rnd, 100, 384, 24, 128, false, false);
+        for (Fp8BlockWeight weight : new Fp8BlockWeight[] {w, SimdTestData.withoutSubnormalCodes(w)}) {
+            for (int m = 2; m <= 16; m++) {
+                float[] x = SimdTestData.gaussian(rnd, m * 384, 1f);
+                assertCanonical(weight, x, m, 100, 384, 128, rnd, "paired tiles, " + weight.name());
+            }
+        }
+    }
+
     /** y of every width on 1 and 2 threads equals the scalar kernel's, bit for bit. */
     private static void assertCanonical(Fp8BlockWeight weight, float[] x, int m, int n, int k, int bc, Random rnd, String what) {
         int kb = (k + bc - 1) / bc;
