@@ -31,7 +31,7 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
  * in L1 from the decode to the tiles) that all rows of a reuse; an MR x NR register tile of block sums (2 or 4 rows
  * for the last rows) runs over the block, then is promoted into the output tile: tile = fma(blk, sw * sa, tile). GEMV: the same per lane, decoding in
  * registers without a panel. The few-row GEMM ({@link #gemmRows}) decodes L W rows at a time into a panel of a
- * few k-blocks that all rows of a multiply (R-row register tiles, R = 16, 8, 4 or 2). The GEMV's fast path ({@link SimdGemvRows}: no NaN code in the weight, x in range) decodes
+ * few k-blocks that all rows of a multiply (R-row register tiles, R = 8, 4 or 2; whole chunks: against two W vectors at once). The GEMV's fast path ({@link SimdGemvRows}: no NaN code in the weight, x in range) decodes
  * without the 2^120 multiply and runs four consecutive k-blocks of L rows as four independent FMA chains; the
  * general path checks every chunk for NaN codes and runs four groups of L rows.
  *
@@ -418,7 +418,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
      * The few-row GEMM. For each group of L W rows (one output vector), step by step along K: the next RUN k-blocks
      * of those L rows are decoded into the panel ({@link #decodeBlocks}, or {@link #pack} for NaN codes and ragged
      * blocks: RUN x blockCols x L floats, 32 KB at 512 bits, in L1), then every row
-     * group of a runs over them: a 16-row group block by block (16 independent FMA chains), an 8-row group two
+     * group of a runs over them (whole blocks of whole chunks without NaN codes take {@link #gemmRowsPairs}): an 8-row group two
      * blocks at once, 4- and 2-row groups four at once (16 or 8 chains); each block sum is then promoted into the
      * row's total in block order. So each W element is read once, decoded once and used by every row, and W is read
      * as L streams along K, which the hardware prefetchers follow; each output element is summed in the canonical
@@ -445,10 +445,9 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
             gemmRowsPairs(p, rows, n0, n1, s);
             return;
         }
-        // blocks per step: as many as the smallest row group runs at once (16 rows: one, 8: two, fewer: RUN), so a
-        // product of 16-row groups keeps one 8 KB block panel in L1 beside its rows' block
+        // blocks per step: as many as the smallest row group runs at once (8 rows: two, fewer: RUN)
         int smallest = rows.size[groups - 1];
-        int run = smallest >= 16 ? 1 : smallest >= 8 ? 2 : RUN;
+        int run = smallest >= 8 ? 2 : RUN;
         for (int g = n0; g < n1; g += L) {
             java.util.Arrays.fill(total, 0, padded * L, 0f);
             for (int b = 0; b < kb; b += run) {
@@ -468,12 +467,6 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                     for (int G = 0; G < groups; G++) {
                         int r = rows.size[G], bo = rows.offset[G] + b * bc * r;
                         switch (r) {
-                            case 16 -> {
-                                for (int c = 0; c < (whole ? run : 1); c++) {
-                                    rows16x1(at, bo + bj[c] * bc * 16, panel, bj[c] * bc * L, n, blk);
-                                    promoteRows(p, rows, G, b, bj[c], blk, 0, total, sws);
-                                }
-                            }
                             case 8 -> {
                                 for (int c = 0; c < (whole ? run : 1); c += 2) {
                                     rows8x2(at, bo + bj[c] * bc * 8, bo + bj[c + 1] * bc * 8, panel, bj[c] * bc * L, bj[c + 1] * bc * L, n, blk);
@@ -754,47 +747,6 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         for (int j = 0; j < nb; j++) {
             for (int l = 0; l < L; l++) sws[j * L + l] = one && l > 0 ? sws[j * L] : p.weightScale(Math.min(g + l, p.n - 1), b + j);
         }
-    }
-
-    /** 16 rows x 1 chain (see {@link #gemmRows}): blk[(c 16 + r) L + l] = the block sum of row r, chain c. */
-    private static void rows16x1(float[] at, int ao0, float[] panel, int po0, int n, float[] blk) {
-        FloatVector c0x0 = FloatVector.zero(F), c1x0 = FloatVector.zero(F), c2x0 = FloatVector.zero(F), c3x0 = FloatVector.zero(F), c4x0 = FloatVector.zero(F), c5x0 = FloatVector.zero(F), c6x0 = FloatVector.zero(F), c7x0 = FloatVector.zero(F), c8x0 = FloatVector.zero(F), c9x0 = FloatVector.zero(F), c10x0 = FloatVector.zero(F), c11x0 = FloatVector.zero(F), c12x0 = FloatVector.zero(F), c13x0 = FloatVector.zero(F), c14x0 = FloatVector.zero(F), c15x0 = FloatVector.zero(F);
-        for (int k = 0; k < n; k++) {
-            FloatVector w0 = FloatVector.fromArray(F, panel, po0 + k * L);
-            int a0 = ao0 + k * 16;
-            c0x0 = FloatVector.broadcast(F, at[a0 + 0]).fma(w0, c0x0);
-            c1x0 = FloatVector.broadcast(F, at[a0 + 1]).fma(w0, c1x0);
-            c2x0 = FloatVector.broadcast(F, at[a0 + 2]).fma(w0, c2x0);
-            c3x0 = FloatVector.broadcast(F, at[a0 + 3]).fma(w0, c3x0);
-            c4x0 = FloatVector.broadcast(F, at[a0 + 4]).fma(w0, c4x0);
-            c5x0 = FloatVector.broadcast(F, at[a0 + 5]).fma(w0, c5x0);
-            c6x0 = FloatVector.broadcast(F, at[a0 + 6]).fma(w0, c6x0);
-            c7x0 = FloatVector.broadcast(F, at[a0 + 7]).fma(w0, c7x0);
-            c8x0 = FloatVector.broadcast(F, at[a0 + 8]).fma(w0, c8x0);
-            c9x0 = FloatVector.broadcast(F, at[a0 + 9]).fma(w0, c9x0);
-            c10x0 = FloatVector.broadcast(F, at[a0 + 10]).fma(w0, c10x0);
-            c11x0 = FloatVector.broadcast(F, at[a0 + 11]).fma(w0, c11x0);
-            c12x0 = FloatVector.broadcast(F, at[a0 + 12]).fma(w0, c12x0);
-            c13x0 = FloatVector.broadcast(F, at[a0 + 13]).fma(w0, c13x0);
-            c14x0 = FloatVector.broadcast(F, at[a0 + 14]).fma(w0, c14x0);
-            c15x0 = FloatVector.broadcast(F, at[a0 + 15]).fma(w0, c15x0);
-        }
-        c0x0.intoArray(blk, 0 * L);
-        c1x0.intoArray(blk, 1 * L);
-        c2x0.intoArray(blk, 2 * L);
-        c3x0.intoArray(blk, 3 * L);
-        c4x0.intoArray(blk, 4 * L);
-        c5x0.intoArray(blk, 5 * L);
-        c6x0.intoArray(blk, 6 * L);
-        c7x0.intoArray(blk, 7 * L);
-        c8x0.intoArray(blk, 8 * L);
-        c9x0.intoArray(blk, 9 * L);
-        c10x0.intoArray(blk, 10 * L);
-        c11x0.intoArray(blk, 11 * L);
-        c12x0.intoArray(blk, 12 * L);
-        c13x0.intoArray(blk, 13 * L);
-        c14x0.intoArray(blk, 14 * L);
-        c15x0.intoArray(blk, 15 * L);
     }
 
     /** 8 rows x 2 chains (see {@link #gemmRows}): blk[(c 8 + r) L + l] = the block sum of row r, chain c. */

@@ -11,7 +11,7 @@ import net.jqwik.api.constraints.IntRange;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 
 /**
- * The few-row FP8 GEMM ({@link SimdGemmKernels#gemmRows}: row groups of 16/8/4/2 padded rows, W decoded once per
+ * The few-row FP8 GEMM ({@link SimdGemmKernels#gemmRows}: row groups of 8/4/2 padded rows, W decoded once per
  * k-block for all of them, 1-4 blocks per step, rescaled rows decoded without the 2^120 multiply) gives the
  * canonical bits of {@link SimdGemmProblem}: at every width and on 1 and 2 threads it equals the scalar kernel
  * (width 0, which decodes every code exactly, one output at a time), for every row count around the group sizes,
