@@ -31,9 +31,11 @@ final class SimdGemmDriver {
     /**
      * The most rows of x that run as a few-row product ({@link SimdGemmKernels#gemmRows}: W streamed once, each
      * element decoded once for all rows); more rows run the register-tiled GEMM, whose 6 x 4 tile needs fewer loads
-     * per FMA.
+     * per FMA but decodes W once per 192 rows into a panel of all its columns. One thread, W cycling from memory,
+     * few-row (paired 8-row tiles) against tiled: 2048x7168 M = 40 11.5 against 14.2 ms, M = 48 13.4 / 15.4, M = 64
+     * 17.4 / 18.6; 7168x2048 M = 48 12.7-12.9 / 14.0-14.3, M = 64 15.6 / 17.4-18.1.
      */
-    static final int ROWS_MAX = Integer.getInteger("dsv32.gemmRowsMax", 32);
+    static final int ROWS_MAX = Integer.getInteger("dsv32.gemmRowsMax", 64);
 
     /**
      * The most rows of x that run through the GEMV's fast path, up to 16 rows at a time ({@link SimdGemmKernels#gemv}):

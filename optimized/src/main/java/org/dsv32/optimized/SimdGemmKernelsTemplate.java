@@ -31,7 +31,7 @@ import org.dsv32.spec.weights.Fp8BlockWeight;
  * in L1 from the decode to the tiles) that all rows of a reuse; an MR x NR register tile of block sums (2 or 4 rows
  * for the last rows) runs over the block, then is promoted into the output tile: tile = fma(blk, sw * sa, tile). GEMV: the same per lane, decoding in
  * registers without a panel. The few-row GEMM ({@link #gemmRows}) decodes L W rows at a time into a panel of a
- * few k-blocks that all rows of a multiply (R-row register tiles, R = 16, 8, 4 or 2). The GEMV's fast path ({@link SimdGemvRows}: no NaN code in the weight, x in range) decodes
+ * few k-blocks that all rows of a multiply (R-row register tiles, R = 8, 4 or 2; whole chunks: against two W vectors at once). The GEMV's fast path ({@link SimdGemvRows}: no NaN code in the weight, x in range) decodes
  * without the 2^120 multiply and runs four consecutive k-blocks of L rows as four independent FMA chains; the
  * general path checks every chunk for NaN codes and runs four groups of L rows.
  *
@@ -418,7 +418,7 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
      * The few-row GEMM. For each group of L W rows (one output vector), step by step along K: the next RUN k-blocks
      * of those L rows are decoded into the panel ({@link #decodeBlocks}, or {@link #pack} for NaN codes and ragged
      * blocks: RUN x blockCols x L floats, 32 KB at 512 bits, in L1), then every row
-     * group of a runs over them: a 16-row group block by block (16 independent FMA chains), an 8-row group two
+     * group of a runs over them (whole blocks of whole chunks without NaN codes take {@link #gemmRowsPairs}): an 8-row group two
      * blocks at once, 4- and 2-row groups four at once (16 or 8 chains); each block sum is then promoted into the
      * row's total in block order. So each W element is read once, decoded once and used by every row, and W is read
      * as L streams along K, which the hardware prefetchers follow; each output element is summed in the canonical
@@ -441,10 +441,13 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         float[] sws = s.totals;
         // whole blocks of whole transposed chunks, no NaN code: the unrolled decode (rescaled rows: without the 2^120 multiply)
         boolean chunked = p.kind == SimdGemmProblem.FP8 && !nanCodes && k % bc == 0 && bc % CHUNK == 0;
-        // blocks per step: as many as the smallest row group runs at once (16 rows: one, 8: two, fewer: RUN), so a
-        // product of 16-row groups keeps one 8 KB block panel in L1 beside its rows' block
+        if (chunked && rows.size[0] <= PAIR_ROWS) {
+            gemmRowsPairs(p, rows, n0, n1, s);
+            return;
+        }
+        // blocks per step: as many as the smallest row group runs at once (8 rows: two, fewer: RUN)
         int smallest = rows.size[groups - 1];
-        int run = smallest >= 16 ? 1 : smallest >= 8 ? 2 : RUN;
+        int run = smallest >= 8 ? 2 : RUN;
         for (int g = n0; g < n1; g += L) {
             java.util.Arrays.fill(total, 0, padded * L, 0f);
             for (int b = 0; b < kb; b += run) {
@@ -464,12 +467,6 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                     for (int G = 0; G < groups; G++) {
                         int r = rows.size[G], bo = rows.offset[G] + b * bc * r;
                         switch (r) {
-                            case 16 -> {
-                                for (int c = 0; c < (whole ? run : 1); c++) {
-                                    rows16x1(at, bo + bj[c] * bc * 16, panel, bj[c] * bc * L, n, blk);
-                                    promoteRows(p, rows, G, b, bj[c], blk, 0, total, sws);
-                                }
-                            }
                             case 8 -> {
                                 for (int c = 0; c < (whole ? run : 1); c += 2) {
                                     rows8x2(at, bo + bj[c] * bc * 8, bo + bj[c + 1] * bc * 8, panel, bj[c] * bc * L, bj[c + 1] * bc * L, n, blk);
@@ -501,18 +498,173 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         }
     }
 
+    /** W vectors (groups of L W rows) that {@link #gemmRowsPairs} decodes per step, and the most rows of its row groups. */
+    static final int PAIR = 2, PAIR_ROWS = 8;
+
+    /**
+     * The few-row GEMM for row groups of at most {@link #PAIR_ROWS} rows on whole blocks of whole chunks (no NaN
+     * code): K block by block, the block of a pair of groups of L W rows (2L output columns) decoded into the panel
+     * ({@link #decodeLanes}), then each row group multiplies both W vectors at once ({@link #rows8w2},
+     * {@link #rows4w2}, {@link #rows2w2}): each broadcast of x feeds two FMAs, and a row group's block of x, read once
+     * from L2, serves both. A product of 9 to 15 rows computes 10 to 16 rows (8 and the rest padded to 2, 4 or 8),
+     * not 16, and the 8-row tile needs 10 loads per 16 FMAs, not 17. One thread, W 512 x 7168 in L3: M = 10 1.43 ->
+     * 1.01 ms, M = 12 1.47 -> 1.13, M = 16 1.60 -> 1.30. Pairs, not fours: four groups are 4L streams along K, more
+     * than the prefetchers follow from memory, and their panel crowds L1 (measured slower than pairs, warm and cold).
+     * Each output element is still its rows' block sums promoted in block order ({@link SimdGemmProblem}'s canonical
+     * order), so the bits do not change.
+     */
+    private static void gemmRowsPairs(SimdGemmProblem p, SimdGemmRowGroups rows, int n0, int n1, SimdGemmScratch s) {
+        int bc = p.blockCols, kb = p.kBlocks, groups = rows.count();
+        int padded = rows.first[groups - 1] + rows.size[groups - 1];
+        float[] panel = s.panel(PAIR * bc * L);
+        float[] total = s.zeroTile(PAIR * padded * L);
+        float[] blk = s.rowBlockSums(PAIR * PAIR_ROWS * L);
+        float[] sws = s.totals;
+        float[] at = rows.values;
+        long[] off = s.laneOffsets;
+        int q = bc * L;
+        for (int g = n0; g < n1; g += PAIR * L) {
+            java.util.Arrays.fill(total, 0, PAIR * padded * L, 0f);
+            for (int b = 0; b < kb; b++) {
+                pairScales(p, g, b, sws);
+                for (int l = 0; l < PAIR * L; l++) off[l] = (long) Math.min(g + l, p.n - 1) * p.k + (long) b * bc;
+                decodeLanes(p, PAIR, rows.scaled(), panel, s);
+                for (int G = 0; G < groups; G++) {
+                    int r = rows.size[G], ao = rows.offset[G] + b * bc * r;
+                    if (r == 8) rows8w2(at, ao, panel, 0, q, bc, blk, 0);
+                    else if (r == 4) rows4w2(at, ao, panel, 0, q, bc, blk, 0);
+                    else rows2w2(at, ao, panel, 0, q, bc, blk, 0);
+                    for (int v = 0; v < PAIR; v++) promoteGroup(p, rows, G, b, sws, v * L, blk, v * r * L, total, v * padded * L);
+                }
+            }
+            for (int v = 0; v < PAIR && g + v * L < n1; v++) {
+                int cols = Math.min(L, n1 - g - v * L);
+                for (int i = 0; i < rows.first[groups - 1] + rows.real[groups - 1]; i++) {
+                    System.arraycopy(total, v * padded * L + i * L, p.y, i * p.n + g + v * L, cols);
+                }
+            }
+        }
+    }
+
+    /** sws[i] = the scale of W row g + i (the last row past the end) in k-block b, for i < PAIR L. */
+    private static void pairScales(SimdGemmProblem p, int g, int b, float[] sws) {
+        int last = Math.min(g + PAIR * L, p.n) - 1;
+        if (g / p.blockRows == last / p.blockRows) {
+            java.util.Arrays.fill(sws, 0, PAIR * L, p.weightScale(g, b));
+            return;
+        }
+        for (int i = 0; i < PAIR * L; i++) sws[i] = p.weightScale(Math.min(g + i, p.n - 1), b);
+    }
+
+    /** 8 rows x 2 W vectors (see {@link #gemmRowsPairs}): blk[bo + (v 8 + r) L + l] = the block sum of row r against the W vector at panel[pov + kk L ..]. */
+    private static void rows8w2(float[] at, int ao, float[] panel, int po0, int po1, int n, float[] blk, int bo) {
+        FloatVector c0x0 = FloatVector.zero(F), c1x0 = FloatVector.zero(F), c2x0 = FloatVector.zero(F), c3x0 = FloatVector.zero(F), c4x0 = FloatVector.zero(F), c5x0 = FloatVector.zero(F), c6x0 = FloatVector.zero(F), c7x0 = FloatVector.zero(F);
+        FloatVector c0x1 = FloatVector.zero(F), c1x1 = FloatVector.zero(F), c2x1 = FloatVector.zero(F), c3x1 = FloatVector.zero(F), c4x1 = FloatVector.zero(F), c5x1 = FloatVector.zero(F), c6x1 = FloatVector.zero(F), c7x1 = FloatVector.zero(F);
+        for (int k = 0; k < n; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panel, po0 + k * L);
+            FloatVector w1 = FloatVector.fromArray(F, panel, po1 + k * L);
+            int a = ao + k * 8;
+            FloatVector x0 = FloatVector.broadcast(F, at[a + 0]);
+            c0x0 = x0.fma(w0, c0x0); c0x1 = x0.fma(w1, c0x1);
+            FloatVector x1 = FloatVector.broadcast(F, at[a + 1]);
+            c1x0 = x1.fma(w0, c1x0); c1x1 = x1.fma(w1, c1x1);
+            FloatVector x2 = FloatVector.broadcast(F, at[a + 2]);
+            c2x0 = x2.fma(w0, c2x0); c2x1 = x2.fma(w1, c2x1);
+            FloatVector x3 = FloatVector.broadcast(F, at[a + 3]);
+            c3x0 = x3.fma(w0, c3x0); c3x1 = x3.fma(w1, c3x1);
+            FloatVector x4 = FloatVector.broadcast(F, at[a + 4]);
+            c4x0 = x4.fma(w0, c4x0); c4x1 = x4.fma(w1, c4x1);
+            FloatVector x5 = FloatVector.broadcast(F, at[a + 5]);
+            c5x0 = x5.fma(w0, c5x0); c5x1 = x5.fma(w1, c5x1);
+            FloatVector x6 = FloatVector.broadcast(F, at[a + 6]);
+            c6x0 = x6.fma(w0, c6x0); c6x1 = x6.fma(w1, c6x1);
+            FloatVector x7 = FloatVector.broadcast(F, at[a + 7]);
+            c7x0 = x7.fma(w0, c7x0); c7x1 = x7.fma(w1, c7x1);
+        }
+        c0x0.intoArray(blk, bo + 0 * L);
+        c1x0.intoArray(blk, bo + 1 * L);
+        c2x0.intoArray(blk, bo + 2 * L);
+        c3x0.intoArray(blk, bo + 3 * L);
+        c4x0.intoArray(blk, bo + 4 * L);
+        c5x0.intoArray(blk, bo + 5 * L);
+        c6x0.intoArray(blk, bo + 6 * L);
+        c7x0.intoArray(blk, bo + 7 * L);
+        c0x1.intoArray(blk, bo + 8 * L);
+        c1x1.intoArray(blk, bo + 9 * L);
+        c2x1.intoArray(blk, bo + 10 * L);
+        c3x1.intoArray(blk, bo + 11 * L);
+        c4x1.intoArray(blk, bo + 12 * L);
+        c5x1.intoArray(blk, bo + 13 * L);
+        c6x1.intoArray(blk, bo + 14 * L);
+        c7x1.intoArray(blk, bo + 15 * L);
+    }
+
+    /** 4 rows x 2 W vectors (see {@link #gemmRowsPairs}): blk[bo + (v 4 + r) L + l] = the block sum of row r against the W vector at panel[pov + kk L ..]. */
+    private static void rows4w2(float[] at, int ao, float[] panel, int po0, int po1, int n, float[] blk, int bo) {
+        FloatVector c0x0 = FloatVector.zero(F), c1x0 = FloatVector.zero(F), c2x0 = FloatVector.zero(F), c3x0 = FloatVector.zero(F);
+        FloatVector c0x1 = FloatVector.zero(F), c1x1 = FloatVector.zero(F), c2x1 = FloatVector.zero(F), c3x1 = FloatVector.zero(F);
+        for (int k = 0; k < n; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panel, po0 + k * L);
+            FloatVector w1 = FloatVector.fromArray(F, panel, po1 + k * L);
+            int a = ao + k * 4;
+            FloatVector x0 = FloatVector.broadcast(F, at[a + 0]);
+            c0x0 = x0.fma(w0, c0x0); c0x1 = x0.fma(w1, c0x1);
+            FloatVector x1 = FloatVector.broadcast(F, at[a + 1]);
+            c1x0 = x1.fma(w0, c1x0); c1x1 = x1.fma(w1, c1x1);
+            FloatVector x2 = FloatVector.broadcast(F, at[a + 2]);
+            c2x0 = x2.fma(w0, c2x0); c2x1 = x2.fma(w1, c2x1);
+            FloatVector x3 = FloatVector.broadcast(F, at[a + 3]);
+            c3x0 = x3.fma(w0, c3x0); c3x1 = x3.fma(w1, c3x1);
+        }
+        c0x0.intoArray(blk, bo + 0 * L);
+        c1x0.intoArray(blk, bo + 1 * L);
+        c2x0.intoArray(blk, bo + 2 * L);
+        c3x0.intoArray(blk, bo + 3 * L);
+        c0x1.intoArray(blk, bo + 4 * L);
+        c1x1.intoArray(blk, bo + 5 * L);
+        c2x1.intoArray(blk, bo + 6 * L);
+        c3x1.intoArray(blk, bo + 7 * L);
+    }
+
+    /** 2 rows x 2 W vectors (see {@link #gemmRowsPairs}): blk[bo + (v 2 + r) L + l] = the block sum of row r against the W vector at panel[pov + kk L ..]. */
+    private static void rows2w2(float[] at, int ao, float[] panel, int po0, int po1, int n, float[] blk, int bo) {
+        FloatVector c0x0 = FloatVector.zero(F), c1x0 = FloatVector.zero(F);
+        FloatVector c0x1 = FloatVector.zero(F), c1x1 = FloatVector.zero(F);
+        for (int k = 0; k < n; k++) {
+            FloatVector w0 = FloatVector.fromArray(F, panel, po0 + k * L);
+            FloatVector w1 = FloatVector.fromArray(F, panel, po1 + k * L);
+            int a = ao + k * 2;
+            FloatVector x0 = FloatVector.broadcast(F, at[a + 0]);
+            c0x0 = x0.fma(w0, c0x0); c0x1 = x0.fma(w1, c0x1);
+            FloatVector x1 = FloatVector.broadcast(F, at[a + 1]);
+            c1x0 = x1.fma(w0, c1x0); c1x1 = x1.fma(w1, c1x1);
+        }
+        c0x0.intoArray(blk, bo + 0 * L);
+        c1x0.intoArray(blk, bo + 1 * L);
+        c0x1.intoArray(blk, bo + 2 * L);
+        c1x1.intoArray(blk, bo + 3 * L);
+    }
+
     /**
      * total[(first + r) L ..] = fma(block sum, sw * sa, total[..]) for the real rows r of row group G, their block
      * sums of k-block b = b0 + j at blk[bo + r L ..] (the canonical promotion), sw the weight scales of the L lanes
      * in k-block b: sws[j L ..] ({@link #weightScales} of the step from b0).
      */
     private static void promoteRows(SimdGemmProblem p, SimdGemmRowGroups rows, int G, int b0, int j, float[] blk, int bo, float[] total, float[] sws) {
-        FloatVector sw = FloatVector.fromArray(F, sws, j * L);
-        int b = b0 + j;
+        promoteGroup(p, rows, G, b0 + j, sws, j * L, blk, bo, total, 0);
+    }
+
+    /**
+     * total[to + (first + r) L ..] = fma(block sum, sw * sa, total[..]) for the real rows r of row group G, their
+     * block sums of k-block b at blk[bo + r L ..], sw the weight scales of the L lanes at sws[so ..] (the canonical
+     * promotion).
+     */
+    private static void promoteGroup(SimdGemmProblem p, SimdGemmRowGroups rows, int G, int b, float[] sws, int so, float[] blk, int bo, float[] total, int to) {
+        FloatVector sw = FloatVector.fromArray(F, sws, so);
         int first = rows.first[G];
         float[] up = rows.up;
         for (int r = 0; r < rows.real[G]; r++) {
-            int t = (first + r) * L;
+            int t = to + (first + r) * L;
             // rescaled rows: (sw sa) 2^-s, as the GEMV's fast path (exact: a power of two, in range by SimdGemvRows)
             FloatVector scale = up == null ? sw.mul(p.activationScale(first + r, b)) : sw.mul(p.activationScale(first + r, b)).mul(up[first + r]);
             FloatVector.fromArray(F, blk, bo + r * L).fma(scale, FloatVector.fromArray(F, total, t)).intoArray(total, t);
@@ -528,11 +680,21 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
      */
     private static void decodeBlocks(SimdGemmProblem p, int g, int b, int nb, boolean scaled, float[] panel, SimdGemmScratch s) {
         long[] off = s.laneOffsets;
-        int[] cols = s.staged;
         int bc = p.blockCols;
         for (int j = 0; j < nb; j++) {
             for (int l = 0; l < L; l++) off[j * L + l] = (long) Math.min(g + l, p.n - 1) * p.k + (long) (b + j) * bc;
         }
+        decodeLanes(p, nb, scaled, panel, s);
+    }
+
+    /**
+     * panel[j bc L + kk L + l] = code kk of the blockCols codes from byte s.laneOffsets[j L + l] of W, for j < nb
+     * (scaled: times 2^-120, else the value): nb groups of L lanes transposed a chunk at a time, then unpacked.
+     */
+    private static void decodeLanes(SimdGemmProblem p, int nb, boolean scaled, float[] panel, SimdGemmScratch s) {
+        long[] off = s.laneOffsets;
+        int[] cols = s.staged;
+        int bc = p.blockCols;
         for (int c = 0; c < bc; c += CHUNK) {
             for (int j = 0; j < nb; j++) transpose(p.data, off, j * L, c, cols, j * L * L, false);
             for (int j = 0; j < nb; j++) {
@@ -585,47 +747,6 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         for (int j = 0; j < nb; j++) {
             for (int l = 0; l < L; l++) sws[j * L + l] = one && l > 0 ? sws[j * L] : p.weightScale(Math.min(g + l, p.n - 1), b + j);
         }
-    }
-
-    /** 16 rows x 1 chain (see {@link #gemmRows}): blk[(c 16 + r) L + l] = the block sum of row r, chain c. */
-    private static void rows16x1(float[] at, int ao0, float[] panel, int po0, int n, float[] blk) {
-        FloatVector c0x0 = FloatVector.zero(F), c1x0 = FloatVector.zero(F), c2x0 = FloatVector.zero(F), c3x0 = FloatVector.zero(F), c4x0 = FloatVector.zero(F), c5x0 = FloatVector.zero(F), c6x0 = FloatVector.zero(F), c7x0 = FloatVector.zero(F), c8x0 = FloatVector.zero(F), c9x0 = FloatVector.zero(F), c10x0 = FloatVector.zero(F), c11x0 = FloatVector.zero(F), c12x0 = FloatVector.zero(F), c13x0 = FloatVector.zero(F), c14x0 = FloatVector.zero(F), c15x0 = FloatVector.zero(F);
-        for (int k = 0; k < n; k++) {
-            FloatVector w0 = FloatVector.fromArray(F, panel, po0 + k * L);
-            int a0 = ao0 + k * 16;
-            c0x0 = FloatVector.broadcast(F, at[a0 + 0]).fma(w0, c0x0);
-            c1x0 = FloatVector.broadcast(F, at[a0 + 1]).fma(w0, c1x0);
-            c2x0 = FloatVector.broadcast(F, at[a0 + 2]).fma(w0, c2x0);
-            c3x0 = FloatVector.broadcast(F, at[a0 + 3]).fma(w0, c3x0);
-            c4x0 = FloatVector.broadcast(F, at[a0 + 4]).fma(w0, c4x0);
-            c5x0 = FloatVector.broadcast(F, at[a0 + 5]).fma(w0, c5x0);
-            c6x0 = FloatVector.broadcast(F, at[a0 + 6]).fma(w0, c6x0);
-            c7x0 = FloatVector.broadcast(F, at[a0 + 7]).fma(w0, c7x0);
-            c8x0 = FloatVector.broadcast(F, at[a0 + 8]).fma(w0, c8x0);
-            c9x0 = FloatVector.broadcast(F, at[a0 + 9]).fma(w0, c9x0);
-            c10x0 = FloatVector.broadcast(F, at[a0 + 10]).fma(w0, c10x0);
-            c11x0 = FloatVector.broadcast(F, at[a0 + 11]).fma(w0, c11x0);
-            c12x0 = FloatVector.broadcast(F, at[a0 + 12]).fma(w0, c12x0);
-            c13x0 = FloatVector.broadcast(F, at[a0 + 13]).fma(w0, c13x0);
-            c14x0 = FloatVector.broadcast(F, at[a0 + 14]).fma(w0, c14x0);
-            c15x0 = FloatVector.broadcast(F, at[a0 + 15]).fma(w0, c15x0);
-        }
-        c0x0.intoArray(blk, 0 * L);
-        c1x0.intoArray(blk, 1 * L);
-        c2x0.intoArray(blk, 2 * L);
-        c3x0.intoArray(blk, 3 * L);
-        c4x0.intoArray(blk, 4 * L);
-        c5x0.intoArray(blk, 5 * L);
-        c6x0.intoArray(blk, 6 * L);
-        c7x0.intoArray(blk, 7 * L);
-        c8x0.intoArray(blk, 8 * L);
-        c9x0.intoArray(blk, 9 * L);
-        c10x0.intoArray(blk, 10 * L);
-        c11x0.intoArray(blk, 11 * L);
-        c12x0.intoArray(blk, 12 * L);
-        c13x0.intoArray(blk, 13 * L);
-        c14x0.intoArray(blk, 14 * L);
-        c15x0.intoArray(blk, 15 * L);
     }
 
     /** 8 rows x 2 chains (see {@link #gemmRows}): blk[(c 8 + r) L + l] = the block sum of row r, chain c. */

@@ -1,19 +1,19 @@
 package org.dsv32.optimized;
 
 /**
- * The rows of x of a few-row product ({@link SimdGemmKernels#gemmRows}) in groups of R = 16, 8, 4 or 2 rows, each
+ * The rows of x of a few-row product ({@link SimdGemmKernels#gemmRows}) in groups of R = 8, 4 or 2 rows, each
  * group interleaved as [k][R] (value k of the group's row r at {@code values[offset + k R + r]}), so that a register
  * tile of R rows finds its R values of each k side by side. The last group is padded with zero rows up to its R;
  * their outputs are computed and dropped.
  *
  * <p>Why the groups: the kernel decodes each W element once and multiplies it into all R rows of a group (R FMAs per
  * decoded vector), so the decode is paid once per group rather than once per row; R sets how many independent FMA
- * chains run (16 for R = 16; smaller groups run several k-blocks at once, see the kernel). Grouping changes nothing
+ * chains run (an 8-row group against two W vectors or two k-blocks: 16; smaller groups run more, see the kernel). Grouping changes nothing
  * in what each output element is: every one is summed in the canonical order of {@link SimdGemmProblem}.
  */
 final class SimdGemmRowGroups {
     /** The largest group. */
-    static final int MAX_ROWS = 16;
+    static final int MAX_ROWS = 8;
 
     /** Group i covers rows first[i] .. first[i] + real[i] - 1 of x, interleaved by size[i] from offset[i]. */
     final int[] first, real, size, offset;
@@ -58,21 +58,25 @@ final class SimdGemmRowGroups {
 
     int count() { return first.length; }
 
-    /** The padded size of a group of {@code rows} (1 .. 16) rows: the next of 2, 4, 8, 16. */
+    /** The padded size of a group of {@code rows} (1 .. 8) rows: the next of 2, 4, 8. */
     static int groupSize(int rows) {
-        if (rows > 8) return 16;
         if (rows > 4) return 8;
         return rows > 2 ? 4 : 2;
     }
 
-    /** The groups of a's m rows of k: 16 rows at a time, the remainder as one padded group. */
+    /**
+     * The groups of a's m rows of k: 8 rows at a time (the kernel's 8-row tiles take two W vectors at once; a group
+     * of 16 padded a product of 9 to 15 rows to 16 and needed 17 loads per 16 FMAs, measured slower from 9 to 28
+     * rows), the remainder as one group padded to 2, 4 or 8.
+     */
     private static SimdGemmRowGroups of(float[] a, int m, int k, float[] up) {
-        int n = (m + MAX_ROWS - 1) / MAX_ROWS;
+        int step = MAX_ROWS;
+        int n = (m + step - 1) / step;
         int[] first = new int[n], real = new int[n], size = new int[n], offset = new int[n];
         long total = 0;
         for (int i = 0; i < n; i++) {
-            first[i] = i * MAX_ROWS;
-            real[i] = Math.min(MAX_ROWS, m - first[i]);
+            first[i] = i * step;
+            real[i] = Math.min(step, m - first[i]);
             size[i] = groupSize(real[i]);
             offset[i] = Math.toIntExact(total);
             total += (long) size[i] * k;
