@@ -219,8 +219,13 @@ interface SimdAttentionKernels {
     /** q [heads][dim] from qOff in the {@link #QUERY_GROUP} layout (a new array, padded heads zero). */
     static float[] packQuery(float[] q, int qOff, int heads, int dim) {
         float[] p = new float[(heads + QUERY_GROUP - 1) / QUERY_GROUP * QUERY_GROUP * dim];
-        for (int h = 0; h < heads; h++) for (int d = 0; d < dim; d++) p[packed(h, d, dim)] = q[qOff + h * dim + d];
+        packHeads(q, qOff, 0, heads, dim, p);
         return p;
+    }
+
+    /** Heads [h0, h1) of a query, [h1 - h0][dim] from q[qOff], into their places of packed ({@link #QUERY_GROUP} layout). */
+    static void packHeads(float[] q, int qOff, int h0, int h1, int dim, float[] packed) {
+        for (int h = h0; h < h1; h++) for (int d = 0; d < dim; d++) packed[packed(h, d, dim)] = q[qOff + (h - h0) * dim + d];
     }
 
     /**

@@ -158,9 +158,7 @@ public final class SimdIndexer implements IndexerOp {
             for (int i = 0; i < qc.length; i++) g[i] = Fp8Codec.decodeE4M3(qc[i]); // q now holds its code values
             for (int r = 0; r < rows; r++) e[t * heads + h0 + r] *= qs[r]; // q's scale folded into its head weight
         }
-        for (int r = 0; r < rows; r++) {
-            for (int d = 0; d < dim; d++) packed[SimdAttentionKernels.packed(h0 + r, d, dim)] = g[r * dim + d];
-        }
+        SimdAttentionKernels.packHeads(g, 0, h0, h1, dim, packed);
     }
 
     /**
