@@ -115,6 +115,56 @@ class SimdMoeTest {
         }
     }
 
+    /**
+     * Experts of 512 rows (two GEMV units per thread at two threads, so not the small experts' schedule), 16 of
+     * them over 6 tokens top-4: the routed experts one per thread (the schedule of a prefill with many experts)
+     * give the bits of the same experts one after another with their products split across threads, and of one
+     * thread. The routing gives experts of 1 row (the GEMV), of 2, 3 and 4 rows (few-row products) and one of all
+     * 6 tokens (x itself, its act_quant shared between threads); half the weights have no subnormal codes (the
+     * GEMV's fast path), half have some (the panel decode).
+     */
+    @Test
+    void expertsOnePerThreadGiveTheBitsOfSplitProducts() {
+        ModelConfig c = SimdLayerFixtures.config();
+        int d = c.hiddenSize(), inter = 512, experts = 16, tokens = 6;
+        Random rnd = new Random(89);
+        java.util.List<org.dsv32.spec.weights.MlpWeights> mlps = new java.util.ArrayList<>();
+        for (int e = 0; e < experts; e++) mlps.add(mlp(rnd, d, inter, e % 2 == 0));
+        MoeWeights w = new MoeWeights(SimdTestData.denseWeight(rnd, experts, d, org.dsv32.spec.io.DType.BF16),
+                SimdTestData.vectorWeight(new float[experts]), mlps, mlp(rnd, d, inter, true));
+        int[][] ids = {{0, 1, 2, 3}, {0, 2, 4, 5}, {0, 2, 6, 7}, {0, 3, 8, 9}, {0, 3, 10, 11}, {0, 3, 12, 13}};
+        double[][] gates = new double[tokens][4];
+        for (double[] g : gates) for (int j = 0; j < 4; j++) g[j] = 0.1 + rnd.nextDouble();
+        Routing routing = new Routing(ids, gates, null, null, null, null);
+        TensorF64 x = SimdLayerFixtures.activation(new Random(97), tokens, d);
+        int saved = SimdMoe.expertsPerThreadMin;
+        for (PrecisionMode mode : PrecisionMode.values()) {
+            MoeOp moe = SimdLayerFixtures.SIMD.require(MoeOp.class, SimdLayerFixtures.context(mode));
+            double[] perThread, split, one;
+            try {
+                SimdMoe.expertsPerThreadMin = 4;
+                perThread = SimdThreads.withThreads(2, () -> moe.forward(x, w, routing).output().toArray());
+                one = SimdThreads.withThreads(1, () -> moe.forward(x, w, routing).output().toArray());
+                SimdMoe.expertsPerThreadMin = Integer.MAX_VALUE;
+                split = SimdThreads.withThreads(2, () -> moe.forward(x, w, routing).output().toArray());
+            } finally {
+                SimdMoe.expertsPerThreadMin = saved;
+            }
+            assertArrayEquals(split, perThread, mode + ": experts one per thread vs their products split");
+            assertArrayEquals(split, one, mode + ": one thread");
+            assertTrue(Metrics.calcDiff(split, new double[split.length]) > 0.5, "the output is not zero");
+        }
+    }
+
+    private static org.dsv32.spec.weights.MlpWeights mlp(Random rnd, int d, int inter, boolean subnormals) {
+        org.dsv32.spec.weights.Fp8BlockWeight[] p = {
+            SimdTestData.fp8Weight(rnd, inter, d, 128, 128, false, false),
+            SimdTestData.fp8Weight(rnd, inter, d, 128, 128, false, false),
+            SimdTestData.fp8Weight(rnd, d, inter, 128, 128, false, false)};
+        for (int i = 0; i < 3 && !subnormals; i++) p[i] = SimdTestData.withoutSubnormalCodes(p[i]);
+        return new org.dsv32.spec.weights.MlpWeights(p[0], p[1], p[2]);
+    }
+
     @Test
     void sharedExpertIsAddedUnscaled() {
         // with every routed weight zero, the output is the shared expert alone: the MLP of x, scale 1
