@@ -37,6 +37,9 @@ final class SimdGemmDriver {
      */
     static final int ROWS_MAX = Integer.getInteger("dsv32.gemmRowsMax", 64);
 
+    /** Output columns per unit of the few-row GEMM (see the experiments). */
+    static final int ROWS_UNIT_N = Integer.getInteger("dsv32.gemmRowsUnit", 32);
+
     /**
      * The most rows of x that run through the GEMV's fast path, up to 16 rows at a time ({@link SimdGemmKernels#gemv}):
      * each W vector decoded in registers and used by all those rows, no panel; above it the few-row GEMM, whose
@@ -56,9 +59,9 @@ final class SimdGemmDriver {
         if (p.kind == SimdGemmProblem.FP8 && p.m <= GEMV_ROWS_MAX && !subnormalRows(p) && fewRowsByGemv(p, kernels)) return;
         if (p.kind == SimdGemmProblem.FP8 && p.m <= ROWS_MAX) {
             SimdGemmRowGroups rows = SimdGemmRowGroups.of(p, 4 * kernels.bits() / 32);
-            int units = (p.n + UNIT_N - 1) / UNIT_N;
-            SimdThreads.parallelFor(units, (long) p.m * UNIT_N * p.k, u -> kernels.gemmRows(p, rows, u * UNIT_N,
-                    Math.min(p.n, (u + 1) * UNIT_N), SimdGemmScratch.get()));
+            int units = (p.n + ROWS_UNIT_N - 1) / ROWS_UNIT_N;
+            SimdThreads.parallelFor(units, (long) p.m * ROWS_UNIT_N * p.k, u -> kernels.gemmRows(p, rows, u * ROWS_UNIT_N,
+                    Math.min(p.n, (u + 1) * ROWS_UNIT_N), SimdGemmScratch.get()));
             return;
         }
         int nUnits = (p.n + TILE_N - 1) / TILE_N;
