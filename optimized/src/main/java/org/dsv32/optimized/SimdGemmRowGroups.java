@@ -71,6 +71,8 @@ final class SimdGemmRowGroups {
      * of 16 padded a product of 9 to 15 rows to 16 and needed 17 loads per 16 FMAs, measured slower from 9 to 28
      * rows), the remainder as one group padded to 2, 4 or 8; row i times times[i] (the rescaled rows), or as is
      * for null times. The groups are filled on all threads (each group by one thread, the same values either way).
+     * Rescaling while interleaving reads x once and writes one copy, where a rescaled copy and then its
+     * interleaving on the calling thread took two: M = 16, K = 7168, 100-170 -> about 70 us per product.
      */
     private static SimdGemmRowGroups of(float[] a, int m, int k, float[] up, float[] times) {
         int step = MAX_ROWS;
