@@ -3,10 +3,10 @@ package org.dsv32.optimized;
 import org.dsv32.spec.weights.Fp8BlockWeight;
 
 /**
- * Cuts a product into fixed units and runs them on {@link SimdThreads}. The units depend only on the shape (128
- * output columns by {@link #UNIT_M} rows of x; for up to {@link #ROWS_MAX} rows, 128 output columns by all rows),
- * never on the thread count, and each output element lies in exactly
- * one unit, so any number of threads gives the same bits.
+ * Cuts a product into fixed units and runs them on {@link SimdThreads}. The units depend only on the shape
+ * ({@link #TILE_N} output columns by {@link #UNIT_M} rows of x; for up to {@link #ROWS_MAX} rows,
+ * {@link #ROWS_UNIT_N} output columns by all rows), never on the thread count, and each output element lies in
+ * exactly one unit, so any number of threads gives the same bits.
  */
 final class SimdGemmDriver {
     private SimdGemmDriver() {}
@@ -38,6 +38,14 @@ final class SimdGemmDriver {
     static final int ROWS_MAX = Integer.getInteger("dsv32.gemmRowsMax", 64);
 
     /**
+     * Output columns per unit of the few-row GEMM: one step of its paired tiles at 512 bits (two groups of 16 W
+     * rows), two at 256. Narrow units balance the two threads on narrow weights: N = 576 was 5 units of 128 columns,
+     * 3 on one thread and 2 on the other, now 18; each unit still reads its W rows once, as L streams along K, so
+     * wide weights lose nothing. Bench --quick, M = 16, 576x7168: 849-871 -> 741-760 us (best of two runs each).
+     */
+    static final int ROWS_UNIT_N = 32;
+
+    /**
      * The most rows of x that run through the GEMV's fast path, up to 16 rows at a time ({@link SimdGemmKernels#gemv}):
      * each W vector decoded in registers and used by all those rows, no panel; above it the few-row GEMM, whose
      * panel, decoded once, more rows reuse. An MoE expert's few tokens, a short prefill. On W's repacked codes up to
@@ -56,9 +64,9 @@ final class SimdGemmDriver {
         if (p.kind == SimdGemmProblem.FP8 && p.m <= GEMV_ROWS_MAX && !subnormalRows(p) && fewRowsByGemv(p, kernels)) return;
         if (p.kind == SimdGemmProblem.FP8 && p.m <= ROWS_MAX) {
             SimdGemmRowGroups rows = SimdGemmRowGroups.of(p, 4 * kernels.bits() / 32);
-            int units = (p.n + UNIT_N - 1) / UNIT_N;
-            SimdThreads.parallelFor(units, (long) p.m * UNIT_N * p.k, u -> kernels.gemmRows(p, rows, u * UNIT_N,
-                    Math.min(p.n, (u + 1) * UNIT_N), SimdGemmScratch.get()));
+            int units = (p.n + ROWS_UNIT_N - 1) / ROWS_UNIT_N;
+            SimdThreads.parallelFor(units, (long) p.m * ROWS_UNIT_N * p.k, u -> kernels.gemmRows(p, rows, u * ROWS_UNIT_N,
+                    Math.min(p.n, (u + 1) * ROWS_UNIT_N), SimdGemmScratch.get()));
             return;
         }
         int nUnits = (p.n + TILE_N - 1) / TILE_N;

@@ -77,6 +77,28 @@ final class SimdGemvRows {
     }
 
     /**
+     * The shifts of {@link #scaledRows} without the rescaled copy: shifts[i] = s_i for every row of p's x and true,
+     * or false as soon as a row has none (the weight has no NaN code). Row i of the rescaled x is x times
+     * 2^(s_i + 120), the multiplier {@link Input#scan} applies; the few-row GEMM rescales while it interleaves its
+     * rows ({@link SimdGemmRowGroups}), one pass over x instead of two.
+     */
+    static boolean rowShifts(SimdGemmProblem p, int[] shifts) {
+        SimdFp8Facts facts = SimdFp8Facts.of((Fp8BlockWeight) p.weight);
+        SimdRowKernels kernels = SimdRowKernels.current();
+        int[] range = new int[2];
+        for (int i = 0; i < p.m; i++) {
+            kernels.absBitsRange(p.a, i * p.k, p.k, range);
+            int minField = range[1] == Integer.MAX_VALUE ? 255 : range[1] >>> 23;
+            shifts[i] = rowShift(p, i, range[0] >>> 23, minField, facts.maxAbsScale());
+            if (shifts[i] == GENERAL) return false;
+        }
+        return true;
+    }
+
+    /** The multiplier of row i of x in the rescaled rows ({@link Input#scan}) for a row with shift s: 2^(s + 120). */
+    static float rescale(int shift) { return Math.scalb(1f, shift + 120); }
+
+    /**
      * An input x [m][k] of GEMVs, scanned once for the exponent range of each row (what {@link #rowShift} needs of
      * it), with its rescaled copy, made once for all products sharing the input (an {@link SimdLinear.Activation}).
      * Safe to share between threads. The values must not change while it is in use (as for the Activation holding

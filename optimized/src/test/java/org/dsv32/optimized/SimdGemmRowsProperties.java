@@ -84,6 +84,25 @@ class SimdGemmRowsProperties {
         }
     }
 
+    /**
+     * Row groups of a long K (36 blocks: the groups are rescaled and interleaved on both threads, 8-row groups k by
+     * k) with rows of different magnitudes (each its own shift and rescaling factor: a factor applied to another row
+     * of the group, or a value in another slot, changes the bits), N of several 32-column units with a ragged last.
+     */
+    @Example
+    void rowGroupsOfALongKGiveTheCanonicalBits() {
+        Random rnd = new Random(23);
+        int n = 77, k = 4608;
+        Fp8BlockWeight w = SimdTestData.withoutSubnormalCodes(SimdTestData.fp8Weight(rnd, n, k, 128, 128, true, false));
+        for (int m : new int[] {8, 9, 16, 21, 24}) {
+            float[] x = SimdTestData.gaussian(rnd, m * k, 1f);
+            for (int i = 0; i < m; i++) {
+                for (int c = 0; c < k; c++) x[i * k + c] = Math.scalb(x[i * k + c], 5 * (i % 6) - 3);
+            }
+            assertCanonical(w, x, m, n, k, 128, rnd, "long K, rows of different magnitudes");
+        }
+    }
+
     /** y of every width on 1 and 2 threads equals the scalar kernel's, bit for bit. */
     private static void assertCanonical(Fp8BlockWeight weight, float[] x, int m, int n, int k, int bc, Random rnd, String what) {
         int kb = (k + bc - 1) / bc;
