@@ -978,12 +978,16 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
         if (packed != null && (g / L * kb) % 4 != 0) packed = null;
         int ls = packed == null ? laneStride(p.k, groups) : 1;
         int lsLog = Integer.numberOfTrailingZeros(ls), lsMask = ls - 1, lsL = lsLog + Integer.numberOfTrailingZeros(L);
+        // chain j's 4L lane offsets depend only on its group, which stays for kb / 4 steps: recomputed only when it
+        // changes (computed every step, they took about a fifth of a call on an L2-resident 128x4096 weight)
+        java.util.Arrays.fill(grp, -1);
         for (int w = 0; w < items; w += 4) {
             for (int j = 0; j < 4; j++) {
-                int item = Math.min(w + j, items - 1);
-                grp[j] = item / kb;
+                int item = Math.min(w + j, items - 1), G = item / kb;
                 blkOf[j] = item % kb;
-                if (packed == null) for (int l = 0; l < L; l++) off[j * L + l] = (long) (g + (grp[j] >> lsLog << lsL) + (grp[j] & lsMask) + (l << lsLog)) * p.k;
+                if (G == grp[j]) continue;
+                grp[j] = G;
+                if (packed == null) for (int l = 0; l < L; l++) off[j * L + l] = (long) (g + (G >> lsLog << lsL) + (G & lsMask) + (l << lsLog)) * p.k;
             }
             java.util.Arrays.fill(blk, 0, 4 * R * L, 0f);
             long[] kOff = s.chainOffsets;
@@ -1004,21 +1008,24 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
                     decodeRun4x2(packed, base, bc, as, a0, a1, a2, a3, ro[1], blk, 0);
                 }
             } else {
-                int q = L * L;
-                for (int c = 0; c < bc; c += CHUNK) {
-                    transposeChunks4(p.data, off, kOff, c, s.staged);
-                    if (R == 1) {
-                        decodeChunks4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, blk);
-                    } else if (R == 16) {
-                        for (int j = 0; j < 4; j++) decodeChunks1x16(s.staged, j * q, CHUNK, as, ar + (int) kOff[j] + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, j * 16 * L);
-                    } else if (R == 8) {
-                        decodeChunks2x8(s.staged, 0, q, CHUNK, as, a0 + c, a1 + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 0);
-                        decodeChunks2x8(s.staged, 2 * q, 3 * q, CHUNK, as, a2 + c, a3 + c, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 16 * L);
-                    } else if (R == 4) {
-                        decodeChunks4x4(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, ro[1], ro[2], ro[3], blk, 0);
-                    } else {
-                        decodeChunks4x2(s.staged, 0, q, 2 * q, 3 * q, CHUNK, as, a0 + c, a1 + c, a2 + c, a3 + c, ro[1], blk, 0);
-                    }
+                // the four chains' whole blocks transposed first, chain j's at cols[j q ..], then decoded in one pass
+                // per chain: one loop of bc / 4 steps rather than one per chunk, and each row's four blocks read
+                // in ascending address order
+                int q = bc / 4 * L;
+                if (s.staged.length < 4 * q) s.staged = new int[4 * q];
+                int[] cols = s.staged;
+                transposeBlocks4(p.data, off, kOff, bc, cols);
+                if (R == 1) {
+                    decodeChunks4(cols, 0, q, 2 * q, 3 * q, bc, as, a0, a1, a2, a3, blk);
+                } else if (R == 16) {
+                    for (int j = 0; j < 4; j++) decodeChunks1x16(cols, j * q, bc, as, ar + (int) kOff[j], ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], ro[8], ro[9], ro[10], ro[11], ro[12], ro[13], ro[14], ro[15], blk, j * 16 * L);
+                } else if (R == 8) {
+                    decodeChunks2x8(cols, 0, q, bc, as, a0, a1, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 0);
+                    decodeChunks2x8(cols, 2 * q, 3 * q, bc, as, a2, a3, ro[1], ro[2], ro[3], ro[4], ro[5], ro[6], ro[7], blk, 16 * L);
+                } else if (R == 4) {
+                    decodeChunks4x4(cols, 0, q, 2 * q, 3 * q, bc, as, a0, a1, a2, a3, ro[1], ro[2], ro[3], blk, 0);
+                } else {
+                    decodeChunks4x2(cols, 0, q, 2 * q, 3 * q, bc, as, a0, a1, a2, a3, ro[1], blk, 0);
                 }
             }
             for (int j = 0; j < 4 && w + j < items; j++) {
@@ -1064,17 +1071,20 @@ final class SimdGemmKernelsTemplate implements SimdGemmKernels {
     static final int PAGE = 4096;
 
     /**
-     * Transposes the L rows at off[j L ..] from byte offset k[j] + c (CHUNK codes each) into cols[j][L][L], j < 4 (see
-     * {@link #transpose}). One call site in a loop, not four: four inlined copies of a small transpose make one very
-     * large compilation for no gain.
+     * Transposes the L rows at off[j L ..] from byte offset k[j], bc codes each (a whole k-block), into cols[j][bc /
+     * 4][L], j < 4, a chunk at a time ({@link #transpose}): cols[j bc/4 L + cc L + l] = the 4 codes at off[j L + l] +
+     * k[j] + 4 cc. One call site in a loop, not four: four inlined copies of a small transpose make one very large
+     * compilation for no gain.
      */
-    private static void transposeChunks4(MemorySegment data, long[] off, long[] k, int c, int[] cols) {
-        for (int j = 0; j < 4; j++) transpose(data, off, j * L, k[j] + c, cols, j * L * L, false);
+    private static void transposeBlocks4(MemorySegment data, long[] off, long[] k, int bc, int[] cols) {
+        for (int j = 0; j < 4; j++) {
+            for (int c = 0; c < bc; c += CHUNK) transpose(data, off, j * L, k[j] + c, cols, (j * bc + c) / 4 * L, false);
+        }
     }
 
     /**
      * The FMAs of n codes (a multiple of 4) of each of four chains of the fast GEMV, on codes in lane-per-row order
-     * (those {@link #transposeChunks4} left in cols, or a repacked weight), chain j from cols[cj]: for chain j,
+     * (those {@link #transposeBlocks4} left in cols, or a repacked weight), chain j from cols[cj]: for chain j,
      * blk[j * L + l] = fma(as[aj + kk], code kk of lane l times 2^-120, blk[..]), kk ascending.
      *
      * <p>No call of a method of ours in the loop (see the class comment): with one, this loop ran in the Vector
