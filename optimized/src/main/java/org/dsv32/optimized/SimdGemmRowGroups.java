@@ -19,7 +19,7 @@ final class SimdGemmRowGroups {
     final int[] first, real, size, offset;
     final float[] values;
     /**
-     * Whether values hold x rescaled ({@link SimdGemvRows#scaledRows}): the kernel then decodes codes without the
+     * Whether values hold x rescaled ({@link SimdGemvRows#rowShifts}): the kernel then decodes codes without the
      * 2^120 multiply and multiplies row i's promotion scale by up[i]; null up: x as is, exact decoding.
      */
     final float[] up;

@@ -61,25 +61,10 @@ final class SimdGemvRows {
     }
 
     /**
-     * The rows of p's x rescaled for decoding without the 2^120 multiply, as the GEMV's fast path takes them: x
-     * with row i times 2^(s_i + 120) when every row has a shift s_i (then the promotion of row i is multiplied by
-     * {@link #promotion}(s_i), see the class comment), else null (some row must decode exactly, and then all do).
-     * The weight has no NaN code. shifts receives s_i.
-     */
-    static float[] scaledRows(SimdGemmProblem p, int[] shifts) {
-        SimdFp8Facts facts = SimdFp8Facts.of((Fp8BlockWeight) p.weight);
-        Input.Scan scan = new Input(p.a, p.m, p.k).scan();
-        for (int i = 0; i < p.m; i++) {
-            shifts[i] = rowShift(p, i, scan.maxField()[i], scan.minField()[i], facts.maxAbsScale());
-            if (shifts[i] == GENERAL) return null;
-        }
-        return scan.scaled();
-    }
-
-    /**
-     * The shifts of {@link #scaledRows} without the rescaled copy: shifts[i] = s_i for every row of p's x and true,
-     * or false as soon as a row has none (the weight has no NaN code). Row i of the rescaled x is x times
-     * 2^(s_i + 120), the multiplier {@link Input#scan} applies; the few-row GEMM rescales while it interleaves its
+     * The shift s_i of every row of p's x ({@link #rowShift}) without a rescaled copy: shifts[i] = s_i and true, or
+     * false as soon as a row has none (some row must decode exactly, and then all do; the weight has no NaN code).
+     * Row i of the rescaled x is then x times {@link #rescale}(s_i), the multiplier {@link Input#scan} applies, and
+     * its promotion is multiplied by {@link #promotion}(s_i); the few-row GEMM rescales while it interleaves its
      * rows ({@link SimdGemmRowGroups}), one pass over x instead of two.
      */
     static boolean rowShifts(SimdGemmProblem p, int[] shifts) {
@@ -88,8 +73,7 @@ final class SimdGemvRows {
         int[] range = new int[2];
         for (int i = 0; i < p.m; i++) {
             kernels.absBitsRange(p.a, i * p.k, p.k, range);
-            int minField = range[1] == Integer.MAX_VALUE ? 255 : range[1] >>> 23;
-            shifts[i] = rowShift(p, i, range[0] >>> 23, minField, facts.maxAbsScale());
+            shifts[i] = rowShift(p, i, range[0] >>> 23, minField(range[1]), facts.maxAbsScale());
             if (shifts[i] == GENERAL) return false;
         }
         return true;
@@ -137,14 +121,17 @@ final class SimdGemvRows {
                 // the extremes of the bits of |x| give those of the exponent fields
                 kernels.absBitsRange(a, i * k, k, range);
                 maxField[i] = range[0] >>> 23;
-                minField[i] = range[1] == Integer.MAX_VALUE ? 255 : range[1] >>> 23;
+                minField[i] = minField(range[1]);
                 if (maxField[i] == 255) continue; // NaN or infinity: always the general way
-                kernels.scale(a, i * k, Math.scalb(1f, naturalShift(maxField[i]) + 120), scaled, i * k, k);
+                kernels.scale(a, i * k, rescale(naturalShift(maxField[i])), scaled, i * k, k);
             }
             scan = new Scan(maxField, minField, scaled);
             return scan;
         }
     }
+
+    /** The exponent field of the smallest nonzero |x| of a row from its bits ({@code absBitsRange}), 255 if none. */
+    private static int minField(int minNonzeroBits) { return minNonzeroBits == Integer.MAX_VALUE ? 255 : minNonzeroBits >>> 23; }
 
     /** The multiplier of the promotion scale sa * sw of a row with shift s: 2^-s. */
     static float promotion(int shift) { return Math.scalb(1f, -shift); }
